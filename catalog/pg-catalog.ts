@@ -1,0 +1,736 @@
+// Emulation of pg_catalog and information_schema on a reader connection. Each relation has its PostgreSQL 15
+// column list; static ones are TEMP tables filled once per connection from the registry, and those that
+// depend on users or live data are TEMP views over the catalog file, so they are always current.
+import type BetterSqlite3 from 'better-sqlite3';
+import { arrayElement, formatArrayLiteral, Oid, typeSize } from '../wire/types';
+import { SYS_DESCRIPTIONS } from './descriptions';
+import {
+  type ColumnDef,
+  columns,
+  NAMESPACES,
+  namespaceOid,
+  type RelationDef,
+  RelationRegistry,
+  relationOid,
+} from './relations';
+import { sysRelations } from './schema';
+import { formatTypeName } from './sql/functions';
+import { canonicalType, typeOid } from './sql/pgtypes';
+
+const PG: Record<string, string> = {
+  pg_type: `oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char
+    typispreferred:bool typisdefined:bool typdelim:char typrelid:oid typsubscript:regproc typelem:oid typarray:oid
+    typinput:regproc typoutput:regproc typreceive:regproc typsend:regproc typmodin:regproc typmodout:regproc
+    typanalyze:regproc typalign:char typstorage:char typnotnull:bool typbasetype:oid typtypmod:int4 typndims:int4
+    typcollation:oid typdefaultbin:pg_node_tree typdefault:text typacl:_aclitem`,
+  pg_namespace: 'oid:oid nspname:name nspowner:oid nspacl:_aclitem',
+  pg_class: `oid:oid relname:name relnamespace:oid reltype:oid reloftype:oid relowner:oid relam:oid relfilenode:oid
+    reltablespace:oid relpages:int4 reltuples:float4 relallvisible:int4 reltoastrelid:oid relhasindex:bool
+    relisshared:bool relpersistence:char relkind:char relnatts:int2 relchecks:int2 relhasrules:bool
+    relhastriggers:bool relhassubclass:bool relrowsecurity:bool relforcerowsecurity:bool relispopulated:bool
+    relreplident:char relispartition:bool relrewrite:oid relfrozenxid:xid relminmxid:xid relacl:_aclitem
+    reloptions:_text relpartbound:pg_node_tree`,
+  pg_attribute: `attrelid:oid attname:name atttypid:oid attstattarget:int4 attlen:int2 attnum:int2 attndims:int4
+    attcacheoff:int4 atttypmod:int4 attbyval:bool attalign:char attstorage:char attcompression:char attnotnull:bool
+    atthasdef:bool atthasmissing:bool attidentity:char attgenerated:char attisdropped:bool attislocal:bool
+    attinhcount:int4 attcollation:oid attacl:_aclitem attoptions:_text attfdwoptions:_text attmissingval:text`,
+  pg_attrdef: 'oid:oid adrelid:oid adnum:int2 adbin:pg_node_tree',
+  pg_constraint: `oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool
+    convalidated:bool conrelid:oid contypid:oid conindid:oid conparentid:oid confrelid:oid confupdtype:char
+    confdeltype:char confmatchtype:char conislocal:bool coninhcount:int4 connoinherit:bool conkey:_int2
+    confkey:_int2 conpfeqop:_oid conppeqop:_oid conffeqop:_oid confdelsetcols:_int2 conexclop:_oid conbin:pg_node_tree`,
+  pg_description: 'objoid:oid classoid:oid objsubid:int4 description:text',
+  pg_index: `indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool indnullsnotdistinct:bool
+    indisprimary:bool indisexclusion:bool indimmediate:bool indisclustered:bool indisvalid:bool indcheckxmin:bool
+    indisready:bool indislive:bool indisreplident:bool indkey:int2vector indcollation:oidvector indclass:oidvector
+    indoption:int2vector indexprs:pg_node_tree indpred:pg_node_tree`,
+  pg_am: 'oid:oid amname:name amhandler:regproc amtype:char',
+  pg_inherits: 'inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool',
+  pg_collation: `oid:oid collname:name collnamespace:oid collowner:oid collprovider:char collisdeterministic:bool
+    collencoding:int4 collcollate:text collctype:text colliculocale:text collversion:text`,
+  pg_proc: `oid:oid proname:name pronamespace:oid proowner:oid prolang:oid procost:float4 prorows:float4
+    provariadic:oid prosupport:regproc prokind:char prosecdef:bool proleakproof:bool proisstrict:bool
+    proretset:bool provolatile:char proparallel:char pronargs:int2 pronargdefaults:int2 prorettype:oid
+    proargtypes:oidvector proallargtypes:_oid proargmodes:_char proargnames:_text proargdefaults:pg_node_tree
+    protrftypes:_oid prosrc:text probin:text prosqlbody:pg_node_tree proconfig:_text proacl:_aclitem`,
+  pg_extension: `oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion:text
+    extconfig:_oid extcondition:_text`,
+  pg_tablespace: 'oid:oid spcname:name spcowner:oid spcacl:_aclitem spcoptions:_text',
+  pg_views: 'schemaname:name viewname:name viewowner:name definition:text',
+  pg_matviews: `schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool
+    definition:text`,
+  pg_tables: `schemaname:name tablename:name tableowner:name tablespace:name hasindexes:bool hasrules:bool
+    hastriggers:bool rowsecurity:bool`,
+  pg_trigger: `oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool
+    tgconstrrelid:oid tgconstrindid:oid tgconstraint:oid tgdeferrable:bool tginitdeferred:bool tgnargs:int2
+    tgattr:int2vector tgargs:bytea tgqual:pg_node_tree tgoldtable:name tgnewtable:name`,
+  pg_rewrite:
+    'oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool ev_qual:pg_node_tree ev_action:pg_node_tree',
+  pg_sequence:
+    'seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool',
+  pg_enum: 'oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name',
+  pg_range:
+    'rngtypid:oid rngsubtype:oid rngmultitypid:oid rngcollation:oid rngsubopc:oid rngcanonical:regproc rngsubdiff:regproc',
+  pg_depend: 'classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char',
+  pg_shdescription: 'objoid:oid classoid:oid description:text',
+  pg_foreign_table: 'ftrelid:oid ftserver:oid ftoptions:_text',
+  pg_foreign_server:
+    'oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text srvacl:_aclitem srvoptions:_text',
+  pg_foreign_data_wrapper:
+    'oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:_aclitem fdwoptions:_text',
+  pg_event_trigger:
+    'oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:_text',
+  pg_policy:
+    'oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:_oid polqual:pg_node_tree polwithcheck:pg_node_tree',
+  pg_publication:
+    'oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool pubtruncate:bool pubviaroot:bool',
+  pg_statistic_ext:
+    'oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:int2vector stxkind:_char stxexprs:pg_node_tree',
+  pg_language:
+    'oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool lanplcallfoid:oid laninline:oid lanvalidator:oid lanacl:_aclitem',
+  pg_operator: `oid:oid oprname:name oprnamespace:oid oprowner:oid oprkind:char oprcanmerge:bool oprcanhash:bool
+    oprleft:oid oprright:oid oprresult:oid oprcom:oid oprnegate:oid oprcode:regproc oprrest:regproc oprjoin:regproc`,
+  pg_opclass:
+    'oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid',
+  pg_cast: 'oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char',
+  pg_conversion:
+    'oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:regproc condefault:bool',
+  pg_stat_activity: `datid:oid datname:name pid:int4 leader_pid:int4 usesysid:oid usename:name application_name:text
+    client_addr:inet client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz
+    query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text
+    backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text`,
+  pg_locks: 'locktype:text database:oid relation:oid pid:int4 mode:text granted:bool',
+  pg_timezone_names: 'name:text abbrev:text utc_offset:interval is_dst:bool',
+};
+
+/** Relations whose rows depend on users or live data: TEMP views over the catalog file. */
+const DYNAMIC: Record<string, { spec: string; sql: string }> = {
+  pg_roles: {
+    spec: `rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool
+      rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool
+      rolconfig:_text oid:oid`,
+    sql: `SELECT u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND r.role = 'sysadmin'), 1,
+      EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND r.role = 'sysadmin'), 0, 1, 0, -1,
+      '********', NULL, 0, NULL, 16000 + u.rowid FROM main.users u
+      UNION ALL SELECT 'sysadmin', 1, 1, 1, 0, 0, 0, -1, NULL, NULL, 0, NULL, 15999`,
+  },
+  pg_user: {
+    spec: `usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text
+      valuntil:timestamptz useconfig:_text`,
+    sql: `SELECT u.name, 16000 + u.rowid, 0, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
+      r.role = 'sysadmin'), 0, 0, '********', NULL, NULL FROM main.users u`,
+  },
+  pg_authid: {
+    spec: `oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool
+      rolreplication:bool rolbypassrls:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz`,
+    sql: `SELECT 16000 + u.rowid, u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
+      r.role = 'sysadmin'), 1, 0, 0, 1, 0, 0, -1, NULL, NULL FROM main.users u`,
+  },
+  pg_auth_members: {
+    spec: 'roleid:oid member:oid grantor:oid admin_option:bool',
+    sql: `SELECT 15999, 16000 + u.rowid, 10, 0 FROM main.user_roles r JOIN main.users u ON u.name = r.user_name`,
+  },
+  pg_database: {
+    spec: `oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool
+      datconnlimit:int4 datfrozenxid:xid datminmxid:xid dattablespace:oid datcollate:text datctype:text
+      daticulocale:text datcollversion:text datacl:_aclitem`,
+    sql: `SELECT 16383, pg_current_database(), 16001, 6, 'c', 0, 1, -1, 0, 1, 1663, 'C.UTF-8', 'C.UTF-8', NULL, NULL, NULL`,
+  },
+  pg_settings: {
+    spec: `name:text setting:text unit:text category:text short_desc:text extra_desc:text context:text vartype:text
+      source:text min_val:text max_val:text enumvals:_text boot_val:text reset_val:text sourcefile:text
+      sourceline:int4 pending_restart:bool`,
+    sql: `SELECT name, setting, NULL, 'Ungrouped', '', NULL, 'user', 'string', 'default', NULL, NULL, NULL, setting,
+      setting, NULL, NULL, 0 FROM pg_session_settings`,
+  },
+};
+
+const INFO: Record<string, string> = {
+  schemata: `catalog_name:name schema_name:name schema_owner:name default_character_set_catalog:name
+    default_character_set_schema:name default_character_set_name:name sql_path:text`,
+  tables: `table_catalog:name table_schema:name table_name:name table_type:varchar self_referencing_column_name:name
+    reference_generation:varchar user_defined_type_catalog:name user_defined_type_schema:name
+    user_defined_type_name:name is_insertable_into:varchar is_typed:varchar commit_action:varchar`,
+  columns: `table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4
+    column_default:varchar is_nullable:varchar data_type:varchar character_maximum_length:int4
+    character_octet_length:int4 numeric_precision:int4 numeric_precision_radix:int4 numeric_scale:int4
+    datetime_precision:int4 interval_type:varchar interval_precision:int4 character_set_catalog:name
+    character_set_schema:name character_set_name:name collation_catalog:name collation_schema:name
+    collation_name:name domain_catalog:name domain_schema:name domain_name:name udt_catalog:name udt_schema:name
+    udt_name:name scope_catalog:name scope_schema:name scope_name:name maximum_cardinality:int4
+    dtd_identifier:name is_self_referencing:varchar is_identity:varchar identity_generation:varchar
+    identity_start:varchar identity_increment:varchar identity_maximum:varchar identity_minimum:varchar
+    identity_cycle:varchar is_generated:varchar generation_expression:varchar is_updatable:varchar`,
+  views: `table_catalog:name table_schema:name table_name:name view_definition:varchar check_option:varchar
+    is_updatable:varchar is_insertable_into:varchar is_trigger_updatable:varchar is_trigger_deletable:varchar
+    is_trigger_insertable_into:varchar`,
+  table_constraints: `constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name
+    table_schema:name table_name:name constraint_type:varchar is_deferrable:varchar initially_deferred:varchar
+    enforced:varchar nulls_distinct:varchar`,
+  key_column_usage: `constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name
+    table_schema:name table_name:name column_name:name ordinal_position:int4 position_in_unique_constraint:int4`,
+  routines:
+    'specific_catalog:name specific_schema:name specific_name:name routine_catalog:name routine_schema:name routine_name:name routine_type:varchar data_type:varchar',
+  character_sets:
+    'character_set_catalog:name character_set_schema:name character_set_name:name character_repertoire:name form_of_use:name default_collate_catalog:name default_collate_schema:name default_collate_name:name',
+};
+
+const sqlType = (t: string) =>
+  ['int2', 'int4', 'int8', 'oid', 'bool', 'xid'].includes(t)
+    ? 'INTEGER'
+    : t === 'float4' || t === 'float8'
+      ? 'REAL'
+      : 'TEXT';
+
+/** Builtin types listed in pg_type: [name, oid, category, array oid]. */
+const BUILTIN_TYPES: [string, number, string, number][] = [
+  ['bool', Oid.bool, 'B', Oid._bool],
+  ['bytea', Oid.bytea, 'U', Oid._bytea],
+  ['char', Oid.char, 'Z', Oid._char],
+  ['name', Oid.name, 'S', Oid._name],
+  ['int8', Oid.int8, 'N', Oid._int8],
+  ['int2', Oid.int2, 'N', Oid._int2],
+  ['int2vector', Oid.int2vector, 'A', 1006],
+  ['int4', Oid.int4, 'N', Oid._int4],
+  ['regproc', Oid.regproc, 'N', 1008],
+  ['text', Oid.text, 'S', Oid._text],
+  ['oid', Oid.oid, 'N', Oid._oid],
+  ['xid', Oid.xid, 'U', 1011],
+  ['oidvector', Oid.oidvector, 'A', 1013],
+  ['json', Oid.json, 'U', 199],
+  ['pg_node_tree', Oid.pg_node_tree, 'Z', 0],
+  ['float4', Oid.float4, 'N', Oid._float4],
+  ['float8', Oid.float8, 'N', Oid._float8],
+  ['unknown', Oid.unknown, 'X', 0],
+  ['inet', Oid.inet, 'I', 1041],
+  ['aclitem', Oid.aclitem, 'U', Oid._aclitem],
+  ['bpchar', Oid.bpchar, 'S', 1014],
+  ['varchar', Oid.varchar, 'S', Oid._varchar],
+  ['date', Oid.date, 'D', 1182],
+  ['time', Oid.time, 'D', 1183],
+  ['timestamp', Oid.timestamp, 'D', 1115],
+  ['timestamptz', Oid.timestamptz, 'D', Oid._timestamptz],
+  ['interval', Oid.interval, 'T', 1187],
+  ['numeric', Oid.numeric, 'N', Oid._numeric],
+  ['regclass', Oid.regclass, 'N', 2210],
+  ['regtype', Oid.regtype, 'N', 2211],
+  ['regnamespace', Oid.regnamespace, 'N', 4090],
+  ['uuid', Oid.uuid, 'U', Oid._uuid],
+  ['jsonb', Oid.jsonb, 'U', 3807],
+  ['record', Oid.record, 'P', 2287],
+  ['void', Oid.void, 'P', 0],
+  ['anyarray', Oid.anyarray, 'P', 0],
+];
+
+export interface Emulation {
+  registry: RelationRegistry;
+  /** Lookups the registered functions need (regclass etc.). */
+  regOid(kind: string, name: string): number | null;
+  regName(kind: string, oid: number): string | null;
+  userName(oid: number): string | null;
+  description(oid: number, sub: number | null): string | null;
+  relationSize(oid: number): number;
+}
+
+function typeRows(): unknown[][] {
+  const rows: unknown[][] = [];
+  const elemOf = new Map<number, number>();
+  for (const [arrOid, elem] of Object.entries(arrayElement)) elemOf.set(Number(arrOid), elem);
+  const push = (name: string, oid: number, cat: string, elem: number, arr: number) => {
+    const len = typeSize(oid);
+    rows.push([
+      oid,
+      name,
+      11,
+      10,
+      len,
+      len > 0 && len <= 8 ? 1 : 0,
+      cat === 'P' ? 'p' : 'b',
+      cat,
+      0,
+      1,
+      ',',
+      0,
+      cat === 'A' ? 'array_subscript_handler' : '-',
+      elem,
+      arr,
+      `${name}in`,
+      `${name}out`,
+      `${name}recv`,
+      `${name}send`,
+      '-',
+      '-',
+      '-',
+      len === 8 ? 'd' : len === 4 ? 'i' : len === 2 ? 's' : 'c',
+      len > 0 ? 'p' : 'x',
+      0,
+      0,
+      -1,
+      0,
+      ['text', 'varchar', 'bpchar', 'name'].includes(name) ? 100 : 0,
+      null,
+      null,
+      null,
+    ]);
+  };
+  for (const [name, oid, cat, arr] of BUILTIN_TYPES) {
+    push(name, oid, cat, elemOf.get(oid) ?? 0, arr);
+    if (arr && !BUILTIN_TYPES.some((t) => t[1] === arr)) push('_' + name, arr, 'A', oid, 0);
+  }
+  return rows;
+}
+
+/** Builds the registry and the emulated relations on a reader connection. */
+export function buildEmulation(db: BetterSqlite3.Database): Emulation {
+  const relations: RelationDef[] = [];
+  // sys.*: the catalog's own tables, with their declared (PostgreSQL) types.
+  sysRelations.forEach((name, i) => {
+    const info = db.prepare(`PRAGMA main.table_info("${name}")`).all() as {
+      name: string;
+      type: string;
+      notnull: number;
+      pk: number;
+    }[];
+    relations.push({
+      schema: 'sys',
+      name,
+      oid: relationOid('sys', name, i),
+      kind: 'r',
+      sqlite: `main."${name}"`,
+      columns: info.map((c) => ({
+        name: c.name,
+        type: canonicalType(c.type === 'integer' ? 'int8' : c.type) ?? 'text',
+        notNull: !!c.notnull,
+      })),
+      description: SYS_DESCRIPTIONS[name]?.table,
+      primaryKey: info
+        .filter((c) => c.pk)
+        .sort((a, b) => a.pk - b.pk)
+        .map((c) => c.name),
+    });
+  });
+  const emulated = (schema: string, name: string, cols: ColumnDef[], i: number): RelationDef => ({
+    schema,
+    name,
+    oid: relationOid(schema, name, i),
+    kind: schema === 'information_schema' || DYNAMIC[name] ? 'v' : 'r',
+    sqlite: `temp."${schema}.${name}"`,
+    columns: cols,
+  });
+  let i = 0;
+  for (const [name, spec] of Object.entries(PG))
+    relations.push(emulated('pg_catalog', name, columns(spec), i++));
+  for (const [name, d] of Object.entries(DYNAMIC))
+    relations.push(emulated('pg_catalog', name, columns(d.spec), i++));
+  let j = 0;
+  for (const [name, spec] of Object.entries(INFO))
+    relations.push(emulated('information_schema', name, columns(spec), j++));
+  const registry = new RelationRegistry(relations);
+
+  // Session settings for pg_settings, filled per statement by the worker.
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS pg_session_settings (name TEXT, setting TEXT)');
+  const create = (rel: RelationDef) =>
+    db.exec(
+      `CREATE TEMP TABLE "${rel.schema}.${rel.name}" (${rel.columns.map((c) => `"${c.name}" ${sqlType(c.type)}`).join(', ')})`,
+    );
+  for (const rel of relations) {
+    if (rel.schema === 'sys') continue;
+    const dyn = rel.schema === 'pg_catalog' ? DYNAMIC[rel.name] : undefined;
+    if (dyn) {
+      db.exec(
+        `CREATE TEMP VIEW "${rel.schema}.${rel.name}" (${rel.columns.map((c) => `"${c.name}"`).join(', ')}) AS ${dyn.sql}`,
+      );
+    } else create(rel);
+  }
+  const fill = (name: string, rows: unknown[][]) => {
+    if (!rows.length) return;
+    const rel = registry.lookup(name.split('.')[0], name.split('.')[1])!;
+    const stmt = db.prepare(`INSERT INTO ${rel.sqlite} VALUES (${rel.columns.map(() => '?').join(', ')})`);
+    db.transaction(() => {
+      for (const r of rows) stmt.run(r.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)));
+    })();
+  };
+
+  fill('pg_catalog.pg_type', typeRows());
+  fill(
+    'pg_catalog.pg_namespace',
+    NAMESPACES.map((n) => [n.oid, n.name, 10, null]),
+  );
+  fill('pg_catalog.pg_am', [
+    [2, 'heap', 'heap_tableam_handler', 't'],
+    [403, 'btree', 'bthandler', 'i'],
+  ]);
+  fill('pg_catalog.pg_tablespace', [
+    [1663, 'pg_default', 10, null, null],
+    [1664, 'pg_global', 10, null, null],
+  ]);
+  fill('pg_catalog.pg_collation', [
+    [100, 'default', 11, 10, 'd', 1, -1, null, null, null, null],
+    [950, 'C', 11, 10, 'c', 1, -1, 'C', 'C', null, null],
+  ]);
+  fill('pg_catalog.pg_language', [
+    [12, 'internal', 10, 0, 0, 0, 0, 0, null],
+    [13, 'c', 10, 0, 0, 0, 0, 0, null],
+    [14, 'sql', 10, 0, 1, 0, 0, 0, null],
+  ]);
+
+  const classRows: unknown[][] = [];
+  const attrRows: unknown[][] = [];
+  const descRows: unknown[][] = [];
+  const indexRows: unknown[][] = [];
+  const constraintRows: unknown[][] = [];
+  const infoTables: unknown[][] = [];
+  const infoColumns: unknown[][] = [];
+  let indexOid = 17000;
+  for (const rel of relations) {
+    const ns = namespaceOid(rel.schema);
+    const hasPk = !!rel.primaryKey?.length;
+    classRows.push([
+      rel.oid,
+      rel.name,
+      ns,
+      0,
+      0,
+      10,
+      rel.kind === 'r' ? 2 : 0,
+      rel.oid,
+      0,
+      1,
+      -1,
+      0,
+      0,
+      hasPk ? 1 : 0,
+      0,
+      'p',
+      rel.kind,
+      rel.columns.length,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      'd',
+      0,
+      0,
+      0,
+      1,
+      null,
+      null,
+      null,
+    ]);
+    rel.columns.forEach((c, k) => {
+      const oid = typeOid(c.type);
+      attrRows.push([
+        rel.oid,
+        c.name,
+        oid,
+        -1,
+        typeSize(oid),
+        k + 1,
+        c.type.startsWith('_') ? 1 : 0,
+        -1,
+        -1,
+        typeSize(oid) > 0 && typeSize(oid) <= 8 ? 1 : 0,
+        'i',
+        'p',
+        '',
+        c.notNull ? 1 : 0,
+        0,
+        0,
+        '',
+        '',
+        0,
+        1,
+        0,
+        ['text', 'varchar', 'name'].includes(c.type) ? 100 : 0,
+        null,
+        null,
+        null,
+        null,
+      ]);
+      const colDesc = rel.schema === 'sys' ? SYS_DESCRIPTIONS[rel.name]?.columns?.[c.name] : undefined;
+      if (colDesc) descRows.push([rel.oid, 1259, k + 1, colDesc]);
+      infoColumns.push([
+        'segtasks',
+        rel.schema,
+        rel.name,
+        c.name,
+        k + 1,
+        null,
+        c.notNull ? 'NO' : 'YES',
+        formatTypeName(c.type, -1).replace(/\[\]$/, '') === formatTypeName(c.type, -1)
+          ? formatTypeName(c.type, -1)
+          : 'ARRAY',
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        'segtasks',
+        'pg_catalog',
+        c.type,
+        null,
+        null,
+        null,
+        null,
+        String(k + 1),
+        'NO',
+        'NO',
+        null,
+        null,
+        null,
+        null,
+        null,
+        'NO',
+        'NEVER',
+        null,
+        rel.schema === 'sys' ? 'NO' : 'NO',
+      ]);
+    });
+    if (rel.description) descRows.push([rel.oid, 1259, 0, rel.description]);
+    infoTables.push([
+      'segtasks',
+      rel.schema,
+      rel.name,
+      rel.kind === 'v' ? 'VIEW' : 'BASE TABLE',
+      null,
+      null,
+      null,
+      null,
+      null,
+      'NO',
+      'NO',
+      null,
+    ]);
+    if (hasPk) {
+      const idx = indexOid++;
+      const keys = rel.primaryKey!.map((k) => rel.columns.findIndex((c) => c.name === k) + 1);
+      classRows.push([
+        idx,
+        `${rel.name}_pkey`,
+        ns,
+        0,
+        0,
+        10,
+        403,
+        idx,
+        0,
+        1,
+        -1,
+        0,
+        0,
+        0,
+        0,
+        'p',
+        'i',
+        keys.length,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        'n',
+        0,
+        0,
+        0,
+        0,
+        null,
+        null,
+        null,
+      ]);
+      keys.forEach((attnum, k) => {
+        const col = rel.columns[attnum - 1];
+        const oid = typeOid(col.type);
+        attrRows.push([
+          idx,
+          col.name,
+          oid,
+          -1,
+          typeSize(oid),
+          k + 1,
+          0,
+          -1,
+          -1,
+          0,
+          'i',
+          'p',
+          '',
+          0,
+          0,
+          0,
+          '',
+          '',
+          0,
+          1,
+          0,
+          0,
+          null,
+          null,
+          null,
+          null,
+        ]);
+      });
+      indexRows.push([
+        idx,
+        rel.oid,
+        keys.length,
+        keys.length,
+        1,
+        0,
+        1,
+        0,
+        1,
+        0,
+        1,
+        0,
+        1,
+        1,
+        0,
+        keys.join(' '),
+        keys.map(() => 0).join(' '),
+        keys.map(() => 0).join(' '),
+        keys.map(() => 0).join(' '),
+        null,
+        null,
+      ]);
+      constraintRows.push([
+        idx + 1000,
+        `${rel.name}_pkey`,
+        ns,
+        'p',
+        0,
+        0,
+        1,
+        rel.oid,
+        0,
+        idx,
+        0,
+        0,
+        ' ',
+        ' ',
+        ' ',
+        1,
+        0,
+        1,
+        formatArrayLiteral(keys),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ]);
+    }
+  }
+  fill('pg_catalog.pg_class', classRows);
+  fill('pg_catalog.pg_attribute', attrRows);
+  fill('pg_catalog.pg_description', descRows);
+  fill('pg_catalog.pg_index', indexRows);
+  fill('pg_catalog.pg_constraint', constraintRows);
+  fill(
+    'pg_catalog.pg_tables',
+    relations
+      .filter((r) => r.kind === 'r')
+      .map((r) => [r.schema, r.name, 'admin', null, r.primaryKey?.length ? 1 : 0, 0, 0, 0]),
+  );
+  fill(
+    'pg_catalog.pg_views',
+    relations.filter((r) => r.kind === 'v').map((r) => [r.schema, r.name, 'admin', '']),
+  );
+  fill(
+    'information_schema.schemata',
+    NAMESPACES.map((n) => ['segtasks', n.name, 'admin', null, null, null, null]),
+  );
+  fill('information_schema.tables', infoTables);
+  fill('information_schema.columns', infoColumns);
+
+  const typeByName = new Map<string, number>();
+  for (const row of typeRows()) typeByName.set(String(row[1]), Number(row[0]));
+  const usersByOid = db.prepare('SELECT name FROM main.users WHERE 16000 + rowid = ?').pluck();
+  const descByOid = new Map<string, string>();
+  for (const d of descRows) descByOid.set(`${d[0]}:${d[2]}`, String(d[3]));
+  let sizeOf: BetterSqlite3.Statement | null = null;
+  try {
+    sizeOf = db.prepare('SELECT sum(pgsize) FROM main.dbstat WHERE name = ?').pluck();
+  } catch {
+    sizeOf = null; // dbstat is an optional SQLite module
+  }
+
+  return {
+    registry,
+    regOid(kind, raw) {
+      const name = raw.trim();
+      const parts = name.replace(/"/g, '').split('.');
+      switch (kind) {
+        case 'regclass': {
+          const rel =
+            parts.length === 2
+              ? registry.lookup(parts[0], parts[1])
+              : (registry.lookup(null, parts[0]) ?? registry.lookup('sys', parts[0]));
+          return rel?.oid ?? null;
+        }
+        case 'regtype': {
+          const t = canonicalType(parts[parts.length - 1]);
+          return t ? (typeByName.get(t) ?? null) : null;
+        }
+        case 'regnamespace':
+          return namespaceOid(parts[0]) || null;
+        default:
+          return null;
+      }
+    },
+    regName(kind, oid) {
+      switch (kind) {
+        case 'regclass': {
+          const rel = registry.byOid(oid);
+          if (!rel) return null;
+          return rel.schema === 'pg_catalog' || rel.schema === 'public'
+            ? rel.name
+            : `${rel.schema}.${rel.name}`;
+        }
+        case 'regtype': {
+          for (const [name, o] of typeByName) if (o === oid) return formatTypeName(name, -1);
+          return null;
+        }
+        case 'regnamespace':
+          return NAMESPACES.find((n) => n.oid === oid)?.name ?? null;
+        default:
+          return null;
+      }
+    },
+    userName(oid) {
+      if (oid === 10) return 'admin';
+      if (oid === 15999) return 'sysadmin';
+      return (usersByOid.get(oid) as string | undefined) ?? null;
+    },
+    description(oid, sub) {
+      return descByOid.get(`${oid}:${sub ?? 0}`) ?? null;
+    },
+    relationSize(oid) {
+      const rel = registry.byOid(oid);
+      if (rel?.schema !== 'sys') return 0;
+      try {
+        return Number(sizeOf?.get(rel.name) ?? 0);
+      } catch {
+        return 0;
+      }
+    },
+  };
+}

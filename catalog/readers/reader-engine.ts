@@ -1,0 +1,218 @@
+// Answers read-only queries on one read-only SQLite connection: parse (with the normalising pass), translate,
+// type, run. It runs inside a worker thread (worker.ts) so that a slow query never holds up the event loop
+// that serves the wire and the task engine.
+import Database from 'better-sqlite3';
+import { parse } from 'pgsql-ast-parser';
+import { SqlError } from '../../wire/handler';
+import { formatTimestampMicros } from '../../wire/types';
+import { buildEmulation, type Emulation } from '../pg-catalog';
+import { type FunctionContext, registerFunctions } from '../sql/functions';
+import { normalize, TokenizeError } from '../sql/normalize';
+import { canonicalType, typeNameOfOid, typeOid } from '../sql/pgtypes';
+import { Translator } from '../sql/translate';
+
+export interface SessionInfo {
+  user: string;
+  database: string;
+  pid: number;
+  settings: [string, string][];
+}
+
+export interface Field {
+  name: string;
+  typeOid: number;
+}
+
+export interface Described {
+  paramTypes: number[];
+  fields: Field[];
+}
+
+export interface RunResult {
+  fields: Field[];
+  rows: unknown[][];
+  changedSettings: [string, string][];
+}
+
+interface Plan {
+  stmt: Database.Statement;
+  fields: Field[];
+  paramTypes: number[];
+  usesSettings: boolean;
+}
+
+export interface ReaderOptions {
+  catalogPath: string;
+  serverVersion: string;
+  startedAt: string;
+}
+
+export class ReaderEngine {
+  private readonly db: Database.Database;
+  private readonly emulation: Emulation;
+  private readonly plans = new Map<string, Plan>();
+  private ctx: FunctionContext;
+
+  constructor(private readonly opts: ReaderOptions) {
+    this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
+    this.db.pragma('case_sensitive_like = ON');
+    this.emulation = buildEmulation(this.db);
+    this.ctx = this.makeContext({ user: '', database: '', pid: 0, settings: [] });
+    registerFunctions(this.db, () => this.ctx);
+  }
+
+  private makeContext(s: SessionInfo): FunctionContext {
+    const e = this.emulation;
+    return {
+      user: s.user,
+      database: s.database,
+      pid: s.pid,
+      settings: new Map(s.settings.map(([k, v]) => [k.toLowerCase(), v])),
+      changedSettings: new Map(),
+      serverVersion: this.opts.serverVersion,
+      startedAt: this.opts.startedAt,
+      regOid: (k, n) => e.regOid(k, n),
+      regName: (k, o) => e.regName(k, o),
+      userName: (o) => e.userName(o),
+      relationVisible: (o) => e.registry.isVisible(o),
+      description: (o, sub) => e.description(o, sub),
+      relationSize: (o) => e.relationSize(o),
+      databaseSize: () => {
+        const r = this.db
+          .prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()')
+          .pluck()
+          .get();
+        return Number(r ?? 0);
+      },
+    };
+  }
+
+  describe(sql: string, clientTypes: number[]): Described {
+    const p = this.plan(sql, clientTypes);
+    return { paramTypes: p.paramTypes, fields: p.fields };
+  }
+
+  run(sql: string, clientTypes: number[], params: unknown[], session: SessionInfo): RunResult {
+    const p = this.plan(sql, clientTypes);
+    if (params.length < p.paramTypes.length) {
+      throw new SqlError('42P02', `there is no parameter $${params.length + 1}`);
+    }
+    this.ctx = this.makeContext(session);
+    this.ctx.settings.set('__statement_time', formatTimestampMicros(BigInt(Date.now()) * 1000n));
+    if (p.usesSettings) {
+      this.db.exec('DELETE FROM pg_session_settings');
+      const ins = this.db.prepare('INSERT INTO pg_session_settings VALUES (?, ?)');
+      for (const [k, v] of session.settings) ins.run(k, v);
+    }
+    // Parameters are numbered (?1, ?2, ...) in the translated SQL; better-sqlite3 binds those by key.
+    const bound: Record<number, unknown> = {};
+    params.forEach((v, i) => {
+      if (i < p.paramTypes.length) bound[i + 1] = toSqlite(v);
+    });
+    let rows: unknown[][];
+    try {
+      rows = (p.paramTypes.length ? p.stmt.all(bound) : p.stmt.all()) as unknown[][];
+    } catch (err) {
+      throw translateSqliteError(err);
+    }
+    return { fields: p.fields, rows, changedSettings: [...this.ctx.changedSettings] };
+  }
+
+  private plan(sql: string, clientTypes: number[]): Plan {
+    const key = clientTypes.join(',') + '\0' + sql;
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    const norm = (() => {
+      try {
+        return normalize(sql);
+      } catch (e) {
+        if (e instanceof TokenizeError) throw new SqlError('42601', e.message, { position: e.at + 1 });
+        throw e;
+      }
+    })();
+    let ast: ReturnType<typeof parse>;
+    try {
+      ast = parse(norm.sql);
+    } catch (e) {
+      throw syntaxError(e as Error, norm.sql, norm.originalOffset);
+    }
+    if (ast.length !== 1) throw new SqlError('42601', 'expected exactly one statement');
+    const translator = new Translator(
+      this.emulation.registry,
+      clientTypes.map((t) => (t ? typeNameOfOid(t) : null)),
+    );
+    const t = translator.translate(ast[0]);
+    let stmt: Database.Statement;
+    try {
+      stmt = this.db.prepare(t.sql);
+    } catch (err) {
+      throw translateSqliteError(err);
+    }
+    if (!stmt.reader || !stmt.readonly)
+      throw new SqlError('42501', 'only read-only queries can run on the catalog');
+    stmt.raw(true);
+    const sqliteCols = stmt.columns();
+    const fields: Field[] = sqliteCols.map((c, i) => {
+      const ours = t.columns.length === sqliteCols.length ? t.columns[i] : undefined;
+      const type = ours?.type ?? canonicalType(c.type) ?? 'text';
+      return { name: ours?.name ?? c.name, typeOid: typeOid(type) };
+    });
+    const paramTypes = t.paramTypes.map((p, i) => (clientTypes[i] ? clientTypes[i] : typeOid(p ?? 'text')));
+    const plan: Plan = {
+      stmt,
+      fields,
+      paramTypes,
+      usesSettings: /pg_settings|pg_session_settings/.test(t.sql),
+    };
+    if (this.plans.size > 1000) this.plans.clear();
+    this.plans.set(key, plan);
+    return plan;
+  }
+}
+
+function toSqlite(v: unknown): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v === undefined) return null;
+  return v;
+}
+
+function syntaxError(e: Error, sql: string, originalOffset: (at: number) => number): SqlError {
+  if (/Unexpected end of input/i.test(e.message)) {
+    return new SqlError('42601', 'syntax error at end of input', {
+      position: originalOffset(sql.length) + 1,
+    });
+  }
+  const m = /line (\d+) col (\d+)/.exec(e.message);
+  if (!m) return new SqlError('42601', `syntax error: ${e.message.split('\n')[0]}`);
+  const lines = sql.split('\n');
+  let at = 0;
+  for (let i = 0; i < +m[1] - 1; i++) at += lines[i].length + 1;
+  at += +m[2] - 1;
+  const near = /^\s*("[^"]*"|'[^']*'|\w+|\S)/.exec(sql.slice(at))?.[1];
+  const message = near
+    ? `syntax error at or near "${near.replace(/^"(.*)"$/, '$1')}"`
+    : 'syntax error at end of input';
+  return new SqlError('42601', message, { position: originalOffset(at) + 1 });
+}
+
+/** Maps SQLite's messages to PostgreSQL SQLSTATEs; errors thrown by our functions pass through. */
+export function translateSqliteError(err: unknown): Error {
+  if (err instanceof SqlError) return err;
+  const msg = (err as Error).message ?? String(err);
+  let m: RegExpExecArray | null;
+  if ((m = /no such column: (.+)$/.exec(msg)))
+    return new SqlError('42703', `column ${m[1].replace(/"/g, '')} does not exist`);
+  if ((m = /no such table: (.+)$/.exec(msg)))
+    return new SqlError('42P01', `relation "${m[1]}" does not exist`);
+  if ((m = /no such function: (.+)$/.exec(msg)))
+    return new SqlError('42883', `function ${m[1]}() does not exist`);
+  if (/interrupted/.test(msg)) return new SqlError('57014', 'canceling statement due to user request');
+  if (/ambiguous column name: (.+)$/.test(msg))
+    return new SqlError('42702', msg.replace('ambiguous column name', 'column reference is ambiguous'));
+  if (/misuse of aggregate|GROUP BY/.test(msg)) return new SqlError('42803', msg);
+  if (/syntax error|near "/.test(msg))
+    return new SqlError('42601', `could not run the translated query: ${msg}`);
+  return new SqlError('XX000', msg);
+}
+
+export { typeNameOfOid };

@@ -1,0 +1,34 @@
+// Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool.
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqlError } from '../../wire/handler';
+import { ReaderEngine, type ReaderOptions, type SessionInfo } from './reader-engine';
+
+export type ReaderRequest =
+  | { id: number; op: 'describe'; sql: string; types: number[] }
+  | { id: number; op: 'run'; sql: string; types: number[]; params: unknown[]; session: SessionInfo };
+
+export type ReaderResponse =
+  | { id: number; ok: true; result: unknown }
+  | {
+      id: number;
+      ok: false;
+      error: { code: string; message: string; hint?: string; detail?: string; position?: number };
+    };
+
+const engine = new ReaderEngine(workerData as ReaderOptions);
+
+parentPort!.on('message', (req: ReaderRequest) => {
+  let res: ReaderResponse;
+  try {
+    const result =
+      req.op === 'describe'
+        ? engine.describe(req.sql, req.types)
+        : engine.run(req.sql, req.types, req.params, req.session);
+    res = { id: req.id, ok: true, result };
+  } catch (e) {
+    const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));
+    res = { id: req.id, ok: false, error: { code: err.code, message: err.message, ...err.extra } };
+  }
+  parentPort!.postMessage(res);
+});
+parentPort!.postMessage({ id: 0, ok: true, result: 'ready' });

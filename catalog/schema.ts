@@ -1,0 +1,202 @@
+// The catalog schema, as knex migrations. Column types are declared with their PostgreSQL names (uuid,
+// timestamptz, int8, float8, bool, json): SQLite keeps declared types, and the query path reads them back to
+// put real type OIDs in RowDescription. Affinity still follows SQLite's rules (int8 -> INTEGER, float8 -> REAL,
+// text -> TEXT, uuid/timestamptz/bool/json -> NUMERIC, which leaves non-numeric text as text).
+import type { Knex } from 'knex';
+
+type Table = Knex.CreateTableBuilder;
+
+const ts = (t: Table, name: string) => t.specificType(name, 'timestamptz');
+const i8 = (t: Table, name: string) => t.specificType(name, 'int8').notNullable().defaultTo(0);
+const uuid = (t: Table, name: string) => t.specificType(name, 'uuid');
+
+function progressColumns(t: Table): void {
+  t.specificType('fraction_complete', 'float8').notNullable().defaultTo(0);
+  i8(t, 'bytes_total');
+  i8(t, 'bytes_done');
+  i8(t, 'segments_total');
+  i8(t, 'segments_done');
+  i8(t, 'segments_failed');
+}
+
+const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
+  '001_users': {
+    async up(k) {
+      await k.schema.createTable('users', (t) => {
+        t.specificType('name', 'text').primary();
+        t.specificType('scram_verifier', 'text');
+        t.specificType('md5_hash', 'text');
+        ts(t, 'created_at').notNullable();
+      });
+      await k.schema.createTable('user_roles', (t) => {
+        t.specificType('user_name', 'text').notNullable().references('users.name').onDelete('CASCADE');
+        t.specificType('role', 'text').notNullable();
+        t.primary(['user_name', 'role']);
+      });
+    },
+    async down(k) {
+      await k.schema.dropTable('user_roles');
+      await k.schema.dropTable('users');
+    },
+  },
+  '002_storage': {
+    async up(k) {
+      await k.schema.createTable('storage_spaces', (t) => {
+        t.specificType('name', 'text').primary();
+        t.specificType('width', 'int4').notNullable();
+        t.specificType('parity_width', 'int4').notNullable();
+        t.specificType('segment_size', 'int8').notNullable();
+        ts(t, 'created_at').notNullable();
+      });
+      await k.schema.createTable('clusters', (t) => {
+        uuid(t, 'id').primary();
+        t.specificType('name', 'text').notNullable().unique();
+        t.specificType('storage_space', 'text').notNullable().references('storage_spaces.name');
+        ts(t, 'created_at').notNullable();
+      });
+      await k.schema.createTable('nodes', (t) => {
+        uuid(t, 'id').primary();
+        t.specificType('name', 'text').notNullable().unique();
+        t.specificType('cluster_name', 'text').notNullable().references('clusters.name');
+        t.specificType('status', 'text').notNullable().defaultTo('ONLINE');
+        ts(t, 'created_at').notNullable();
+      });
+      await k.schema.createTable('storage_devices', (t) => {
+        uuid(t, 'id').primary();
+        t.specificType('node_name', 'text').notNullable().references('nodes.name');
+        t.specificType('path', 'text').notNullable().unique();
+        i8(t, 'capacity_bytes');
+        i8(t, 'used_bytes');
+        t.specificType('status', 'text').notNullable().defaultTo('ACTIVE');
+        ts(t, 'created_at').notNullable();
+      });
+      await k.schema.createTable('tables', (t) => {
+        uuid(t, 'id').primary();
+        t.specificType('name', 'text').notNullable().unique();
+        t.specificType('cluster_name', 'text').notNullable().references('clusters.name');
+        i8(t, 'bytes');
+        i8(t, 'segment_groups');
+        t.specificType('columns', 'text').notNullable().defaultTo('');
+        ts(t, 'created_at').notNullable();
+      });
+      await k.schema.createTable('segment_groups', (t) => {
+        t.specificType('id', 'int8').primary();
+        uuid(t, 'table_id').notNullable().references('tables.id');
+        t.specificType('seq', 'int8').notNullable();
+        t.specificType('cluster_name', 'text').notNullable();
+        t.specificType('width', 'int4').notNullable();
+        t.specificType('parity_width', 'int4').notNullable();
+        i8(t, 'data_bytes');
+        t.specificType('shard_bytes', 'int8').notNullable();
+        t.specificType('status', 'text').notNullable().defaultTo('INTACT');
+        t.unique(['table_id', 'seq']);
+      });
+      await k.schema.createTable('segments', (t) => {
+        uuid(t, 'storage_id').primary();
+        t.specificType('segment_group_id', 'int8').notNullable().references('segment_groups.id');
+        t.specificType('position', 'int4').notNullable();
+        t.specificType('is_parity', 'bool').notNullable();
+        t.specificType('node_name', 'text').notNullable();
+        uuid(t, 'device_id').notNullable();
+        t.specificType('path', 'text').notNullable();
+        i8(t, 'size_bytes');
+        t.specificType('status', 'text').notNullable().defaultTo('INTACT');
+        t.specificType('checksum', 'text');
+        ts(t, 'last_checked_at');
+        t.unique(['segment_group_id', 'position']);
+        t.index(['device_id']);
+        t.index(['node_name']);
+        t.index(['status']);
+      });
+    },
+    async down(k) {
+      for (const t of [
+        'segments',
+        'segment_groups',
+        'tables',
+        'storage_devices',
+        'nodes',
+        'clusters',
+        'storage_spaces',
+      ]) {
+        await k.schema.dropTable(t);
+      }
+    },
+  },
+  '003_tasks': {
+    async up(k) {
+      await k.schema.createTable('tasks', (t) => {
+        uuid(t, 'id').primary();
+        t.specificType('name', 'text');
+        t.specificType('type', 'text').notNullable();
+        t.specificType('location_type', 'text').notNullable();
+        t.specificType('location_name', 'text');
+        t.specificType('options', 'json').notNullable();
+        t.specificType('status', 'text').notNullable();
+        t.specificType('created_by', 'text').notNullable();
+        ts(t, 'created_at').notNullable();
+        ts(t, 'started_at');
+        ts(t, 'finished_at');
+        progressColumns(t);
+        t.specificType('error', 'text');
+        t.index(['status']);
+        t.index(['name']);
+      });
+      await k.schema.createTable('subtasks', (t) => {
+        uuid(t, 'id').primary();
+        uuid(t, 'task_id').notNullable().references('tasks.id');
+        uuid(t, 'parent_id');
+        t.specificType('node_name', 'text');
+        t.specificType('cluster_name', 'text');
+        uuid(t, 'device_id');
+        t.specificType('description', 'text').notNullable();
+        t.specificType('status', 'text').notNullable();
+        progressColumns(t);
+        ts(t, 'started_at');
+        ts(t, 'finished_at');
+        t.specificType('error', 'text');
+        t.specificType('plan', 'json');
+        t.index(['task_id']);
+      });
+      await k.schema.createTable('result_cache', (t) => {
+        t.specificType('id', 'integer').primary();
+        uuid(t, 'task_id').notNullable();
+        uuid(t, 'subtask_id');
+        t.specificType('task_type', 'text').notNullable();
+        t.specificType('node_name', 'text');
+        uuid(t, 'device_id');
+        uuid(t, 'table_id');
+        t.specificType('segment_group_id', 'int8');
+        uuid(t, 'storage_id');
+        t.specificType('result', 'text').notNullable();
+        t.specificType('detail', 'text');
+        ts(t, 'created_at').notNullable();
+        t.index(['task_id']);
+      });
+    },
+    async down(k) {
+      for (const t of ['result_cache', 'subtasks', 'tasks']) await k.schema.dropTable(t);
+    },
+  },
+};
+
+/** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};
+
+/** The tables users may read as sys.<name>. Others (users, user_roles, knex's own) stay internal. */
+export const sysRelations = [
+  'tasks',
+  'subtasks',
+  'result_cache',
+  'storage_spaces',
+  'clusters',
+  'nodes',
+  'storage_devices',
+  'tables',
+  'segment_groups',
+  'segments',
+] as const;

@@ -1,0 +1,604 @@
+// A pass over the tokens of a PostgreSQL statement that rewrites the constructs pgsql-ast-parser 12 cannot
+// read into ones it can, without changing their meaning:
+//   E'..' and $tag$..$tag$ strings     -> standard '..' strings
+//   COLLATE x / FROM ONLY t            -> dropped (collations do not change results here)
+//   OPERATOR(pg_catalog.op)            -> op
+//   a IS [NOT] DISTINCT FROM b         -> pg_is_distinct(a, b) / NOT pg_is_distinct(a, b)
+//   x LIKE p ESCAPE '\'                -> x LIKE p (backslash is the default escape, as in PostgreSQL)
+//   trim(both|leading|trailing x from y) -> btrim|ltrim|rtrim(y, x)
+//   (expr).field                       -> pg_field(expr, 'field')
+//   AS <keyword>                       -> AS "<keyword>"
+// It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
+// that syntax errors point at the user's text.
+
+export interface Token {
+  kind: 'word' | 'qident' | 'string' | 'number' | 'param' | 'op' | 'punct' | 'space';
+  text: string;
+  /** Offset of the token in the original statement. */
+  at: number;
+}
+
+const OP_CHARS = '+-*/<>=~!@#%^&|`?';
+
+export class TokenizeError extends Error {
+  constructor(
+    message: string,
+    readonly at: number,
+  ) {
+    super(message);
+  }
+}
+
+export function tokenize(sql: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    const start = i;
+    if (/\s/.test(c)) {
+      while (i < sql.length && /\s/.test(sql[i])) i++;
+      out.push({ kind: 'space', text: ' ', at: start });
+    } else if (c === '-' && sql[i + 1] === '-') {
+      while (i < sql.length && sql[i] !== '\n') i++;
+      out.push({ kind: 'space', text: ' ', at: start });
+    } else if (c === '/' && sql[i + 1] === '*') {
+      let depth = 0;
+      do {
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
+      } while (depth > 0 && i < sql.length);
+      if (depth > 0) throw new TokenizeError('unterminated /* comment', start);
+      out.push({ kind: 'space', text: ' ', at: start });
+    } else if ((c === 'E' || c === 'e') && sql[i + 1] === "'") {
+      i += 2;
+      let v = '';
+      for (;;) {
+        if (i >= sql.length) throw new TokenizeError('unterminated quoted string', start);
+        const ch = sql[i];
+        if (ch === '\\') {
+          const n = sql[i + 1];
+          const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+          if (n in esc) {
+            v += esc[n];
+            i += 2;
+          } else if (n === 'x' && /[0-9a-fA-F]/.test(sql[i + 2] ?? '')) {
+            const m = /^[0-9a-fA-F]{1,2}/.exec(sql.slice(i + 2))![0];
+            v += String.fromCharCode(parseInt(m, 16));
+            i += 2 + m.length;
+          } else if (/[0-7]/.test(n ?? '')) {
+            const m = /^[0-7]{1,3}/.exec(sql.slice(i + 1))![0];
+            v += String.fromCharCode(parseInt(m, 8));
+            i += 1 + m.length;
+          } else if (n === 'u' || n === 'U') {
+            const len = n === 'u' ? 4 : 8;
+            v += String.fromCodePoint(parseInt(sql.slice(i + 2, i + 2 + len), 16));
+            i += 2 + len;
+          } else {
+            v += n ?? '';
+            i += 2;
+          }
+        } else if (ch === "'") {
+          if (sql[i + 1] === "'") {
+            v += "'";
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else {
+          v += ch;
+          i++;
+        }
+      }
+      out.push({ kind: 'string', text: quoteString(v), at: start });
+    } else if (c === "'") {
+      i++;
+      for (;;) {
+        if (i >= sql.length) throw new TokenizeError('unterminated quoted string', start);
+        if (sql[i] === "'") {
+          if (sql[i + 1] === "'") i += 2;
+          else {
+            i++;
+            break;
+          }
+        } else i++;
+      }
+      out.push({ kind: 'string', text: sql.slice(start, i), at: start });
+    } else if (c === '"') {
+      i++;
+      for (;;) {
+        if (i >= sql.length) throw new TokenizeError('unterminated quoted identifier', start);
+        if (sql[i] === '"') {
+          if (sql[i + 1] === '"') i += 2;
+          else {
+            i++;
+            break;
+          }
+        } else i++;
+      }
+      out.push({ kind: 'qident', text: sql.slice(start, i), at: start });
+    } else if (c === '$') {
+      const dq = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(sql.slice(i, i + 64));
+      const param = /^\$\d+/.exec(sql.slice(i, i + 12));
+      if (param) {
+        i += param[0].length;
+        out.push({ kind: 'param', text: param[0], at: start });
+      } else if (dq) {
+        const close = sql.indexOf(dq[0], i + dq[0].length);
+        if (close < 0) throw new TokenizeError('unterminated dollar-quoted string', start);
+        const body = sql.slice(i + dq[0].length, close);
+        i = close + dq[0].length;
+        out.push({ kind: 'string', text: quoteString(body), at: start });
+      } else {
+        i++;
+        out.push({ kind: 'op', text: '$', at: start });
+      }
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
+      const m = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(sql.slice(i))!;
+      i += m[0].length;
+      out.push({ kind: 'number', text: m[0], at: start });
+    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
+      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z_0-9$\u0080-\uffff]*/.exec(sql.slice(i))!;
+      i += m[0].length;
+      out.push({ kind: 'word', text: m[0], at: start });
+    } else if (OP_CHARS.includes(c)) {
+      while (i < sql.length && OP_CHARS.includes(sql[i]) && !(sql[i] === '-' && sql[i + 1] === '-')) i++;
+      out.push({ kind: 'op', text: sql.slice(start, i), at: start });
+    } else {
+      i++;
+      out.push({ kind: 'punct', text: c, at: start });
+    }
+  }
+  return out;
+}
+
+export function quoteString(v: string): string {
+  return "'" + v.replace(/'/g, "''") + "'";
+}
+
+const isWord = (t: Token | undefined, w: string) => t?.kind === 'word' && t.text.toLowerCase() === w;
+
+/** Words after AS that the parser would take as keywords; quoted so they are read as aliases. */
+const KEYWORD_ALIASES = new Set([
+  'type',
+  'default',
+  'user',
+  'name',
+  'value',
+  'position',
+  'order',
+  'group',
+  'table',
+  'column',
+  'check',
+  'primary',
+  'references',
+  'references',
+  'constraint',
+  'unique',
+  'index',
+  'key',
+  'schema',
+  'comment',
+  'owner',
+  'collation',
+  'sequence',
+  'function',
+  'language',
+  'option',
+  'options',
+  'level',
+  'location',
+  'start',
+  'end',
+  'first',
+  'last',
+  'result',
+  'size',
+  'status',
+  'data',
+  'left',
+  'right',
+  'time',
+  'timestamp',
+  'date',
+  'interval',
+  'year',
+  'month',
+  'day',
+  'hour',
+  'minute',
+  'second',
+  'public',
+  'analyze',
+  'do',
+  'role',
+  'when',
+  'then',
+  'else',
+  'current_user',
+  'session_user',
+  'user',
+  'array',
+  'all',
+  'any',
+  'some',
+  'filter',
+  'window',
+  'over',
+  'partition',
+  'range',
+  'rows',
+  'row',
+  'with',
+  'without',
+  'local',
+  'global',
+  'temp',
+  'temporary',
+  'sql',
+  'external',
+  'inherit',
+  'inherits',
+  'not',
+  'null',
+  'to',
+  'in',
+  'is',
+  'on',
+  'as',
+  'asc',
+  'desc',
+  'limit',
+  'offset',
+  'fetch',
+  'for',
+  'from',
+  'where',
+  'having',
+  'case',
+  'cast',
+  'select',
+  'create',
+  'insert',
+  'update',
+  'delete',
+  'using',
+  'natural',
+  'join',
+  'inner',
+  'outer',
+  'cross',
+  'full',
+  'union',
+  'intersect',
+  'except',
+  'distinct',
+  'values',
+  'nulls',
+  'returning',
+  'only',
+  'true',
+  'false',
+  'both',
+  'leading',
+  'trailing',
+  'collate',
+  'lateral',
+  'returns',
+  'catalog',
+  'count',
+  'min',
+  'max',
+  'sum',
+  'avg',
+]);
+
+export interface Normalized {
+  sql: string;
+  /** Maps an offset in sql back to an offset in the original statement. */
+  originalOffset(at: number): number;
+}
+
+/** Finds the index just past the balanced group that opens at tokens[i] ('('), or -1. */
+function matchParen(tokens: Token[], i: number): number {
+  let depth = 0;
+  for (let j = i; j < tokens.length; j++) {
+    if (tokens[j].kind !== 'punct') continue;
+    if (tokens[j].text === '(') depth++;
+    else if (tokens[j].text === ')') {
+      depth--;
+      if (depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+function nextSolid(tokens: Token[], i: number): number {
+  while (i < tokens.length && tokens[i].kind === 'space') i++;
+  return i;
+}
+
+function prevSolid(tokens: Token[], i: number): number {
+  while (i >= 0 && tokens[i].kind === 'space') i--;
+  return i;
+}
+
+/** Start index of the operand that ends at tokens[end] (inclusive): a name chain, literal, call or group. */
+function operandStart(tokens: Token[], end: number): number {
+  let i = end;
+  for (;;) {
+    const t = tokens[i];
+    if (t.kind === 'punct' && t.text === ')') {
+      let depth = 0;
+      let j = i;
+      for (; j >= 0; j--) {
+        if (tokens[j].kind === 'punct' && tokens[j].text === ')') depth++;
+        else if (tokens[j].kind === 'punct' && tokens[j].text === '(') {
+          depth--;
+          if (depth === 0) break;
+        }
+      }
+      i = j;
+      const before = prevSolid(tokens, i - 1);
+      if (before >= 0 && (tokens[before].kind === 'word' || tokens[before].kind === 'qident')) {
+        i = before;
+      }
+    }
+    // name chains a.b.c and casts x::type
+    const before = i - 1;
+    if (before >= 0 && tokens[before].kind === 'punct' && tokens[before].text === '.') {
+      i = before - 1;
+      continue;
+    }
+    if (before >= 0 && tokens[before].kind === 'op' && tokens[before].text === '::') {
+      i = before - 1;
+      continue;
+    }
+    return i;
+  }
+}
+
+/** Index just past the operand that starts at tokens[start]. */
+function operandEnd(tokens: Token[], start: number): number {
+  let i = start;
+  if (isWord(tokens[i], 'not')) i = nextSolid(tokens, i + 1);
+  for (;;) {
+    const t = tokens[i];
+    if (!t) return i;
+    if (t.kind === 'punct' && t.text === '(') i = matchParen(tokens, i);
+    else i++;
+    if (i < 0) return tokens.length;
+    const n = tokens[i];
+    if (n?.kind === 'punct' && n.text === '(' && (t.kind === 'word' || t.kind === 'qident')) continue;
+    if (n?.kind === 'punct' && n.text === '.') {
+      i++;
+      continue;
+    }
+    if (n?.kind === 'op' && n.text === '::') {
+      i++;
+      continue;
+    }
+    return i;
+  }
+}
+
+export function normalize(sql: string): Normalized {
+  const tokens = rewrite(tokenize(sql));
+  let out = '';
+  const starts: number[] = [];
+  const origins: number[] = [];
+  for (const t of tokens) {
+    starts.push(out.length);
+    origins.push(t.at);
+    out += t.text;
+  }
+  return {
+    sql: out,
+    originalOffset(at: number): number {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      return starts.length ? origins[lo] + Math.max(0, at - starts[lo]) : at;
+    },
+  };
+}
+
+const synth = (text: string, at: number, kind: Token['kind'] = 'word'): Token => ({ kind, text, at });
+
+function rewrite(input: Token[]): Token[] {
+  let tokens = input;
+  // Pass 1: removals and simple replacements.
+  const out: Token[] = [];
+  const castDepths: number[] = [];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'punct' && t.text === '(') {
+      depth++;
+      const p = prevSolid(out, out.length - 1);
+      if (p >= 0 && isWord(out[p], 'cast')) castDepths.push(depth);
+    } else if (t.kind === 'punct' && t.text === ')') {
+      if (castDepths[castDepths.length - 1] === depth) castDepths.pop();
+      depth--;
+    }
+    if (isWord(t, 'collate')) {
+      // drop COLLATE and the (possibly qualified) collation name
+      let j = nextSolid(tokens, i + 1);
+      while (j < tokens.length && (tokens[j].kind === 'word' || tokens[j].kind === 'qident')) {
+        const k = j + 1;
+        if (tokens[k]?.kind === 'punct' && tokens[k].text === '.') j = k + 1;
+        else {
+          j = k;
+          break;
+        }
+      }
+      i = j - 1;
+      continue;
+    }
+    if (isWord(t, 'only')) {
+      const p = prevSolid(out, out.length - 1);
+      if (p >= 0 && (isWord(out[p], 'from') || isWord(out[p], 'join'))) continue;
+    }
+    if (isWord(t, 'operator')) {
+      const open = nextSolid(tokens, i + 1);
+      if (tokens[open]?.kind === 'punct' && tokens[open].text === '(') {
+        const close = matchParen(tokens, open);
+        const inner = tokens.slice(open + 1, close - 1).filter((x) => x.kind === 'op');
+        if (inner.length === 1) {
+          out.push(synth(inner[0].text, t.at, 'op'));
+          i = close - 1;
+          continue;
+        }
+      }
+    }
+    if (isWord(t, 'escape')) {
+      const p = prevSolid(out, out.length - 1);
+      const s = nextSolid(tokens, i + 1);
+      if (p >= 0 && out[p].kind === 'string' && tokens[s]?.kind === 'string') {
+        const esc = tokens[s].text;
+        if (esc === "'\\'") {
+          i = s;
+          continue;
+        }
+      }
+    }
+    if (isWord(t, 'as') && !castDepths.length) {
+      const n = nextSolid(tokens, i + 1);
+      const w = tokens[n];
+      if (w?.kind === 'word' && KEYWORD_ALIASES.has(w.text.toLowerCase())) {
+        out.push(t, synth(' ', t.at, 'space'), synth(`"${w.text.toLowerCase()}"`, w.at, 'qident'));
+        i = n;
+        continue;
+      }
+    }
+    out.push(t);
+  }
+  tokens = out;
+
+  // Pass 2: IS [NOT] DISTINCT FROM -> pg_is_distinct(a, b)
+  for (let i = 0; i < tokens.length; i++) {
+    if (!isWord(tokens[i], 'is')) continue;
+    let j = nextSolid(tokens, i + 1);
+    let negate = false;
+    if (isWord(tokens[j], 'not')) {
+      negate = true;
+      j = nextSolid(tokens, j + 1);
+    }
+    if (!isWord(tokens[j], 'distinct')) continue;
+    const f = nextSolid(tokens, j + 1);
+    if (!isWord(tokens[f], 'from')) continue;
+    const leftEnd = prevSolid(tokens, i - 1);
+    const leftStart = operandStart(tokens, leftEnd);
+    const rightStart = nextSolid(tokens, f + 1);
+    const rightEnd = operandEnd(tokens, rightStart);
+    const at = tokens[leftStart].at;
+    const replacement = [
+      ...(negate ? [synth('NOT ', at)] : []),
+      synth('pg_is_distinct', at),
+      synth('(', at, 'punct'),
+      ...tokens.slice(leftStart, leftEnd + 1),
+      synth(',', at, 'punct'),
+      ...tokens.slice(rightStart, rightEnd),
+      synth(')', at, 'punct'),
+    ];
+    tokens = [...tokens.slice(0, leftStart), ...replacement, ...tokens.slice(rightEnd)];
+    i = leftStart + replacement.length - 1;
+  }
+
+  // Pass 3: trim(both x from y) and (expr).field
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (isWord(t, 'trim')) {
+      const open = nextSolid(tokens, i + 1);
+      if (!(tokens[open]?.kind === 'punct' && tokens[open].text === '(')) continue;
+      const close = matchParen(tokens, open);
+      const first = nextSolid(tokens, open + 1);
+      let fn = 'btrim';
+      let from = first;
+      const mode = tokens[first]?.text.toLowerCase();
+      if (mode === 'both' || mode === 'leading' || mode === 'trailing') {
+        fn = mode === 'both' ? 'btrim' : mode === 'leading' ? 'ltrim' : 'rtrim';
+        from = nextSolid(tokens, first + 1);
+      }
+      // find top-level FROM inside the parentheses
+      let d = 0;
+      let fromAt = -1;
+      for (let k = from; k < close - 1; k++) {
+        const x = tokens[k];
+        if (x.kind === 'punct' && x.text === '(') d++;
+        else if (x.kind === 'punct' && x.text === ')') d--;
+        else if (d === 0 && isWord(x, 'from')) {
+          fromAt = k;
+          break;
+        }
+      }
+      if (fromAt < 0) {
+        if (from === first) continue;
+        tokens = [...tokens.slice(0, i), synth(fn, t.at), synth('(', t.at, 'punct'), ...tokens.slice(from)];
+        continue;
+      }
+      const chars = tokens.slice(from, fromAt);
+      const subject = tokens.slice(fromAt + 1, close - 1);
+      const repl = [
+        synth(fn, t.at),
+        synth('(', t.at, 'punct'),
+        ...subject,
+        ...(chars.some((x) => x.kind !== 'space') ? [synth(',', t.at, 'punct'), ...chars] : []),
+        synth(')', t.at, 'punct'),
+      ];
+      tokens = [...tokens.slice(0, i), ...repl, ...tokens.slice(close)];
+      continue;
+    }
+    if (
+      t.kind === 'punct' &&
+      t.text === ')' &&
+      tokens[i + 1]?.kind === 'punct' &&
+      tokens[i + 1].text === '.'
+    ) {
+      const field = tokens[i + 2];
+      if (!field || (field.kind !== 'word' && field.kind !== 'qident')) continue;
+      // find the matching '(' and make sure it is a bare group, not a call
+      let d = 0;
+      let j = i;
+      for (; j >= 0; j--) {
+        if (tokens[j].kind === 'punct' && tokens[j].text === ')') d++;
+        else if (tokens[j].kind === 'punct' && tokens[j].text === '(') {
+          d--;
+          if (d === 0) break;
+        }
+      }
+      const before = prevSolid(tokens, j - 1);
+      if (before >= 0 && (tokens[before].kind === 'word' || tokens[before].kind === 'qident')) {
+        const w = tokens[before].text.toLowerCase();
+        if (
+          !['select', 'where', 'and', 'or', 'not', 'on', 'by', 'when', 'then', 'else', 'in', 'from'].includes(
+            w,
+          )
+        ) {
+          continue;
+        }
+      }
+      const name = field.kind === 'qident' ? field.text.slice(1, -1) : field.text.toLowerCase();
+      const repl = [
+        synth('pg_field', tokens[j].at),
+        ...tokens.slice(j, i),
+        synth(',', field.at, 'punct'),
+        synth(quoteString(name), field.at, 'string'),
+        synth(')', field.at, 'punct'),
+      ];
+      tokens = [...tokens.slice(0, j), ...repl, ...tokens.slice(i + 3)];
+      i = j + repl.length - 1;
+    }
+  }
+  return tokens;
+}

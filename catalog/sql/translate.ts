@@ -1,0 +1,770 @@
+// Translates a PostgreSQL SELECT (as parsed by pgsql-ast-parser) into SQLite SQL over the catalog, and infers
+// the PostgreSQL type of every result column and parameter along the way. Relations are resolved against the
+// registry (sys.*, pg_catalog.*, information_schema.*), so only known relations can be referenced and every
+// name in the output is fully qualified. What SQLite cannot express is done by functions registered on the
+// reader connections (functions.ts), never by matching query text.
+import type * as A from 'pgsql-ast-parser';
+import { SqlError } from '../../wire/handler';
+import type { RelationDef, RelationRegistry } from '../relations';
+import { type FnDef, FUNCTIONS, tableFunction } from './functions';
+import { canonicalType, isIntegerType, isNumericType } from './pgtypes';
+
+export interface OutColumn {
+  name: string;
+  /** Canonical PostgreSQL type name, or null when the expression's type is not known (decltype decides). */
+  type: string | null;
+  /** Set when the column is known to come out of SQLite as 0/1 but is boolean in PostgreSQL. */
+  star?: boolean;
+}
+
+interface Typed {
+  sql: string;
+  type: string | null;
+}
+
+interface ScopeTable {
+  alias: string;
+  columns: { name: string; type: string | null }[];
+}
+
+interface Scope {
+  tables: ScopeTable[];
+  ctes: Map<string, ScopeTable>;
+  parent: Scope | null;
+}
+
+export interface Translation {
+  sql: string;
+  columns: OutColumn[];
+  /** Inferred type of each $n parameter (index n-1). */
+  paramTypes: (string | null)[];
+}
+
+export const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"';
+const quoteLit = (s: string) => "'" + s.replace(/'/g, "''") + "'";
+
+function err(code: string, message: string, hint?: string): SqlError {
+  return new SqlError(code, message, hint ? { hint } : {});
+}
+
+export class Translator {
+  private readonly params: (string | null)[] = [];
+
+  constructor(
+    private readonly registry: RelationRegistry,
+    clientParamTypes: (string | null)[],
+  ) {
+    clientParamTypes.forEach((t, i) => {
+      this.params[i] = t;
+    });
+  }
+
+  translate(stmt: A.Statement): Translation {
+    const root: Scope = { tables: [], ctes: new Map(), parent: null };
+    const { sql, columns } = this.statement(stmt, root);
+    return { sql, columns, paramTypes: [...this.params].map((p) => p ?? null) };
+  }
+
+  // ---------- statements ----------
+
+  private statement(s: A.Statement, scope: Scope): { sql: string; columns: OutColumn[] } {
+    switch (s.type) {
+      case 'select':
+        return this.select(s, scope);
+      case 'union':
+      case 'union all': {
+        const l = this.statement(s.left, scope);
+        const r = this.statement(s.right, scope);
+        const op = s.type === 'union' ? 'UNION' : 'UNION ALL';
+        return {
+          sql: `SELECT * FROM (${l.sql}) ${op} SELECT * FROM (${r.sql})`,
+          columns: mergeColumns(l.columns, r.columns),
+        };
+      }
+      case 'values':
+        return this.values(s, scope);
+      case 'with':
+        return this.with(s, scope);
+      case 'with recursive': {
+        const inner: Scope = { tables: [], ctes: new Map(scope.ctes), parent: scope.parent };
+        const name = s.alias.name;
+        const cols = s.columnNames.map((c) => ({ name: c.name, type: null as string | null }));
+        inner.ctes.set(name, { alias: name, columns: cols });
+        const body = this.statement(s.bind, inner);
+        const main = this.statement(s.in, inner);
+        const colList = s.columnNames.map((c) => quoteIdent(c.name)).join(', ');
+        return {
+          sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body.sql}) ${main.sql}`,
+          columns: main.columns,
+        };
+      }
+      default: {
+        const t = (s as { type: string }).type;
+        if (['union', 'intersect', 'except', 'intersect all', 'except all'].includes(t)) {
+          const u = s as unknown as { left: A.SelectStatement; right: A.SelectStatement };
+          const l = this.statement(u.left, scope);
+          const r = this.statement(u.right, scope);
+          return {
+            sql: `SELECT * FROM (${l.sql}) ${t.toUpperCase().replace(' ALL', '')} SELECT * FROM (${r.sql})`,
+            columns: mergeColumns(l.columns, r.columns),
+          };
+        }
+        throw err(
+          '0A000',
+          `${t.toUpperCase()} is not supported here: only SELECT, VALUES, SHOW and WITH queries read the catalog`,
+        );
+      }
+    }
+  }
+
+  private with(s: A.WithStatement, scope: Scope): { sql: string; columns: OutColumn[] } {
+    const inner: Scope = { tables: [], ctes: new Map(scope.ctes), parent: scope.parent };
+    const parts: string[] = [];
+    for (const b of s.bind) {
+      const r = this.statement(b.statement, inner);
+      inner.ctes.set(b.alias.name, {
+        alias: b.alias.name,
+        columns: r.columns.map((c) => ({ name: c.name, type: c.type })),
+      });
+      parts.push(`${quoteIdent(b.alias.name)} AS (${r.sql})`);
+    }
+    const main = this.statement(s.in, inner);
+    return { sql: `WITH ${parts.join(', ')} ${main.sql}`, columns: main.columns };
+  }
+
+  private values(s: A.ValuesStatement, scope: Scope): { sql: string; columns: OutColumn[] } {
+    const rows = s.values.map((row) => row.map((e) => this.expr(e, scope)));
+    const width = rows[0]?.length ?? 0;
+    const columns: OutColumn[] = [];
+    for (let i = 0; i < width; i++) {
+      columns.push({
+        name: `column${i + 1}`,
+        type: rows.map((r) => r[i]?.type).find((t) => t && t !== 'unknown') ?? 'text',
+      });
+    }
+    // Name the columns as PostgreSQL does (column1, column2, ...), through a first SELECT row.
+    const first = rows[0].map((c, i) => `${c.sql} AS ${quoteIdent(`column${i + 1}`)}`).join(', ');
+    const rest = rows.slice(1).map((r) => `SELECT ${r.map((c) => c.sql).join(', ')}`);
+    return { sql: [`SELECT ${first}`, ...rest].join(' UNION ALL '), columns };
+  }
+
+  private select(s: A.SelectFromStatement, outer: Scope): { sql: string; columns: OutColumn[] } {
+    const scope: Scope = { tables: [], ctes: outer.ctes, parent: outer };
+    const from = (s.from ?? []).map((f, i) => this.fromItem(f, scope, i === 0));
+    const fromSql = from.length ? ` FROM ${from.join(' ')}` : '';
+    const cols: OutColumn[] = [];
+    const items: string[] = [];
+    for (const c of s.columns ?? []) {
+      const e = c.expr;
+      if (e.type === 'ref' && e.name === '*') {
+        const tables = e.table ? scope.tables.filter((t) => t.alias === e.table!.name) : scope.tables;
+        if (e.table && !tables.length)
+          throw err('42P01', `missing FROM-clause entry for table "${e.table.name}"`);
+        items.push(e.table ? `${quoteIdent(e.table.name)}.*` : '*');
+        for (const t of tables)
+          for (const col of t.columns) cols.push({ name: col.name, type: col.type, star: true });
+        continue;
+      }
+      const t = this.expr(e, scope);
+      const name = c.alias?.name ?? outputName(e);
+      items.push(`${t.sql} AS ${quoteIdent(name)}`);
+      cols.push({ name, type: t.type === 'unknown' ? 'text' : t.type });
+    }
+    let sql = 'SELECT ';
+    if (s.distinct === 'distinct') sql += 'DISTINCT ';
+    else if (Array.isArray(s.distinct)) throw err('0A000', 'SELECT DISTINCT ON is not supported');
+    sql += items.join(', ') + fromSql;
+    if (s.where) sql += ` WHERE ${this.bool(s.where, scope)}`;
+    if (s.groupBy?.length)
+      sql += ` GROUP BY ${s.groupBy.map((g) => this.groupOrOrderExpr(g, scope, cols)).join(', ')}`;
+    if (s.having) sql += ` HAVING ${this.bool(s.having, scope)}`;
+    if (s.orderBy?.length) sql += ` ORDER BY ${this.orderBy(s.orderBy, scope, cols)}`;
+    sql += this.limit(s.limit, scope);
+    return { sql, columns: cols };
+  }
+
+  /** GROUP BY / ORDER BY may name an output column alias or position, which SQLite resolves too. */
+  private groupOrOrderExpr(e: A.Expr, scope: Scope, cols: OutColumn[]): string {
+    if (
+      e.type === 'ref' &&
+      !e.table &&
+      cols.some((c) => c.name === e.name) &&
+      !this.findColumn(scope, null, e.name, false)
+    ) {
+      return quoteIdent(e.name);
+    }
+    return this.expr(e, scope).sql;
+  }
+
+  private orderBy(items: A.OrderByStatement[], scope: Scope, cols: OutColumn[]): string {
+    return items
+      .map((o) => {
+        const dir = o.order ?? 'ASC';
+        // PostgreSQL sorts NULLs as larger than any value; SQLite as smaller.
+        const nulls = o.nulls ?? (dir === 'DESC' ? 'FIRST' : 'LAST');
+        return `${this.groupOrOrderExpr(o.by, scope, cols)} ${dir} NULLS ${nulls}`;
+      })
+      .join(', ');
+  }
+
+  private limit(l: A.LimitStatement | null | undefined, scope: Scope): string {
+    if (!l) return '';
+    const lim = l.limit ? this.typedParam(l.limit, scope, 'int8').sql : '-1';
+    const off = l.offset ? ` OFFSET ${this.typedParam(l.offset, scope, 'int8').sql}` : '';
+    return ` LIMIT ${lim}${off}`;
+  }
+
+  private fromItem(f: A.From, scope: Scope, first: boolean): string {
+    let sql: string;
+    let alias: string;
+    if (f.type === 'table') {
+      const { name, schema } = f.name;
+      alias = f.name.alias ?? name;
+      const cte = !schema ? scope.ctes.get(name) : undefined;
+      if (cte) {
+        sql = quoteIdent(name);
+        scope.tables.push({ alias, columns: cte.columns });
+      } else {
+        const rel = this.relation(schema, name);
+        sql = rel.sqlite;
+        scope.tables.push({ alias, columns: rel.columns.map((c) => ({ name: c.name, type: c.type })) });
+      }
+      sql += ` AS ${quoteIdent(alias)}`;
+    } else if (f.type === 'statement') {
+      const inner = this.statement(f.statement, {
+        tables: [],
+        ctes: scope.ctes,
+        parent: f.lateral ? scope : scope.parent,
+      });
+      alias = f.alias;
+      const cols = f.columnNames?.length
+        ? inner.columns.map((c, i) => ({ name: f.columnNames![i]?.name ?? c.name, type: c.type }))
+        : inner.columns;
+      sql = f.columnNames?.length
+        ? `(SELECT ${inner.columns.map((_, i) => `column${i + 1}`).join(', ')} FROM (${inner.sql}))`
+        : `(${inner.sql})`;
+      if (f.columnNames?.length) {
+        // Rename positionally: wrap once more, naming each column.
+        sql = `(SELECT ${cols.map((c, i) => `${quoteIdent(inner.columns[i].name)} AS ${quoteIdent(c.name)}`).join(', ')} FROM (${inner.sql}))`;
+      }
+      sql += ` AS ${quoteIdent(alias)}`;
+      scope.tables.push({ alias, columns: cols.map((c) => ({ name: c.name, type: c.type })) });
+    } else if (f.type === 'call') {
+      const fname = f.function.name.toLowerCase();
+      alias = f.alias?.name ?? fname;
+      const args = f.args.map((a) => this.expr(a, scope));
+      const tf = tableFunction(
+        fname,
+        args.map((a) => a.type),
+      );
+      if (!tf) throw err('42883', `function ${fname}() does not exist or does not return a set`);
+      const names =
+        f.alias?.columns?.map((c) => c.name) ??
+        (tf.columns.length === 1 ? [alias] : tf.columns.map((c) => c.name));
+      sql = `(SELECT ${tf.columns.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i] ?? c.name)}`).join(', ')} FROM ${tf.sqlite}(${args.map((a) => a.sql).join(', ')})) AS ${quoteIdent(alias)}`;
+      scope.tables.push({
+        alias,
+        columns: tf.columns.map((c, i) => ({ name: names[i] ?? c.name, type: c.type })),
+      });
+    } else {
+      throw err('0A000', `unsupported FROM item`);
+    }
+    if (first || !f.join) return first ? sql : `, ${sql}`;
+    const j = f.join;
+    let out = ` ${j.type} ${sql}`;
+    if (j.on) out += ` ON ${this.bool(j.on, scope)}`;
+    if (j.using?.length) out += ` USING (${j.using.map((u) => quoteIdent(u.name)).join(', ')})`;
+    return out;
+  }
+
+  private relation(schema: string | undefined, name: string): RelationDef {
+    const rel = this.registry.lookup(schema ?? null, name);
+    if (!rel) {
+      const full = schema ? `${schema}.${name}` : name;
+      const hint =
+        !schema && this.registry.lookup('sys', name)
+          ? `The system tables live in schema sys: try sys.${name}.`
+          : undefined;
+      throw err('42P01', `relation "${full}" does not exist`, hint);
+    }
+    return rel;
+  }
+
+  // ---------- expressions ----------
+
+  private bool(e: A.Expr, scope: Scope): string {
+    return this.expr(e, scope).sql;
+  }
+
+  private findColumn(
+    scope: Scope,
+    table: string | null,
+    name: string,
+    deep = true,
+  ): { type: string | null; alias: string } | null {
+    for (let s: Scope | null = scope; s; s = deep ? s.parent : null) {
+      for (const t of s.tables) {
+        if (table && t.alias !== table) continue;
+        const c = t.columns.find((x) => x.name === name);
+        if (c) return { type: c.type, alias: t.alias };
+      }
+      if (!deep) break;
+    }
+    return null;
+  }
+
+  private typedParam(e: A.Expr, scope: Scope, want: string | null): Typed {
+    if (e.type === 'parameter') {
+      const idx = +e.name.slice(1) - 1;
+      if (want && !this.params[idx]) this.params[idx] = want;
+      if (this.params[idx] === undefined) this.params[idx] = null;
+      return { sql: `?${idx + 1}`, type: this.params[idx] ?? want };
+    }
+    return this.expr(e, scope);
+  }
+
+  expr(e: A.Expr, scope: Scope): Typed {
+    switch (e.type) {
+      case 'ref': {
+        if (e.name === '*') return { sql: '*', type: null };
+        const table = e.table?.name ?? null;
+        const found = this.findColumn(scope, table, e.name);
+        if (!found) {
+          if (table && !this.findTable(scope, table))
+            throw err('42P01', `missing FROM-clause entry for table "${table}"`);
+          throw err('42703', `column "${table ? table + '.' : ''}${e.name}" does not exist`);
+        }
+        return { sql: `${quoteIdent(found.alias)}.${quoteIdent(e.name)}`, type: found.type };
+      }
+      case 'string':
+        return { sql: quoteLit(e.value), type: 'unknown' };
+      case 'integer':
+        return { sql: String(e.value), type: Math.abs(e.value) > 2147483647 ? 'int8' : 'int4' };
+      case 'numeric':
+        return { sql: String(e.value), type: 'numeric' };
+      case 'boolean':
+        return { sql: e.value ? '1' : '0', type: 'bool' };
+      case 'null':
+        return { sql: 'NULL', type: null };
+      case 'constant':
+        return { sql: typeof e.value === 'string' ? quoteLit(e.value) : String(e.value), type: null };
+      case 'parameter':
+        return this.typedParam(e, scope, null);
+      case 'keyword':
+        return this.keyword(e.keyword);
+      case 'cast':
+        return this.cast(e.operand, canonicalType(typeName(e.to)) ?? 'text', scope);
+      case 'unary':
+        return this.unary(e, scope);
+      case 'binary':
+        return this.binary(e, scope);
+      case 'ternary': {
+        const v = this.expr(e.value, scope);
+        const lo = this.typedParam(e.lo, scope, v.type);
+        const hi = this.typedParam(e.hi, scope, v.type);
+        return { sql: `(${v.sql} ${e.op} ${lo.sql} AND ${hi.sql})`, type: 'bool' };
+      }
+      case 'case': {
+        const value = e.value ? this.expr(e.value, scope) : null;
+        let type: string | null = null;
+        const whens = e.whens.map((w) => {
+          const cond = value ? this.typedParam(w.when, scope, value.type).sql : this.bool(w.when, scope);
+          const r = this.expr(w.value, scope);
+          if (!type || type === 'unknown') type = r.type;
+          return `WHEN ${cond} THEN ${r.sql}`;
+        });
+        let elseSql = '';
+        if (e.else) {
+          const r = this.expr(e.else, scope);
+          if (!type || type === 'unknown') type = r.type;
+          elseSql = ` ELSE ${r.sql}`;
+        }
+        return {
+          sql: `(CASE ${value ? value.sql + ' ' : ''}${whens.join(' ')}${elseSql} END)`,
+          type: type === 'unknown' ? 'text' : type,
+        };
+      }
+      case 'call':
+        return this.call(e, scope);
+      case 'select':
+      case 'union':
+      case 'union all':
+      case 'with':
+      case 'values': {
+        const inner = this.statement(e, { tables: [], ctes: scope.ctes, parent: scope });
+        return { sql: `(${inner.sql})`, type: inner.columns[0]?.type ?? null };
+      }
+      case 'list':
+        return { sql: `(${e.expressions.map((x) => this.expr(x, scope).sql).join(', ')})`, type: null };
+      case 'array': {
+        const items = e.expressions.map((x) => this.expr(x, scope));
+        const elem = items.find((i) => i.type && i.type !== 'unknown')?.type ?? 'text';
+        return { sql: `pg_array(${items.map((i) => i.sql).join(', ')})`, type: '_' + elem.replace(/^_/, '') };
+      }
+      case 'array select': {
+        const inner = this.statement(e.select, { tables: [], ctes: scope.ctes, parent: scope });
+        const col = inner.columns[0];
+        return {
+          sql: `(SELECT pg_array_agg(${quoteIdent(col.name)}) FROM (${inner.sql}))`,
+          type: '_' + (col.type ?? 'text').replace(/^_/, ''),
+        };
+      }
+      case 'arrayIndex': {
+        const arr = this.expr(e.array, scope);
+        const idx = this.typedParam(e.index, scope, 'int4');
+        return { sql: `pg_array_get(${arr.sql}, ${idx.sql})`, type: elementType(arr.type) };
+      }
+      case 'extract': {
+        const from = this.expr(e.from, scope);
+        return { sql: `pg_extract(${quoteLit(e.field.name)}, ${from.sql})`, type: 'numeric' };
+      }
+      case 'substring': {
+        const v = this.expr(e.value, scope);
+        const from = e.from ? this.typedParam(e.from, scope, 'int4').sql : '1';
+        const len = e.for ? `, ${this.typedParam(e.for, scope, 'int4').sql}` : '';
+        return { sql: `substr(${v.sql}, ${from}${len})`, type: 'text' };
+      }
+      case 'member': {
+        const op = e.op === '->>' ? '->>' : '->';
+        const v = this.expr(e.operand, scope);
+        const key = typeof e.member === 'number' ? `'$[${e.member}]'` : quoteLit(`$.${e.member}`);
+        return { sql: `(${v.sql} ${op} ${key})`, type: op === '->>' ? 'text' : 'json' };
+      }
+      default:
+        throw err('0A000', `expression of type ${(e as { type: string }).type} is not supported`);
+    }
+  }
+
+  private findTable(scope: Scope, alias: string): boolean {
+    for (let s: Scope | null = scope; s; s = s.parent)
+      if (s.tables.some((t) => t.alias === alias)) return true;
+    return false;
+  }
+
+  private keyword(k: string): Typed {
+    switch (k) {
+      case 'current_user':
+      case 'session_user':
+      case 'user':
+      case 'current_role':
+        return { sql: 'pg_current_user()', type: 'name' };
+      case 'current_schema':
+        return { sql: "'public'", type: 'name' };
+      case 'current_catalog':
+        return { sql: 'pg_current_database()', type: 'name' };
+      case 'current_timestamp':
+      case 'localtimestamp':
+        return { sql: 'pg_now()', type: 'timestamptz' };
+      case 'current_date':
+        return { sql: "date('now')", type: 'date' };
+      case 'current_time':
+      case 'localtime':
+        return { sql: "time('now')", type: 'time' };
+      default:
+        return { sql: 'NULL', type: null };
+    }
+  }
+
+  private cast(operand: A.Expr, to: string, scope: Scope): Typed {
+    const v = this.typedParam(operand, scope, to);
+    return { sql: castSql(v, to), type: to };
+  }
+
+  private unary(e: A.ExprUnary, scope: Scope): Typed {
+    const v = this.typedParam(e.operand, scope, e.op === 'NOT' || e.op.startsWith('IS') ? 'bool' : null);
+    switch (e.op) {
+      case 'NOT':
+        return { sql: `(NOT ${v.sql})`, type: 'bool' };
+      case '-':
+        return { sql: `(-${v.sql})`, type: v.type };
+      case '+':
+        return v;
+      case 'IS NULL':
+      case 'IS NOT NULL':
+        return { sql: `(${v.sql} ${e.op})`, type: 'bool' };
+      case 'IS TRUE':
+        return { sql: `(${v.sql} IS 1)`, type: 'bool' };
+      case 'IS NOT TRUE':
+        return { sql: `(${v.sql} IS NOT 1)`, type: 'bool' };
+      case 'IS FALSE':
+        return { sql: `(${v.sql} IS 0)`, type: 'bool' };
+      case 'IS NOT FALSE':
+        return { sql: `(${v.sql} IS NOT 0)`, type: 'bool' };
+      default:
+        throw err('0A000', `operator ${e.op} is not supported`);
+    }
+  }
+
+  private binary(e: A.ExprBinary, scope: Scope): Typed {
+    const op = e.op as string;
+    // x = ANY(array | subquery), x <> ALL(...)
+    if (
+      e.right.type === 'call' &&
+      ['any', 'some', 'all'].includes(e.right.function.name.toLowerCase()) &&
+      !e.right.function.schema
+    ) {
+      const l = this.expr(e.left, scope);
+      const fn = e.right.function.name.toLowerCase();
+      const arg = e.right.args[0];
+      const set =
+        arg.type === 'select' || arg.type === 'union' || arg.type === 'with'
+          ? this.expr(arg, scope).sql
+          : `(SELECT value FROM pg_array_each(${this.typedParam(arg, scope, l.type ? '_' + l.type.replace(/^_/, '') : '_text').sql}))`;
+      if (op === '=' && fn !== 'all') return { sql: `(${l.sql} IN ${set})`, type: 'bool' };
+      if ((op === '<>' || op === '!=') && fn === 'all')
+        return { sql: `(${l.sql} NOT IN ${set})`, type: 'bool' };
+      const quant = fn === 'all' ? 'NOT EXISTS' : 'EXISTS';
+      const cmp = fn === 'all' ? negateOp(op) : op;
+      return {
+        sql: `(${quant} (SELECT 1 FROM ${set.slice(1, -1).replace(/^SELECT value FROM /, '')} AS q WHERE ${l.sql} ${cmp} q.value))`,
+        type: 'bool',
+      };
+    }
+    if (op === 'IN' || op === 'NOT IN') {
+      const l = this.expr(e.left, scope);
+      let r: string;
+      if (e.right.type === 'list')
+        r = `(${e.right.expressions.map((x) => this.typedParam(x, scope, l.type).sql).join(', ')})`;
+      else r = this.expr(e.right, scope).sql;
+      return { sql: `(${l.sql} ${op} ${r})`, type: 'bool' };
+    }
+    let l = this.expr(e.left, scope);
+    let r =
+      e.right.type === 'parameter'
+        ? this.typedParam(e.right, scope, l.type === 'unknown' ? 'text' : l.type)
+        : this.expr(e.right, scope);
+    if (e.left.type === 'parameter' && !this.params[+e.left.name.slice(1) - 1] && r.type) {
+      l = this.typedParam(e.left, scope, r.type === 'unknown' ? 'text' : r.type);
+    }
+    switch (op) {
+      case '=':
+      case '<>':
+      case '!=':
+      case '<':
+      case '>':
+      case '<=':
+      case '>=': {
+        // Compare timestamps by their instant, whatever spelling each side has.
+        if (l.type === 'timestamptz' || r.type === 'timestamptz') {
+          l = { ...l, sql: `pg_ts_key(${l.sql})` };
+          r = { ...r, sql: `pg_ts_key(${r.sql})` };
+        }
+        const o = op === '!=' ? '<>' : op;
+        return { sql: `(${l.sql} ${o} ${r.sql})`, type: 'bool' };
+      }
+      case 'AND':
+      case 'OR':
+        return { sql: `(${l.sql} ${op} ${r.sql})`, type: 'bool' };
+      case 'LIKE':
+      case 'NOT LIKE':
+        return { sql: `(${l.sql} ${op} ${r.sql} ESCAPE '\\')`, type: 'bool' };
+      case 'ILIKE':
+      case 'NOT ILIKE':
+        return {
+          sql: `(lower(${l.sql}) ${op === 'ILIKE' ? 'LIKE' : 'NOT LIKE'} lower(${r.sql}) ESCAPE '\\')`,
+          type: 'bool',
+        };
+      case '~':
+      case '~*':
+      case '!~':
+      case '!~*': {
+        const flags = op.includes('*') ? 'i' : '';
+        const neg = op.startsWith('!') ? 'NOT ' : '';
+        return { sql: `(${neg}pg_regex_match(${l.sql}, ${r.sql}, '${flags}'))`, type: 'bool' };
+      }
+      case '||':
+        if (l.type?.startsWith('_') || r.type?.startsWith('_')) {
+          return { sql: `pg_array_cat(${l.sql}, ${r.sql})`, type: l.type?.startsWith('_') ? l.type : r.type };
+        }
+        // Non-text operands are converted with their text output (true/false for booleans, as PostgreSQL does).
+        return { sql: `(${castSql(l, 'text')} || ${castSql(r, 'text')})`, type: 'text' };
+      case '+':
+      case '-': {
+        if (l.type === 'timestamptz' || l.type === 'date' || r.type === 'interval') {
+          return {
+            sql: `pg_ts_add(${l.sql}, ${r.sql}, ${op === '-' ? -1 : 1})`,
+            type: l.type === 'date' ? 'date' : 'timestamptz',
+          };
+        }
+        return { sql: `(${l.sql} ${op} ${r.sql})`, type: arithmeticType(l.type, r.type) };
+      }
+      case '*':
+        return { sql: `(${l.sql} * ${r.sql})`, type: arithmeticType(l.type, r.type) };
+      case '/': {
+        const t = arithmeticType(l.type, r.type);
+        if (!isIntegerType(t)) return { sql: `(CAST(${l.sql} AS REAL) / ${r.sql})`, type: t };
+        return { sql: `(${l.sql} / ${r.sql})`, type: t };
+      }
+      case '%':
+        return { sql: `(${l.sql} % ${r.sql})`, type: arithmeticType(l.type, r.type) };
+      case '^':
+        return { sql: `power(${l.sql}, ${r.sql})`, type: 'float8' };
+      case '@>':
+        return { sql: `pg_array_contains(${l.sql}, ${r.sql})`, type: 'bool' };
+      case '<@':
+        return { sql: `pg_array_contains(${r.sql}, ${l.sql})`, type: 'bool' };
+      case '&&':
+        return { sql: `pg_array_overlaps(${l.sql}, ${r.sql})`, type: 'bool' };
+      case 'IS':
+      case 'IS NOT':
+        return { sql: `(${l.sql} ${op} ${r.sql})`, type: 'bool' };
+      default:
+        throw err('42883', `operator does not exist: ${l.type ?? 'unknown'} ${op} ${r.type ?? 'unknown'}`);
+    }
+  }
+
+  private call(e: A.ExprCall, scope: Scope): Typed {
+    const name = e.function.name.toLowerCase();
+    if (e.function.schema && !['pg_catalog', 'information_schema'].includes(e.function.schema)) {
+      throw err('42883', `function ${e.function.schema}.${name}() does not exist`);
+    }
+    if (name === 'exists') {
+      const inner = this.expr(e.args[0], scope);
+      return { sql: `EXISTS ${inner.sql}`, type: 'bool' };
+    }
+    const def: FnDef | undefined = FUNCTIONS[name];
+    if (!def)
+      throw err(
+        '42883',
+        `function ${name}() does not exist`,
+        'No function matches the given name. Check the list of supported functions in docs/sql.md.',
+      );
+    const args = e.args.map((a, i) => this.typedParam(a, scope, def.argTypes?.[i] ?? null));
+    if (def.minArgs !== undefined && args.length < def.minArgs)
+      throw err('42883', `function ${name} needs at least ${def.minArgs} argument(s)`);
+    let sql = def.sql(
+      args.map((a) => a.sql),
+      args.map((a) => a.type),
+      !!e.distinct,
+    );
+    if (e.filter) {
+      if (!def.aggregate) throw err('42601', `FILTER specified, but ${name} is not an aggregate function`);
+      sql = sql.replace(/\)$/, '') + `) FILTER (WHERE ${this.bool(e.filter, scope)})`;
+    }
+    if (e.over) {
+      const parts: string[] = [];
+      if (e.over.partitionBy?.length)
+        parts.push(`PARTITION BY ${e.over.partitionBy.map((p) => this.expr(p, scope).sql).join(', ')}`);
+      if (e.over.orderBy?.length) parts.push(`ORDER BY ${this.orderBy(e.over.orderBy, scope, [])}`);
+      sql += ` OVER (${parts.join(' ')})`;
+    }
+    return { sql, type: def.returns(args.map((a) => (a.type === 'unknown' ? 'text' : a.type))) };
+  }
+}
+
+function typeName(t: A.DataTypeDef): string {
+  if ('kind' in t && t.kind === 'array') return typeName(t.arrayOf) + '[]';
+  const b = t as A.BasicDataTypeDef;
+  return (b.schema && b.schema !== 'pg_catalog' ? b.schema + '.' : '') + b.name;
+}
+
+function elementType(t: string | null): string | null {
+  if (t === 'int2vector') return 'int2';
+  if (t === 'oidvector') return 'oid';
+  return t?.startsWith('_') ? t.slice(1) : null;
+}
+
+function negateOp(op: string): string {
+  return (
+    (
+      { '=': '<>', '<>': '=', '!=': '=', '<': '>=', '>': '<=', '<=': '>', '>=': '<' } as Record<
+        string,
+        string
+      >
+    )[op] ?? op
+  );
+}
+
+function arithmeticType(a: string | null, b: string | null): string | null {
+  const order = ['int2', 'int4', 'oid', 'int8', 'numeric', 'float4', 'float8'];
+  const ia = order.indexOf(a ?? '');
+  const ib = order.indexOf(b ?? '');
+  if (ia < 0 && ib < 0) return a && a !== 'unknown' ? a : b && b !== 'unknown' ? b : 'numeric';
+  const t = order[Math.max(ia, ib)];
+  return t === 'oid' || t === 'int2' ? 'int4' : t;
+}
+
+function mergeColumns(a: OutColumn[], b: OutColumn[]): OutColumn[] {
+  return a.map((c, i) => ({
+    name: c.name,
+    type: c.type && c.type !== 'unknown' ? c.type : (b[i]?.type ?? c.type),
+  }));
+}
+
+/** The column name PostgreSQL gives an unaliased select item. */
+export function outputName(e: A.Expr): string {
+  switch (e.type) {
+    case 'ref':
+      return e.name;
+    case 'call':
+      return e.function.name.toLowerCase();
+    case 'cast':
+      if (e.operand.type === 'ref' || e.operand.type === 'call' || e.operand.type === 'cast')
+        return outputName(e.operand);
+      return canonicalName(typeName(e.to));
+    case 'keyword':
+      return e.keyword === 'user' ? 'current_user' : e.keyword;
+    case 'case':
+      return 'case';
+    case 'array':
+    case 'array select':
+      return 'array';
+    case 'extract':
+      return 'extract';
+    case 'select':
+      return e.columns?.length === 1 ? outputName(e.columns[0].expr) : '?column?';
+    case 'arrayIndex':
+      return outputName(e.array);
+    case 'substring':
+      return 'substring';
+    default:
+      return '?column?';
+  }
+}
+
+/** PostgreSQL names a cast column after the type's SQL name (int4 -> int4, integer -> int4, text -> text). */
+function canonicalName(t: string): string {
+  const c = canonicalType(t) ?? t;
+  return c.startsWith('_') ? c.slice(1) : c;
+}
+
+/** SQL for a cast of v to the PostgreSQL type `to`. */
+export function castSql(v: Typed, to: string): string {
+  if (v.type === to) return v.sql;
+  if (isIntegerType(to)) {
+    if (v.type === 'bool') return v.sql;
+    return `pg_to_int(${v.sql}, ${quoteLit(to)})`;
+  }
+  if (isNumericType(to)) return `pg_to_float(${v.sql})`;
+  switch (to) {
+    case 'bool':
+      return `pg_to_bool(${v.sql})`;
+    case 'text':
+    case 'varchar':
+    case 'name':
+    case 'bpchar':
+    case 'char':
+      if (v.type === 'bool') return `(CASE ${v.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)`;
+      if (v.type && ['regclass', 'regtype', 'regnamespace', 'regproc'].includes(v.type)) {
+        return `pg_reg_name(${v.sql}, ${quoteLit(v.type)})`;
+      }
+      return `CAST(${v.sql} AS TEXT)`;
+    case 'regclass':
+    case 'regtype':
+    case 'regnamespace':
+    case 'regproc':
+    case 'regprocedure':
+      return `pg_reg_oid(${v.sql}, ${quoteLit(to)})`;
+    case 'timestamptz':
+    case 'timestamp':
+      return `pg_to_timestamptz(${v.sql})`;
+    case 'date':
+      return `substr(pg_to_timestamptz(${v.sql}), 1, 10)`;
+    case 'uuid':
+      return `pg_to_uuid(${v.sql})`;
+    case 'interval':
+      return `pg_to_interval(${v.sql})`;
+    default:
+      return v.sql;
+  }
+}

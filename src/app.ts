@@ -1,0 +1,83 @@
+// Puts the pieces together: catalog, users, reader pool, router, wire server. The CLI and the tests start
+// the server through here.
+import pino, { type Logger } from 'pino';
+import { type Catalog, nowText, openCatalog } from '../catalog/db';
+import { ReaderPool } from '../catalog/readers/pool';
+import { Users } from '../catalog/users';
+import type { AuthMethod } from '../wire/auth';
+import { WireServer } from '../wire/server';
+import { serverVersion } from '../wire/session';
+import { Router } from './sql/router';
+
+export const PRODUCT = 'segtasks';
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  auth: AuthMethod;
+  tlsCert?: string;
+  tlsKey?: string;
+  adminPassword?: string;
+  logLevel?: string;
+  maxMessageBytes?: number;
+  /** Where to print the few lines meant for a person (listening on, generated password). */
+  say?: (line: string) => void;
+}
+
+export interface App {
+  host: string;
+  port: number;
+  catalog: Catalog;
+  users: Users;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: AppOptions): Promise<App> {
+  const say = opts.say ?? ((l: string) => process.stdout.write(l + '\n'));
+  const logger = pino({ level: opts.logLevel ?? 'info', base: { app: PRODUCT } }, pino.destination(2));
+  const catalog = await openCatalog(opts.dataDir);
+  const users = new Users(catalog);
+  const admin = users.bootstrapAdmin(opts.adminPassword);
+  if (admin.created) {
+    say(
+      admin.generated
+        ? `created user "admin" (role sysadmin) with generated password: ${admin.generated}  (shown once; change it with ALTER USER admin WITH PASSWORD '...')`
+        : 'created user "admin" (role sysadmin) with the password from SEGTASKS_ADMIN_PASSWORD',
+    );
+  }
+  const readers = new ReaderPool({
+    catalogPath: catalog.path,
+    serverVersion: `${serverVersion} (${PRODUCT} ${VERSION})`,
+    startedAt: nowText(),
+  });
+  await readers.ready();
+  const router = new Router(readers, users);
+  const wire = new WireServer({
+    host: opts.host,
+    port: opts.port,
+    handler: router,
+    auth: opts.auth,
+    tlsCert: opts.tlsCert,
+    tlsKey: opts.tlsKey,
+    maxMessageBytes: opts.maxMessageBytes,
+    serverName: `${PRODUCT} ${VERSION}`,
+    logger,
+  });
+  const addr = await wire.listen();
+  say(`listening on ${opts.host}:${addr.port}`);
+  return {
+    host: opts.host,
+    port: addr.port,
+    catalog,
+    users,
+    logger,
+    async close() {
+      await wire.close();
+      await readers.close();
+      await catalog.close();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Command line: `segtasks serve` starts the server. Every option can also come from the environment.
+import { Command, Option } from 'commander';
+import { startApp, VERSION } from './app';
+
+const program = new Command();
+program
+  .name('segtasks')
+  .description(
+    'Distributed tasks over an erasure-coded segment store, spoken to over the PostgreSQL protocol',
+  )
+  .version(VERSION);
+
+program
+  .command('serve')
+  .description('start the server (creates the data directory and the admin user on first start)')
+  .addOption(new Option('--host <host>', 'address to listen on').env('SEGTASKS_HOST').default('127.0.0.1'))
+  .addOption(
+    new Option('--port <port>', 'TCP port (0 picks a free one)').env('SEGTASKS_PORT').default('5433'),
+  )
+  .addOption(
+    new Option('--data-dir <dir>', 'data directory: catalog and default devices')
+      .env('SEGTASKS_DATA_DIR')
+      .default('./data'),
+  )
+  .addOption(
+    new Option('--auth <method>', 'client authentication')
+      .choices(['scram', 'md5', 'password', 'trust'])
+      .env('SEGTASKS_AUTH')
+      .default('scram'),
+  )
+  .addOption(
+    new Option('--tls-cert <file>', 'PEM certificate: enables TLS for clients that ask for it').env(
+      'SEGTASKS_TLS_CERT',
+    ),
+  )
+  .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('SEGTASKS_TLS_KEY'))
+  .addOption(
+    new Option('--max-message-bytes <n>', 'largest protocol message accepted, except COPY data')
+      .env('SEGTASKS_MAX_MESSAGE_BYTES')
+      .default(String(64 * 1024 * 1024)),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level for the JSON log on stderr')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .env('SEGTASKS_LOG_LEVEL')
+      .default('info'),
+  )
+  .addHelpText(
+    'after',
+    `
+Environment:
+  SEGTASKS_ADMIN_PASSWORD  password for the "admin" user created at first start
+                           (without it a password is generated and printed once)
+
+Example:
+  segtasks serve --port 6000 --data-dir /tmp/x
+  psql "host=127.0.0.1 port=6000 user=admin"`,
+  )
+  .action(async (o) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      program.error(`invalid --port "${o.port}": expected a number from 0 to 65535`);
+    }
+    if (!!o.tlsCert !== !!o.tlsKey) program.error('--tls-cert and --tls-key go together');
+    const app = await startApp({
+      host: o.host,
+      port,
+      dataDir: o.dataDir,
+      auth: o.auth,
+      tlsCert: o.tlsCert,
+      tlsKey: o.tlsKey,
+      maxMessageBytes: Number(o.maxMessageBytes),
+      adminPassword: process.env.SEGTASKS_ADMIN_PASSWORD || undefined,
+      logLevel: o.logLevel,
+    }).catch((err: Error & { code?: string }) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `port ${port} is already in use (choose another with --port)`
+          : err.message;
+      process.stderr.write(`segtasks: could not start: ${why}\n`);
+      process.exit(1);
+    });
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`received ${signal}, shutting down\n`);
+      await app.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`segtasks: ${err.message}\n`);
+  process.exit(1);
+});

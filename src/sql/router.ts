@@ -1,0 +1,195 @@
+// The query handler the wire server calls: classifies each statement and sends it where it belongs.
+//   SELECT / WITH / VALUES / TABLE      -> catalog readers (worker threads, read-only SQLite)
+//   CREATE/ALTER/DROP USER, GRANT, ...  -> users in the catalog (sysadmin only)
+//   statements registered by modules    -> their own handlers (tasks, storage DDL, COPY)
+//   anything that would write the catalog -> refused
+import type { ReaderPool } from '../../catalog/readers/pool';
+import type { SessionInfo } from '../../catalog/readers/reader-engine';
+import { UserError, type Users } from '../../catalog/users';
+import type { StoredCredentials } from '../../wire/auth';
+import {
+  type PreparedQuery,
+  type QueryContext,
+  type QueryHandler,
+  type QueryResult,
+  type SessionView,
+  SqlError,
+} from '../../wire/handler';
+import { stripComments } from '../../wire/splitter';
+import { parseUserStatement, type UserStatement } from '../ddl/users';
+
+/** A module that recognises and runs statements of its own (CREATE TASK, storage DDL, COPY ...). */
+export interface StatementModule {
+  /** Returns a prepared statement when the SQL is one of this module's statements, else null. */
+  prepare(
+    sql: string,
+    paramTypes: number[],
+    session: SessionView,
+  ): PreparedQuery | Promise<PreparedQuery> | null;
+}
+
+const READ_WORDS = new Set(['select', 'with', 'values', 'table']);
+const WRITE_WORDS = new Set([
+  'insert',
+  'update',
+  'delete',
+  'merge',
+  'truncate',
+  'create',
+  'drop',
+  'alter',
+  'attach',
+  'detach',
+  'pragma',
+  'vacuum',
+  'reindex',
+  'analyze',
+  'cluster',
+  'comment',
+  'lock',
+  'refresh',
+  'import',
+  'security',
+  'reassign',
+]);
+
+export function sessionInfo(s: SessionView): SessionInfo {
+  return { user: s.user, database: s.database, pid: s.backendPid, settings: s.allSettings() };
+}
+
+export class Router implements QueryHandler {
+  private readonly modules: StatementModule[] = [];
+
+  constructor(
+    private readonly readers: ReaderPool,
+    private readonly users: Users,
+  ) {}
+
+  use(module: StatementModule): this {
+    this.modules.push(module);
+    return this;
+  }
+
+  async credentials(user: string): Promise<StoredCredentials | null> {
+    return this.users.credentials(user);
+  }
+
+  async sessionSettings(user: string): Promise<Record<string, string>> {
+    return { is_superuser: this.users.isSysadmin(user) ? 'on' : 'off' };
+  }
+
+  async prepare(
+    sql: string,
+    types: number[],
+    session: SessionView,
+    describe: boolean,
+  ): Promise<PreparedQuery> {
+    const text = stripComments(sql);
+    const first = /^[(\s]*([A-Za-z_]+)/.exec(text)?.[1]?.toLowerCase() ?? '';
+    if (READ_WORDS.has(first)) {
+      const body = first === 'table' ? `SELECT * FROM ${text.replace(/^table\s+/i, '')}` : sql;
+      return this.readQuery(body, types, describe);
+    }
+    const user = parseUserStatement(sql);
+    if (user) return this.userStatement(user);
+    for (const m of this.modules) {
+      const p = await m.prepare(sql, types, session);
+      if (p) return p;
+    }
+    if (WRITE_WORDS.has(first)) {
+      throw new SqlError(
+        '42501',
+        `${first.toUpperCase()} is not allowed: the catalog is changed only by this server's own statements`,
+        {
+          hint: 'Tasks are created with CREATE TASK; see the README for the statements this server accepts.',
+        },
+      );
+    }
+    if (
+      first === 'explain' ||
+      first === 'listen' ||
+      first === 'notify' ||
+      first === 'unlisten' ||
+      first === 'prepare' ||
+      first === 'execute' ||
+      first === 'deallocate' ||
+      first === 'declare' ||
+      first === 'fetch' ||
+      first === 'close' ||
+      first === 'do' ||
+      first === 'call' ||
+      first === 'copy'
+    ) {
+      throw new SqlError('0A000', `${first.toUpperCase()} is not supported by this server`);
+    }
+    const at = sql.search(/\S/);
+    throw new SqlError('42601', `syntax error at or near "${/^\S+/.exec(sql.slice(at))?.[0] ?? ''}"`, {
+      position: at + 1,
+    });
+  }
+
+  private async readQuery(sql: string, types: number[], describe: boolean): Promise<PreparedQuery> {
+    const readers = this.readers;
+    const desc = describe ? await readers.describe(sql, types) : null;
+    return {
+      paramTypes: desc?.paramTypes ?? [],
+      fields: desc?.fields ?? null,
+      async execute(params: unknown[], ctx: QueryContext): Promise<QueryResult> {
+        const r = await readers.run(sql, types, params, sessionInfo(ctx.session), ctx.signal);
+        for (const [k, v] of r.changedSettings) ctx.session.setSetting(k, v);
+        return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
+      },
+    };
+  }
+
+  private userStatement(stmt: UserStatement): PreparedQuery {
+    const users = this.users;
+    return {
+      paramTypes: [],
+      fields: null,
+      async execute(_params: unknown[], ctx: QueryContext): Promise<QueryResult> {
+        const self = ctx.session.user;
+        const selfPasswordChange = stmt.kind === 'alter_user' && stmt.name === self;
+        if (!selfPasswordChange && !users.isSysadmin(self)) {
+          throw new SqlError(
+            '42501',
+            `permission denied: ${describeUserStmt(stmt)} requires the sysadmin role`,
+          );
+        }
+        try {
+          switch (stmt.kind) {
+            case 'create_user':
+              users.create(stmt.name, stmt.password);
+              return { kind: 'command', tag: 'CREATE ROLE' };
+            case 'alter_user':
+              users.setPassword(stmt.name, stmt.password);
+              return { kind: 'command', tag: 'ALTER ROLE' };
+            case 'drop_user':
+              if (stmt.name === self) throw new SqlError('55006', 'current user cannot be dropped');
+              users.drop(stmt.name, stmt.ifExists);
+              return { kind: 'command', tag: 'DROP ROLE' };
+            case 'grant':
+              users.grant(stmt.role, stmt.user);
+              return { kind: 'command', tag: 'GRANT ROLE' };
+            case 'revoke':
+              users.revoke(stmt.role, stmt.user);
+              return { kind: 'command', tag: 'REVOKE ROLE' };
+          }
+        } catch (e) {
+          if (e instanceof UserError) throw new SqlError(e.code, e.message);
+          throw e;
+        }
+      },
+    };
+  }
+}
+
+function describeUserStmt(s: UserStatement): string {
+  return {
+    create_user: 'CREATE USER',
+    alter_user: 'ALTER USER',
+    drop_user: 'DROP USER',
+    grant: 'GRANT',
+    revoke: 'REVOKE',
+  }[s.kind];
+}

@@ -1,0 +1,50 @@
+// Starts a real server in-process on a free port with a fresh data directory, for tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type App, startApp } from '../../src/app';
+import type { AuthMethod } from '../../wire/auth';
+
+export const ADMIN_PASSWORD = 'test-secret';
+
+export interface TestServer {
+  app: App;
+  port: number;
+  dataDir: string;
+  /** libpq-style connection string for the admin user. */
+  dsn: string;
+  pgConfig: { host: string; port: number; user: string; password: string; database: string };
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(
+  opts: { auth?: AuthMethod; dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
+  const app = await startApp({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    auth: opts.auth ?? 'scram',
+    adminPassword: ADMIN_PASSWORD,
+    logLevel: process.env.SEGTASKS_TEST_LOG ?? 'silent',
+    say: () => {},
+  });
+  return {
+    app,
+    port: app.port,
+    dataDir,
+    dsn: `host=127.0.0.1 port=${app.port} user=admin password=${ADMIN_PASSWORD} dbname=segtasks`,
+    pgConfig: {
+      host: '127.0.0.1',
+      port: app.port,
+      user: 'admin',
+      password: ADMIN_PASSWORD,
+      database: 'segtasks',
+    },
+    async stop() {
+      await app.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

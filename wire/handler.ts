@@ -1,0 +1,100 @@
+// The contract between the wire layer and whatever answers queries. The wire layer knows SQL only as far as
+// splitting statements and session commands go; everything else is the handler's.
+import type { StoredCredentials } from './auth';
+import type { FieldDescription } from './messages';
+
+export type { FieldDescription };
+
+/** An error to send as ErrorResponse. position is 1-based within the statement text the handler was given. */
+export class SqlError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly extra: { hint?: string; detail?: string; position?: number } = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface Notice {
+  message: string;
+  detail?: string;
+  hint?: string;
+  code?: string;
+  severity?: 'NOTICE' | 'WARNING' | 'INFO';
+}
+
+/** What a handler may see and change of the session. */
+export interface SessionView {
+  readonly user: string;
+  readonly database: string;
+  readonly backendPid: number;
+  setting(name: string): string | undefined;
+  /** set_config(): changes a setting as SET would. */
+  setSetting(name: string, value: string): void;
+  allSettings(): [string, string][];
+}
+
+export interface QueryContext {
+  session: SessionView;
+  /** Aborted when the client sends a CancelRequest for this backend or disconnects. */
+  signal: AbortSignal;
+  notice(n: Notice): void;
+}
+
+export interface RowsResult {
+  kind: 'rows';
+  fields: FieldDescription[];
+  rows: unknown[][];
+  /** Command tag verb, e.g. 'SELECT' (the row count is appended), or a full tag such as 'SHOW'. */
+  tag: string;
+}
+
+export interface CommandResult {
+  kind: 'command';
+  tag: string;
+}
+
+/** COPY ... FROM STDIN: the wire layer streams CopyData payloads into consume(). */
+export interface CopyInResult {
+  kind: 'copyIn';
+  binary: boolean;
+  consume(data: AsyncIterable<Buffer>, ctx: QueryContext): Promise<string>;
+}
+
+/** COPY ... TO STDOUT: the wire layer sends each chunk as CopyData. */
+export interface CopyOutResult {
+  kind: 'copyOut';
+  binary: boolean;
+  produce(ctx: QueryContext): AsyncIterable<Buffer>;
+  /** Called after the last chunk; returns the command tag. */
+  tag(): string;
+}
+
+export type QueryResult = RowsResult | CommandResult | CopyInResult | CopyOutResult;
+
+export interface PreparedQuery {
+  /** Parameter types, inferred where the client sent 0. */
+  paramTypes: number[];
+  /** Result columns, or null for a statement that returns no rows. */
+  fields: FieldDescription[] | null;
+  execute(params: unknown[], ctx: QueryContext): Promise<QueryResult>;
+}
+
+export interface QueryHandler {
+  /** Credentials of a user, or null when there is no such user (or it may not log in). */
+  credentials(user: string): Promise<StoredCredentials | null>;
+  /**
+   * Plans one statement. clientParamTypes holds the Parse message's type OIDs (0 = infer). describe is false
+   * for a simple Query, where the result columns are needed only with the result (the handler may then leave
+   * fields null and save a planning round trip).
+   */
+  prepare(
+    sql: string,
+    clientParamTypes: number[],
+    session: SessionView,
+    describe: boolean,
+  ): Promise<PreparedQuery>;
+  /** Session settings to report or show beyond the defaults (e.g. is_superuser from the user's roles). */
+  sessionSettings?(user: string): Promise<Record<string, string>>;
+}

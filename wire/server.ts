@@ -1,0 +1,88 @@
+// The listener: accepts connections, keeps the registry that CancelRequest needs, and shuts down cleanly.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import type { AuthMethod } from './auth';
+import { Connection, type WireLogger } from './connection';
+import type { QueryHandler } from './handler';
+
+export interface WireServerOptions {
+  host: string;
+  port: number;
+  handler: QueryHandler;
+  auth: AuthMethod;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Largest non-COPY message accepted (default 64 MiB). */
+  maxMessageBytes?: number;
+  serverName: string;
+  logger: WireLogger;
+  maxConnections?: number;
+}
+
+export class WireServer {
+  private server: Server | null = null;
+  private readonly backends = new Map<number, Connection>();
+  private readonly sockets = new Set<Socket>();
+  private readonly mockSecret = randomBytes(32);
+
+  constructor(private readonly opts: WireServerOptions) {}
+
+  async listen(): Promise<{ host: string; port: number }> {
+    const tls =
+      this.opts.tlsCert && this.opts.tlsKey
+        ? createSecureContext({ cert: readFileSync(this.opts.tlsCert), key: readFileSync(this.opts.tlsKey) })
+        : null;
+    const maxConnections = this.opts.maxConnections ?? 500;
+    const server = createServer((socket) => {
+      if (this.sockets.size >= maxConnections) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      const conn = new Connection(socket, {
+        handler: this.opts.handler,
+        auth: this.opts.auth,
+        tls,
+        limits: {
+          maxMessageBytes: this.opts.maxMessageBytes ?? 64 * 1024 * 1024,
+          maxCopyDataBytes: 256 * 1024 * 1024,
+        },
+        serverName: this.opts.serverName,
+        logger: this.opts.logger,
+        mockSecret: this.mockSecret,
+        lookupBackend: (pid, secret) => {
+          const c = this.backends.get(pid);
+          return c && c.secret === secret ? c : undefined;
+        },
+        register: (c) => this.backends.set(c.pid, c),
+        unregister: (c) => this.backends.delete(c.pid),
+      });
+      void conn.run();
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') return { host: addr.address, port: addr.port };
+    return { host: this.opts.host, port: this.opts.port };
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Stops accepting, closes every connection and waits for the listener to close. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
