@@ -136,6 +136,8 @@ export class Connection {
   private user = '';
   private database = '';
   private settings = new Map<string, SettingDef>();
+  private settingsVersion = 0;
+  private settingsList: [string, string][] | null = null;
   /** Settings as they were at BEGIN, restored by ROLLBACK (SET is transactional in PostgreSQL). */
   private txSnapshot: Map<string, SettingDef> | null = null;
   private readonly statements = new Map<string, Statement>();
@@ -381,6 +383,10 @@ export class Connection {
   private applySetting(name: string, value: string, report: boolean): void {
     const key = name.toLowerCase();
     const def = this.settings.get(key);
+    if (def?.value !== value) {
+      this.settingsVersion++;
+      this.settingsList = null;
+    }
     if (def) {
       if (def.value === value) return;
       this.settings.set(key, { ...def, value });
@@ -392,9 +398,10 @@ export class Connection {
     user: '',
     database: '',
     backendPid: 0,
+    settingsVersion: 0,
     setting: (name) => this.settings.get(name.toLowerCase())?.value,
     setSetting: (name, value) => this.applySetting(name, value, true),
-    allSettings: () => [...this.settings].map(([k, v]) => [displayName(k), v.value]),
+    allSettings: () => (this.settingsList ??= [...this.settings].map(([k, v]) => [displayName(k), v.value])),
   };
 
   private get session(): SessionView {
@@ -402,6 +409,7 @@ export class Connection {
       user: this.user,
       database: this.database,
       backendPid: this.pid,
+      settingsVersion: this.settingsVersion,
     });
   }
 

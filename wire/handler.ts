@@ -29,6 +29,8 @@ export interface SessionView {
   readonly user: string;
   readonly database: string;
   readonly backendPid: number;
+  /** Changes whenever any setting changes; lets a handler cache what it derived from the settings. */
+  readonly settingsVersion: number;
   setting(name: string): string | undefined;
   /** set_config(): changes a setting as SET would. */
   setSetting(name: string, value: string): void;

@@ -472,6 +472,15 @@ export function decodeParam(buf: Buffer | null, oid: number, binary: boolean): u
         return s.startsWith('\\x') ? Buffer.from(s.slice(2), 'hex') : Buffer.from(s);
       case Oid.timestamptz:
         return canonicalTimestamp(s, true);
+      case Oid.uuid: {
+        const hex = s
+          .trim()
+          .toLowerCase()
+          .replace(/^\{|\}$/g, '')
+          .replace(/-/g, '');
+        if (!/^[0-9a-f]{32}$/.test(hex)) throw new CodecError(`invalid input syntax for type uuid: "${s}"`);
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      }
       default:
         return s;
     }

@@ -1,23 +1,40 @@
-// A pool of reader worker threads. Each request goes to an idle worker; when all are busy a new one is started
-// (up to a maximum), so one slow query never delays another connection's SELECT 1. Cancelling a request
-// terminates its worker, which is the only way to stop a running SQLite statement from outside.
+// A pool of reader worker threads.
+//
+// Throughput: each worker takes several requests at once (they queue in its message port), so the latency of
+// passing messages between threads overlaps instead of adding up.
+// Isolation: a worker whose current request has run longer than STALL_MS gets no more work until it finishes,
+// and when every worker is stalled or full a new one is started (up to maxWorkers), so one slow query never
+// delays another connection's SELECT 1 by more than a few milliseconds.
+// Cancellation: cancelling a running request terminates its worker (the only way to stop an SQLite statement
+// from another thread); requests queued behind it on that worker are re-sent to others.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqlError } from '../../wire/handler';
 import type { Described, ReaderOptions, RunResult, SessionInfo } from './reader-engine';
 import type { ReaderRequest, ReaderResponse } from './worker';
 
+const MAX_IN_FLIGHT = 8;
+const STALL_MS = 10;
+
 interface Pending {
   req: ReaderRequest;
+  /** The request as made, with the session's settings, for re-sending to another worker. */
+  original: ReaderRequest;
   resolve(v: unknown): void;
   reject(e: Error): void;
   signal?: AbortSignal;
+  /** When the worker started on it (approximately: when it reached the head of the worker's queue). */
+  startedAt: number;
 }
 
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
-  busy: Pending | null;
+  /** Requests sent to this worker, in the order it answers them. */
+  inFlight: Pending[];
+  /** Session settings versions this worker already has, by backend pid. */
+  settingsSeen: Map<number, number>;
+  dead: boolean;
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -51,8 +68,9 @@ export class ReaderPool {
     params: unknown[],
     session: SessionInfo,
     signal?: AbortSignal,
+    autoParams = false,
   ): Promise<RunResult> {
-    return this.request({ op: 'run', sql, types, params, session }, signal) as Promise<RunResult>;
+    return this.request({ op: 'run', sql, types, params, session, autoParams }, signal) as Promise<RunResult>;
   }
 
   async close(): Promise<void> {
@@ -66,7 +84,9 @@ export class ReaderPool {
     const worker = new Worker(join(__dirname, 'worker.js'), { workerData: this.opts });
     const slot: Slot = {
       worker,
-      busy: null,
+      inFlight: [],
+      settingsSeen: new Map(),
+      dead: false,
       ready: new Promise((resolve, reject) => {
         const onFirst = (m: ReaderResponse) => {
           if (m.id === 0) {
@@ -80,30 +100,34 @@ export class ReaderPool {
     };
     worker.on('message', (m: ReaderResponse) => {
       if (m.id === 0) return;
-      const p = slot.busy;
-      slot.busy = null;
-      if (p && p.req.id === m.id) {
-        if (m.ok) p.resolve(m.result);
-        else p.reject(new SqlError(m.error.code, m.error.message, m.error));
-      }
+      const i = slot.inFlight.findIndex((p) => p.req.id === m.id);
+      if (i < 0) return; // cancelled meanwhile
+      const [p] = slot.inFlight.splice(i, 1);
+      if (slot.inFlight[0]) slot.inFlight[0].startedAt = Date.now();
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new SqlError(m.error.code, m.error.message, m.error));
       this.dispatch();
     });
-    worker.on('error', (err) => {
-      slot.busy?.reject(new SqlError('XX000', `catalog reader failed: ${err.message}`));
-      slot.busy = null;
-      this.remove(slot);
-    });
-    worker.on('exit', () => this.remove(slot));
+    worker.on('error', (err) =>
+      this.retire(slot, new SqlError('XX000', `catalog reader failed: ${err.message}`)),
+    );
+    worker.on('exit', () => this.retire(slot, new SqlError('XX000', 'catalog reader exited')));
     this.slots.push(slot);
     return slot;
   }
 
-  private remove(slot: Slot): void {
+  /** Takes a worker out of service; its queued requests go back to the pool, the running one fails. */
+  private retire(slot: Slot, reason: Error, keepHead = false): void {
+    if (slot.dead) return;
+    slot.dead = true;
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    if (slot.busy) {
-      slot.busy.reject(new SqlError('XX000', 'catalog reader exited'));
-      slot.busy = null;
+    const [head, ...rest] = slot.inFlight.splice(0);
+    if (head && !keepHead) head.reject(reason);
+    // Requests that were only waiting behind the head are sent again elsewhere, settings included.
+    for (const p of rest.reverse()) {
+      p.req = p.original;
+      this.queue.unshift(p);
     }
     if (!this.closed && this.slots.length < this.minWorkers) this.spawn();
     this.dispatch();
@@ -112,7 +136,8 @@ export class ReaderPool {
   private request(body: DistributiveOmit<ReaderRequest, 'id'>, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new SqlError('57P01', 'server is shutting down'));
     return new Promise((resolve, reject) => {
-      const p: Pending = { req: { ...body, id: this.nextId++ } as ReaderRequest, resolve, reject, signal };
+      const req = { ...body, id: this.nextId++ } as ReaderRequest;
+      const p: Pending = { req, original: req, resolve, reject, signal, startedAt: 0 };
       if (signal) {
         if (signal.aborted) return reject(abortError(signal));
         signal.addEventListener('abort', () => this.abort(p), { once: true });
@@ -129,27 +154,58 @@ export class ReaderPool {
       p.reject(abortError(p.signal!));
       return;
     }
-    const slot = this.slots.find((s) => s.busy === p);
-    if (slot) {
-      // Take the slot out at once: no new request may reach a worker that is being terminated.
-      slot.busy = null;
-      this.slots.splice(this.slots.indexOf(slot), 1);
+    const slot = this.slots.find((s) => s.inFlight.includes(p));
+    if (!slot) return;
+    if (slot.inFlight[0] === p) {
       p.reject(abortError(p.signal!));
+      this.retire(slot, abortError(p.signal!), true);
       void slot.worker.terminate();
-      if (this.slots.length < this.minWorkers) this.spawn();
-      this.dispatch();
+    } else {
+      // Not started yet: drop it from the worker's list; its answer, when it comes, is ignored.
+      slot.inFlight.splice(slot.inFlight.indexOf(p), 1);
+      p.reject(abortError(p.signal!));
     }
   }
 
+  /** The worker to give the next request to, or null when none may take one now. */
+  private pick(now: number): Slot | null {
+    let best: Slot | null = null;
+    for (const s of this.slots) {
+      if (s.inFlight.length >= MAX_IN_FLIGHT) continue;
+      if (s.inFlight.length && now - s.inFlight[0].startedAt > STALL_MS) continue;
+      if (!best || s.inFlight.length < best.inFlight.length) best = s;
+    }
+    if (
+      best &&
+      best.inFlight.length > 0 &&
+      this.slots.length < this.maxWorkers &&
+      this.slots.every((s) => s.inFlight.length)
+    ) {
+      // Everyone is busy: a fresh worker costs a few ms to start, well spent if work keeps coming.
+      if (this.queue.length > this.slots.length * 2) return this.spawn();
+    }
+    if (!best && this.slots.length < this.maxWorkers) return this.spawn();
+    return best;
+  }
+
   private dispatch(): void {
+    const now = Date.now();
     while (this.queue.length) {
-      let slot = this.slots.find((s) => !s.busy);
+      const slot = this.pick(now);
       if (!slot) {
-        if (this.slots.length >= this.maxWorkers) return;
-        slot = this.spawn();
+        // Re-check soon: a stalled worker may free up, or the stall threshold may pass for all of them.
+        setTimeout(() => this.dispatch(), STALL_MS).unref();
+        return;
       }
       const p = this.queue.shift()!;
-      slot.busy = p;
+      if (p.req.op === 'run') {
+        const s = p.req.session;
+        if (slot.settingsSeen.get(s.pid) === s.settingsVersion)
+          p.req = { ...p.req, session: { ...s, settings: null } };
+        else slot.settingsSeen.set(s.pid, s.settingsVersion);
+      }
+      if (!slot.inFlight.length) p.startedAt = now;
+      slot.inFlight.push(p);
       slot.worker.postMessage(p.req);
     }
   }

@@ -4,10 +4,10 @@
 import Database from 'better-sqlite3';
 import { parse } from 'pgsql-ast-parser';
 import { SqlError } from '../../wire/handler';
-import { formatTimestampMicros } from '../../wire/types';
+import { decodeParam, formatTimestampMicros, Oid } from '../../wire/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
 import { type FunctionContext, registerFunctions } from '../sql/functions';
-import { normalize, TokenizeError } from '../sql/normalize';
+import { normalize, parameterizeLiterals, TokenizeError } from '../sql/normalize';
 import { canonicalType, typeNameOfOid, typeOid } from '../sql/pgtypes';
 import { Translator } from '../sql/translate';
 
@@ -15,7 +15,10 @@ export interface SessionInfo {
   user: string;
   database: string;
   pid: number;
-  settings: [string, string][];
+  /** Bumped by the connection whenever a setting changes. */
+  settingsVersion: number;
+  /** The settings, or null when this worker was already sent this version (see the pool). */
+  settings: [string, string][] | null;
 }
 
 export interface Field {
@@ -51,23 +54,34 @@ export class ReaderEngine {
   private readonly db: Database.Database;
   private readonly emulation: Emulation;
   private readonly plans = new Map<string, Plan>();
+  /** Last settings seen per backend, so the pool need not send them with every request. */
+  private readonly sessionSettings = new Map<number, [string, string][]>();
   private ctx: FunctionContext;
 
   constructor(private readonly opts: ReaderOptions) {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
     this.db.pragma('case_sensitive_like = ON');
     this.emulation = buildEmulation(this.db);
-    this.ctx = this.makeContext({ user: '', database: '', pid: 0, settings: [] });
+    this.ctx = this.makeContext({ user: '', database: '', pid: 0, settingsVersion: 0, settings: [] }, []);
     registerFunctions(this.db, () => this.ctx);
   }
 
-  private makeContext(s: SessionInfo): FunctionContext {
+  private settingsOf(s: SessionInfo): [string, string][] {
+    if (s.settings) {
+      if (this.sessionSettings.size > 2000) this.sessionSettings.clear();
+      this.sessionSettings.set(s.pid, s.settings);
+      return s.settings;
+    }
+    return this.sessionSettings.get(s.pid) ?? [];
+  }
+
+  private makeContext(s: SessionInfo, settings: [string, string][]): FunctionContext {
     const e = this.emulation;
     return {
       user: s.user,
       database: s.database,
       pid: s.pid,
-      settings: new Map(s.settings.map(([k, v]) => [k.toLowerCase(), v])),
+      settings: new Map(settings.map(([k, v]) => [k.toLowerCase(), v])),
       changedSettings: new Map(),
       serverVersion: this.opts.serverVersion,
       startedAt: this.opts.startedAt,
@@ -92,22 +106,44 @@ export class ReaderEngine {
     return { paramTypes: p.paramTypes, fields: p.fields };
   }
 
-  run(sql: string, clientTypes: number[], params: unknown[], session: SessionInfo): RunResult {
-    const p = this.plan(sql, clientTypes);
-    if (params.length < p.paramTypes.length) {
-      throw new SqlError('42P02', `there is no parameter $${params.length + 1}`);
+  run(
+    sql: string,
+    clientTypes: number[],
+    params: unknown[],
+    session: SessionInfo,
+    autoParams = false,
+  ): RunResult {
+    let p: Plan | null = null;
+    let values = params;
+    if (autoParams && !params.length) {
+      // Simple-protocol statements differ mostly in their constants: plan the shape once, bind the constants.
+      const shape = parameterizeLiterals(sql);
+      if (shape) {
+        try {
+          p = this.plan(shape.sql, shape.hints);
+        } catch {
+          p = null; // plan the statement as written: its errors then point at the user's text
+        }
+        // A constant that is not valid for its type is an error, as it would be in PostgreSQL.
+        if (p) values = shape.values.map((v, i) => literalValue(v, p!.paramTypes[i]));
+      }
     }
-    this.ctx = this.makeContext(session);
+    p ??= this.plan(sql, clientTypes);
+    if (values.length < p.paramTypes.length) {
+      throw new SqlError('42P02', `there is no parameter $${values.length + 1}`);
+    }
+    const settings = this.settingsOf(session);
+    this.ctx = this.makeContext(session, settings);
     this.ctx.settings.set('__statement_time', formatTimestampMicros(BigInt(Date.now()) * 1000n));
     if (p.usesSettings) {
       this.db.exec('DELETE FROM pg_session_settings');
       const ins = this.db.prepare('INSERT INTO pg_session_settings VALUES (?, ?)');
-      for (const [k, v] of session.settings) ins.run(k, v);
+      for (const [k, v] of settings) ins.run(k, v);
     }
     // Parameters are numbered (?1, ?2, ...) in the translated SQL; better-sqlite3 binds those by key.
     const bound: Record<number, unknown> = {};
-    params.forEach((v, i) => {
-      if (i < p.paramTypes.length) bound[i + 1] = toSqlite(v);
+    values.forEach((v, i) => {
+      if (i < p.paramTypes.length) bound[i + 1] = toSqlite(v, p.paramTypes[i]);
     });
     let rows: unknown[][];
     try {
@@ -170,8 +206,21 @@ export class ReaderEngine {
   }
 }
 
-function toSqlite(v: unknown): unknown {
+/** A literal's text as the value its inferred parameter type takes (validated as PostgreSQL would). */
+function literalValue(text: string, oid: number): unknown {
+  if (oid === Oid.numeric) {
+    const n = Number(text);
+    return Number.isFinite(n) ? n : text;
+  }
+  return decodeParam(Buffer.from(text, 'utf8'), oid, false);
+}
+
+const INTEGER_OIDS = new Set<number>([Oid.int2, Oid.int4, Oid.int8, Oid.oid]);
+
+/** A parameter value as SQLite should see it. Integers go in as BigInt: a JS number binds as a double. */
+function toSqlite(v: unknown, oid: number): unknown {
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number' && Number.isInteger(v) && INTEGER_OIDS.has(oid)) return BigInt(v);
   if (v === undefined) return null;
   return v;
 }

@@ -1,11 +1,20 @@
 // Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../wire/handler';
+import { CodecError } from '../../wire/types';
 import { ReaderEngine, type ReaderOptions, type SessionInfo } from './reader-engine';
 
 export type ReaderRequest =
   | { id: number; op: 'describe'; sql: string; types: number[] }
-  | { id: number; op: 'run'; sql: string; types: number[]; params: unknown[]; session: SessionInfo };
+  | {
+      id: number;
+      op: 'run';
+      sql: string;
+      types: number[];
+      params: unknown[];
+      session: SessionInfo;
+      autoParams: boolean;
+    };
 
 export type ReaderResponse =
   | { id: number; ok: true; result: unknown }
@@ -23,10 +32,15 @@ parentPort!.on('message', (req: ReaderRequest) => {
     const result =
       req.op === 'describe'
         ? engine.describe(req.sql, req.types)
-        : engine.run(req.sql, req.types, req.params, req.session);
+        : engine.run(req.sql, req.types, req.params, req.session, req.autoParams);
     res = { id: req.id, ok: true, result };
   } catch (e) {
-    const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));
+    const err =
+      e instanceof SqlError
+        ? e
+        : e instanceof CodecError
+          ? new SqlError(e.code, e.message)
+          : new SqlError('XX000', (e as Error).message ?? String(e));
     res = { id: req.id, ok: false, error: { code: err.code, message: err.message, ...err.extra } };
   }
   parentPort!.postMessage(res);

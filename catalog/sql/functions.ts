@@ -450,8 +450,14 @@ function sizePretty(bytes: number): string {
 export function registerFunctions(db: BetterSqlite3.Database, ctx: () => FunctionContext): void {
   const det = { deterministic: true };
   const vary = { varargs: true, deterministic: true };
+  // A JS number returned to SQLite is stored as REAL; integral results go back as BigInt so that they stay
+  // INTEGER (otherwise 42 would print as '42.0' when cast to text).
   const reg = (name: string, fn: (...a: V[]) => V, opts: BetterSqlite3.RegistrationOptions = det) =>
-    db.function(name, opts, fn as (...params: unknown[]) => unknown);
+    // varargs: the wrapper's own length is 0, which better-sqlite3 would take as the function's arity.
+    db.function(name, { ...opts, varargs: true }, ((...args: V[]) => {
+      const r = fn(...args);
+      return typeof r === 'number' && Number.isSafeInteger(r) ? BigInt(r) : r;
+    }) as (...params: unknown[]) => unknown);
 
   reg('pg_array', (...items: V[]) => formatArrayLiteral(items), vary);
   reg('pg_array_get', (a: V, i: V) => {
@@ -469,14 +475,8 @@ export function registerFunctions(db: BetterSqlite3.Database, ctx: () => Functio
             .map((x) => (x === null ? (nullStr ?? null) : x))
             .filter((x) => x !== null)
             .join(String(sep)),
-    { varargs: false, deterministic: true },
+    vary,
   );
-  db.function('pg_array_to_string', { deterministic: true }, ((a: V, sep: V) =>
-    a === null
-      ? null
-      : arr(a)
-          .filter((x) => x !== null)
-          .join(String(sep))) as (...p: unknown[]) => unknown);
   reg('pg_array_position', (a: V, v: V) => {
     const i = arr(a).indexOf(v === null ? null : String(v));
     return i < 0 ? null : i + 1;

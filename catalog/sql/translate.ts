@@ -467,7 +467,9 @@ export class Translator {
 
   private cast(operand: A.Expr, to: string, scope: Scope): Typed {
     const v = this.typedParam(operand, scope, to);
-    return { sql: castSql(v, to), type: to };
+    // A parameter arrives as its text (or decoded) value: it still needs the conversion the cast implies.
+    const source = operand.type === 'parameter' ? { ...v, type: 'unknown' } : v;
+    return { sql: castSql(source, to), type: to };
   }
 
   private unary(e: A.ExprUnary, scope: Scope): Typed {
@@ -528,13 +530,28 @@ export class Translator {
       else r = this.expr(e.right, scope).sql;
       return { sql: `(${l.sql} ${op} ${r})`, type: 'bool' };
     }
+    // A parameter takes the type of the other operand of a comparison or arithmetic; with || it is text.
+    const sameType = ![
+      '||',
+      'AND',
+      'OR',
+      '~',
+      '~*',
+      '!~',
+      '!~*',
+      'LIKE',
+      'NOT LIKE',
+      'ILIKE',
+      'NOT ILIKE',
+    ].includes(op);
+    const want = (t: string | null) => (!sameType || t === 'unknown' || t === null ? 'text' : t);
     let l = this.expr(e.left, scope);
     let r =
       e.right.type === 'parameter'
-        ? this.typedParam(e.right, scope, l.type === 'unknown' ? 'text' : l.type)
+        ? this.typedParam(e.right, scope, want(l.type))
         : this.expr(e.right, scope);
     if (e.left.type === 'parameter' && !this.params[+e.left.name.slice(1) - 1] && r.type) {
-      l = this.typedParam(e.left, scope, r.type === 'unknown' ? 'text' : r.type);
+      l = this.typedParam(e.left, scope, want(r.type));
     }
     switch (op) {
       case '=':

@@ -54,7 +54,13 @@ const WRITE_WORDS = new Set([
 ]);
 
 export function sessionInfo(s: SessionView): SessionInfo {
-  return { user: s.user, database: s.database, pid: s.backendPid, settings: s.allSettings() };
+  return {
+    user: s.user,
+    database: s.database,
+    pid: s.backendPid,
+    settingsVersion: s.settingsVersion,
+    settings: s.allSettings(),
+  };
 }
 
 export class Router implements QueryHandler {
@@ -135,7 +141,8 @@ export class Router implements QueryHandler {
       paramTypes: desc?.paramTypes ?? [],
       fields: desc?.fields ?? null,
       async execute(params: unknown[], ctx: QueryContext): Promise<QueryResult> {
-        const r = await readers.run(sql, types, params, sessionInfo(ctx.session), ctx.signal);
+        // A simple-protocol statement (planned without describe) has its constants turned into parameters.
+        const r = await readers.run(sql, types, params, sessionInfo(ctx.session), ctx.signal, !describe);
         for (const [k, v] of r.changedSettings) ctx.session.setSetting(k, v);
         return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
       },

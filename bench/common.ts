@@ -1,0 +1,89 @@
+// Shared helpers for benchmarks: machine facts, subprocesses, a throwaway real PostgreSQL 15.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export function machine(): string {
+  return `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
+}
+
+export function sh(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; user?: string } = {},
+): string {
+  const full = opts.user ? ['runuser', ['-u', opts.user, '--', cmd, ...args]] : [cmd, args];
+  return execFileSync(full[0] as string, full[1] as string[], {
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+export interface RealPostgres {
+  port: number;
+  user: string;
+  stop(): void;
+}
+
+/** Starts a real PostgreSQL 15 in a temporary directory, owned by an unprivileged user. */
+export function startRealPostgres(port: number): RealPostgres {
+  const osUser = spawnSync('id', ['postgres']).status === 0 ? 'postgres' : 'nobody';
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-pg-'));
+  chmodSync(dir, 0o777);
+  const data = join(dir, 'data');
+  sh(`${PG_BIN}/initdb`, ['-D', data, '-U', 'bench', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], {
+    user: osUser,
+  });
+  sh(
+    `${PG_BIN}/pg_ctl`,
+    [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off`,
+      'start',
+    ],
+    { user: osUser },
+  );
+  return {
+    port,
+    user: 'bench',
+    stop() {
+      spawnSync('runuser', ['-u', osUser, '--', `${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop'], {
+        stdio: 'ignore',
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function runAsync(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+export function ratio(a: number, b: number): string {
+  return b ? (a / b).toFixed(2) + 'x' : 'n/a';
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}

@@ -1,0 +1,141 @@
+// bench/wire: pgbench point SELECTs by id on sys.tasks (10,000 rows) against this server and against a real
+// PostgreSQL 15 holding the same rows, -M simple and -M prepared, 1 and 16 clients, in the same run.
+// Prints tps, the ratio to PostgreSQL, and p99 latency from pgbench's per-transaction log.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nowText } from '../catalog/db';
+import { startApp } from '../src/app';
+import { machine, PG_BIN, percentile, ratio, runAsync, sh, startRealPostgres } from './common';
+
+const ROWS = 10_000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+const SCRIPT = `\\set id random(1, ${ROWS})
+SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad(:id::text, 12, '0'))::uuid;
+`;
+
+interface Run {
+  tps: number;
+  p99ms: number;
+}
+
+async function pgbench(
+  port: number,
+  user: string,
+  password: string,
+  mode: string,
+  clients: number,
+  dir: string,
+): Promise<Run> {
+  const logDir = mkdtempSync(join(dir, 'log-'));
+  const r = await runAsync(
+    `${PG_BIN}/pgbench`,
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      user,
+      '-n',
+      '-M',
+      mode,
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, 2)),
+      '-T',
+      String(SECONDS),
+      '-f',
+      join(dir, 'point.sql'),
+      '-l',
+      '--log-prefix',
+      join(logDir, 'tx'),
+      'segtasks',
+    ],
+    { PGPASSWORD: password },
+  );
+  if (r.code !== 0) throw new Error(`pgbench failed: ${r.err}`);
+  const tps = Number(/tps = ([\d.]+)/.exec(r.out)?.[1] ?? 0);
+  const lat: number[] = [];
+  for (const f of readdirSync(logDir)) {
+    for (const line of readFileSync(join(logDir, f), 'utf8').split('\n')) {
+      const cols = line.split(' ');
+      if (cols.length > 3) lat.push(Number(cols[2]) / 1000);
+    }
+  }
+  lat.sort((a, b) => a - b);
+  return { tps, p99ms: percentile(lat, 99) };
+}
+
+async function main() {
+  console.log(
+    'bench/wire: pgbench point SELECT by id on sys.tasks, 10,000 rows; this server vs PostgreSQL 15',
+  );
+  console.log(machine());
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-wire-'));
+  writeFileSync(join(dir, 'point.sql'), SCRIPT);
+
+  // Real PostgreSQL with the same table and rows.
+  const pg = startRealPostgres(55432);
+  const psql = (sql: string, db = 'postgres') =>
+    sh('psql', ['-h', '127.0.0.1', '-p', '55432', '-U', 'bench', '-X', '-q', '-d', db, '-c', sql]);
+  psql('CREATE DATABASE segtasks');
+  psql(
+    `CREATE SCHEMA sys; CREATE TABLE sys.tasks (id uuid PRIMARY KEY, name text, type text NOT NULL, location_type text NOT NULL,
+     location_name text, options json NOT NULL, status text NOT NULL, created_by text NOT NULL, created_at timestamptz NOT NULL,
+     started_at timestamptz, finished_at timestamptz, fraction_complete float8 NOT NULL DEFAULT 0, bytes_total int8 NOT NULL DEFAULT 0,
+     bytes_done int8 NOT NULL DEFAULT 0, segments_total int8 NOT NULL DEFAULT 0, segments_done int8 NOT NULL DEFAULT 0,
+     segments_failed int8 NOT NULL DEFAULT 0, error text);
+     INSERT INTO sys.tasks (id, name, type, location_type, location_name, options, status, created_by, created_at)
+       SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'task-' || i, 'check_disk', 'SYSTEM', NULL, '{}',
+              'COMPLETE', 'admin', now() FROM generate_series(1, ${ROWS}) i; ANALYZE sys.tasks;`,
+    'segtasks',
+  );
+
+  // This server with the same rows, written into its catalog before the run.
+  const dataDir = join(dir, 'data');
+  const app = await startApp({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    auth: 'scram',
+    adminPassword: 'bench',
+    logLevel: 'silent',
+    say: () => {},
+  });
+  const ins = app.catalog.db.prepare(
+    `INSERT INTO tasks (id, name, type, location_type, options, status, created_by, created_at) VALUES (?, ?, 'check_disk', 'SYSTEM', '{}', 'COMPLETE', 'admin', ?)`,
+  );
+  app.catalog.db.transaction(() => {
+    for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`, nowText());
+  })();
+
+  const rows: string[] = [];
+  try {
+    for (const mode of ['simple', 'prepared']) {
+      for (const clients of [1, 16]) {
+        const ours = await pgbench(app.port, 'admin', 'bench', mode, clients, dir);
+        const theirs = await pgbench(55432, 'bench', '', mode, clients, dir);
+        const line = `| ${mode} | ${clients} | ${ours.tps.toFixed(0)} | ${theirs.tps.toFixed(0)} | ${ratio(ours.tps, theirs.tps)} | ${ours.p99ms.toFixed(2)} | ${theirs.p99ms.toFixed(2)} |`;
+        rows.push(line);
+        console.log(line);
+      }
+    }
+  } finally {
+    await app.close();
+    pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    '\n| mode | clients | segtasks tps | PostgreSQL tps | ratio | segtasks p99 ms | PostgreSQL p99 ms |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
