@@ -3,11 +3,16 @@
 import pino, { type Logger } from 'pino';
 import { type Catalog, nowText, openCatalog } from '../catalog/db';
 import { ReaderPool } from '../catalog/readers/pool';
+import { StorageCatalog } from '../catalog/storage';
 import { Users } from '../catalog/users';
 import type { AuthMethod } from '../wire/auth';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/session';
 import { Router } from './sql/router';
+import { ensureEmbeddedDefault } from './store/demo';
+import { StorageModule } from './store/module';
+import { recoverStore } from './store/recovery';
+import { SegmentStore } from './store/store';
 
 export const PRODUCT = 'segtasks';
 export const VERSION = '0.1.0';
@@ -22,6 +27,9 @@ export interface AppOptions {
   adminPassword?: string;
   logLevel?: string;
   maxMessageBytes?: number;
+  /** Create the demo topology and table when the data directory is new (the CLI does; tests do not). */
+  embeddedDefault?: boolean;
+  demoBytes?: number;
   /** Where to print the few lines meant for a person (listening on, generated password). */
   say?: (line: string) => void;
 }
@@ -31,6 +39,8 @@ export interface App {
   port: number;
   catalog: Catalog;
   users: Users;
+  storage: StorageCatalog;
+  store: SegmentStore;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -48,13 +58,24 @@ export async function startApp(opts: AppOptions): Promise<App> {
         : 'created user "admin" (role sysadmin) with the password from SEGTASKS_ADMIN_PASSWORD',
     );
   }
+  const storage = new StorageCatalog(catalog);
+  const store = new SegmentStore(storage);
+  const recovered = await recoverStore(storage);
+  if (recovered.removedTemp || recovered.removedOrphans) {
+    logger.warn(recovered, 'removed files left by an interrupted write');
+  }
+  for (const d of recovered.missingDevices) logger.warn({ device: d }, 'device directory is missing');
+  if (opts.embeddedDefault) {
+    const made = await ensureEmbeddedDefault(opts.dataDir, storage, store, opts.demoBytes);
+    if (made) say(made);
+  }
   const readers = new ReaderPool({
     catalogPath: catalog.path,
     serverVersion: `${serverVersion} (${PRODUCT} ${VERSION})`,
     startedAt: nowText(),
   });
   await readers.ready();
-  const router = new Router(readers, users);
+  const router = new Router(readers, users).use(new StorageModule(store, users));
   const wire = new WireServer({
     host: opts.host,
     port: opts.port,
@@ -73,6 +94,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     port: addr.port,
     catalog,
     users,
+    storage,
+    store,
     logger,
     async close() {
       await wire.close();

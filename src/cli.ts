@@ -41,6 +41,11 @@ program
       .default(String(64 * 1024 * 1024)),
   )
   .addOption(
+    new Option('--no-demo', 'do not create the demo topology and table in a new data directory').env(
+      'SEGTASKS_NO_DEMO',
+    ),
+  )
+  .addOption(
     new Option('--log-level <level>', 'log level for the JSON log on stderr')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .env('SEGTASKS_LOG_LEVEL')
@@ -73,6 +78,7 @@ Example:
       maxMessageBytes: Number(o.maxMessageBytes),
       adminPassword: process.env.SEGTASKS_ADMIN_PASSWORD || undefined,
       logLevel: o.logLevel,
+      embeddedDefault: o.demo !== false,
     }).catch((err: Error & { code?: string }) => {
       const why =
         err.code === 'EADDRINUSE'

@@ -1,0 +1,495 @@
+// Data access for the storage topology and the segment catalog. Every write is a short synchronous SQLite
+// transaction on the server's one writer connection; the rules about what may change (no dropping what holds
+// data, names unique) are checked inside the same transaction.
+import { randomUUID } from 'node:crypto';
+import { type Catalog, nowText } from './db';
+
+export class CatalogError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StorageSpace {
+  name: string;
+  width: number;
+  parity_width: number;
+  segment_size: number;
+}
+export interface Cluster {
+  id: string;
+  name: string;
+  storage_space: string;
+}
+export interface Node {
+  id: string;
+  name: string;
+  cluster_name: string;
+  status: 'ONLINE' | 'OFFLINE';
+}
+export interface Device {
+  id: string;
+  node_name: string;
+  path: string;
+  capacity_bytes: number;
+  used_bytes: number;
+  status: 'ACTIVE' | 'FAILED';
+}
+export interface Table {
+  id: string;
+  name: string;
+  cluster_name: string;
+  bytes: number;
+  segment_groups: number;
+}
+export interface SegmentGroup {
+  id: number;
+  table_id: string;
+  seq: number;
+  cluster_name: string;
+  width: number;
+  parity_width: number;
+  data_bytes: number;
+  shard_bytes: number;
+  status: string;
+}
+export type SegmentStatus = 'INTACT' | 'DAMAGED' | 'MISSING' | 'REBUILDING';
+export interface Segment {
+  storage_id: string;
+  segment_group_id: number;
+  position: number;
+  is_parity: number;
+  node_name: string;
+  device_id: string;
+  path: string;
+  size_bytes: number;
+  status: SegmentStatus;
+  checksum: string | null;
+  last_checked_at: string | null;
+}
+
+export interface NewSegment {
+  storage_id: string;
+  position: number;
+  is_parity: boolean;
+  node_name: string;
+  device_id: string;
+  path: string;
+  size_bytes: number;
+  checksum: string;
+}
+
+export interface NewGroup {
+  id: number;
+  seq: number;
+  data_bytes: number;
+  shard_bytes: number;
+  segments: NewSegment[];
+}
+
+const STATUS_RANK: Record<string, number> = { INTACT: 0, REBUILDING: 1, DAMAGED: 2, MISSING: 3 };
+
+export class StorageCatalog {
+  constructor(private readonly catalog: Catalog) {}
+
+  private get db() {
+    return this.catalog.db;
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---------- storage spaces, clusters, nodes, devices ----------
+
+  createStorageSpace(name: string, width: number, parity: number, segmentSize: number): void {
+    this.tx(() => {
+      if (this.space(name)) throw new CatalogError('42710', `storage space "${name}" already exists`);
+      this.db
+        .prepare(
+          'INSERT INTO storage_spaces (name, width, parity_width, segment_size, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(name, width, parity, segmentSize, nowText());
+    });
+  }
+
+  space(name: string): StorageSpace | undefined {
+    return this.db.prepare('SELECT * FROM storage_spaces WHERE name = ?').get(name) as
+      | StorageSpace
+      | undefined;
+  }
+
+  dropStorageSpace(name: string): void {
+    this.tx(() => {
+      if (!this.space(name)) throw new CatalogError('42704', `storage space "${name}" does not exist`);
+      const users = this.db
+        .prepare('SELECT name FROM clusters WHERE storage_space = ?')
+        .pluck()
+        .all(name) as string[];
+      if (users.length) {
+        throw new CatalogError(
+          '2BP01',
+          `cannot drop storage space "${name}": cluster "${users[0]}" uses it`,
+          'Drop the clusters that use it first.',
+        );
+      }
+      this.db.prepare('DELETE FROM storage_spaces WHERE name = ?').run(name);
+    });
+  }
+
+  createCluster(name: string, space: string): void {
+    this.tx(() => {
+      if (this.cluster(name)) throw new CatalogError('42710', `cluster "${name}" already exists`);
+      if (!this.space(space)) throw new CatalogError('42704', `storage space "${space}" does not exist`);
+      this.db
+        .prepare('INSERT INTO clusters (id, name, storage_space, created_at) VALUES (?, ?, ?, ?)')
+        .run(randomUUID(), name, space, nowText());
+    });
+  }
+
+  cluster(name: string): Cluster | undefined {
+    return this.db.prepare('SELECT id, name, storage_space FROM clusters WHERE name = ?').get(name) as
+      | Cluster
+      | undefined;
+  }
+
+  clusters(): Cluster[] {
+    return this.db.prepare('SELECT id, name, storage_space FROM clusters ORDER BY name').all() as Cluster[];
+  }
+
+  dropCluster(name: string): void {
+    this.tx(() => {
+      if (!this.cluster(name)) throw new CatalogError('42704', `cluster "${name}" does not exist`);
+      const tables = this.db
+        .prepare('SELECT name FROM tables WHERE cluster_name = ?')
+        .pluck()
+        .all(name) as string[];
+      if (tables.length)
+        throw new CatalogError(
+          '2BP01',
+          `cannot drop cluster "${name}": table "${tables[0]}" is stored in it`,
+        );
+      const nodes = this.db
+        .prepare('SELECT name FROM nodes WHERE cluster_name = ?')
+        .pluck()
+        .all(name) as string[];
+      if (nodes.length)
+        throw new CatalogError('2BP01', `cannot drop cluster "${name}": node "${nodes[0]}" belongs to it`);
+      this.db.prepare('DELETE FROM clusters WHERE name = ?').run(name);
+    });
+  }
+
+  createNode(name: string, cluster: string, devices: { path: string; capacity: number }[]): void {
+    this.tx(() => {
+      if (this.node(name)) throw new CatalogError('42710', `node "${name}" already exists`);
+      if (!this.cluster(cluster)) throw new CatalogError('42704', `cluster "${cluster}" does not exist`);
+      this.db
+        .prepare(
+          "INSERT INTO nodes (id, name, cluster_name, status, created_at) VALUES (?, ?, ?, 'ONLINE', ?)",
+        )
+        .run(randomUUID(), name, cluster, nowText());
+      for (const d of devices) this.insertDevice(name, d.path, d.capacity);
+    });
+  }
+
+  private insertDevice(node: string, path: string, capacity: number): void {
+    const taken = this.db.prepare('SELECT node_name FROM storage_devices WHERE path = ?').pluck().get(path) as
+      | string
+      | undefined;
+    if (taken) throw new CatalogError('42710', `device "${path}" already belongs to node "${taken}"`);
+    this.db
+      .prepare(
+        "INSERT INTO storage_devices (id, node_name, path, capacity_bytes, used_bytes, status, created_at) VALUES (?, ?, ?, ?, 0, 'ACTIVE', ?)",
+      )
+      .run(randomUUID(), node, path, capacity, nowText());
+  }
+
+  addDevice(node: string, path: string, capacity: number): void {
+    this.tx(() => {
+      if (!this.node(node)) throw new CatalogError('42704', `node "${node}" does not exist`);
+      this.insertDevice(node, path, capacity);
+    });
+  }
+
+  node(name: string): Node | undefined {
+    return this.db.prepare('SELECT id, name, cluster_name, status FROM nodes WHERE name = ?').get(name) as
+      | Node
+      | undefined;
+  }
+
+  nodes(cluster?: string): Node[] {
+    return (
+      cluster
+        ? this.db
+            .prepare('SELECT id, name, cluster_name, status FROM nodes WHERE cluster_name = ? ORDER BY name')
+            .all(cluster)
+        : this.db.prepare('SELECT id, name, cluster_name, status FROM nodes ORDER BY name').all()
+    ) as Node[];
+  }
+
+  setNodeStatus(name: string, status: 'ONLINE' | 'OFFLINE'): void {
+    const r = this.db.prepare('UPDATE nodes SET status = ? WHERE name = ?').run(status, name);
+    if (!r.changes) throw new CatalogError('42704', `node "${name}" does not exist`);
+  }
+
+  dropNode(name: string): void {
+    this.tx(() => {
+      if (!this.node(name)) throw new CatalogError('42704', `node "${name}" does not exist`);
+      const n = this.db
+        .prepare('SELECT count(*) FROM segments WHERE node_name = ?')
+        .pluck()
+        .get(name) as number;
+      if (n > 0) {
+        throw new CatalogError(
+          '2BP01',
+          `cannot drop node "${name}": it still holds ${n} segment(s)`,
+          'Run a rebuild with OPTIONS node = ... or a rebalance to move them first.',
+        );
+      }
+      this.db.prepare('DELETE FROM storage_devices WHERE node_name = ?').run(name);
+      this.db.prepare('DELETE FROM nodes WHERE name = ?').run(name);
+    });
+  }
+
+  devices(node?: string): Device[] {
+    return (
+      node
+        ? this.db.prepare('SELECT * FROM storage_devices WHERE node_name = ? ORDER BY path').all(node)
+        : this.db.prepare('SELECT * FROM storage_devices ORDER BY node_name, path').all()
+    ) as Device[];
+  }
+
+  device(id: string): Device | undefined {
+    return this.db.prepare('SELECT * FROM storage_devices WHERE id = ?').get(id) as Device | undefined;
+  }
+
+  devicesOfCluster(cluster: string): (Device & { node_status: string })[] {
+    return this.db
+      .prepare(
+        `SELECT d.*, n.status AS node_status FROM storage_devices d JOIN nodes n ON n.name = d.node_name
+         WHERE n.cluster_name = ? ORDER BY d.node_name, d.path`,
+      )
+      .all(cluster) as (Device & { node_status: string })[];
+  }
+
+  setDeviceStatus(id: string, status: 'ACTIVE' | 'FAILED'): void {
+    this.db.prepare('UPDATE storage_devices SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  setDeviceCapacity(id: string, capacity: number): void {
+    this.db.prepare('UPDATE storage_devices SET capacity_bytes = ? WHERE id = ?').run(capacity, id);
+  }
+
+  // ---------- tables ----------
+
+  createTable(name: string, cluster: string, columns: string): Table {
+    return this.tx(() => {
+      if (this.table(name)) throw new CatalogError('42P07', `relation "${name}" already exists`);
+      if (!this.cluster(cluster)) throw new CatalogError('42704', `cluster "${cluster}" does not exist`);
+      const id = randomUUID();
+      this.db
+        .prepare(
+          'INSERT INTO tables (id, name, cluster_name, bytes, segment_groups, columns, created_at) VALUES (?, ?, ?, 0, 0, ?, ?)',
+        )
+        .run(id, name, cluster, columns, nowText());
+      return this.table(name)!;
+    });
+  }
+
+  table(name: string): Table | undefined {
+    return this.db
+      .prepare('SELECT id, name, cluster_name, bytes, segment_groups FROM tables WHERE name = ?')
+      .get(name) as Table | undefined;
+  }
+
+  tableById(id: string): Table | undefined {
+    return this.db
+      .prepare('SELECT id, name, cluster_name, bytes, segment_groups FROM tables WHERE id = ?')
+      .get(id) as Table | undefined;
+  }
+
+  /** Removes a table from the catalog and returns the segment files that the caller must delete. */
+  dropTable(name: string): string[] {
+    return this.tx(() => {
+      const t = this.table(name);
+      if (!t) throw new CatalogError('42P01', `table "${name}" does not exist`);
+      const segs = this.db
+        .prepare(
+          'SELECT s.path, s.device_id, s.size_bytes FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id WHERE g.table_id = ?',
+        )
+        .all(t.id) as { path: string; device_id: string; size_bytes: number }[];
+      const upd = this.db.prepare(
+        'UPDATE storage_devices SET used_bytes = max(0, used_bytes - ?) WHERE id = ?',
+      );
+      for (const s of segs) upd.run(s.size_bytes, s.device_id);
+      this.db
+        .prepare(
+          'DELETE FROM segments WHERE segment_group_id IN (SELECT id FROM segment_groups WHERE table_id = ?)',
+        )
+        .run(t.id);
+      this.db.prepare('DELETE FROM segment_groups WHERE table_id = ?').run(t.id);
+      this.db.prepare('DELETE FROM tables WHERE id = ?').run(t.id);
+      return segs.map((s) => s.path);
+    });
+  }
+
+  // ---------- segment groups and segments ----------
+
+  /** Reserves `count` consecutive group ids. Ids are never reused. */
+  reserveGroupIds(count: number): number {
+    const max =
+      (this.db.prepare('SELECT coalesce(max(id), 0) FROM segment_groups').pluck().get() as number) ?? 0;
+    const reserved = this.reservedUpTo ?? max;
+    const start = Math.max(max, reserved) + 1;
+    this.reservedUpTo = start + count - 1;
+    return start;
+  }
+  private reservedUpTo: number | null = null;
+
+  nextSeq(tableId: string): number {
+    return (
+      ((this.db
+        .prepare('SELECT coalesce(max(seq), -1) FROM segment_groups WHERE table_id = ?')
+        .pluck()
+        .get(tableId) as number) ?? -1) + 1
+    );
+  }
+
+  /** Catalogues new groups and their segments, updating table and device totals, in one transaction. */
+  addGroups(table: Table, cluster: string, width: number, parity: number, groups: NewGroup[]): void {
+    this.tx(() => {
+      const g = this.db.prepare(
+        "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
+      );
+      const s = this.db.prepare(
+        "INSERT INTO segments (storage_id, segment_group_id, position, is_parity, node_name, device_id, path, size_bytes, status, checksum, last_checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT', ?, NULL)",
+      );
+      const dev = this.db.prepare('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?');
+      let bytes = 0;
+      for (const grp of groups) {
+        g.run(grp.id, table.id, grp.seq, cluster, width, parity, grp.data_bytes, grp.shard_bytes);
+        bytes += grp.data_bytes;
+        for (const seg of grp.segments) {
+          s.run(
+            seg.storage_id,
+            grp.id,
+            seg.position,
+            seg.is_parity ? 1 : 0,
+            seg.node_name,
+            seg.device_id,
+            seg.path,
+            seg.size_bytes,
+            seg.checksum,
+          );
+          dev.run(seg.size_bytes, seg.device_id);
+        }
+      }
+      this.db
+        .prepare('UPDATE tables SET bytes = bytes + ?, segment_groups = segment_groups + ? WHERE id = ?')
+        .run(bytes, groups.length, table.id);
+    });
+  }
+
+  groupsOfTable(tableId: string): SegmentGroup[] {
+    return this.db
+      .prepare('SELECT * FROM segment_groups WHERE table_id = ? ORDER BY seq')
+      .all(tableId) as SegmentGroup[];
+  }
+
+  group(id: number): SegmentGroup | undefined {
+    return this.db.prepare('SELECT * FROM segment_groups WHERE id = ?').get(id) as SegmentGroup | undefined;
+  }
+
+  segmentsOfGroup(groupId: number): Segment[] {
+    return this.db
+      .prepare('SELECT * FROM segments WHERE segment_group_id = ? ORDER BY position')
+      .all(groupId) as Segment[];
+  }
+
+  segment(storageId: string): Segment | undefined {
+    return this.db.prepare('SELECT * FROM segments WHERE storage_id = ?').get(storageId) as
+      | Segment
+      | undefined;
+  }
+
+  /** Sets segment statuses and refreshes the status of their groups, in one transaction. */
+  setSegmentStatus(updates: { storageId: string; status: SegmentStatus; checkedAt?: string }[]): void {
+    if (!updates.length) return;
+    this.tx(() => {
+      const upd = this.db.prepare(
+        'UPDATE segments SET status = ?, last_checked_at = coalesce(?, last_checked_at) WHERE storage_id = ?',
+      );
+      const groups = new Set<number>();
+      for (const u of updates) {
+        upd.run(u.status, u.checkedAt ?? null, u.storageId);
+        const g = this.db
+          .prepare('SELECT segment_group_id FROM segments WHERE storage_id = ?')
+          .pluck()
+          .get(u.storageId) as number | undefined;
+        if (g !== undefined) groups.add(g);
+      }
+      for (const g of groups) this.refreshGroupStatus(g);
+    });
+  }
+
+  /** Records that segments were checked (clean), without changing their status. */
+  markChecked(storageIds: string[], at: string): void {
+    if (!storageIds.length) return;
+    this.tx(() => {
+      const upd = this.db.prepare('UPDATE segments SET last_checked_at = ? WHERE storage_id = ?');
+      for (const id of storageIds) upd.run(at, id);
+    });
+  }
+
+  refreshGroupStatus(groupId: number): void {
+    const statuses = this.db
+      .prepare('SELECT status FROM segments WHERE segment_group_id = ?')
+      .pluck()
+      .all(groupId) as string[];
+    const worst = statuses.reduce((w, s) => (STATUS_RANK[s] > STATUS_RANK[w] ? s : w), 'INTACT');
+    this.db.prepare('UPDATE segment_groups SET status = ? WHERE id = ?').run(worst, groupId);
+  }
+
+  /** Every segment file path the catalog knows, for the orphan scan at start-up. */
+  allSegmentPaths(): Set<string> {
+    return new Set(this.db.prepare('SELECT path FROM segments').pluck().all() as string[]);
+  }
+
+  /** Segments to consider for a check, with their group's shard size. */
+  segmentsForCheck(filter: {
+    cluster?: string;
+    node?: string;
+    storageIds?: string[];
+    onlyUnhealthy?: boolean;
+  }): (Segment & {
+    shard_bytes: number;
+    cluster_name: string;
+    table_id: string;
+  })[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.cluster) {
+      where.push('g.cluster_name = ?');
+      args.push(filter.cluster);
+    }
+    if (filter.node) {
+      where.push('s.node_name = ?');
+      args.push(filter.node);
+    }
+    if (filter.onlyUnhealthy) where.push("s.status <> 'INTACT'");
+    if (filter.storageIds) {
+      where.push(`s.storage_id IN (SELECT value FROM json_each(?))`);
+      args.push(JSON.stringify(filter.storageIds));
+    }
+    return this.db
+      .prepare(
+        `SELECT s.*, g.shard_bytes, g.cluster_name, g.table_id FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
+         ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY s.device_id, s.path`,
+      )
+      .all(...args) as (Segment & { shard_bytes: number; cluster_name: string; table_id: string })[];
+  }
+}

@@ -1,0 +1,214 @@
+// Runs the storage statements (topology DDL and COPY) for the router.
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CatalogError } from '../../catalog/storage';
+import type { Users } from '../../catalog/users';
+import {
+  type PreparedQuery,
+  type QueryContext,
+  type QueryResult,
+  type SessionView,
+  SqlError,
+} from '../../wire/handler';
+import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
+import type { StatementModule } from '../sql/router';
+import { deviceCapacity, type SegmentStore, StoreError } from './store';
+
+export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
+
+/** Turns the store's and the catalog's errors into SQL errors; passes others through. */
+export function asSqlError(err: unknown): unknown {
+  if (err instanceof CatalogError || err instanceof StoreError)
+    return new SqlError(err.code, err.message, err.hint ? { hint: err.hint } : {});
+  return err;
+}
+
+async function checkDevicePath(path: string): Promise<{ path: string; capacity: number }> {
+  const abs = resolve(path);
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(abs);
+  } catch {
+    throw new SqlError('58P01', `device path "${abs}" does not exist`, {
+      hint: 'Create the directory first; each device is a directory.',
+    });
+  }
+  if (!st.isDirectory()) throw new SqlError('42809', `device path "${abs}" is not a directory`);
+  try {
+    await access(abs, constants.W_OK | constants.R_OK);
+  } catch {
+    throw new SqlError('42501', `device path "${abs}" is not readable and writable by the server`);
+  }
+  return { path: abs, capacity: await deviceCapacity(abs) };
+}
+
+export class StorageModule implements StatementModule {
+  constructor(
+    private readonly store: SegmentStore,
+    private readonly users: Users,
+  ) {}
+
+  prepare(sql: string, _types: number[], _session: SessionView): PreparedQuery | null {
+    const stmt = parseStorageStatement(sql);
+    if (!stmt) return null;
+    return {
+      paramTypes: [],
+      fields: null,
+      execute: async (_params: unknown[], ctx: QueryContext): Promise<QueryResult> => {
+        try {
+          return await this.run(stmt, ctx);
+        } catch (err) {
+          throw asSqlError(err);
+        }
+      },
+    };
+  }
+
+  private requireSysadmin(ctx: QueryContext, what: string): void {
+    if (!this.users.isSysadmin(ctx.session.user)) {
+      throw new SqlError('42501', `permission denied: ${what} requires the sysadmin role`);
+    }
+  }
+
+  private async run(stmt: StorageStatement, ctx: QueryContext): Promise<QueryResult> {
+    const cat = this.store.catalog;
+    if (stmt.kind === 'copy') return this.copy(stmt);
+    this.requireSysadmin(
+      ctx,
+      stmt.kind === 'drop' ? `DROP ${stmt.what.toUpperCase()}` : stmt.kind.replace('_', ' ').toUpperCase(),
+    );
+    switch (stmt.kind) {
+      case 'create_space': {
+        const size = stmt.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+        if (stmt.width < 3) throw new SqlError('22023', `WIDTH must be at least 3, not ${stmt.width}`);
+        if (stmt.parity < 1 || stmt.parity > stmt.width - 1) {
+          throw new SqlError(
+            '22023',
+            `PARITY_WIDTH must be between 1 and WIDTH - 1 (${stmt.width - 1}), not ${stmt.parity}`,
+            {
+              hint: 'A group needs at least one data segment and one parity segment.',
+            },
+          );
+        }
+        if (stmt.parity > 6 || stmt.width - stmt.parity > 24) {
+          throw new SqlError(
+            '22023',
+            'the erasure code supports at most 24 data and 6 parity segments per group',
+          );
+        }
+        if (size % 8 !== 0 || size < 4096 || size > 256 * 1024 * 1024) {
+          throw new SqlError(
+            '22023',
+            `SEGMENT_SIZE must be a multiple of 8 between 4096 and 268435456 bytes, not ${size}`,
+          );
+        }
+        cat.createStorageSpace(stmt.name, stmt.width, stmt.parity, size);
+        return { kind: 'command', tag: 'CREATE STORAGESPACE' };
+      }
+      case 'create_cluster':
+        cat.createCluster(stmt.name, stmt.space);
+        return { kind: 'command', tag: 'CREATE CLUSTER' };
+      case 'create_node': {
+        const devices = [];
+        for (const d of stmt.devices) devices.push(await checkDevicePath(d));
+        if (new Set(devices.map((d) => d.path)).size !== devices.length)
+          throw new SqlError('42710', 'the same device is listed twice');
+        cat.createNode(stmt.name, stmt.cluster, devices);
+        return { kind: 'command', tag: 'CREATE NODE' };
+      }
+      case 'add_device': {
+        const d = await checkDevicePath(stmt.path);
+        cat.addDevice(stmt.node, d.path, d.capacity);
+        return { kind: 'command', tag: 'ALTER NODE' };
+      }
+      case 'set_node': {
+        if (!cat.node(stmt.node)) throw new SqlError('42704', `node "${stmt.node}" does not exist`);
+        cat.setNodeStatus(stmt.node, stmt.status);
+        if (stmt.status === 'OFFLINE') {
+          // Segments of an offline node cannot be read: they are MISSING until rebuilt elsewhere.
+          const segs = cat.segmentsForCheck({ node: stmt.node }).filter((s) => s.status === 'INTACT');
+          cat.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
+          if (segs.length)
+            ctx.notice({
+              message: `${segs.length} segment(s) on node ${stmt.node} are now MISSING`,
+              hint: `Rebuild them elsewhere with CREATE TASK TYPE rebuild LOCATION CLUSTER ... OPTIONS node = '${stmt.node}'.`,
+            });
+        }
+        return { kind: 'command', tag: 'ALTER NODE' };
+      }
+      case 'create_table': {
+        const cluster = cat.cluster(stmt.cluster);
+        if (!cluster) throw new SqlError('42704', `cluster "${stmt.cluster}" does not exist`);
+        const space = cat.space(cluster.storage_space)!;
+        const nodes = cat.nodes(stmt.cluster).length;
+        if (nodes < space.width) {
+          throw new SqlError(
+            '55000',
+            `cluster "${stmt.cluster}" has ${nodes} node(s), fewer than the WIDTH ${space.width} of its storage space`,
+            {
+              hint: 'Each segment of a group goes to a different node: add nodes with CREATE NODE first.',
+            },
+          );
+        }
+        cat.createTable(stmt.name, stmt.cluster, stmt.columns);
+        return { kind: 'command', tag: 'CREATE TABLE' };
+      }
+      case 'drop': {
+        const exists =
+          stmt.what === 'node'
+            ? cat.node(stmt.name)
+            : stmt.what === 'table'
+              ? cat.table(stmt.name)
+              : stmt.what === 'cluster'
+                ? cat.cluster(stmt.name)
+                : cat.space(stmt.name);
+        if (!exists && stmt.ifExists) {
+          ctx.notice({ message: `${stmt.what} "${stmt.name}" does not exist, skipping` });
+          return { kind: 'command', tag: `DROP ${stmt.what.toUpperCase()}` };
+        }
+        if (stmt.what === 'node') cat.dropNode(stmt.name);
+        else if (stmt.what === 'table') await this.store.dropTable(stmt.name);
+        else if (stmt.what === 'cluster') cat.dropCluster(stmt.name);
+        else cat.dropStorageSpace(stmt.name);
+        return { kind: 'command', tag: `DROP ${stmt.what.toUpperCase()}` };
+      }
+    }
+  }
+
+  private copy(stmt: Extract<StorageStatement, { kind: 'copy' }>): QueryResult {
+    const store = this.store;
+    if (!store.catalog.table(stmt.table))
+      throw new SqlError('42P01', `relation "${stmt.table}" does not exist`);
+    if (stmt.direction === 'in') {
+      return {
+        kind: 'copyIn',
+        binary: stmt.binary,
+        async consume(data, ctx) {
+          try {
+            const n = await store.load(stmt.table, data, ctx.signal);
+            return `COPY ${n}`;
+          } catch (err) {
+            throw asSqlError(err);
+          }
+        },
+      };
+    }
+    let bytes = 0;
+    return {
+      kind: 'copyOut',
+      binary: stmt.binary,
+      async *produce(ctx) {
+        try {
+          for await (const chunk of store.read(stmt.table, ctx.signal)) {
+            bytes += chunk.length;
+            yield chunk;
+          }
+        } catch (err) {
+          throw asSqlError(err);
+        }
+      },
+      tag: () => `COPY ${bytes}`,
+    };
+  }
+}

@@ -1,0 +1,318 @@
+// The segment file format (docs/segment-format.md):
+//
+//   offset  size  field
+//   0       4     magic "SEGT"
+//   4       2     format version (1)
+//   6       2     header length (64)
+//   8       16    storage_id (uuid bytes)
+//   24      8     segment_group_id
+//   32      2     position in the group
+//   34      1     1 = parity segment
+//   35      1     reserved (0)
+//   36      4     block size
+//   40      8     payload length
+//   48      4     block count
+//   52      4     reserved (0)
+//   56      8     xxHash3-64 of bytes 0..55 and of the block checksum table
+//   64      8*n   xxHash3-64 of each payload block
+//   ...           payload
+//
+// All integers little-endian. The header checksum covers the header and the checksum table, so a flipped bit
+// anywhere in the file is found: in the header or table by the header checksum, in the payload by its block's
+// checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced.
+import { randomUUID } from 'node:crypto';
+import { constants, type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { XXHash3 } from 'xxhash-addon';
+
+export const MAGIC = 0x54474553; // "SEGT" read as little-endian uint32
+export const FORMAT_VERSION = 1;
+export const HEADER_LEN = 64;
+export const BLOCK_SIZE = 128 * 1024;
+export const SEGMENT_SUFFIX = '.seg';
+export const TEMP_SUFFIX = '.tmp';
+
+export interface SegmentMeta {
+  storageId: string;
+  groupId: number;
+  position: number;
+  isParity: boolean;
+}
+
+export interface SegmentHeader extends SegmentMeta {
+  version: number;
+  blockSize: number;
+  payloadLength: number;
+  blockCount: number;
+}
+
+export type FindingKind = 'CHECKSUM_MISMATCH' | 'MISSING' | 'UNREADABLE' | 'WRONG_LENGTH' | 'BAD_HEADER';
+
+/** Something wrong with a segment file, as check_disk reports it. */
+export class SegmentFault extends Error {
+  constructor(
+    readonly kind: FindingKind,
+    message: string,
+    /** First bad block, for checksum mismatches (0-based). */
+    readonly block?: number,
+  ) {
+    super(message);
+  }
+}
+
+const hash64 = (b: Buffer): Buffer => XXHash3.hash(b);
+
+export function segmentFileName(storageId: string): string {
+  return storageId + SEGMENT_SUFFIX;
+}
+
+/** Directory for segment files on a device. */
+export function segmentDir(devicePath: string): string {
+  return join(devicePath, 'segments');
+}
+
+export function uuidToBytes(u: string): Buffer {
+  return Buffer.from(u.replace(/-/g, ''), 'hex');
+}
+
+export function bytesToUuid(b: Buffer): string {
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function fileSizeFor(payloadLength: number, blockSize = BLOCK_SIZE): number {
+  return HEADER_LEN + 8 * Math.ceil(payloadLength / blockSize) + payloadLength;
+}
+
+/** Builds header + checksum table for a payload. Also returns the whole-segment checksum (hex). */
+export function buildHeader(
+  meta: SegmentMeta,
+  payload: Buffer,
+  blockSize = BLOCK_SIZE,
+): { head: Buffer; checksum: string } {
+  const blockCount = Math.ceil(payload.length / blockSize);
+  const head = Buffer.alloc(HEADER_LEN + 8 * blockCount);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt16LE(FORMAT_VERSION, 4);
+  head.writeUInt16LE(HEADER_LEN, 6);
+  uuidToBytes(meta.storageId).copy(head, 8);
+  head.writeBigInt64LE(BigInt(meta.groupId), 24);
+  head.writeUInt16LE(meta.position, 32);
+  head.writeUInt8(meta.isParity ? 1 : 0, 34);
+  head.writeUInt32LE(blockSize, 36);
+  head.writeBigUInt64LE(BigInt(payload.length), 40);
+  head.writeUInt32LE(blockCount, 48);
+  for (let b = 0; b < blockCount; b++) {
+    hash64(payload.subarray(b * blockSize, Math.min(payload.length, (b + 1) * blockSize))).copy(
+      head,
+      HEADER_LEN + 8 * b,
+    );
+  }
+  const table = head.subarray(HEADER_LEN);
+  headerChecksum(head, table).copy(head, 56);
+  return { head, checksum: hash64(table).toString('hex') };
+}
+
+function headerChecksum(head: Buffer, table: Buffer): Buffer {
+  return hash64(Buffer.concat([head.subarray(0, 56), table]));
+}
+
+/** Whole-segment checksum (as kept in the catalog) from a checksum table. */
+export function tableChecksum(table: Buffer): string {
+  return hash64(table).toString('hex');
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes a segment durably: temporary file, fsync, rename, directory fsync. Returns the final path and the
+ * whole-segment checksum. On any error the temporary file is removed.
+ */
+export async function writeSegmentFile(
+  dir: string,
+  meta: SegmentMeta,
+  payload: Buffer,
+): Promise<{ path: string; checksum: string; size: number }> {
+  const { head, checksum } = buildHeader(meta, payload);
+  const path = join(dir, segmentFileName(meta.storageId));
+  const tmp = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
+  let fh: FileHandle | null = null;
+  try {
+    fh = await open(tmp, 'wx');
+    await fh.writev([head, payload]);
+    await fh.sync();
+    await fh.close();
+    fh = null;
+    await rename(tmp, path);
+    await fsyncDir(dir);
+  } catch (err) {
+    await fh?.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  return { path, checksum, size: head.length + payload.length };
+}
+
+/** Parses and checks a header; throws SegmentFault when it is not a valid header for `expected`. */
+export function parseHeader(
+  buf: Buffer,
+  expected?: Partial<SegmentMeta> & { payloadLength?: number },
+): SegmentHeader {
+  if (buf.length < HEADER_LEN)
+    throw new SegmentFault('WRONG_LENGTH', `file is ${buf.length} bytes, shorter than a header`);
+  if (buf.readUInt32LE(0) !== MAGIC) throw new SegmentFault('BAD_HEADER', 'not a segment file (bad magic)');
+  const h: SegmentHeader = {
+    version: buf.readUInt16LE(4),
+    storageId: bytesToUuid(buf.subarray(8, 24)),
+    groupId: Number(buf.readBigInt64LE(24)),
+    position: buf.readUInt16LE(32),
+    isParity: buf[34] === 1,
+    blockSize: buf.readUInt32LE(36),
+    payloadLength: Number(buf.readBigUInt64LE(40)),
+    blockCount: buf.readUInt32LE(48),
+  };
+  if (h.version !== FORMAT_VERSION)
+    throw new SegmentFault('BAD_HEADER', `unknown segment format version ${h.version}`);
+  if (!h.blockSize || h.blockCount !== Math.ceil(h.payloadLength / h.blockSize)) {
+    throw new SegmentFault('BAD_HEADER', 'header fields are inconsistent');
+  }
+  if (expected) {
+    for (const k of ['storageId', 'groupId', 'position', 'payloadLength'] as const) {
+      if (expected[k] !== undefined && expected[k] !== h[k]) {
+        throw new SegmentFault('BAD_HEADER', `header ${k} is ${h[k]}, the catalog says ${expected[k]}`);
+      }
+    }
+  }
+  return h;
+}
+
+export interface VerifyOptions {
+  /** Fraction of blocks to check (1 = all). The blocks are chosen at random on each call. */
+  sampleRate?: number;
+  /** Reused read buffer; at least one block. */
+  buffer?: Buffer;
+  /** Called with bytes read, for progress and throttling. May delay. */
+  onBytes?: (n: number) => Promise<void> | void;
+  /** Stop early (cancellation) between blocks. */
+  shouldStop?: () => boolean;
+  /** Return the payload (verified) instead of discarding it. */
+  into?: Buffer;
+}
+
+export interface VerifyResult {
+  header: SegmentHeader;
+  checksum: string;
+  bytesRead: number;
+  blocksChecked: number;
+  stopped: boolean;
+}
+
+const READ_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Reads a segment file and checks it: header, checksum table, then every block (or a random sample).
+ * Throws SegmentFault for what is wrong; ENOENT becomes MISSING, other I/O errors UNREADABLE.
+ */
+export async function verifySegmentFile(
+  path: string,
+  expected: Partial<SegmentMeta> & { payloadLength?: number },
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT')
+      throw new SegmentFault('MISSING', `segment file ${basename(path)} does not exist in ${dirname(path)}`);
+    throw new SegmentFault('UNREADABLE', `cannot open ${path}: ${e.message}`);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const headBuf = Buffer.alloc(HEADER_LEN);
+    await readFully(fh, headBuf, 0);
+    const header = parseHeader(headBuf, expected);
+    const expectedSize = fileSizeFor(header.payloadLength, header.blockSize);
+    if (size !== expectedSize)
+      throw new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
+    const table = Buffer.alloc(8 * header.blockCount);
+    await readFully(fh, table, HEADER_LEN);
+    if (!headerChecksum(headBuf, table).equals(headBuf.subarray(56, 64))) {
+      throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
+    }
+    await opts.onBytes?.(HEADER_LEN + table.length);
+    const dataStart = HEADER_LEN + table.length;
+    const rate = opts.sampleRate ?? 1;
+    let blocks: number[];
+    if (rate >= 1 || opts.into) blocks = [...Array(header.blockCount).keys()];
+    else {
+      const want = Math.max(1, Math.ceil(header.blockCount * rate));
+      const all = [...Array(header.blockCount).keys()];
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [all[i], all[j]] = [all[j], all[i]];
+      }
+      blocks = all.slice(0, want).sort((a, b) => a - b);
+    }
+    const bs = header.blockSize;
+    const chunk =
+      opts.into ??
+      opts.buffer ??
+      Buffer.allocUnsafe(Math.max(bs, Math.min(READ_CHUNK, header.payloadLength)));
+    let bytesRead = HEADER_LEN + table.length;
+    let checked = 0;
+    // Read runs of consecutive blocks in chunks as large as the buffer allows.
+    let i = 0;
+    while (i < blocks.length) {
+      if (opts.shouldStop?.())
+        return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: checked, stopped: true };
+      let j = i;
+      const maxBlocks = opts.into ? blocks.length : Math.max(1, Math.floor(chunk.length / bs));
+      while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1 && j + 1 - i < maxBlocks) j++;
+      const first = blocks[i];
+      const last = blocks[j];
+      const from = first * bs;
+      const to = Math.min(header.payloadLength, (last + 1) * bs);
+      const target = opts.into ? chunk.subarray(from, to) : chunk.subarray(0, to - from);
+      await readFully(fh, target, dataStart + from);
+      for (let b = first; b <= last; b++) {
+        const s = (b - first) * bs;
+        const block = target.subarray(s, Math.min(target.length, s + bs));
+        if (!hash64(block).equals(table.subarray(8 * b, 8 * b + 8))) {
+          throw new SegmentFault(
+            'CHECKSUM_MISMATCH',
+            `block ${b} of ${header.blockCount} does not match its checksum`,
+            b,
+          );
+        }
+        checked++;
+      }
+      bytesRead += to - from;
+      await opts.onBytes?.(to - from);
+      i = j + 1;
+    }
+    return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: checked, stopped: false };
+  } catch (err) {
+    if (err instanceof SegmentFault) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new SegmentFault('UNREADABLE', `cannot read ${path}: ${e.message}`);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
+    if (bytesRead === 0) throw new SegmentFault('WRONG_LENGTH', 'file ends early');
+    off += bytesRead;
+  }
+}

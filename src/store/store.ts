@@ -1,0 +1,241 @@
+// The segment store: loads table data (COPY FROM STDIN) into erasure-coded segment groups and reads it back
+// (COPY TO STDOUT), rebuilding lost or corrupt segments on the fly. Knows nothing of the wire.
+import { randomUUID } from 'node:crypto';
+import { mkdir, statfs, unlink } from 'node:fs/promises';
+import type { SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
+import { CatalogError } from '../../catalog/storage';
+import { coderFor } from './erasure';
+import { type PlacementDevice, Placer } from './placement';
+import { fileSizeFor, SegmentFault, segmentDir, verifySegmentFile, writeSegmentFile } from './segment-file';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Capacity of the file system holding a device directory. */
+export async function deviceCapacity(path: string): Promise<number> {
+  const s = await statfs(path);
+  return s.blocks * s.bsize;
+}
+
+interface LoadState {
+  table: Table;
+  cluster: string;
+  k: number;
+  m: number;
+  shard: number;
+  placer: Placer;
+  written: string[];
+  groups: import('../../catalog/storage').NewGroup[];
+  nextSeq: number;
+}
+
+export class SegmentStore {
+  constructor(readonly catalog: StorageCatalog) {}
+
+  private clusterLayout(clusterName: string) {
+    const cluster = this.catalog.cluster(clusterName);
+    if (!cluster) throw new StoreError('42704', `cluster "${clusterName}" does not exist`);
+    const space = this.catalog.space(cluster.storage_space)!;
+    return {
+      cluster,
+      space,
+      k: space.width - space.parity_width,
+      m: space.parity_width,
+      shard: space.segment_size,
+    };
+  }
+
+  /**
+   * Loads a stream of bytes into a table: cut into groups of k * shard bytes, parity computed, every segment
+   * written durably, and all groups catalogued in one transaction at the end. If anything fails (or the
+   * signal aborts) every file written by this load is removed: the table is as it was before.
+   */
+  async load(tableName: string, data: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<number> {
+    const table = this.catalog.table(tableName);
+    if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
+    const { k, m, shard } = this.clusterLayout(table.cluster_name);
+    const devices = this.catalog.devicesOfCluster(table.cluster_name) as PlacementDevice[];
+    const state: LoadState = {
+      table,
+      cluster: table.cluster_name,
+      k,
+      m,
+      shard,
+      placer: new Placer(devices),
+      written: [],
+      groups: [],
+      nextSeq: this.catalog.nextSeq(table.id),
+    };
+    const groupBytes = k * shard;
+    let buf = Buffer.alloc(groupBytes);
+    let fill = 0;
+    let total = 0;
+    try {
+      for await (const chunk of data) {
+        if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
+        let off = 0;
+        while (off < chunk.length) {
+          const n = Math.min(chunk.length - off, groupBytes - fill);
+          chunk.copy(buf, fill, off, off + n);
+          fill += n;
+          off += n;
+          if (fill === groupBytes) {
+            await this.writeGroup(state, buf, fill);
+            buf = Buffer.alloc(groupBytes);
+            fill = 0;
+          }
+        }
+        total += chunk.length;
+      }
+      if (fill > 0) await this.writeGroup(state, buf, fill);
+      if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
+      this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
+      return total;
+    } catch (err) {
+      await Promise.all(state.written.map((p) => unlink(p).catch(() => {})));
+      throw err;
+    }
+  }
+
+  private async writeGroup(state: LoadState, data: Buffer, dataBytes: number): Promise<void> {
+    const { k, m, shard } = state;
+    // The last group of a load is shorter: its shards shrink to fit (kept a multiple of 8 for the coder).
+    const shardBytes = dataBytes === k * shard ? shard : Math.max(8, Math.ceil(dataBytes / k / 8) * 8);
+    const dataBuf =
+      shardBytes === shard
+        ? data
+        : Buffer.concat([data.subarray(0, dataBytes), Buffer.alloc(k * shardBytes - dataBytes)]);
+    const parity = Buffer.alloc(m * shardBytes);
+    await coderFor(k, m).encode(dataBuf, parity, shardBytes);
+    const fileBytes = fileSizeFor(shardBytes);
+    const placements = state.placer.placeGroup(k + m, fileBytes);
+    const groupId = this.catalog.reserveGroupIds(1);
+    const segments = await Promise.all(
+      placements.map(async (p, position) => {
+        const storageId = randomUUID();
+        const dir = segmentDir(p.device.path);
+        await mkdir(dir, { recursive: true });
+        const payload =
+          position < k
+            ? dataBuf.subarray(position * shardBytes, (position + 1) * shardBytes)
+            : parity.subarray((position - k) * shardBytes, (position - k + 1) * shardBytes);
+        const res = await writeSegmentFile(
+          dir,
+          { storageId, groupId, position, isParity: position >= k },
+          payload,
+        ).catch((err) => {
+          throw new StoreError(
+            (err as NodeJS.ErrnoException).code === 'ENOSPC' ? '53100' : '58030',
+            `could not write segment to device ${p.device.path} of node ${p.node}: ${(err as Error).message}`,
+          );
+        });
+        state.written.push(res.path);
+        return {
+          storage_id: storageId,
+          position,
+          is_parity: position >= k,
+          node_name: p.node,
+          device_id: p.device.id,
+          path: res.path,
+          size_bytes: res.size,
+          checksum: res.checksum,
+        };
+      }),
+    );
+    state.groups.push({
+      id: groupId,
+      seq: state.nextSeq++,
+      data_bytes: dataBytes,
+      shard_bytes: shardBytes,
+      segments,
+    });
+  }
+
+  /**
+   * Reads a group's data back: the data segments, verified; any that is missing, marked DAMAGED/MISSING, or
+   * fails verification is rebuilt from the others (its catalog status is left as it is). Fails with an error
+   * naming the group and table when more segments are lost than the group has parity.
+   */
+  async readGroup(group: SegmentGroup, tableName: string): Promise<Buffer> {
+    const k = group.width - group.parity_width;
+    const m = group.parity_width;
+    const S = group.shard_bytes;
+    const segs = this.catalog.segmentsOfGroup(group.id);
+    const data = Buffer.alloc(k * S);
+    const parity = Buffer.alloc(m * S);
+    const lost = new Set<number>();
+    const readInto = async (position: number): Promise<boolean> => {
+      const seg = segs.find((s) => s.position === position);
+      if (!seg || seg.status === 'MISSING' || seg.status === 'REBUILDING') return false;
+      const into =
+        position < k
+          ? data.subarray(position * S, (position + 1) * S)
+          : parity.subarray((position - k) * S, (position - k + 1) * S);
+      try {
+        await verifySegmentFile(
+          seg.path,
+          { storageId: seg.storage_id, groupId: group.id, position, payloadLength: S },
+          { into },
+        );
+        return true;
+      } catch (err) {
+        if (err instanceof SegmentFault) return false;
+        throw err;
+      }
+    };
+    for (let p = 0; p < k; p++) if (!(await readInto(p))) lost.add(p);
+    if (lost.size) {
+      // Read parity until there are k good shards; the rest of the group is rebuilt from them.
+      let good = k - lost.size;
+      for (let p = k; p < k + m; p++) {
+        if (good >= k) {
+          lost.add(p); // not needed: let the coder treat it as a target
+          continue;
+        }
+        if (await readInto(p)) good++;
+        else lost.add(p);
+      }
+      if (good < k) {
+        throw new StoreError(
+          'XX001',
+          `segment group ${group.id} of table "${tableName}" cannot be read: ${k + m - good} of its ${k + m} segments are lost or corrupt, and it has only ${m} parity`,
+          'Run CREATE TASK ... TYPE rebuild to repair what can be repaired.',
+        );
+      }
+      await coderFor(k, m).reconstruct(
+        data,
+        parity,
+        S,
+        [...lost].sort((a, b) => a - b),
+      );
+    }
+    return data.subarray(0, group.data_bytes);
+  }
+
+  /** Streams a table's bytes, group by group, in load order. */
+  async *read(tableName: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const table = this.catalog.table(tableName);
+    if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
+    for (const g of this.catalog.groupsOfTable(table.id)) {
+      if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
+      const bytes = await this.readGroup(g, table.name);
+      // Hand out in slices of at most 1 MiB so that CopyData messages stay small.
+      for (let off = 0; off < bytes.length; off += 1 << 20)
+        yield bytes.subarray(off, Math.min(bytes.length, off + (1 << 20)));
+    }
+  }
+
+  async dropTable(name: string): Promise<void> {
+    const paths = this.catalog.dropTable(name);
+    await Promise.all(paths.map((p) => unlink(p).catch(() => {})));
+  }
+}
+
+export { CatalogError };
