@@ -91,6 +91,37 @@ export interface NewGroup {
   segments: NewSegment[];
 }
 
+export interface SegmentFilter {
+  cluster?: string;
+  node?: string;
+  deviceId?: string;
+  storageIds?: string[] | null;
+  onlyUnhealthy?: boolean;
+}
+
+function segmentWhere(filter: SegmentFilter): { where: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.cluster) {
+    where.push('g.cluster_name = ?');
+    args.push(filter.cluster);
+  }
+  if (filter.node) {
+    where.push('s.node_name = ?');
+    args.push(filter.node);
+  }
+  if (filter.deviceId) {
+    where.push('s.device_id = ?');
+    args.push(filter.deviceId);
+  }
+  if (filter.onlyUnhealthy) where.push("s.status <> 'INTACT'");
+  if (filter.storageIds) {
+    where.push('s.storage_id IN (SELECT value FROM json_each(?))');
+    args.push(JSON.stringify(filter.storageIds));
+  }
+  return { where: where.length ? 'WHERE ' + where.join(' AND ') : '', args };
+}
+
 const STATUS_RANK: Record<string, number> = { INTACT: 0, REBUILDING: 1, DAMAGED: 2, MISSING: 3 };
 
 export class StorageCatalog {
@@ -459,36 +490,59 @@ export class StorageCatalog {
     return new Set(this.db.prepare('SELECT path FROM segments').pluck().all() as string[]);
   }
 
+  /** How many segments and bytes each device holds under a filter: the plan of a check, in one query. */
+  segmentsPerDevice(
+    filter: SegmentFilter,
+  ): {
+    device_id: string;
+    node_name: string;
+    cluster_name: string;
+    path: string;
+    segments: number;
+    bytes: number;
+    payload: number;
+  }[] {
+    const { where, args } = segmentWhere(filter);
+    return this.db
+      .prepare(
+        `SELECT s.device_id, s.node_name, g.cluster_name, d.path, count(*) AS segments, sum(s.size_bytes) AS bytes,
+                sum(g.shard_bytes) AS payload
+         FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id JOIN storage_devices d ON d.id = s.device_id
+         ${where} GROUP BY s.device_id ORDER BY s.node_name, d.path`,
+      )
+      .all(...args) as {
+      device_id: string;
+      node_name: string;
+      cluster_name: string;
+      path: string;
+      segments: number;
+      bytes: number;
+      payload: number;
+    }[];
+  }
+
+  /** Storage ids of the list that the catalog does not know. */
+  unknownStorageIds(ids: string[]): string[] {
+    const known = new Set(
+      this.db
+        .prepare('SELECT storage_id FROM segments WHERE storage_id IN (SELECT value FROM json_each(?))')
+        .pluck()
+        .all(JSON.stringify(ids)) as string[],
+    );
+    return ids.filter((i) => !known.has(i));
+  }
+
   /** Segments to consider for a check, with their group's shard size. */
-  segmentsForCheck(filter: {
-    cluster?: string;
-    node?: string;
-    storageIds?: string[];
-    onlyUnhealthy?: boolean;
-  }): (Segment & {
+  segmentsForCheck(filter: SegmentFilter): (Segment & {
     shard_bytes: number;
     cluster_name: string;
     table_id: string;
   })[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.cluster) {
-      where.push('g.cluster_name = ?');
-      args.push(filter.cluster);
-    }
-    if (filter.node) {
-      where.push('s.node_name = ?');
-      args.push(filter.node);
-    }
-    if (filter.onlyUnhealthy) where.push("s.status <> 'INTACT'");
-    if (filter.storageIds) {
-      where.push(`s.storage_id IN (SELECT value FROM json_each(?))`);
-      args.push(JSON.stringify(filter.storageIds));
-    }
+    const { where, args } = segmentWhere(filter);
     return this.db
       .prepare(
         `SELECT s.*, g.shard_bytes, g.cluster_name, g.table_id FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
-         ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY s.device_id, s.path`,
+         ${where} ORDER BY s.device_id, s.path`,
       )
       .all(...args) as (Segment & { shard_bytes: number; cluster_name: string; table_id: string })[];
   }

@@ -4,10 +4,14 @@ import pino, { type Logger } from 'pino';
 import { type Catalog, nowText, openCatalog } from '../catalog/db';
 import { ReaderPool } from '../catalog/readers/pool';
 import { StorageCatalog } from '../catalog/storage';
+import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
 import type { AuthMethod } from '../wire/auth';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/session';
+import { checkDisk } from './engine/check-disk';
+import { TaskEngine } from './engine/engine';
+import { TaskModule } from './engine/module';
 import { Router } from './sql/router';
 import { ensureEmbeddedDefault } from './store/demo';
 import { StorageModule } from './store/module';
@@ -41,6 +45,7 @@ export interface App {
   users: Users;
   storage: StorageCatalog;
   store: SegmentStore;
+  engine: TaskEngine;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -75,7 +80,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
     startedAt: nowText(),
   });
   await readers.ready();
-  const router = new Router(readers, users).use(new StorageModule(store, users));
+  const engine = new TaskEngine(
+    new TaskCatalog(catalog),
+    storage,
+    store,
+    { check_disk: checkDisk, rebuild: undefined, rebalance: undefined },
+    logger,
+  );
+  engine.start();
+  const router = new Router(readers, users)
+    .use(new StorageModule(store, users))
+    .use(new TaskModule(engine, users));
   const wire = new WireServer({
     host: opts.host,
     port: opts.port,
@@ -96,9 +111,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     users,
     storage,
     store,
+    engine,
     logger,
     async close() {
       await wire.close();
+      await engine.stop();
       await readers.close();
       await catalog.close();
     },

@@ -1,0 +1,303 @@
+// Data access for tasks, subtasks and their results (sys.tasks, sys.subtasks, sys.result_cache).
+import { randomUUID } from 'node:crypto';
+import { type Catalog, nowText } from './db';
+
+export type TaskStatus = 'PENDING' | 'RUNNING' | 'CANCELLING' | 'COMPLETE' | 'FAILED' | 'CANCELLED';
+export const ACTIVE_STATUSES: TaskStatus[] = ['PENDING', 'RUNNING', 'CANCELLING'];
+
+export interface TaskRow {
+  id: string;
+  name: string | null;
+  type: string;
+  location_type: string;
+  location_name: string | null;
+  options: string;
+  status: TaskStatus;
+  created_by: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+}
+
+export interface SubtaskRow {
+  id: string;
+  task_id: string;
+  parent_id: string | null;
+  node_name: string | null;
+  cluster_name: string | null;
+  device_id: string | null;
+  description: string;
+  status: TaskStatus;
+  bytes_total: number;
+  segments_total: number;
+  plan: string | null;
+}
+
+export interface Progress {
+  bytes_done: number;
+  segments_done: number;
+  segments_failed: number;
+}
+
+export interface NewSubtask {
+  node_name: string | null;
+  cluster_name: string | null;
+  device_id: string | null;
+  description: string;
+  bytes_total: number;
+  segments_total: number;
+  plan: unknown;
+}
+
+export interface ResultRow {
+  subtask_id: string | null;
+  node_name: string | null;
+  device_id: string | null;
+  table_id: string | null;
+  segment_group_id: number | null;
+  storage_id: string | null;
+  result: string;
+  detail: string;
+}
+
+export class TaskCatalog {
+  constructor(private readonly catalog: Catalog) {}
+
+  private get db() {
+    return this.catalog.db;
+  }
+
+  /** Inserts a task with its subtasks (status PENDING) in one transaction; returns the task id. */
+  createTask(
+    t: {
+      name: string | null;
+      type: string;
+      location_type: string;
+      location_name: string | null;
+      options: unknown;
+      created_by: string;
+    },
+    subtasks: NewSubtask[],
+  ): string {
+    const id = randomUUID();
+    this.db.transaction(() => {
+      if (t.name && this.activeByName(t.name)) throw new DuplicateTaskError(t.name);
+      const bytes = subtasks.reduce((s, x) => s + x.bytes_total, 0);
+      const segs = subtasks.reduce((s, x) => s + x.segments_total, 0);
+      this.db
+        .prepare(
+          `INSERT INTO tasks (id, name, type, location_type, location_name, options, status, created_by, created_at, bytes_total, segments_total)
+           VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          t.name,
+          t.type,
+          t.location_type,
+          t.location_name,
+          JSON.stringify(t.options),
+          t.created_by,
+          nowText(),
+          bytes,
+          segs,
+        );
+      const ins = this.db.prepare(
+        `INSERT INTO subtasks (id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total, segments_total, plan)
+         VALUES (?, ?, NULL, ?, ?, ?, ?, 'PENDING', ?, ?, ?)`,
+      );
+      for (const s of subtasks) {
+        ins.run(
+          randomUUID(),
+          id,
+          s.node_name,
+          s.cluster_name,
+          s.device_id,
+          s.description,
+          s.bytes_total,
+          s.segments_total,
+          JSON.stringify(s.plan),
+        );
+      }
+    })();
+    return id;
+  }
+
+  activeByName(name: string): TaskRow | undefined {
+    return this.db
+      .prepare(`SELECT * FROM tasks WHERE name = ? AND status IN ('PENDING', 'RUNNING', 'CANCELLING')`)
+      .get(name) as TaskRow | undefined;
+  }
+
+  /** Finds a task by id, or by name (the most recent one with that name). */
+  find(nameOrId: string): TaskRow | undefined {
+    const byId = /^[0-9a-f-]{36}$/i.test(nameOrId)
+      ? (this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(nameOrId.toLowerCase()) as
+          | TaskRow
+          | undefined)
+      : undefined;
+    if (byId) return byId;
+    return (
+      (this.db
+        .prepare(`SELECT * FROM tasks WHERE name = ? AND status IN ('PENDING', 'RUNNING', 'CANCELLING')`)
+        .get(nameOrId) as TaskRow | undefined) ??
+      (this.db.prepare('SELECT * FROM tasks WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(nameOrId) as
+        | TaskRow
+        | undefined)
+    );
+  }
+
+  task(id: string): TaskRow | undefined {
+    return this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+  }
+
+  activeTasks(): TaskRow[] {
+    return this.db
+      .prepare(`SELECT * FROM tasks WHERE status IN ('PENDING', 'RUNNING', 'CANCELLING') ORDER BY created_at`)
+      .all() as TaskRow[];
+  }
+
+  subtasks(taskId: string): SubtaskRow[] {
+    return this.db
+      .prepare(
+        'SELECT id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total, segments_total, plan FROM subtasks WHERE task_id = ? ORDER BY rowid',
+      )
+      .all(taskId) as SubtaskRow[];
+  }
+
+  setTaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
+    const finished = ['COMPLETE', 'FAILED', 'CANCELLED'].includes(status);
+    this.db
+      .prepare(
+        `UPDATE tasks SET status = ?, error = coalesce(?, error),
+           started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ? ELSE started_at END,
+           finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+         WHERE id = ?`,
+      )
+      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), id);
+  }
+
+  setSubtaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
+    const finished = ['COMPLETE', 'FAILED', 'CANCELLED'].includes(status);
+    this.db
+      .prepare(
+        `UPDATE subtasks SET status = ?, error = ?,
+           started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END,
+           finished_at = CASE WHEN ? THEN ? ELSE NULL END
+         WHERE id = ?`,
+      )
+      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), id);
+  }
+
+  /**
+   * Makes an interrupted subtask ready to run again from its start: its partial results are removed and its
+   * counters reset, so the rerun reports exactly what an uninterrupted run would.
+   */
+  resetSubtask(id: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM result_cache WHERE subtask_id = ?').run(id);
+      this.db
+        .prepare(
+          `UPDATE subtasks SET status = 'PENDING', bytes_done = 0, segments_done = 0, segments_failed = 0,
+             fraction_complete = 0, started_at = NULL, finished_at = NULL, error = NULL WHERE id = ?`,
+        )
+        .run(id);
+    })();
+  }
+
+  /** Writes the progress of several subtasks and the totals of their tasks in one transaction. */
+  writeProgress(
+    updates: Map<string, Progress & { task_id: string; bytes_total: number; segments_total: number }>,
+  ): void {
+    if (!updates.size) return;
+    this.db.transaction(() => {
+      const sub = this.db.prepare(
+        `UPDATE subtasks SET bytes_done = ?, segments_done = ?, segments_failed = ?,
+           fraction_complete = CASE WHEN ? > 0 THEN min(1.0, CAST(? AS REAL) / ?) WHEN ? > 0 THEN min(1.0, CAST(? AS REAL) / ?) ELSE 0 END
+         WHERE id = ?`,
+      );
+      const tasks = new Set<string>();
+      for (const [id, p] of updates) {
+        sub.run(
+          p.bytes_done,
+          p.segments_done,
+          p.segments_failed,
+          p.bytes_total,
+          p.bytes_done,
+          p.bytes_total,
+          p.segments_total,
+          p.segments_done,
+          p.segments_total,
+          id,
+        );
+        tasks.add(p.task_id);
+      }
+      for (const t of tasks) this.refreshTaskTotals(t);
+    })();
+  }
+
+  refreshTaskTotals(taskId: string): void {
+    this.db
+      .prepare(
+        `UPDATE tasks SET
+           bytes_total = (SELECT coalesce(sum(bytes_total), 0) FROM subtasks WHERE task_id = @id),
+           bytes_done = (SELECT coalesce(sum(bytes_done), 0) FROM subtasks WHERE task_id = @id),
+           segments_total = (SELECT coalesce(sum(segments_total), 0) FROM subtasks WHERE task_id = @id),
+           segments_done = (SELECT coalesce(sum(segments_done), 0) FROM subtasks WHERE task_id = @id),
+           segments_failed = (SELECT coalesce(sum(segments_failed), 0) FROM subtasks WHERE task_id = @id)
+         WHERE id = @id`,
+      )
+      .run({ id: taskId });
+    this.db
+      .prepare(
+        `UPDATE tasks SET fraction_complete = CASE
+           WHEN bytes_total > 0 THEN min(1.0, CAST(bytes_done AS REAL) / bytes_total)
+           WHEN segments_total > 0 THEN min(1.0, CAST(segments_done AS REAL) / segments_total)
+           ELSE fraction_complete END
+         WHERE id = ?`,
+      )
+      .run(taskId);
+  }
+
+  setFinalFraction(taskId: string): void {
+    this.db.prepare('UPDATE tasks SET fraction_complete = 1.0 WHERE id = ?').run(taskId);
+  }
+
+  addResults(taskId: string, taskType: string, rows: ResultRow[]): void {
+    if (!rows.length) return;
+    this.db.transaction(() => {
+      const ins = this.db.prepare(
+        `INSERT INTO result_cache (task_id, subtask_id, task_type, node_name, device_id, table_id, segment_group_id, storage_id, result, detail, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const at = nowText();
+      for (const r of rows) {
+        ins.run(
+          taskId,
+          r.subtask_id,
+          taskType,
+          r.node_name,
+          r.device_id,
+          r.table_id,
+          r.segment_group_id,
+          r.storage_id,
+          r.result,
+          r.detail,
+          at,
+        );
+      }
+    })();
+  }
+
+  results(taskId: string): (ResultRow & { id: number })[] {
+    return this.db
+      .prepare('SELECT * FROM result_cache WHERE task_id = ? ORDER BY id')
+      .all(taskId) as (ResultRow & { id: number })[];
+  }
+}
+
+export class DuplicateTaskError extends Error {
+  constructor(readonly taskName: string) {
+    super(`a task named "${taskName}" is already pending or running`);
+  }
+}

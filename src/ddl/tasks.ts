@@ -1,0 +1,147 @@
+// CREATE TASK and CANCEL TASK, exactly as tasks.md gives them:
+//   CREATE TASK [ task_name ] TYPE { rebuild | check_disk | rebalance }
+//       [ LOCATION { SYSTEM | CLUSTER cluster_name | NODE node_name } ]
+//       [ OPTIONS key = value [, key = value ... ] ]
+//   CANCEL TASK 'task_name_or_id'
+// Keywords are case-insensitive; TYPE values and task names are case-sensitive. Names are bare identifiers
+// or single-quoted strings. Option values: 'string', true/false, integers, decimals, [lists], $n parameters.
+import { SqlError } from '../../wire/handler';
+import { Cursor, type Lexeme, syntaxError } from './lexer';
+
+export type OptionValue = string | number | boolean | (string | number)[] | { param: number };
+
+export interface CreateTaskStatement {
+  kind: 'create_task';
+  name: string | null;
+  type: string;
+  typeAt: number;
+  location: { type: 'SYSTEM' | 'CLUSTER' | 'NODE'; name: string | null; at: number };
+  options: { key: string; value: OptionValue; at: number }[];
+}
+
+export interface CancelTaskStatement {
+  kind: 'cancel_task';
+  target: string | { param: number };
+}
+
+export type TaskStatement = CreateTaskStatement | CancelTaskStatement;
+
+/** Names: bare identifiers keep their spelling (task names are case-sensitive); quoted strings as written. */
+function nameValue(t: Lexeme): string {
+  return t.kind === 'ident' ? t.raw : t.value;
+}
+
+function optionValue(c: Cursor): OptionValue {
+  const t = c.peek();
+  if (t.kind === 'string') return c.next().value;
+  if (t.kind === 'number') {
+    c.next();
+    const n = Number(t.value);
+    if (!Number.isFinite(n)) throw syntaxError(`invalid number "${t.raw}"`, t.at);
+    return n;
+  }
+  if (t.kind === 'param') return { param: Number(c.next().value) };
+  if (t.kind === 'ident' && (t.value === 'true' || t.value === 'false')) return c.next().value === 'true';
+  if (t.kind === 'punct' && t.value === '[') {
+    c.next();
+    const items: (string | number)[] = [];
+    if (!c.acceptPunct(']')) {
+      do {
+        const v = c.peek();
+        if (v.kind === 'string') items.push(c.next().value);
+        else if (v.kind === 'number') items.push(Number(c.next().value));
+        else throw c.unexpected("a list item: an integer or a 'quoted string'");
+      } while (c.acceptPunct(','));
+      c.expectPunct(']');
+    }
+    return items;
+  }
+  throw c.unexpected("an option value: 'string', true, false, a number, or a [list]");
+}
+
+/** Returns the parsed statement, or null when the SQL is not CREATE TASK / CANCEL TASK. */
+export function parseTaskStatement(sql: string): TaskStatement | null {
+  const c = Cursor.of(sql);
+  if (c.isKeyword('cancel') && c.isKeyword('task', 1)) {
+    c.next();
+    c.next();
+    const t = c.peek();
+    let target: string | { param: number };
+    if (t.kind === 'string' || t.kind === 'ident' || t.kind === 'qident') target = nameValue(c.next());
+    else if (t.kind === 'param') target = { param: Number(c.next().value) };
+    else throw c.unexpected("the task name or id, e.g. CANCEL TASK 'my_task'");
+    c.expectEnd();
+    return { kind: 'cancel_task', target };
+  }
+  if (!(c.isKeyword('create') && c.isKeyword('task', 1))) return null;
+  c.next();
+  c.next();
+  let name: string | null = null;
+  // A name is present unless the next word is the TYPE keyword followed by a type value
+  // (so a task may itself be called "type": CREATE TASK type TYPE rebuild).
+  const first = c.peek();
+  const typeClauseNext = c.isKeyword('type') && !c.isKeyword('type', 1) && c.peek(1).kind !== 'end';
+  if (!typeClauseNext) {
+    if (first.kind === 'ident' || first.kind === 'string' || first.kind === 'qident')
+      name = nameValue(c.next());
+    else throw c.unexpected('a task name or TYPE');
+    if (!name) throw syntaxError('a task name cannot be empty', first.at);
+  }
+  c.expectKeyword('type', 'TYPE');
+  const typeTok = c.peek();
+  if (typeTok.kind !== 'ident' && typeTok.kind !== 'string' && typeTok.kind !== 'qident') {
+    throw c.unexpected('a task type: rebuild, check_disk or rebalance');
+  }
+  c.next();
+  const stmt: CreateTaskStatement = {
+    kind: 'create_task',
+    name,
+    type: nameValue(typeTok),
+    typeAt: typeTok.at,
+    location: { type: 'SYSTEM', name: null, at: typeTok.at },
+    options: [],
+  };
+  if (c.isKeyword('location')) {
+    c.next();
+    const lt = c.peek();
+    if (c.acceptKeyword('system')) stmt.location = { type: 'SYSTEM', name: null, at: lt.at };
+    else if (c.acceptKeyword('cluster')) {
+      const n = c.name('a cluster name', true);
+      stmt.location = { type: 'CLUSTER', name: n.value, at: n.at };
+    } else if (c.acceptKeyword('node')) {
+      const n = c.name('a node name', true);
+      stmt.location = { type: 'NODE', name: n.value, at: n.at };
+    } else throw c.unexpected('SYSTEM, CLUSTER <name> or NODE <name>');
+  }
+  if (c.isKeyword('options')) {
+    c.next();
+    do {
+      const k = c.peek();
+      if (k.kind !== 'ident' && k.kind !== 'qident') throw c.unexpected('an option name');
+      c.next();
+      c.expectPunct('=');
+      stmt.options.push({ key: k.value, value: optionValue(c), at: k.at });
+    } while (c.acceptPunct(','));
+  }
+  if (!c.atEnd()) {
+    const t = c.peek();
+    if (c.isKeyword('location') || c.isKeyword('options')) {
+      throw syntaxError(
+        `syntax error at or near "${t.raw}": LOCATION comes before OPTIONS, and each only once`,
+        t.at,
+      );
+    }
+    throw c.unexpected('LOCATION, OPTIONS or the end of the statement');
+  }
+  c.expectEnd();
+  return stmt;
+}
+
+export function semanticError(
+  code: string,
+  message: string,
+  at: number | undefined,
+  hint?: string,
+): SqlError {
+  return new SqlError(code, message, { position: at !== undefined ? at + 1 : undefined, hint });
+}

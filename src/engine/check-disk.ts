@@ -1,0 +1,180 @@
+// check_disk: reads stored segments, recomputes their block checksums and compares them with the stored ones.
+// One subtask per device (node and disk); devices of a node run side by side up to `parallelism`.
+// Findings go to sys.result_cache; with fix = true, failing segments become DAMAGED and vanished ones MISSING.
+import { access } from 'node:fs/promises';
+import { nowText } from '../../catalog/db';
+import type { NewSubtask } from '../../catalog/tasks';
+import { SqlError } from '../../wire/handler';
+import { SegmentFault, verifySegmentFile } from '../store/segment-file';
+import type { PlanInput, RunContext, TaskType } from './task-type';
+
+function locationFilter(input: PlanInput): { cluster?: string; node?: string } {
+  const { location, storage } = input;
+  if (location.type === 'CLUSTER') {
+    if (!storage.cluster(location.name!))
+      throw new SqlError('42704', `cluster "${location.name}" does not exist`);
+    return { cluster: location.name! };
+  }
+  if (location.type === 'NODE') {
+    if (!storage.node(location.name!)) throw new SqlError('42704', `node "${location.name}" does not exist`);
+    return { node: location.name! };
+  }
+  return {};
+}
+
+const FINDING_RESULT: Record<string, string> = {
+  CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
+  BAD_HEADER: 'CHECKSUM_MISMATCH',
+  MISSING: 'MISSING',
+  UNREADABLE: 'UNREADABLE',
+  WRONG_LENGTH: 'WRONG_LENGTH',
+};
+
+export const checkDisk: TaskType = {
+  plan(input: PlanInput): NewSubtask[] {
+    const o = input.options;
+    const storageIds = (o.storage_ids as string[] | null) ?? null;
+    if (storageIds) {
+      const unknown = input.storage.unknownStorageIds(storageIds);
+      if (unknown.length)
+        throw new SqlError('42704', `segment storage id "${unknown[0]}" does not exist`, {
+          hint: 'See sys.segments for the storage ids.',
+        });
+    }
+    const rate = o.sample ? (o.sample_rate as number) : 1;
+    const perDevice = input.storage.segmentsPerDevice({
+      ...locationFilter(input),
+      storageIds,
+      onlyUnhealthy: !!o.only_unhealthy,
+    });
+    return perDevice.map((d) => ({
+      node_name: d.node_name,
+      cluster_name: d.cluster_name,
+      device_id: d.device_id,
+      description: `check ${d.segments} segment(s) on device ${d.path} of node ${d.node_name}`,
+      // With sampling, the expected reading is the headers plus the sampled share of the payload.
+      bytes_total: Math.round(rate >= 1 ? d.bytes : d.bytes - d.payload + d.payload * rate),
+      segments_total: d.segments,
+      plan: {
+        device_id: d.device_id,
+        ...locationFilter(input),
+        storage_ids: storageIds,
+        only_unhealthy: !!o.only_unhealthy,
+      },
+    }));
+  },
+
+  async run(ctx: RunContext): Promise<void> {
+    const { storage, options } = ctx;
+    const plan = ctx.plan as {
+      device_id: string;
+      cluster?: string;
+      node?: string;
+      storage_ids: string[] | null;
+      only_unhealthy: boolean;
+    };
+    const device = storage.device(plan.device_id);
+    const segments = storage.segmentsForCheck({
+      deviceId: plan.device_id,
+      cluster: plan.cluster,
+      node: plan.node,
+      storageIds: plan.storage_ids,
+      onlyUnhealthy: plan.only_unhealthy,
+    });
+    const fix = !!options.fix;
+    const sampleRate = options.sample ? (options.sample_rate as number) : 1;
+    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+    let deviceGone = false;
+    if (device) {
+      try {
+        await access(device.path);
+      } catch {
+        deviceGone = true;
+      }
+    }
+    const clean: string[] = [];
+    for (const seg of segments) {
+      if (ctx.cancelled()) break;
+      // What this segment adds to bytes_total in the plan; a segment that ends early still counts it all.
+      const expected =
+        sampleRate >= 1
+          ? seg.size_bytes
+          : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
+      let read = 0;
+      const rest = () => Math.max(0, expected - read);
+      // A group another task is rewriting is skipped: its files are being replaced under us.
+      if (ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING') {
+        ctx.progress({ segments: 1, bytes: expected });
+        continue;
+      }
+      try {
+        const r = await verifySegmentFile(
+          seg.path,
+          {
+            storageId: seg.storage_id,
+            groupId: seg.segment_group_id,
+            position: seg.position,
+            payloadLength: seg.shard_bytes,
+          },
+          {
+            sampleRate,
+            buffer,
+            onBytes: async (n) => {
+              read += n;
+              ctx.progress({ bytes: n });
+              await ctx.throttle(n);
+            },
+            shouldStop: () => ctx.cancelled(),
+          },
+        );
+        if (r.stopped) break;
+        if (seg.checksum && r.checksum !== seg.checksum)
+          throw new SegmentFault(
+            'CHECKSUM_MISMATCH',
+            'the file is intact but is not the segment the catalog records (whole-segment checksum differs)',
+          );
+        clean.push(seg.storage_id);
+        ctx.progress({ segments: 1, bytes: rest() });
+      } catch (err) {
+        if (!(err instanceof SegmentFault)) throw err;
+        // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
+        const now = storage.segment(seg.storage_id);
+        if (
+          !now ||
+          now.path !== seg.path ||
+          now.status === 'REBUILDING' ||
+          ctx.locks.isLocked(seg.segment_group_id)
+        ) {
+          ctx.progress({ segments: 1, bytes: rest() });
+          continue;
+        }
+        const kind = deviceGone && err.kind === 'MISSING' ? 'MISSING' : err.kind;
+        const detail =
+          kind === 'MISSING' && deviceGone
+            ? `device directory ${device?.path} is gone; ${err.message}`
+            : err.block !== undefined && err.block >= 0
+              ? `first bad block ${err.block}: ${err.message}`
+              : err.message;
+        ctx.result({
+          node_name: seg.node_name,
+          device_id: seg.device_id,
+          table_id: seg.table_id,
+          segment_group_id: seg.segment_group_id,
+          storage_id: seg.storage_id,
+          result: FINDING_RESULT[kind] ?? kind,
+          detail: `${detail} (file ${seg.path})`,
+        });
+        if (fix) {
+          const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
+          if (now.status !== status)
+            storage.setSegmentStatus([{ storageId: seg.storage_id, status, checkedAt: nowText() }]);
+        }
+        ctx.progress({ segments: 1, failed: 1, bytes: rest() });
+      }
+    }
+    // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
+    storage.markChecked(clean, nowText());
+    if (fix && deviceGone && device && device.status !== 'FAILED')
+      storage.setDeviceStatus(device.id, 'FAILED');
+  },
+};

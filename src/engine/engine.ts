@@ -1,0 +1,273 @@
+// The task engine: creates tasks, runs their subtasks in the background, and keeps sys.tasks / sys.subtasks
+// true while it does. Modelled on CockroachDB's jobs: all state lives in the catalog, so a restart resumes
+// PENDING and RUNNING tasks; a subtask either finished (and is never run again) or is run again from its start
+// with its partial results removed. Knows nothing of the wire.
+import type { Logger } from 'pino';
+import type { StorageCatalog } from '../../catalog/storage';
+import {
+  DuplicateTaskError,
+  type Progress,
+  type ResultRow,
+  type SubtaskRow,
+  type TaskCatalog,
+  type TaskRow,
+} from '../../catalog/tasks';
+import { SqlError } from '../../wire/handler';
+import type { SegmentStore } from '../store/store';
+import { GroupLocks } from './locks';
+import type { TaskOptions, TaskTypeName, ValidatedTask } from './task-spec';
+import type { TaskType } from './task-type';
+import { Throttle } from './throttle';
+
+const PROGRESS_FLUSH_MS = 250;
+
+interface Running {
+  row: TaskRow;
+  options: TaskOptions;
+  cancel: boolean;
+  done: Promise<void>;
+}
+
+interface ProgressEntry extends Progress {
+  task_id: string;
+  bytes_total: number;
+  segments_total: number;
+}
+
+export class TaskEngine {
+  readonly locks = new GroupLocks();
+  private readonly running = new Map<string, Running>();
+  private readonly dirty = new Map<string, ProgressEntry>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly tasks: TaskCatalog,
+    private readonly storage: StorageCatalog,
+    private readonly store: SegmentStore,
+    private readonly types: Record<TaskTypeName, TaskType | undefined>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resumes what a previous run of the server left PENDING, RUNNING or CANCELLING. */
+  start(): void {
+    for (const t of this.tasks.activeTasks()) {
+      if (t.status === 'CANCELLING') {
+        for (const s of this.tasks.subtasks(t.id))
+          if (!isFinished(s.status)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+        this.tasks.refreshTaskTotals(t.id);
+        this.tasks.setTaskStatus(t.id, 'CANCELLED');
+        continue;
+      }
+      let resumed = 0;
+      for (const s of this.tasks.subtasks(t.id)) {
+        if (s.status === 'RUNNING') {
+          this.tasks.resetSubtask(s.id);
+          resumed++;
+        }
+      }
+      this.tasks.refreshTaskTotals(t.id);
+      this.logger.info({ task: t.id, name: t.name, restartedSubtasks: resumed }, 'resuming task');
+      this.launch(t);
+    }
+    this.flushTimer = setInterval(() => this.flushProgress(), PROGRESS_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Validated CREATE TASK: plans, persists and starts the task. Returns the new task's row. */
+  create(v: ValidatedTask, user: string): TaskRow {
+    const type = this.types[v.type];
+    if (!type) throw new SqlError('0A000', `task type ${v.type} is not available in this build`);
+    const subtasks = type.plan({ location: v.location, options: v.options, storage: this.storage });
+    let id: string;
+    try {
+      id = this.tasks.createTask(
+        {
+          name: v.name,
+          type: v.type,
+          location_type: v.location.type,
+          location_name: v.location.name,
+          options: v.options,
+          created_by: user,
+        },
+        subtasks,
+      );
+    } catch (err) {
+      if (err instanceof DuplicateTaskError) {
+        throw new SqlError('42710', err.message, {
+          hint: 'Choose another name, or CANCEL TASK the running one first.',
+        });
+      }
+      throw err;
+    }
+    const row = this.tasks.task(id)!;
+    this.launch(row);
+    return row;
+  }
+
+  /** CANCEL TASK: stops at the next safe point. Returns the task as it was found. */
+  cancel(nameOrId: string): TaskRow {
+    const t = this.tasks.find(nameOrId);
+    if (!t) throw new SqlError('42704', `task "${nameOrId}" does not exist`);
+    if (isFinished(t.status)) {
+      throw new SqlError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
+    }
+    if (t.status !== 'CANCELLING') this.tasks.setTaskStatus(t.id, 'CANCELLING');
+    const r = this.running.get(t.id);
+    if (r) r.cancel = true;
+    else {
+      this.tasks.setTaskStatus(t.id, 'CANCELLED');
+    }
+    return t;
+  }
+
+  /** Resolves when the task's background run ends (for tests and shutdown). */
+  async wait(taskId: string): Promise<void> {
+    await this.running.get(taskId)?.done;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const r of this.running.values()) r.cancel = true;
+    await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushProgress();
+  }
+
+  private launch(row: TaskRow): void {
+    const options = JSON.parse(row.options) as TaskOptions;
+    const r: Running = { row, options, cancel: false, done: Promise.resolve() };
+    this.running.set(row.id, r);
+    r.done = this.runTask(r)
+      .catch((err) => {
+        this.logger.error({ task: row.id, err: (err as Error).stack }, 'task failed unexpectedly');
+        this.tasks.setTaskStatus(row.id, 'FAILED', `internal error: ${(err as Error).message}`);
+      })
+      .finally(() => this.running.delete(row.id));
+  }
+
+  private async runTask(r: Running): Promise<void> {
+    const type = this.types[r.row.type as TaskTypeName]!;
+    const parallelism = (r.options.parallelism as number) ?? 2;
+    const all = this.tasks.subtasks(r.row.id);
+    const queue = all.filter((s) => s.status === 'PENDING');
+    if (r.row.status === 'PENDING') this.tasks.setTaskStatus(r.row.id, 'RUNNING');
+    // Per node, at most `parallelism` subtasks at once; nodes run side by side.
+    const perNode = new Map<string, SubtaskRow[]>();
+    for (const s of queue) {
+      const k = s.node_name ?? '';
+      perNode.set(k, [...(perNode.get(k) ?? []), s]);
+    }
+    const failures: string[] = [];
+    const worker = async (list: SubtaskRow[]) => {
+      for (;;) {
+        const s = list.shift();
+        if (!s) return;
+        if (r.cancel) {
+          this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+          continue;
+        }
+        const err = await this.runSubtask(r, type, s);
+        if (err) failures.push(`${s.description}: ${err}`);
+      }
+    };
+    await Promise.all(
+      [...perNode.values()].flatMap((list) =>
+        Array.from({ length: Math.min(parallelism, list.length) }, () => worker(list)),
+      ),
+    );
+    this.flushProgress();
+    this.tasks.refreshTaskTotals(r.row.id);
+    if (r.cancel) {
+      if (this.stopping && this.tasks.task(r.row.id)?.status !== 'CANCELLING') {
+        // Server shutdown, not CANCEL TASK: leave the task RUNNING so that the next start resumes it.
+        for (const s of this.tasks.subtasks(r.row.id))
+          if (s.status === 'CANCELLED') this.tasks.resetSubtask(s.id);
+        return;
+      }
+      this.tasks.setTaskStatus(r.row.id, 'CANCELLED');
+      return;
+    }
+    const failedBefore = all.filter((s) => s.status === 'FAILED').length;
+    const outcome = type.outcome?.(r.row, this.tasks.results(r.row.id)) ?? null;
+    if (failures.length || failedBefore) {
+      const n = failures.length + failedBefore;
+      this.tasks.setTaskStatus(
+        r.row.id,
+        'FAILED',
+        `${n} of ${all.length} subtask(s) failed${failures.length ? `; first: ${failures[0]}` : ''}`,
+      );
+    } else if (outcome?.status === 'FAILED') {
+      this.tasks.setFinalFraction(r.row.id);
+      this.tasks.setTaskStatus(r.row.id, 'FAILED', outcome.error ?? 'failed');
+    } else {
+      this.tasks.setFinalFraction(r.row.id);
+      this.tasks.setTaskStatus(r.row.id, 'COMPLETE');
+    }
+  }
+
+  /** Runs one subtask; returns an error message when it failed. */
+  private async runSubtask(r: Running, type: TaskType, s: SubtaskRow): Promise<string | null> {
+    this.tasks.setSubtaskStatus(s.id, 'RUNNING');
+    const entry: ProgressEntry = {
+      task_id: r.row.id,
+      bytes_total: s.bytes_total,
+      segments_total: s.segments_total,
+      bytes_done: 0,
+      segments_done: 0,
+      segments_failed: 0,
+    };
+    const throttle = new Throttle((r.options.max_bytes_per_sec as number | null) ?? null);
+    const pendingResults: ResultRow[] = [];
+    const flushResults = () => {
+      if (pendingResults.length) this.tasks.addResults(r.row.id, r.row.type, pendingResults.splice(0));
+    };
+    try {
+      await type.run({
+        task: r.row,
+        subtask: s,
+        options: r.options,
+        plan: s.plan ? JSON.parse(s.plan) : {},
+        storage: this.storage,
+        store: this.store,
+        locks: this.locks,
+        progress: (d) => {
+          entry.bytes_done += d.bytes ?? 0;
+          entry.segments_done += d.segments ?? 0;
+          entry.segments_failed += d.failed ?? 0;
+          this.dirty.set(s.id, entry);
+        },
+        result: (row) => {
+          pendingResults.push({ ...row, subtask_id: s.id });
+          if (pendingResults.length >= 100) flushResults();
+        },
+        cancelled: () => r.cancel,
+        throttle: (n) => throttle.take(n),
+      });
+      flushResults();
+      this.dirty.set(s.id, entry);
+      this.flushProgress();
+      this.tasks.setSubtaskStatus(s.id, r.cancel ? 'CANCELLED' : 'COMPLETE');
+      return null;
+    } catch (err) {
+      flushResults();
+      this.dirty.set(s.id, entry);
+      this.flushProgress();
+      const msg = err instanceof Error ? err.message : String(err);
+      this.logger.warn({ task: r.row.id, subtask: s.id, err: msg }, 'subtask failed');
+      this.tasks.setSubtaskStatus(s.id, 'FAILED', msg);
+      return msg;
+    }
+  }
+
+  private flushProgress(): void {
+    if (!this.dirty.size) return;
+    const batch = new Map(this.dirty);
+    this.dirty.clear();
+    this.tasks.writeProgress(batch);
+  }
+}
+
+function isFinished(status: string): boolean {
+  return status === 'COMPLETE' || status === 'FAILED' || status === 'CANCELLED';
+}

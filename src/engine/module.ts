@@ -1,0 +1,73 @@
+// CREATE TASK / CANCEL TASK for the router: parse, check privileges, validate, hand to the engine.
+import type { Users } from '../../catalog/users';
+import {
+  type PreparedQuery,
+  type QueryContext,
+  type QueryResult,
+  type SessionView,
+  SqlError,
+} from '../../wire/handler';
+import { Oid } from '../../wire/types';
+import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
+import type { StatementModule } from '../sql/router';
+import type { TaskEngine } from './engine';
+import { validateTask } from './task-spec';
+
+function paramCount(stmt: TaskStatement): number {
+  const refs: number[] = [];
+  if (stmt.kind === 'cancel_task') {
+    if (typeof stmt.target === 'object') refs.push(stmt.target.param);
+  } else {
+    for (const o of stmt.options) {
+      if (typeof o.value === 'object' && o.value !== null && !Array.isArray(o.value))
+        refs.push(o.value.param);
+    }
+  }
+  return refs.length ? Math.max(...refs) : 0;
+}
+
+export class TaskModule implements StatementModule {
+  constructor(
+    private readonly engine: TaskEngine,
+    private readonly users: Users,
+  ) {}
+
+  prepare(sql: string, types: number[], _session: SessionView): PreparedQuery | null {
+    const stmt = parseTaskStatement(sql);
+    if (!stmt) return null;
+    const n = paramCount(stmt);
+    return {
+      // Parameters are read as text and converted by the option's type, so any client type works.
+      paramTypes: Array.from({ length: n }, (_, i) => types[i] || Oid.text),
+      fields: null,
+      execute: async (params: unknown[], ctx: QueryContext): Promise<QueryResult> =>
+        this.run(stmt, params, ctx),
+    };
+  }
+
+  private run(stmt: TaskStatement, params: unknown[], ctx: QueryContext): QueryResult {
+    const user = ctx.session.user;
+    if (!this.users.isSysadmin(user)) {
+      const what = stmt.kind === 'create_task' ? 'CREATE TASK' : 'CANCEL TASK';
+      throw new SqlError('42501', `permission denied: ${what} requires the sysadmin role`, {
+        hint: 'A sysadmin can grant it: GRANT sysadmin TO <user>.',
+      });
+    }
+    if (stmt.kind === 'cancel_task') {
+      const target = typeof stmt.target === 'object' ? params[stmt.target.param - 1] : stmt.target;
+      if (target === undefined || target === null)
+        throw new SqlError('42P02', 'CANCEL TASK needs a task name or id');
+      const t = this.engine.cancel(String(target));
+      ctx.notice({ message: `task ${t.id}${t.name ? ` (${t.name})` : ''} is being cancelled` });
+      return { kind: 'command', tag: 'CANCEL TASK' };
+    }
+    const v = validateTask(stmt, params);
+    const row = this.engine.create(v, user);
+    const where = v.location.type === 'SYSTEM' ? 'SYSTEM' : `${v.location.type} ${v.location.name}`;
+    ctx.notice({
+      message: `task ${row.id}${row.name ? ` (${row.name})` : ''} created: ${row.type} on ${where}`,
+      detail: `Follow it with: SELECT * FROM sys.tasks WHERE id = '${row.id}'`,
+    });
+    return { kind: 'command', tag: 'CREATE TASK' };
+  }
+}
