@@ -491,9 +491,7 @@ export class StorageCatalog {
   }
 
   /** How many segments and bytes each device holds under a filter: the plan of a check, in one query. */
-  segmentsPerDevice(
-    filter: SegmentFilter,
-  ): {
+  segmentsPerDevice(filter: SegmentFilter): {
     device_id: string;
     node_name: string;
     cluster_name: string;

@@ -136,6 +136,8 @@ export function parseStorageStatement(sql: string): StorageStatement | null {
       ifExists = true;
     }
     const name = c.name(`a ${what} name`, what === 'node').value;
+    // A qualified name (sys.tasks, pg_catalog.x) is no user table: the router refuses it as a catalog write.
+    if (c.peek().kind === 'punct' && c.peek().value === '.') return null;
     c.expectEnd();
     return { kind: 'drop', what: what as 'node' | 'table' | 'cluster' | 'storagespace', name, ifExists };
   }

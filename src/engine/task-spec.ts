@@ -87,6 +87,7 @@ function coerce(
   v: OptionValue | string | null,
   at: number,
   type: string,
+  fromParam: boolean,
 ): unknown {
   const bad = () =>
     semanticError(
@@ -96,7 +97,7 @@ function coerce(
       `${key}: ${def.describe}`,
     );
   // Values bound to $n parameters arrive as text: read them the way the literal would have been written.
-  if (typeof v === 'string' && def.kind !== 'string' && def.kind !== 'string_list') {
+  if (fromParam && typeof v === 'string' && def.kind !== 'string' && def.kind !== 'string_list') {
     const s = v.trim();
     if (def.kind === 'bool' && /^(true|false|t|f|on|off|1|0)$/i.test(s)) v = /^(true|t|on|1)$/i.test(s);
     else if ((def.kind === 'int' || def.kind === 'fraction') && s !== '' && Number.isFinite(Number(s)))
@@ -106,7 +107,7 @@ function coerce(
       v = inner ? inner.split(',').map((x) => Number(x.trim())) : [];
     } else throw bad();
   }
-  if (def.kind === 'string_list' && typeof v === 'string') {
+  if (fromParam && def.kind === 'string_list' && typeof v === 'string') {
     const inner = v
       .trim()
       .replace(/^[[{]|[\]}]$/g, '')
@@ -184,13 +185,14 @@ export function validateTask(stmt: CreateTaskStatement, params: unknown[]): Vali
         `Valid options for ${type}: ${valid}.`,
       );
     let v: OptionValue | string | null = o.value;
+    const fromParam = typeof v === 'object' && v !== null && !Array.isArray(v) && 'param' in v;
     if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'param' in v) {
       const p = params[v.param - 1];
       if (p === undefined) throw new SqlError('42P02', `there is no parameter $${v.param}`);
       v = p === null ? null : typeof p === 'boolean' || typeof p === 'number' ? (p as never) : String(p);
       if (v === null) throw semanticError('22004', `option "${o.key}" cannot be NULL`, o.at);
     }
-    options[o.key] = coerce(o.key, def, v, o.at, type);
+    options[o.key] = coerce(o.key, def, v, o.at, type, fromParam);
   }
   for (const [k, def] of Object.entries(spec.options)) if (!(k in options)) options[k] = def.default;
   if (type === 'check_disk' && seen.has('sample_rate') && !options.sample) {
