@@ -485,6 +485,77 @@ export class StorageCatalog {
     this.db.prepare('UPDATE segment_groups SET status = ? WHERE id = ?').run(worst, groupId);
   }
 
+  /** Groups with a DAMAGED, MISSING or REBUILDING segment (the work of a rebuild), filtered. */
+  groupsNeedingRebuild(filter: {
+    cluster?: string;
+    node?: string;
+    groupIds?: number[] | null;
+    tableId?: string | null;
+  }): number[] {
+    const where = ["s.status IN ('DAMAGED', 'MISSING', 'REBUILDING')"];
+    const args: unknown[] = [];
+    if (filter.cluster) {
+      where.push('g.cluster_name = ?');
+      args.push(filter.cluster);
+    }
+    if (filter.node) {
+      where.push('s.node_name = ?');
+      args.push(filter.node);
+    }
+    if (filter.groupIds) {
+      where.push('g.id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(filter.groupIds));
+    }
+    if (filter.tableId) {
+      where.push('g.table_id = ?');
+      args.push(filter.tableId);
+    }
+    return this.db
+      .prepare(
+        `SELECT DISTINCT g.id FROM segment_groups g JOIN segments s ON s.segment_group_id = g.id WHERE ${where.join(' AND ')} ORDER BY g.id`,
+      )
+      .pluck()
+      .all(...args) as number[];
+  }
+
+  /** Group ids of the list that do not exist. */
+  unknownGroupIds(ids: number[]): number[] {
+    const known = new Set(
+      this.db
+        .prepare('SELECT id FROM segment_groups WHERE id IN (SELECT value FROM json_each(?))')
+        .pluck()
+        .all(JSON.stringify(ids)) as number[],
+    );
+    return ids.filter((i) => !known.has(i));
+  }
+
+  /**
+   * Points a segment at its new, verified file: location, checksum, status INTACT; moves the used bytes from
+   * the old device to the new one and refreshes the group's status. One transaction.
+   */
+  switchSegment(
+    storageId: string,
+    to: { device_id: string; node_name: string; path: string; size_bytes: number; checksum: string },
+    checkedAt: string,
+  ): void {
+    this.tx(() => {
+      const old = this.segment(storageId);
+      if (!old) throw new CatalogError('42704', `segment ${storageId} does not exist`);
+      this.db
+        .prepare(
+          "UPDATE segments SET device_id = ?, node_name = ?, path = ?, size_bytes = ?, checksum = ?, status = 'INTACT', last_checked_at = ? WHERE storage_id = ?",
+        )
+        .run(to.device_id, to.node_name, to.path, to.size_bytes, to.checksum, checkedAt, storageId);
+      this.db
+        .prepare('UPDATE storage_devices SET used_bytes = max(0, used_bytes - ?) WHERE id = ?')
+        .run(old.size_bytes, old.device_id);
+      this.db
+        .prepare('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?')
+        .run(to.size_bytes, to.device_id);
+      this.refreshGroupStatus(old.segment_group_id);
+    });
+  }
+
   /** Every segment file path the catalog knows, for the orphan scan at start-up. */
   allSegmentPaths(): Set<string> {
     return new Set(this.db.prepare('SELECT path FROM segments').pluck().all() as string[]);

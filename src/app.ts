@@ -12,6 +12,7 @@ import { serverVersion } from '../wire/session';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
 import { TaskModule } from './engine/module';
+import { rebuild } from './engine/rebuild';
 import { Router } from './sql/router';
 import { ensureEmbeddedDefault } from './store/demo';
 import { StorageModule } from './store/module';
@@ -84,7 +85,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     new TaskCatalog(catalog),
     storage,
     store,
-    { check_disk: checkDisk, rebuild: undefined, rebalance: undefined },
+    { check_disk: checkDisk, rebuild, rebalance: undefined },
     logger,
   );
   engine.start();

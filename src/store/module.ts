@@ -13,6 +13,7 @@ import {
 } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
 import type { StatementModule } from '../sql/router';
+import { PlacementError } from './placement';
 import { deviceCapacity, type SegmentStore, StoreError } from './store';
 
 export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
@@ -125,6 +126,21 @@ export class StorageModule implements StatementModule {
       case 'set_node': {
         if (!cat.node(stmt.node)) throw new SqlError('42704', `node "${stmt.node}" does not exist`);
         cat.setNodeStatus(stmt.node, stmt.status);
+        if (stmt.status === 'ONLINE') {
+          // A node coming back may have had its disks replaced: devices whose directories are usable again
+          // return to service. Its segments keep their status until check_disk or rebuild says otherwise.
+          for (const d of cat.devices(stmt.node)) {
+            if (d.status !== 'FAILED') continue;
+            try {
+              await checkDevicePath(d.path);
+              cat.setDeviceStatus(d.id, 'ACTIVE');
+            } catch {
+              ctx.notice({
+                message: `device ${d.path} of node ${stmt.node} stays FAILED: its directory is not usable`,
+              });
+            }
+          }
+        }
         if (stmt.status === 'OFFLINE') {
           // Segments of an offline node cannot be read: they are MISSING until rebuilt elsewhere.
           const segs = cat.segmentsForCheck({ node: stmt.node }).filter((s) => s.status === 'INTACT');

@@ -122,7 +122,7 @@ export function tableChecksum(table: Buffer): string {
   return hash64(table).toString('hex');
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY);
   try {
     await fh.sync();
@@ -133,12 +133,14 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /**
  * Writes a segment durably: temporary file, fsync, rename, directory fsync. Returns the final path and the
- * whole-segment checksum. On any error the temporary file is removed.
+ * whole-segment checksum. On any error the temporary file is removed. With syncDir = false the caller fsyncs
+ * the directory itself (once for many files) before it catalogues them.
  */
 export async function writeSegmentFile(
   dir: string,
   meta: SegmentMeta,
   payload: Buffer,
+  syncDir = true,
 ): Promise<{ path: string; checksum: string; size: number }> {
   const { head, checksum } = buildHeader(meta, payload);
   const path = join(dir, segmentFileName(meta.storageId));
@@ -151,7 +153,7 @@ export async function writeSegmentFile(
     await fh.close();
     fh = null;
     await rename(tmp, path);
-    await fsyncDir(dir);
+    if (syncDir) await fsyncDir(dir);
   } catch (err) {
     await fh?.close().catch(() => {});
     await unlink(tmp).catch(() => {});

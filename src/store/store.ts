@@ -6,7 +6,14 @@ import type { SegmentGroup, StorageCatalog, Table } from '../../catalog/storage'
 import { CatalogError } from '../../catalog/storage';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
-import { fileSizeFor, SegmentFault, segmentDir, verifySegmentFile, writeSegmentFile } from './segment-file';
+import {
+  fileSizeFor,
+  fsyncDir,
+  SegmentFault,
+  segmentDir,
+  verifySegmentFile,
+  writeSegmentFile,
+} from './segment-file';
 
 export class StoreError extends Error {
   constructor(
@@ -24,6 +31,9 @@ export async function deviceCapacity(path: string): Promise<number> {
   return s.blocks * s.bsize;
 }
 
+/** Groups of one load being coded and written at the same time (memory: this many groups of k + m shards). */
+const GROUPS_IN_FLIGHT = 3;
+
 interface LoadState {
   table: Table;
   cluster: string;
@@ -34,6 +44,8 @@ interface LoadState {
   written: string[];
   groups: import('../../catalog/storage').NewGroup[];
   nextSeq: number;
+  /** Directories written to, fsynced once each before the catalog transaction. */
+  dirs: Set<string>;
 }
 
 export class SegmentStore {
@@ -72,6 +84,19 @@ export class SegmentStore {
       written: [],
       groups: [],
       nextSeq: this.catalog.nextSeq(table.id),
+      dirs: new Set(),
+    };
+    // Receiving the next group overlaps coding and writing the previous ones.
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    const submit = async (group: Buffer, bytes: number, seq: number) => {
+      const p = this.writeGroup(state, group, bytes, seq).catch((err) => {
+        failure ??= err;
+      });
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+      while (inFlight.size >= GROUPS_IN_FLIGHT) await Promise.race(inFlight);
+      if (failure) throw failure;
     };
     const groupBytes = k * shard;
     let buf = Buffer.alloc(groupBytes);
@@ -87,24 +112,30 @@ export class SegmentStore {
           fill += n;
           off += n;
           if (fill === groupBytes) {
-            await this.writeGroup(state, buf, fill);
+            await submit(buf, fill, state.nextSeq++);
             buf = Buffer.alloc(groupBytes);
             fill = 0;
           }
         }
         total += chunk.length;
       }
-      if (fill > 0) await this.writeGroup(state, buf, fill);
+      if (fill > 0) await submit(buf, fill, state.nextSeq++);
+      await Promise.all(inFlight);
+      if (failure) throw failure;
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
+      // The renames become durable before the catalog says the segments exist.
+      await Promise.all([...state.dirs].map((d) => fsyncDir(d)));
+      state.groups.sort((a, b) => a.seq - b.seq);
       this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
       return total;
     } catch (err) {
+      await Promise.allSettled(inFlight);
       await Promise.all(state.written.map((p) => unlink(p).catch(() => {})));
       throw err;
     }
   }
 
-  private async writeGroup(state: LoadState, data: Buffer, dataBytes: number): Promise<void> {
+  private async writeGroup(state: LoadState, data: Buffer, dataBytes: number, seq: number): Promise<void> {
     const { k, m, shard } = state;
     // The last group of a load is shorter: its shards shrink to fit (kept a multiple of 8 for the coder).
     const shardBytes = dataBytes === k * shard ? shard : Math.max(8, Math.ceil(dataBytes / k / 8) * 8);
@@ -151,7 +182,7 @@ export class SegmentStore {
     );
     state.groups.push({
       id: groupId,
-      seq: state.nextSeq++,
+      seq,
       data_bytes: dataBytes,
       shard_bytes: shardBytes,
       segments,
@@ -190,7 +221,10 @@ export class SegmentStore {
         throw err;
       }
     };
-    for (let p = 0; p < k; p++) if (!(await readInto(p))) lost.add(p);
+    const ok = await Promise.all(Array.from({ length: k }, (_, p) => readInto(p)));
+    ok.forEach((good, p) => {
+      if (!good) lost.add(p);
+    });
     if (lost.size) {
       // Read parity until there are k good shards; the rest of the group is rebuilt from them.
       let good = k - lost.size;
@@ -223,9 +257,15 @@ export class SegmentStore {
   async *read(tableName: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const table = this.catalog.table(tableName);
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
-    for (const g of this.catalog.groupsOfTable(table.id)) {
+    const groups = this.catalog.groupsOfTable(table.id);
+    // One group is read ahead while the current one is sent.
+    let next = groups.length ? this.readGroup(groups[0], table.name) : null;
+    next?.catch(() => {});
+    for (let i = 0; i < groups.length; i++) {
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
-      const bytes = await this.readGroup(g, table.name);
+      const bytes = await next!;
+      next = i + 1 < groups.length ? this.readGroup(groups[i + 1], table.name) : null;
+      next?.catch(() => {});
       // Hand out in slices of at most 1 MiB so that CopyData messages stay small.
       for (let off = 0; off < bytes.length; off += 1 << 20)
         yield bytes.subarray(off, Math.min(bytes.length, off + (1 << 20)));

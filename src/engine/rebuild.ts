@@ -1,0 +1,314 @@
+// rebuild: reconstructs DAMAGED and MISSING segments from the rest of their group with Reed-Solomon, writes
+// them to healthy disks, verifies them, and marks them INTACT. Never loses a byte: the new file is written to
+// a temporary name, fsynced, verified against its checksum, then switched in the catalog, and only then is an
+// old file elsewhere removed. One subtask per batch of segment groups.
+import { access, mkdir, unlink } from 'node:fs/promises';
+import { nowText } from '../../catalog/db';
+import type { Segment, SegmentGroup } from '../../catalog/storage';
+import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
+import { SqlError } from '../../wire/handler';
+import { coderFor } from '../store/erasure';
+import {
+  fileSizeFor,
+  SegmentFault,
+  segmentDir,
+  verifySegmentFile,
+  writeSegmentFile,
+} from '../store/segment-file';
+import type { PlanInput, RunContext, TaskOutcome, TaskType } from './task-type';
+
+const GROUPS_PER_SUBTASK = 16;
+const LOCK_WAIT_MS = 30_000;
+
+export const rebuild: TaskType = {
+  plan(input: PlanInput): NewSubtask[] {
+    const { storage, options, location } = input;
+    if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
+      throw new SqlError('42704', `cluster "${location.name}" does not exist`);
+    const node = options.node as string | null;
+    if (node) {
+      const n = storage.node(node);
+      if (!n) throw new SqlError('42704', `node "${node}" does not exist`);
+      if (location.type === 'CLUSTER' && n.cluster_name !== location.name) {
+        throw new SqlError('22023', `node "${node}" is not in cluster "${location.name}"`);
+      }
+    }
+    const tableId = options.table_id as string | null;
+    if (tableId && !storage.tableById(tableId))
+      throw new SqlError('42704', `table with id "${tableId}" does not exist`, {
+        hint: 'See sys.tables for table ids.',
+      });
+    const groupIds = options.segment_groups as number[] | null;
+    if (groupIds) {
+      const unknown = storage.unknownGroupIds(groupIds);
+      if (unknown.length) throw new SqlError('42704', `segment group ${unknown[0]} does not exist`);
+    }
+    const groups = storage.groupsNeedingRebuild({
+      cluster: location.type === 'CLUSTER' ? location.name! : undefined,
+      node: node ?? undefined,
+      groupIds,
+      tableId,
+    });
+    const subtasks: NewSubtask[] = [];
+    for (let i = 0; i < groups.length; i += GROUPS_PER_SUBTASK) {
+      const batch = groups.slice(i, i + GROUPS_PER_SUBTASK);
+      let bytes = 0;
+      let segs = 0;
+      let cluster: string | null = null;
+      for (const id of batch) {
+        const g = storage.group(id)!;
+        cluster = g.cluster_name;
+        const lost = storage
+          .segmentsOfGroup(id)
+          .filter((s) => s.status !== 'INTACT' && (!node || s.node_name === node));
+        // read k survivors, write each lost segment
+        bytes += (g.width - g.parity_width) * g.shard_bytes + lost.length * fileSizeFor(g.shard_bytes);
+        segs += lost.length;
+      }
+      subtasks.push({
+        node_name: null,
+        cluster_name: cluster,
+        device_id: null,
+        description: `rebuild ${batch.length} segment group(s) ${batch[0]}..${batch[batch.length - 1]}`,
+        bytes_total: bytes,
+        segments_total: segs,
+        plan: { groups: batch, node },
+      });
+    }
+    return subtasks;
+  },
+
+  async run(ctx: RunContext): Promise<void> {
+    const plan = ctx.plan as { groups: number[]; node: string | null };
+    for (const groupId of plan.groups) {
+      if (ctx.cancelled()) return;
+      const deadline = Date.now() + LOCK_WAIT_MS;
+      while (!ctx.locks.tryLock([groupId], ctx.task.id)) {
+        if (Date.now() > deadline || ctx.cancelled()) {
+          ctx.result({
+            node_name: null,
+            device_id: null,
+            table_id: null,
+            segment_group_id: groupId,
+            storage_id: null,
+            result: 'SKIPPED',
+            detail: 'another task is changing this group',
+          });
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!ctx.locks.tryLock([groupId], ctx.task.id)) continue;
+      try {
+        await rebuildGroup(ctx, groupId, plan.node);
+      } finally {
+        ctx.locks.unlock([groupId], ctx.task.id);
+      }
+    }
+  },
+
+  outcome(_task: TaskRow, results: ResultRow[]): TaskOutcome | null {
+    const lost = results.filter((r) => r.result === 'UNRECOVERABLE').length;
+    if (!lost) return null;
+    return {
+      status: 'FAILED',
+      error: `${lost} segment group(s) could not be rebuilt: more segments lost than parity; see sys.result_cache (result = 'UNRECOVERABLE')`,
+    };
+  },
+};
+
+async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string | null): Promise<void> {
+  const { storage } = ctx;
+  const group = storage.group(groupId);
+  if (!group) return;
+  const table = storage.tableById(group.table_id);
+  const k = group.width - group.parity_width;
+  const m = group.parity_width;
+  const S = group.shard_bytes;
+  const segs = storage.segmentsOfGroup(groupId);
+  const unhealthy = new Set(segs.filter((s) => s.status !== 'INTACT').map((s) => s.position));
+  const targets = segs.filter(
+    (s) => unhealthy.has(s.position) && (!nodeFilter || s.node_name === nodeFilter),
+  );
+  if (!targets.length) return;
+  const base = { node_name: null, device_id: null, table_id: group.table_id, segment_group_id: groupId };
+  const unrecoverable = (why: string) =>
+    ctx.result({
+      ...base,
+      storage_id: null,
+      result: 'UNRECOVERABLE',
+      detail: `segment group ${groupId} of table "${table?.name ?? group.table_id}": ${why}`,
+    });
+  if (unhealthy.size > m) {
+    unrecoverable(`${unhealthy.size} of ${k + m} segments are lost or damaged, more than its ${m} parity`);
+    ctx.progress({ failed: targets.length, segments: targets.length });
+    return;
+  }
+  // Read survivors until there are k good shards; a survivor that fails its checksum is DAMAGED too.
+  const data = Buffer.alloc(k * S);
+  const parity = Buffer.alloc(m * S);
+  const shard = (pos: number) =>
+    pos < k ? data.subarray(pos * S, (pos + 1) * S) : parity.subarray((pos - k) * S, (pos - k + 1) * S);
+  let good = 0;
+  const missing = new Set(unhealthy);
+  for (const s of segs) {
+    if (unhealthy.has(s.position)) continue;
+    if (good >= k) {
+      missing.add(s.position); // not read: the coder may recompute it, nothing is written for it
+      continue;
+    }
+    try {
+      await verifySegmentFile(
+        s.path,
+        { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
+        { into: shard(s.position) },
+      );
+      good++;
+      ctx.progress({ bytes: S });
+      await ctx.throttle(S);
+    } catch (err) {
+      if (!(err instanceof SegmentFault)) throw err;
+      storage.setSegmentStatus([
+        {
+          storageId: s.storage_id,
+          status: err.kind === 'MISSING' ? 'MISSING' : 'DAMAGED',
+          checkedAt: nowText(),
+        },
+      ]);
+      ctx.result({
+        ...base,
+        node_name: s.node_name,
+        device_id: s.device_id,
+        storage_id: s.storage_id,
+        result: err.kind === 'MISSING' ? 'MISSING' : 'CHECKSUM_MISMATCH',
+        detail: `survivor failed while rebuilding: ${err.message}`,
+      });
+      missing.add(s.position);
+      unhealthy.add(s.position);
+    }
+  }
+  if (good < k) {
+    unrecoverable(`only ${good} of the ${k} segments needed could be read`);
+    ctx.progress({ failed: targets.length, segments: targets.length });
+    return;
+  }
+  await coderFor(k, m).reconstruct(
+    data,
+    parity,
+    S,
+    [...missing].sort((a, b) => a - b),
+  );
+  storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })));
+  for (const t of targets) {
+    await writeRebuilt(ctx, group, segs, t, shard(t.position));
+    ctx.progress({ segments: 1, bytes: fileSizeFor(S) });
+    await ctx.throttle(fileSizeFor(S));
+  }
+}
+
+async function usable(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Places, writes, verifies and switches one rebuilt segment. */
+async function writeRebuilt(
+  ctx: RunContext,
+  group: SegmentGroup,
+  segs: Segment[],
+  target: Segment,
+  payload: Buffer,
+): Promise<void> {
+  const { storage } = ctx;
+  const devices = storage.devicesOfCluster(group.cluster_name);
+  const need = fileSizeFor(group.shard_bytes);
+  const healthy = (d: (typeof devices)[number]) =>
+    d.status === 'ACTIVE' && d.node_status === 'ONLINE' && d.capacity_bytes - d.used_bytes >= need;
+  const own = devices.find((d) => d.id === target.device_id);
+  let dest = own && healthy(own) && (await usable(own.path)) ? own : undefined;
+  let reduced = false;
+  if (!dest) {
+    // Failure domain = node: prefer a node that holds no other segment of this group.
+    const taken = new Set(segs.filter((s) => s.storage_id !== target.storage_id).map((s) => s.node_name));
+    const candidates = devices
+      .filter((d) => healthy(d) && d.id !== target.device_id)
+      .sort((a, b) => b.capacity_bytes - b.used_bytes - (a.capacity_bytes - a.used_bytes));
+    for (const d of candidates) {
+      if (!taken.has(d.node_name) && (await usable(d.path))) {
+        dest = d;
+        break;
+      }
+    }
+    if (!dest) {
+      for (const d of candidates) {
+        if (await usable(d.path)) {
+          dest = d;
+          reduced = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!dest)
+    throw new Error(
+      `no healthy device with ${need} bytes free in cluster ${group.cluster_name} for segment ${target.storage_id}`,
+    );
+  const dir = segmentDir(dest.path);
+  await mkdir(dir, { recursive: true });
+  const written = await writeSegmentFile(
+    dir,
+    {
+      storageId: target.storage_id,
+      groupId: group.id,
+      position: target.position,
+      isParity: target.position >= group.width - group.parity_width,
+    },
+    payload,
+  );
+  // Verify what is on disk before the catalog points at it.
+  await verifySegmentFile(written.path, {
+    storageId: target.storage_id,
+    groupId: group.id,
+    position: target.position,
+    payloadLength: group.shard_bytes,
+  });
+  storage.switchSegment(
+    target.storage_id,
+    {
+      device_id: dest.id,
+      node_name: dest.node_name,
+      path: written.path,
+      size_bytes: written.size,
+      checksum: written.checksum,
+    },
+    nowText(),
+  );
+  if (written.path !== target.path) await unlink(target.path).catch(() => {});
+  ctx.result({
+    node_name: dest.node_name,
+    device_id: dest.id,
+    table_id: group.table_id,
+    segment_group_id: group.id,
+    storage_id: target.storage_id,
+    result: 'REBUILT',
+    detail:
+      dest.id === target.device_id
+        ? `rebuilt in place on ${dest.path}`
+        : `rebuilt on node ${dest.node_name} (${dest.path}); was on node ${target.node_name}`,
+  });
+  if (reduced) {
+    ctx.result({
+      node_name: dest.node_name,
+      device_id: dest.id,
+      table_id: group.table_id,
+      segment_group_id: group.id,
+      storage_id: target.storage_id,
+      result: 'FAULT_TOLERANCE_REDUCED',
+      detail: `no node without another segment of group ${group.id} had room: node ${dest.node_name} now holds two of its segments`,
+    });
+  }
+}
