@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nowText } from '../catalog/db';
 import { type App, startApp } from '../src/app';
 import { demoData } from '../src/store/demo';
 import { verifySegmentFile } from '../src/store/segment-file';

@@ -12,6 +12,7 @@ import { serverVersion } from '../wire/session';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
 import { TaskModule } from './engine/module';
+import { rebalance } from './engine/rebalance';
 import { rebuild } from './engine/rebuild';
 import { Router } from './sql/router';
 import { ensureEmbeddedDefault } from './store/demo';
@@ -85,7 +86,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     new TaskCatalog(catalog),
     storage,
     store,
-    { check_disk: checkDisk, rebuild, rebalance: undefined },
+    { check_disk: checkDisk, rebuild, rebalance },
     logger,
   );
   engine.start();

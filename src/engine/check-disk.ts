@@ -74,13 +74,26 @@ export const checkDisk: TaskType = {
       only_unhealthy: boolean;
     };
     const device = storage.device(plan.device_id);
-    const segments = storage.segmentsForCheck({
-      deviceId: plan.device_id,
-      cluster: plan.cluster,
-      node: plan.node,
-      storageIds: plan.storage_ids,
-      onlyUnhealthy: plan.only_unhealthy,
-    });
+    // The device's segments are read from the catalog a page at a time, so that a device with a million
+    // segments neither fills memory nor holds the event loop.
+    async function* pages() {
+      let after = 0;
+      for (;;) {
+        const page = storage.segmentsForCheck({
+          deviceId: plan.device_id,
+          cluster: plan.cluster,
+          node: plan.node,
+          storageIds: plan.storage_ids,
+          onlyUnhealthy: plan.only_unhealthy,
+          afterRowid: after,
+          limit: 256,
+        });
+        if (!page.length) return;
+        after = page[page.length - 1].rowid;
+        yield* page;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
     const fix = !!options.fix;
     const sampleRate = options.sample ? (options.sample_rate as number) : 1;
     const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
@@ -93,7 +106,7 @@ export const checkDisk: TaskType = {
       }
     }
     const clean: string[] = [];
-    for (const seg of segments) {
+    for await (const seg of pages()) {
       if (ctx.cancelled()) break;
       // What this segment adds to bytes_total in the plan; a segment that ends early still counts it all.
       const expected =

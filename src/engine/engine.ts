@@ -138,7 +138,9 @@ export class TaskEngine {
     const options = JSON.parse(row.options) as TaskOptions;
     const r: Running = { row, options, cancel: false, done: Promise.resolve() };
     this.running.set(row.id, r);
-    r.done = this.runTask(r)
+    // Start on the next turn of the event loop: the statement that created the task answers first.
+    r.done = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.runTask(r))
       .catch((err) => {
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'task failed unexpectedly');
         this.tasks.setTaskStatus(row.id, 'FAILED', `internal error: ${(err as Error).message}`);
@@ -187,6 +189,14 @@ export class TaskEngine {
       }
       this.tasks.setTaskStatus(r.row.id, 'CANCELLED');
       return;
+    }
+    if (type.summary) {
+      const plans = all.map((s) => (s.plan ? (JSON.parse(s.plan) as Record<string, unknown>) : {}));
+      this.tasks.addResults(
+        r.row.id,
+        r.row.type,
+        type.summary(r.row, this.storage, plans).map((x) => ({ ...x, subtask_id: null })),
+      );
     }
     const failedBefore = all.filter((s) => s.status === 'FAILED').length;
     const outcome = type.outcome?.(r.row, this.tasks.results(r.row.id)) ?? null;

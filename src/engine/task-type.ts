@@ -42,4 +42,10 @@ export interface TaskType {
   run(ctx: RunContext): Promise<void>;
   /** Decides how a task whose subtasks all ended ends (default: FAILED if any subtask failed). */
   outcome?(task: TaskRow, results: ResultRow[]): TaskOutcome | null;
+  /** Result rows that summarise the finished task (e.g. rebalance's imbalance before and after). */
+  summary?(
+    task: TaskRow,
+    storage: StorageCatalog,
+    plans: Record<string, unknown>[],
+  ): Omit<ResultRow, 'subtask_id'>[];
 }

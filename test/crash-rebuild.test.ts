@@ -1,0 +1,172 @@
+// kill -9 at random moments of a rebuild, twenty times; then the task finishes with every group INTACT,
+// every file catalogued and every catalogued segment on disk, and the data byte-identical.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import test from 'ava';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { startServerProcess } from './helpers/process';
+import { ADMIN_PASSWORD } from './helpers/server';
+import { createTask, waitTask } from './helpers/tasks';
+import { createTopology } from './helpers/topology';
+
+const SEG = 65536;
+const KILLS = Number(process.env.SEGTASKS_CRASH_KILLS ?? 20);
+
+async function connect(port: number): Promise<pg.Client> {
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'admin',
+    password: ADMIN_PASSWORD,
+    database: 'segtasks',
+  });
+  c.on('error', () => {});
+  c.on('notice', () => {});
+  await c.connect();
+  return c;
+}
+
+function segmentFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else out.push(join(d, e.name));
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return out;
+}
+
+test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-rebuild-'));
+  let server = await startServerProcess(dir);
+  try {
+    let client = await connect(server.port);
+    await createTopology(client, dir, { segmentSize: SEG });
+    const data = randomBytes(30 * 4 * SEG);
+    await client.query('CREATE TABLE precious (b bytea) IN CLUSTER c1');
+    await pipeline(Readable.from([data]), client.query(copyFrom('COPY precious FROM STDIN')));
+    const segs = (
+      await client.query(
+        'SELECT path, position, segment_group_id FROM sys.segments ORDER BY segment_group_id, position',
+      )
+    ).rows;
+    // two segments of every group gone: the most each group can lose
+    for (const s of segs)
+      if (s.position === Number(s.segment_group_id) % 4 || s.position === 5) unlinkSync(s.path);
+    const fix = await createTask(client, 'CREATE TASK TYPE check_disk OPTIONS fix = true');
+    await waitTask(client, fix);
+    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 500000');
+    await client.end();
+    let killedWhileRunning = 0;
+    for (let i = 0; i < KILLS; i++) {
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
+      await server.kill9();
+      server = await startServerProcess(dir);
+      const c = await connect(server.port);
+      const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status;
+      if (st === 'RUNNING' || st === 'PENDING') killedWhileRunning++;
+      await c.end();
+    }
+    client = await connect(server.port);
+    const done = await waitTask(client, id, 120_000);
+    t.log(`${killedWhileRunning} of ${KILLS} restarts found the rebuild still running`);
+    t.true(killedWhileRunning >= 3, 'the kills really interrupted the rebuild');
+    t.is(done.status, 'COMPLETE', done.error ?? '');
+    const statuses = (await client.query('SELECT DISTINCT status FROM sys.segments')).rows.map(
+      (r) => r.status,
+    );
+    t.deepEqual(statuses, ['INTACT']);
+    const catalogued = (await client.query('SELECT path FROM sys.segments')).rows
+      .map((r) => r.path as string)
+      .sort();
+    t.deepEqual(
+      segmentFiles(join(dir, 'devices')).sort(),
+      catalogued,
+      'no orphan file, no catalogue row without its file',
+    );
+    const parts: Buffer[] = [];
+    for await (const chunk of client.query(copyTo('COPY precious TO STDOUT'))) parts.push(chunk as Buffer);
+    t.true(Buffer.concat(parts).equals(data));
+    const check = await waitTask(client, await createTask(client, 'CREATE TASK TYPE check_disk'));
+    t.is(Number(check.segments_failed), 0, 'every file verifies');
+    await client.end();
+  } finally {
+    await server.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-rebalance-'));
+  let server = await startServerProcess(dir);
+  try {
+    let client = await connect(server.port);
+    await createTopology(client, dir, { segmentSize: SEG, nodes: 8 });
+    const data = randomBytes(30 * 4 * SEG);
+    await client.query('CREATE TABLE moving (b bytea) IN CLUSTER c1');
+    await pipeline(Readable.from([data]), client.query(copyFrom('COPY moving FROM STDIN')));
+    for (const n of ['c1_n1', 'c1_n2']) {
+      const p = join(dir, 'devices', n, 'd3');
+      mkdirSync(p, { recursive: true });
+      await client.query(`ALTER NODE ${n} ADD DEVICE '${p}'`);
+    }
+    const id = await createTask(
+      client,
+      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 150000, parallelism = 1',
+    );
+    const planned = Number(
+      (await client.query('SELECT segments_total FROM sys.tasks WHERE id = $1', [id])).rows[0].segments_total,
+    );
+    await client.end();
+    let killedWhileRunning = 0;
+    for (let i = 0; i < KILLS; i++) {
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
+      await server.kill9();
+      server = await startServerProcess(dir);
+      const c = await connect(server.port);
+      const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status;
+      if (st === 'RUNNING' || st === 'PENDING') killedWhileRunning++;
+      await c.end();
+    }
+    client = await connect(server.port);
+    const done = await waitTask(client, id, 120_000);
+    t.log(
+      `${planned} moves planned; ${killedWhileRunning} of ${KILLS} restarts found the rebalance still running`,
+    );
+    t.true(killedWhileRunning >= 3, 'the kills really interrupted the rebalance');
+    t.is(done.status, 'COMPLETE', done.error ?? '');
+    const statuses = (await client.query('SELECT DISTINCT status FROM sys.segments')).rows.map(
+      (r) => r.status,
+    );
+    t.deepEqual(statuses, ['INTACT']);
+    const catalogued = (await client.query('SELECT path FROM sys.segments')).rows
+      .map((r) => r.path as string)
+      .sort();
+    t.deepEqual(
+      segmentFiles(join(dir, 'devices')).sort(),
+      catalogued,
+      'no orphan file, no catalogue row without its file',
+    );
+    const twice = await client.query(
+      'SELECT 1 FROM sys.segments GROUP BY segment_group_id, node_name HAVING count(*) > 1',
+    );
+    t.is(twice.rows.length, 0);
+    const parts: Buffer[] = [];
+    for await (const chunk of client.query(copyTo('COPY moving TO STDOUT'))) parts.push(chunk as Buffer);
+    t.true(Buffer.concat(parts).equals(data));
+    const used = (await client.query('SELECT sum(used_bytes)::int8 AS u FROM sys.storage_devices')).rows[0].u;
+    const real = (await client.query('SELECT sum(size_bytes)::int8 AS s FROM sys.segments')).rows[0].s;
+    t.is(used, real, 'device usage matches the segments on it');
+    await client.end();
+  } finally {
+    await server.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,114 @@
+// rebalance end to end: new disks and a new node get their share, within the threshold, data unchanged.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import test from 'ava';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { startTestServer, type TestServer } from './helpers/server';
+import { findings, runTask } from './helpers/tasks';
+import { createTopology } from './helpers/topology';
+
+let server: TestServer;
+let client: pg.Client;
+let data: Buffer;
+const SEG = 65536;
+
+test.before(async () => {
+  server = await startTestServer();
+  client = new pg.Client(server.pgConfig);
+  client.on('notice', () => {});
+  await client.connect();
+  // 8 nodes for WIDTH 6: segments can move between nodes (with WIDTH = node count every node holds one
+  // segment of every group, and a node's data can only move among its own disks).
+  await createTopology(client, server.dataDir, { segmentSize: SEG, nodes: 8 });
+  data = randomBytes(40 * 4 * SEG);
+  await client.query('CREATE TABLE spread (b bytea) IN CLUSTER c1');
+  await pipeline(Readable.from([data]), client.query(copyFrom('COPY spread FROM STDIN')));
+});
+test.after.always(async () => {
+  await client?.end();
+  await server?.stop();
+});
+
+async function spread(): Promise<number> {
+  const r = await client.query(
+    "SELECT used_bytes, capacity_bytes FROM sys.storage_devices WHERE status = 'ACTIVE'",
+  );
+  const fr = r.rows.map((d) => Number(d.used_bytes) / Number(d.capacity_bytes));
+  const mean = fr.reduce((a, b) => a + b, 0) / fr.length;
+  return Math.max(...fr.map((f) => Math.abs(f - mean))) / mean;
+}
+
+async function invariants(t: import('ava').ExecutionContext): Promise<void> {
+  const twice = await client.query(
+    'SELECT segment_group_id, node_name, count(*) AS n FROM sys.segments GROUP BY 1, 2 HAVING count(*) > 1',
+  );
+  t.is(twice.rows.length, 0, 'never two segments of a group on one node');
+  const parts: Buffer[] = [];
+  for await (const chunk of client.query(copyTo('COPY spread TO STDOUT'))) parts.push(chunk as Buffer);
+  t.true(Buffer.concat(parts).equals(data), 'data unchanged');
+  const check = await runTask(client, 'CREATE TASK TYPE check_disk');
+  t.is(Number(check.segments_failed), 0, 'every moved file verifies');
+}
+
+test.serial(
+  'new disks: rebalance moves segments onto them until every disk is within the threshold',
+  async (t) => {
+    for (const n of ['c1_n1', 'c1_n2']) {
+      const p = join(server.dataDir, 'devices', n, 'd3');
+      mkdirSync(p, { recursive: true });
+      await client.query(`ALTER NODE ${n} ADD DEVICE '${p}'`);
+    }
+    const before = await spread();
+    const task = await runTask(
+      client,
+      'CREATE TASK even_out TYPE rebalance LOCATION CLUSTER c1 OPTIONS threshold = 0.1',
+    );
+    t.is(task.status, 'COMPLETE', task.error ?? '');
+    const after = await spread();
+    t.log(`spread before ${(before * 100).toFixed(1)}%, after ${(after * 100).toFixed(1)}%`);
+    t.true(before > 0.5);
+    t.true(after <= 0.1, `spread after ${after}`);
+    const r = await findings(client, task.id);
+    t.true(r.filter((x) => x.result === 'MOVED').length > 0);
+    const summary = (
+      await client.query("SELECT detail FROM sys.result_cache WHERE task_id = $1 AND result = 'BALANCE'", [
+        task.id,
+      ])
+    ).rows;
+    t.is(summary.length, 1);
+    t.regex(summary[0].detail, /before, .* after/);
+    t.is(Number(task.bytes_done), Number(task.bytes_total));
+    await invariants(t);
+  },
+);
+
+test.serial('a new node: it gets its share too', async (t) => {
+  const devs: string[] = [];
+  for (const d of ['d1', 'd2']) {
+    const p = join(server.dataDir, 'devices', 'c1_n9', d);
+    mkdirSync(p, { recursive: true });
+    devs.push(`'${p}'`);
+  }
+  await client.query(`CREATE NODE c1_n9 IN CLUSTER c1 DEVICES (${devs.join(', ')})`);
+  const task = await runTask(client, 'CREATE TASK TYPE rebalance');
+  t.is(task.status, 'COMPLETE', task.error ?? '');
+  const onNew = (await client.query("SELECT count(*)::int4 AS n FROM sys.segments WHERE node_name = 'c1_n9'"))
+    .rows[0].n;
+  t.true(onNew > 0);
+  t.true((await spread()) <= 0.1);
+  await invariants(t);
+});
+
+test.serial('rebalance takes SYSTEM and CLUSTER only, and a balanced cluster moves nothing', async (t) => {
+  const e = await t.throwsAsync<Error & { code: string; hint: string }>(
+    client.query("CREATE TASK TYPE rebalance LOCATION NODE 'c1_n1'"),
+  );
+  t.is(e?.code, '22023');
+  const again = await runTask(client, 'CREATE TASK TYPE rebalance LOCATION CLUSTER c1');
+  t.is(again.status, 'COMPLETE');
+  t.is(Number(again.segments_total), 0);
+});
