@@ -82,6 +82,17 @@ const PG: Record<string, string> = {
     'oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:_text',
   pg_policy:
     'oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:_oid polqual:pg_node_tree polwithcheck:pg_node_tree',
+  pg_publication_namespace: 'oid:oid pnpubid:oid pnnspid:oid',
+  pg_publication_rel: 'oid:oid prpubid:oid prrelid:oid prqual:pg_node_tree prattrs:int2vector',
+  pg_partitioned_table:
+    'partrelid:oid partstrat:char partnatts:int2 partdefid:oid partattrs:int2vector partclass:oidvector partcollation:oidvector partexprs:pg_node_tree',
+  pg_statistic_ext_data: 'stxoid:oid stxdinherit:bool',
+  pg_subscription: 'oid:oid subdbid:oid subname:name subowner:oid subenabled:bool',
+  pg_stat_user_tables: `relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8
+    idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_tup_hot_upd:int8 n_live_tup:int8 n_dead_tup:int8
+    n_mod_since_analyze:int8 n_ins_since_vacuum:int8 last_vacuum:timestamptz last_autovacuum:timestamptz
+    last_analyze:timestamptz last_autoanalyze:timestamptz vacuum_count:int8 autovacuum_count:int8 analyze_count:int8
+    autoanalyze_count:int8`,
   pg_publication:
     'oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool pubtruncate:bool pubviaroot:bool',
   pg_statistic_ext:
@@ -224,12 +235,20 @@ const BUILTIN_TYPES: [string, number, string, number][] = [
 
 export interface Emulation {
   registry: RelationRegistry;
+  /**
+   * Loads what the functions of a statement will look up (users, sizes). Called before the statement runs:
+   * a function may not query the connection while the statement that calls it is running.
+   */
+  prepareFor(sql: string): void;
+  databaseSize(): number;
   /** Lookups the registered functions need (regclass etc.). */
   regOid(kind: string, name: string): number | null;
   regName(kind: string, oid: number): string | null;
   userName(oid: number): string | null;
   description(oid: number, sub: number | null): string | null;
   relationSize(oid: number): number;
+  indexDef(oid: number, col: number): string | null;
+  constraintDef(oid: number): string | null;
 }
 
 function typeRows(): unknown[][] {
@@ -298,9 +317,10 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       kind: 'r',
       sqlite: `main."${name}"`,
       columns: info.map((c) => ({
+        // a primary-key column is NOT NULL in PostgreSQL (SQLite does not enforce it on non-INTEGER keys)
         name: c.name,
         type: canonicalType(c.type === 'integer' ? 'int8' : c.type) ?? 'text',
-        notNull: !!c.notnull,
+        notNull: !!c.notnull || c.pk > 0,
       })),
       description: SYS_DESCRIPTIONS[name]?.table,
       primaryKey: info
@@ -382,6 +402,9 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   const infoTables: unknown[][] = [];
   const infoColumns: unknown[][] = [];
   let indexOid = 17000;
+  const indexDefs = new Map<number, string>();
+  const indexColumns = new Map<number, string[]>();
+  const constraintDefs = new Map<number, string>();
   for (const rel of relations) {
     const ns = namespaceOid(rel.schema);
     const hasPk = !!rel.primaryKey?.length;
@@ -586,6 +609,13 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
           null,
         ]);
       });
+      const keyList = rel.primaryKey!.join(', ');
+      indexColumns.set(idx, rel.primaryKey!);
+      indexDefs.set(
+        idx,
+        `CREATE UNIQUE INDEX ${rel.name}_pkey ON ${rel.schema}.${rel.name} USING btree (${keyList})`,
+      );
+      constraintDefs.set(idx + 1000, `PRIMARY KEY (${keyList})`);
       indexRows.push([
         idx,
         rel.oid,
@@ -651,6 +681,36 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       .map((r) => [r.schema, r.name, 'admin', null, r.primaryKey?.length ? 1 : 0, 0, 0, 0]),
   );
   fill(
+    'pg_catalog.pg_stat_user_tables',
+    relations
+      .filter((r) => r.schema === 'sys')
+      .map((r) => [
+        r.oid,
+        r.schema,
+        r.name,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        null,
+        null,
+        null,
+        null,
+        0,
+        0,
+        0,
+        0,
+      ]),
+  );
+  fill(
     'pg_catalog.pg_views',
     relations.filter((r) => r.kind === 'v').map((r) => [r.schema, r.name, 'admin', '']),
   );
@@ -663,18 +723,56 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
 
   const typeByName = new Map<string, number>();
   for (const row of typeRows()) typeByName.set(String(row[1]), Number(row[0]));
-  const usersByOid = db.prepare('SELECT name FROM main.users WHERE 16000 + rowid = ?').pluck();
   const descByOid = new Map<string, string>();
   for (const d of descRows) descByOid.set(`${d[0]}:${d[2]}`, String(d[3]));
-  let sizeOf: BetterSqlite3.Statement | null = null;
-  try {
-    sizeOf = db.prepare('SELECT sum(pgsize) FROM main.dbstat WHERE name = ?').pluck();
-  } catch {
-    sizeOf = null; // dbstat is an optional SQLite module
-  }
+  let users = new Map<number, string>();
+  let usersVersion = -1;
+  const sizes = new Map<string, number>();
+  let dbSize = 0;
+  const dataVersion = () => Number(db.pragma('data_version', { simple: true }));
 
   return {
     registry,
+    prepareFor(sql: string) {
+      if (/pg_get_userbyid/.test(sql)) {
+        const v = dataVersion();
+        if (v !== usersVersion) {
+          users = new Map(
+            (
+              db.prepare('SELECT 16000 + rowid AS oid, name FROM main.users').all() as {
+                oid: number;
+                name: string;
+              }[]
+            ).map((u) => [u.oid, u.name]),
+          );
+          usersVersion = v;
+        }
+      }
+      if (/pg_relation_size/.test(sql)) {
+        sizes.clear();
+        try {
+          for (const r of db
+            .prepare('SELECT name, sum(pgsize) AS size FROM main.dbstat GROUP BY name')
+            .all() as { name: string; size: number }[]) {
+            sizes.set(r.name, r.size);
+          }
+        } catch {
+          // dbstat is an optional SQLite module: sizes stay unknown (0)
+        }
+      }
+      if (/pg_database_size/.test(sql)) {
+        dbSize = Number(
+          db
+            .prepare('SELECT page_count * page_size FROM main.pragma_page_count(), main.pragma_page_size()')
+            .pluck()
+            .get() ?? 0,
+        );
+      }
+    },
+    databaseSize: () => dbSize,
+    indexDef: (oid, col) =>
+      col > 0 ? (indexColumns.get(oid)?.[col - 1] ?? null) : (indexDefs.get(oid) ?? null),
+    constraintDef: (oid) => constraintDefs.get(oid) ?? null,
     regOid(kind, raw) {
       const name = raw.trim();
       const parts = name.replace(/"/g, '').split('.');
@@ -718,7 +816,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     userName(oid) {
       if (oid === 10) return 'admin';
       if (oid === 15999) return 'sysadmin';
-      return (usersByOid.get(oid) as string | undefined) ?? null;
+      return users.get(oid) ?? null;
     },
     description(oid, sub) {
       return descByOid.get(`${oid}:${sub ?? 0}`) ?? null;
@@ -726,11 +824,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     relationSize(oid) {
       const rel = registry.byOid(oid);
       if (rel?.schema !== 'sys') return 0;
-      try {
-        return Number(sizeOf?.get(rel.name) ?? 0);
-      } catch {
-        return 0;
-      }
+      return sizes.get(rel.name) ?? 0;
     },
   };
 }

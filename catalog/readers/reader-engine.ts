@@ -39,6 +39,10 @@ export interface RunResult {
 
 interface Plan {
   stmt: Database.Statement;
+  /** The translated SQL (to know which lookups its functions need). */
+  sql: string;
+  /** Parameter numbers (1-based) that the translated SQL really contains: SQLite must be given exactly these. */
+  used: number[];
   fields: Field[];
   paramTypes: number[];
   usesSettings: boolean;
@@ -91,13 +95,9 @@ export class ReaderEngine {
       relationVisible: (o) => e.registry.isVisible(o),
       description: (o, sub) => e.description(o, sub),
       relationSize: (o) => e.relationSize(o),
-      databaseSize: () => {
-        const r = this.db
-          .prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()')
-          .pluck()
-          .get();
-        return Number(r ?? 0);
-      },
+      databaseSize: () => e.databaseSize(),
+      indexDef: (o, col) => e.indexDef(o, col),
+      constraintDef: (o) => e.constraintDef(o),
     };
   }
 
@@ -132,6 +132,7 @@ export class ReaderEngine {
     if (values.length < p.paramTypes.length) {
       throw new SqlError('42P02', `there is no parameter $${values.length + 1}`);
     }
+    this.emulation.prepareFor(p.sql);
     const settings = this.settingsOf(session);
     this.ctx = this.makeContext(session, settings);
     this.ctx.settings.set('__statement_time', formatTimestampMicros(BigInt(Date.now()) * 1000n));
@@ -142,12 +143,12 @@ export class ReaderEngine {
     }
     // Parameters are numbered (?1, ?2, ...) in the translated SQL; better-sqlite3 binds those by key.
     const bound: Record<number, unknown> = {};
-    values.forEach((v, i) => {
-      if (i < p.paramTypes.length) bound[i + 1] = toSqlite(v, p.paramTypes[i]);
+    p.used.forEach((n, i) => {
+      bound[i + 1] = toSqlite(values[n - 1], p.paramTypes[n - 1]);
     });
     let rows: unknown[][];
     try {
-      rows = (p.paramTypes.length ? p.stmt.all(bound) : p.stmt.all()) as unknown[][];
+      rows = (p.used.length ? p.stmt.all(bound) : p.stmt.all()) as unknown[][];
     } catch (err) {
       throw translateSqliteError(err);
     }
@@ -178,9 +179,13 @@ export class ReaderEngine {
       clientTypes.map((t) => (t ? typeNameOfOid(t) : null)),
     );
     const t = translator.translate(ast[0]);
+    // SQLite numbers parameter slots up to the largest ?N: a gap (a parameter the translation dropped, such as
+    // an argument of an emulated constant function) would be an unnamed slot. Renumber them densely.
+    const used = placeholders(t.sql);
+    const dense = renumber(t.sql, used);
     let stmt: Database.Statement;
     try {
-      stmt = this.db.prepare(t.sql);
+      stmt = this.db.prepare(dense);
     } catch (err) {
       throw translateSqliteError(err);
     }
@@ -196,6 +201,8 @@ export class ReaderEngine {
     const paramTypes = t.paramTypes.map((p, i) => (clientTypes[i] ? clientTypes[i] : typeOid(p ?? 'text')));
     const plan: Plan = {
       stmt,
+      sql: t.sql,
+      used,
       fields,
       paramTypes,
       usesSettings: /pg_settings|pg_session_settings/.test(t.sql),
@@ -204,6 +211,23 @@ export class ReaderEngine {
     this.plans.set(key, plan);
     return plan;
   }
+}
+
+/** The ?N placeholders of translated SQL, outside its quoted strings and identifiers. */
+function placeholders(sql: string): number[] {
+  const found = new Set<number>();
+  const re = /'(?:[^']|'')*'|"(?:[^"]|"")*"|\?(\d+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(sql))) if (m[1]) found.add(Number(m[1]));
+  return [...found].sort((a, b) => a - b);
+}
+
+/** Rewrites ?N placeholders to ?1..?k in the order of `used` (outside quoted strings and identifiers). */
+function renumber(sql: string, used: number[]): string {
+  const index = new Map(used.map((n, i) => [n, i + 1]));
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?(\d+)/g, (m, n) =>
+    n ? `?${index.get(Number(n))}` : m,
+  );
 }
 
 /** A literal's text as the value its inferred parameter type takes (validated as PostgreSQL would). */

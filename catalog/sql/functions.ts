@@ -128,6 +128,9 @@ export const FUNCTIONS: Record<string, FnDef> = {
   gen_random_uuid: call('pg_gen_random_uuid', 'uuid'),
   pg_is_distinct: call('pg_is_distinct', 'bool'),
   pg_field: call('pg_field', null),
+  pg_index_column_has_property: constant('0', 'bool'),
+  pg_indexam_has_property: constant('0', 'bool'),
+  pg_index_has_property: constant('0', 'bool'),
   // session and system information
   version: constant('pg_version()', 'text'),
   current_database: constant('pg_current_database()', 'name'),
@@ -171,8 +174,8 @@ export const FUNCTIONS: Record<string, FnDef> = {
   quote_ident: call('pg_quote_ident', 'text'),
   quote_literal: call('quote', 'text'),
   pg_get_expr: constant('NULL', 'text'),
-  pg_get_indexdef: constant('NULL', 'text'),
-  pg_get_constraintdef: constant('NULL', 'text'),
+  pg_get_indexdef: call('pg_get_indexdef_fn', 'text'),
+  pg_get_constraintdef: call('pg_get_constraintdef_fn', 'text'),
   pg_get_viewdef: constant('NULL', 'text'),
   pg_get_triggerdef: constant('NULL', 'text'),
   pg_get_function_arguments: constant("''", 'text'),
@@ -183,6 +186,7 @@ export const FUNCTIONS: Record<string, FnDef> = {
   pg_tablespace_location: constant("''", 'text'),
   pg_get_serial_sequence: constant('NULL', 'text'),
   pg_is_other_temp_schema: constant('0', 'bool'),
+  pg_relation_is_publishable: constant('0', 'bool'),
   pg_my_temp_schema: constant('0', 'oid'),
   txid_current: constant('1', 'int8'),
   pg_current_xact_id: constant('1', 'int8'),
@@ -257,6 +261,10 @@ export interface FunctionContext {
   description(oid: number, sub: number | null): string | null;
   relationSize(oid: number): number;
   databaseSize(): number;
+  /** CREATE INDEX text of an emulated index, and the definition of a constraint, by OID. */
+  /** The whole CREATE INDEX (col 0) or the name of key column `col` (1-based), as pg_get_indexdef gives. */
+  indexDef(oid: number, col: number): string | null;
+  constraintDef(oid: number): string | null;
 }
 
 type V = unknown;
@@ -715,6 +723,13 @@ export function registerFunctions(db: BetterSqlite3.Database, ctx: () => Functio
   reg('pg_size_pretty', (n: V) => (n === null ? null : sizePretty(Number(n))));
   reg('pg_encoding_to_char', (n: V) => ENCODINGS[Number(n)] ?? '');
   reg('pg_to_json', (v: V) => JSON.stringify(v));
+  reg('pg_regproc_name', (v: V) =>
+    v === null
+      ? null
+      : String(v)
+          .replace(/^pg_catalog\./, '')
+          .replace(/\(.*\)$/, ''),
+  );
 
   // session-dependent: not deterministic
   const nd = { deterministic: false };
@@ -809,6 +824,13 @@ export function registerFunctions(db: BetterSqlite3.Database, ctx: () => Functio
   );
   reg('pg_relation_size', (oid: V) => (oid === null ? null : ctx().relationSize(Number(oid))), ndv);
   reg('pg_database_size', () => ctx().databaseSize(), ndv);
+  reg(
+    'pg_get_indexdef_fn',
+    (oid: V, col?: V) =>
+      oid === null ? null : ctx().indexDef(Number(oid), col === undefined || col === null ? 0 : Number(col)),
+    ndv,
+  );
+  reg('pg_get_constraintdef_fn', (oid: V) => (oid === null ? null : ctx().constraintDef(Number(oid))), ndv);
 }
 
 /** format_type(): the SQL name PostgreSQL prints for a type (with a typmod where it has one). */

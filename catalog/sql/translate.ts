@@ -47,8 +47,16 @@ function err(code: string, message: string, hint?: string): SqlError {
   return new SqlError(code, message, hint ? { hint } : {});
 }
 
+/** Set-returning functions that may stand in a select list; they become joined table-valued functions. */
+const SELECT_LIST_SRFS = new Set(['_pg_expandarray', 'unnest', 'generate_series']);
+
 export class Translator {
   private readonly params: (string | null)[] = [];
+  /** Select-list set-returning calls of the select being translated, by the text of their call. */
+  private srfJoins: Map<
+    string,
+    { alias: string; name: string; columns: { name: string; type: string }[] }
+  > | null = null;
 
   constructor(
     private readonly registry: RelationRegistry,
@@ -151,7 +159,33 @@ export class Translator {
   private select(s: A.SelectFromStatement, outer: Scope): { sql: string; columns: OutColumn[] } {
     const scope: Scope = { tables: [], ctes: outer.ctes, parent: outer };
     const from = (s.from ?? []).map((f, i) => this.fromItem(f, scope, i === 0));
-    const fromSql = from.length ? ` FROM ${from.join(' ')}` : '';
+    // PostgreSQL expands a set-returning function in the select list into rows; SQLite cannot, so each such
+    // call is joined as a table-valued function (calls with the same arguments share one join, which is
+    // PostgreSQL's lockstep expansion) and the call is read from the join.
+    const outerSrfs = this.srfJoins;
+    const srfs = new Map<
+      string,
+      { alias: string; name: string; columns: { name: string; type: string }[] }
+    >();
+    const joins: string[] = [];
+    for (const c of s.columns ?? []) {
+      for (const call of findCalls(c.expr, (fn) => SELECT_LIST_SRFS.has(fn))) {
+        const key = JSON.stringify(call);
+        if (srfs.has(key)) continue;
+        const fname = call.function.name.toLowerCase();
+        const args = call.args.map((a) => this.expr(a, scope));
+        const tf = tableFunction(
+          fname,
+          args.map((a) => a.type),
+        )!;
+        const alias = `__srf${srfs.size + 1}`;
+        srfs.set(key, { alias, name: fname, columns: tf.columns });
+        joins.push(`${tf.sqlite}(${args.map((a) => a.sql).join(', ')}) AS ${quoteIdent(alias)}`);
+      }
+    }
+    this.srfJoins = srfs.size ? srfs : null;
+    const fromParts = [...from, ...joins.map((j, i) => (from.length || i ? `, ${j}` : j))];
+    const fromSql = fromParts.length ? ` FROM ${fromParts.join(' ')}` : '';
     const cols: OutColumn[] = [];
     const items: string[] = [];
     for (const c of s.columns ?? []) {
@@ -180,6 +214,7 @@ export class Translator {
     if (s.having) sql += ` HAVING ${this.bool(s.having, scope)}`;
     if (s.orderBy?.length) sql += ` ORDER BY ${this.orderBy(s.orderBy, scope, cols)}`;
     sql += this.limit(s.limit, scope);
+    this.srfJoins = outerSrfs;
     return { sql, columns: cols };
   }
 
@@ -616,6 +651,11 @@ export class Translator {
         return { sql: `(${l.sql} % ${r.sql})`, type: arithmeticType(l.type, r.type) };
       case '^':
         return { sql: `power(${l.sql}, ${r.sql})`, type: 'float8' };
+      case '&':
+      case '|':
+      case '<<':
+      case '>>':
+        return { sql: `(${l.sql} ${op} ${r.sql})`, type: arithmeticType(l.type, r.type) };
       case '@>':
         return { sql: `pg_array_contains(${l.sql}, ${r.sql})`, type: 'bool' };
       case '<@':
@@ -638,6 +678,17 @@ export class Translator {
     if (name === 'exists') {
       const inner = this.expr(e.args[0], scope);
       return { sql: `EXISTS ${inner.sql}`, type: 'bool' };
+    }
+    const srf = this.srfJoins?.get(JSON.stringify(e));
+    if (srf) {
+      const a = quoteIdent(srf.alias);
+      if (srf.columns.length === 1)
+        return { sql: `${a}.${quoteIdent(srf.columns[0].name)}`, type: srf.columns[0].type };
+      // a composite: read with (expr).field, i.e. pg_field()
+      return {
+        sql: `json_object(${srf.columns.map((c) => `'${c.name}', ${a}.${quoteIdent(c.name)}`).join(', ')})`,
+        type: 'record',
+      };
     }
     const def: FnDef | undefined = FUNCTIONS[name];
     if (!def)
@@ -667,6 +718,22 @@ export class Translator {
     }
     return { sql, type: def.returns(args.map((a) => (a.type === 'unknown' ? 'text' : a.type))) };
   }
+}
+
+/** Calls of functions matching `want` inside an expression (not descending into subqueries). */
+function findCalls(e: unknown, want: (fn: string) => boolean, out: A.ExprCall[] = []): A.ExprCall[] {
+  if (!e || typeof e !== 'object') return out;
+  const node = e as { type?: string };
+  if (node.type === 'select' || node.type === 'union' || node.type === 'with') return out;
+  if (node.type === 'call' && want((e as A.ExprCall).function.name.toLowerCase())) {
+    out.push(e as A.ExprCall);
+    return out;
+  }
+  for (const v of Object.values(e as Record<string, unknown>)) {
+    if (Array.isArray(v)) for (const x of v) findCalls(x, want, out);
+    else if (v && typeof v === 'object') findCalls(v, want, out);
+  }
+  return out;
 }
 
 function typeName(t: A.DataTypeDef): string {
@@ -766,11 +833,13 @@ export function castSql(v: Typed, to: string): string {
         return `pg_reg_name(${v.sql}, ${quoteLit(v.type)})`;
       }
       return `CAST(${v.sql} AS TEXT)`;
+    case 'regproc':
+    case 'regprocedure':
+      // The emulated catalogs name their functions (typinput = 'array_in'): a regproc is that name.
+      return `pg_regproc_name(${v.sql})`;
     case 'regclass':
     case 'regtype':
     case 'regnamespace':
-    case 'regproc':
-    case 'regprocedure':
       return `pg_reg_oid(${v.sql}, ${quoteLit(to)})`;
     case 'timestamptz':
     case 'timestamp':

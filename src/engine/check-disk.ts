@@ -86,7 +86,7 @@ export const checkDisk: TaskType = {
           storageIds: plan.storage_ids,
           onlyUnhealthy: plan.only_unhealthy,
           afterRowid: after,
-          limit: 256,
+          limit: 2048,
         });
         if (!page.length) return;
         after = page[page.length - 1].rowid;
