@@ -1,5 +1,6 @@
 // Puts the pieces together: catalog, users, reader pool, router, wire server. The CLI and the tests start
 // the server through here.
+import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { type Catalog, nowText, openCatalog } from '../catalog/db';
 import { ReaderPool } from '../catalog/readers/pool';
@@ -52,7 +53,9 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(opts: AppOptions): Promise<App> {
+export async function startApp(given: AppOptions): Promise<App> {
+  // Device paths are stored in the catalog: they must not depend on the directory the server starts in.
+  const opts = { ...given, dataDir: resolve(given.dataDir) };
   const say = opts.say ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = pino({ level: opts.logLevel ?? 'info', base: { app: PRODUCT } }, pino.destination(2));
   const catalog = await openCatalog(opts.dataDir);

@@ -186,6 +186,7 @@ export const FUNCTIONS: Record<string, FnDef> = {
   pg_tablespace_location: constant("''", 'text'),
   pg_get_serial_sequence: constant('NULL', 'text'),
   pg_is_other_temp_schema: constant('0', 'bool'),
+  pg_sleep: call('pg_sleep_fn', 'void'),
   pg_relation_is_publishable: constant('0', 'bool'),
   pg_my_temp_schema: constant('0', 'oid'),
   txid_current: constant('1', 'int8'),
@@ -723,6 +724,16 @@ export function registerFunctions(db: BetterSqlite3.Database, ctx: () => Functio
   reg('pg_size_pretty', (n: V) => (n === null ? null : sizePretty(Number(n))));
   reg('pg_encoding_to_char', (n: V) => ENCODINGS[Number(n)] ?? '');
   reg('pg_to_json', (v: V) => JSON.stringify(v));
+  // Runs on a reader thread, never on the thread that serves the wire: blocking here delays only this query.
+  reg(
+    'pg_sleep_fn',
+    (secs: V) => {
+      const ms = Math.max(0, Math.min(3_600_000, Number(secs) * 1000));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      return '';
+    },
+    { deterministic: false },
+  );
   reg('pg_regproc_name', (v: V) =>
     v === null
       ? null

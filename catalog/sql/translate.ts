@@ -695,7 +695,7 @@ export class Translator {
       throw err(
         '42883',
         `function ${name}() does not exist`,
-        'No function matches the given name. Check the list of supported functions in docs/sql.md.',
+        'No function matches the given name. docs/sql.md lists the functions this server has.',
       );
     const args = e.args.map((a, i) => this.typedParam(a, scope, def.argTypes?.[i] ?? null));
     if (def.minArgs !== undefined && args.length < def.minArgs)

@@ -34,6 +34,8 @@ export async function deviceCapacity(path: string): Promise<number> {
 /** Groups of one load being coded and written at the same time (memory: this many groups of k + m shards). */
 const GROUPS_IN_FLIGHT = 3;
 
+type NewSegmentRow = import('../../catalog/storage').NewSegment;
+
 interface LoadState {
   table: Table;
   cluster: string;
@@ -148,7 +150,9 @@ export class SegmentStore {
     const fileBytes = fileSizeFor(shardBytes);
     const placements = state.placer.placeGroup(k + m, fileBytes);
     const groupId = this.catalog.reserveGroupIds(1);
-    const segments = await Promise.all(
+    // allSettled, not all: when one write fails the others must finish (and be recorded for cleanup) before
+    // the load gives up, or a write still in flight would leave an orphan file behind.
+    const settled = await Promise.allSettled(
       placements.map(async (p, position) => {
         const storageId = randomUUID();
         const dir = segmentDir(p.device.path);
@@ -180,6 +184,9 @@ export class SegmentStore {
         };
       }),
     );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const segments = settled.map((r) => (r as PromiseFulfilledResult<NewSegmentRow>).value);
     state.groups.push({
       id: groupId,
       seq,
