@@ -1,6 +1,6 @@
 // rebalance end to end: new disks and a new node get their share, within the threshold, data unchanged.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,7 @@ import test from 'ava';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { startTestServer, type TestServer } from './helpers/server';
-import { findings, runTask } from './helpers/tasks';
+import { createTask, findings, runTask, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
 let server: TestServer;
@@ -112,3 +112,77 @@ test.serial('rebalance takes SYSTEM and CLUSTER only, and a balanced cluster mov
   t.is(again.status, 'COMPLETE');
   t.is(Number(again.segments_total), 0);
 });
+
+test.serial(
+  'CANCEL TASK during rebuild and rebalance: CANCELLED, no partial or orphan file, work done stays done',
+  async (t) => {
+    // lose one segment per group, then rebuild slowly and cancel
+    const segs = (
+      await client.query('SELECT storage_id, path, position FROM sys.segments WHERE position = 2')
+    ).rows;
+    for (const s of segs) unlinkSync(s.path);
+    await runTask(client, 'CREATE TASK TYPE check_disk OPTIONS fix = true');
+    const id = await createTask(
+      client,
+      'CREATE TASK slow_heal TYPE rebuild OPTIONS max_bytes_per_sec = 400000, parallelism = 1',
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    await client.query("CANCEL TASK 'slow_heal'");
+    const done = await waitTask(client, id);
+    t.is(done.status, 'CANCELLED');
+    const rebuilt = (await findings(client, id)).filter((f) => f.result === 'REBUILT').length;
+    t.true(rebuilt > 0 && rebuilt < segs.length, `rebuilt ${rebuilt} of ${segs.length} before the cancel`);
+    await noStrayFiles(t);
+    // the rest is rebuilt by the next task
+    const rest = await runTask(client, 'CREATE TASK TYPE rebuild');
+    t.is(rest.status, 'COMPLETE');
+    t.deepEqual(
+      (await client.query('SELECT DISTINCT status FROM sys.segments')).rows.map((r) => r.status),
+      ['INTACT'],
+    );
+
+    // a rebalance cancelled half way
+    for (const n of ['c1_n3', 'c1_n4']) {
+      const p = join(server.dataDir, 'devices', n, 'd3');
+      mkdirSync(p, { recursive: true });
+      await client.query(`ALTER NODE ${n} ADD DEVICE '${p}'`);
+    }
+    const mv = await createTask(
+      client,
+      'CREATE TASK slow_move TYPE rebalance OPTIONS max_bytes_per_sec = 300000, parallelism = 1',
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    await client.query("CANCEL TASK 'slow_move'");
+    const moved = await waitTask(client, mv);
+    t.is(moved.status, 'CANCELLED');
+    await noStrayFiles(t);
+    await invariants(t);
+  },
+);
+
+async function noStrayFiles(t: import('ava').ExecutionContext): Promise<void> {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else files.push(join(d, e.name));
+    }
+  };
+  walk(join(server.dataDir, 'devices'));
+  const catalogued = (await client.query('SELECT path FROM sys.segments')).rows.map((r) => r.path as string);
+  const intact = (await client.query("SELECT path FROM sys.segments WHERE status = 'INTACT'")).rows.map(
+    (r) => r.path as string,
+  );
+  const onDisk = new Set(files);
+  const known = new Set(catalogued);
+  t.deepEqual(
+    files.filter((f) => !known.has(f)),
+    [],
+    'no file the catalog does not know (no orphan, no .tmp)',
+  );
+  t.deepEqual(
+    intact.filter((f) => !onDisk.has(f)),
+    [],
+    'every INTACT segment has its file (MISSING ones wait for the next rebuild)',
+  );
+}
