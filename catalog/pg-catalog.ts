@@ -719,6 +719,39 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     NAMESPACES.map((n) => ['segtasks', n.name, 'admin', null, null, null, null]),
   );
   fill('information_schema.tables', infoTables);
+  const keyed = relations.filter((r) => r.primaryKey?.length);
+  fill(
+    'information_schema.table_constraints',
+    keyed.map((r) => [
+      'segtasks',
+      r.schema,
+      `${r.name}_pkey`,
+      'segtasks',
+      r.schema,
+      r.name,
+      'PRIMARY KEY',
+      'NO',
+      'NO',
+      'YES',
+      null,
+    ]),
+  );
+  fill(
+    'information_schema.key_column_usage',
+    keyed.flatMap((r) =>
+      r.primaryKey!.map((col, i) => [
+        'segtasks',
+        r.schema,
+        `${r.name}_pkey`,
+        'segtasks',
+        r.schema,
+        r.name,
+        col,
+        i + 1,
+        null,
+      ]),
+    ),
+  );
   fill('information_schema.columns', infoColumns);
 
   const typeByName = new Map<string, number>();

@@ -134,6 +134,7 @@ function normaliseName(name: string): string {
 
 function parseSet(text: string): SessionCommand | null {
   let rest = text.slice(3).trim();
+  if (/^session\s+characteristics\s+as\s+transaction\b/i.test(rest)) return { kind: 'noop', tag: 'SET' };
   let local = false;
   const scope = /^(session|local)\s+/i.exec(rest);
   if (scope) {

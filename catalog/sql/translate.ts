@@ -292,7 +292,21 @@ export class Translator {
         fname,
         args.map((a) => a.type),
       );
-      if (!tf) throw err('42883', `function ${fname}() does not exist or does not return a set`);
+      if (!tf) {
+        // A scalar function in FROM is a one-row relation whose column is named after the alias.
+        const def = FUNCTIONS[fname];
+        if (!def) throw err('42883', `function ${fname}() does not exist`);
+        const type = def.returns(args.map((a) => a.type));
+        const col = f.alias?.columns?.[0]?.name ?? alias;
+        sql = `(SELECT ${def.sql(
+          args.map((a) => a.sql),
+          args.map((a) => a.type),
+          false,
+        )} AS ${quoteIdent(col)}) AS ${quoteIdent(alias)}`;
+        scope.tables.push({ alias, columns: [{ name: col, type }] });
+        if (first || !f.join) return first ? sql : `, ${sql}`;
+        return ` ${f.join.type} ${sql}${f.join.on ? ` ON ${this.bool(f.join.on, scope)}` : ''}`;
+      }
       const names =
         f.alias?.columns?.map((c) => c.name) ??
         (tf.columns.length === 1 ? [alias] : tf.columns.map((c) => c.name));
