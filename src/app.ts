@@ -20,6 +20,7 @@ import { ensureEmbeddedDefault } from './store/demo';
 import { StorageModule } from './store/module';
 import { recoverStore } from './store/recovery';
 import { SegmentStore } from './store/store';
+import { VerifyPool } from './store/verify-pool';
 
 export const PRODUCT = 'segtasks';
 export const VERSION = '0.1.0';
@@ -91,6 +92,7 @@ export async function startApp(given: AppOptions): Promise<App> {
     store,
     { check_disk: checkDisk, rebuild, rebalance },
     logger,
+    new VerifyPool(),
   );
   engine.start();
   const router = new Router(readers, users)

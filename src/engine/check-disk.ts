@@ -5,7 +5,7 @@ import { access } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { NewSubtask } from '../../catalog/tasks';
 import { SqlError } from '../../wire/handler';
-import { SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { SegmentFault } from '../store/segment-file';
 import type { PlanInput, RunContext, TaskType } from './task-type';
 
 function locationFilter(input: PlanInput): { cluster?: string; node?: string } {
@@ -96,7 +96,6 @@ export const checkDisk: TaskType = {
     }
     const fix = !!options.fix;
     const sampleRate = options.sample ? (options.sample_rate as number) : 1;
-    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
     let deviceGone = false;
     if (device) {
       try {
@@ -106,85 +105,103 @@ export const checkDisk: TaskType = {
       }
     }
     const clean: string[] = [];
-    for await (const seg of pages()) {
-      if (ctx.cancelled()) break;
-      // What this segment adds to bytes_total in the plan; a segment that ends early still counts it all.
-      const expected =
-        sampleRate >= 1
-          ? seg.size_bytes
-          : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
-      let read = 0;
-      const rest = () => Math.max(0, expected - read);
-      // A group another task is rewriting is skipped: its files are being replaced under us.
-      if (ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING') {
-        ctx.progress({ segments: 1, bytes: expected });
-        continue;
+    // A finding for one segment: reported, and with fix applied to its status.
+    const report = (seg: (typeof batch)[number], err: SegmentFault): boolean => {
+      // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
+      const now = storage.segment(seg.storage_id);
+      if (
+        !now ||
+        now.path !== seg.path ||
+        now.status === 'REBUILDING' ||
+        ctx.locks.isLocked(seg.segment_group_id)
+      ) {
+        return false;
       }
-      try {
-        const r = await verifySegmentFile(
-          seg.path,
-          {
+      const kind = deviceGone && err.kind === 'MISSING' ? 'MISSING' : err.kind;
+      const detail =
+        kind === 'MISSING' && deviceGone
+          ? `device directory ${device?.path} is gone; ${err.message}`
+          : err.block !== undefined && err.block >= 0
+            ? `first bad block ${err.block}: ${err.message}`
+            : err.message;
+      ctx.result({
+        node_name: seg.node_name,
+        device_id: seg.device_id,
+        table_id: seg.table_id,
+        segment_group_id: seg.segment_group_id,
+        storage_id: seg.storage_id,
+        result: FINDING_RESULT[kind] ?? kind,
+        detail: `${detail} (file ${seg.path})`,
+      });
+      if (fix) {
+        const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
+        if (now.status !== status)
+          storage.setSegmentStatus([{ storageId: seg.storage_id, status, checkedAt: nowText() }]);
+      }
+      return true;
+    };
+    // Segments are verified on the verifier threads in batches: up to 64 segments or 16 MiB, and with a
+    // throttle at most a quarter-second's worth, so that cancellation and the throttle act promptly.
+    const throttleRate = (options.max_bytes_per_sec as number | null) ?? null;
+    const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : 16 * 1024 * 1024;
+    let batch: Awaited<ReturnType<typeof storage.segmentsForCheck>> = [];
+    let bytesInBatch = 0;
+    const expectedOf = (seg: (typeof batch)[number]) =>
+      sampleRate >= 1
+        ? seg.size_bytes
+        : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
+    const runBatch = async () => {
+      const todo = batch.filter((seg) => {
+        // A group another task is rewriting is skipped: its files are being replaced under us.
+        if (ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING') {
+          ctx.progress({ segments: 1, bytes: expectedOf(seg) });
+          return false;
+        }
+        return true;
+      });
+      batch = [];
+      bytesInBatch = 0;
+      const outcomes = await ctx.verifier.verify(
+        todo.map((seg) => ({
+          path: seg.path,
+          expected: {
             storageId: seg.storage_id,
             groupId: seg.segment_group_id,
             position: seg.position,
             payloadLength: seg.shard_bytes,
           },
-          {
-            sampleRate,
-            buffer,
-            onBytes: async (n) => {
-              read += n;
-              ctx.progress({ bytes: n });
-              await ctx.throttle(n);
-            },
-            shouldStop: () => ctx.cancelled(),
-          },
-        );
-        if (r.stopped) break;
-        if (seg.checksum && r.checksum !== seg.checksum)
-          throw new SegmentFault(
+          sampleRate,
+        })),
+      );
+      let bytes = 0;
+      todo.forEach((seg, i) => {
+        const o = outcomes[i];
+        bytes += expectedOf(seg);
+        let fault: SegmentFault | null = null;
+        if (!o.ok) fault = new SegmentFault(o.kind, o.message, o.block);
+        else if (seg.checksum && o.checksum !== seg.checksum) {
+          fault = new SegmentFault(
             'CHECKSUM_MISMATCH',
             'the file is intact but is not the segment the catalog records (whole-segment checksum differs)',
           );
-        clean.push(seg.storage_id);
-        ctx.progress({ segments: 1, bytes: rest() });
-      } catch (err) {
-        if (!(err instanceof SegmentFault)) throw err;
-        // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
-        const now = storage.segment(seg.storage_id);
-        if (
-          !now ||
-          now.path !== seg.path ||
-          now.status === 'REBUILDING' ||
-          ctx.locks.isLocked(seg.segment_group_id)
-        ) {
-          ctx.progress({ segments: 1, bytes: rest() });
-          continue;
         }
-        const kind = deviceGone && err.kind === 'MISSING' ? 'MISSING' : err.kind;
-        const detail =
-          kind === 'MISSING' && deviceGone
-            ? `device directory ${device?.path} is gone; ${err.message}`
-            : err.block !== undefined && err.block >= 0
-              ? `first bad block ${err.block}: ${err.message}`
-              : err.message;
-        ctx.result({
-          node_name: seg.node_name,
-          device_id: seg.device_id,
-          table_id: seg.table_id,
-          segment_group_id: seg.segment_group_id,
-          storage_id: seg.storage_id,
-          result: FINDING_RESULT[kind] ?? kind,
-          detail: `${detail} (file ${seg.path})`,
-        });
-        if (fix) {
-          const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
-          if (now.status !== status)
-            storage.setSegmentStatus([{ storageId: seg.storage_id, status, checkedAt: nowText() }]);
+        if (!fault) {
+          clean.push(seg.storage_id);
+          ctx.progress({ segments: 1, bytes: expectedOf(seg) });
+        } else {
+          const found = report(seg, fault);
+          ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
         }
-        ctx.progress({ segments: 1, failed: 1, bytes: rest() });
-      }
+      });
+      await ctx.throttle(bytes);
+    };
+    for await (const seg of pages()) {
+      if (ctx.cancelled()) break;
+      batch.push(seg);
+      bytesInBatch += expectedOf(seg);
+      if (batch.length >= 64 || bytesInBatch >= batchBytes) await runBatch();
     }
+    if (batch.length && !ctx.cancelled()) await runBatch();
     // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
     storage.markChecked(clean, nowText());
     if (fix && deviceGone && device && device.status !== 'FAILED')

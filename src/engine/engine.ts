@@ -14,6 +14,7 @@ import {
 } from '../../catalog/tasks';
 import { SqlError } from '../../wire/handler';
 import type { SegmentStore } from '../store/store';
+import type { VerifyPool } from '../store/verify-pool';
 import { GroupLocks } from './locks';
 import type { TaskOptions, TaskTypeName, ValidatedTask } from './task-spec';
 import type { TaskType } from './task-type';
@@ -47,6 +48,7 @@ export class TaskEngine {
     private readonly store: SegmentStore,
     private readonly types: Record<TaskTypeName, TaskType | undefined>,
     private readonly logger: Logger,
+    private readonly verifier: VerifyPool,
   ) {}
 
   /** Resumes what a previous run of the server left PENDING, RUNNING or CANCELLING. */
@@ -132,6 +134,7 @@ export class TaskEngine {
     await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushProgress();
+    await this.verifier.close();
   }
 
   private launch(row: TaskRow): void {
@@ -241,6 +244,7 @@ export class TaskEngine {
         storage: this.storage,
         store: this.store,
         locks: this.locks,
+        verifier: this.verifier,
         progress: (d) => {
           entry.bytes_done += d.bytes ?? 0;
           entry.segments_done += d.segments ?? 0;
@@ -252,7 +256,7 @@ export class TaskEngine {
           if (pendingResults.length >= 100) flushResults();
         },
         cancelled: () => r.cancel,
-        throttle: (n) => throttle.take(n),
+        throttle: (n) => throttle.take(n, () => r.cancel),
       });
       flushResults();
       this.dirty.set(s.id, entry);

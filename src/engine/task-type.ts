@@ -3,6 +3,7 @@
 import type { StorageCatalog } from '../../catalog/storage';
 import type { NewSubtask, ResultRow, SubtaskRow, TaskRow } from '../../catalog/tasks';
 import type { SegmentStore } from '../store/store';
+import type { VerifyPool } from '../store/verify-pool';
 import type { GroupLocks } from './locks';
 import type { LocationType, TaskOptions } from './task-spec';
 
@@ -20,6 +21,8 @@ export interface RunContext {
   storage: StorageCatalog;
   store: SegmentStore;
   locks: GroupLocks;
+  /** Verifies segment files on worker threads (check_disk's hashing stays off the main thread). */
+  verifier: VerifyPool;
   /** Adds to this subtask's progress (bytes read or written, segments finished / failed). */
   progress(delta: { bytes?: number; segments?: number; failed?: number }): void;
   /** Records a finding or an action in sys.result_cache. */

@@ -7,7 +7,8 @@ export class Throttle {
     this.available = bytesPerSec ?? 0;
   }
 
-  async take(bytes: number): Promise<void> {
+  /** Waits until `bytes` more are allowed; stops waiting early when `stop()` says so (cancellation). */
+  async take(bytes: number, stop: () => boolean = () => false): Promise<void> {
     if (!this.bytesPerSec) return;
     const now = Date.now();
     this.available = Math.min(
@@ -17,8 +18,10 @@ export class Throttle {
     this.last = now;
     this.available -= bytes;
     if (this.available < 0) {
-      const waitMs = (-this.available / this.bytesPerSec) * 1000;
-      await new Promise((r) => setTimeout(r, waitMs));
+      const until = Date.now() + (-this.available / this.bytesPerSec) * 1000;
+      while (Date.now() < until && !stop()) {
+        await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
+      }
     }
   }
 }
