@@ -123,6 +123,23 @@ export function tableChecksum(table: Buffer): string {
   return hash64(table).toString('hex');
 }
 
+/** fdatasync of many files at once (the kernel can merge their write-back), then of their directories. */
+export async function syncFiles(paths: string[], dirs: Iterable<string>): Promise<void> {
+  const queue = [...paths];
+  const worker = async () => {
+    for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
+      const fh = await open(p, 'r+');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  await Promise.all([...dirs].map((d) => fsyncDir(d)));
+}
+
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY);
   try {
@@ -142,6 +159,7 @@ export async function writeSegmentFile(
   meta: SegmentMeta,
   payload: Buffer,
   syncDir = true,
+  syncFile = true,
 ): Promise<{ path: string; checksum: string; size: number }> {
   const { head, checksum } = buildHeader(meta, payload);
   const path = join(dir, segmentFileName(meta.storageId));
@@ -150,7 +168,8 @@ export async function writeSegmentFile(
   try {
     fh = await open(tmp, 'wx');
     await fh.writev([head, payload]);
-    await fh.sync();
+    // A caller that passes syncFile = false makes the file durable itself (syncFiles) before cataloguing it.
+    if (syncFile) await fh.sync();
     await fh.close();
     fh = null;
     await rename(tmp, path);

@@ -8,9 +8,9 @@ import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
 import {
   fileSizeFor,
-  fsyncDir,
   SegmentFault,
   segmentDir,
+  syncFiles,
   verifySegmentFile,
   writeSegmentFile,
 } from './segment-file';
@@ -125,8 +125,10 @@ export class SegmentStore {
       await Promise.all(inFlight);
       if (failure) throw failure;
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
-      // The renames become durable before the catalog says the segments exist.
-      await Promise.all([...state.dirs].map((d) => fsyncDir(d)));
+      // Every file and every rename becomes durable before the catalog says the segments exist. (Syncing at
+      // the end rather than file by file lets the kernel write the load back in large runs; a crash before
+      // this point leaves only uncatalogued files, which start-up recovery removes.)
+      await syncFiles(state.written, state.dirs);
       state.groups.sort((a, b) => a.seq - b.seq);
       this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
       return total;
@@ -161,10 +163,13 @@ export class SegmentStore {
           position < k
             ? dataBuf.subarray(position * shardBytes, (position + 1) * shardBytes)
             : parity.subarray((position - k) * shardBytes, (position - k + 1) * shardBytes);
+        // Neither the file nor the directory is synced here: load() syncs all of them before cataloguing.
         const res = await writeSegmentFile(
           dir,
           { storageId, groupId, position, isParity: position >= k },
           payload,
+          false,
+          false,
         ).catch((err) => {
           throw new StoreError(
             (err as NodeJS.ErrnoException).code === 'ENOSPC' ? '53100' : '58030',
