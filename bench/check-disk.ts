@@ -5,28 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type App, startApp } from '../src/app';
+import { startApp } from '../src/app';
 import { demoData } from '../src/store/demo';
 import { VerifyPool } from '../src/store/verify-pool';
-import { machine, ratio, runAsync } from './common';
+import { machine, ratio, runAsync, runBenchTask } from './common';
 
 const DEMO_MB = Number(process.env.BENCH_MB ?? 384);
 const SMALL_SEGMENTS = Number(process.env.BENCH_SMALL ?? 10_000);
 const PLAN_SEGMENTS = Number(process.env.BENCH_PLAN ?? 1_000_000);
-
-async function runTask(app: App, sql: string): Promise<{ seconds: number; bytes: number; status: string }> {
-  const dsn = `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`;
-  const r = await runAsync('psql', [dsn, '-X', '-q', '-c', sql]);
-  const id = /task ([0-9a-f-]{36})/.exec(r.err)?.[1];
-  if (!id) throw new Error(`no task id: ${r.err}`);
-  await app.engine.wait(id);
-  const row = app.catalog.db
-    .prepare(
-      "SELECT status, bytes_done, (julianday(replace(replace(finished_at,'+00',''),' ','T')) - julianday(replace(replace(started_at,'+00',''),' ','T'))) * 86400 AS s FROM tasks WHERE id = ?",
-    )
-    .get(id) as { status: string; bytes_done: number; s: number };
-  return { seconds: row.s, bytes: row.bytes_done, status: row.status };
-}
 
 async function xxhsum(files: string[]): Promise<number> {
   const t = process.hrtime.bigint();
@@ -84,15 +70,15 @@ async function main() {
       )
         .map((i) => `'${i}'`)
         .join(',');
-      const c1 = await runTask(
+      const c1 = await runBenchTask(
         app,
         `CREATE TASK TYPE check_disk OPTIONS parallelism = 1, storage_ids = [${ids}]`,
       );
-      const c2 = await runTask(
+      const c2 = await runBenchTask(
         app,
         "CREATE TASK TYPE check_disk LOCATION NODE 'node1' OPTIONS parallelism = 2",
       );
-      const s1 = await runTask(
+      const s1 = await runBenchTask(
         app,
         "CREATE TASK TYPE check_disk LOCATION NODE 'node1' OPTIONS parallelism = 2, sample = true, sample_rate = 0.1",
       );
@@ -109,15 +95,15 @@ async function main() {
         .pluck()
         .all() as string[];
       const xa = await xxhsum(all);
-      const a1 = await runTask(
+      const a1 = await runBenchTask(
         app,
         'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS parallelism = 1',
       );
-      const a2 = await runTask(
+      const a2 = await runBenchTask(
         app,
         'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS parallelism = 2',
       );
-      const as = await runTask(
+      const as = await runBenchTask(
         app,
         'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS parallelism = 2, sample = true, sample_rate = 0.1',
       );
@@ -188,7 +174,7 @@ async function main() {
       );
       const direct = Number(process.hrtime.bigint() - t0) / 1e9;
       await pool.close();
-      const task = await runTask(
+      const task = await runBenchTask(
         app,
         'CREATE TASK TYPE check_disk LOCATION CLUSTER small OPTIONS parallelism = 1',
       );

@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { App } from '../src/app';
 
 export function machine(): string {
   return `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
@@ -86,4 +87,40 @@ export function ratio(a: number, b: number): string {
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Times a command run as a subprocess (asynchronously: a benchmark's server runs in this very process). */
+export async function timed(cmd: string, args: string[]): Promise<number> {
+  const t = process.hrtime.bigint();
+  const r = await runAsync(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} failed: ${r.err}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/**
+ * Runs CREATE TASK through psql against an in-process server and waits for the task. Returns its id, status,
+ * bytes done, and its run time as the catalog recorded it (started_at to finished_at) and as seen from here.
+ */
+export async function runBenchTask(
+  app: App,
+  sql: string,
+): Promise<{ id: string; status: string; bytes: number; seconds: number; wallSeconds: number }> {
+  const r = await runAsync('psql', [
+    `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
+    '-X',
+    '-q',
+    '-c',
+    sql,
+  ]);
+  const id = /task ([0-9a-f-]{36})/.exec(r.err)?.[1];
+  if (!id) throw new Error(`no task id: ${r.err}`);
+  const t = process.hrtime.bigint();
+  await app.engine.wait(id);
+  const wallSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const row = app.catalog.db
+    .prepare(
+      "SELECT status, bytes_done, (julianday(replace(replace(finished_at,'+00',''),' ','T')) - julianday(replace(replace(started_at,'+00',''),' ','T'))) * 86400 AS s FROM tasks WHERE id = ?",
+    )
+    .get(id) as { status: string; bytes_done: number; s: number };
+  return { id, status: row.status, bytes: row.bytes_done, seconds: row.s, wallSeconds };
 }

@@ -6,17 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../src/app';
-import { machine, ratio, runAsync } from './common';
+import { machine, ratio, timed } from './common';
 
 const MB = Number(process.env.BENCH_MB ?? 256);
-
-/** Times a command run as a subprocess (asynchronously: the server runs in this very process). */
-async function timed(cmd: string, args: string[]): Promise<number> {
-  const t = process.hrtime.bigint();
-  const r = await runAsync(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} failed: ${r.err}`);
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
 
 async function main() {
   console.log(`bench/copy: COPY in and out of ${MB} MiB via psql \\copy (format binary) vs dd with fsync`);

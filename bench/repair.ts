@@ -5,34 +5,10 @@
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type App, startApp } from '../src/app';
-import { machine, ratio, runAsync } from './common';
+import { startApp } from '../src/app';
+import { machine, ratio, runBenchTask, timed } from './common';
 
 const DEMO_MB = Number(process.env.BENCH_MB ?? 256);
-
-async function timed(cmd: string, args: string[]): Promise<number> {
-  const t = process.hrtime.bigint();
-  const r = await runAsync(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd}: ${r.err}`);
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-async function task(app: App, sql: string): Promise<{ seconds: number; id: string; status: string }> {
-  const r = await runAsync('psql', [
-    `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
-    '-X',
-    '-q',
-    '-c',
-    sql,
-  ]);
-  const id = /task ([0-9a-f-]{36})/.exec(r.err)?.[1];
-  if (!id) throw new Error(r.err);
-  const t = process.hrtime.bigint();
-  await app.engine.wait(id);
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const status = app.catalog.db.prepare('SELECT status FROM tasks WHERE id = ?').pluck().get(id) as string;
-  return { seconds, id, status };
-}
 
 async function main() {
   console.log(
@@ -81,7 +57,7 @@ async function main() {
       }
       const readFiles = [...perGroup.values()].flat();
       const rebuiltBytes = lost.reduce((s, x) => s + x.size_bytes, 0);
-      const r = await task(app, 'CREATE TASK TYPE rebuild');
+      const r = await runBenchTask(app, 'CREATE TASK TYPE rebuild');
       if (r.status !== 'COMPLETE') throw new Error(`rebuild ${r.status}`);
       const tCat = await timed('sh', ['-c', `cat ${readFiles.join(' ')} > /dev/null`]);
       const tDd = await timed('dd', [
@@ -92,9 +68,9 @@ async function main() {
         'conv=fsync',
         'status=none',
       ]);
-      const ours = rebuiltBytes / r.seconds;
+      const ours = rebuiltBytes / r.wallSeconds;
       const bound = rebuiltBytes / (tCat + tDd);
-      const line = `| ${round} | rebuild | ${(ours / 1e6).toFixed(0)} MB/s (${(rebuiltBytes / 2 ** 20).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s) | ${(bound / 1e6).toFixed(0)} MB/s (cat ${tCat.toFixed(2)} s + dd fsync ${tDd.toFixed(2)} s) | ${ratio(ours, bound)} |`;
+      const line = `| ${round} | rebuild | ${(ours / 1e6).toFixed(0)} MB/s (${(rebuiltBytes / 2 ** 20).toFixed(0)} MiB in ${r.wallSeconds.toFixed(2)} s) | ${(bound / 1e6).toFixed(0)} MB/s (cat ${tCat.toFixed(2)} s + dd fsync ${tDd.toFixed(2)} s) | ${ratio(ours, bound)} |`;
       console.log(line);
       rows.push(line);
     }
@@ -104,7 +80,7 @@ async function main() {
       mkdirSync(p, { recursive: true });
       app.storage.addDevice(`node${n}`, p, app.storage.devices(`node${n}`)[0].capacity_bytes);
     }
-    const r = await task(app, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
+    const r = await runBenchTask(app, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
     const moved = db
       .prepare(
         "SELECT r.storage_id, s.path, s.size_bytes FROM result_cache r JOIN segments s ON s.storage_id = r.storage_id WHERE r.task_id = ? AND r.result = 'MOVED'",
@@ -118,7 +94,7 @@ async function main() {
       .prepare("SELECT detail FROM result_cache WHERE task_id = ? AND result = 'BALANCE'")
       .pluck()
       .all(r.id) as string[];
-    const line = `| 1 | rebalance | ${(movedBytes / r.seconds / 1e6).toFixed(0)} MB/s (${moved.length} segments, ${(movedBytes / 2 ** 20).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s) | ${(movedBytes / tCp / 1e6).toFixed(0)} MB/s (cp + sync ${tCp.toFixed(2)} s) | ${ratio(movedBytes / r.seconds, movedBytes / tCp)} |`;
+    const line = `| 1 | rebalance | ${(movedBytes / r.wallSeconds / 1e6).toFixed(0)} MB/s (${moved.length} segments, ${(movedBytes / 2 ** 20).toFixed(0)} MiB in ${r.wallSeconds.toFixed(2)} s) | ${(movedBytes / tCp / 1e6).toFixed(0)} MB/s (cp + sync ${tCp.toFixed(2)} s) | ${ratio(movedBytes / r.wallSeconds, movedBytes / tCp)} |`;
     console.log(line);
     console.log(`rebalance summary: ${summary.join('; ')}`);
     rows.push(line);

@@ -92,6 +92,10 @@ export interface NewGroup {
 }
 
 export interface SegmentFilter {
+  /** Only segments in these statuses. */
+  statuses?: SegmentStatus[];
+  groupIds?: number[] | null;
+  tableId?: string | null;
   /** Keyset paging: only segments with a larger rowid, at most `limit` of them, in rowid order. */
   afterRowid?: number;
   limit?: number;
@@ -118,6 +122,18 @@ function segmentWhere(filter: SegmentFilter): { where: string; args: unknown[] }
     args.push(filter.deviceId);
   }
   if (filter.onlyUnhealthy) where.push("s.status <> 'INTACT'");
+  if (filter.statuses) {
+    where.push(`s.status IN (${filter.statuses.map(() => '?').join(', ')})`);
+    args.push(...filter.statuses);
+  }
+  if (filter.groupIds) {
+    where.push('g.id IN (SELECT value FROM json_each(?))');
+    args.push(JSON.stringify(filter.groupIds));
+  }
+  if (filter.tableId) {
+    where.push('g.table_id = ?');
+    args.push(filter.tableId);
+  }
   if (filter.storageIds) {
     where.push('s.storage_id IN (SELECT value FROM json_each(?))');
     args.push(JSON.stringify(filter.storageIds));
@@ -495,27 +511,10 @@ export class StorageCatalog {
     groupIds?: number[] | null;
     tableId?: string | null;
   }): number[] {
-    const where = ["s.status IN ('DAMAGED', 'MISSING', 'REBUILDING')"];
-    const args: unknown[] = [];
-    if (filter.cluster) {
-      where.push('g.cluster_name = ?');
-      args.push(filter.cluster);
-    }
-    if (filter.node) {
-      where.push('s.node_name = ?');
-      args.push(filter.node);
-    }
-    if (filter.groupIds) {
-      where.push('g.id IN (SELECT value FROM json_each(?))');
-      args.push(JSON.stringify(filter.groupIds));
-    }
-    if (filter.tableId) {
-      where.push('g.table_id = ?');
-      args.push(filter.tableId);
-    }
+    const { where, args } = segmentWhere({ ...filter, statuses: ['DAMAGED', 'MISSING', 'REBUILDING'] });
     return this.db
       .prepare(
-        `SELECT DISTINCT g.id FROM segment_groups g JOIN segments s ON s.segment_group_id = g.id WHERE ${where.join(' AND ')} ORDER BY g.id`,
+        `SELECT DISTINCT g.id FROM segment_groups g JOIN segments s ON s.segment_group_id = g.id ${where} ORDER BY g.id`,
       )
       .pluck()
       .all(...args) as number[];

@@ -1,53 +1,25 @@
 // kill -9 at random moments of a rebuild, twenty times; then the task finishes with every group INTACT,
 // every file catalogued and every catalogued segment on disk, and the data byte-identical.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
-import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { startServerProcess } from './helpers/process';
-import { ADMIN_PASSWORD } from './helpers/server';
+import { connectAdmin, filesUnder, startServerProcess } from './helpers/process';
 import { createTask, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
 const SEG = 65536;
 const KILLS = Number(process.env.SEGTASKS_CRASH_KILLS ?? 20);
 
-async function connect(port: number): Promise<pg.Client> {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'admin',
-    password: ADMIN_PASSWORD,
-    database: 'segtasks',
-  });
-  c.on('error', () => {});
-  c.on('notice', () => {});
-  await c.connect();
-  return c;
-}
-
-function segmentFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(join(d, e.name));
-    }
-  };
-  if (existsSync(root)) walk(root);
-  return out;
-}
-
 test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-rebuild-'));
   let server = await startServerProcess(dir);
   try {
-    let client = await connect(server.port);
+    let client = await connectAdmin(server.port);
     await createTopology(client, dir, { segmentSize: SEG });
     const data = randomBytes(30 * 4 * SEG);
     await client.query('CREATE TABLE precious (b bytea) IN CLUSTER c1');
@@ -69,12 +41,12 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
       await server.kill9();
       server = await startServerProcess(dir);
-      const c = await connect(server.port);
+      const c = await connectAdmin(server.port);
       const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status;
       if (st === 'RUNNING' || st === 'PENDING') killedWhileRunning++;
       await c.end();
     }
-    client = await connect(server.port);
+    client = await connectAdmin(server.port);
     const done = await waitTask(client, id, 120_000);
     t.log(`${killedWhileRunning} of ${KILLS} restarts found the rebuild still running`);
     t.true(killedWhileRunning >= 3, 'the kills really interrupted the rebuild');
@@ -87,7 +59,7 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
       .map((r) => r.path as string)
       .sort();
     t.deepEqual(
-      segmentFiles(join(dir, 'devices')).sort(),
+      filesUnder(join(dir, 'devices')).sort(),
       catalogued,
       'no orphan file, no catalogue row without its file',
     );
@@ -107,7 +79,7 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-rebalance-'));
   let server = await startServerProcess(dir);
   try {
-    let client = await connect(server.port);
+    let client = await connectAdmin(server.port);
     await createTopology(client, dir, { segmentSize: SEG, nodes: 8 });
     const data = randomBytes(30 * 4 * SEG);
     await client.query('CREATE TABLE moving (b bytea) IN CLUSTER c1');
@@ -130,12 +102,12 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
       await server.kill9();
       server = await startServerProcess(dir);
-      const c = await connect(server.port);
+      const c = await connectAdmin(server.port);
       const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status;
       if (st === 'RUNNING' || st === 'PENDING') killedWhileRunning++;
       await c.end();
     }
-    client = await connect(server.port);
+    client = await connectAdmin(server.port);
     const done = await waitTask(client, id, 120_000);
     t.log(
       `${planned} moves planned; ${killedWhileRunning} of ${KILLS} restarts found the rebalance still running`,
@@ -150,7 +122,7 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
       .map((r) => r.path as string)
       .sort();
     t.deepEqual(
-      segmentFiles(join(dir, 'devices')).sort(),
+      filesUnder(join(dir, 'devices')).sort(),
       catalogued,
       'no orphan file, no catalogue row without its file',
     );

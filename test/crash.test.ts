@@ -1,42 +1,15 @@
 // kill -9 of the server in the middle of work, then a restart on the same data directory.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { startServerProcess } from './helpers/process';
-import { ADMIN_PASSWORD } from './helpers/server';
+import { connectAdmin, filesUnder, startServerProcess } from './helpers/process';
 import { createTask, findings, load, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
 const MiB = 1024 * 1024;
-
-async function connect(port: number): Promise<pg.Client> {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'admin',
-    password: ADMIN_PASSWORD,
-    database: 'segtasks',
-  });
-  await c.connect();
-  c.on('error', () => {});
-  return c;
-}
-
-function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(join(d, e.name));
-    }
-  };
-  if (existsSync(root)) walk(root);
-  return out;
-}
 
 test.serial(
   'kill -9 during check_disk: after restart the task resumes and reports what an uninterrupted run reports',
@@ -44,7 +17,7 @@ test.serial(
     const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-'));
     let server = await startServerProcess(dir);
     try {
-      let client = await connect(server.port);
+      let client = await connectAdmin(server.port);
       await createTopology(client, dir, { segmentSize: MiB });
       await load(client, 'data', 16 * MiB);
       const segs = (await client.query('SELECT path FROM sys.segments ORDER BY storage_id')).rows.map(
@@ -78,7 +51,7 @@ test.serial(
       await server.kill9();
 
       server = await startServerProcess(dir);
-      client = await connect(server.port);
+      client = await connectAdmin(server.port);
       const done = await waitTask(client, id, 60_000);
       t.is(done.status, 'COMPLETE');
       t.is(done.segments_done, done.segments_total);
@@ -98,7 +71,7 @@ test.serial(
     const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-copy-'));
     let server = await startServerProcess(dir);
     try {
-      let client = await connect(server.port);
+      let client = await connectAdmin(server.port);
       await createTopology(client, dir, { segmentSize: 65536 });
       const kept = await load(client, 'kept', 3 * 4 * 65536);
       await client.query('CREATE TABLE doomed (b bytea) IN CLUSTER c1');
@@ -111,7 +84,7 @@ test.serial(
       await client.end().catch(() => {});
 
       server = await startServerProcess(dir);
-      client = await connect(server.port);
+      client = await connectAdmin(server.port);
       const tables = (await client.query('SELECT name, segment_groups FROM sys.tables ORDER BY name')).rows;
       t.deepEqual(
         tables.map((r) => [r.name, Number(r.segment_groups)]),

@@ -1,14 +1,9 @@
-// rebalance: moves segments so that the disks of each cluster are evenly used, after nodes or disks were
-// added. The plan is a greedy pass over the devices (fullest to emptiest) that never puts two segments of one
-// group on one node. Each move: copy to the new disk (temporary file, fsync, rename), verify the copy, switch
-// the catalog, and only then delete the source. A crash leaves either the old state or the new one; the file
-// of the other is an orphan that the start-up scan removes.
-import { mkdir, unlink } from 'node:fs/promises';
-import { nowText } from '../../catalog/db';
 import type { StorageCatalog } from '../../catalog/storage';
 import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
 import { SqlError } from '../../wire/handler';
-import { SegmentFault, segmentDir, verifySegmentFile, writeSegmentFile } from '../store/segment-file';
+import { placeVerifiedSegment } from '../store/relocate';
+import { SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { markFailedSegment } from './faults';
 import type { PlanInput, RunContext, TaskType } from './task-type';
 
 const MOVES_PER_SUBTASK = 32;
@@ -222,8 +217,7 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
   const group = storage.group(seg.segment_group_id)!;
   const others = storage.segmentsOfGroup(group.id).filter((s) => s.storage_id !== seg.storage_id);
   if (
-    !dest ||
-    dest.status !== 'ACTIVE' ||
+    dest?.status !== 'ACTIVE' ||
     storage.node(dest.node_name)?.status !== 'ONLINE' ||
     others.some((s) => s.node_name === dest.node_name)
   ) {
@@ -254,51 +248,12 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
   } catch (err) {
     if (!(err instanceof SegmentFault)) throw err;
     // Never copy a bad segment: mark it, and leave it for rebuild.
-    storage.setSegmentStatus([
-      {
-        storageId: seg.storage_id,
-        status: err.kind === 'MISSING' ? 'MISSING' : 'DAMAGED',
-        checkedAt: nowText(),
-      },
-    ]);
-    ctx.result({
-      node_name: seg.node_name,
-      device_id: seg.device_id,
-      table_id: group.table_id,
-      segment_group_id: group.id,
-      storage_id: seg.storage_id,
-      result: err.kind === 'MISSING' ? 'MISSING' : 'CHECKSUM_MISMATCH',
-      detail: `not moved: ${err.message}`,
-    });
+    markFailedSegment(ctx, seg, group.table_id, err, 'not moved');
     ctx.progress({ segments: 1, failed: 1, bytes: mv.bytes });
     return;
   }
   await ctx.throttle(mv.bytes);
-  const dir = segmentDir(dest.path);
-  await mkdir(dir, { recursive: true });
-  const written = await writeSegmentFile(
-    dir,
-    { storageId: seg.storage_id, groupId: group.id, position: seg.position, isParity: seg.is_parity === 1 },
-    payload,
-  );
-  await verifySegmentFile(written.path, {
-    storageId: seg.storage_id,
-    groupId: group.id,
-    position: seg.position,
-    payloadLength: group.shard_bytes,
-  });
-  storage.switchSegment(
-    seg.storage_id,
-    {
-      device_id: dest.id,
-      node_name: dest.node_name,
-      path: written.path,
-      size_bytes: written.size,
-      checksum: written.checksum,
-    },
-    nowText(),
-  );
-  await unlink(seg.path).catch(() => {});
+  const path = await placeVerifiedSegment(storage, seg, group, dest, payload);
   ctx.result({
     node_name: dest.node_name,
     device_id: dest.id,
@@ -306,7 +261,7 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
     segment_group_id: group.id,
     storage_id: seg.storage_id,
     result: 'MOVED',
-    detail: `from ${seg.path} to ${written.path}`,
+    detail: `from ${seg.path} to ${path}`,
   });
   ctx.progress({ segments: 1, bytes: mv.bytes });
 }

@@ -2,19 +2,14 @@
 // them to healthy disks, verifies them, and marks them INTACT. Never loses a byte: the new file is written to
 // a temporary name, fsynced, verified against its checksum, then switched in the catalog, and only then is an
 // old file elsewhere removed. One subtask per batch of segment groups.
-import { access, mkdir, unlink } from 'node:fs/promises';
-import { nowText } from '../../catalog/db';
+import { access } from 'node:fs/promises';
 import type { Segment, SegmentGroup } from '../../catalog/storage';
 import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
 import { SqlError } from '../../wire/handler';
 import { coderFor } from '../store/erasure';
-import {
-  fileSizeFor,
-  SegmentFault,
-  segmentDir,
-  verifySegmentFile,
-  writeSegmentFile,
-} from '../store/segment-file';
+import { placeVerifiedSegment } from '../store/relocate';
+import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { markFailedSegment } from './faults';
 import type { PlanInput, RunContext, TaskOutcome, TaskType } from './task-type';
 
 const GROUPS_PER_SUBTASK = 16;
@@ -168,21 +163,7 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
       await ctx.throttle(S);
     } catch (err) {
       if (!(err instanceof SegmentFault)) throw err;
-      storage.setSegmentStatus([
-        {
-          storageId: s.storage_id,
-          status: err.kind === 'MISSING' ? 'MISSING' : 'DAMAGED',
-          checkedAt: nowText(),
-        },
-      ]);
-      ctx.result({
-        ...base,
-        node_name: s.node_name,
-        device_id: s.device_id,
-        storage_id: s.storage_id,
-        result: err.kind === 'MISSING' ? 'MISSING' : 'CHECKSUM_MISMATCH',
-        detail: `survivor failed while rebuilding: ${err.message}`,
-      });
+      markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
       missing.add(s.position);
       unhealthy.add(s.position);
     }
@@ -257,37 +238,7 @@ async function writeRebuilt(
     throw new Error(
       `no healthy device with ${need} bytes free in cluster ${group.cluster_name} for segment ${target.storage_id}`,
     );
-  const dir = segmentDir(dest.path);
-  await mkdir(dir, { recursive: true });
-  const written = await writeSegmentFile(
-    dir,
-    {
-      storageId: target.storage_id,
-      groupId: group.id,
-      position: target.position,
-      isParity: target.position >= group.width - group.parity_width,
-    },
-    payload,
-  );
-  // Verify what is on disk before the catalog points at it.
-  await verifySegmentFile(written.path, {
-    storageId: target.storage_id,
-    groupId: group.id,
-    position: target.position,
-    payloadLength: group.shard_bytes,
-  });
-  storage.switchSegment(
-    target.storage_id,
-    {
-      device_id: dest.id,
-      node_name: dest.node_name,
-      path: written.path,
-      size_bytes: written.size,
-      checksum: written.checksum,
-    },
-    nowText(),
-  );
-  if (written.path !== target.path) await unlink(target.path).catch(() => {});
+  const path = await placeVerifiedSegment(storage, target, group, dest, payload);
   ctx.result({
     node_name: dest.node_name,
     device_id: dest.id,
@@ -296,7 +247,7 @@ async function writeRebuilt(
     storage_id: target.storage_id,
     result: 'REBUILT',
     detail:
-      dest.id === target.device_id
+      path === target.path
         ? `rebuilt in place on ${dest.path}`
         : `rebuilt on node ${dest.node_name} (${dest.path}); was on node ${target.node_name}`,
   });

@@ -13,7 +13,6 @@ import {
 } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
 import type { StatementModule } from '../sql/router';
-import { PlacementError } from './placement';
 import { deviceCapacity, type SegmentStore, StoreError } from './store';
 
 export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;

@@ -1,6 +1,8 @@
 // Runs the real server (the CLI) as a child process, so that tests can kill -9 it and start it again.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { ADMIN_PASSWORD } from './server';
 
 export interface ServerProcess {
@@ -54,4 +56,32 @@ export async function startServerProcess(
       await exited;
     },
   };
+}
+
+/** A pg client for the admin user of a server process; errors of a killed server are expected, not thrown. */
+export async function connectAdmin(port: number): Promise<pg.Client> {
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'admin',
+    password: ADMIN_PASSWORD,
+    database: 'segtasks',
+  });
+  c.on('error', () => {});
+  c.on('notice', () => {});
+  await c.connect();
+  return c;
+}
+
+/** Every file below a directory (segment files, temporary files, anything), recursively. */
+export function filesUnder(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else out.push(join(d, e.name));
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return out;
 }
