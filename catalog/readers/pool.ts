@@ -175,15 +175,6 @@ export class ReaderPool {
       if (s.inFlight.length && now - s.inFlight[0].startedAt > STALL_MS) continue;
       if (!best || s.inFlight.length < best.inFlight.length) best = s;
     }
-    if (
-      best &&
-      best.inFlight.length > 0 &&
-      this.slots.length < this.maxWorkers &&
-      this.slots.every((s) => s.inFlight.length)
-    ) {
-      // Everyone is busy: a fresh worker costs a few ms to start, well spent if work keeps coming.
-      if (this.queue.length > this.slots.length * 2) return this.spawn();
-    }
     if (!best && this.slots.length < this.maxWorkers) return this.spawn();
     return best;
   }

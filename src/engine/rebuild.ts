@@ -146,28 +146,40 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
     pos < k ? data.subarray(pos * S, (pos + 1) * S) : parity.subarray((pos - k) * S, (pos - k + 1) * S);
   let good = 0;
   const missing = new Set(unhealthy);
-  for (const s of segs) {
-    if (unhealthy.has(s.position)) continue;
-    if (good >= k) {
-      missing.add(s.position); // not read: the coder may recompute it, nothing is written for it
-      continue;
-    }
-    try {
-      await verifySegmentFile(
-        s.path,
-        { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
-        { into: shard(s.position) },
-      );
-      good++;
-      ctx.progress({ bytes: S });
-      await ctx.throttle(S);
-    } catch (err) {
+  // Read survivors in waves, all of a wave at once: as many as are still needed, until k are good or none
+  // is left. A survivor that fails verification is marked and another one is read in the next wave.
+  const candidates = segs.filter((s) => !unhealthy.has(s.position));
+  const read = new Set<number>();
+  while (good < k && candidates.length) {
+    const wave = candidates.splice(0, k - good);
+    const results = await Promise.all(
+      wave.map((s) =>
+        verifySegmentFile(
+          s.path,
+          { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
+          { into: shard(s.position) },
+        ).then(
+          () => null,
+          (err: unknown) => err,
+        ),
+      ),
+    );
+    for (const [w, err] of results.entries()) {
+      const s = wave[w];
+      if (err === null) {
+        good++;
+        read.add(s.position);
+        continue;
+      }
       if (!(err instanceof SegmentFault)) throw err;
       markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
-      missing.add(s.position);
       unhealthy.add(s.position);
     }
+    ctx.progress({ bytes: S * wave.length });
+    await ctx.throttle(S * wave.length);
   }
+  // Everything not read is recomputed by the coder (only the targets are written).
+  for (const s of segs) if (!read.has(s.position)) missing.add(s.position);
   if (good < k) {
     unrecoverable(`only ${good} of the ${k} segments needed could be read`);
     ctx.progress({ failed: targets.length, segments: targets.length });
