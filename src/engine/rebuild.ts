@@ -192,11 +192,23 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
     [...missing].sort((a, b) => a - b),
   );
   storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })));
+  // Destinations are chosen one after another (each choice counts the nodes already taken, including the ones
+  // chosen for this group's other targets), then the writes run side by side.
+  const occupied = new Set(segs.filter((x) => !targets.includes(x)).map((x) => x.node_name));
+  const destinations: Destination[] = [];
   for (const t of targets) {
-    await writeRebuilt(ctx, group, segs, t, shard(t.position));
-    ctx.progress({ segments: 1, bytes: fileSizeFor(S) });
-    await ctx.throttle(fileSizeFor(S));
+    const d = await chooseDestination(ctx, group, t, occupied);
+    occupied.add(d.dest.node_name);
+    destinations.push(d);
   }
+  const writes = await Promise.allSettled(
+    targets.map((t, i) => writeRebuilt(ctx, group, t, shard(t.position), destinations[i])),
+  );
+  const failed = writes.find((w) => w.status === 'rejected');
+  const written = writes.filter((w) => w.status === 'fulfilled').length;
+  ctx.progress({ segments: written, bytes: written * fileSizeFor(S) });
+  await ctx.throttle(written * fileSizeFor(S));
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 async function usable(path: string): Promise<boolean> {
@@ -209,13 +221,21 @@ async function usable(path: string): Promise<boolean> {
 }
 
 /** Places, writes, verifies and switches one rebuilt segment. */
-async function writeRebuilt(
+interface Destination {
+  dest: { id: string; node_name: string; path: string };
+  reduced: boolean;
+}
+
+/**
+ * Where a rebuilt segment goes: its own device if healthy; else the emptiest healthy device on a node that
+ * holds no other segment of the group (`occupied`); else any healthy device (fault tolerance reduced).
+ */
+async function chooseDestination(
   ctx: RunContext,
   group: SegmentGroup,
-  segs: Segment[],
   target: Segment,
-  payload: Buffer,
-): Promise<void> {
+  occupied: Set<string>,
+): Promise<Destination> {
   const { storage } = ctx;
   const devices = storage.devicesOfCluster(group.cluster_name);
   const need = fileSizeFor(group.shard_bytes);
@@ -226,7 +246,7 @@ async function writeRebuilt(
   let reduced = false;
   if (!dest) {
     // Failure domain = node: prefer a node that holds no other segment of this group.
-    const taken = new Set(segs.filter((s) => s.storage_id !== target.storage_id).map((s) => s.node_name));
+    const taken = occupied;
     const candidates = devices
       .filter((d) => healthy(d) && d.id !== target.device_id)
       .sort((a, b) => b.capacity_bytes - b.used_bytes - (a.capacity_bytes - a.used_bytes));
@@ -250,7 +270,19 @@ async function writeRebuilt(
     throw new Error(
       `no healthy device with ${need} bytes free in cluster ${group.cluster_name} for segment ${target.storage_id}`,
     );
-  const path = await placeVerifiedSegment(storage, target, group, dest, payload);
+  return { dest, reduced };
+}
+
+/** Writes, verifies and switches one rebuilt segment at its chosen destination, and reports it. */
+async function writeRebuilt(
+  ctx: RunContext,
+  group: SegmentGroup,
+  target: Segment,
+  payload: Buffer,
+  where: Destination,
+): Promise<void> {
+  const { dest, reduced } = where;
+  const path = await placeVerifiedSegment(ctx.storage, target, group, dest, payload);
   ctx.result({
     node_name: dest.node_name,
     device_id: dest.id,
