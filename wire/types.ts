@@ -149,10 +149,14 @@ export function parseTimestampMicros(text: string): bigint {
 }
 
 export function formatTimestampMicros(micros: bigint, withZone = true): string {
-  const ms = Number(micros / 1000n);
+  // Split into whole seconds and microseconds, rounding towards minus infinity (for instants before 1970).
+  let whole = micros / 1_000_000n;
   let fracMicros = Number(micros % 1_000_000n);
-  if (fracMicros < 0) fracMicros += 1_000_000;
-  const d = new Date(ms - (fracMicros % 1000 === 0 ? 0 : 0));
+  if (fracMicros < 0) {
+    fracMicros += 1_000_000;
+    whole -= 1n;
+  }
+  const d = new Date(Number(whole) * 1000);
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   let out = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(
     d.getUTCMinutes(),

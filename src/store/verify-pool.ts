@@ -18,7 +18,7 @@ export type VerifyOutcome =
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, (r: VerifyOutcome[]) => void>;
+  pending: Map<number, (r: VerifyOutcome[] | Error) => void>;
 }
 
 export class VerifyPool {
@@ -38,12 +38,15 @@ export class VerifyPool {
       slot.pending.delete(m.id);
       done?.(m.results);
     });
+    // A crashed verifier fails the batches it held (their subtasks fail with the reason) and is replaced.
     const fail = (why: string) => {
-      for (const [, done] of slot.pending) done([]);
+      for (const [, done] of slot.pending) done(new Error(`segment verifier thread failed: ${why}`));
       slot.pending.clear();
       const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots.splice(i, 1, this.spawn());
-      void why;
+      if (i >= 0) {
+        this.slots.splice(i, 1);
+        this.spawn();
+      }
     };
     worker.on('error', (e) => fail(e.message));
     worker.unref();
@@ -60,11 +63,7 @@ export class VerifyPool {
     );
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, (results) =>
-        results.length === jobs.length
-          ? resolve(results)
-          : reject(new Error('segment verifier thread failed')),
-      );
+      slot.pending.set(id, (results) => (results instanceof Error ? reject(results) : resolve(results)));
       slot.worker.postMessage({ id, jobs });
     });
   }
