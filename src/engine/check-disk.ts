@@ -4,19 +4,19 @@
 import { access } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { NewSubtask } from '../../catalog/tasks';
-import { SqlError } from '../../wire/handler';
 import { SegmentFault } from '../store/segment-file';
+import { TaskError } from './errors';
 import type { PlanInput, RunContext, TaskType } from './task-type';
 
 function locationFilter(input: PlanInput): { cluster?: string; node?: string } {
   const { location, storage } = input;
   if (location.type === 'CLUSTER') {
     if (!storage.cluster(location.name!))
-      throw new SqlError('42704', `cluster "${location.name}" does not exist`);
+      throw new TaskError('42704', `cluster "${location.name}" does not exist`);
     return { cluster: location.name! };
   }
   if (location.type === 'NODE') {
-    if (!storage.node(location.name!)) throw new SqlError('42704', `node "${location.name}" does not exist`);
+    if (!storage.node(location.name!)) throw new TaskError('42704', `node "${location.name}" does not exist`);
     return { node: location.name! };
   }
   return {};
@@ -37,7 +37,7 @@ export const checkDisk: TaskType = {
     if (storageIds) {
       const unknown = input.storage.unknownStorageIds(storageIds);
       if (unknown.length)
-        throw new SqlError('42704', `segment storage id "${unknown[0]}" does not exist`, {
+        throw new TaskError('42704', `segment storage id "${unknown[0]}" does not exist`, {
           hint: 'See sys.segments for the storage ids.',
         });
     }

@@ -12,9 +12,9 @@ import {
   type TaskCatalog,
   type TaskRow,
 } from '../../catalog/tasks';
-import { SqlError } from '../../wire/handler';
 import type { SegmentStore } from '../store/store';
 import type { VerifyPool } from '../store/verify-pool';
+import { TaskError } from './errors';
 import { GroupLocks } from './locks';
 import type { TaskOptions, TaskTypeName, ValidatedTask } from './task-spec';
 import type { TaskType } from './task-type';
@@ -79,7 +79,7 @@ export class TaskEngine {
   /** Validated CREATE TASK: plans, persists and starts the task. Returns the new task's row. */
   create(v: ValidatedTask, user: string): TaskRow {
     const type = this.types[v.type];
-    if (!type) throw new SqlError('0A000', `task type ${v.type} is not available in this build`);
+    if (!type) throw new TaskError('0A000', `task type ${v.type} is not available in this build`);
     const subtasks = type.plan({ location: v.location, options: v.options, storage: this.storage });
     let id: string;
     try {
@@ -96,7 +96,7 @@ export class TaskEngine {
       );
     } catch (err) {
       if (err instanceof DuplicateTaskError) {
-        throw new SqlError('42710', err.message, {
+        throw new TaskError('42710', err.message, {
           hint: 'Choose another name, or CANCEL TASK the running one first.',
         });
       }
@@ -110,9 +110,9 @@ export class TaskEngine {
   /** CANCEL TASK: stops at the next safe point. Returns the task as it was found. */
   cancel(nameOrId: string): TaskRow {
     const t = this.tasks.find(nameOrId);
-    if (!t) throw new SqlError('42704', `task "${nameOrId}" does not exist`);
+    if (!t) throw new TaskError('42704', `task "${nameOrId}" does not exist`);
     if (isFinished(t.status)) {
-      throw new SqlError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
+      throw new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
     }
     if (t.status !== 'CANCELLING') this.tasks.setTaskStatus(t.id, 'CANCELLING');
     const r = this.running.get(t.id);

@@ -11,6 +11,7 @@ import { Oid } from '../../wire/types';
 import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
 import type { StatementModule } from '../sql/router';
 import type { TaskEngine } from './engine';
+import { TaskError } from './errors';
 import { validateTask } from './task-spec';
 
 function paramCount(stmt: TaskStatement): number {
@@ -40,8 +41,15 @@ export class TaskModule implements StatementModule {
       // Parameters are read as text and converted by the option's type, so any client type works.
       paramTypes: Array.from({ length: n }, (_, i) => types[i] || Oid.text),
       fields: null,
-      execute: async (params: unknown[], ctx: QueryContext): Promise<QueryResult> =>
-        this.run(stmt, params, ctx),
+      execute: async (params: unknown[], ctx: QueryContext): Promise<QueryResult> => {
+        try {
+          return this.run(stmt, params, ctx);
+        } catch (err) {
+          // The engine's errors carry their SQLSTATE; here they become protocol errors.
+          if (err instanceof TaskError) throw new SqlError(err.code, err.message, err.extra);
+          throw err;
+        }
+      },
     };
   }
 

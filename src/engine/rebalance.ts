@@ -1,8 +1,8 @@
 import type { StorageCatalog } from '../../catalog/storage';
 import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
-import { SqlError } from '../../wire/handler';
 import { placeVerifiedSegment } from '../store/relocate';
 import { SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { TaskError } from './errors';
 import { markFailedSegment } from './faults';
 import type { PlanInput, RunContext, TaskType } from './task-type';
 
@@ -112,7 +112,7 @@ export const rebalance: TaskType = {
   plan(input: PlanInput): NewSubtask[] {
     const { storage, location, options } = input;
     if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
-      throw new SqlError('42704', `cluster "${location.name}" does not exist`);
+      throw new TaskError('42704', `cluster "${location.name}" does not exist`);
     const clusters = location.type === 'CLUSTER' ? [location.name!] : storage.clusters().map((c) => c.name);
     const subtasks: NewSubtask[] = [];
     for (const cluster of clusters) {

@@ -5,10 +5,10 @@
 import { access } from 'node:fs/promises';
 import type { Segment, SegmentGroup } from '../../catalog/storage';
 import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
-import { SqlError } from '../../wire/handler';
 import { coderFor } from '../store/erasure';
 import { placeVerifiedSegment } from '../store/relocate';
 import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { TaskError } from './errors';
 import { markFailedSegment } from './faults';
 import type { PlanInput, RunContext, TaskOutcome, TaskType } from './task-type';
 
@@ -19,24 +19,24 @@ export const rebuild: TaskType = {
   plan(input: PlanInput): NewSubtask[] {
     const { storage, options, location } = input;
     if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
-      throw new SqlError('42704', `cluster "${location.name}" does not exist`);
+      throw new TaskError('42704', `cluster "${location.name}" does not exist`);
     const node = options.node as string | null;
     if (node) {
       const n = storage.node(node);
-      if (!n) throw new SqlError('42704', `node "${node}" does not exist`);
+      if (!n) throw new TaskError('42704', `node "${node}" does not exist`);
       if (location.type === 'CLUSTER' && n.cluster_name !== location.name) {
-        throw new SqlError('22023', `node "${node}" is not in cluster "${location.name}"`);
+        throw new TaskError('22023', `node "${node}" is not in cluster "${location.name}"`);
       }
     }
     const tableId = options.table_id as string | null;
     if (tableId && !storage.tableById(tableId))
-      throw new SqlError('42704', `table with id "${tableId}" does not exist`, {
+      throw new TaskError('42704', `table with id "${tableId}" does not exist`, {
         hint: 'See sys.tables for table ids.',
       });
     const groupIds = options.segment_groups as number[] | null;
     if (groupIds) {
       const unknown = storage.unknownGroupIds(groupIds);
-      if (unknown.length) throw new SqlError('42704', `segment group ${unknown[0]} does not exist`);
+      if (unknown.length) throw new TaskError('42704', `segment group ${unknown[0]} does not exist`);
     }
     const groups = storage.groupsNeedingRebuild({
       cluster: location.type === 'CLUSTER' ? location.name! : undefined,
