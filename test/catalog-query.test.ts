@@ -78,3 +78,17 @@ test('user SQL cannot write the catalog, by any route', async (t) => {
   const r = await client.query('SELECT count(*)::int4 AS n FROM sys.tasks');
   t.is(r.rows[0].n, 0);
 });
+
+test('timestamp arithmetic: differences are intervals, extract(epoch) measures them', async (t) => {
+  const r = await client.query(
+    "SELECT ('2026-11-27 20:16:30.5+00'::timestamptz - '2026-11-27 20:15:00+00'::timestamptz)::text AS took, '2026-11-28 20:15:00+00'::timestamptz - '2026-11-27 20:15:00+00'::timestamptz AS day, extract(epoch FROM '2026-11-27 20:16:30.5+00'::timestamptz - '2026-11-27 20:15:00+00'::timestamptz) AS secs, '2026-11-27 20:00:00+00'::timestamptz + interval '90 minutes' AS later",
+  );
+  t.is(r.rows[0].took, '00:01:30.5');
+  t.is(r.rows[0].day.days, 1);
+  t.is(Number(r.rows[0].secs), 90.5);
+  t.is(r.rows[0].later.toISOString(), '2026-11-27T21:30:00.000Z');
+  t.deepEqual(
+    r.fields.map((f) => f.dataTypeID),
+    [25, 1186, 1700, 1184],
+  );
+});

@@ -49,4 +49,5 @@ test('asyncpg: binary results, prepared statement column types, error then recov
   t.is(out.prepared_rows, 0);
   t.is(out.error, '42703');
   t.is(out.after_error, 'ok');
+  t.is(out.interval_seconds, 86400 + 90.5, 'binary interval');
 });

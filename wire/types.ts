@@ -399,6 +399,8 @@ export function encodeBinary(v: unknown, oid: number): Buffer {
     }
     case Oid.jsonb:
       return Buffer.concat([Buffer.from([1]), Buffer.from(String(v))]);
+    case Oid.interval:
+      return intervalBinary(String(v));
     default: {
       const elem = arrayElement[oid];
       if (elem !== undefined) return arrayBinary(v, elem);
@@ -442,6 +444,23 @@ export function hasBinaryCodec(oid: number): boolean {
       ] as number[]
     ).includes(oid) || arrayElement[oid] !== undefined
   );
+}
+
+/**
+ * Interval in binary: microseconds (int64), days (int32), months (int32). Reads the text form this server
+ * produces ('[-]N day[s] [-]HH:MM:SS[.ffffff]').
+ */
+function intervalBinary(text: string): Buffer {
+  const m = /^\s*(?:(-?\d+) days? )?(-)?(\d+):(\d\d):(\d\d(?:\.\d+)?)\s*$/.exec(text);
+  if (!m) throw new CodecError(`invalid input syntax for type interval: "${text}"`, '22007');
+  const sign = m[2] ? -1 : 1;
+  const micros =
+    BigInt(sign) * (BigInt(+m[3] * 3600 + +m[4] * 60) * 1_000_000n + BigInt(Math.round(Number(m[5]) * 1e6)));
+  const b = Buffer.alloc(16);
+  b.writeBigInt64BE(micros, 0);
+  b.writeInt32BE(m[1] ? +m[1] : 0, 8);
+  b.writeInt32BE(0, 12);
+  return b;
 }
 
 // ---------- parameter decoding ----------

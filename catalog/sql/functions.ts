@@ -616,8 +616,18 @@ export function registerFunctions(db: BetterSqlite3.Database, ctx: () => Functio
     const micros = parseTimestampMicros(String(ts)) + BigInt(Number(sign)) * intervalMicros(String(iv));
     return formatTimestampMicros(micros);
   });
+  reg('pg_ts_diff', (a: V, b: V) => {
+    if (a === null || b === null) return null;
+    return formatInterval(parseTimestampMicros(String(a)) - parseTimestampMicros(String(b)));
+  });
   reg('pg_extract', (field: V, ts: V) => {
     if (ts === null) return null;
+    // An interval (from a difference of timestamps): epoch is its length in seconds.
+    if (!/^\d{4,}-\d\d-\d\d/.test(String(ts).trim())) {
+      const micros = intervalMicros(String(ts));
+      if (String(field).toLowerCase() === 'epoch') return Number(micros) / 1e6;
+      throw new SqlError('0A000', `EXTRACT ${field} from an interval is not supported; use epoch`);
+    }
     const micros = parseTimestampMicros(String(ts));
     const d = new Date(Number(micros / 1000n));
     switch (String(field).toLowerCase()) {

@@ -646,6 +646,14 @@ export class Translator {
         return { sql: `(${castSql(l, 'text')} || ${castSql(r, 'text')})`, type: 'text' };
       case '+':
       case '-': {
+        if (
+          op === '-' &&
+          (l.type === 'timestamptz' || l.type === 'timestamp') &&
+          (r.type === 'timestamptz' || r.type === 'timestamp')
+        ) {
+          // the difference of two instants is an interval
+          return { sql: `pg_ts_diff(${l.sql}, ${r.sql})`, type: 'interval' };
+        }
         if (l.type === 'timestamptz' || l.type === 'date' || r.type === 'interval') {
           return {
             sql: `pg_ts_add(${l.sql}, ${r.sql}, ${op === '-' ? -1 : 1})`,

@@ -97,6 +97,10 @@ def run_asyncpg():
         except asyncpg.PostgresError as e:
             out["error"] = e.sqlstate
         out["after_error"] = await conn.fetchval("SELECT 'ok'")
+        took = await conn.fetchval(
+            "SELECT '2026-11-28 20:16:30.5+00'::timestamptz - '2026-11-27 20:15:00+00'::timestamptz"
+        )
+        out["interval_seconds"] = took.total_seconds()
         await conn.close()
 
     asyncio.run(main())
