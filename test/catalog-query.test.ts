@@ -92,3 +92,12 @@ test('timestamp arithmetic: differences are intervals, extract(epoch) measures t
     [25, 1186, 1700, 1184],
   );
 });
+
+test('JSON ->> gives PostgreSQL text, division by zero is 22012, integer division stays integer', async (t) => {
+  const r = await client.query(
+    `SELECT '{"fix": false, "rate": 0.1, "name": "x"}'::json ->> 'fix' AS fix, '{"fix": false, "rate": 0.1, "name": "x"}'::json ->> 'name' AS name, 7 / 2 AS i, 7.0 / 2 AS n`,
+  );
+  t.deepEqual(r.rows[0], { fix: 'false', name: 'x', i: 3, n: '3.5' });
+  const e = await t.throwsAsync<Error & { code: string }>(client.query('SELECT 1 / 0'));
+  t.is(e?.code, '22012');
+});

@@ -616,6 +616,26 @@ export function registerFunctions(db: BetterSqlite3.Database, ctx: () => Functio
     const micros = parseTimestampMicros(String(ts)) + BigInt(Number(sign)) * intervalMicros(String(iv));
     return formatTimestampMicros(micros);
   });
+  reg('pg_div', (a: V, b: V, integral: V) => {
+    if (a === null || b === null) return null;
+    if (Number(b) === 0) throw new SqlError('22012', 'division by zero');
+    if (Number(integral)) {
+      const x = BigInt(Math.trunc(Number(a)));
+      const y = BigInt(Math.trunc(Number(b)));
+      return x / y;
+    }
+    return Number(a) / Number(b);
+  });
+  reg('pg_json_text', (j: V) => {
+    if (j === null || j === undefined) return null;
+    const text = String(j);
+    try {
+      const v = JSON.parse(text);
+      return typeof v === 'string' ? v : text;
+    } catch {
+      return text;
+    }
+  });
   reg('pg_ts_diff', (a: V, b: V) => {
     if (a === null || b === null) return null;
     return formatInterval(parseTimestampMicros(String(a)) - parseTimestampMicros(String(b)));

@@ -477,7 +477,9 @@ export class Translator {
         const op = e.op === '->>' ? '->>' : '->';
         const v = this.expr(e.operand, scope);
         const key = typeof e.member === 'number' ? `'$[${e.member}]'` : quoteLit(`$.${e.member}`);
-        return { sql: `(${v.sql} ${op} ${key})`, type: op === '->>' ? 'text' : 'json' };
+        // ->> gives JSON scalars as PostgreSQL prints them (true, not SQLite's 1)
+        if (op === '->>') return { sql: `pg_json_text(${v.sql} -> ${key})`, type: 'text' };
+        return { sql: `(${v.sql} -> ${key})`, type: 'json' };
       }
       default:
         throw err('0A000', `expression of type ${(e as { type: string }).type} is not supported`);
@@ -665,9 +667,9 @@ export class Translator {
       case '*':
         return { sql: `(${l.sql} * ${r.sql})`, type: arithmeticType(l.type, r.type) };
       case '/': {
+        // pg_div raises 22012 on a zero divisor (SQLite would answer NULL) and keeps integer division.
         const t = arithmeticType(l.type, r.type);
-        if (!isIntegerType(t)) return { sql: `(CAST(${l.sql} AS REAL) / ${r.sql})`, type: t };
-        return { sql: `(${l.sql} / ${r.sql})`, type: t };
+        return { sql: `pg_div(${l.sql}, ${r.sql}, ${isIntegerType(t) ? 1 : 0})`, type: t };
       }
       case '%':
         return { sql: `(${l.sql} % ${r.sql})`, type: arithmeticType(l.type, r.type) };
