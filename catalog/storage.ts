@@ -409,9 +409,14 @@ export class StorageCatalog {
     );
   }
 
-  /** Catalogues new groups and their segments, updating table and device totals, in one transaction. */
+  /**
+   * Catalogues new groups and their segments, updating table and device totals, in one transaction. The groups'
+   * `seq` are their order within this load; the table's sequence numbers are assigned here, after those of every
+   * load committed before, so concurrent loads each land as one contiguous run.
+   */
   addGroups(table: Table, cluster: string, width: number, parity: number, groups: NewGroup[]): void {
     this.tx(() => {
+      const base = this.nextSeq(table.id);
       const g = this.db.prepare(
         "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
       );
@@ -421,7 +426,7 @@ export class StorageCatalog {
       const dev = this.db.prepare('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?');
       let bytes = 0;
       for (const grp of groups) {
-        g.run(grp.id, table.id, grp.seq, cluster, width, parity, grp.data_bytes, grp.shard_bytes);
+        g.run(grp.id, table.id, base + grp.seq, cluster, width, parity, grp.data_bytes, grp.shard_bytes);
         bytes += grp.data_bytes;
         for (const seg of grp.segments) {
           s.run(

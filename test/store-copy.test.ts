@@ -221,3 +221,33 @@ test.serial('DROP TABLE removes its segment files', async (t) => {
 test.after.always(() => {
   rmSync(join(server?.dataDir ?? '/nonexistent', 'in.bin'), { force: true });
 });
+
+test.serial(
+  'two COPYs into one table at the same time both load, each as a contiguous run of groups',
+  async (t) => {
+    const table = await freshTable();
+    const other = new pg.Client(server.pgConfig);
+    await other.connect();
+    try {
+      const a = randomBytes(3 * GROUP + 5);
+      const b = randomBytes(2 * GROUP + 7);
+      const load = (c: pg.Client, data: Buffer) =>
+        pipeline(
+          Readable.from(
+            (async function* () {
+              for (let off = 0; off < data.length; off += 65536) {
+                yield data.subarray(off, off + 65536);
+                await new Promise((r) => setTimeout(r, 2));
+              }
+            })(),
+          ),
+          c.query(copyFrom(`COPY ${table} FROM STDIN`)),
+        );
+      await Promise.all([load(client, a), load(other, b)]);
+      const back = await copyOut(table);
+      t.true(back.equals(Buffer.concat([a, b])) || back.equals(Buffer.concat([b, a])));
+    } finally {
+      await other.end();
+    }
+  },
+);

@@ -85,7 +85,7 @@ export class SegmentStore {
       placer: new Placer(devices),
       written: [],
       groups: [],
-      nextSeq: this.catalog.nextSeq(table.id),
+      nextSeq: 0, // order within this load; the catalog numbers the table's groups when it commits
       dirs: new Set(),
     };
     // Receiving the next group overlaps coding and writing the previous ones.
