@@ -416,6 +416,9 @@ export class StorageCatalog {
    */
   addGroups(table: Table, cluster: string, width: number, parity: number, groups: NewGroup[]): void {
     this.tx(() => {
+      if (!this.tableById(table.id)) {
+        throw new CatalogError('42P01', `table "${table.name}" was dropped while the COPY into it ran; nothing was loaded`);
+      }
       const base = this.nextSeq(table.id);
       const g = this.db.prepare(
         "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
