@@ -417,7 +417,10 @@ export class StorageCatalog {
   addGroups(table: Table, cluster: string, width: number, parity: number, groups: NewGroup[]): void {
     this.tx(() => {
       if (!this.tableById(table.id)) {
-        throw new CatalogError('42P01', `table "${table.name}" was dropped while the COPY into it ran; nothing was loaded`);
+        throw new CatalogError(
+          '42P01',
+          `table "${table.name}" was dropped while the COPY into it ran; nothing was loaded`,
+        );
       }
       const base = this.nextSeq(table.id);
       const g = this.db.prepare(

@@ -1,8 +1,6 @@
-// psql's catalog commands and pgjdbc's DatabaseMetaData see the sys.* tables as they are.
-import { join } from 'node:path';
 import test from 'ava';
 import pg from 'pg';
-import { JDBC_JAR, run } from './helpers/run';
+import { run, runJdbcProgram } from './helpers/run';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;
@@ -131,17 +129,11 @@ test('information_schema and pg_catalog relations: sys columns listed, SELECT n.
 });
 
 test('pgjdbc DatabaseMetaData: schemas, tables, columns, primary keys, index info, type info, ResultSetMetaData', async (t) => {
-  const program = join(__dirname, '..', '..', 'test', 'clients', 'JdbcMetadata.java');
-  const r = await run('java', ['-cp', JDBC_JAR, program, String(server.port), ADMIN_PASSWORD], {
-    timeoutMs: 90_000,
-  });
-  t.is(r.code, 0, r.stderr);
-  const out = Object.fromEntries(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const { code, stderr, out } = await runJdbcProgram('JdbcMetadata.java', [
+    String(server.port),
+    ADMIN_PASSWORD,
+  ]);
+  t.is(code, 0, stderr);
   t.is(out.schemas, 'information_schema,pg_catalog,public,sys');
   t.is(
     out.tables,

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { connectAdmin, filesUnder, startServerProcess } from './helpers/process';
+import { connectAdmin, filesUnder, killRepeatedly, startServerProcess } from './helpers/process';
 import { createTask, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
@@ -36,16 +36,9 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
     await waitTask(client, fix);
     const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 500000');
     await client.end();
-    let killedWhileRunning = 0;
-    for (let i = 0; i < KILLS; i++) {
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
-      await server.kill9();
-      server = await startServerProcess(dir);
-      const c = await connectAdmin(server.port);
-      const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status;
-      if (st === 'RUNNING' || st === 'PENDING') killedWhileRunning++;
-      await c.end();
-    }
+    const killed = await killRepeatedly(server, dir, id, KILLS);
+    server = killed.server;
+    const killedWhileRunning = killed.interrupted;
     client = await connectAdmin(server.port);
     const done = await waitTask(client, id, 120_000);
     t.log(`${killedWhileRunning} of ${KILLS} restarts found the rebuild still running`);
@@ -97,16 +90,9 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
       (await client.query('SELECT segments_total FROM sys.tasks WHERE id = $1', [id])).rows[0].segments_total,
     );
     await client.end();
-    let killedWhileRunning = 0;
-    for (let i = 0; i < KILLS; i++) {
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
-      await server.kill9();
-      server = await startServerProcess(dir);
-      const c = await connectAdmin(server.port);
-      const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status;
-      if (st === 'RUNNING' || st === 'PENDING') killedWhileRunning++;
-      await c.end();
-    }
+    const killed = await killRepeatedly(server, dir, id, KILLS);
+    server = killed.server;
+    const killedWhileRunning = killed.interrupted;
     client = await connectAdmin(server.port);
     const done = await waitTask(client, id, 120_000);
     t.log(

@@ -85,3 +85,26 @@ export function filesUnder(root: string): string[] {
   if (existsSync(root)) walk(root);
   return out;
 }
+
+/**
+ * Kills the server with SIGKILL `kills` times at random moments (20-170 ms apart), restarting it each time on
+ * the same data directory. Returns the running server and how many restarts found the task still active.
+ */
+export async function killRepeatedly(
+  server: ServerProcess,
+  dataDir: string,
+  taskId: string,
+  kills: number,
+): Promise<{ server: ServerProcess; interrupted: number }> {
+  let interrupted = 0;
+  for (let i = 0; i < kills; i++) {
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
+    await server.kill9();
+    server = await startServerProcess(dataDir);
+    const c = await connectAdmin(server.port);
+    const st = (await c.query('SELECT status FROM sys.tasks WHERE id = $1', [taskId])).rows[0].status;
+    if (st === 'RUNNING' || st === 'PENDING') interrupted++;
+    await c.end();
+  }
+  return { server, interrupted };
+}

@@ -30,3 +30,24 @@ export function run(
 
 export const PYTHON = '/usr/bin/python3';
 export const JDBC_JAR = '/usr/share/java/postgresql.jar';
+
+/**
+ * Runs one of the single-file Java client programs in test/clients with pgjdbc and returns its "key=value"
+ * lines as an object (the programs print what they observed that way).
+ */
+export async function runJdbcProgram(
+  name: string,
+  args: string[],
+): Promise<{ code: number | null; stderr: string; out: Record<string, string> }> {
+  const { join } = await import('node:path');
+  const program = join(__dirname, '..', '..', '..', 'test', 'clients', name);
+  const r = await run('java', ['-cp', JDBC_JAR, program, ...args], { timeoutMs: 90_000 });
+  const out = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return { code: r.code, stderr: r.stderr, out };
+}
