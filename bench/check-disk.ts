@@ -5,10 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp } from '../src/app';
 import { demoData } from '../src/store/demo';
 import { VerifyPool } from '../src/store/verify-pool';
-import { machine, ratio, runAsync, runBenchTask } from './common';
+import { machine, ratio, runAsync, runBenchTask, startBenchApp } from './common';
 
 const DEMO_MB = Number(process.env.BENCH_MB ?? 384);
 const SMALL_SEGMENTS = Number(process.env.BENCH_SMALL ?? 10_000);
@@ -27,17 +26,7 @@ async function main() {
   );
   console.log(machine());
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-check-'));
-  const app = await startApp({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: join(dir, 'data'),
-    auth: 'trust',
-    adminPassword: 'x',
-    logLevel: 'silent',
-    say: () => {},
-    embeddedDefault: true,
-    demoBytes: DEMO_MB * 1024 * 1024,
-  });
+  const app = await startBenchApp(join(dir, 'data'), DEMO_MB * 1024 * 1024);
   const lines: string[] = [];
   const out = (l: string) => {
     console.log(l);

@@ -3,7 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { App } from '../src/app';
+import { type App, startApp } from '../src/app';
 
 export function machine(): string {
   return `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
@@ -123,4 +123,26 @@ export async function runBenchTask(
     )
     .get(id) as { status: string; bytes_done: number; s: number };
   return { id, status: row.status, bytes: row.bytes_done, seconds: row.s, wallSeconds };
+}
+
+/**
+ * A server for a benchmark, in this process: quiet, trust authentication (psql and pgbench connect without a
+ * password), the embedded default topology with `demoBytes` of demo data (none when 0).
+ */
+export function startBenchApp(
+  dataDir: string,
+  demoBytes: number,
+  auth: 'trust' | 'scram' = 'trust',
+): Promise<App> {
+  return startApp({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    auth,
+    adminPassword: 'bench',
+    logLevel: 'silent',
+    say: () => {},
+    embeddedDefault: demoBytes > 0,
+    demoBytes,
+  });
 }

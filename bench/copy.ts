@@ -5,8 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp } from '../src/app';
-import { machine, ratio, timed } from './common';
+import { machine, ratio, startBenchApp, timed } from './common';
 
 const MB = Number(process.env.BENCH_MB ?? 256);
 
@@ -16,17 +15,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-copy-'));
   const file = join(dir, 'input.bin');
   writeFileSync(file, randomBytes(MB * 1024 * 1024));
-  const app = await startApp({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: join(dir, 'data'),
-    auth: 'trust',
-    adminPassword: 'x',
-    logLevel: 'silent',
-    say: () => {},
-    embeddedDefault: true,
-    demoBytes: 1024 * 1024,
-  });
+  const app = await startBenchApp(join(dir, 'data'), 1024 * 1024);
   const dsn = `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`;
   const psqlArgs = (cmd: string) => [dsn, '-X', '-q', '-c', cmd];
   const psql = (cmd: string) => timed('psql', psqlArgs(cmd));

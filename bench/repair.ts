@@ -5,8 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp } from '../src/app';
-import { machine, ratio, runBenchTask, timed } from './common';
+import { machine, ratio, runBenchTask, startBenchApp, timed } from './common';
 
 const DEMO_MB = Number(process.env.BENCH_MB ?? 256);
 
@@ -16,17 +15,7 @@ async function main() {
   );
   console.log(machine());
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-repair-'));
-  const app = await startApp({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir: join(dir, 'data'),
-    auth: 'trust',
-    adminPassword: 'x',
-    logLevel: 'silent',
-    say: () => {},
-    embeddedDefault: true,
-    demoBytes: DEMO_MB * 1024 * 1024,
-  });
+  const app = await startBenchApp(join(dir, 'data'), DEMO_MB * 1024 * 1024);
   const db = app.catalog.db;
   const rows: string[] = [];
   try {

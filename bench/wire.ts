@@ -5,8 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nowText } from '../catalog/db';
-import { startApp } from '../src/app';
-import { machine, PG_BIN, percentile, ratio, runAsync, sh, startRealPostgres } from './common';
+import { machine, PG_BIN, percentile, ratio, runAsync, sh, startBenchApp, startRealPostgres } from './common';
 
 const ROWS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -96,15 +95,7 @@ async function main() {
 
   // This server with the same rows, written into its catalog before the run.
   const dataDir = join(dir, 'data');
-  const app = await startApp({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    auth: 'scram',
-    adminPassword: 'bench',
-    logLevel: 'silent',
-    say: () => {},
-  });
+  const app = await startBenchApp(dataDir, 0, 'scram');
   const ins = app.catalog.db.prepare(
     `INSERT INTO tasks (id, name, type, location_type, options, status, created_by, created_at) VALUES (?, ?, 'check_disk', 'SYSTEM', '{}', 'COMPLETE', 'admin', ?)`,
   );

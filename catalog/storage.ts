@@ -644,7 +644,7 @@ export class StorageCatalog {
     const rows = this.db
       .prepare(
         `SELECT s.device_id, count(*) AS segments, sum(s.size_bytes) AS bytes FROM segments s
-         ${where.replace(/g\.cluster_name = \?/, '1')}${clusterCond} GROUP BY s.device_id`,
+         ${where}${clusterCond} GROUP BY s.device_id`,
       )
       .all(...args, ...(cluster ? [cluster] : [])) as {
       device_id: string;

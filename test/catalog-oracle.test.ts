@@ -3,6 +3,7 @@
 import test from 'ava';
 import pg from 'pg';
 import { type RealPostgres, startRealPostgres } from '../bench/common';
+import { sysRelations } from '../catalog/schema';
 import { run } from './helpers/run';
 import { startTestServer, type TestServer } from './helpers/server';
 
@@ -19,18 +20,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-const SYS_TABLES = [
-  'tasks',
-  'subtasks',
-  'result_cache',
-  'storage_spaces',
-  'clusters',
-  'nodes',
-  'storage_devices',
-  'tables',
-  'segment_groups',
-  'segments',
-];
+const SYS_TABLES = sysRelations;
 
 test('\\d sys.<table> prints the same on segtasks and on PostgreSQL 15', async (t) => {
   const ours = new pg.Client(server.pgConfig);

@@ -6,6 +6,7 @@ import { nowText } from '../../catalog/db';
 import type { NewSubtask } from '../../catalog/tasks';
 import { SegmentFault } from '../store/segment-file';
 import { TaskError } from './errors';
+import { segmentRow } from './results';
 import type { PlanInput, RunContext, TaskType } from './task-type';
 
 function locationFilter(input: PlanInput): { cluster?: string; node?: string } {
@@ -32,6 +33,7 @@ const FINDING_RESULT: Record<string, string> = {
 
 export const checkDisk: TaskType = {
   plan(input: PlanInput): NewSubtask[] {
+    const where = locationFilter(input);
     const o = input.options;
     const storageIds = (o.storage_ids as string[] | null) ?? null;
     if (storageIds) {
@@ -43,7 +45,7 @@ export const checkDisk: TaskType = {
     }
     const rate = o.sample ? (o.sample_rate as number) : 1;
     const perDevice = input.storage.segmentsPerDevice({
-      ...locationFilter(input),
+      ...where,
       storageIds,
       onlyUnhealthy: !!o.only_unhealthy,
     });
@@ -57,7 +59,7 @@ export const checkDisk: TaskType = {
       segments_total: d.segments,
       plan: {
         device_id: d.device_id,
-        ...locationFilter(input),
+        ...where,
         storage_ids: storageIds,
         only_unhealthy: !!o.only_unhealthy,
       },
@@ -124,15 +126,7 @@ export const checkDisk: TaskType = {
           : err.block !== undefined && err.block >= 0
             ? `first bad block ${err.block}: ${err.message}`
             : err.message;
-      ctx.result({
-        node_name: seg.node_name,
-        device_id: seg.device_id,
-        table_id: seg.table_id,
-        segment_group_id: seg.segment_group_id,
-        storage_id: seg.storage_id,
-        result: FINDING_RESULT[kind] ?? kind,
-        detail: `${detail} (file ${seg.path})`,
-      });
+      ctx.result(segmentRow(seg, seg.table_id, FINDING_RESULT[kind] ?? kind, `${detail} (file ${seg.path})`));
       if (fix) {
         const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
         if (now.status !== status)

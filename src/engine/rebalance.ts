@@ -3,7 +3,7 @@ import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
 import { placeVerifiedSegment } from '../store/relocate';
 import { SegmentFault, verifySegmentFile } from '../store/segment-file';
 import { TaskError } from './errors';
-import { markFailedSegment } from './faults';
+import { markFailedSegment, segmentRow } from './results';
 import type { PlanInput, RunContext, TaskType } from './task-type';
 
 const MOVES_PER_SUBTASK = 32;
@@ -151,15 +151,14 @@ export const rebalance: TaskType = {
     for (const mv of plan.moves) {
       if (ctx.cancelled()) return;
       if (!ctx.locks.tryLock([mv.group], ctx.task.id)) {
-        ctx.result({
-          node_name: null,
-          device_id: mv.from,
-          table_id: null,
-          segment_group_id: mv.group,
-          storage_id: mv.storage_id,
-          result: 'SKIPPED',
-          detail: 'another task is changing this group',
-        });
+        ctx.result(
+          segmentRow(
+            { storage_id: mv.storage_id, segment_group_id: mv.group, node_name: null, device_id: mv.from },
+            null,
+            'SKIPPED',
+            'another task is changing this group',
+          ),
+        );
         ctx.progress({ segments: 1, bytes: mv.bytes });
         continue;
       }
@@ -221,15 +220,7 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
     storage.node(dest.node_name)?.status !== 'ONLINE' ||
     others.some((s) => s.node_name === dest.node_name)
   ) {
-    ctx.result({
-      node_name: seg.node_name,
-      device_id: seg.device_id,
-      table_id: group.table_id,
-      segment_group_id: group.id,
-      storage_id: seg.storage_id,
-      result: 'SKIPPED',
-      detail: 'the destination is no longer suitable',
-    });
+    ctx.result(segmentRow(seg, group.table_id, 'SKIPPED', 'the destination is no longer suitable'));
     ctx.progress({ segments: 1, bytes: mv.bytes });
     return;
   }
@@ -254,14 +245,13 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
   }
   await ctx.throttle(mv.bytes);
   const path = await placeVerifiedSegment(storage, seg, group, dest, payload);
-  ctx.result({
-    node_name: dest.node_name,
-    device_id: dest.id,
-    table_id: group.table_id,
-    segment_group_id: group.id,
-    storage_id: seg.storage_id,
-    result: 'MOVED',
-    detail: `from ${seg.path} to ${path}`,
-  });
+  ctx.result(
+    segmentRow(
+      { ...seg, node_name: dest.node_name, device_id: dest.id },
+      group.table_id,
+      'MOVED',
+      `from ${seg.path} to ${path}`,
+    ),
+  );
   ctx.progress({ segments: 1, bytes: mv.bytes });
 }

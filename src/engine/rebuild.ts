@@ -9,7 +9,7 @@ import { coderFor } from '../store/erasure';
 import { placeVerifiedSegment } from '../store/relocate';
 import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
 import { TaskError } from './errors';
-import { markFailedSegment } from './faults';
+import { markFailedSegment, segmentRow } from './results';
 import type { PlanInput, RunContext, TaskOutcome, TaskType } from './task-type';
 
 const GROUPS_PER_SUBTASK = 16;
@@ -283,27 +283,25 @@ async function writeRebuilt(
 ): Promise<void> {
   const { dest, reduced } = where;
   const path = await placeVerifiedSegment(ctx.storage, target, group, dest, payload);
-  ctx.result({
-    node_name: dest.node_name,
-    device_id: dest.id,
-    table_id: group.table_id,
-    segment_group_id: group.id,
-    storage_id: target.storage_id,
-    result: 'REBUILT',
-    detail:
+  const at = { ...target, node_name: dest.node_name, device_id: dest.id };
+  ctx.result(
+    segmentRow(
+      at,
+      group.table_id,
+      'REBUILT',
       path === target.path
         ? `rebuilt in place on ${dest.path}`
         : `rebuilt on node ${dest.node_name} (${dest.path}); was on node ${target.node_name}`,
-  });
+    ),
+  );
   if (reduced) {
-    ctx.result({
-      node_name: dest.node_name,
-      device_id: dest.id,
-      table_id: group.table_id,
-      segment_group_id: group.id,
-      storage_id: target.storage_id,
-      result: 'FAULT_TOLERANCE_REDUCED',
-      detail: `no node without another segment of group ${group.id} had room: node ${dest.node_name} now holds two of its segments`,
-    });
+    ctx.result(
+      segmentRow(
+        at,
+        group.table_id,
+        'FAULT_TOLERANCE_REDUCED',
+        `no node without another segment of group ${group.id} had room: node ${dest.node_name} now holds two of its segments`,
+      ),
+    );
   }
 }

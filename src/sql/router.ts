@@ -53,6 +53,37 @@ const WRITE_WORDS = new Set([
   'reassign',
 ]);
 
+/** 42501 unless the user has the sysadmin role; `what` names the statement. */
+export function requireSysadmin(users: Users, user: string, what: string): void {
+  if (!users.isSysadmin(user)) {
+    throw new SqlError('42501', `permission denied: ${what} requires the sysadmin role`, {
+      hint: 'A sysadmin can grant it: GRANT sysadmin TO <user>.',
+    });
+  }
+}
+
+/**
+ * A statement that returns no rows, for the statement modules: runs `run` and turns the module's own errors
+ * (which carry their SQLSTATE) into protocol errors with `toSqlError`.
+ */
+export function commandStatement(
+  paramTypes: number[],
+  run: (params: unknown[], ctx: QueryContext) => QueryResult | Promise<QueryResult>,
+  toSqlError: (err: unknown) => unknown,
+): PreparedQuery {
+  return {
+    paramTypes,
+    fields: null,
+    async execute(params: unknown[], ctx: QueryContext): Promise<QueryResult> {
+      try {
+        return await run(params, ctx);
+      } catch (err) {
+        throw toSqlError(err);
+      }
+    },
+  };
+}
+
 export function sessionInfo(s: SessionView): SessionInfo {
   return {
     user: s.user,
@@ -151,43 +182,35 @@ export class Router implements QueryHandler {
 
   private userStatement(stmt: UserStatement): PreparedQuery {
     const users = this.users;
-    return {
-      paramTypes: [],
-      fields: null,
-      async execute(_params: unknown[], ctx: QueryContext): Promise<QueryResult> {
+    const toSqlError = (e: unknown) => (e instanceof UserError ? new SqlError(e.code, e.message) : e);
+    return commandStatement(
+      [],
+      (_params, ctx) => {
         const self = ctx.session.user;
-        const selfPasswordChange = stmt.kind === 'alter_user' && stmt.name === self;
-        if (!selfPasswordChange && !users.isSysadmin(self)) {
-          throw new SqlError(
-            '42501',
-            `permission denied: ${describeUserStmt(stmt)} requires the sysadmin role`,
-          );
-        }
-        try {
-          switch (stmt.kind) {
-            case 'create_user':
-              users.create(stmt.name, stmt.password);
-              return { kind: 'command', tag: 'CREATE ROLE' };
-            case 'alter_user':
-              users.setPassword(stmt.name, stmt.password);
-              return { kind: 'command', tag: 'ALTER ROLE' };
-            case 'drop_user':
-              if (stmt.name === self) throw new SqlError('55006', 'current user cannot be dropped');
-              users.drop(stmt.name, stmt.ifExists);
-              return { kind: 'command', tag: 'DROP ROLE' };
-            case 'grant':
-              users.grant(stmt.role, stmt.user);
-              return { kind: 'command', tag: 'GRANT ROLE' };
-            case 'revoke':
-              users.revoke(stmt.role, stmt.user);
-              return { kind: 'command', tag: 'REVOKE ROLE' };
-          }
-        } catch (e) {
-          if (e instanceof UserError) throw new SqlError(e.code, e.message);
-          throw e;
+        // Anyone may change their own password.
+        if (!(stmt.kind === 'alter_user' && stmt.name === self))
+          requireSysadmin(users, self, describeUserStmt(stmt));
+        switch (stmt.kind) {
+          case 'create_user':
+            users.create(stmt.name, stmt.password);
+            return { kind: 'command', tag: 'CREATE ROLE' };
+          case 'alter_user':
+            users.setPassword(stmt.name, stmt.password);
+            return { kind: 'command', tag: 'ALTER ROLE' };
+          case 'drop_user':
+            if (stmt.name === self) throw new SqlError('55006', 'current user cannot be dropped');
+            users.drop(stmt.name, stmt.ifExists);
+            return { kind: 'command', tag: 'DROP ROLE' };
+          case 'grant':
+            users.grant(stmt.role, stmt.user);
+            return { kind: 'command', tag: 'GRANT ROLE' };
+          case 'revoke':
+            users.revoke(stmt.role, stmt.user);
+            return { kind: 'command', tag: 'REVOKE ROLE' };
         }
       },
-    };
+      toSqlError,
+    );
   }
 }
 

@@ -4,8 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
-import { DEFAULT_SEGMENT_SIZE } from './module';
-import { deviceCapacity, type SegmentStore } from './store';
+import { DEFAULT_SEGMENT_SIZE, deviceCapacity, type SegmentStore } from './store';
 
 export const DEMO = {
   space: 'default_space',

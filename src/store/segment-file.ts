@@ -227,13 +227,130 @@ export function chooseBlocks(blockCount: number, rate: number): number[] {
   return all.slice(0, want).sort((a, b) => a - b);
 }
 
+export interface VerifyResult {
+  header: SegmentHeader;
+  checksum: string;
+  bytesRead: number;
+  blocksChecked: number;
+}
+
+type Expected = Partial<SegmentMeta> & { payloadLength?: number };
+
+/** One read the checks need: fill `buf` from file offset `pos`. */
+interface ReadAt {
+  buf: Buffer;
+  pos: number;
+}
+
 /**
- * The same checks as verifySegmentFile with synchronous reads, for a dedicated verifier thread: reads from the
- * page cache then cost no thread-pool round trip each.
+ * The checks of a segment file, written once as a sequence of reads: header, checksum table, then every block
+ * (or a random sample of blocks), each block hashed and compared. The caller performs each read, synchronously
+ * or not, and resumes the generator. With `into` the whole payload is read into it (and so verified).
+ */
+function* checkSteps(
+  size: number,
+  expected: Expected,
+  sampleRate: number,
+  scratch: Buffer | null,
+  into?: Buffer,
+): Generator<ReadAt, VerifyResult, void> {
+  const head = Buffer.alloc(HEADER_LEN);
+  yield { buf: head, pos: 0 };
+  const header = parseHeader(head, expected);
+  const expectedSize = fileSizeFor(header.payloadLength, header.blockSize);
+  if (size !== expectedSize)
+    throw new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
+  const table = Buffer.alloc(8 * header.blockCount);
+  yield { buf: table, pos: HEADER_LEN };
+  if (!headerChecksum(head, table).equals(head.subarray(56, 64))) {
+    throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
+  }
+  const bs = header.blockSize;
+  const dataStart = HEADER_LEN + table.length;
+  const blocks = chooseBlocks(header.blockCount, into ? 1 : sampleRate);
+  const chunk =
+    into ?? scratch ?? Buffer.allocUnsafe(Math.max(bs, Math.min(READ_CHUNK, header.payloadLength)));
+  const perRead = into ? blocks.length : Math.max(1, Math.floor(chunk.length / bs));
+  let bytesRead = dataStart;
+  let i = 0;
+  // Runs of consecutive blocks are read at once, as much as the buffer holds.
+  while (i < blocks.length) {
+    let j = i;
+    while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1 && j + 1 - i < perRead) j++;
+    const from = blocks[i] * bs;
+    const to = Math.min(header.payloadLength, (blocks[j] + 1) * bs);
+    const target = into ? into.subarray(from, to) : chunk.subarray(0, to - from);
+    yield { buf: target, pos: dataStart + from };
+    for (let b = blocks[i]; b <= blocks[j]; b++) {
+      const s0 = (b - blocks[i]) * bs;
+      if (
+        !hash64(target.subarray(s0, Math.min(target.length, s0 + bs))).equals(
+          table.subarray(8 * b, 8 * b + 8),
+        )
+      ) {
+        throw new SegmentFault(
+          'CHECKSUM_MISMATCH',
+          `block ${b} of ${header.blockCount} does not match its checksum`,
+          b,
+        );
+      }
+    }
+    bytesRead += to - from;
+    i = j + 1;
+  }
+  return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: blocks.length };
+}
+
+const READ_CHUNK = 4 * 1024 * 1024;
+
+function openFault(path: string, err: unknown): SegmentFault {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT')
+    return new SegmentFault('MISSING', `segment file ${basename(path)} does not exist in ${dirname(path)}`);
+  return new SegmentFault('UNREADABLE', `cannot open ${path}: ${e.message}`);
+}
+
+function readFault(path: string, err: unknown): SegmentFault {
+  return err instanceof SegmentFault
+    ? err
+    : new SegmentFault('UNREADABLE', `cannot read ${path}: ${(err as Error).message}`);
+}
+
+/**
+ * Reads a segment file and checks it (checkSteps). Throws SegmentFault for what is wrong; ENOENT becomes
+ * MISSING, other I/O errors UNREADABLE. With `into`, the verified payload is left there.
+ */
+export async function verifySegmentFile(
+  path: string,
+  expected: Expected,
+  opts: { into?: Buffer } = {},
+): Promise<VerifyResult> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw openFault(path, err);
+  }
+  try {
+    const steps = checkSteps((await fh.stat()).size, expected, 1, null, opts.into);
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return r.value;
+      await readFully(fh, r.value.buf, r.value.pos);
+    }
+  } catch (err) {
+    throw readFault(path, err);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+/**
+ * The same checks with synchronous reads, for a dedicated verifier thread (verify-pool.ts): reads from the
+ * page cache then cost no thread-pool round trip each. `sampleRate` < 1 checks a random share of the blocks.
  */
 export function verifySegmentFileSync(
   path: string,
-  expected: Partial<SegmentMeta> & { payloadLength?: number },
+  expected: Expected,
   sampleRate: number,
   buffer: Buffer,
 ): { checksum: string; bytesRead: number } {
@@ -241,173 +358,23 @@ export function verifySegmentFileSync(
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT')
-      throw new SegmentFault('MISSING', `segment file ${basename(path)} does not exist in ${dirname(path)}`);
-    throw new SegmentFault('UNREADABLE', `cannot open ${path}: ${e.message}`);
+    throw openFault(path, err);
   }
-  const readAt = (buf: Buffer, position: number) => {
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, position + off);
-      if (n === 0) throw new SegmentFault('WRONG_LENGTH', 'file ends early');
-      off += n;
-    }
-  };
   try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.alloc(HEADER_LEN);
-    readAt(head, 0);
-    const header = parseHeader(head, expected);
-    const expectedSize = fileSizeFor(header.payloadLength, header.blockSize);
-    if (size !== expectedSize)
-      throw new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
-    const table = Buffer.alloc(8 * header.blockCount);
-    readAt(table, HEADER_LEN);
-    if (!headerChecksum(head, table).equals(head.subarray(56, 64))) {
-      throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
-    }
-    const bs = header.blockSize;
-    const dataStart = HEADER_LEN + table.length;
-    let bytesRead = dataStart;
-    const blocks = chooseBlocks(header.blockCount, sampleRate);
-    const perRead = Math.max(1, Math.floor(buffer.length / bs));
-    let i = 0;
-    while (i < blocks.length) {
-      let j = i;
-      while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1 && j + 1 - i < perRead) j++;
-      const from = blocks[i] * bs;
-      const to = Math.min(header.payloadLength, (blocks[j] + 1) * bs);
-      const chunk = buffer.subarray(0, to - from);
-      readAt(chunk, dataStart + from);
-      for (let b = blocks[i]; b <= blocks[j]; b++) {
-        const s0 = (b - blocks[i]) * bs;
-        if (
-          !hash64(chunk.subarray(s0, Math.min(chunk.length, s0 + bs))).equals(
-            table.subarray(8 * b, 8 * b + 8),
-          )
-        ) {
-          throw new SegmentFault(
-            'CHECKSUM_MISMATCH',
-            `block ${b} of ${header.blockCount} does not match its checksum`,
-            b,
-          );
-        }
+    const steps = checkSteps(fstatSync(fd).size, expected, sampleRate, buffer);
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return { checksum: r.value.checksum, bytesRead: r.value.bytesRead };
+      let off = 0;
+      while (off < r.value.buf.length) {
+        const n = readSync(fd, r.value.buf, off, r.value.buf.length - off, r.value.pos + off);
+        if (n === 0) throw new SegmentFault('WRONG_LENGTH', 'file ends early');
+        off += n;
       }
-      bytesRead += to - from;
-      i = j + 1;
     }
-    return { checksum: tableChecksum(table), bytesRead };
   } catch (err) {
-    if (err instanceof SegmentFault) throw err;
-    throw new SegmentFault('UNREADABLE', `cannot read ${path}: ${(err as Error).message}`);
+    throw readFault(path, err);
   } finally {
     closeSync(fd);
-  }
-}
-
-export interface VerifyOptions {
-  /** Fraction of blocks to check (1 = all). The blocks are chosen at random on each call. */
-  sampleRate?: number;
-  /** Reused read buffer; at least one block. */
-  buffer?: Buffer;
-  /** Called with bytes read, for progress and throttling. May delay. */
-  onBytes?: (n: number) => Promise<void> | void;
-  /** Stop early (cancellation) between blocks. */
-  shouldStop?: () => boolean;
-  /** Return the payload (verified) instead of discarding it. */
-  into?: Buffer;
-}
-
-export interface VerifyResult {
-  header: SegmentHeader;
-  checksum: string;
-  bytesRead: number;
-  blocksChecked: number;
-  stopped: boolean;
-}
-
-const READ_CHUNK = 4 * 1024 * 1024;
-
-/**
- * Reads a segment file and checks it: header, checksum table, then every block (or a random sample).
- * Throws SegmentFault for what is wrong; ENOENT becomes MISSING, other I/O errors UNREADABLE.
- */
-export async function verifySegmentFile(
-  path: string,
-  expected: Partial<SegmentMeta> & { payloadLength?: number },
-  opts: VerifyOptions = {},
-): Promise<VerifyResult> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT')
-      throw new SegmentFault('MISSING', `segment file ${basename(path)} does not exist in ${dirname(path)}`);
-    throw new SegmentFault('UNREADABLE', `cannot open ${path}: ${e.message}`);
-  }
-  try {
-    const size = (await fh.stat()).size;
-    const headBuf = Buffer.alloc(HEADER_LEN);
-    await readFully(fh, headBuf, 0);
-    const header = parseHeader(headBuf, expected);
-    const expectedSize = fileSizeFor(header.payloadLength, header.blockSize);
-    if (size !== expectedSize)
-      throw new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
-    const table = Buffer.alloc(8 * header.blockCount);
-    await readFully(fh, table, HEADER_LEN);
-    if (!headerChecksum(headBuf, table).equals(headBuf.subarray(56, 64))) {
-      throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
-    }
-    await opts.onBytes?.(HEADER_LEN + table.length);
-    const dataStart = HEADER_LEN + table.length;
-    const rate = opts.sampleRate ?? 1;
-    const blocks = chooseBlocks(header.blockCount, opts.into ? 1 : rate);
-    const bs = header.blockSize;
-    const chunk =
-      opts.into ??
-      opts.buffer ??
-      Buffer.allocUnsafe(Math.max(bs, Math.min(READ_CHUNK, header.payloadLength)));
-    let bytesRead = HEADER_LEN + table.length;
-    let checked = 0;
-    // Read runs of consecutive blocks in chunks as large as the buffer allows.
-    let i = 0;
-    while (i < blocks.length) {
-      if (opts.shouldStop?.())
-        return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: checked, stopped: true };
-      let j = i;
-      const maxBlocks = opts.into ? blocks.length : Math.max(1, Math.floor(chunk.length / bs));
-      while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1 && j + 1 - i < maxBlocks) j++;
-      const first = blocks[i];
-      const last = blocks[j];
-      const from = first * bs;
-      const to = Math.min(header.payloadLength, (last + 1) * bs);
-      const target = opts.into ? chunk.subarray(from, to) : chunk.subarray(0, to - from);
-      await readFully(fh, target, dataStart + from);
-      for (let b = first; b <= last; b++) {
-        const s = (b - first) * bs;
-        const block = target.subarray(s, Math.min(target.length, s + bs));
-        if (!hash64(block).equals(table.subarray(8 * b, 8 * b + 8))) {
-          throw new SegmentFault(
-            'CHECKSUM_MISMATCH',
-            `block ${b} of ${header.blockCount} does not match its checksum`,
-            b,
-          );
-        }
-        checked++;
-      }
-      bytesRead += to - from;
-      await opts.onBytes?.(to - from);
-      i = j + 1;
-    }
-    return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: checked, stopped: false };
-  } catch (err) {
-    if (err instanceof SegmentFault) throw err;
-    const e = err as NodeJS.ErrnoException;
-    throw new SegmentFault('UNREADABLE', `cannot read ${path}: ${e.message}`);
-  } finally {
-    await fh.close().catch(() => {});
   }
 }
 

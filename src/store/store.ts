@@ -2,7 +2,7 @@
 // (COPY TO STDOUT), rebuilding lost or corrupt segments on the fly. Knows nothing of the wire.
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs, unlink } from 'node:fs/promises';
-import type { SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
+import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
 import { CatalogError } from '../../catalog/storage';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
@@ -14,6 +14,9 @@ import {
   verifySegmentFile,
   writeSegmentFile,
 } from './segment-file';
+
+/** Segment (shard) size of a storage space created without SEGMENT_SIZE, and of the embedded default. */
+export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
 
 export class StoreError extends Error {
   constructor(
@@ -34,8 +37,6 @@ export async function deviceCapacity(path: string): Promise<number> {
 /** Groups of one load being coded and written at the same time (memory: this many groups of k + m shards). */
 const GROUPS_IN_FLIGHT = 3;
 
-type NewSegmentRow = import('../../catalog/storage').NewSegment;
-
 interface LoadState {
   table: Table;
   cluster: string;
@@ -44,7 +45,7 @@ interface LoadState {
   shard: number;
   placer: Placer;
   written: string[];
-  groups: import('../../catalog/storage').NewGroup[];
+  groups: NewGroup[];
   nextSeq: number;
   /** Directories written to, fsynced once each before the catalog transaction. */
   dirs: Set<string>;
@@ -191,7 +192,7 @@ export class SegmentStore {
     );
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const segments = settled.map((r) => (r as PromiseFulfilledResult<NewSegmentRow>).value);
+    const segments = settled.map((r) => (r as PromiseFulfilledResult<NewSegment>).value);
     state.groups.push({
       id: groupId,
       seq,

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
 import pg from 'pg';
 import { ADMIN_PASSWORD } from './server';
 
@@ -107,4 +108,25 @@ export async function killRepeatedly(
     await c.end();
   }
   return { server, interrupted };
+}
+
+/**
+ * After crashes: every segment INTACT, every file below the devices catalogued and every catalogued segment
+ * on disk (no orphan, no temporary file, no row without its file).
+ */
+export async function assertStoreConsistent(
+  t: ExecutionContext,
+  client: pg.Client,
+  dataDir: string,
+): Promise<void> {
+  const statuses = (await client.query('SELECT DISTINCT status FROM sys.segments')).rows.map((r) => r.status);
+  t.deepEqual(statuses, ['INTACT']);
+  const catalogued = (await client.query('SELECT path FROM sys.segments')).rows
+    .map((r) => r.path as string)
+    .sort();
+  t.deepEqual(
+    filesUnder(join(dataDir, 'devices')).sort(),
+    catalogued,
+    'no orphan file, no catalogue row without its file',
+  );
 }

@@ -12,10 +12,8 @@ import {
   SqlError,
 } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
-import type { StatementModule } from '../sql/router';
-import { deviceCapacity, type SegmentStore, StoreError } from './store';
-
-export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
+import { DEFAULT_SEGMENT_SIZE, deviceCapacity, type SegmentStore, StoreError } from '../store/store';
+import { commandStatement, requireSysadmin, type StatementModule } from './router';
 
 /** Turns the store's and the catalog's errors into SQL errors; passes others through. */
 export function asSqlError(err: unknown): unknown {
@@ -52,30 +50,15 @@ export class StorageModule implements StatementModule {
   prepare(sql: string, _types: number[], _session: SessionView): PreparedQuery | null {
     const stmt = parseStorageStatement(sql);
     if (!stmt) return null;
-    return {
-      paramTypes: [],
-      fields: null,
-      execute: async (_params: unknown[], ctx: QueryContext): Promise<QueryResult> => {
-        try {
-          return await this.run(stmt, ctx);
-        } catch (err) {
-          throw asSqlError(err);
-        }
-      },
-    };
-  }
-
-  private requireSysadmin(ctx: QueryContext, what: string): void {
-    if (!this.users.isSysadmin(ctx.session.user)) {
-      throw new SqlError('42501', `permission denied: ${what} requires the sysadmin role`);
-    }
+    return commandStatement([], (_params, ctx) => this.run(stmt, ctx), asSqlError);
   }
 
   private async run(stmt: StorageStatement, ctx: QueryContext): Promise<QueryResult> {
     const cat = this.store.catalog;
     if (stmt.kind === 'copy') return this.copy(stmt);
-    this.requireSysadmin(
-      ctx,
+    requireSysadmin(
+      this.users,
+      ctx.session.user,
       stmt.kind === 'drop' ? `DROP ${stmt.what.toUpperCase()}` : stmt.kind.replace('_', ' ').toUpperCase(),
     );
     switch (stmt.kind) {

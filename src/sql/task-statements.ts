@@ -8,11 +8,11 @@ import {
   SqlError,
 } from '../../wire/handler';
 import { Oid } from '../../wire/types';
+import { validateTask } from '../ddl/task-validation';
 import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
-import type { StatementModule } from '../sql/router';
-import type { TaskEngine } from './engine';
-import { TaskError } from './errors';
-import { validateTask } from './task-spec';
+import type { TaskEngine } from '../engine/engine';
+import { TaskError } from '../engine/errors';
+import { commandStatement, requireSysadmin, type StatementModule } from './router';
 
 function paramCount(stmt: TaskStatement): number {
   const refs: number[] = [];
@@ -37,30 +37,18 @@ export class TaskModule implements StatementModule {
     const stmt = parseTaskStatement(sql);
     if (!stmt) return null;
     const n = paramCount(stmt);
-    return {
+    return commandStatement(
       // Parameters are read as text and converted by the option's type, so any client type works.
-      paramTypes: Array.from({ length: n }, (_, i) => types[i] || Oid.text),
-      fields: null,
-      execute: async (params: unknown[], ctx: QueryContext): Promise<QueryResult> => {
-        try {
-          return this.run(stmt, params, ctx);
-        } catch (err) {
-          // The engine's errors carry their SQLSTATE; here they become protocol errors.
-          if (err instanceof TaskError) throw new SqlError(err.code, err.message, err.extra);
-          throw err;
-        }
-      },
-    };
+      Array.from({ length: n }, (_, i) => types[i] || Oid.text),
+      (params, ctx) => this.run(stmt, params, ctx),
+      // The engine's errors carry their SQLSTATE; here they become protocol errors.
+      (err) => (err instanceof TaskError ? new SqlError(err.code, err.message, err.extra) : err),
+    );
   }
 
   private run(stmt: TaskStatement, params: unknown[], ctx: QueryContext): QueryResult {
     const user = ctx.session.user;
-    if (!this.users.isSysadmin(user)) {
-      const what = stmt.kind === 'create_task' ? 'CREATE TASK' : 'CANCEL TASK';
-      throw new SqlError('42501', `permission denied: ${what} requires the sysadmin role`, {
-        hint: 'A sysadmin can grant it: GRANT sysadmin TO <user>.',
-      });
-    }
+    requireSysadmin(this.users, user, stmt.kind === 'create_task' ? 'CREATE TASK' : 'CANCEL TASK');
     if (stmt.kind === 'cancel_task') {
       const target = typeof stmt.target === 'object' ? params[stmt.target.param - 1] : stmt.target;
       if (target === undefined || target === null)

@@ -1,0 +1,139 @@
+// Checks a parsed CREATE TASK against what its task type accepts (engine/task-spec.ts): type, location,
+// option keys and value types, with the positions and hints an operator needs; fills in the defaults.
+import { SqlError } from '../../wire/handler';
+import {
+  type OptionDef,
+  type OptionKind,
+  SPECS,
+  TASK_TYPES,
+  type TaskOptions,
+  type TaskTypeName,
+  type ValidatedTask,
+} from '../engine/task-spec';
+import { type CreateTaskStatement, type OptionValue, semanticError } from './tasks';
+
+const kindName: Record<OptionKind, string> = {
+  bool: 'a boolean (true or false)',
+  string: "a 'quoted string'",
+  int: 'a positive integer',
+  fraction: 'a number in (0, 1]',
+  int_list: 'a list of integers, e.g. [53, 54]',
+  string_list: "a list of strings, e.g. ['id1', 'id2']",
+};
+
+function coerce(
+  key: string,
+  def: OptionDef,
+  v: OptionValue | string | null,
+  at: number,
+  type: string,
+  fromParam: boolean,
+): unknown {
+  const bad = () =>
+    semanticError(
+      '22023',
+      `option "${key}" of ${type} must be ${kindName[def.kind]}`,
+      at,
+      `${key}: ${def.describe}`,
+    );
+  // Values bound to $n parameters arrive as text: read them the way the literal would have been written.
+  if (fromParam && typeof v === 'string' && def.kind !== 'string' && def.kind !== 'string_list') {
+    const s = v.trim();
+    if (def.kind === 'bool' && /^(true|false|t|f|on|off|1|0)$/i.test(s)) v = /^(true|t|on|1)$/i.test(s);
+    else if ((def.kind === 'int' || def.kind === 'fraction') && s !== '' && Number.isFinite(Number(s)))
+      v = Number(s);
+    else if (def.kind === 'int_list') {
+      const inner = s.replace(/^[[{]|[\]}]$/g, '').trim();
+      v = inner ? inner.split(',').map((x) => Number(x.trim())) : [];
+    } else throw bad();
+  }
+  if (fromParam && def.kind === 'string_list' && typeof v === 'string') {
+    const inner = v
+      .trim()
+      .replace(/^[[{]|[\]}]$/g, '')
+      .trim();
+    v = inner ? inner.split(',').map((x) => x.trim().replace(/^['"]|['"]$/g, '')) : [];
+  }
+  switch (def.kind) {
+    case 'bool':
+      if (typeof v !== 'boolean') throw bad();
+      return v;
+    case 'string':
+      if (typeof v !== 'string') throw bad();
+      return v;
+    case 'int':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw bad();
+      return v;
+    case 'fraction':
+      if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw bad();
+      return v;
+    case 'int_list':
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isSafeInteger(x))) throw bad();
+      return v;
+    case 'string_list':
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
+      return v;
+  }
+}
+
+export function validateTask(stmt: CreateTaskStatement, params: unknown[]): ValidatedTask {
+  const type = stmt.type as TaskTypeName;
+  if (!TASK_TYPES.includes(type)) {
+    const lower = stmt.type.toLowerCase();
+    const hint = `Valid task types are ${TASK_TYPES.join(', ')} (case-sensitive)${TASK_TYPES.includes(lower as TaskTypeName) ? `: did you mean ${lower}?` : '.'}`;
+    throw semanticError('22023', `unknown task type "${stmt.type}"`, stmt.typeAt, hint);
+  }
+  const spec = SPECS[type];
+  if (!spec.locations.includes(stmt.location.type)) {
+    const hint =
+      stmt.location.type === 'NODE'
+        ? `Use LOCATION CLUSTER <cluster> OPTIONS node = '${stmt.location.name}' to ${type} the segments of one node.`
+        : undefined;
+    throw semanticError(
+      '22023',
+      `${type} cannot run at LOCATION ${stmt.location.type}: it takes ${spec.locations.join(' or ')}`,
+      stmt.location.at,
+      hint,
+    );
+  }
+  const options: TaskOptions = {};
+  const seen = new Set<string>();
+  const valid = Object.keys(spec.options).join(', ');
+  for (const o of stmt.options) {
+    if (seen.has(o.key))
+      throw semanticError(
+        '42710',
+        `option "${o.key}" is given twice`,
+        o.at,
+        `Valid options for ${type}: ${valid}.`,
+      );
+    seen.add(o.key);
+    const def = spec.options[o.key];
+    if (!def)
+      throw semanticError(
+        '22023',
+        `unknown option "${o.key}" for ${type}`,
+        o.at,
+        `Valid options for ${type}: ${valid}.`,
+      );
+    let v: OptionValue | string | null = o.value;
+    const fromParam = typeof v === 'object' && v !== null && !Array.isArray(v) && 'param' in v;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'param' in v) {
+      const p = params[v.param - 1];
+      if (p === undefined) throw new SqlError('42P02', `there is no parameter $${v.param}`);
+      v = p === null ? null : typeof p === 'boolean' || typeof p === 'number' ? (p as never) : String(p);
+      if (v === null) throw semanticError('22004', `option "${o.key}" cannot be NULL`, o.at);
+    }
+    options[o.key] = coerce(o.key, def, v, o.at, type, fromParam);
+  }
+  for (const [k, def] of Object.entries(spec.options)) if (!(k in options)) options[k] = def.default;
+  if (type === 'check_disk' && seen.has('sample_rate') && !options.sample) {
+    throw semanticError(
+      '22023',
+      'sample_rate is given but sample is false',
+      stmt.options.find((o) => o.key === 'sample_rate')!.at,
+      'Add sample = true.',
+    );
+  }
+  return { name: stmt.name, type, location: stmt.location, options };
+}
