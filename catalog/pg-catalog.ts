@@ -2,7 +2,8 @@
 // column list; static ones are TEMP tables filled once per connection from the registry, and those that
 // depend on users or live data are TEMP views over the catalog file, so they are always current.
 import type BetterSqlite3 from 'better-sqlite3';
-import { arrayElement, formatArrayLiteral, Oid, typeSize } from '../wire/types';
+import { formatArrayLiteral } from '../pg/codecs';
+import { Oid, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
 import {
   type ColumnDef,
@@ -193,46 +194,6 @@ const sqlType = (t: string) =>
       ? 'REAL'
       : 'TEXT';
 
-/** Builtin types listed in pg_type: [name, oid, category, array oid]. */
-const BUILTIN_TYPES: [string, number, string, number][] = [
-  ['bool', Oid.bool, 'B', Oid._bool],
-  ['bytea', Oid.bytea, 'U', Oid._bytea],
-  ['char', Oid.char, 'Z', Oid._char],
-  ['name', Oid.name, 'S', Oid._name],
-  ['int8', Oid.int8, 'N', Oid._int8],
-  ['int2', Oid.int2, 'N', Oid._int2],
-  ['int2vector', Oid.int2vector, 'A', 1006],
-  ['int4', Oid.int4, 'N', Oid._int4],
-  ['regproc', Oid.regproc, 'N', 1008],
-  ['text', Oid.text, 'S', Oid._text],
-  ['oid', Oid.oid, 'N', Oid._oid],
-  ['xid', Oid.xid, 'U', 1011],
-  ['oidvector', Oid.oidvector, 'A', 1013],
-  ['json', Oid.json, 'U', 199],
-  ['pg_node_tree', Oid.pg_node_tree, 'Z', 0],
-  ['float4', Oid.float4, 'N', Oid._float4],
-  ['float8', Oid.float8, 'N', Oid._float8],
-  ['unknown', Oid.unknown, 'X', 0],
-  ['inet', Oid.inet, 'I', 1041],
-  ['aclitem', Oid.aclitem, 'U', Oid._aclitem],
-  ['bpchar', Oid.bpchar, 'S', 1014],
-  ['varchar', Oid.varchar, 'S', Oid._varchar],
-  ['date', Oid.date, 'D', 1182],
-  ['time', Oid.time, 'D', 1183],
-  ['timestamp', Oid.timestamp, 'D', 1115],
-  ['timestamptz', Oid.timestamptz, 'D', Oid._timestamptz],
-  ['interval', Oid.interval, 'T', 1187],
-  ['numeric', Oid.numeric, 'N', Oid._numeric],
-  ['regclass', Oid.regclass, 'N', 2210],
-  ['regtype', Oid.regtype, 'N', 2211],
-  ['regnamespace', Oid.regnamespace, 'N', 4090],
-  ['uuid', Oid.uuid, 'U', Oid._uuid],
-  ['jsonb', Oid.jsonb, 'U', 3807],
-  ['record', Oid.record, 'P', 2287],
-  ['void', Oid.void, 'P', 0],
-  ['anyarray', Oid.anyarray, 'P', 0],
-];
-
 export interface Emulation {
   registry: RelationRegistry;
   /**
@@ -252,31 +213,29 @@ export interface Emulation {
 }
 
 function typeRows(): unknown[][] {
-  const rows: unknown[][] = [];
-  const elemOf = new Map<number, number>();
-  for (const [arrOid, elem] of Object.entries(arrayElement)) elemOf.set(Number(arrOid), elem);
-  const push = (name: string, oid: number, cat: string, elem: number, arr: number) => {
-    const len = typeSize(oid);
-    rows.push([
-      oid,
-      name,
+  return PG_TYPES.map((t) => {
+    const len = t.len;
+    const pseudo = t.category === 'P';
+    return [
+      t.oid,
+      t.name,
       11,
       10,
       len,
       len > 0 && len <= 8 ? 1 : 0,
-      cat === 'P' ? 'p' : 'b',
-      cat,
+      pseudo ? 'p' : 'b',
+      t.category,
       0,
       1,
       ',',
       0,
-      cat === 'A' ? 'array_subscript_handler' : '-',
-      elem,
-      arr,
-      `${name}in`,
-      `${name}out`,
-      `${name}recv`,
-      `${name}send`,
+      t.category === 'A' ? 'array_subscript_handler' : '-',
+      t.elem,
+      t.array,
+      `${t.name}in`,
+      `${t.name}out`,
+      `${t.name}recv`,
+      `${t.name}send`,
       '-',
       '-',
       '-',
@@ -286,17 +245,12 @@ function typeRows(): unknown[][] {
       0,
       -1,
       0,
-      ['text', 'varchar', 'bpchar', 'name'].includes(name) ? 100 : 0,
+      ['text', 'varchar', 'bpchar', 'name'].includes(t.name) ? 100 : 0,
       null,
       null,
       null,
-    ]);
-  };
-  for (const [name, oid, cat, arr] of BUILTIN_TYPES) {
-    push(name, oid, cat, elemOf.get(oid) ?? 0, arr);
-    if (arr && !BUILTIN_TYPES.some((t) => t[1] === arr)) push('_' + name, arr, 'A', oid, 0);
-  }
-  return rows;
+    ];
+  });
 }
 
 /** Builds the registry and the emulated relations on a reader connection. */

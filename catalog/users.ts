@@ -1,6 +1,6 @@
 // Users and roles. Only SCRAM verifiers and md5 hashes are stored, never passwords.
 import { randomBytes } from 'node:crypto';
-import { makeMd5Hash, makeScramVerifier, type StoredCredentials } from '../wire/auth';
+import { makeMd5Hash, makeScramVerifier, type StoredCredentials } from '../pg/auth';
 import { type Catalog, nowText } from './db';
 
 export const SYSADMIN = 'sysadmin';

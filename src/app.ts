@@ -7,7 +7,7 @@ import { ReaderPool } from '../catalog/readers/pool';
 import { StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
-import type { AuthMethod } from '../wire/auth';
+import type { AuthMethod } from '../pg/auth';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/session';
 import { checkDisk } from './engine/check-disk';

@@ -1,19 +1,19 @@
 // Unit tests of the pure pieces: type codecs, the statement splitter, the normalising pass, the DDL lexer.
 import test from 'ava';
 import { normalize, parameterizeLiterals } from '../catalog/sql/normalize';
-import { parseTaskStatement } from '../src/ddl/tasks';
-import { parseSessionCommand } from '../wire/session';
-import { isBlank, splitStatements } from '../wire/splitter';
 import {
   decodeParam,
   encodeBinary,
   encodeText,
   formatArrayLiteral,
   formatTimestampMicros,
-  Oid,
   parseArrayLiteral,
   parseTimestampMicros,
-} from '../wire/types';
+} from '../pg/codecs';
+import { Oid } from '../pg/types';
+import { parseTaskStatement } from '../src/ddl/tasks';
+import { parseSessionCommand } from '../wire/session';
+import { isBlank, splitStatements } from '../wire/splitter';
 
 test('timestamps: text <-> micros round trip, before 1970 too, any offset', (t) => {
   for (const s of [

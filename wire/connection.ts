@@ -5,10 +5,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
-import { type AuthMethod, checkMd5Response, checkPassword, ScramError, ScramExchange } from './auth';
+import { type AuthMethod, checkMd5Response, checkPassword, ScramError, ScramExchange } from '../pg/auth';
+import { decodeParam } from '../pg/codecs';
+import { SqlError } from '../pg/errors';
+import { Oid } from '../pg/types';
 import { BodyReader, type Frame, Framer, type FramerLimits, ProtocolViolation } from './framer';
 import type { PreparedQuery, QueryContext, QueryHandler, QueryResult, SessionView } from './handler';
-import { SqlError } from './handler';
 import * as m from './messages';
 import {
   defaultSettings,
@@ -19,7 +21,6 @@ import {
   type TxStatus,
 } from './session';
 import { isBlank, splitStatements } from './splitter';
-import { CodecError, decodeParam, Oid } from './types';
 
 export interface WireLogger {
   info(obj: object, msg?: string): void;
@@ -478,7 +479,6 @@ export class Connection {
   private reportError(err: unknown, offset: number): void {
     let e: SqlError;
     if (err instanceof SqlError) e = err;
-    else if (err instanceof CodecError) e = new SqlError(err.code, err.message);
     else {
       this.opts.logger.error({ pid: this.pid, err: (err as Error)?.stack ?? String(err) }, 'internal error');
       e = new SqlError('XX000', `internal error: ${(err as Error)?.message ?? String(err)}`);

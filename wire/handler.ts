@@ -1,20 +1,9 @@
 // The contract between the wire layer and whatever answers queries. The wire layer knows SQL only as far as
 // splitting statements and session commands go; everything else is the handler's.
-import type { StoredCredentials } from './auth';
+import type { StoredCredentials } from '../pg/auth';
 import type { FieldDescription } from './messages';
 
 export type { FieldDescription };
-
-/** An error to send as ErrorResponse. position is 1-based within the statement text the handler was given. */
-export class SqlError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly extra: { hint?: string; detail?: string; position?: number } = {},
-  ) {
-    super(message);
-  }
-}
 
 export interface Notice {
   message: string;

@@ -1,6 +1,7 @@
 // Encoders for backend (server -> client) messages, on pg-protocol's Writer.
 import { Writer } from 'pg-protocol/dist/buffer-writer';
-import { encodeBinary, encodeText, typeSize } from './types';
+import { encodeBinary, encodeText } from '../pg/codecs';
+import { typeSize } from '../pg/types';
 
 export interface FieldDescription {
   name: string;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import type { AuthMethod } from './auth';
+import type { AuthMethod } from '../pg/auth';
 import { Connection, type WireLogger } from './connection';
 import type { QueryHandler } from './handler';
 

@@ -9,7 +9,7 @@
 // from another thread); requests queued behind it on that worker are re-sent to others.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SqlError } from '../../wire/handler';
+import { SqlError } from '../../pg/errors';
 import type { Described, ReaderOptions, RunResult, SessionInfo } from './reader-engine';
 import type { ReaderRequest, ReaderResponse } from './worker';
 

@@ -3,8 +3,9 @@
 // that serves the wire and the task engine.
 import Database from 'better-sqlite3';
 import { parse } from 'pgsql-ast-parser';
-import { SqlError } from '../../wire/handler';
-import { decodeParam, formatTimestampMicros, Oid } from '../../wire/types';
+import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
+import { SqlError } from '../../pg/errors';
+import { Oid } from '../../pg/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
 import { type FunctionContext, registerFunctions } from '../sql/functions';
 import { normalize, parameterizeLiterals, TokenizeError } from '../sql/normalize';

@@ -1,7 +1,6 @@
 // Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqlError } from '../../wire/handler';
-import { CodecError } from '../../wire/types';
+import { SqlError } from '../../pg/errors';
 import { ReaderEngine, type ReaderOptions, type SessionInfo } from './reader-engine';
 
 export type ReaderRequest =
@@ -35,12 +34,7 @@ parentPort!.on('message', (req: ReaderRequest) => {
         : engine.run(req.sql, req.types, req.params, req.session, req.autoParams);
     res = { id: req.id, ok: true, result };
   } catch (e) {
-    const err =
-      e instanceof SqlError
-        ? e
-        : e instanceof CodecError
-          ? new SqlError(e.code, e.message)
-          : new SqlError('XX000', (e as Error).message ?? String(e));
+    const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));
     res = { id: req.id, ok: false, error: { code: err.code, message: err.message, ...err.extra } };
   }
   parentPort!.postMessage(res);

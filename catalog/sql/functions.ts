@@ -1,14 +1,14 @@
 // PostgreSQL functions for the catalog query path: how each translates to SQLite, what type it returns, and
 // the JavaScript implementations registered on every reader connection for what SQLite lacks.
 import type BetterSqlite3 from 'better-sqlite3';
-import { SqlError } from '../../wire/handler';
 import {
   canonicalTimestamp,
   formatArrayLiteral,
   formatTimestampMicros,
   parseArrayLiteral,
   parseTimestampMicros,
-} from '../../wire/types';
+} from '../../pg/codecs';
+import { SqlError } from '../../pg/errors';
 import { canonicalType, typeNameOfOid } from './pgtypes';
 
 export interface FnDef {

@@ -1,5 +1,5 @@
 // PostgreSQL type names as the translator uses them, and their OIDs.
-import { Oid } from '../../wire/types';
+import { Oid } from '../../pg/types';
 
 /** Canonical type name for a name as written in SQL or declared in the catalog ('int' -> 'int4'). */
 export function canonicalType(name: string | null | undefined): string | null {

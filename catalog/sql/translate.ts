@@ -4,7 +4,7 @@
 // name in the output is fully qualified. What SQLite cannot express is done by functions registered on the
 // reader connections (functions.ts), never by matching query text.
 import type * as A from 'pgsql-ast-parser';
-import { SqlError } from '../../wire/handler';
+import { SqlError } from '../../pg/errors';
 import type { RelationDef, RelationRegistry } from '../relations';
 import { type FnDef, FUNCTIONS, tableFunction } from './functions';
 import { canonicalType, isIntegerType, isNumericType } from './pgtypes';

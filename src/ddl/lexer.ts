@@ -1,6 +1,6 @@
 // A small tokenizer and cursor for the statements this server parses itself (users, tasks, storage DDL).
 // Every error carries the 1-based character position, as PostgreSQL reports syntax errors.
-import { SqlError } from '../../wire/handler';
+import { SqlError } from '../../pg/errors';
 
 export type LexKind = 'ident' | 'qident' | 'string' | 'number' | 'param' | 'punct' | 'end';
 

@@ -1,6 +1,6 @@
 // Checks a parsed CREATE TASK against what its task type accepts (engine/task-spec.ts): type, location,
 // option keys and value types, with the positions and hints an operator needs; fills in the defaults.
-import { SqlError } from '../../wire/handler';
+import { SqlError } from '../../pg/errors';
 import {
   type OptionDef,
   type OptionKind,

@@ -5,7 +5,7 @@
 //   CANCEL TASK 'task_name_or_id'
 // Keywords are case-insensitive; TYPE values and task names are case-sensitive. Names are bare identifiers
 // or single-quoted strings. Option values: 'string', true/false, integers, decimals, [lists], $n parameters.
-import { SqlError } from '../../wire/handler';
+import { SqlError } from '../../pg/errors';
 import { Cursor, type Lexeme, syntaxError } from './lexer';
 
 export type OptionValue = string | number | boolean | (string | number)[] | { param: number };

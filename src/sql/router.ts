@@ -6,15 +6,9 @@
 import type { ReaderPool } from '../../catalog/readers/pool';
 import type { SessionInfo } from '../../catalog/readers/reader-engine';
 import { UserError, type Users } from '../../catalog/users';
-import type { StoredCredentials } from '../../wire/auth';
-import {
-  type PreparedQuery,
-  type QueryContext,
-  type QueryHandler,
-  type QueryResult,
-  type SessionView,
-  SqlError,
-} from '../../wire/handler';
+import type { StoredCredentials } from '../../pg/auth';
+import { SqlError } from '../../pg/errors';
+import type { PreparedQuery, QueryContext, QueryHandler, QueryResult, SessionView } from '../../wire/handler';
 import { stripComments } from '../../wire/splitter';
 import { parseUserStatement, type UserStatement } from '../ddl/users';
 

@@ -4,13 +4,8 @@ import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CatalogError } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
-import {
-  type PreparedQuery,
-  type QueryContext,
-  type QueryResult,
-  type SessionView,
-  SqlError,
-} from '../../wire/handler';
+import { SqlError } from '../../pg/errors';
+import type { PreparedQuery, QueryContext, QueryResult, SessionView } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
 import { DEFAULT_SEGMENT_SIZE, deviceCapacity, type SegmentStore, StoreError } from '../store/store';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';

@@ -1,13 +1,8 @@
 // CREATE TASK / CANCEL TASK for the router: parse, check privileges, validate, hand to the engine.
 import type { Users } from '../../catalog/users';
-import {
-  type PreparedQuery,
-  type QueryContext,
-  type QueryResult,
-  type SessionView,
-  SqlError,
-} from '../../wire/handler';
-import { Oid } from '../../wire/types';
+import { SqlError } from '../../pg/errors';
+import { Oid } from '../../pg/types';
+import type { PreparedQuery, QueryContext, QueryResult, SessionView } from '../../wire/handler';
 import { validateTask } from '../ddl/task-validation';
 import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
 import type { TaskEngine } from '../engine/engine';

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuthMethod } from '../../pg/auth';
 import { type App, startApp } from '../../src/app';
-import type { AuthMethod } from '../../wire/auth';
 
 export const ADMIN_PASSWORD = 'test-secret';
 

@@ -1,128 +1,8 @@
-// PostgreSQL type OIDs and the text/binary codecs the wire layer needs.
-// Values handed to the wire by a query handler are plain JS values (string, number, bigint, boolean, Buffer,
-// null); this module turns them into the bytes a client expects for a column's type and format.
-
-export const Oid = {
-  bool: 16,
-  bytea: 17,
-  char: 18,
-  name: 19,
-  int8: 20,
-  int2: 21,
-  int2vector: 22,
-  int4: 23,
-  regproc: 24,
-  text: 25,
-  oid: 26,
-  xid: 28,
-  oidvector: 30,
-  json: 114,
-  xml: 142,
-  pg_node_tree: 194,
-  float4: 700,
-  float8: 701,
-  unknown: 705,
-  inet: 869,
-  bpchar: 1042,
-  varchar: 1043,
-  date: 1082,
-  time: 1083,
-  timestamp: 1114,
-  timestamptz: 1184,
-  interval: 1186,
-  numeric: 1700,
-  regclass: 2205,
-  regtype: 2206,
-  regnamespace: 4089,
-  regprocedure: 2202,
-  uuid: 2950,
-  jsonb: 3802,
-  anyarray: 2277,
-  void: 2278,
-  record: 2249,
-  // arrays
-  _bool: 1000,
-  _bytea: 1001,
-  _char: 1002,
-  _name: 1003,
-  _int2: 1005,
-  _int4: 1007,
-  _text: 1009,
-  _oid: 1028,
-  _varchar: 1015,
-  _int8: 1016,
-  _float4: 1021,
-  _float8: 1022,
-  _aclitem: 1034,
-  _timestamptz: 1185,
-  _numeric: 1231,
-  _uuid: 2951,
-  aclitem: 1033,
-} as const;
-
-/** Element type of each array type we emit, for binary array encoding and typelem. */
-export const arrayElement: Record<number, number> = {
-  [Oid._bool]: Oid.bool,
-  [Oid._bytea]: Oid.bytea,
-  [Oid._char]: Oid.char,
-  [Oid._name]: Oid.name,
-  [Oid._int2]: Oid.int2,
-  [Oid._int4]: Oid.int4,
-  [Oid._text]: Oid.text,
-  [Oid._oid]: Oid.oid,
-  [Oid._varchar]: Oid.varchar,
-  [Oid._int8]: Oid.int8,
-  [Oid._float4]: Oid.float4,
-  [Oid._float8]: Oid.float8,
-  [Oid._timestamptz]: Oid.timestamptz,
-  [Oid._numeric]: Oid.numeric,
-  [Oid._uuid]: Oid.uuid,
-  [Oid._aclitem]: Oid.aclitem,
-  [Oid.int2vector]: Oid.int2,
-  [Oid.oidvector]: Oid.oid,
-};
-
-/** typlen of fixed-size types (-1 for varlena); used in RowDescription. */
-export function typeSize(oid: number): number {
-  switch (oid) {
-    case Oid.bool:
-    case Oid.char:
-      return 1;
-    case Oid.int2:
-      return 2;
-    case Oid.int4:
-    case Oid.oid:
-    case Oid.float4:
-    case Oid.date:
-    case Oid.regproc:
-    case Oid.regclass:
-    case Oid.regtype:
-    case Oid.regnamespace:
-    case Oid.xid:
-      return 4;
-    case Oid.int8:
-    case Oid.float8:
-    case Oid.timestamp:
-    case Oid.timestamptz:
-    case Oid.time:
-      return 8;
-    case Oid.uuid:
-      return 16;
-    case Oid.name:
-      return 64;
-    default:
-      return -1;
-  }
-}
-
-export class CodecError extends Error {
-  constructor(
-    message: string,
-    readonly code = '22P02',
-  ) {
-    super(message);
-  }
-}
+// PostgreSQL's text and binary formats for the types of types.ts: encoding result values and decoding Bind
+// parameters. Values handed around inside the server are plain JS values (string, number, bigint, boolean,
+// Buffer, null); timestamps travel as PostgreSQL's ISO text in UTC.
+import { SqlError } from './errors';
+import { arrayElement, hasBinaryCodec, Oid, typeNameOfOid } from './types';
 
 // ---------- timestamps ----------
 // Timestamps travel inside the server as PostgreSQL's ISO text form in UTC: 'YYYY-MM-DD HH:MM:SS[.ffffff]+00'.
@@ -135,7 +15,7 @@ export function parseTimestampMicros(text: string): bigint {
     /^(\d{4,})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/i.exec(
       text.trim(),
     );
-  if (!m) throw new CodecError(`invalid input syntax for type timestamp with time zone: "${text}"`, '22007');
+  if (!m) throw new SqlError('22007', `invalid input syntax for type timestamp with time zone: "${text}"`);
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', tz] = m;
   let ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s);
   if (tz && tz.toUpperCase() !== 'Z') {
@@ -175,7 +55,8 @@ export function canonicalTimestamp(text: string, withZone = true): string {
 /** Parses a PostgreSQL one-dimensional array literal ('{a,"b c",NULL}') into strings and nulls. */
 export function parseArrayLiteral(text: string): (string | null)[] {
   const s = text.trim();
-  if (!s.startsWith('{') || !s.endsWith('}')) throw new CodecError(`malformed array literal: "${text}"`);
+  if (!s.startsWith('{') || !s.endsWith('}'))
+    throw new SqlError('22P02', `malformed array literal: "${text}"`);
   const out: (string | null)[] = [];
   let i = 1;
   const end = s.length - 1;
@@ -270,7 +151,7 @@ function numericBinary(text: string): Buffer {
     return b;
   }
   const m = /^([+-])?(\d*)(?:\.(\d*))?$/.exec(s);
-  if (!m) throw new CodecError(`invalid numeric "${text}"`);
+  if (!m) throw new SqlError('22P02', `invalid numeric "${text}"`);
   const neg = m[1] === '-';
   const intPart = (m[2] || '').replace(/^0+/, '');
   const frac = m[3] || '';
@@ -301,7 +182,7 @@ function numericBinary(text: string): Buffer {
 
 function uuidBinary(v: string): Buffer {
   const hex = v.replace(/[{}-]/g, '');
-  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new CodecError(`invalid input syntax for type uuid: "${v}"`);
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new SqlError('22P02', `invalid input syntax for type uuid: "${v}"`);
   return Buffer.from(hex, 'hex');
 }
 
@@ -402,48 +283,14 @@ export function encodeBinary(v: unknown, oid: number): Buffer {
     case Oid.interval:
       return intervalBinary(String(v));
     default: {
-      const elem = arrayElement[oid];
+      const elem = arrayElement(oid);
       if (elem !== undefined) return arrayBinary(v, elem);
+      // Text-like types share the text bytes as their binary form; for any other type there is no binary
+      // format here, and sending text bytes where binary was asked for would be a wrong answer.
+      if (!hasBinaryCodec(oid)) throw noBinaryFunction('output', oid);
       return Buffer.from(encodeText(v, oid));
     }
   }
-}
-
-/** Types whose binary format encodeBinary really implements (others would be text bytes, a known pitfall). */
-export function hasBinaryCodec(oid: number): boolean {
-  return (
-    (
-      [
-        Oid.bool,
-        Oid.int2,
-        Oid.int4,
-        Oid.int8,
-        Oid.oid,
-        Oid.float4,
-        Oid.float8,
-        Oid.numeric,
-        Oid.uuid,
-        Oid.bytea,
-        Oid.timestamp,
-        Oid.timestamptz,
-        Oid.date,
-        Oid.text,
-        Oid.varchar,
-        Oid.name,
-        Oid.bpchar,
-        Oid.char,
-        Oid.json,
-        Oid.jsonb,
-        Oid.regproc,
-        Oid.regclass,
-        Oid.regtype,
-        Oid.regnamespace,
-        Oid.xid,
-        Oid.unknown,
-        Oid.pg_node_tree,
-      ] as number[]
-    ).includes(oid) || arrayElement[oid] !== undefined
-  );
 }
 
 /**
@@ -452,7 +299,7 @@ export function hasBinaryCodec(oid: number): boolean {
  */
 function intervalBinary(text: string): Buffer {
   const m = /^\s*(?:(-?\d+) days? )?(-)?(\d+):(\d\d):(\d\d(?:\.\d+)?)\s*$/.exec(text);
-  if (!m) throw new CodecError(`invalid input syntax for type interval: "${text}"`, '22007');
+  if (!m) throw new SqlError('22007', `invalid input syntax for type interval: "${text}"`);
   const sign = m[2] ? -1 : 1;
   const micros =
     BigInt(sign) * (BigInt(+m[3] * 3600 + +m[4] * 60) * 1_000_000n + BigInt(Math.round(Number(m[5]) * 1e6)));
@@ -465,66 +312,175 @@ function intervalBinary(text: string): Buffer {
 
 // ---------- parameter decoding ----------
 
-/** Decodes a Bind parameter into a JS value: strings for text-like types, numbers/bigints, booleans, Buffers. */
-export function decodeParam(buf: Buffer | null, oid: number, binary: boolean): unknown {
-  if (buf === null) return null;
-  if (!binary) {
-    const s = buf.toString('utf8');
-    switch (oid) {
-      case Oid.int2:
-      case Oid.int4:
-      case Oid.oid:
-        if (!/^\s*[+-]?\d+\s*$/.test(s))
-          throw new CodecError(`invalid input syntax for type integer: "${s}"`);
-        return Number(s);
-      case Oid.int8: {
-        if (!/^\s*[+-]?\d+\s*$/.test(s)) throw new CodecError(`invalid input syntax for type bigint: "${s}"`);
-        const n = BigInt(s.trim());
-        return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
-      }
-      case Oid.float4:
-      case Oid.float8: {
-        const n = Number(s);
-        if (Number.isNaN(n) && s.trim() !== 'NaN')
-          throw new CodecError(`invalid input syntax for type double precision: "${s}"`);
-        return n;
-      }
-      case Oid.bool:
-        return boolOf(s);
-      case Oid.bytea:
-        return s.startsWith('\\x') ? Buffer.from(s.slice(2), 'hex') : Buffer.from(s);
-      case Oid.timestamptz:
-        return canonicalTimestamp(s, true);
-      case Oid.uuid: {
-        const hex = s
-          .trim()
-          .toLowerCase()
-          .replace(/^\{|\}$/g, '')
-          .replace(/-/g, '');
-        if (!/^[0-9a-f]{32}$/.test(hex)) throw new CodecError(`invalid input syntax for type uuid: "${s}"`);
-        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-      }
-      default:
-        return s;
+const noBinaryFunction = (dir: 'input' | 'output', oid: number) =>
+  new SqlError('42883', `no binary ${dir} function available for type ${typeNameOfOid(oid) ?? oid}`);
+
+const insufficientData = () => new SqlError('08P01', 'insufficient data left in message');
+
+/** The first invalid UTF-8 sequence in buf, as PostgreSQL names it (0x.. 0x..), or null when valid. */
+function invalidUtf8(buf: Buffer): string | null {
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i];
+    if (b === 0) return '0x00';
+    const n =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    let ok = n > 0 && i + n <= buf.length;
+    for (let k = 1; ok && k < n; k++) ok = (buf[i + k] & 0xc0) === 0x80;
+    if (ok && n === 3) {
+      const c = ((b & 0x0f) << 12) | ((buf[i + 1] & 0x3f) << 6);
+      ok = c >= 0x800 && (c < 0xd800 || c > 0xdfff);
     }
+    if (ok && n === 4) {
+      const c = ((b & 0x07) << 18) | ((buf[i + 1] & 0x3f) << 12);
+      ok = c >= 0x10000 && c <= 0x10ffff;
+    }
+    if (!ok) {
+      return [...buf.subarray(i, Math.min(i + Math.max(n, 1), buf.length))]
+        .map((x) => '0x' + x.toString(16).padStart(2, '0'))
+        .join(' ');
+    }
+    i += n;
   }
+  return null;
+}
+
+/** A parameter's bytes as text: valid UTF-8 without NUL, as PostgreSQL's encoding check insists (22021). */
+function textOf(buf: Buffer): string {
+  const bad = invalidUtf8(buf);
+  if (bad) throw new SqlError('22021', `invalid byte sequence for encoding "UTF8": ${bad}`);
+  return buf.toString('utf8');
+}
+
+const INT_RANGE: Record<number, [bigint, bigint, string]> = {
+  [Oid.int2]: [-32768n, 32767n, 'smallint'],
+  [Oid.int4]: [-2147483648n, 2147483647n, 'integer'],
+  [Oid.int8]: [-(2n ** 63n), 2n ** 63n - 1n, 'bigint'],
+  [Oid.oid]: [-2147483648n, 4294967295n, 'oid'],
+};
+
+/** A JS number where it is exact, else a BigInt. */
+const exactNumber = (n: bigint): number | bigint =>
+  n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
+
+function integerText(s: string, oid: number): number | bigint {
+  const [lo, hi, name] = INT_RANGE[oid];
+  if (!/^\s*[+-]?\d+\s*$/.test(s))
+    throw new SqlError('22P02', `invalid input syntax for type ${name}: "${s}"`);
+  const n = BigInt(s.trim());
+  if (n < lo || n > hi) throw new SqlError('22003', `value "${s}" is out of range for type ${name}`);
+  // oid input wraps negative values around, as PostgreSQL's oidin does
+  return exactNumber(oid === Oid.oid && n < 0n ? n + 4294967296n : n);
+}
+
+/** PostgreSQL's boolin: unique prefixes of true/false/yes/no, on/off, 1/0, case-insensitive. */
+export function parseBool(s: string): boolean {
+  const v = s.trim().toLowerCase();
+  if (v.length > 0) {
+    if ('true'.startsWith(v) || 'yes'.startsWith(v) || v === 'on' || v === '1') return true;
+    if ('false'.startsWith(v) || 'no'.startsWith(v) || v === 'of' || v === 'off' || v === '0') return false;
+  }
+  throw new SqlError('22P02', `invalid input syntax for type boolean: "${s}"`);
+}
+
+function uuidText(s: string): string {
+  const hex = s
+    .trim()
+    .toLowerCase()
+    .replace(/^\{|\}$/g, '')
+    .replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new SqlError('22P02', `invalid input syntax for type uuid: "${s}"`);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function decodeText(s: string, oid: number): unknown {
+  switch (oid) {
+    case Oid.int2:
+    case Oid.int4:
+    case Oid.int8:
+    case Oid.oid:
+      return integerText(s, oid);
+    case Oid.float4:
+    case Oid.float8: {
+      const t = s.trim();
+      const n = /^(nan|[+-]?inf(inity)?)$/i.test(t)
+        ? Number(t.replace(/inf(inity)?/i, 'Infinity'))
+        : Number(t);
+      if (t === '' || (Number.isNaN(n) && t.toLowerCase() !== 'nan'))
+        throw new SqlError('22P02', `invalid input syntax for type double precision: "${s}"`);
+      return n;
+    }
+    case Oid.bool:
+      return parseBool(s);
+    case Oid.bytea:
+      return s.startsWith('\\x') ? Buffer.from(s.slice(2), 'hex') : Buffer.from(s);
+    case Oid.timestamptz:
+      return canonicalTimestamp(s, true);
+    case Oid.uuid:
+      return uuidText(s);
+    default:
+      return s;
+  }
+}
+
+/** Fixed lengths of the binary formats of fixed-size types. */
+function binaryLength(oid: number): number | null {
+  switch (oid) {
+    case Oid.bool:
+    case Oid.char:
+      return 1;
+    case Oid.int2:
+      return 2;
+    case Oid.int4:
+    case Oid.oid:
+    case Oid.float4:
+    case Oid.date:
+    case Oid.regproc:
+    case Oid.regprocedure:
+    case Oid.regclass:
+    case Oid.regtype:
+    case Oid.regnamespace:
+    case Oid.xid:
+      return 4;
+    case Oid.int8:
+    case Oid.float8:
+    case Oid.timestamp:
+    case Oid.timestamptz:
+      return 8;
+    case Oid.uuid:
+    case Oid.interval:
+      return 16;
+    default:
+      return null;
+  }
+}
+
+function decodeBinary(buf: Buffer, oid: number): unknown {
+  const fixed = binaryLength(oid);
+  if (fixed !== null && buf.length < fixed) throw insufficientData();
+  if (fixed !== null && buf.length > fixed) throw new SqlError('22P03', 'incorrect binary data format');
   switch (oid) {
     case Oid.int2:
       return buf.readInt16BE(0);
     case Oid.int4:
       return buf.readInt32BE(0);
     case Oid.oid:
+    case Oid.regproc:
+    case Oid.regprocedure:
+    case Oid.regclass:
+    case Oid.regtype:
+    case Oid.regnamespace:
+    case Oid.xid:
       return buf.readUInt32BE(0);
-    case Oid.int8: {
-      const n = buf.readBigInt64BE(0);
-      return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n;
-    }
+    case Oid.int8:
+      return exactNumber(buf.readBigInt64BE(0));
     case Oid.float4:
       return buf.readFloatBE(0);
     case Oid.float8:
       return buf.readDoubleBE(0);
     case Oid.bool:
       return buf[0] !== 0;
+    case Oid.char:
+      return String.fromCharCode(buf[0]);
     case Oid.bytea:
       return Buffer.from(buf);
     case Oid.uuid: {
@@ -540,17 +496,114 @@ export function decodeParam(buf: Buffer | null, oid: number, binary: boolean): u
       const d = new Date(PG_EPOCH_MS + buf.readInt32BE(0) * 86_400_000);
       return d.toISOString().slice(0, 10);
     }
+    case Oid.interval:
+      return formatInterval(buf.readBigInt64BE(0), buf.readInt32BE(8), buf.readInt32BE(12));
     case Oid.numeric:
       return decodeNumericBinary(buf);
     case Oid.jsonb:
-      return buf.subarray(1).toString('utf8');
-    default:
-      return buf.toString('utf8');
+      if (buf.length < 1) throw insufficientData();
+      if (buf[0] !== 1) throw new SqlError('22P03', `unsupported jsonb version number ${buf[0]}`);
+      return textOf(buf.subarray(1));
+    case Oid.text:
+    case Oid.varchar:
+    case Oid.bpchar:
+    case Oid.name:
+    case Oid.json:
+    case Oid.unknown:
+    case Oid.pg_node_tree:
+      return textOf(buf);
+    default: {
+      const elem = arrayElement(oid);
+      if (elem !== undefined && hasBinaryCodec(oid)) return decodeBinaryArray(buf, elem);
+      throw noBinaryFunction('input', oid);
+    }
   }
 }
 
+/**
+ * A binary array (array_recv): ndim, has-nulls flag, element type, then size and lower bound per dimension,
+ * then each element as length + bytes (-1 for NULL). Returned as the text literal a text-format array
+ * parameter would have been, which is what the query layer takes.
+ */
+function decodeBinaryArray(buf: Buffer, elem: number): string {
+  if (buf.length < 12) throw insufficientData();
+  const ndim = buf.readInt32BE(0);
+  const elemType = buf.readUInt32BE(8);
+  if (ndim < 0 || ndim > 6) throw new SqlError('22P03', `invalid number of dimensions: ${ndim}`);
+  if (ndim > 1) throw new SqlError('0A000', 'multidimensional array parameters are not supported');
+  if (elemType !== elem && !(elem === Oid.int2 && elemType === Oid.int2) && ndim > 0)
+    throw new SqlError(
+      '42804',
+      `binary data has array element type ${elemType} (${typeNameOfOid(elemType) ?? 'unknown'}) instead of expected ${elem} (${typeNameOfOid(elem)})`,
+    );
+  if (ndim === 0) {
+    if (buf.length !== 12) throw new SqlError('22P03', 'incorrect binary data format');
+    return '{}';
+  }
+  if (buf.length < 20) throw insufficientData();
+  const count = buf.readInt32BE(12);
+  if (count < 0) throw new SqlError('22P03', 'incorrect binary data format');
+  const items: unknown[] = [];
+  let at = 20;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > buf.length) throw insufficientData();
+    const len = buf.readInt32BE(at);
+    at += 4;
+    if (len === -1) {
+      items.push(null);
+      continue;
+    }
+    if (len < 0 || at + len > buf.length) throw insufficientData();
+    items.push(decodeBinary(buf.subarray(at, at + len), elem));
+    at += len;
+  }
+  if (at !== buf.length) throw new SqlError('22P03', 'incorrect binary data format');
+  return formatArrayLiteral(items.map((v) => (Buffer.isBuffer(v) ? '\\x' + v.toString('hex') : v)));
+}
+
+/** PostgreSQL's default interval output ('1 year 2 mons 3 days 04:05:06.5'). */
+function formatInterval(micros: bigint, days: number, months: number): string {
+  const parts: string[] = [];
+  const years = Math.trunc(months / 12);
+  const mons = months % 12;
+  if (years) parts.push(`${years} year${Math.abs(years) === 1 ? '' : 's'}`);
+  if (mons) parts.push(`${mons} mon${Math.abs(mons) === 1 ? '' : 's'}`);
+  if (days) parts.push(`${days} day${Math.abs(days) === 1 ? '' : 's'}`);
+  if (micros !== 0n || parts.length === 0) {
+    const neg = micros < 0n;
+    let m = neg ? -micros : micros;
+    const h = m / 3_600_000_000n;
+    m %= 3_600_000_000n;
+    const mi = m / 60_000_000n;
+    m %= 60_000_000n;
+    const s = m / 1_000_000n;
+    const f = m % 1_000_000n;
+    const pad = (x: bigint) => String(x).padStart(2, '0');
+    let t = `${neg ? '-' : ''}${pad(h)}:${pad(mi)}:${pad(s)}`;
+    if (f) t += '.' + String(f).padStart(6, '0').replace(/0+$/, '');
+    parts.push(t);
+  }
+  return parts.join(' ');
+}
+
+/**
+ * Decodes a Bind parameter into a JS value: strings for text-like types, numbers/bigints, booleans, Buffers.
+ * Bytes that do not decode are an error (22P02, 22P03, 22021, 08P01), never a guess.
+ */
+export function decodeParam(buf: Buffer | null, oid: number, binary: boolean): unknown {
+  if (buf === null) return null;
+  if (!binary) return decodeText(textOf(buf), oid);
+  return decodeBinary(buf, oid);
+}
+
 function decodeNumericBinary(buf: Buffer): string {
+  if (buf.length < 8) throw insufficientData();
   const ndigits = buf.readInt16BE(0);
+  if (ndigits < 0 || buf.length < 8 + ndigits * 2) throw insufficientData();
+  if (buf.length > 8 + ndigits * 2) throw new SqlError('22P03', 'incorrect binary data format');
+  const sign0 = buf.readUInt16BE(4);
+  if (sign0 !== 0 && sign0 !== 0x4000 && sign0 !== 0xc000)
+    throw new SqlError('22P03', 'invalid sign in external "numeric" value');
   const weight = buf.readInt16BE(2);
   const sign = buf.readUInt16BE(4);
   const dscale = buf.readUInt16BE(6);

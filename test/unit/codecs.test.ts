@@ -1,0 +1,116 @@
+// The text and binary codecs of pg/: what a Bind parameter decodes to, and the PostgreSQL error for bytes that
+// do not decode (a guess would be a wrong answer).
+import test from 'ava';
+import { decodeParam, encodeBinary } from '../../pg/codecs';
+import { SqlError } from '../../pg/errors';
+import { Oid } from '../../pg/types';
+
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof SqlError ? e.code : `not a SqlError: ${e}`;
+  }
+  return 'no error';
+};
+
+test('binary fixed-size parameters: too short is 08P01, too long is 22P03', (t) => {
+  for (const oid of [
+    Oid.int2,
+    Oid.int4,
+    Oid.int8,
+    Oid.float8,
+    Oid.bool,
+    Oid.uuid,
+    Oid.date,
+    Oid.timestamptz,
+  ]) {
+    t.is(
+      code(() => decodeParam(Buffer.alloc(0), oid, true)),
+      '08P01',
+      `empty ${oid}`,
+    );
+  }
+  t.is(
+    code(() => decodeParam(Buffer.alloc(3), Oid.int4, true)),
+    '08P01',
+  );
+  t.is(
+    code(() => decodeParam(Buffer.from([0, 0, 0, 0, 1]), Oid.int4, true)),
+    '22P03',
+  );
+  t.is(decodeParam(Buffer.from([0, 0, 0, 7]), Oid.int4, true), 7);
+  t.is(decodeParam(Buffer.from([1]), Oid.bool, true), true);
+});
+
+test('text with NUL or invalid UTF-8 is 22021', (t) => {
+  t.is(
+    code(() => decodeParam(Buffer.from('ab\0c'), Oid.text, false)),
+    '22021',
+  );
+  t.is(
+    code(() => decodeParam(Buffer.from('ab\0c'), Oid.text, true)),
+    '22021',
+  );
+  t.is(
+    code(() => decodeParam(Buffer.from([0x61, 0xc3]), Oid.text, false)),
+    '22021',
+  );
+  t.is(decodeParam(Buffer.from('héllo'), Oid.text, true), 'héllo');
+});
+
+test('text booleans follow boolin; anything else is 22P02', (t) => {
+  for (const s of ['t', 'TRUE', 'yes', 'on', '1', 'y'])
+    t.is(decodeParam(Buffer.from(s), Oid.bool, false), true, s);
+  for (const s of ['f', 'false', 'no', 'off', '0', 'n'])
+    t.is(decodeParam(Buffer.from(s), Oid.bool, false), false, s);
+  for (const s of ['', 'maybe', 'o', '2'])
+    t.is(
+      code(() => decodeParam(Buffer.from(s), Oid.bool, false)),
+      '22P02',
+      s,
+    );
+});
+
+test('text integers are range-checked (22003) and syntax-checked (22P02)', (t) => {
+  t.is(
+    code(() => decodeParam(Buffer.from('40000'), Oid.int2, false)),
+    '22003',
+  );
+  t.is(
+    code(() => decodeParam(Buffer.from('1.5'), Oid.int4, false)),
+    '22P02',
+  );
+  t.is(decodeParam(Buffer.from('9007199254740993'), Oid.int8, false), 9007199254740993n);
+});
+
+test('binary arrays decode to the same literal a text-format array has', (t) => {
+  const texts = encodeBinary(['a', null, 'b c'], Oid._text);
+  t.is(decodeParam(texts, Oid._text, true), '{a,NULL,"b c"}');
+  const ints = encodeBinary([1, 2, 3], Oid._int8);
+  t.is(decodeParam(ints, Oid._int8, true), '{1,2,3}');
+  t.is(decodeParam(encodeBinary([], Oid._int4), Oid._int4, true), '{}');
+  // an element of the wrong size inside the array is an error, not a guess
+  const bad = Buffer.from(ints);
+  bad.writeInt32BE(4, 20);
+  t.not(
+    code(() => decodeParam(bad, Oid._int8, true)),
+    'no error',
+  );
+  // the wrong element type is 42804
+  t.is(
+    code(() => decodeParam(encodeBinary([1], Oid._int4), Oid._int8, true)),
+    '42804',
+  );
+});
+
+test('a type without a binary format is 42883, never text bytes', (t) => {
+  t.is(
+    code(() => encodeBinary('x', Oid.aclitem)),
+    '42883',
+  );
+  t.is(
+    code(() => decodeParam(Buffer.from('x'), Oid.inet, true)),
+    '42883',
+  );
+});
