@@ -1,16 +1,18 @@
 // Data access for the storage topology and the segment catalog. Every write is a short synchronous SQLite
 // transaction on the server's one writer connection; the rules about what may change (no dropping what holds
 // data, names unique) are checked inside the same transaction.
+
 import { randomUUID } from 'node:crypto';
+import { SqlError } from '../pg/errors';
 import { type Catalog, nowText } from './db';
 
-export class CatalogError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+export class CatalogError extends SqlError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, hint ? { hint } : {});
+  }
+
+  get hint(): string | undefined {
+    return this.extra.hint;
   }
 }
 

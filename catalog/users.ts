@@ -1,18 +1,14 @@
 // Users and roles. Only SCRAM verifiers and md5 hashes are stored, never passwords.
+
 import { randomBytes } from 'node:crypto';
 import { makeMd5Hash, makeScramVerifier, type StoredCredentials } from '../pg/auth';
+import { SqlError } from '../pg/errors';
 import { type Catalog, nowText } from './db';
 
 export const SYSADMIN = 'sysadmin';
 
-export class UserError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A role error (42710, 42704): a SqlError of its own so that callers can tell it from others. */
+export class UserError extends SqlError {}
 
 export class Users {
   constructor(private readonly catalog: Catalog) {}

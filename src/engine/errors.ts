@@ -1,11 +1,5 @@
-// Errors of the task engine, with the SQLSTATE an operator should see. The engine knows nothing of the wire:
-// the statement module (module.ts) turns these into protocol errors.
-export class TaskError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly extra: { hint?: string; detail?: string } = {},
-  ) {
-    super(message);
-  }
-}
+// Errors of the task engine, with the SQLSTATE an operator should see. A TaskError is a SqlError (pg/), so the
+// wire layer reports it as it is; the engine itself knows nothing of the wire.
+import { SqlError } from '../../pg/errors';
+
+export class TaskError extends SqlError {}

@@ -1,9 +1,11 @@
 // The segment store: loads table data (COPY FROM STDIN) into erasure-coded segment groups and reads it back
 // (COPY TO STDOUT), rebuilding lost or corrupt segments on the fly. Knows nothing of the wire.
+
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs, unlink } from 'node:fs/promises';
 import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
 import { CatalogError } from '../../catalog/storage';
+import { SqlError } from '../../pg/errors';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
 import {
@@ -18,13 +20,13 @@ import {
 /** Segment (shard) size of a storage space created without SEGMENT_SIZE, and of the embedded default. */
 export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
 
-export class StoreError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+export class StoreError extends SqlError {
+  constructor(code: string, message: string, hint?: string) {
+    super(code, message, hint ? { hint } : {});
+  }
+
+  get hint(): string | undefined {
+    return this.extra.hint;
   }
 }
 
