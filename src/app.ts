@@ -9,7 +9,7 @@ import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
 import type { AuthMethod } from '../pg/auth';
 import { WireServer } from '../wire/server';
-import { serverVersion } from '../wire/session';
+import { serverVersion } from '../wire/settings';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
 import { rebalance } from './engine/rebalance';

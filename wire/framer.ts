@@ -2,10 +2,8 @@
 // afterwards every message is a type byte plus an Int32 length that counts itself. The framer keeps at most
 // one partial message buffered and refuses lengths over the limit before buffering them, so a client cannot
 // make the server allocate more than the limit.
-
-export class ProtocolViolation extends Error {
-  readonly code = '08P01';
-}
+import { ProtocolViolation } from './fatal';
+import { FrontendCode } from './message-codes';
 
 export interface Frame {
   /** Message type byte, or 0 for an untyped startup-phase message. */
@@ -14,7 +12,7 @@ export interface Frame {
 }
 
 export interface FramerLimits {
-  /** Largest message body accepted, except CopyData ('d'). */
+  /** Largest message body accepted, except CopyData. */
   maxMessageBytes: number;
   /** Largest CopyData body accepted. */
   maxCopyDataBytes: number;
@@ -40,7 +38,8 @@ export class Framer {
       const type = this.startup ? 0 : head[0];
       const len = head.readInt32BE(this.startup ? 0 : 1);
       if (len < 4) throw new ProtocolViolation(`invalid message length ${len}`);
-      const limit = type === 0x64 ? this.limits.maxCopyDataBytes : this.limits.maxMessageBytes;
+      const limit =
+        type === FrontendCode.CopyData ? this.limits.maxCopyDataBytes : this.limits.maxMessageBytes;
       if (len - 4 > limit) {
         throw new ProtocolViolation(`message length ${len} exceeds the limit of ${limit} bytes`);
       }
@@ -83,57 +82,5 @@ export class Framer {
     }
     this.buffered -= n;
     return out;
-  }
-}
-
-/** Reads the fields of one message body; every read is bounds-checked so a truncated message is a violation. */
-export class BodyReader {
-  private pos = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new ProtocolViolation('message is truncated');
-  }
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  byte(): number {
-    this.need(1);
-    return this.buf[this.pos++];
-  }
-  cstring(): string {
-    const end = this.buf.indexOf(0, this.pos);
-    if (end < 0) throw new ProtocolViolation('message is truncated: missing string terminator');
-    const s = this.buf.toString('utf8', this.pos, end);
-    this.pos = end + 1;
-    return s;
-  }
-  bytes(n: number): Buffer {
-    if (n < 0) throw new ProtocolViolation(`invalid length ${n}`);
-    this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-  rest(): Buffer {
-    const b = this.buf.subarray(this.pos);
-    this.pos = this.buf.length;
-    return b;
-  }
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-  /** Asserts that the whole body was consumed: trailing bytes mean the client and we disagree on the format. */
-  end(): void {
-    if (this.pos !== this.buf.length) throw new ProtocolViolation('message has trailing bytes');
   }
 }

@@ -1,7 +1,7 @@
 // The contract between the wire layer and whatever answers queries. The wire layer knows SQL only as far as
 // splitting statements and session commands go; everything else is the handler's.
 import type { StoredCredentials } from '../pg/auth';
-import type { FieldDescription } from './messages';
+import type { FieldDescription } from './backend-messages';
 
 export type { FieldDescription };
 
@@ -13,8 +13,8 @@ export interface Notice {
   severity?: 'NOTICE' | 'WARNING' | 'INFO';
 }
 
-/** What a handler may see and change of the session. */
-export interface SessionView {
+/** The client's session as a handler may see and change it: who is connected, and the settings. */
+export interface ClientSession {
   readonly user: string;
   readonly database: string;
   readonly backendPid: number;
@@ -27,7 +27,7 @@ export interface SessionView {
 }
 
 export interface QueryContext {
-  session: SessionView;
+  session: ClientSession;
   /** Aborted when the client sends a CancelRequest for this backend or disconnects. */
   signal: AbortSignal;
   notice(n: Notice): void;
@@ -83,7 +83,7 @@ export interface QueryHandler {
   prepare(
     sql: string,
     clientParamTypes: number[],
-    session: SessionView,
+    session: ClientSession,
     describe: boolean,
   ): Promise<PreparedQuery>;
   /** Session settings to report or show beyond the defaults (e.g. is_superuser from the user's roles). */

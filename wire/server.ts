@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { AuthMethod } from '../pg/auth';
-import { Connection, type WireLogger } from './connection';
+import type { WireLogger } from './backend';
+import { Connection } from './connection';
 import type { QueryHandler } from './handler';
 
 export interface WireServerOptions {

@@ -8,7 +8,13 @@ import type { SessionInfo } from '../../catalog/readers/reader-engine';
 import { UserError, type Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
 import { SqlError } from '../../pg/errors';
-import type { PreparedQuery, QueryContext, QueryHandler, QueryResult, SessionView } from '../../wire/handler';
+import type {
+  ClientSession,
+  PreparedQuery,
+  QueryContext,
+  QueryHandler,
+  QueryResult,
+} from '../../wire/handler';
 import { stripComments } from '../../wire/splitter';
 import { parseUserStatement, type UserStatement } from '../ddl/users';
 
@@ -18,7 +24,7 @@ export interface StatementModule {
   prepare(
     sql: string,
     paramTypes: number[],
-    session: SessionView,
+    session: ClientSession,
   ): PreparedQuery | Promise<PreparedQuery> | null;
 }
 
@@ -78,7 +84,7 @@ export function commandStatement(
   };
 }
 
-export function sessionInfo(s: SessionView): SessionInfo {
+export function sessionInfo(s: ClientSession): SessionInfo {
   return {
     user: s.user,
     database: s.database,
@@ -112,7 +118,7 @@ export class Router implements QueryHandler {
   async prepare(
     sql: string,
     types: number[],
-    session: SessionView,
+    session: ClientSession,
     describe: boolean,
   ): Promise<PreparedQuery> {
     const text = stripComments(sql);

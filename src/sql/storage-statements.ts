@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { CatalogError } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
-import type { PreparedQuery, QueryContext, QueryResult, SessionView } from '../../wire/handler';
+import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
 import { DEFAULT_SEGMENT_SIZE, deviceCapacity, type SegmentStore, StoreError } from '../store/store';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';
@@ -42,7 +42,7 @@ export class StorageModule implements StatementModule {
     private readonly users: Users,
   ) {}
 
-  prepare(sql: string, _types: number[], _session: SessionView): PreparedQuery | null {
+  prepare(sql: string, _types: number[], _session: ClientSession): PreparedQuery | null {
     const stmt = parseStorageStatement(sql);
     if (!stmt) return null;
     return commandStatement([], (_params, ctx) => this.run(stmt, ctx), asSqlError);

@@ -2,7 +2,7 @@
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
-import type { PreparedQuery, QueryContext, QueryResult, SessionView } from '../../wire/handler';
+import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
 import { validateTask } from '../ddl/task-validation';
 import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
 import type { TaskEngine } from '../engine/engine';
@@ -28,7 +28,7 @@ export class TaskModule implements StatementModule {
     private readonly users: Users,
   ) {}
 
-  prepare(sql: string, types: number[], _session: SessionView): PreparedQuery | null {
+  prepare(sql: string, types: number[], _session: ClientSession): PreparedQuery | null {
     const stmt = parseTaskStatement(sql);
     if (!stmt) return null;
     const n = paramCount(stmt);

@@ -1,0 +1,119 @@
+// Encoders for backend (server -> client) messages, one function per message, each returning its bytes.
+
+import { encodeBinary, encodeText } from '../pg/codecs';
+import { typeSize } from '../pg/types';
+import { AuthRequest, BackendCode as B, ErrorField, FormatCode, type TxStatus } from './message-codes';
+import { MessageWriter } from './message-writer';
+
+export interface FieldDescription {
+  name: string;
+  typeOid: number;
+  tableOid?: number;
+  columnNo?: number;
+  typeMod?: number;
+}
+
+export interface ErrorFields {
+  severity: 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE' | 'INFO' | 'DEBUG' | 'LOG';
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+  position?: number;
+}
+
+const w = new MessageWriter();
+
+export const authenticationOk = () => w.int32(AuthRequest.Ok).finish(B.Authentication);
+export const authenticationCleartext = () => w.int32(AuthRequest.CleartextPassword).finish(B.Authentication);
+export const authenticationMd5 = (salt: Buffer) =>
+  w.int32(AuthRequest.MD5Password).bytes(salt).finish(B.Authentication);
+export function authenticationSasl(mechanisms: string[]): Buffer {
+  w.int32(AuthRequest.SASL);
+  for (const m of mechanisms) w.cstring(m);
+  return w.byte(0).finish(B.Authentication);
+}
+export const authenticationSaslContinue = (data: string) =>
+  w.int32(AuthRequest.SASLContinue).string(data).finish(B.Authentication);
+export const authenticationSaslFinal = (data: string) =>
+  w.int32(AuthRequest.SASLFinal).string(data).finish(B.Authentication);
+
+export const parameterStatus = (name: string, value: string) =>
+  w.cstring(name).cstring(value).finish(B.ParameterStatus);
+export const backendKeyData = (pid: number, secret: number) =>
+  w.int32(pid).int32(secret).finish(B.BackendKeyData);
+export const readyForQuery = (status: TxStatus) => w.string(status).finish(B.ReadyForQuery);
+export const parseComplete = () => w.finish(B.ParseComplete);
+export const bindComplete = () => w.finish(B.BindComplete);
+export const closeComplete = () => w.finish(B.CloseComplete);
+export const noData = () => w.finish(B.NoData);
+export const portalSuspended = () => w.finish(B.PortalSuspended);
+export const emptyQueryResponse = () => w.finish(B.EmptyQueryResponse);
+export const commandComplete = (tag: string) => w.cstring(tag).finish(B.CommandComplete);
+
+export function parameterDescription(oids: number[]): Buffer {
+  w.int16(oids.length);
+  for (const o of oids) w.int32(o);
+  return w.finish(B.ParameterDescription);
+}
+
+export function rowDescription(fields: FieldDescription[], formats: number[]): Buffer {
+  w.int16(fields.length);
+  fields.forEach((f, i) => {
+    w.cstring(f.name)
+      .int32(f.tableOid ?? 0)
+      .int16(f.columnNo ?? 0)
+      .int32(f.typeOid)
+      .int16(typeSize(f.typeOid))
+      .int32(f.typeMod ?? -1)
+      .int16(formatOf(formats, i));
+  });
+  return w.finish(B.RowDescription);
+}
+
+/** Result format of column i from a Bind's format codes (none = text, one = all, else per column). */
+export function formatOf(formats: number[], i: number): number {
+  if (formats.length === 0) return FormatCode.Text;
+  if (formats.length === 1) return formats[0];
+  return formats[i] ?? FormatCode.Text;
+}
+
+export function dataRow(values: readonly unknown[], fields: FieldDescription[], formats: number[]): Buffer {
+  w.int16(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      w.int32(-1);
+      continue;
+    }
+    const oid = fields[i].typeOid;
+    const bytes =
+      formatOf(formats, i) === FormatCode.Binary
+        ? encodeBinary(v, oid)
+        : Buffer.from(encodeText(v, oid), 'utf8');
+    w.int32(bytes.length).bytes(bytes);
+  }
+  return w.finish(B.DataRow);
+}
+
+function noticeOrError(code: number, f: ErrorFields): Buffer {
+  w.byte(ErrorField.Severity).cstring(f.severity);
+  w.byte(ErrorField.SeverityNonLocalized).cstring(f.severity);
+  w.byte(ErrorField.Code).cstring(f.code);
+  w.byte(ErrorField.Message).cstring(f.message);
+  if (f.detail) w.byte(ErrorField.Detail).cstring(f.detail);
+  if (f.hint) w.byte(ErrorField.Hint).cstring(f.hint);
+  if (f.position) w.byte(ErrorField.Position).cstring(String(f.position));
+  return w.byte(0).finish(code);
+}
+export const errorResponse = (f: ErrorFields) => noticeOrError(B.ErrorResponse, f);
+export const noticeResponse = (f: ErrorFields) => noticeOrError(B.NoticeResponse, f);
+
+// COPY of opaque table bytes: overall format binary or text, no per-column formats.
+const copyFormat = (binary: boolean) => (binary ? FormatCode.Binary : FormatCode.Text);
+export const copyInResponse = (binary: boolean) =>
+  w.byte(copyFormat(binary)).int16(0).finish(B.CopyInResponse);
+export const copyOutResponse = (binary: boolean) =>
+  w.byte(copyFormat(binary)).int16(0).finish(B.CopyOutResponse);
+export const copyData = (data: Buffer) => w.bytes(data).finish(B.CopyData);
+export const copyDone = () => w.finish(B.CopyDone);

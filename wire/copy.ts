@@ -1,0 +1,60 @@
+// The COPY sub-protocol (PostgreSQL's copyfromparse.c / copyto.c as far as the wire goes): CopyInResponse
+// then CopyData until CopyDone or CopyFail; CopyOutResponse then CopyData and CopyDone.
+
+import { SqlError } from '../pg/errors';
+import * as msg from './backend-messages';
+import { ProtocolViolation } from './fatal';
+import { decodeCopyFail } from './frontend-messages';
+import type { CopyInResult, CopyOutResult, QueryContext } from './handler';
+import { codeChar, FrontendCode } from './message-codes';
+import type { Transport } from './transport';
+
+/** COPY ... FROM STDIN: streams the client's CopyData into the handler; returns the command tag. */
+export async function copyIn(transport: Transport, result: CopyInResult, ctx: QueryContext): Promise<string> {
+  transport.send(msg.copyInResponse(result.binary));
+  await transport.flush();
+  let ended = false;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const f = await transport.next();
+      if (!f) throw new SqlError('08006', 'connection lost during COPY');
+      if (f.type === FrontendCode.CopyData) yield f.body;
+      else if (f.type === FrontendCode.CopyDone) {
+        ended = true;
+        return;
+      } else if (f.type === FrontendCode.CopyFail) {
+        const reason = decodeCopyFail(f.body);
+        ended = true;
+        throw new SqlError('57014', `COPY from stdin failed: ${reason}`);
+      } else if (f.type === FrontendCode.Flush || f.type === FrontendCode.Sync) {
+        // Flush and Sync during COPY are ignored (PostgreSQL does the same).
+      } else
+        throw new ProtocolViolation(`unexpected message type "${codeChar(f.type)}" during COPY from stdin`);
+    }
+  }
+  try {
+    return await result.consume(chunks(), ctx);
+  } catch (err) {
+    // Drain the rest of the COPY stream so the protocol stays in step, then report.
+    while (!ended) {
+      const f = await transport.next();
+      if (!f || f.type === FrontendCode.CopyDone || f.type === FrontendCode.CopyFail) break;
+    }
+    throw err;
+  }
+}
+
+/** COPY ... TO STDOUT: sends the handler's chunks as CopyData; returns the command tag. */
+export async function copyOut(
+  transport: Transport,
+  result: CopyOutResult,
+  ctx: QueryContext,
+): Promise<string> {
+  transport.send(msg.copyOutResponse(result.binary));
+  for await (const chunk of result.produce(ctx)) {
+    transport.send(msg.copyData(chunk));
+    await transport.flushIfLarge();
+  }
+  transport.send(msg.copyDone());
+  return result.tag();
+}

@@ -1,0 +1,87 @@
+// The extended query protocol (PostgreSQL's exec_parse_message, exec_bind_message, exec_describe_*,
+// exec_execute_message and Close). Errors are thrown; the main loop reports them and skips to Sync.
+
+import { decodeParam } from '../pg/codecs';
+import { SqlError } from '../pg/errors';
+import { Oid } from '../pg/types';
+import type { Backend } from './backend';
+import * as msg from './backend-messages';
+import type { FrontendMessage } from './frontend-messages';
+import { FormatCode } from './message-codes';
+import { newPortal, type Statement } from './portals';
+import { runPortal } from './results';
+import { parseSessionCommand } from './session';
+import { isBlank, splitStatements } from './splitter';
+
+type Message<K extends FrontendMessage['kind']> = Extract<FrontendMessage, { kind: K }>;
+
+export async function execParse(b: Backend, m: Message<'Parse'>): Promise<void> {
+  b.portals.checkStatementFree(m.name);
+  const pieces = splitStatements(m.sql);
+  if (pieces.length > 1)
+    throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+  const text = pieces[0]?.text ?? '';
+  const sessionCommand = text ? parseSessionCommand(text) : null;
+  b.transaction.checkNotAborted(sessionCommand);
+  let stmt: Statement;
+  if (!text || isBlank(text)) stmt = { sql: m.sql, paramTypes: [], sessionCommand: null, query: null };
+  else if (sessionCommand) stmt = { sql: m.sql, paramTypes: m.paramTypes, sessionCommand, query: null };
+  else {
+    const query = await b.handler.prepare(text, m.paramTypes, b.session, true);
+    stmt = { sql: m.sql, paramTypes: query.paramTypes, sessionCommand: null, query };
+  }
+  b.portals.addStatement(m.name, stmt);
+  b.transport.send(msg.parseComplete());
+}
+
+export function execBind(b: Backend, m: Message<'Bind'>): void {
+  const stmt = b.portals.statement(m.statement);
+  if (m.params.length !== stmt.paramTypes.length) {
+    throw new SqlError(
+      '08P01',
+      `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${stmt.paramTypes.length}`,
+    );
+  }
+  const formats = m.paramFormats;
+  const params = m.params.map((bytes, i) => {
+    const format = formats.length === 0 ? FormatCode.Text : formats.length === 1 ? formats[0] : formats[i];
+    return decodeParam(bytes, stmt.paramTypes[i] || Oid.text, format === FormatCode.Binary);
+  });
+  b.portals.addPortal(m.portal, newPortal(stmt, params, m.resultFormats));
+  b.transport.send(msg.bindComplete());
+}
+
+export function execDescribe(b: Backend, m: Message<'Describe'>): void {
+  if (m.target === 'statement') {
+    const stmt = b.portals.statement(m.name);
+    b.transport.send(msg.parameterDescription(stmt.paramTypes.map((t) => t || Oid.text)));
+    describeFields(b, stmt, []);
+  } else {
+    const portal = b.portals.portal(m.name);
+    describeFields(b, portal.statement, portal.resultFormats);
+  }
+}
+
+function describeFields(b: Backend, stmt: Statement, formats: number[]): void {
+  const out = b.transport;
+  if (stmt.sessionCommand?.kind === 'show')
+    out.send(msg.rowDescription([{ name: stmt.sessionCommand.name, typeOid: Oid.text }], formats));
+  else if (stmt.query?.fields) out.send(msg.rowDescription(stmt.query.fields, formats));
+  else out.send(msg.noData());
+}
+
+export async function execExecute(b: Backend, m: Message<'Execute'>): Promise<void> {
+  const portal = b.portals.portal(m.portal);
+  b.transaction.checkNotAborted(portal.statement.sessionCommand);
+  try {
+    await runPortal(b, portal, m.maxRows, false);
+  } finally {
+    b.endStatement();
+  }
+}
+
+export function execClose(b: Backend, m: Message<'Close'>): void {
+  if (m.target === 'statement') b.portals.closeStatement(m.name);
+  else b.portals.closePortal(m.name);
+  b.transport.send(msg.closeComplete());
+}

@@ -1,0 +1,165 @@
+// The connection's byte channel (PostgreSQL's pqcomm.c): frames in through a queue that pauses the stream
+// when it grows, messages out through a buffer flushed at protocol boundaries, and the switch to TLS.
+import type { Duplex } from 'node:stream';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import { type Frame, Framer, type FramerLimits } from './framer';
+
+/** A queue of incoming frames that the state machine pulls from. */
+class FrameQueue {
+  private frames: Frame[] = [];
+  private waiter: { resolve(f: Frame | null): void; reject(e: Error): void } | null = null;
+  private closed = false;
+  private failure: Error | null = null;
+  onLow: (() => void) | null = null;
+
+  push(f: Frame): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.resolve(f);
+    } else this.frames.push(f);
+  }
+  /** Bad framing: frames already complete are still delivered, then next() throws the violation. */
+  fail(err: Error): void {
+    this.failure = err;
+    this.closed = true;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.reject(err);
+    }
+  }
+  close(): void {
+    this.closed = true;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.resolve(null);
+    }
+  }
+  get length(): number {
+    return this.frames.length;
+  }
+  next(): Promise<Frame | null> {
+    const f = this.frames.shift();
+    if (f) {
+      if (this.frames.length < 8) this.onLow?.();
+      return Promise.resolve(f);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+}
+
+/** Where messages are sent; they are buffered until a flush. */
+export interface MessageSink {
+  send(message: Buffer): void;
+}
+
+export class Transport implements MessageSink {
+  private readonly framer: Framer;
+  private readonly queue = new FrameQueue();
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  /** Called when the stream closes (the connection aborts what it runs). */
+  onClose: (() => void) | null = null;
+
+  constructor(
+    private stream: Duplex,
+    limits: FramerLimits,
+  ) {
+    this.framer = new Framer(limits);
+    this.attach(stream);
+    this.queue.onLow = () => this.stream.resume();
+  }
+
+  private attach(stream: Duplex): void {
+    (stream as Partial<{ setNoDelay(b: boolean): void }>).setNoDelay?.(true);
+    stream.on('data', (data: Buffer) => {
+      try {
+        for (const f of this.framer.push(data)) this.queue.push(f);
+        if (this.queue.length > 64) stream.pause();
+      } catch (err) {
+        this.queue.fail(err as Error);
+        stream.pause();
+      }
+    });
+    stream.on('error', () => this.queue.close());
+    stream.on('close', () => {
+      this.queue.close();
+      this.onClose?.();
+    });
+  }
+
+  /** The next message, or null when the client is gone. Throws ProtocolViolation on bad framing. */
+  next(): Promise<Frame | null> {
+    return this.queue.next();
+  }
+
+  /** Tells the framer that an untyped startup packet comes next (after an SSL or GSSENC answer). */
+  expectStartupPacket(): void {
+    this.framer.startup = true;
+  }
+
+  /** Bytes received but not yet framed: after SSLRequest there must be none (they would bypass TLS). */
+  get pendingBytes(): number {
+    return this.framer.pending;
+  }
+
+  /** Writes one unframed byte at once (the answer to SSLRequest). */
+  writeByte(b: number): void {
+    this.stream.write(Buffer.from([b]));
+  }
+
+  send(message: Buffer): void {
+    this.out.push(message);
+    this.outBytes += message.length;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.out.length || this.stream.destroyed) {
+      this.out = [];
+      this.outBytes = 0;
+      return;
+    }
+    const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    if (!this.stream.write(data)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+      });
+    }
+  }
+
+  /** Flushes when much output is buffered, so a large result streams instead of piling up in memory. */
+  async flushIfLarge(): Promise<void> {
+    if (this.outBytes > 256 * 1024) await this.flush();
+  }
+
+  async upgradeToTls(context: SecureContext): Promise<void> {
+    const plain = this.stream;
+    plain.removeAllListeners('data');
+    const tls = new TLSSocket(plain, { isServer: true, secureContext: context });
+    this.stream = tls;
+    this.attach(tls);
+    await new Promise<void>((resolve, reject) => {
+      tls.once('secure', resolve);
+      tls.once('error', reject);
+    });
+  }
+
+  end(): void {
+    this.stream.end();
+    setTimeout(() => this.stream.destroy(), 1000).unref();
+  }
+}
