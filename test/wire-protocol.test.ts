@@ -1,13 +1,15 @@
 // The protocol itself, byte by byte: extended-query state, error recovery, and malformed input.
 import test from 'ava';
 import pg from 'pg';
-import type {
-  DatabaseError,
-  DataRowMessage,
-  ParameterDescriptionMessage,
-  RowDescriptionMessage,
-} from 'pg-protocol/dist/messages';
-import { names, RawClient, serialize } from './helpers/raw';
+import type { DatabaseError } from 'pg-protocol';
+import {
+  type DataRowMessage,
+  names,
+  type ParameterDescriptionMessage,
+  RawClient,
+  type RowDescriptionMessage,
+  serialize,
+} from './helpers/raw';
 import { startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;

@@ -1,11 +1,16 @@
 // A minimal raw protocol client for tests: writes frontend bytes (pg-protocol's serializer, or hand-made
-// bytes for malformed input) and reads backend messages with pg-protocol's parser.
+// bytes for malformed input) and reads backend messages with pg-protocol's public parser.
 import { connect, type Socket } from 'node:net';
-import { serialize } from 'pg-protocol';
-import type { BackendMessage } from 'pg-protocol/dist/messages';
-import { Parser } from 'pg-protocol/dist/parser';
+import { PassThrough } from 'node:stream';
+import { parse, serialize } from 'pg-protocol';
 
 export { serialize };
+
+/** A backend message as pg-protocol's parser delivers it. */
+export type BackendMessage = Parameters<Parameters<typeof parse>[1]>[0];
+export type DataRowMessage = BackendMessage & { fields: (string | null)[] };
+export type ParameterDescriptionMessage = BackendMessage & { dataTypeIDs: number[] };
+export type RowDescriptionMessage = BackendMessage & { fields: { name: string; dataTypeID: number }[] };
 
 export class RawClient {
   private readonly messages: BackendMessage[] = [];
@@ -14,7 +19,12 @@ export class RawClient {
   readonly raw: Buffer[] = [];
 
   private constructor(readonly socket: Socket) {
-    const parser = new Parser();
+    // Framed bytes go through a stream to the parser, which delivers each message as it completes.
+    const framed = new PassThrough();
+    const parsed = parse(framed, (m) => {
+      this.messages.push(m);
+      this.wake();
+    });
     socket.on('data', (d) => {
       this.raw.push(d);
       // A single 'N'/'S' byte answers SSLRequest; it is not a framed message.
@@ -23,12 +33,16 @@ export class RawClient {
           name: d[0] === 0x4e ? 'sslRefused' : 'sslAccepted',
           length: 1,
         } as unknown as BackendMessage);
-      } else parser.parse(d, (m) => this.messages.push(m));
-      this.wake();
+        this.wake();
+      } else framed.write(d);
     });
+    // Closed only once every message received before the close has been parsed.
     socket.on('close', () => {
-      this.closedFlag = true;
-      this.wake();
+      framed.end();
+      void parsed.then(() => {
+        this.closedFlag = true;
+        this.wake();
+      });
     });
     socket.on('error', () => {});
   }
