@@ -3,11 +3,11 @@
 // pg-protocol's public parser.
 import { Duplex } from 'node:stream';
 import { parse, serialize } from 'pg-protocol';
-import { makeMd5Hash } from '../../wire/auth';
+import { makeMd5Hash } from '../../pg/auth';
+import { SqlError } from '../../pg/errors';
+import { Oid } from '../../pg/types';
 import { Connection, type ConnectionOptions } from '../../wire/connection';
 import type { PreparedQuery, QueryHandler, QueryResult } from '../../wire/handler';
-import { SqlError } from '../../wire/handler';
-import { Oid } from '../../wire/types';
 
 export { serialize };
 

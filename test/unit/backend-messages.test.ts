@@ -3,8 +3,8 @@
 import { PassThrough } from 'node:stream';
 import test from 'ava';
 import { parse } from 'pg-protocol';
+import { Oid } from '../../pg/types';
 import * as msg from '../../wire/backend-messages';
-import { Oid } from '../../wire/types';
 
 const bytes = (...parts: (number | string)[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from([p]))));
