@@ -14,6 +14,7 @@ import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
 import { rebalance } from './engine/rebalance';
 import { rebuild } from './engine/rebuild';
+import { TaskTypeRegistry } from './engine/registry';
 import { Router } from './sql/router';
 import { StorageModule } from './sql/storage-statements';
 import { TaskModule } from './sql/task-statements';
@@ -90,7 +91,8 @@ export async function startApp(given: AppOptions): Promise<App> {
     new TaskCatalog(catalog),
     storage,
     store,
-    { check_disk: checkDisk, rebuild, rebalance },
+    // The task types of this build, one line each, in the order messages list them.
+    new TaskTypeRegistry([rebuild, checkDisk, rebalance]),
     logger,
     new VerifyPool(),
   );

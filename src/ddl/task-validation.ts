@@ -1,15 +1,10 @@
-// Checks a parsed CREATE TASK against what its task type accepts (engine/task-spec.ts): type, location,
-// option keys and value types, with the positions and hints an operator needs; fills in the defaults.
+// Checks a parsed CREATE TASK against what its task type declares (engine/task-type.ts): type, location,
+// option keys, value kinds and per-option rules, with the positions and hints an operator needs; fills in
+// the defaults.
 import { SqlError } from '../../pg/errors';
-import {
-  type OptionDef,
-  type OptionKind,
-  SPECS,
-  TASK_TYPES,
-  type TaskOptions,
-  type TaskTypeName,
-  type ValidatedTask,
-} from '../engine/task-spec';
+import type { TaskTypeRegistry } from '../engine/registry';
+import type { OptionDef, OptionDefs, OptionKind, TaskOptions } from '../engine/task-options';
+import type { OptionsOf, ValidatedTask } from '../engine/task-type';
 import { type CreateTaskStatement, type OptionValue, semanticError } from './tasks';
 
 const kindName: Record<OptionKind, string> = {
@@ -76,29 +71,31 @@ function coerce(
   }
 }
 
-export function validateTask(stmt: CreateTaskStatement, params: unknown[]): ValidatedTask {
-  const type = stmt.type as TaskTypeName;
-  if (!TASK_TYPES.includes(type)) {
+export function validateTask(
+  stmt: CreateTaskStatement,
+  params: unknown[],
+  registry: TaskTypeRegistry,
+): ValidatedTask {
+  const taskType = registry.get(stmt.type);
+  if (!taskType) {
+    const names = registry.names();
     const lower = stmt.type.toLowerCase();
-    const hint = `Valid task types are ${TASK_TYPES.join(', ')} (case-sensitive)${TASK_TYPES.includes(lower as TaskTypeName) ? `: did you mean ${lower}?` : '.'}`;
+    const hint = `Valid task types are ${names.join(', ')} (case-sensitive)${names.includes(lower) ? `: did you mean ${lower}?` : '.'}`;
     throw semanticError('22023', `unknown task type "${stmt.type}"`, stmt.typeAt, hint);
   }
-  const spec = SPECS[type];
-  if (!spec.locations.includes(stmt.location.type)) {
-    const hint =
-      stmt.location.type === 'NODE'
-        ? `Use LOCATION CLUSTER <cluster> OPTIONS node = '${stmt.location.name}' to ${type} the segments of one node.`
-        : undefined;
+  const type = taskType.name;
+  if (!taskType.locations.includes(stmt.location.type)) {
     throw semanticError(
       '22023',
-      `${type} cannot run at LOCATION ${stmt.location.type}: it takes ${spec.locations.join(' or ')}`,
+      `${type} cannot run at LOCATION ${stmt.location.type}: it takes ${taskType.locations.join(' or ')}`,
       stmt.location.at,
-      hint,
+      taskType.refusedLocationHint?.(stmt.location),
     );
   }
+  const defs = registry.optionsOf(taskType);
   const options: TaskOptions = {};
   const seen = new Set<string>();
-  const valid = Object.keys(spec.options).join(', ');
+  const valid = Object.keys(defs).join(', ');
   for (const o of stmt.options) {
     if (seen.has(o.key))
       throw semanticError(
@@ -108,7 +105,7 @@ export function validateTask(stmt: CreateTaskStatement, params: unknown[]): Vali
         `Valid options for ${type}: ${valid}.`,
       );
     seen.add(o.key);
-    const def = spec.options[o.key];
+    const def = defs[o.key];
     if (!def)
       throw semanticError(
         '22023',
@@ -126,14 +123,12 @@ export function validateTask(stmt: CreateTaskStatement, params: unknown[]): Vali
     }
     options[o.key] = coerce(o.key, def, v, o.at, type, fromParam);
   }
-  for (const [k, def] of Object.entries(spec.options)) if (!(k in options)) options[k] = def.default;
-  if (type === 'check_disk' && seen.has('sample_rate') && !options.sample) {
-    throw semanticError(
-      '22023',
-      'sample_rate is given but sample is false',
-      stmt.options.find((o) => o.key === 'sample_rate')!.at,
-      'Add sample = true.',
-    );
+  for (const [k, def] of Object.entries(defs)) if (!(k in options)) options[k] = def.default;
+  // Rules of single options that depend on the others (sample_rate needs sample), once all are known.
+  for (const o of stmt.options) {
+    const broken = defs[o.key].check?.(options[o.key], options);
+    if (broken) throw semanticError('22023', broken.message, o.at, broken.hint);
   }
-  return { name: stmt.name, type, location: stmt.location, options };
+  // Every option of the type and of the engine has its value now: the shape OptionsOf describes.
+  return { name: stmt.name, type, location: stmt.location, options: options as OptionsOf<OptionDefs> };
 }

@@ -1,5 +1,5 @@
 // CREATE TASK and CANCEL TASK, exactly as tasks.md gives them:
-//   CREATE TASK [ task_name ] TYPE { rebuild | check_disk | rebalance }
+//   CREATE TASK [ task_name ] TYPE type_name            (a registered task type: rebuild, check_disk, ...)
 //       [ LOCATION { SYSTEM | CLUSTER cluster_name | NODE node_name } ]
 //       [ OPTIONS key = value [, key = value ... ] ]
 //   CANCEL TASK 'task_name_or_id'
@@ -59,8 +59,11 @@ function optionValue(c: Cursor): OptionValue {
   throw c.unexpected("an option value: 'string', true, false, a number, or a [list]");
 }
 
-/** Returns the parsed statement, or null when the SQL is not CREATE TASK / CANCEL TASK. */
-export function parseTaskStatement(sql: string): TaskStatement | null {
+/**
+ * Returns the parsed statement, or null when the SQL is not CREATE TASK / CANCEL TASK. `typeNames` (the
+ * registered task types) only name the choices in the error for a missing type; validation checks the type.
+ */
+export function parseTaskStatement(sql: string, typeNames: readonly string[] = []): TaskStatement | null {
   const c = Cursor.of(sql);
   if (c.isKeyword('cancel') && c.isKeyword('task', 1)) {
     c.next();
@@ -90,7 +93,7 @@ export function parseTaskStatement(sql: string): TaskStatement | null {
   c.expectKeyword('type', 'TYPE');
   const typeTok = c.peek();
   if (typeTok.kind !== 'ident' && typeTok.kind !== 'string' && typeTok.kind !== 'qident') {
-    throw c.unexpected('a task type: rebuild, check_disk or rebalance');
+    throw c.unexpected(typeNames.length ? `a task type: ${spokenList(typeNames)}` : 'a task type');
   }
   c.next();
   const stmt: CreateTaskStatement = {
@@ -135,6 +138,11 @@ export function parseTaskStatement(sql: string): TaskStatement | null {
   }
   c.expectEnd();
   return stmt;
+}
+
+/** "a, b or c" */
+function spokenList(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}` : items.join('');
 }
 
 export function semanticError(

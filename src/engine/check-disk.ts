@@ -3,13 +3,27 @@
 // Findings go to sys.result_cache; with fix = true, failing segments become DAMAGED and vanished ones MISSING.
 import { access } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
-import type { NewSubtask } from '../../catalog/tasks';
+import type { StorageCatalog } from '../../catalog/storage';
 import { SegmentFault } from '../store/segment-file';
 import { TaskError } from './errors';
+import { array, boolean, nullable, object, optional, string } from './plan-decoder';
 import { segmentRow } from './results';
-import type { PlanInput, RunContext, TaskType } from './task-type';
+import { option } from './task-options';
+import { defineTaskType, type TaskLocation } from './task-type';
 
-function locationFilter(input: PlanInput): { cluster?: string; node?: string } {
+/** One device's share of the check. */
+interface CheckDiskPlan {
+  device_id: string;
+  cluster?: string;
+  node?: string;
+  storage_ids: string[] | null;
+  only_unhealthy: boolean;
+}
+
+function locationFilter(input: { location: TaskLocation; storage: StorageCatalog }): {
+  cluster?: string;
+  node?: string;
+} {
   const { location, storage } = input;
   if (location.type === 'CLUSTER') {
     if (!storage.cluster(location.name!))
@@ -31,11 +45,30 @@ const FINDING_RESULT: Record<string, string> = {
   WRONG_LENGTH: 'WRONG_LENGTH',
 };
 
-export const checkDisk: TaskType = {
-  plan(input: PlanInput): NewSubtask[] {
+export const checkDisk = defineTaskType({
+  name: 'check_disk',
+  locations: ['SYSTEM', 'CLUSTER', 'NODE'],
+  options: {
+    fix: option.bool(false, 'mark failing segments DAMAGED or MISSING'),
+    sample: option.bool(false, 'check a random sample of blocks'),
+    sample_rate: option.fraction(0.1, 'fraction of blocks when sample = true, in (0,1]', (_, o) =>
+      o.sample ? null : { message: 'sample_rate is given but sample is false', hint: 'Add sample = true.' },
+    ),
+    only_unhealthy: option.bool(false, 'only segments whose status is not INTACT'),
+    storage_ids: option.stringList(null, 'only these segment storage ids'),
+  },
+  planDecoder: object<CheckDiskPlan>({
+    device_id: string,
+    cluster: optional(string),
+    node: optional(string),
+    storage_ids: nullable(array(string)),
+    only_unhealthy: boolean,
+  }),
+
+  plan(input) {
     const where = locationFilter(input);
     const o = input.options;
-    const storageIds = (o.storage_ids as string[] | null) ?? null;
+    const storageIds = o.storage_ids;
     if (storageIds) {
       const unknown = input.storage.unknownStorageIds(storageIds);
       if (unknown.length)
@@ -43,7 +76,7 @@ export const checkDisk: TaskType = {
           hint: 'See sys.segments for the storage ids.',
         });
     }
-    const rate = o.sample ? (o.sample_rate as number) : 1;
+    const rate = o.sample ? o.sample_rate : 1;
     const perDevice = input.storage.segmentsPerDevice({
       ...where,
       storageIds,
@@ -66,15 +99,8 @@ export const checkDisk: TaskType = {
     }));
   },
 
-  async run(ctx: RunContext): Promise<void> {
-    const { storage, options } = ctx;
-    const plan = ctx.plan as {
-      device_id: string;
-      cluster?: string;
-      node?: string;
-      storage_ids: string[] | null;
-      only_unhealthy: boolean;
-    };
+  async run({ plan, options }, ctx) {
+    const { storage } = ctx;
     const device = storage.device(plan.device_id);
     // The device's segments are read from the catalog a page at a time, so that a device with a million
     // segments neither fills memory nor holds the event loop.
@@ -96,8 +122,8 @@ export const checkDisk: TaskType = {
         await new Promise((r) => setImmediate(r));
       }
     }
-    const fix = !!options.fix;
-    const sampleRate = options.sample ? (options.sample_rate as number) : 1;
+    const fix = options.fix;
+    const sampleRate = options.sample ? options.sample_rate : 1;
     let deviceGone = false;
     if (device) {
       try {
@@ -136,7 +162,7 @@ export const checkDisk: TaskType = {
     };
     // Segments are verified on the verifier threads in batches: up to 64 segments or 16 MiB, and with a
     // throttle at most a quarter-second's worth, so that cancellation and the throttle act promptly.
-    const throttleRate = (options.max_bytes_per_sec as number | null) ?? null;
+    const throttleRate = options.max_bytes_per_sec;
     const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : 16 * 1024 * 1024;
     let batch: Awaited<ReturnType<typeof storage.segmentsForCheck>> = [];
     let bytesInBatch = 0;
@@ -190,15 +216,15 @@ export const checkDisk: TaskType = {
       await ctx.throttle(bytes);
     };
     for await (const seg of pages()) {
-      if (ctx.cancelled()) break;
+      if (ctx.signal.aborted) break;
       batch.push(seg);
       bytesInBatch += expectedOf(seg);
       if (batch.length >= 64 || bytesInBatch >= batchBytes) await runBatch();
     }
-    if (batch.length && !ctx.cancelled()) await runBatch();
+    if (batch.length && !ctx.signal.aborted) await runBatch();
     // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
     storage.markChecked(clean, nowText());
     if (fix && deviceGone && device && device.status !== 'FAILED')
       storage.setDeviceStatus(device.id, 'FAILED');
   },
-};
+});

@@ -1,7 +1,9 @@
 // The task engine: creates tasks, runs their subtasks in the background, and keeps sys.tasks / sys.subtasks
 // true while it does. Modelled on CockroachDB's jobs: all state lives in the catalog, so a restart resumes
 // PENDING and RUNNING tasks; a subtask either finished (and is never run again) or is run again from its start
-// with its partial results removed. Knows nothing of the wire.
+// with its partial results removed. What a task does is its type's (task-type.ts), looked up by name in the
+// registry. CANCEL TASK aborts the task's AbortSignal, which its runs pass to their I/O. Knows nothing of the
+// wire.
 import type { Logger } from 'pino';
 import type { StorageCatalog } from '../../catalog/storage';
 import {
@@ -16,16 +18,20 @@ import type { SegmentStore } from '../store/store';
 import type { VerifyPool } from '../store/verify-pool';
 import { TaskError } from './errors';
 import { GroupLocks } from './locks';
-import type { TaskOptions, TaskTypeName, ValidatedTask } from './task-spec';
-import type { TaskType } from './task-type';
+import { decodePlan } from './plan-decoder';
+import type { TaskTypeRegistry } from './registry';
+import type { OptionDefs } from './task-options';
+import type { OptionsOf, TaskType, ValidatedTask } from './task-type';
 import { Throttle } from './throttle';
 
 const PROGRESS_FLUSH_MS = 250;
 
 interface Running {
   row: TaskRow;
-  options: TaskOptions;
-  cancel: boolean;
+  type: TaskType;
+  options: OptionsOf<OptionDefs>;
+  /** Aborted by CANCEL TASK and by stop(). */
+  abort: AbortController;
   done: Promise<void>;
 }
 
@@ -46,7 +52,7 @@ export class TaskEngine {
     private readonly tasks: TaskCatalog,
     private readonly storage: StorageCatalog,
     private readonly store: SegmentStore,
-    private readonly types: Record<TaskTypeName, TaskType | undefined>,
+    readonly types: TaskTypeRegistry,
     private readonly logger: Logger,
     private readonly verifier: VerifyPool,
   ) {}
@@ -78,7 +84,7 @@ export class TaskEngine {
 
   /** Validated CREATE TASK: plans, persists and starts the task. Returns the new task's row. */
   create(v: ValidatedTask, user: string): TaskRow {
-    const type = this.types[v.type];
+    const type = this.types.get(v.type);
     if (!type) throw new TaskError('0A000', `task type ${v.type} is not available in this build`);
     const subtasks = type.plan({ location: v.location, options: v.options, storage: this.storage });
     let id: string;
@@ -116,7 +122,7 @@ export class TaskEngine {
     }
     if (t.status !== 'CANCELLING') this.tasks.setTaskStatus(t.id, 'CANCELLING');
     const r = this.running.get(t.id);
-    if (r) r.cancel = true;
+    if (r) r.abort.abort();
     else {
       this.tasks.setTaskStatus(t.id, 'CANCELLED');
     }
@@ -130,7 +136,7 @@ export class TaskEngine {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const r of this.running.values()) r.cancel = true;
+    for (const r of this.running.values()) r.abort.abort();
     await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushProgress();
@@ -138,8 +144,15 @@ export class TaskEngine {
   }
 
   private launch(row: TaskRow): void {
-    const options = JSON.parse(row.options) as TaskOptions;
-    const r: Running = { row, options, cancel: false, done: Promise.resolve() };
+    const type = this.types.get(row.type);
+    if (!type) {
+      // A task left by a build that had this type: it cannot run here, and saying so beats leaving it RUNNING.
+      this.tasks.setTaskStatus(row.id, 'FAILED', `task type ${row.type} is not available in this build`);
+      return;
+    }
+    // The options were validated against the type when the task was created, defaults included.
+    const options = JSON.parse(row.options) as OptionsOf<OptionDefs>;
+    const r: Running = { row, type, options, abort: new AbortController(), done: Promise.resolve() };
     this.running.set(row.id, r);
     // Start on the next turn of the event loop: the statement that created the task answers first.
     r.done = new Promise<void>((resolve) => setImmediate(resolve))
@@ -152,8 +165,9 @@ export class TaskEngine {
   }
 
   private async runTask(r: Running): Promise<void> {
-    const type = this.types[r.row.type as TaskTypeName]!;
-    const parallelism = (r.options.parallelism as number) ?? 2;
+    const { type } = r;
+    const cancelled = r.abort.signal;
+    const parallelism = r.options.parallelism ?? 2;
     const all = this.tasks.subtasks(r.row.id);
     const queue = all.filter((s) => s.status === 'PENDING');
     if (r.row.status === 'PENDING') this.tasks.setTaskStatus(r.row.id, 'RUNNING');
@@ -168,7 +182,7 @@ export class TaskEngine {
       for (;;) {
         const s = list.shift();
         if (!s) return;
-        if (r.cancel) {
+        if (cancelled.aborted) {
           this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
           continue;
         }
@@ -183,7 +197,7 @@ export class TaskEngine {
     );
     this.flushProgress();
     this.tasks.refreshTaskTotals(r.row.id);
-    if (r.cancel) {
+    if (cancelled.aborted) {
       if (this.stopping && this.tasks.task(r.row.id)?.status !== 'CANCELLING') {
         // Server shutdown, not CANCEL TASK: leave the task RUNNING so that the next start resumes it.
         for (const s of this.tasks.subtasks(r.row.id))
@@ -194,11 +208,11 @@ export class TaskEngine {
       return;
     }
     if (type.summary) {
-      const plans = all.map((s) => (s.plan ? (JSON.parse(s.plan) as Record<string, unknown>) : {}));
+      const plans = all.map((s) => decodePlan(type.planDecoder, s.plan));
       this.tasks.addResults(
         r.row.id,
         r.row.type,
-        type.summary(r.row, this.storage, plans).map((x) => ({ ...x, subtask_id: null })),
+        type.summary(r.row, r.options, this.storage, plans).map((x) => ({ ...x, subtask_id: null })),
       );
     }
     const failedBefore = all.filter((s) => s.status === 'FAILED').length;
@@ -230,43 +244,49 @@ export class TaskEngine {
       segments_done: 0,
       segments_failed: 0,
     };
-    const throttle = new Throttle((r.options.max_bytes_per_sec as number | null) ?? null);
+    const throttle = new Throttle(r.options.max_bytes_per_sec);
+    const { signal } = r.abort;
     const pendingResults: ResultRow[] = [];
     const flushResults = () => {
       if (pendingResults.length) this.tasks.addResults(r.row.id, r.row.type, pendingResults.splice(0));
     };
     try {
-      await type.run({
-        task: r.row,
-        subtask: s,
-        options: r.options,
-        plan: s.plan ? JSON.parse(s.plan) : {},
-        storage: this.storage,
-        store: this.store,
-        locks: this.locks,
-        verifier: this.verifier,
-        progress: (d) => {
-          entry.bytes_done += d.bytes ?? 0;
-          entry.segments_done += d.segments ?? 0;
-          entry.segments_failed += d.failed ?? 0;
-          this.dirty.set(s.id, entry);
+      const plan = decodePlan(type.planDecoder, s.plan);
+      await type.run(
+        { task: r.row, row: s, plan, options: r.options },
+        {
+          storage: this.storage,
+          store: this.store,
+          locks: this.locks,
+          verifier: this.verifier,
+          progress: (d) => {
+            entry.bytes_done += d.bytes ?? 0;
+            entry.segments_done += d.segments ?? 0;
+            entry.segments_failed += d.failed ?? 0;
+            this.dirty.set(s.id, entry);
+          },
+          result: (row) => {
+            pendingResults.push({ ...row, subtask_id: s.id });
+            if (pendingResults.length >= 100) flushResults();
+          },
+          signal,
+          throttle: (n) => throttle.take(n, signal),
         },
-        result: (row) => {
-          pendingResults.push({ ...row, subtask_id: s.id });
-          if (pendingResults.length >= 100) flushResults();
-        },
-        cancelled: () => r.cancel,
-        throttle: (n) => throttle.take(n, () => r.cancel),
-      });
+      );
       flushResults();
       this.dirty.set(s.id, entry);
       this.flushProgress();
-      this.tasks.setSubtaskStatus(s.id, r.cancel ? 'CANCELLED' : 'COMPLETE');
+      this.tasks.setSubtaskStatus(s.id, signal.aborted ? 'CANCELLED' : 'COMPLETE');
       return null;
     } catch (err) {
       flushResults();
       this.dirty.set(s.id, entry);
       this.flushProgress();
+      // The abort reached the I/O and stopped it: a cancellation, not a failure.
+      if (signal.aborted && err === signal.reason) {
+        this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+        return null;
+      }
       const msg = err instanceof Error ? err.message : String(err);
       this.logger.warn({ task: r.row.id, subtask: s.id, err: msg }, 'subtask failed');
       this.tasks.setSubtaskStatus(s.id, 'FAILED', msg);

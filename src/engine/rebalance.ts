@@ -1,10 +1,14 @@
+// rebalance: moves INTACT segments from the fullest disks of a cluster to the emptiest ones until every disk
+// is within `threshold` of the mean usage, never putting two segments of a group on one node. The moves are
+// planned at CREATE TASK; one subtask per batch of moves; each move is a verified copy, then a switch.
 import type { StorageCatalog } from '../../catalog/storage';
-import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
 import { placeVerifiedSegment } from '../store/relocate';
 import { SegmentFault, verifySegmentFile } from '../store/segment-file';
 import { TaskError } from './errors';
+import { array, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
-import type { PlanInput, RunContext, TaskType } from './task-type';
+import { option } from './task-options';
+import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
 
 const MOVES_PER_SUBTASK = 32;
 const MAX_MOVES = 100_000;
@@ -15,6 +19,14 @@ interface Move {
   from: string;
   to: string;
   bytes: number;
+}
+
+/** A batch of moves in one cluster, with the cluster's spread before and as planned after (for the summary). */
+interface RebalancePlan {
+  cluster: string;
+  moves: Move[];
+  before: number;
+  after: number;
 }
 
 interface DevState {
@@ -108,15 +120,30 @@ function planCluster(
   return { moves, before, after: imbalance(devices).spread };
 }
 
-export const rebalance: TaskType = {
-  plan(input: PlanInput): NewSubtask[] {
+export const rebalance = defineTaskType({
+  name: 'rebalance',
+  locations: ['SYSTEM', 'CLUSTER'],
+  refusedLocationHint: nodeThroughClusterOption('rebalance'),
+  options: {
+    threshold: option.fraction(0.1, 'stop when every disk is within this fraction of the mean'),
+  },
+  planDecoder: object<RebalancePlan>({
+    cluster: string,
+    moves: array(
+      object<Move>({ storage_id: string, group: number, from: string, to: string, bytes: number }),
+    ),
+    before: number,
+    after: number,
+  }),
+
+  plan(input) {
     const { storage, location, options } = input;
     if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
       throw new TaskError('42704', `cluster "${location.name}" does not exist`);
     const clusters = location.type === 'CLUSTER' ? [location.name!] : storage.clusters().map((c) => c.name);
-    const subtasks: NewSubtask[] = [];
+    const subtasks: PlannedSubtask<RebalancePlan>[] = [];
     for (const cluster of clusters) {
-      const { moves, before, after } = planCluster(storage, cluster, options.threshold as number);
+      const { moves, before, after } = planCluster(storage, cluster, options.threshold);
       if (!moves.length) {
         // An empty subtask keeps the cluster's before/after figures for the summary.
         subtasks.push({
@@ -146,11 +173,10 @@ export const rebalance: TaskType = {
     return subtasks;
   },
 
-  async run(ctx: RunContext): Promise<void> {
-    const plan = ctx.plan as { moves: Move[] };
+  async run({ task, plan }, ctx) {
     for (const mv of plan.moves) {
-      if (ctx.cancelled()) return;
-      if (!ctx.locks.tryLock([mv.group], ctx.task.id)) {
+      if (ctx.signal.aborted) return;
+      if (!ctx.locks.tryLock([mv.group], task.id)) {
         ctx.result(
           segmentRow(
             { storage_id: mv.storage_id, segment_group_id: mv.group, node_name: null, device_id: mv.from },
@@ -165,21 +191,15 @@ export const rebalance: TaskType = {
       try {
         await moveSegment(ctx, mv);
       } finally {
-        ctx.locks.unlock([mv.group], ctx.task.id);
+        ctx.locks.unlock([mv.group], task.id);
       }
     }
   },
 
-  summary(
-    task: TaskRow,
-    storage: StorageCatalog,
-    plans: Record<string, unknown>[],
-  ): Omit<ResultRow, 'subtask_id'>[] {
-    const threshold = (JSON.parse(task.options) as { threshold: number }).threshold;
+  summary(_task, { threshold }, storage, plans) {
     const clusters = new Map<string, { before: number; planned: number }>();
     for (const p of plans) {
-      if (typeof p.cluster === 'string' && !clusters.has(p.cluster))
-        clusters.set(p.cluster, { before: p.before as number, planned: p.after as number });
+      if (!clusters.has(p.cluster)) clusters.set(p.cluster, { before: p.before, planned: p.after });
     }
     return [...clusters].map(([cluster, { before }]) => {
       const devs = storage
@@ -202,7 +222,7 @@ export const rebalance: TaskType = {
       };
     });
   },
-};
+});
 
 async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
   const { storage } = ctx;
@@ -234,7 +254,7 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
         position: seg.position,
         payloadLength: group.shard_bytes,
       },
-      { into: payload },
+      { into: payload, signal: ctx.signal },
     );
   } catch (err) {
     if (!(err instanceof SegmentFault)) throw err;
@@ -244,7 +264,7 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
     return;
   }
   await ctx.throttle(mv.bytes);
-  const path = await placeVerifiedSegment(storage, seg, group, dest, payload);
+  const path = await placeVerifiedSegment(storage, seg, group, dest, payload, ctx.signal);
   ctx.result(
     segmentRow(
       { ...seg, node_name: dest.node_name, device_id: dest.id },

@@ -4,23 +4,40 @@
 // old file elsewhere removed. One subtask per batch of segment groups.
 import { access } from 'node:fs/promises';
 import type { Segment, SegmentGroup } from '../../catalog/storage';
-import type { NewSubtask, ResultRow, TaskRow } from '../../catalog/tasks';
 import { coderFor } from '../store/erasure';
 import { placeVerifiedSegment } from '../store/relocate';
 import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
 import { TaskError } from './errors';
+import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
-import type { PlanInput, RunContext, TaskOutcome, TaskType } from './task-type';
+import { option } from './task-options';
+import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
 
 const GROUPS_PER_SUBTASK = 16;
 const LOCK_WAIT_MS = 30_000;
 
-export const rebuild: TaskType = {
-  plan(input: PlanInput): NewSubtask[] {
+/** A batch of segment groups, and the node whose segments alone are rebuilt (null: all of them). */
+interface RebuildPlan {
+  groups: number[];
+  node: string | null;
+}
+
+export const rebuild = defineTaskType({
+  name: 'rebuild',
+  locations: ['SYSTEM', 'CLUSTER'],
+  refusedLocationHint: nodeThroughClusterOption('rebuild'),
+  options: {
+    node: option.string(null, 'only segments on this node'),
+    segment_groups: option.intList(null, 'only these segment-group ids'),
+    table_id: option.string(null, 'only segment groups of this table'),
+  },
+  planDecoder: object<RebuildPlan>({ groups: array(number), node: nullable(string) }),
+
+  plan(input) {
     const { storage, options, location } = input;
     if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
       throw new TaskError('42704', `cluster "${location.name}" does not exist`);
-    const node = options.node as string | null;
+    const node = options.node;
     if (node) {
       const n = storage.node(node);
       if (!n) throw new TaskError('42704', `node "${node}" does not exist`);
@@ -28,12 +45,12 @@ export const rebuild: TaskType = {
         throw new TaskError('22023', `node "${node}" is not in cluster "${location.name}"`);
       }
     }
-    const tableId = options.table_id as string | null;
+    const tableId = options.table_id;
     if (tableId && !storage.tableById(tableId))
       throw new TaskError('42704', `table with id "${tableId}" does not exist`, {
         hint: 'See sys.tables for table ids.',
       });
-    const groupIds = options.segment_groups as number[] | null;
+    const groupIds = options.segment_groups;
     if (groupIds) {
       const unknown = storage.unknownGroupIds(groupIds);
       if (unknown.length) throw new TaskError('42704', `segment group ${unknown[0]} does not exist`);
@@ -44,7 +61,7 @@ export const rebuild: TaskType = {
       groupIds,
       tableId,
     });
-    const subtasks: NewSubtask[] = [];
+    const subtasks: PlannedSubtask<RebuildPlan>[] = [];
     for (let i = 0; i < groups.length; i += GROUPS_PER_SUBTASK) {
       const batch = groups.slice(i, i + GROUPS_PER_SUBTASK);
       let bytes = 0;
@@ -73,13 +90,12 @@ export const rebuild: TaskType = {
     return subtasks;
   },
 
-  async run(ctx: RunContext): Promise<void> {
-    const plan = ctx.plan as { groups: number[]; node: string | null };
+  async run({ task, plan }, ctx) {
     for (const groupId of plan.groups) {
-      if (ctx.cancelled()) return;
+      if (ctx.signal.aborted) return;
       const deadline = Date.now() + LOCK_WAIT_MS;
-      while (!ctx.locks.tryLock([groupId], ctx.task.id)) {
-        if (Date.now() > deadline || ctx.cancelled()) {
+      while (!ctx.locks.tryLock([groupId], task.id)) {
+        if (Date.now() > deadline || ctx.signal.aborted) {
           ctx.result({
             node_name: null,
             device_id: null,
@@ -93,16 +109,16 @@ export const rebuild: TaskType = {
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      if (!ctx.locks.tryLock([groupId], ctx.task.id)) continue;
+      if (!ctx.locks.tryLock([groupId], task.id)) continue;
       try {
         await rebuildGroup(ctx, groupId, plan.node);
       } finally {
-        ctx.locks.unlock([groupId], ctx.task.id);
+        ctx.locks.unlock([groupId], task.id);
       }
     }
   },
 
-  outcome(_task: TaskRow, results: ResultRow[]): TaskOutcome | null {
+  outcome(_task, results) {
     const lost = results.filter((r) => r.result === 'UNRECOVERABLE').length;
     if (!lost) return null;
     return {
@@ -110,7 +126,7 @@ export const rebuild: TaskType = {
       error: `${lost} segment group(s) could not be rebuilt: more segments lost than parity; see sys.result_cache (result = 'UNRECOVERABLE')`,
     };
   },
-};
+});
 
 async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string | null): Promise<void> {
   const { storage } = ctx;
@@ -157,7 +173,7 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
         verifySegmentFile(
           s.path,
           { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
-          { into: shard(s.position) },
+          { into: shard(s.position), signal: ctx.signal },
         ).then(
           () => null,
           (err: unknown) => err,
@@ -204,6 +220,13 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   const writes = await Promise.allSettled(
     targets.map((t, i) => writeRebuilt(ctx, group, t, shard(t.position), destinations[i])),
   );
+  // A write the abort stopped left no file behind (placeVerifiedSegment): its segment is as it was.
+  const aborted = targets.filter((_, i) => {
+    const w = writes[i];
+    return w.status === 'rejected' && ctx.signal.aborted && w.reason === ctx.signal.reason;
+  });
+  if (aborted.length)
+    storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));
   const failed = writes.find((w) => w.status === 'rejected');
   const written = writes.filter((w) => w.status === 'fulfilled').length;
   ctx.progress({ segments: written, bytes: written * fileSizeFor(S) });
@@ -282,7 +305,7 @@ async function writeRebuilt(
   where: Destination,
 ): Promise<void> {
   const { dest, reduced } = where;
-  const path = await placeVerifiedSegment(ctx.storage, target, group, dest, payload);
+  const path = await placeVerifiedSegment(ctx.storage, target, group, dest, payload, ctx.signal);
   const at = { ...target, node_name: dest.node_name, device_id: dest.id };
   ctx.result(
     segmentRow(

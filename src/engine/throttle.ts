@@ -7,8 +7,8 @@ export class Throttle {
     this.available = bytesPerSec ?? 0;
   }
 
-  /** Waits until `bytes` more are allowed; stops waiting early when `stop()` says so (cancellation). */
-  async take(bytes: number, stop: () => boolean = () => false): Promise<void> {
+  /** Waits until `bytes` more are allowed; stops waiting as soon as `signal` aborts (cancellation). */
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
     if (!this.bytesPerSec) return;
     const now = Date.now();
     this.available = Math.min(
@@ -17,11 +17,16 @@ export class Throttle {
     );
     this.last = now;
     this.available -= bytes;
-    if (this.available < 0) {
-      const until = Date.now() + (-this.available / this.bytesPerSec) * 1000;
-      while (Date.now() < until && !stop()) {
-        await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
-      }
-    }
+    if (this.available >= 0 || signal?.aborted) return;
+    const wait = (-this.available / this.bytesPerSec) * 1000;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }

@@ -29,7 +29,7 @@ export class TaskModule implements StatementModule {
   ) {}
 
   prepare(sql: string, types: number[], _session: ClientSession): PreparedQuery | null {
-    const stmt = parseTaskStatement(sql);
+    const stmt = parseTaskStatement(sql, this.engine.types.names());
     if (!stmt) return null;
     const n = paramCount(stmt);
     return commandStatement(
@@ -52,7 +52,7 @@ export class TaskModule implements StatementModule {
       ctx.notice({ message: `task ${t.id}${t.name ? ` (${t.name})` : ''} is being cancelled` });
       return { kind: 'command', tag: 'CANCEL TASK' };
     }
-    const v = validateTask(stmt, params);
+    const v = validateTask(stmt, params, this.engine.types);
     const row = this.engine.create(v, user);
     const where = v.location.type === 'SYSTEM' ? 'SYSTEM' : `${v.location.type} ${v.location.name}`;
     ctx.notice({

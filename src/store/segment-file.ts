@@ -152,7 +152,8 @@ export async function fsyncDir(dir: string): Promise<void> {
 /**
  * Writes a segment durably: temporary file, fsync, rename, directory fsync. Returns the final path and the
  * whole-segment checksum. On any error the temporary file is removed. With syncDir = false the caller fsyncs
- * the directory itself (once for many files) before it catalogues them.
+ * the directory itself (once for many files) before it catalogues them. An abort of `signal` before the
+ * rename removes the temporary file and throws its reason; once renamed, the write completes.
  */
 export async function writeSegmentFile(
   dir: string,
@@ -160,18 +161,21 @@ export async function writeSegmentFile(
   payload: Buffer,
   syncDir = true,
   syncFile = true,
+  signal?: AbortSignal,
 ): Promise<{ path: string; checksum: string; size: number }> {
   const { head, checksum } = buildHeader(meta, payload);
   const path = join(dir, segmentFileName(meta.storageId));
   const tmp = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
   let fh: FileHandle | null = null;
   try {
+    signal?.throwIfAborted();
     fh = await open(tmp, 'wx');
     await fh.writev([head, payload]);
     // A caller that passes syncFile = false makes the file durable itself (syncFiles) before cataloguing it.
     if (syncFile) await fh.sync();
     await fh.close();
     fh = null;
+    signal?.throwIfAborted();
     await rename(tmp, path);
     if (syncDir) await fsyncDir(dir);
   } catch (err) {
@@ -318,13 +322,15 @@ function readFault(path: string, err: unknown): SegmentFault {
 
 /**
  * Reads a segment file and checks it (checkSteps). Throws SegmentFault for what is wrong; ENOENT becomes
- * MISSING, other I/O errors UNREADABLE. With `into`, the verified payload is left there.
+ * MISSING, other I/O errors UNREADABLE. With `into`, the verified payload is left there. An abort of
+ * `signal` stops the reading between two reads and throws its reason (an AbortError, not a SegmentFault).
  */
 export async function verifySegmentFile(
   path: string,
   expected: Expected,
-  opts: { into?: Buffer } = {},
+  opts: { into?: Buffer; signal?: AbortSignal } = {},
 ): Promise<VerifyResult> {
+  opts.signal?.throwIfAborted();
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -335,9 +341,11 @@ export async function verifySegmentFile(
     const steps = checkSteps((await fh.stat()).size, expected, 1, null, opts.into);
     for (let r = steps.next(); ; r = steps.next()) {
       if (r.done) return r.value;
+      opts.signal?.throwIfAborted();
       await readFully(fh, r.value.buf, r.value.pos);
     }
   } catch (err) {
+    if (opts.signal?.aborted && err === opts.signal.reason) throw err;
     throw readFault(path, err);
   } finally {
     await fh.close().catch(() => {});
