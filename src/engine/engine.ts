@@ -21,7 +21,7 @@ import { GroupLocks } from './locks';
 import { decodePlan } from './plan-decoder';
 import type { TaskTypeRegistry } from './registry';
 import type { OptionDefs } from './task-options';
-import type { OptionsOf, TaskType, ValidatedTask } from './task-type';
+import { isCancellation, type OptionsOf, type TaskType, type ValidatedTask } from './task-type';
 import { Throttle } from './throttle';
 
 const PROGRESS_FLUSH_MS = 250;
@@ -166,7 +166,7 @@ export class TaskEngine {
 
   private async runTask(r: Running): Promise<void> {
     const { type } = r;
-    const cancelled = r.abort.signal;
+    const { signal } = r.abort;
     const parallelism = r.options.parallelism ?? 2;
     const all = this.tasks.subtasks(r.row.id);
     const queue = all.filter((s) => s.status === 'PENDING');
@@ -182,11 +182,11 @@ export class TaskEngine {
       for (;;) {
         const s = list.shift();
         if (!s) return;
-        if (cancelled.aborted) {
+        if (signal.aborted) {
           this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
           continue;
         }
-        const err = await this.runSubtask(r, type, s);
+        const err = await this.runSubtask(r, s);
         if (err) failures.push(`${s.description}: ${err}`);
       }
     };
@@ -197,7 +197,7 @@ export class TaskEngine {
     );
     this.flushProgress();
     this.tasks.refreshTaskTotals(r.row.id);
-    if (cancelled.aborted) {
+    if (signal.aborted) {
       if (this.stopping && this.tasks.task(r.row.id)?.status !== 'CANCELLING') {
         // Server shutdown, not CANCEL TASK: leave the task RUNNING so that the next start resumes it.
         for (const s of this.tasks.subtasks(r.row.id))
@@ -234,7 +234,8 @@ export class TaskEngine {
   }
 
   /** Runs one subtask; returns an error message when it failed. */
-  private async runSubtask(r: Running, type: TaskType, s: SubtaskRow): Promise<string | null> {
+  private async runSubtask(r: Running, s: SubtaskRow): Promise<string | null> {
+    const { type } = r;
     this.tasks.setSubtaskStatus(s.id, 'RUNNING');
     const entry: ProgressEntry = {
       task_id: r.row.id,
@@ -283,7 +284,7 @@ export class TaskEngine {
       this.dirty.set(s.id, entry);
       this.flushProgress();
       // The abort reached the I/O and stopped it: a cancellation, not a failure.
-      if (signal.aborted && err === signal.reason) {
+      if (isCancellation(err, signal)) {
         this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
         return null;
       }

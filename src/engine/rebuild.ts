@@ -11,7 +11,13 @@ import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
-import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
+import {
+  defineTaskType,
+  isCancellation,
+  nodeThroughClusterOption,
+  type PlannedSubtask,
+  type RunContext,
+} from './task-type';
 
 const GROUPS_PER_SUBTASK = 16;
 const LOCK_WAIT_MS = 30_000;
@@ -223,7 +229,7 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   // A write the abort stopped left no file behind (placeVerifiedSegment): its segment is as it was.
   const aborted = targets.filter((_, i) => {
     const w = writes[i];
-    return w.status === 'rejected' && ctx.signal.aborted && w.reason === ctx.signal.reason;
+    return w.status === 'rejected' && isCancellation(w.reason, ctx.signal);
   });
   if (aborted.length)
     storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));

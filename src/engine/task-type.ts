@@ -101,6 +101,13 @@ export interface ValidatedTask {
   options: OptionsOf<OptionDefs>;
 }
 
+/** Whether `err` is the abort of `signal` reaching the I/O (its reason, or an AbortError node's I/O made of it). */
+export function isCancellation(err: unknown, signal: AbortSignal): boolean {
+  return (
+    signal.aborted && (err === signal.reason || (err as { name?: unknown } | null)?.name === 'AbortError')
+  );
+}
+
 /** The hint for LOCATION NODE of a type that works on clusters but can be limited to one node's segments. */
 export function nodeThroughClusterOption(typeName: string) {
   return (location: TaskLocation): string | undefined =>

@@ -1,0 +1,343 @@
+// The task engine with a task type it has never heard of (test/helpers/fake-task-type.ts), on a real SQLite
+// catalog in a temporary directory and no server: that adding a type is one module and one registry line,
+// that CREATE TASK's messages follow the registry, and that the engine's scheduling, cancellation and
+// resumption hold for any type.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import pino from 'pino';
+import { type Catalog, openCatalog } from '../../catalog/db';
+import { StorageCatalog } from '../../catalog/storage';
+import { TaskCatalog } from '../../catalog/tasks';
+import { validateTask } from '../../src/ddl/task-validation';
+import { parseTaskStatement } from '../../src/ddl/tasks';
+import { checkDisk } from '../../src/engine/check-disk';
+import { TaskEngine } from '../../src/engine/engine';
+import { number } from '../../src/engine/plan-decoder';
+import { rebalance } from '../../src/engine/rebalance';
+import { rebuild } from '../../src/engine/rebuild';
+import { TaskTypeRegistry } from '../../src/engine/registry';
+import { option } from '../../src/engine/task-options';
+import { defineTaskType } from '../../src/engine/task-type';
+import { verifySegmentFile } from '../../src/store/segment-file';
+import { SegmentStore } from '../../src/store/store';
+import { VerifyPool } from '../../src/store/verify-pool';
+import type { SqlError } from '../../wire/handler';
+import { FILE_BYTES, newProbe, type Probe, writeFilesType } from '../helpers/fake-task-type';
+
+interface World {
+  root: string;
+  files: string;
+  catalog: Catalog;
+  tasks: TaskCatalog;
+}
+
+async function world(): Promise<World> {
+  const root = mkdtempSync(join(tmpdir(), 'segtasks-engine-'));
+  const files = join(root, 'files');
+  mkdirSync(files);
+  const catalog = await openCatalog(join(root, 'data'));
+  return { root, files, catalog, tasks: new TaskCatalog(catalog) };
+}
+
+async function dispose(w: World, ...engines: TaskEngine[]): Promise<void> {
+  for (const e of engines) await e.stop();
+  await w.catalog.close();
+  rmSync(w.root, { recursive: true, force: true });
+}
+
+/** The registry of this build plus the fourth type: one more entry in the list. */
+function registry(probe: Probe): TaskTypeRegistry {
+  return new TaskTypeRegistry([rebuild, checkDisk, rebalance, writeFilesType(probe)]);
+}
+
+function engine(w: World, probe: Probe): TaskEngine {
+  const storage = new StorageCatalog(w.catalog);
+  const e = new TaskEngine(
+    w.tasks,
+    storage,
+    new SegmentStore(storage),
+    registry(probe),
+    pino({ level: 'silent' }),
+    new VerifyPool(1),
+  );
+  e.start();
+  return e;
+}
+
+/** CREATE TASK as the statement module does it, without the wire. */
+function create(e: TaskEngine, sql: string): string {
+  const stmt = parseTaskStatement(sql, e.types.names());
+  if (stmt?.kind !== 'create_task') throw new Error(`not CREATE TASK: ${sql}`);
+  return e.create(validateTask(stmt, [], e.types), 'admin').id;
+}
+
+function validationError(sql: string): SqlError {
+  const types = registry(newProbe());
+  try {
+    const stmt = parseTaskStatement(sql, types.names());
+    if (stmt?.kind === 'create_task') validateTask(stmt, [], types);
+  } catch (err) {
+    return err as SqlError;
+  }
+  throw new Error(`no error for ${sql}`);
+}
+
+/** Every file in the directory is a whole, verified segment file, and there is no temporary one. */
+async function assertOnlyWholeFiles(t: { deepEqual: (a: unknown, b: unknown) => void }, dir: string) {
+  const names = readdirSync(dir);
+  t.deepEqual(
+    names.filter((n) => !n.endsWith('.seg')),
+    [],
+  );
+  for (const n of names) await verifySegmentFile(join(dir, n), {});
+}
+
+test('the registered types make the type list, and each type its own location and option messages', (t) => {
+  t.like(validationError('CREATE TASK TYPE nope'), {
+    code: '22023',
+    message: 'unknown task type "nope"',
+    extra: {
+      position: 18,
+      hint: 'Valid task types are rebuild, check_disk, rebalance, write_files (case-sensitive).',
+    },
+  });
+  t.like(validationError('CREATE TASK TYPE WRITE_FILES'), {
+    extra: {
+      hint: 'Valid task types are rebuild, check_disk, rebalance, write_files (case-sensitive): did you mean write_files?',
+    },
+  });
+  t.like(validationError('CREATE TASK TYPE 5'), {
+    code: '42601',
+    message:
+      'syntax error at or near "5": expected a task type: rebuild, check_disk, rebalance or write_files',
+  });
+  t.like(validationError('CREATE TASK TYPE write_files LOCATION CLUSTER c1'), {
+    code: '22023',
+    message: 'write_files cannot run at LOCATION CLUSTER: it takes SYSTEM or NODE',
+    extra: { hint: 'Use LOCATION NODE <node>, or SYSTEM with OPTIONS nodes = [...].' },
+  });
+  t.like(validationError('CREATE TASK TYPE write_files OPTIONS bogus = 1'), {
+    code: '22023',
+    message: 'unknown option "bogus" for write_files',
+    extra: {
+      hint: 'Valid options for write_files: dir, nodes, subtasks_per_node, files, max_bytes_per_sec, parallelism.',
+    },
+  });
+  t.like(validationError('CREATE TASK TYPE write_files OPTIONS files = true'), {
+    code: '22023',
+    message: 'option "files" of write_files must be a positive integer',
+    extra: { hint: 'files: files per subtask, at most 100' },
+  });
+  // The type's own rule of one option, pointing at that option.
+  t.like(validationError("CREATE TASK TYPE write_files OPTIONS dir = 'x', files = 101"), {
+    code: '22023',
+    message: 'files must be at most 100',
+    extra: { position: 49, hint: 'Use more subtasks.' },
+  });
+  const types = registry(newProbe());
+  const stmt = parseTaskStatement("CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = 'x'");
+  t.deepEqual(stmt?.kind === 'create_task' && validateTask(stmt, [], types).options, {
+    dir: 'x',
+    nodes: null,
+    subtasks_per_node: 3,
+    files: 2,
+    max_bytes_per_sec: null,
+    parallelism: 2,
+  });
+  t.throws(() => types.register(writeFilesType(newProbe())), {
+    message: 'task type write_files is registered twice',
+  });
+  const clash = defineTaskType({
+    name: 'other',
+    locations: ['SYSTEM'],
+    options: { parallelism: option.int(1, 'its own parallelism') },
+    planDecoder: number,
+    plan: () => [],
+    run: async () => {},
+  });
+  t.throws(() => types.register(clash), {
+    message: 'task type other redefines the engine option parallelism',
+  });
+});
+
+test('subtasks run to the end, at most `parallelism` at once per node and the nodes side by side', async (t) => {
+  const w = await world();
+  const probe = newProbe();
+  probe.beforeFile = () => sleep(20);
+  const e = engine(w, probe);
+  const id = create(
+    e,
+    `CREATE TASK TYPE write_files OPTIONS dir = '${w.files}', nodes = ['a', 'b', 'c'], subtasks_per_node = 4, files = 3`,
+  );
+  await e.wait(id);
+  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 36, fraction_complete: 1 });
+  t.deepEqual(
+    w.tasks.subtasks(id).map((s) => s.status),
+    Array(12).fill('COMPLETE'),
+  );
+  t.deepEqual([...probe.maxPerNode.entries()].sort(), [
+    ['a', 2],
+    ['b', 2],
+    ['c', 2],
+  ]);
+  t.is(probe.maxTotal, 6);
+  const results = w.tasks.results(id);
+  t.is(results.length, 36);
+  t.is(new Set(results.map((r) => r.storage_id)).size, 36);
+  t.is(readdirSync(w.files).length, 36);
+  await assertOnlyWholeFiles(t, w.files);
+  await dispose(w, e);
+});
+
+test('a stored plan that does not decode fails its subtask, not the engine', async (t) => {
+  const w = await world();
+  const e = engine(w, newProbe());
+  const id = create(
+    e,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 2`,
+  );
+  // Before the run starts (the next turn of the event loop), as if another version had written the plan.
+  const [first] = w.tasks.subtasks(id);
+  w.catalog.db
+    .prepare('UPDATE subtasks SET plan = ? WHERE id = ?')
+    .run('{"node": "a", "files": []}', first.id);
+  await e.wait(id);
+  const subtasks = w.catalog.db
+    .prepare('SELECT status, error FROM subtasks WHERE task_id = ? ORDER BY rowid')
+    .all(id);
+  t.deepEqual(subtasks, [
+    { status: 'FAILED', error: 'stored plan is invalid: plan.index should be a number, is undefined' },
+    { status: 'COMPLETE', error: null },
+  ]);
+  t.like(w.tasks.task(id), { status: 'FAILED' });
+  await dispose(w, e);
+});
+
+test('CANCEL TASK aborts the signal: a throttle wait ends at once, and nothing is left half written', async (t) => {
+  const w = await world();
+  const probe = newProbe();
+  const e = engine(w, probe);
+  // One file per second: after the first file of each subtask, the throttle holds it for about a second.
+  const id = create(
+    e,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', files = 20, max_bytes_per_sec = ${FILE_BYTES}`,
+  );
+  while (probe.written < 2) await sleep(10);
+  const cancelledAt = Date.now();
+  e.cancel(id);
+  await e.wait(id);
+  t.true(Date.now() - cancelledAt < 500, `cancel took ${Date.now() - cancelledAt} ms`);
+  t.like(w.tasks.task(id), { status: 'CANCELLED', error: null });
+  t.deepEqual(
+    w.tasks.subtasks(id).map((s) => s.status),
+    ['CANCELLED', 'CANCELLED', 'CANCELLED'],
+  );
+  t.deepEqual(probe.finished, []);
+  t.is(readdirSync(w.files).length, probe.written);
+  t.is(w.tasks.results(id).length, probe.written);
+  await assertOnlyWholeFiles(t, w.files);
+  await dispose(w, e);
+});
+
+test('an AbortError from I/O given the signal ends the subtask CANCELLED, not FAILED', async (t) => {
+  const w = await world();
+  const probe = newProbe();
+  // Stands for any I/O that takes the signal (a read, a timer): it rejects with an AbortError on cancel.
+  probe.beforeFile = (_s, ctx) => sleep(60_000, undefined, { signal: ctx.signal });
+  const e = engine(w, probe);
+  const id = create(
+    e,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1`,
+  );
+  while (probe.started.length < 1) await sleep(5);
+  e.cancel(id);
+  await e.wait(id);
+  t.like(w.tasks.task(id), { status: 'CANCELLED', error: null });
+  t.deepEqual(w.catalog.db.prepare('SELECT status, error FROM subtasks WHERE task_id = ?').all(id), [
+    { status: 'CANCELLED', error: null },
+  ]);
+  t.deepEqual(readdirSync(w.files), []);
+  await dispose(w, e);
+});
+
+test('after a crash, a new engine on the same catalog reruns the interrupted subtask from its start and no finished one', async (t) => {
+  const w = await world();
+  const before = newProbe();
+  let crashed!: () => void;
+  const crash = new Promise<void>((resolve) => (crashed = resolve));
+  // The process "dies" in the third subtask after its first file: that run never returns, and the first
+  // engine never writes to the catalog again.
+  before.beforeFile = ({ plan }) => {
+    if (plan.index === 2 && before.written === 5) {
+      crashed();
+      return new Promise<void>(() => {});
+    }
+    return Promise.resolve();
+  };
+  const first = engine(w, before);
+  const id = create(
+    first,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 4, files = 2, parallelism = 1`,
+  );
+  await crash;
+  await sleep(300); // its last progress reaches the catalog, as it would before a crash
+  t.deepEqual(
+    w.tasks.subtasks(id).map((s) => s.status),
+    ['COMPLETE', 'COMPLETE', 'RUNNING', 'PENDING'],
+  );
+  // What the interrupted subtask did is in the catalog as progress, its result rows were not flushed yet.
+  t.like(w.tasks.subtasks(id)[2], { status: 'RUNNING' });
+  t.deepEqual(
+    w.catalog.db
+      .prepare('SELECT segments_done FROM subtasks WHERE task_id = ? ORDER BY rowid')
+      .pluck()
+      .all(id),
+    [2, 2, 1, 0],
+  );
+  t.is(w.tasks.results(id).length, 4);
+
+  const after = newProbe();
+  const second = engine(w, after);
+  await second.wait(id);
+  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 8 });
+  t.deepEqual(
+    w.catalog.db
+      .prepare('SELECT segments_done FROM subtasks WHERE task_id = ? ORDER BY rowid')
+      .pluck()
+      .all(id),
+    [2, 2, 2, 2],
+  );
+  t.deepEqual(after.started, ['write 2 file(s) on a (#2)', 'write 2 file(s) on a (#3)']);
+  const results = w.tasks.results(id);
+  // The interrupted subtask ran again from its start: one row per file, its counters as if run once.
+  t.is(results.length, 8);
+  t.is(new Set(results.map((r) => r.storage_id)).size, 8);
+  await assertOnlyWholeFiles(t, w.files);
+  await dispose(w, second);
+});
+
+test('after a shutdown, the next engine resumes the task where it stopped', async (t) => {
+  const w = await world();
+  const before = newProbe();
+  before.beforeFile = () => sleep(30);
+  const first = engine(w, before);
+  const id = create(
+    first,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 6, parallelism = 1`,
+  );
+  while (before.finished.length < 2) await sleep(5);
+  await first.stop();
+  t.like(w.tasks.task(id), { status: 'RUNNING' });
+  const done = before.finished.length;
+  const after = newProbe();
+  const second = engine(w, after);
+  await second.wait(id);
+  t.like(w.tasks.task(id), { status: 'COMPLETE' });
+  t.is(after.finished.length, 6 - done);
+  t.is(w.tasks.results(id).length, 12);
+  await assertOnlyWholeFiles(t, w.files);
+  await dispose(w, second);
+});
