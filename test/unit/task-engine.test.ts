@@ -11,6 +11,7 @@ import pino from 'pino';
 import { type Catalog, openCatalog } from '../../catalog/db';
 import { StorageCatalog } from '../../catalog/storage';
 import { TaskCatalog } from '../../catalog/tasks';
+import type { SqlError } from '../../pg/errors';
 import { validateTask } from '../../src/ddl/task-validation';
 import { parseTaskStatement } from '../../src/ddl/tasks';
 import { checkDisk } from '../../src/engine/check-disk';
@@ -24,7 +25,6 @@ import { defineTaskType } from '../../src/engine/task-type';
 import { verifySegmentFile } from '../../src/store/segment-file';
 import { SegmentStore } from '../../src/store/store';
 import { VerifyPool } from '../../src/store/verify-pool';
-import type { SqlError } from '../../wire/handler';
 import { FILE_BYTES, newProbe, type Probe, writeFilesType } from '../helpers/fake-task-type';
 
 interface World {
