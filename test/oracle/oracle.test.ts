@@ -17,7 +17,11 @@
 // such a literal is rewritten, for segtasks only, to segtasks's OID of the object of that name.
 // Each statement that may change session state is followed by ROLLBACK and DISCARD ALL on both sides.
 //
-// ORACLE_UPDATE=1 rewrites the allowlist: kept reasons stay, new differences get a "TODO" reason to classify.
+// Run: `npx tsc -p tsconfig.json && npx ava dist/test/oracle/oracle.test.js` (part of `npm test`).
+// ORACLE_UPDATE=1 rewrites the allowlist: kept reasons stay, entries that now agree are dropped, new
+// differences get a "TODO" reason to classify by hand. To explore one by hand: node dist/test/tools/mirror-shell.js.
+// Re-capture the clients (after the sys schema changed, since captured OID literals follow it):
+// bash test/tools/capture/capture-clients.sh [client...].
 import { readFileSync, writeFileSync } from 'node:fs';
 import test from 'ava';
 import pg from 'pg';
