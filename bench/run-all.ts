@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-for (const name of ['wire', 'copy', 'check-disk', 'repair']) {
+for (const name of ['wire', 'copy', 'check-disk', 'repair', 'restart']) {
   console.log(`\n=== bench/${name}`);
   const r = spawnSync(process.execPath, [join(__dirname, `${name}.js`)], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = 1;

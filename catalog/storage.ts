@@ -16,6 +16,31 @@ export class CatalogError extends SqlError {
   }
 }
 
+/** 42704 for a node name the catalog does not know, with a hint that says where the names are listed. */
+export function unknownNode(name: string): CatalogError {
+  return new CatalogError(
+    '42704',
+    `node "${name}" does not exist`,
+    'SELECT name, cluster_name FROM sys.nodes lists the nodes.',
+  );
+}
+
+export function unknownCluster(name: string): CatalogError {
+  return new CatalogError(
+    '42704',
+    `cluster "${name}" does not exist`,
+    'SELECT name FROM sys.clusters lists the clusters.',
+  );
+}
+
+export function unknownStorageSpace(name: string): CatalogError {
+  return new CatalogError(
+    '42704',
+    `storage space "${name}" does not exist`,
+    'SELECT name FROM sys.storage_spaces lists the storage spaces.',
+  );
+}
+
 export interface StorageSpace {
   name: string;
   width: number;
@@ -177,7 +202,7 @@ export class StorageCatalog {
 
   dropStorageSpace(name: string): void {
     this.tx(() => {
-      if (!this.space(name)) throw new CatalogError('42704', `storage space "${name}" does not exist`);
+      if (!this.space(name)) throw unknownStorageSpace(name);
       const users = this.db
         .prepare('SELECT name FROM clusters WHERE storage_space = ?')
         .pluck()
@@ -196,7 +221,7 @@ export class StorageCatalog {
   createCluster(name: string, space: string): void {
     this.tx(() => {
       if (this.cluster(name)) throw new CatalogError('42710', `cluster "${name}" already exists`);
-      if (!this.space(space)) throw new CatalogError('42704', `storage space "${space}" does not exist`);
+      if (!this.space(space)) throw unknownStorageSpace(space);
       this.db
         .prepare('INSERT INTO clusters (id, name, storage_space, created_at) VALUES (?, ?, ?, ?)')
         .run(randomUUID(), name, space, nowText());
@@ -215,7 +240,7 @@ export class StorageCatalog {
 
   dropCluster(name: string): void {
     this.tx(() => {
-      if (!this.cluster(name)) throw new CatalogError('42704', `cluster "${name}" does not exist`);
+      if (!this.cluster(name)) throw unknownCluster(name);
       const tables = this.db
         .prepare('SELECT name FROM tables WHERE cluster_name = ?')
         .pluck()
@@ -238,7 +263,7 @@ export class StorageCatalog {
   createNode(name: string, cluster: string, devices: { path: string; capacity: number }[]): void {
     this.tx(() => {
       if (this.node(name)) throw new CatalogError('42710', `node "${name}" already exists`);
-      if (!this.cluster(cluster)) throw new CatalogError('42704', `cluster "${cluster}" does not exist`);
+      if (!this.cluster(cluster)) throw unknownCluster(cluster);
       this.db
         .prepare(
           "INSERT INTO nodes (id, name, cluster_name, status, created_at) VALUES (?, ?, ?, 'ONLINE', ?)",
@@ -262,7 +287,7 @@ export class StorageCatalog {
 
   addDevice(node: string, path: string, capacity: number): void {
     this.tx(() => {
-      if (!this.node(node)) throw new CatalogError('42704', `node "${node}" does not exist`);
+      if (!this.node(node)) throw unknownNode(node);
       this.insertDevice(node, path, capacity);
     });
   }
@@ -285,12 +310,12 @@ export class StorageCatalog {
 
   setNodeStatus(name: string, status: 'ONLINE' | 'OFFLINE'): void {
     const r = this.db.prepare('UPDATE nodes SET status = ? WHERE name = ?').run(status, name);
-    if (!r.changes) throw new CatalogError('42704', `node "${name}" does not exist`);
+    if (!r.changes) throw unknownNode(name);
   }
 
   dropNode(name: string): void {
     this.tx(() => {
-      if (!this.node(name)) throw new CatalogError('42704', `node "${name}" does not exist`);
+      if (!this.node(name)) throw unknownNode(name);
       const n = this.db
         .prepare('SELECT count(*) FROM segments WHERE node_name = ?')
         .pluck()
@@ -341,7 +366,7 @@ export class StorageCatalog {
   createTable(name: string, cluster: string, columns: string): Table {
     return this.tx(() => {
       if (this.table(name)) throw new CatalogError('42P07', `relation "${name}" already exists`);
-      if (!this.cluster(cluster)) throw new CatalogError('42704', `cluster "${cluster}" does not exist`);
+      if (!this.cluster(cluster)) throw unknownCluster(cluster);
       const id = randomUUID();
       this.db
         .prepare(

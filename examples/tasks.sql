@@ -1,4 +1,4 @@
--- Run with: psql "host=127.0.0.1 port=5433 user=admin" -f examples/tasks.sql
+-- Run with: psql -f examples/tasks.sql   (psql takes the connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE)
 -- What the system holds and what its tasks are doing.
 SELECT name, width, parity_width, segment_size FROM sys.storage_spaces;
 SELECT name, cluster_name, status FROM sys.nodes ORDER BY name;

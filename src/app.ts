@@ -1,5 +1,6 @@
 // Puts the pieces together: catalog, users, reader pool, router, wire server. The CLI and the tests start
 // the server through here.
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { type Catalog, nowText, openCatalog } from '../catalog/db';
@@ -10,6 +11,7 @@ import { Users } from '../catalog/users';
 import type { AuthMethod } from '../pg/auth';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/settings';
+import { type DataDirLock, lockDataDir } from './data-dir-lock';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
 import { rebalance } from './engine/rebalance';
@@ -60,6 +62,22 @@ export async function startApp(given: AppOptions): Promise<App> {
   const opts = { ...given, dataDir: resolve(given.dataDir) };
   const say = opts.say ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = pino({ level: opts.logLevel ?? 'info', base: { app: PRODUCT } }, pino.destination(2));
+  mkdirSync(opts.dataDir, { recursive: true });
+  const lock = await lockDataDir(opts.dataDir);
+  try {
+    return await startLocked(opts, say, logger, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  opts: AppOptions,
+  say: (line: string) => void,
+  logger: Logger,
+  lock: DataDirLock,
+): Promise<App> {
   const catalog = await openCatalog(opts.dataDir);
   const users = new Users(catalog);
   const admin = users.bootstrapAdmin(opts.adminPassword);
@@ -127,6 +145,7 @@ export async function startApp(given: AppOptions): Promise<App> {
       await engine.stop();
       await readers.close();
       await catalog.close();
+      await lock.release();
     },
   };
 }

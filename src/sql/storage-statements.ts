@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CatalogError } from '../../catalog/storage';
+import { CatalogError, unknownCluster, unknownNode } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
@@ -101,7 +101,7 @@ export class StorageModule implements StatementModule {
         return { kind: 'command', tag: 'ALTER NODE' };
       }
       case 'set_node': {
-        if (!cat.node(stmt.node)) throw new SqlError('42704', `node "${stmt.node}" does not exist`);
+        if (!cat.node(stmt.node)) throw unknownNode(stmt.node);
         cat.setNodeStatus(stmt.node, stmt.status);
         if (stmt.status === 'ONLINE') {
           // A node coming back may have had its disks replaced: devices whose directories are usable again
@@ -132,7 +132,7 @@ export class StorageModule implements StatementModule {
       }
       case 'create_table': {
         const cluster = cat.cluster(stmt.cluster);
-        if (!cluster) throw new SqlError('42704', `cluster "${stmt.cluster}" does not exist`);
+        if (!cluster) throw unknownCluster(stmt.cluster);
         const space = cat.space(cluster.storage_space)!;
         const nodes = cat.nodes(stmt.cluster).length;
         if (nodes < space.width) {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs, unlink } from 'node:fs/promises';
 import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
-import { CatalogError } from '../../catalog/storage';
+import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
@@ -58,7 +58,7 @@ export class SegmentStore {
 
   private clusterLayout(clusterName: string) {
     const cluster = this.catalog.cluster(clusterName);
-    if (!cluster) throw new StoreError('42704', `cluster "${clusterName}" does not exist`);
+    if (!cluster) throw unknownCluster(clusterName);
     const space = this.catalog.space(cluster.storage_space)!;
     return {
       cluster,
