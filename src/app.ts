@@ -116,7 +116,7 @@ async function startLocked(
   );
   engine.start();
   const router = new Router(readers, users)
-    .use(new StorageModule(store, users))
+    .use(new StorageModule(store, users, logger))
     .use(new TaskModule(engine, users));
   const wire = new WireServer({
     host: opts.host,

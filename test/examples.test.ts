@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import pg from 'pg';
-import { run, JDBC_JAR, PYTHON } from './helpers/run';
+import { JDBC_JAR, PYTHON, run } from './helpers/run';
 import { startTestServer, type TestServer } from './helpers/server';
 import { createTopology } from './helpers/topology';
 

@@ -2,12 +2,22 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { nowText } from '../../catalog/db';
 import { CatalogError, unknownCluster, unknownNode } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
-import { DEFAULT_SEGMENT_SIZE, deviceCapacity, type SegmentStore, StoreError } from '../store/store';
+import { SegmentFault, verifySegmentFile } from '../store/segment-file';
+import {
+  DEFAULT_SEGMENT_SIZE,
+  deviceCapacity,
+  type RepairedSegment,
+  type SegmentStore,
+  StoreError,
+} from '../store/store';
+import { CopyRowCounter, countingRows } from './copy-rows';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';
 
 /** Turns the store's and the catalog's errors into SQL errors; passes others through. */
@@ -36,10 +46,42 @@ async function checkDevicePath(path: string): Promise<{ path: string; capacity: 
   return { path: abs, capacity: await deviceCapacity(abs) };
 }
 
+/** Verifies the MISSING segments of a node that came back: those whose file is sound are INTACT again. */
+async function restoreMissingSegments(
+  cat: SegmentStore['catalog'],
+  node: string,
+): Promise<{ restored: number; stillMissing: number; damaged: number }> {
+  const missing = cat.segmentsForCheck({ node, statuses: ['MISSING'] });
+  const damaged = cat.segmentsForCheck({ node, statuses: ['DAMAGED'] }).length;
+  const clean: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < missing.length) {
+      const seg = missing[next++];
+      try {
+        await verifySegmentFile(seg.path, {
+          storageId: seg.storage_id,
+          groupId: seg.segment_group_id,
+          position: seg.position,
+          payloadLength: seg.shard_bytes,
+        });
+        clean.push(seg.storage_id);
+      } catch (err) {
+        if (!(err instanceof SegmentFault)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  const at = nowText();
+  cat.setSegmentStatus(clean.map((storageId) => ({ storageId, status: 'INTACT' as const, checkedAt: at })));
+  return { restored: clean.length, stillMissing: missing.length - clean.length, damaged };
+}
+
 export class StorageModule implements StatementModule {
   constructor(
     private readonly store: SegmentStore,
     private readonly users: Users,
+    private readonly logger: Logger,
   ) {}
 
   prepare(sql: string, _types: number[], _session: ClientSession): PreparedQuery | null {
@@ -118,6 +160,20 @@ export class StorageModule implements StatementModule {
             }
           }
         }
+        if (stmt.status === 'ONLINE') {
+          const node = cat.node(stmt.node)!;
+          const r = await restoreMissingSegments(cat, stmt.node);
+          const waiting = r.stillMissing + r.damaged;
+          this.logger.info({ event: 'node_online', node: stmt.node, ...r }, 'node set ONLINE');
+          ctx.notice({
+            message: `node ${stmt.node} is ONLINE: ${r.restored} MISSING segment(s) verified cleanly and are INTACT again; ${r.stillMissing} stay MISSING, ${r.damaged} are DAMAGED`,
+            ...(waiting
+              ? {
+                  hint: `Rebuild the ${waiting} that remain with CREATE TASK TYPE rebuild LOCATION CLUSTER ${node.cluster_name} OPTIONS node = '${stmt.node}'.`,
+                }
+              : {}),
+          });
+        }
         if (stmt.status === 'OFFLINE') {
           // Segments of an offline node cannot be read: they are MISSING until rebuilt elsewhere.
           const segs = cat.segmentsForCheck({ node: stmt.node }).filter((s) => s.status === 'INTACT');
@@ -171,37 +227,58 @@ export class StorageModule implements StatementModule {
 
   private copy(stmt: Extract<StorageStatement, { kind: 'copy' }>): QueryResult {
     const store = this.store;
+    const logger = this.logger;
     if (!store.catalog.table(stmt.table))
       throw new SqlError('42P01', `relation "${stmt.table}" does not exist`);
+    const counter = new CopyRowCounter(stmt.binary);
     if (stmt.direction === 'in') {
       return {
         kind: 'copyIn',
         binary: stmt.binary,
         async consume(data, ctx) {
           try {
-            const n = await store.load(stmt.table, data, ctx.signal);
-            return `COPY ${n}`;
+            await store.load(stmt.table, countingRows(data, counter), ctx.signal);
+            return `COPY ${counter.rows}`;
           } catch (err) {
             throw asSqlError(err);
           }
         },
       };
     }
-    let bytes = 0;
     return {
       kind: 'copyOut',
       binary: stmt.binary,
       async *produce(ctx) {
+        const cluster = store.catalog.table(stmt.table)?.cluster_name;
+        const onRepair = (r: RepairedSegment) => {
+          logger.warn(
+            {
+              event: 'segment_repaired_on_read',
+              table: stmt.table,
+              storage_id: r.storageId,
+              path: r.path,
+              node: r.node,
+              segment_group_id: r.groupId,
+              position: r.position,
+              fault: r.fault,
+              status: r.status,
+            },
+            'segment failed verification during COPY TO and was rebuilt from its group for the reader',
+          );
+          ctx.notice({
+            severity: 'WARNING',
+            message: `segment ${r.storageId} (${r.path}) of table "${stmt.table}" failed verification (${r.fault}); its data was rebuilt from segment group ${r.groupId} for this COPY, and the segment is now ${r.status}`,
+            detail: r.message,
+            hint: `Repair it for good with CREATE TASK TYPE rebuild LOCATION CLUSTER ${cluster} OPTIONS segment_groups = [${r.groupId}].`,
+          });
+        };
         try {
-          for await (const chunk of store.read(stmt.table, ctx.signal)) {
-            bytes += chunk.length;
-            yield chunk;
-          }
+          yield* countingRows(store.read(stmt.table, ctx.signal, onRepair), counter);
         } catch (err) {
           throw asSqlError(err);
         }
       },
-      tag: () => `COPY ${bytes}`,
+      tag: () => `COPY ${counter.rows}`,
     };
   }
 }

@@ -9,6 +9,7 @@ import { SqlError } from '../../pg/errors';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
 import {
+  type FindingKind,
   fileSizeFor,
   SegmentFault,
   segmentDir,
@@ -51,6 +52,19 @@ interface LoadState {
   nextSeq: number;
   /** Directories written to, fsynced once each before the catalog transaction. */
   dirs: Set<string>;
+}
+
+/** A segment that failed verification while being read and was rebuilt from its group for the reader. */
+export interface RepairedSegment {
+  storageId: string;
+  path: string;
+  node: string;
+  groupId: number;
+  position: number;
+  fault: FindingKind;
+  message: string;
+  /** The status it has in the catalog now. */
+  status: 'DAMAGED' | 'MISSING';
 }
 
 export class SegmentStore {
@@ -206,10 +220,16 @@ export class SegmentStore {
 
   /**
    * Reads a group's data back: the data segments, verified; any that is missing, marked DAMAGED/MISSING, or
-   * fails verification is rebuilt from the others (its catalog status is left as it is). Fails with an error
-   * naming the group and table when more segments are lost than the group has parity.
+   * fails verification is rebuilt from the others. A segment the catalog called INTACT whose file fails
+   * verification becomes DAMAGED (MISSING when the file is gone), so that a rebuild repairs it for good, and
+   * is reported to `onRepair`. Fails with an error naming the group and table when more segments are lost than
+   * the group has parity.
    */
-  async readGroup(group: SegmentGroup, tableName: string): Promise<Buffer> {
+  async readGroup(
+    group: SegmentGroup,
+    tableName: string,
+    onRepair?: (r: RepairedSegment) => void,
+  ): Promise<Buffer> {
     const k = group.width - group.parity_width;
     const m = group.parity_width;
     const S = group.shard_bytes;
@@ -217,6 +237,7 @@ export class SegmentStore {
     const data = Buffer.alloc(k * S);
     const parity = Buffer.alloc(m * S);
     const lost = new Set<number>();
+    const found: RepairedSegment[] = [];
     const readInto = async (position: number): Promise<boolean> => {
       const seg = segs.find((s) => s.position === position);
       if (!seg || seg.status === 'MISSING' || seg.status === 'REBUILDING') return false;
@@ -232,9 +253,25 @@ export class SegmentStore {
         );
         return true;
       } catch (err) {
-        if (err instanceof SegmentFault) return false;
-        throw err;
+        if (!(err instanceof SegmentFault)) throw err;
+        if (seg.status === 'INTACT')
+          found.push({
+            storageId: seg.storage_id,
+            path: seg.path,
+            node: seg.node_name,
+            groupId: group.id,
+            position,
+            fault: err.kind,
+            message: err.message,
+            status: err.kind === 'MISSING' ? 'MISSING' : 'DAMAGED',
+          });
+        return false;
       }
+    };
+    const reportFound = () => {
+      if (!found.length) return;
+      this.catalog.setSegmentStatus(found.map((f) => ({ storageId: f.storageId, status: f.status })));
+      for (const f of found) onRepair?.(f);
     };
     const ok = await Promise.all(Array.from({ length: k }, (_, p) => readInto(p)));
     ok.forEach((good, p) => {
@@ -251,6 +288,7 @@ export class SegmentStore {
         if (await readInto(p)) good++;
         else lost.add(p);
       }
+      reportFound();
       if (good < k) {
         throw new StoreError(
           'XX001',
@@ -268,18 +306,22 @@ export class SegmentStore {
     return data.subarray(0, group.data_bytes);
   }
 
-  /** Streams a table's bytes, group by group, in load order. */
-  async *read(tableName: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  /** Streams a table's bytes, group by group, in load order; segments rebuilt on the way go to `onRepair`. */
+  async *read(
+    tableName: string,
+    signal?: AbortSignal,
+    onRepair?: (r: RepairedSegment) => void,
+  ): AsyncGenerator<Buffer> {
     const table = this.catalog.table(tableName);
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
     const groups = this.catalog.groupsOfTable(table.id);
     // One group is read ahead while the current one is sent.
-    let next = groups.length ? this.readGroup(groups[0], table.name) : null;
+    let next = groups.length ? this.readGroup(groups[0], table.name, onRepair) : null;
     next?.catch(() => {});
     for (let i = 0; i < groups.length; i++) {
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
       const bytes = await next!;
-      next = i + 1 < groups.length ? this.readGroup(groups[i + 1], table.name) : null;
+      next = i + 1 < groups.length ? this.readGroup(groups[i + 1], table.name, onRepair) : null;
       next?.catch(() => {});
       // Hand out in slices of at most 1 MiB so that CopyData messages stay small.
       for (let off = 0; off < bytes.length; off += 1 << 20)
