@@ -120,7 +120,7 @@ async function main() {
       mkdirSync(p, { recursive: true });
       sdb.createNode(`small_n${n}`, 'small', [{ path: p, capacity: 1e12 }]);
     }
-    sdb.createTable('small_t', 'small', '');
+    sdb.createTable('small_t', 'small', '', 'admin');
     const groups = Math.ceil(SMALL_SEGMENTS / 6);
     await app.store.load('small_t', demoData(groups * 4 * 4096));
     const smallSegs = db
@@ -173,7 +173,7 @@ async function main() {
     }
 
     // Planning over 1,000,000 catalogued segments (rows only: the files do not exist).
-    const tbl = sdb.createTable('huge', 'cluster1', '');
+    const tbl = sdb.createTable('huge', 'cluster1', '', 'admin');
     const dev = db
       .prepare("SELECT id, node_name FROM storage_devices WHERE node_name LIKE 'node%' ORDER BY path")
       .all() as { id: string; node_name: string }[];

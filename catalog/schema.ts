@@ -178,6 +178,32 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       for (const t of ['result_cache', 'subtasks', 'tasks']) await k.schema.dropTable(t);
     },
   },
+  '004_table_owners_and_privileges': {
+    async up(k) {
+      // Tables created before owners existed were created by a sysadmin; admin is the first one.
+      await k.schema.alterTable('tables', (t) => {
+        t.specificType('owner', 'text').notNullable().defaultTo('admin');
+      });
+      // GRANT SELECT / INSERT ON TABLE: one row per table, grantee and privilege (PostgreSQL's aclitem letter).
+      await k.schema.createTable('table_privileges', (t) => {
+        uuid(t, 'table_id').notNullable().references('tables.id').onDelete('CASCADE');
+        t.specificType('grantee', 'text').notNullable();
+        t.specificType('privilege', 'text').notNullable();
+        t.specificType('grantor', 'text').notNullable();
+        t.primary(['table_id', 'grantee', 'privilege']);
+      });
+      // Segment files of dropped tables, recorded in the transaction that drops the rows and forgotten once the
+      // files are gone: start-up removes what a crash left in between.
+      await k.schema.createTable('pending_file_removals', (t) => {
+        t.specificType('path', 'text').primary();
+      });
+    },
+    async down(k) {
+      await k.schema.dropTable('pending_file_removals');
+      await k.schema.dropTable('table_privileges');
+      await k.schema.alterTable('tables', (t) => t.dropColumn('owner'));
+    },
+  },
 };
 
 /** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */

@@ -72,6 +72,7 @@ export interface Table {
   cluster_name: string;
   bytes: number;
   segment_groups: number;
+  owner: string;
 }
 export interface SegmentGroup {
   id: number;
@@ -363,33 +364,36 @@ export class StorageCatalog {
 
   // ---------- tables ----------
 
-  createTable(name: string, cluster: string, columns: string): Table {
+  createTable(name: string, cluster: string, columns: string, owner: string): Table {
     return this.tx(() => {
       if (this.table(name)) throw new CatalogError('42P07', `relation "${name}" already exists`);
       if (!this.cluster(cluster)) throw unknownCluster(cluster);
       const id = randomUUID();
       this.db
         .prepare(
-          'INSERT INTO tables (id, name, cluster_name, bytes, segment_groups, columns, created_at) VALUES (?, ?, ?, 0, 0, ?, ?)',
+          'INSERT INTO tables (id, name, cluster_name, bytes, segment_groups, columns, owner, created_at) VALUES (?, ?, ?, 0, 0, ?, ?, ?)',
         )
-        .run(id, name, cluster, columns, nowText());
+        .run(id, name, cluster, columns, owner, nowText());
       return this.table(name)!;
     });
   }
 
   table(name: string): Table | undefined {
     return this.db
-      .prepare('SELECT id, name, cluster_name, bytes, segment_groups FROM tables WHERE name = ?')
+      .prepare('SELECT id, name, cluster_name, bytes, segment_groups, owner FROM tables WHERE name = ?')
       .get(name) as Table | undefined;
   }
 
   tableById(id: string): Table | undefined {
     return this.db
-      .prepare('SELECT id, name, cluster_name, bytes, segment_groups FROM tables WHERE id = ?')
+      .prepare('SELECT id, name, cluster_name, bytes, segment_groups, owner FROM tables WHERE id = ?')
       .get(id) as Table | undefined;
   }
 
-  /** Removes a table from the catalog and returns the segment files that the caller must delete. */
+  /**
+   * Removes a table from the catalog and returns the segment files that the caller must delete. The paths are
+   * recorded as pending removals in the same transaction; the caller forgets them once the files are gone.
+   */
   dropTable(name: string): string[] {
     return this.tx(() => {
       const t = this.table(name);
@@ -409,9 +413,55 @@ export class StorageCatalog {
         )
         .run(t.id);
       this.db.prepare('DELETE FROM segment_groups WHERE table_id = ?').run(t.id);
+      const pending = this.db.prepare('INSERT OR IGNORE INTO pending_file_removals (path) VALUES (?)');
+      for (const s of segs) pending.run(s.path);
+      this.db.prepare('DELETE FROM table_privileges WHERE table_id = ?').run(t.id);
       this.db.prepare('DELETE FROM tables WHERE id = ?').run(t.id);
       return segs.map((s) => s.path);
     });
+  }
+
+  /** Files of dropped tables not yet known to be removed. */
+  pendingFileRemovals(): string[] {
+    return this.db.prepare('SELECT path FROM pending_file_removals').pluck().all() as string[];
+  }
+
+  /** Forgets pending removals whose files are gone. */
+  fileRemovalsDone(paths: string[]): void {
+    if (!paths.length) return;
+    this.db
+      .prepare('DELETE FROM pending_file_removals WHERE path IN (SELECT value FROM json_each(?))')
+      .run(JSON.stringify(paths));
+  }
+
+  // ---------- table privileges (PostgreSQL's aclitem letters: r = SELECT, a = INSERT, ...) ----------
+
+  /** Grants privileges on a table; the grantor is recorded as the owner, as PostgreSQL does for a superuser. */
+  grantTable(tableId: string, grantees: string[], privileges: string[], grantor: string): void {
+    this.tx(() => {
+      const ins = this.db.prepare(
+        'INSERT OR IGNORE INTO table_privileges (table_id, grantee, privilege, grantor) VALUES (?, ?, ?, ?)',
+      );
+      for (const g of grantees) for (const p of privileges) ins.run(tableId, g, p, grantor);
+    });
+  }
+
+  revokeTable(tableId: string, grantees: string[], privileges: string[]): void {
+    this.tx(() => {
+      const del = this.db.prepare(
+        'DELETE FROM table_privileges WHERE table_id = ? AND grantee = ? AND privilege = ?',
+      );
+      for (const g of grantees) for (const p of privileges) del.run(tableId, g, p);
+    });
+  }
+
+  /** Whether a user (or PUBLIC) holds a privilege on a table by grant (owners and sysadmins are checked apart). */
+  hasTablePrivilege(tableId: string, user: string, privilege: string): boolean {
+    return !!this.db
+      .prepare(
+        "SELECT 1 FROM table_privileges WHERE table_id = ? AND grantee IN (?, 'public') AND privilege = ?",
+      )
+      .get(tableId, user, privilege);
   }
 
   // ---------- segment groups and segments ----------

@@ -91,6 +91,8 @@ async function startLocked(
   const storage = new StorageCatalog(catalog);
   const store = new SegmentStore(storage);
   const recovered = await recoverStore(storage);
+  if (recovered.removedDropped)
+    logger.info({ files: recovered.removedDropped }, 'removed the files of tables dropped before a crash');
   if (recovered.removedTemp || recovered.removedOrphans) {
     logger.warn(recovered, 'removed files left by an interrupted write');
   }

@@ -6,6 +6,8 @@
 //   CREATE TABLE t [(column definitions)] IN CLUSTER c
 //   DROP NODE n | DROP TABLE t | DROP CLUSTER c | DROP STORAGESPACE s
 //   COPY t FROM STDIN [WITH] [(FORMAT text|csv|binary, ...)] | COPY t TO STDOUT [...]
+//   GRANT privilege [, ...] | ALL [PRIVILEGES] ON [TABLE] t [, ...] TO user | PUBLIC [, ...]
+//   REVOKE privilege [, ...] | ALL [PRIVILEGES] ON [TABLE] t [, ...] FROM user | PUBLIC [, ...]
 import { Cursor, syntaxError } from './lexer';
 
 export type StorageStatement =
@@ -16,13 +18,78 @@ export type StorageStatement =
   | { kind: 'set_node'; node: string; status: 'ONLINE' | 'OFFLINE' }
   | { kind: 'create_table'; name: string; cluster: string; columns: string }
   | { kind: 'drop'; what: 'node' | 'table' | 'cluster' | 'storagespace'; name: string; ifExists: boolean }
-  | { kind: 'copy'; table: string; direction: 'in' | 'out'; binary: boolean };
+  | { kind: 'copy'; table: string; direction: 'in' | 'out'; binary: boolean }
+  | {
+      kind: 'table_privileges';
+      grant: boolean;
+      /** PostgreSQL's aclitem letters, in its order (arwdDxt). */
+      privileges: string[];
+      tables: string[];
+      /** User names; 'public' for PUBLIC. */
+      grantees: string[];
+    };
+
+/** Table privileges and their aclitem letters, in the order PostgreSQL prints them. */
+export const TABLE_PRIVILEGES: [string, string][] = [
+  ['insert', 'a'],
+  ['select', 'r'],
+  ['update', 'w'],
+  ['delete', 'd'],
+  ['truncate', 'D'],
+  ['references', 'x'],
+  ['trigger', 't'],
+];
+const ACL_ORDER = 'arwdDxt';
+
+function tablePrivileges(c: Cursor, grant: boolean): StorageStatement {
+  c.next();
+  const letters = new Set<string>();
+  if (c.acceptKeyword('all')) {
+    c.acceptKeyword('privileges');
+    for (const [, l] of TABLE_PRIVILEGES) letters.add(l);
+  } else {
+    do {
+      const t = c.peek();
+      const p = TABLE_PRIVILEGES.find(([word]) => t.kind === 'ident' && t.value === word);
+      if (!p)
+        throw c.unexpected(
+          'a table privilege (SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER or ALL)',
+        );
+      c.next();
+      letters.add(p[1]);
+    } while (c.acceptPunct(','));
+  }
+  c.expectKeyword('on', 'ON');
+  c.acceptKeyword('table');
+  const tables: string[] = [];
+  do {
+    let name = c.name('a table name').value;
+    if (c.acceptPunct('.')) name = c.name('a table name').value; // public.t
+    tables.push(name);
+  } while (c.acceptPunct(','));
+  c.expectKeyword(grant ? 'to' : 'from', grant ? 'TO' : 'FROM');
+  const grantees: string[] = [];
+  do grantees.push(c.name('a user name or PUBLIC').value);
+  while (c.acceptPunct(','));
+  c.expectEnd();
+  const privileges = [...ACL_ORDER].filter((l) => letters.has(l));
+  return { kind: 'table_privileges', grant, privileges, tables, grantees };
+}
 
 function int(c: Cursor, what: string): number {
   const t = c.peek();
   if (t.kind !== 'number' || !/^\d+$/.test(t.value)) throw c.unexpected(what);
   c.next();
   return Number(t.value);
+}
+
+/** GRANT/REVOKE of privileges ON an object, as against GRANT role TO user (ddl/users.ts). */
+export function hasOnClause(c: Cursor): boolean {
+  for (let k = 1; c.peek(k).kind !== 'end'; k++) {
+    if (c.isKeyword('on', k)) return true;
+    if (c.isKeyword('to', k) || c.isKeyword('from', k)) return false;
+  }
+  return false;
 }
 
 /** Returns the parsed statement, or null when the SQL is not a storage statement at all. */
@@ -141,6 +208,8 @@ export function parseStorageStatement(sql: string): StorageStatement | null {
     c.expectEnd();
     return { kind: 'drop', what: what as 'node' | 'table' | 'cluster' | 'storagespace', name, ifExists };
   }
+  if ((c.isKeyword('grant') || c.isKeyword('revoke')) && hasOnClause(c))
+    return tablePrivileges(c, c.isKeyword('grant'));
   if (c.isKeyword('copy')) {
     c.next();
     if (c.peek().kind === 'punct' && c.peek().value === '(') return null; // COPY (query): refused by the router

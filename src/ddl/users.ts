@@ -1,5 +1,6 @@
 // CREATE USER / ALTER USER / DROP USER / GRANT / REVOKE, parsed here and carried out by the catalog.
 import { Cursor } from './lexer';
+import { hasOnClause } from './storage';
 
 export type UserStatement =
   | { kind: 'create_user'; name: string; password: string | null }
@@ -48,7 +49,8 @@ export function parseUserStatement(sql: string): UserStatement | null {
     c.expectEnd();
     return { kind: 'drop_user', name, ifExists };
   }
-  if (c.isKeyword('grant') || c.isKeyword('revoke')) {
+  // GRANT ... ON TABLE t is a table privilege (ddl/storage.ts), not a role.
+  if ((c.isKeyword('grant') || c.isKeyword('revoke')) && !hasOnClause(c)) {
     const grant = c.next().value === 'grant';
     const role = nameOf(c.name('a role name'));
     c.expectKeyword(grant ? 'to' : 'from', grant ? 'TO' : 'FROM');

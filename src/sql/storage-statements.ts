@@ -4,7 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { nowText } from '../../catalog/db';
-import { CatalogError, unknownCluster, unknownNode } from '../../catalog/storage';
+import { CatalogError, type Table, unknownCluster, unknownNode } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
@@ -92,12 +92,16 @@ export class StorageModule implements StatementModule {
 
   private async run(stmt: StorageStatement, ctx: QueryContext): Promise<QueryResult> {
     const cat = this.store.catalog;
-    if (stmt.kind === 'copy') return this.copy(stmt);
-    requireSysadmin(
-      this.users,
-      ctx.session.user,
-      stmt.kind === 'drop' ? `DROP ${stmt.what.toUpperCase()}` : stmt.kind.replace('_', ' ').toUpperCase(),
-    );
+    const user = ctx.session.user;
+    if (stmt.kind === 'copy') return this.copy(stmt, user);
+    if (stmt.kind === 'table_privileges') return this.tablePrivileges(stmt, user);
+    // A table's owner may drop it, as in PostgreSQL; the rest of the topology is the sysadmins'.
+    if (!(stmt.kind === 'drop' && stmt.what === 'table'))
+      requireSysadmin(
+        this.users,
+        user,
+        stmt.kind === 'drop' ? `DROP ${stmt.what.toUpperCase()}` : stmt.kind.replace('_', ' ').toUpperCase(),
+      );
     switch (stmt.kind) {
       case 'create_space': {
         const size = stmt.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -200,7 +204,7 @@ export class StorageModule implements StatementModule {
             },
           );
         }
-        cat.createTable(stmt.name, stmt.cluster, stmt.columns);
+        cat.createTable(stmt.name, stmt.cluster, stmt.columns, user);
         return { kind: 'command', tag: 'CREATE TABLE' };
       }
       case 'drop': {
@@ -217,19 +221,58 @@ export class StorageModule implements StatementModule {
           return { kind: 'command', tag: `DROP ${stmt.what.toUpperCase()}` };
         }
         if (stmt.what === 'node') cat.dropNode(stmt.name);
-        else if (stmt.what === 'table') await this.store.dropTable(stmt.name);
-        else if (stmt.what === 'cluster') cat.dropCluster(stmt.name);
+        else if (stmt.what === 'table') {
+          this.requireOwner(stmt.name, user);
+          await this.store.dropTable(stmt.name);
+        } else if (stmt.what === 'cluster') cat.dropCluster(stmt.name);
         else cat.dropStorageSpace(stmt.name);
         return { kind: 'command', tag: `DROP ${stmt.what.toUpperCase()}` };
       }
     }
   }
 
-  private copy(stmt: Extract<StorageStatement, { kind: 'copy' }>): QueryResult {
+  private table(name: string): Table {
+    const t = this.store.catalog.table(name);
+    if (!t) throw new SqlError('42P01', `relation "${name}" does not exist`);
+    return t;
+  }
+
+  /** 42501 unless the user owns the table or is a sysadmin (PostgreSQL's superuser). */
+  private requireOwner(tableName: string, user: string): Table {
+    const t = this.table(tableName);
+    if (t.owner !== user && !this.users.isSysadmin(user))
+      throw new SqlError('42501', `must be owner of table ${t.name}`);
+    return t;
+  }
+
+  private tablePrivileges(
+    stmt: Extract<StorageStatement, { kind: 'table_privileges' }>,
+    user: string,
+  ): QueryResult {
+    const cat = this.store.catalog;
+    const tables = stmt.tables.map((name) => this.requireOwner(name, user));
+    for (const g of stmt.grantees)
+      if (g !== 'public' && !this.users.exists(g)) throw new SqlError('42704', `role "${g}" does not exist`);
+    for (const t of tables) {
+      if (stmt.grant) cat.grantTable(t.id, stmt.grantees, stmt.privileges, t.owner);
+      else cat.revokeTable(t.id, stmt.grantees, stmt.privileges);
+    }
+    return { kind: 'command', tag: stmt.grant ? 'GRANT' : 'REVOKE' };
+  }
+
+  /** COPY FROM needs INSERT on the table, COPY TO needs SELECT (owners and sysadmins hold both). */
+  private requireTablePrivilege(t: Table, user: string, letter: 'a' | 'r'): void {
+    if (t.owner === user || this.users.isSysadmin(user)) return;
+    if (this.store.catalog.hasTablePrivilege(t.id, user, letter)) return;
+    throw new SqlError('42501', `permission denied for table ${t.name}`, {
+      hint: `The owner or a sysadmin can allow it: GRANT ${letter === 'a' ? 'INSERT' : 'SELECT'} ON ${t.name} TO ${user}.`,
+    });
+  }
+
+  private copy(stmt: Extract<StorageStatement, { kind: 'copy' }>, user: string): QueryResult {
     const store = this.store;
     const logger = this.logger;
-    if (!store.catalog.table(stmt.table))
-      throw new SqlError('42P01', `relation "${stmt.table}" does not exist`);
+    this.requireTablePrivilege(this.table(stmt.table), user, stmt.direction === 'in' ? 'a' : 'r');
     const counter = new CopyRowCounter(stmt.binary);
     if (stmt.direction === 'in') {
       return {

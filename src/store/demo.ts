@@ -55,7 +55,7 @@ export async function ensureEmbeddedDefault(
     }
     catalog.createNode(`node${n}`, DEMO.cluster, devices);
   }
-  catalog.createTable(DEMO.table, DEMO.cluster, '(line text)');
+  catalog.createTable(DEMO.table, DEMO.cluster, '(line text)', 'admin');
   const loaded = await store.load(DEMO.table, demoData(demoBytes));
   const groups = catalog.table(DEMO.table)!.segment_groups;
   return `created the embedded default: storage space ${DEMO.space} (WIDTH 6, PARITY_WIDTH 2), cluster ${DEMO.cluster} with ${DEMO.nodes} nodes x ${DEMO.devicesPerNode} devices under ${join(dataDir, 'devices')}, table ${DEMO.table} with ${(loaded / 2 ** 20).toFixed(0)} MiB in ${groups} segment groups`;

@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
 import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
@@ -11,6 +12,7 @@ import { type PlacementDevice, Placer } from './placement';
 import {
   type FindingKind,
   fileSizeFor,
+  fsyncDir,
   SegmentFault,
   segmentDir,
   syncFiles,
@@ -29,6 +31,25 @@ export class StoreError extends SqlError {
   get hint(): string | undefined {
     return this.extra.hint;
   }
+}
+
+/** Removes files recorded as pending removals, syncs their directories, then forgets the records. */
+export async function removeFiles(catalog: StorageCatalog, paths: string[]): Promise<void> {
+  await Promise.all(
+    paths.map((p) =>
+      unlink(p).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+    ),
+  );
+  await Promise.all(
+    [...new Set(paths.map((p) => dirname(p)))].map((d) =>
+      fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+    ),
+  );
+  catalog.fileRemovalsDone(paths);
 }
 
 /** Capacity of the file system holding a device directory. */
@@ -329,9 +350,13 @@ export class SegmentStore {
     }
   }
 
+  /**
+   * Drops a table crash-safely: the catalog forgets it and records its files as pending removals in one
+   * transaction, the files are removed and their directories synced, then the records go. A crash in between
+   * leaves records that start-up recovery finishes (recovery.ts).
+   */
   async dropTable(name: string): Promise<void> {
-    const paths = this.catalog.dropTable(name);
-    await Promise.all(paths.map((p) => unlink(p).catch(() => {})));
+    await removeFiles(this.catalog, this.catalog.dropTable(name));
   }
 }
 
