@@ -13,6 +13,7 @@ import {
   type RelationDef,
   RelationRegistry,
   relationOid,
+  USER_TABLE_OID_BASE,
 } from './relations';
 import { sysRelations } from './schema';
 import { formatTypeName } from './sql/functions';
@@ -187,6 +188,38 @@ const INFO: Record<string, string> = {
     'character_set_catalog:name character_set_schema:name character_set_name:name character_repertoire:name form_of_use:name default_collate_catalog:name default_collate_schema:name default_collate_name:name',
 };
 
+// User tables (COPY targets) in pg_class and information_schema.table_privileges, with their owners and grants,
+// so that psql's \dp shows them as PostgreSQL would. relacl is NULL until the first GRANT (the owner's
+// implicit privileges), then the owner's arwdDxt and one aclitem per grantee, PUBLIC as an empty name.
+const ACL_ORDER = 'arwdDxt';
+const USER_TABLE_ACL = `CASE WHEN EXISTS (SELECT 1 FROM main.table_privileges p WHERE p.table_id = t.id) THEN
+  '{' || t.owner || '=${ACL_ORDER}/' || t.owner || coalesce((SELECT ',' || group_concat(item, ',') FROM (
+    SELECT CASE p.grantee WHEN 'public' THEN '' ELSE p.grantee END || '=' || (SELECT group_concat(q.privilege, '')
+      FROM (SELECT privilege FROM main.table_privileges q WHERE q.table_id = p.table_id AND q.grantee = p.grantee
+        ORDER BY instr('${ACL_ORDER}', privilege)) q) || '/' || p.grantor AS item
+    FROM main.table_privileges p WHERE p.table_id = t.id GROUP BY p.grantee ORDER BY min(p.rowid))), '') || '}'
+  END`;
+const USER_TABLE_CLASS_ROWS = `SELECT ${USER_TABLE_OID_BASE} + t.rowid, t.name, ${namespaceOid('public')}, 0, 0,
+  coalesce((SELECT 16000 + u.rowid FROM main.users u WHERE u.name = t.owner), 10), 2, ${USER_TABLE_OID_BASE} + t.rowid,
+  0, 0, -1, 0, 0, 0, 0, 'p', 'r', 0, 0, 0, 0, 0, 0, 0, 1, 'd', 0, 0, 0, 1, ${USER_TABLE_ACL}, NULL, NULL
+  FROM main.tables t`;
+const PRIVILEGE_NAMES = `(SELECT 'a' AS letter, 'INSERT' AS name UNION ALL SELECT 'r', 'SELECT' UNION ALL SELECT 'w', 'UPDATE'
+  UNION ALL SELECT 'd', 'DELETE' UNION ALL SELECT 'D', 'TRUNCATE' UNION ALL SELECT 'x', 'REFERENCES'
+  UNION ALL SELECT 't', 'TRIGGER')`;
+const DYNAMIC_INFO: Record<string, { spec: string; sql: string }> = {
+  table_privileges: {
+    spec: `grantor:name grantee:name table_catalog:name table_schema:name table_name:name privilege_type:varchar
+      is_grantable:varchar with_hierarchy:varchar`,
+    sql: `SELECT t.owner, t.owner, 'segtasks', 'public', t.name, x.name, 'YES',
+        CASE x.letter WHEN 'r' THEN 'YES' ELSE 'NO' END
+      FROM main.tables t, ${PRIVILEGE_NAMES} x
+      UNION ALL
+      SELECT p.grantor, CASE p.grantee WHEN 'public' THEN 'PUBLIC' ELSE p.grantee END, 'segtasks', 'public', t.name,
+        x.name, 'NO', CASE x.letter WHEN 'r' THEN 'YES' ELSE 'NO' END
+      FROM main.table_privileges p JOIN main.tables t ON t.id = p.table_id JOIN ${PRIVILEGE_NAMES} x ON x.letter = p.privilege`,
+  },
+};
+
 const sqlType = (t: string) =>
   ['int2', 'int4', 'int8', 'oid', 'bool', 'xid'].includes(t)
     ? 'INTEGER'
@@ -299,6 +332,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   let j = 0;
   for (const [name, spec] of Object.entries(INFO))
     relations.push(emulated('information_schema', name, columns(spec), j++));
+  for (const [name, d] of Object.entries(DYNAMIC_INFO))
+    relations.push(emulated('information_schema', name, columns(d.spec), j++));
   const registry = new RelationRegistry(relations);
 
   // Session settings for pg_settings, filled per statement by the worker.
@@ -309,7 +344,12 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     );
   for (const rel of relations) {
     if (rel.schema === 'sys') continue;
-    const dyn = rel.schema === 'pg_catalog' ? DYNAMIC[rel.name] : undefined;
+    const dyn =
+      rel.schema === 'pg_catalog'
+        ? DYNAMIC[rel.name]
+        : rel.schema === 'information_schema'
+          ? DYNAMIC_INFO[rel.name]
+          : undefined;
     if (dyn) {
       db.exec(
         `CREATE TEMP VIEW "${rel.schema}.${rel.name}" (${rel.columns.map((c) => `"${c.name}"`).join(', ')}) AS ${dyn.sql}`,
@@ -624,6 +664,11 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     }
   }
   fill('pg_catalog.pg_class', classRows);
+  // pg_class: the emulated relations, filled once, and the user tables, read live.
+  db.exec('ALTER TABLE temp."pg_catalog.pg_class" RENAME TO "pg_catalog.pg_class.builtin"');
+  db.exec(
+    `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT * FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
+  );
   fill('pg_catalog.pg_attribute', attrRows);
   fill('pg_catalog.pg_description', descRows);
   fill('pg_catalog.pg_index', indexRows);

@@ -36,6 +36,9 @@ export const namespaceOid = (name: string) => NAMESPACES.find((n) => n.name === 
 /** Schemas searched for unqualified names, in order (pg_catalog is always searched first, as in PostgreSQL). */
 const SEARCH_PATH = ['pg_catalog', 'public'];
 
+/** pg_class oids of user tables: this plus the table's rowid in the catalog (above every emulated oid). */
+export const USER_TABLE_OID_BASE = 30000;
+
 export class RelationRegistry {
   private readonly byName = new Map<string, RelationDef>();
   private readonly byOidMap = new Map<number, RelationDef>();
@@ -62,6 +65,8 @@ export class RelationRegistry {
 
   /** Whether an unqualified reference would find this relation (pg_table_is_visible). */
   isVisible(oid: number): boolean {
+    // User tables (pg-catalog.ts lists them in pg_class) live in public.
+    if (oid >= USER_TABLE_OID_BASE) return true;
     const r = this.byOidMap.get(oid);
     return !!r && (SEARCH_PATH.includes(r.schema) || r.schema === 'sys');
   }

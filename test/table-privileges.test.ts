@@ -89,6 +89,21 @@ test.serial(
     t.is((await psql('admin', 'REVOKE SELECT ON TABLE secrets FROM alice')).code, 0);
     t.is((await psql('alice', `\\copy secrets to '${output}'`)).code, 1, 'revoked');
     t.is((await psql('alice', `\\copy secrets from '${input}'`)).code, 0, 'INSERT is still granted');
+    // psql's \dp and information_schema.table_privileges show the owner and the grants as PostgreSQL does.
+    t.is((await psql('admin', 'GRANT SELECT ON secrets TO bob')).code, 0);
+    const dp = await psql('admin', '\\pset format unaligned', '\\dp secrets');
+    t.is(dp.code, 0, dp.stderr);
+    t.true(
+      dp.stdout.includes('public|secrets|table|admin=arwdDxt/admin\nalice=a/admin\nbob=r/admin||'),
+      dp.stdout,
+    );
+    const info = await admin.query(
+      "SELECT grantor, grantee, privilege_type FROM information_schema.table_privileges WHERE table_name = 'secrets' AND grantee <> 'admin' ORDER BY grantee",
+    );
+    t.deepEqual(info.rows, [
+      { grantor: 'admin', grantee: 'alice', privilege_type: 'INSERT' },
+      { grantor: 'admin', grantee: 'bob', privilege_type: 'SELECT' },
+    ]);
     const missing = await psql('admin', 'GRANT SELECT ON secrets TO nobody');
     t.regex(missing.stderr, /role "nobody" does not exist/);
   },
