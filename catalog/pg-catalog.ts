@@ -3,7 +3,7 @@
 // depend on users or live data are TEMP views over the catalog file, so they are always current.
 import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
-import { Oid, PG_TYPES, typeSize } from '../pg/types';
+import { PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
 import {
   type ColumnDef,

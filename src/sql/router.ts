@@ -5,7 +5,7 @@
 //   anything that would write the catalog -> refused
 import type { ReaderPool } from '../../catalog/readers/pool';
 import type { SessionInfo } from '../../catalog/readers/reader-engine';
-import { UserError, type Users } from '../../catalog/users';
+import type { Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
 import { SqlError } from '../../pg/errors';
 import type {
@@ -62,26 +62,12 @@ export function requireSysadmin(users: Users, user: string, what: string): void 
   }
 }
 
-/**
- * A statement that returns no rows, for the statement modules: runs `run` and turns the module's own errors
- * (which carry their SQLSTATE) into protocol errors with `toSqlError`.
- */
+/** A statement that returns no rows, for the statement modules. */
 export function commandStatement(
   paramTypes: number[],
   run: (params: unknown[], ctx: QueryContext) => QueryResult | Promise<QueryResult>,
-  toSqlError: (err: unknown) => unknown,
 ): PreparedQuery {
-  return {
-    paramTypes,
-    fields: null,
-    async execute(params: unknown[], ctx: QueryContext): Promise<QueryResult> {
-      try {
-        return await run(params, ctx);
-      } catch (err) {
-        throw toSqlError(err);
-      }
-    },
-  };
+  return { paramTypes, fields: null, execute: async (params, ctx) => run(params, ctx) };
 }
 
 export function sessionInfo(s: ClientSession): SessionInfo {
@@ -182,35 +168,30 @@ export class Router implements QueryHandler {
 
   private userStatement(stmt: UserStatement): PreparedQuery {
     const users = this.users;
-    const toSqlError = (e: unknown) => (e instanceof UserError ? new SqlError(e.code, e.message) : e);
-    return commandStatement(
-      [],
-      (_params, ctx) => {
-        const self = ctx.session.user;
-        // Anyone may change their own password.
-        if (!(stmt.kind === 'alter_user' && stmt.name === self))
-          requireSysadmin(users, self, describeUserStmt(stmt));
-        switch (stmt.kind) {
-          case 'create_user':
-            users.create(stmt.name, stmt.password);
-            return { kind: 'command', tag: 'CREATE ROLE' };
-          case 'alter_user':
-            users.setPassword(stmt.name, stmt.password);
-            return { kind: 'command', tag: 'ALTER ROLE' };
-          case 'drop_user':
-            if (stmt.name === self) throw new SqlError('55006', 'current user cannot be dropped');
-            users.drop(stmt.name, stmt.ifExists);
-            return { kind: 'command', tag: 'DROP ROLE' };
-          case 'grant':
-            users.grant(stmt.role, stmt.user);
-            return { kind: 'command', tag: 'GRANT ROLE' };
-          case 'revoke':
-            users.revoke(stmt.role, stmt.user);
-            return { kind: 'command', tag: 'REVOKE ROLE' };
-        }
-      },
-      toSqlError,
-    );
+    return commandStatement([], (_params, ctx) => {
+      const self = ctx.session.user;
+      // Anyone may change their own password.
+      if (!(stmt.kind === 'alter_user' && stmt.name === self))
+        requireSysadmin(users, self, describeUserStmt(stmt));
+      switch (stmt.kind) {
+        case 'create_user':
+          users.create(stmt.name, stmt.password);
+          return { kind: 'command', tag: 'CREATE ROLE' };
+        case 'alter_user':
+          users.setPassword(stmt.name, stmt.password);
+          return { kind: 'command', tag: 'ALTER ROLE' };
+        case 'drop_user':
+          if (stmt.name === self) throw new SqlError('55006', 'current user cannot be dropped');
+          users.drop(stmt.name, stmt.ifExists);
+          return { kind: 'command', tag: 'DROP ROLE' };
+        case 'grant':
+          users.grant(stmt.role, stmt.user);
+          return { kind: 'command', tag: 'GRANT ROLE' };
+        case 'revoke':
+          users.revoke(stmt.role, stmt.user);
+          return { kind: 'command', tag: 'REVOKE ROLE' };
+      }
+    });
   }
 }
 

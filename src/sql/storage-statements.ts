@@ -4,7 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { nowText } from '../../catalog/db';
-import { CatalogError, type Table, unknownCluster, unknownNode } from '../../catalog/storage';
+import { type Table, unknownCluster, unknownNode } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
@@ -15,17 +15,9 @@ import {
   deviceCapacity,
   type RepairedSegment,
   type SegmentStore,
-  StoreError,
 } from '../store/store';
 import { CopyRowCounter, countingRows } from './copy-rows';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';
-
-/** Turns the store's and the catalog's errors into SQL errors; passes others through. */
-export function asSqlError(err: unknown): unknown {
-  if (err instanceof CatalogError || err instanceof StoreError)
-    return new SqlError(err.code, err.message, err.hint ? { hint: err.hint } : {});
-  return err;
-}
 
 async function checkDevicePath(path: string): Promise<{ path: string; capacity: number }> {
   const abs = resolve(path);
@@ -87,7 +79,7 @@ export class StorageModule implements StatementModule {
   prepare(sql: string, _types: number[], _session: ClientSession): PreparedQuery | null {
     const stmt = parseStorageStatement(sql);
     if (!stmt) return null;
-    return commandStatement([], (_params, ctx) => this.run(stmt, ctx), asSqlError);
+    return commandStatement([], (_params, ctx) => this.run(stmt, ctx));
   }
 
   private async run(stmt: StorageStatement, ctx: QueryContext): Promise<QueryResult> {
@@ -279,12 +271,8 @@ export class StorageModule implements StatementModule {
         kind: 'copyIn',
         binary: stmt.binary,
         async consume(data, ctx) {
-          try {
-            await store.load(stmt.table, countingRows(data, counter), ctx.signal);
-            return `COPY ${counter.rows}`;
-          } catch (err) {
-            throw asSqlError(err);
-          }
+          await store.load(stmt.table, countingRows(data, counter), ctx.signal);
+          return `COPY ${counter.rows}`;
         },
       };
     }
@@ -315,11 +303,7 @@ export class StorageModule implements StatementModule {
             hint: `Repair it for good with CREATE TASK TYPE rebuild LOCATION CLUSTER ${cluster} OPTIONS segment_groups = [${r.groupId}].`,
           });
         };
-        try {
-          yield* countingRows(store.read(stmt.table, ctx.signal, onRepair), counter);
-        } catch (err) {
-          throw asSqlError(err);
-        }
+        yield* countingRows(store.read(stmt.table, ctx.signal, onRepair), counter);
       },
       tag: () => `COPY ${counter.rows}`,
     };

@@ -6,7 +6,6 @@ import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '..
 import { validateTask } from '../ddl/task-validation';
 import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
 import type { TaskEngine } from '../engine/engine';
-import { TaskError } from '../engine/errors';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';
 
 function paramCount(stmt: TaskStatement): number {
@@ -36,8 +35,6 @@ export class TaskModule implements StatementModule {
       // Parameters are read as text and converted by the option's type, so any client type works.
       Array.from({ length: n }, (_, i) => types[i] || Oid.text),
       (params, ctx) => this.run(stmt, params, ctx),
-      // The engine's errors carry their SQLSTATE; here they become protocol errors.
-      (err) => (err instanceof TaskError ? new SqlError(err.code, err.message, err.extra) : err),
     );
   }
 
