@@ -143,6 +143,7 @@ export class Connection implements Backend {
     database: '',
     backendPid: 0,
     settingsVersion: 0,
+    inTransactionBlock: false,
     setting: (name) => this.settings.get(name),
     setSetting: (name, value) => this.settings.apply(name, value, true),
     allSettings: () => this.settings.all(),
@@ -154,6 +155,7 @@ export class Connection implements Backend {
       database: this.database,
       backendPid: this.pid,
       settingsVersion: this.settings.version,
+      inTransactionBlock: this.transaction.status !== 'I',
     });
   }
 

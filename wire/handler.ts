@@ -20,6 +20,11 @@ export interface ClientSession {
   readonly backendPid: number;
   /** Changes whenever any setting changes; lets a handler cache what it derived from the settings. */
   readonly settingsVersion: number;
+  /**
+   * True inside an explicit transaction block (BEGIN ... COMMIT), where statements that cannot be rolled back
+   * are refused with 25001, as PostgreSQL's PreventInTransactionBlock does.
+   */
+  readonly inTransactionBlock: boolean;
   setting(name: string): string | undefined;
   /** set_config(): changes a setting as SET would. */
   setSetting(name: string, value: string): void;

@@ -85,15 +85,21 @@ export class StorageModule implements StatementModule {
   private async run(stmt: StorageStatement, ctx: QueryContext): Promise<QueryResult> {
     const cat = this.store.catalog;
     const user = ctx.session.user;
+    // None of these can be rolled back (files are written, the catalog commits at once): refuse them where
+    // a ROLLBACK would be expected to undo them, as PostgreSQL refuses VACUUM. COPY TO changes nothing.
+    if (ctx.session.inTransactionBlock && !(stmt.kind === 'copy' && stmt.direction === 'out')) {
+      throw new SqlError('25001', `${statementName(stmt)} cannot run inside a transaction block`, {
+        hint:
+          stmt.kind === 'copy'
+            ? 'Run COPY FROM outside BEGIN ... COMMIT (with psycopg2, set autocommit = True).'
+            : 'Run it outside BEGIN ... COMMIT.',
+      });
+    }
     if (stmt.kind === 'copy') return this.copy(stmt, user);
     if (stmt.kind === 'table_privileges') return this.tablePrivileges(stmt, user);
     // A table's owner may drop it, as in PostgreSQL; the rest of the topology is the sysadmins'.
     if (!(stmt.kind === 'drop' && stmt.what === 'table'))
-      requireSysadmin(
-        this.users,
-        user,
-        stmt.kind === 'drop' ? `DROP ${stmt.what.toUpperCase()}` : stmt.kind.replace('_', ' ').toUpperCase(),
-      );
+      requireSysadmin(this.users, user, statementName(stmt));
     switch (stmt.kind) {
       case 'create_space': {
         const size = stmt.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -307,5 +313,19 @@ export class StorageModule implements StatementModule {
       },
       tag: () => `COPY ${counter.rows}`,
     };
+  }
+}
+
+/** The statement's name in messages: CREATE NODE, DROP TABLE, COPY FROM, GRANT ... */
+function statementName(stmt: StorageStatement): string {
+  switch (stmt.kind) {
+    case 'drop':
+      return `DROP ${stmt.what.toUpperCase()}`;
+    case 'copy':
+      return stmt.direction === 'in' ? 'COPY FROM' : 'COPY TO';
+    case 'table_privileges':
+      return stmt.grant ? 'GRANT' : 'REVOKE';
+    default:
+      return stmt.kind.replace('_', ' ').toUpperCase();
   }
 }
