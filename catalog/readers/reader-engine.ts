@@ -5,10 +5,11 @@ import Database from 'better-sqlite3';
 import { parse } from 'pgsql-ast-parser';
 import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
+import { LexError } from '../../pg/lexer';
 import { Oid } from '../../pg/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
 import { type FunctionContext, registerFunctions } from '../sql/functions';
-import { normalize, parameterizeLiterals, TokenizeError } from '../sql/normalize';
+import { normalize, parameterizeLiterals } from '../sql/normalize';
 import { canonicalType, typeNameOfOid, typeOid } from '../sql/pgtypes';
 import { Translator } from '../sql/translate';
 
@@ -164,7 +165,7 @@ export class ReaderEngine {
       try {
         return normalize(sql);
       } catch (e) {
-        if (e instanceof TokenizeError) throw new SqlError('42601', e.message, { position: e.at + 1 });
+        if (e instanceof LexError) throw new SqlError('42601', e.message, { position: e.at + 1 });
         throw e;
       }
     })();

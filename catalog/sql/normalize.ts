@@ -11,6 +11,8 @@
 // It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
 // that syntax errors point at the user's text.
 
+import { type Token as LexToken, lex } from '../../pg/lexer';
+
 export interface Token {
   kind: 'word' | 'qident' | 'string' | 'number' | 'param' | 'op' | 'punct' | 'space';
   text: string;
@@ -18,144 +20,38 @@ export interface Token {
   at: number;
 }
 
-const OP_CHARS = '+-*/<>=~!@#%^&|`?';
-
-export class TokenizeError extends Error {
-  constructor(
-    message: string,
-    readonly at: number,
-  ) {
-    super(message);
-  }
-}
-
+/**
+ * The statement's tokens from the one SQL lexer, in the form the rewrites below work on: the text each token
+ * contributes to the output (strings of every quoting as standard '..' strings, which pgsql-ast-parser reads),
+ * with a space token wherever the source had whitespace or a comment. Throws LexError.
+ */
 export function tokenize(sql: string): Token[] {
   const out: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    const start = i;
-    if (/\s/.test(c)) {
-      while (i < sql.length && /\s/.test(sql[i])) i++;
-      out.push({ kind: 'space', text: ' ', at: start });
-    } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      out.push({ kind: 'space', text: ' ', at: start });
-    } else if (c === '/' && sql[i + 1] === '*') {
-      let depth = 0;
-      do {
-        if (sql[i] === '/' && sql[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (sql[i] === '*' && sql[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      } while (depth > 0 && i < sql.length);
-      if (depth > 0) throw new TokenizeError('unterminated /* comment', start);
-      out.push({ kind: 'space', text: ' ', at: start });
-    } else if ((c === 'E' || c === 'e') && sql[i + 1] === "'") {
-      i += 2;
-      let v = '';
-      for (;;) {
-        if (i >= sql.length) throw new TokenizeError('unterminated quoted string', start);
-        const ch = sql[i];
-        if (ch === '\\') {
-          const n = sql[i + 1];
-          const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
-          if (n in esc) {
-            v += esc[n];
-            i += 2;
-          } else if (n === 'x' && /[0-9a-fA-F]/.test(sql[i + 2] ?? '')) {
-            const m = /^[0-9a-fA-F]{1,2}/.exec(sql.slice(i + 2))![0];
-            v += String.fromCharCode(parseInt(m, 16));
-            i += 2 + m.length;
-          } else if (/[0-7]/.test(n ?? '')) {
-            const m = /^[0-7]{1,3}/.exec(sql.slice(i + 1))![0];
-            v += String.fromCharCode(parseInt(m, 8));
-            i += 1 + m.length;
-          } else if (n === 'u' || n === 'U') {
-            const len = n === 'u' ? 4 : 8;
-            v += String.fromCodePoint(parseInt(sql.slice(i + 2, i + 2 + len), 16));
-            i += 2 + len;
-          } else {
-            v += n ?? '';
-            i += 2;
-          }
-        } else if (ch === "'") {
-          if (sql[i + 1] === "'") {
-            v += "'";
-            i += 2;
-          } else {
-            i++;
-            break;
-          }
-        } else {
-          v += ch;
-          i++;
-        }
-      }
-      out.push({ kind: 'string', text: quoteString(v), at: start });
-    } else if (c === "'") {
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw new TokenizeError('unterminated quoted string', start);
-        if (sql[i] === "'") {
-          if (sql[i + 1] === "'") i += 2;
-          else {
-            i++;
-            break;
-          }
-        } else i++;
-      }
-      out.push({ kind: 'string', text: sql.slice(start, i), at: start });
-    } else if (c === '"') {
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw new TokenizeError('unterminated quoted identifier', start);
-        if (sql[i] === '"') {
-          if (sql[i + 1] === '"') i += 2;
-          else {
-            i++;
-            break;
-          }
-        } else i++;
-      }
-      out.push({ kind: 'qident', text: sql.slice(start, i), at: start });
-    } else if (c === '$') {
-      const dq = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(sql.slice(i, i + 64));
-      const param = /^\$\d+/.exec(sql.slice(i, i + 12));
-      if (param) {
-        i += param[0].length;
-        out.push({ kind: 'param', text: param[0], at: start });
-      } else if (dq) {
-        const close = sql.indexOf(dq[0], i + dq[0].length);
-        if (close < 0) throw new TokenizeError('unterminated dollar-quoted string', start);
-        const body = sql.slice(i + dq[0].length, close);
-        i = close + dq[0].length;
-        out.push({ kind: 'string', text: quoteString(body), at: start });
-      } else {
-        i++;
-        out.push({ kind: 'op', text: '$', at: start });
-      }
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(sql.slice(i))!;
-      i += m[0].length;
-      out.push({ kind: 'number', text: m[0], at: start });
-    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z_0-9$\u0080-\uffff]*/.exec(sql.slice(i))!;
-      i += m[0].length;
-      out.push({ kind: 'word', text: m[0], at: start });
-    } else if (OP_CHARS.includes(c)) {
-      while (i < sql.length && OP_CHARS.includes(sql[i]) && !(sql[i] === '-' && sql[i + 1] === '-')) i++;
-      out.push({ kind: 'op', text: sql.slice(start, i), at: start });
-    } else {
-      i++;
-      out.push({ kind: 'punct', text: c, at: start });
-    }
+  let last = 0;
+  for (const t of lex(sql)) {
+    if (t.at > last) out.push({ kind: 'space', text: ' ', at: last });
+    last = t.end;
+    out.push({
+      kind: PIECE_KIND[t.kind],
+      text: t.kind === 'string' ? quoteString(t.value) : t.raw,
+      at: t.at,
+    });
   }
+  if (sql.length > last) out.push({ kind: 'space', text: ' ', at: last });
   return out;
 }
+
+const PIECE_KIND: Record<LexToken['kind'], Token['kind']> = {
+  ident: 'word',
+  qident: 'qident',
+  string: 'string',
+  // B'..' and X'..' pass through as written; they are not literals parameterization may replace.
+  bitstring: 'punct',
+  number: 'number',
+  param: 'param',
+  op: 'op',
+  punct: 'punct',
+};
 
 export function quoteString(v: string): string {
   return "'" + v.replace(/'/g, "''") + "'";
@@ -356,7 +252,7 @@ function operandStart(tokens: Token[], end: number): number {
       i = before - 1;
       continue;
     }
-    if (before >= 0 && tokens[before].kind === 'op' && tokens[before].text === '::') {
+    if (before >= 0 && tokens[before].kind === 'punct' && tokens[before].text === '::') {
       i = before - 1;
       continue;
     }
@@ -380,7 +276,7 @@ function operandEnd(tokens: Token[], start: number): number {
       i++;
       continue;
     }
-    if (n?.kind === 'op' && n.text === '::') {
+    if (n?.kind === 'punct' && n.text === '::') {
       i++;
       continue;
     }
@@ -683,7 +579,7 @@ export function parameterizeLiterals(sql: string): Parameterized | null {
     const prevOk =
       !prev ||
       (prev.kind === 'punct' && (prev.text === '(' || prev.text === ',')) ||
-      (prev.kind === 'op' && prev.text !== '::') ||
+      prev.kind === 'op' ||
       (prev.kind === 'word' && VALUE_CONTEXT.has(prev.text.toLowerCase()));
     const inByList = byDepth === depth && byDepth >= 0;
     if (!prevOk || (t.kind === 'number' && inByList)) {
