@@ -1,7 +1,7 @@
 // The CREATE TASK parser alone, fed by the one SQL lexer.
 import test from 'ava';
-import { parseTaskStatement } from '../../src/ddl/tasks';
 import { SqlError } from '../../pg/errors';
+import { parseTaskStatement } from '../../src/ddl/tasks';
 
 test('nested comments are read as the statement splitter reads them', (t) => {
   t.like(parseTaskStatement('CREATE TASK /* a /* b */ c */ t TYPE rebuild'), {

@@ -10,54 +10,7 @@
 //   AS <keyword>                       -> AS "<keyword>"
 // It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
 // that syntax errors point at the user's text.
-
-import { type Token as LexToken, lex } from '../../pg/lexer';
-
-export interface Token {
-  kind: 'word' | 'qident' | 'string' | 'number' | 'param' | 'op' | 'punct' | 'space';
-  text: string;
-  /** Offset of the token in the original statement. */
-  at: number;
-}
-
-/**
- * The statement's tokens from the one SQL lexer, in the form the rewrites below work on: the text each token
- * contributes to the output (strings of every quoting as standard '..' strings, which pgsql-ast-parser reads),
- * with a space token wherever the source had whitespace or a comment. Throws LexError.
- */
-export function tokenize(sql: string): Token[] {
-  const out: Token[] = [];
-  let last = 0;
-  for (const t of lex(sql)) {
-    if (t.at > last) out.push({ kind: 'space', text: ' ', at: last });
-    last = t.end;
-    out.push({
-      kind: PIECE_KIND[t.kind],
-      text: t.kind === 'string' ? quoteString(t.value) : t.raw,
-      at: t.at,
-    });
-  }
-  if (sql.length > last) out.push({ kind: 'space', text: ' ', at: last });
-  return out;
-}
-
-const PIECE_KIND: Record<LexToken['kind'], Token['kind']> = {
-  ident: 'word',
-  qident: 'qident',
-  string: 'string',
-  // B'..' and X'..' pass through as written; they are not literals parameterization may replace.
-  bitstring: 'punct',
-  number: 'number',
-  param: 'param',
-  op: 'op',
-  punct: 'punct',
-};
-
-export function quoteString(v: string): string {
-  return "'" + v.replace(/'/g, "''") + "'";
-}
-
-const isWord = (t: Token | undefined, w: string) => t?.kind === 'word' && t.text.toLowerCase() === w;
+import { isWord, matchParen, nextSolid, prevSolid, quoteString, type Token, tokenize } from './tokens';
 
 /** Words after AS that the parser would take as keywords; quoted so they are read as aliases. */
 const KEYWORD_ALIASES = new Set([
@@ -199,30 +152,6 @@ export interface Normalized {
   sql: string;
   /** Maps an offset in sql back to an offset in the original statement. */
   originalOffset(at: number): number;
-}
-
-/** Finds the index just past the balanced group that opens at tokens[i] ('('), or -1. */
-function matchParen(tokens: Token[], i: number): number {
-  let depth = 0;
-  for (let j = i; j < tokens.length; j++) {
-    if (tokens[j].kind !== 'punct') continue;
-    if (tokens[j].text === '(') depth++;
-    else if (tokens[j].text === ')') {
-      depth--;
-      if (depth === 0) return j + 1;
-    }
-  }
-  return -1;
-}
-
-function nextSolid(tokens: Token[], i: number): number {
-  while (i < tokens.length && tokens[i].kind === 'space') i++;
-  return i;
-}
-
-function prevSolid(tokens: Token[], i: number): number {
-  while (i >= 0 && tokens[i].kind === 'space') i--;
-  return i;
 }
 
 /** Start index of the operand that ends at tokens[end] (inclusive): a name chain, literal, call or group. */
@@ -497,101 +426,4 @@ function rewrite(input: Token[]): Token[] {
     }
   }
   return tokens;
-}
-
-export interface Parameterized {
-  /** The statement with its literals replaced by $1, $2, ... */
-  sql: string;
-  values: string[];
-  /** Type OID hints: int4/int8/numeric for numbers, 0 (infer from context) for strings. */
-  hints: number[];
-}
-
-/** Words after which a literal is an ordinary value (not a typed literal such as interval '1 hour'). */
-const VALUE_CONTEXT = new Set([
-  'and',
-  'or',
-  'not',
-  'in',
-  'like',
-  'ilike',
-  'between',
-  'select',
-  'when',
-  'then',
-  'else',
-  'is',
-  'values',
-  'limit',
-  'offset',
-  'where',
-  'on',
-  'having',
-  'distinct',
-  'all',
-  'any',
-  'some',
-  'escape',
-]);
-
-/**
- * Replaces the literals of a statement with parameters, so that statements differing only in their constants
- * share one plan (the normalisation pg_stat_statements does). Literals whose value decides the shape of the
- * query stay: positions in ORDER BY / GROUP BY, and typed literals like interval '1 hour'. Returns null when
- * there is nothing to replace or the statement already has parameters.
- */
-export function parameterizeLiterals(sql: string): Parameterized | null {
-  let tokens: Token[];
-  try {
-    tokens = tokenize(sql);
-  } catch {
-    return null;
-  }
-  if (tokens.some((t) => t.kind === 'param')) return null;
-  const values: string[] = [];
-  const hints: number[] = [];
-  let out = '';
-  let byDepth = -1;
-  let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')') {
-      depth--;
-      if (depth < byDepth) byDepth = -1;
-    }
-    if (t.kind === 'word') {
-      const w = t.text.toLowerCase();
-      if (w === 'by') byDepth = depth;
-      else if (
-        ['limit', 'offset', 'having', 'union', 'except', 'intersect', 'fetch', 'for', 'window'].includes(w) &&
-        depth === byDepth
-      ) {
-        byDepth = -1;
-      }
-    }
-    if (t.kind !== 'string' && t.kind !== 'number') {
-      out += t.text;
-      continue;
-    }
-    const p = prevSolid(tokens, i - 1);
-    const prev = tokens[p];
-    const prevOk =
-      !prev ||
-      (prev.kind === 'punct' && (prev.text === '(' || prev.text === ',')) ||
-      prev.kind === 'op' ||
-      (prev.kind === 'word' && VALUE_CONTEXT.has(prev.text.toLowerCase()));
-    const inByList = byDepth === depth && byDepth >= 0;
-    if (!prevOk || (t.kind === 'number' && inByList)) {
-      out += t.text;
-      continue;
-    }
-    values.push(t.kind === 'string' ? t.text.slice(1, -1).replace(/''/g, "'") : t.text);
-    if (t.kind === 'number') {
-      const integral = /^\d+$/.test(t.text);
-      hints.push(integral ? (Number(t.text) > 2147483647 ? 20 : 23) : 1700);
-    } else hints.push(0);
-    out += `$${values.length}`;
-  }
-  return values.length ? { sql: out, values, hints } : null;
 }
