@@ -6,6 +6,8 @@
 // Whitespace and comments produce no token; every token knows where it starts and ends (0-based offsets).
 // Not done: UESCAPE clauses, PostgreSQL 15's non-decimal integers (0x1F) and 16's digit separators (1_000).
 
+import { SqlError } from './errors';
+
 export type TokenKind =
   /** A bare identifier or keyword; value is folded to lower case. */
   | 'ident'
@@ -39,14 +41,13 @@ export interface Token {
   quoting?: Quoting;
 }
 
-/** A lexical error: the message PostgreSQL gives and the offset of the token it is about. */
-export class LexError extends Error {
+/** A lexical error: a syntax error (42601) at the token it is about, with that token's 0-based offset. */
+export class LexError extends SqlError {
   constructor(
     message: string,
     readonly at: number,
   ) {
-    super(message);
-    this.name = 'LexError';
+    super('42601', message, { position: at + 1 });
   }
 }
 

@@ -3,7 +3,6 @@
 // syntax errors carry the position in the user's text, as PostgreSQL reports them.
 import { parse } from 'pgsql-ast-parser';
 import { SqlError } from '../../pg/errors';
-import { LexError } from '../../pg/lexer';
 import type { RelationRegistry } from '../relations';
 import { normalize } from './parse/rewrite';
 import { type Translation, Translator } from './translate';
@@ -13,13 +12,8 @@ export function compileQuery(
   registry: RelationRegistry,
   clientParamTypes: (string | null)[],
 ): Translation {
-  let norm: ReturnType<typeof normalize>;
-  try {
-    norm = normalize(sql);
-  } catch (e) {
-    if (e instanceof LexError) throw new SqlError('42601', e.message, { position: e.at + 1 });
-    throw e;
-  }
+  // A lexical error (pg/lexer.ts) is already a 42601 SqlError with its position.
+  const norm = normalize(sql);
   let ast: ReturnType<typeof parse>;
   try {
     ast = parse(norm.sql);

@@ -1,8 +1,9 @@
 // Translates a PostgreSQL SELECT (as parsed by pgsql-ast-parser) into SQLite SQL over the catalog, and infers
 // the PostgreSQL type of every result column and parameter along the way. Relations are resolved against the
 // registry (sys.*, pg_catalog.*, information_schema.*), so only known relations can be referenced and every
-// name in the output is fully qualified. What SQLite cannot express is done by functions registered on the
-// reader connections (functions.ts), never by matching query text.
+// name in the output is fully qualified. This module holds the statements, clauses and expression forms;
+// operators and casts are in expressions/, functions in functions/ (by domain). What SQLite cannot express is
+// done by functions registered on the reader connections, never by matching query text.
 import type * as A from 'pgsql-ast-parser';
 import type { RelationDef, RelationRegistry } from '../relations';
 import { castSql } from './expressions/casts';

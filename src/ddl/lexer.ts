@@ -1,7 +1,7 @@
 // The lexemes and a cursor for the statements this server parses itself (users, tasks, storage DDL).
 // Every error carries the 1-based character position, as PostgreSQL reports syntax errors.
 import { SqlError } from '../../pg/errors';
-import { LexError, lex as lexSql, type Token } from '../../pg/lexer';
+import { lex as lexSql } from '../../pg/lexer';
 
 export type LexKind = 'ident' | 'qident' | 'string' | 'bitstring' | 'number' | 'param' | 'punct' | 'end';
 
@@ -25,13 +25,8 @@ export function syntaxError(message: string, at: number): SqlError {
  * is an expression.
  */
 export function lex(sql: string): Lexeme[] {
-  let tokens: Token[];
-  try {
-    tokens = lexSql(sql);
-  } catch (e) {
-    if (e instanceof LexError) throw syntaxError(e.message, e.at);
-    throw e;
-  }
+  // A lexical error is already a 42601 SqlError with its position.
+  const tokens = lexSql(sql);
   const out: Lexeme[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];

@@ -133,7 +133,7 @@ test('comments produce no token and nest; every token knows its offsets', (t) =>
   for (const x of toks) t.is(sql.slice(x.at, x.end), x.raw);
 });
 
-test('unterminated strings, identifiers, dollar quotes and comments are errors at their start', (t) => {
+test('unterminated strings, identifiers, dollar quotes and comments are 42601 errors at their start', (t) => {
   const cases: [string, string, number][] = [
     ["SELECT 'abc", 'unterminated quoted string', 7],
     ["SELECT E'ab\\'", 'unterminated quoted string', 7],
@@ -145,5 +145,6 @@ test('unterminated strings, identifiers, dollar quotes and comments are errors a
   for (const [sql, message, at] of cases) {
     const e = t.throws(() => lex(sql), { instanceOf: LexError, message }, sql);
     t.is(e?.at, at, sql);
+    t.like(e, { code: '42601', extra: { position: at + 1 } }, sql);
   }
 });
