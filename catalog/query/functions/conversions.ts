@@ -1,11 +1,10 @@
 // The conversions behind casts (expressions/casts.ts) and division, with PostgreSQL's errors.
-
 import { canonicalTimestamp } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { formatInterval, intervalMicros } from './datetime';
 import { type FunctionContext, type Register, SESSION, statementTime, type V } from './define';
 
-export function toInt(v: V, type: string): number | bigint | null {
+function toInt(v: V, type: string): number | bigint | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return Math.trunc(v);
   if (typeof v === 'bigint') return v;

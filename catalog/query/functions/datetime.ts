@@ -1,5 +1,4 @@
 // Date and time: the current time, arithmetic on timestamps and intervals, extract and date_trunc.
-
 import { formatTimestampMicros, parseTimestampMicros } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import {

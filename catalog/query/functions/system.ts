@@ -1,5 +1,4 @@
 // Session, catalog and system information functions (version(), current_setting(), pg_get_indexdef() ...).
-
 import { formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { typeNameOfOid } from '../pgtypes';
@@ -16,7 +15,7 @@ import {
 
 const ENCODINGS: Record<number, string> = { 0: 'SQL_ASCII', 6: 'UTF8' };
 
-export function sizePretty(bytes: number): string {
+function sizePretty(bytes: number): string {
   const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
