@@ -5,6 +5,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
 import { PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
+import { formatTypeName } from './query/functions';
+import { canonicalType, typeOid } from './query/pgtypes';
 import {
   type ColumnDef,
   columns,
@@ -16,8 +18,6 @@ import {
   USER_TABLE_OID_BASE,
 } from './relations';
 import { sysRelations } from './schema';
-import { formatTypeName } from './sql/functions';
-import { canonicalType, typeOid } from './sql/pgtypes';
 
 const PG: Record<string, string> = {
   pg_type: `oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char

@@ -1,6 +1,7 @@
 // Unit tests of the pure pieces: type codecs, the statement splitter, the normalising pass, the DDL lexer.
 import test from 'ava';
-import { normalize, parameterizeLiterals } from '../catalog/sql/normalize';
+import { parameterizeLiterals } from '../catalog/query/parameterize';
+import { normalize } from '../catalog/query/parse/rewrite';
 import {
   decodeParam,
   encodeBinary,

@@ -2,15 +2,14 @@
 // type, run. It runs inside a worker thread (worker.ts) so that a slow query never holds up the event loop
 // that serves the wire and the task engine.
 import Database from 'better-sqlite3';
-import { parse } from 'pgsql-ast-parser';
 import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
-import { type FunctionContext, registerFunctions } from '../sql/functions';
-import { normalize, parameterizeLiterals, TokenizeError } from '../sql/normalize';
-import { canonicalType, typeNameOfOid, typeOid } from '../sql/pgtypes';
-import { Translator } from '../sql/translate';
+import { compileQuery } from '../query/compile';
+import { type FunctionContext, registerFunctions } from '../query/functions';
+import { parameterizeLiterals } from '../query/parameterize';
+import { canonicalType, typeNameOfOid, typeOid } from '../query/pgtypes';
 
 export interface SessionInfo {
   user: string;
@@ -160,26 +159,11 @@ export class ReaderEngine {
     const key = clientTypes.join(',') + '\0' + sql;
     const cached = this.plans.get(key);
     if (cached) return cached;
-    const norm = (() => {
-      try {
-        return normalize(sql);
-      } catch (e) {
-        if (e instanceof TokenizeError) throw new SqlError('42601', e.message, { position: e.at + 1 });
-        throw e;
-      }
-    })();
-    let ast: ReturnType<typeof parse>;
-    try {
-      ast = parse(norm.sql);
-    } catch (e) {
-      throw syntaxError(e as Error, norm.sql, norm.originalOffset);
-    }
-    if (ast.length !== 1) throw new SqlError('42601', 'expected exactly one statement');
-    const translator = new Translator(
+    const t = compileQuery(
+      sql,
       this.emulation.registry,
       clientTypes.map((t) => (t ? typeNameOfOid(t) : null)),
     );
-    const t = translator.translate(ast[0]);
     // SQLite numbers parameter slots up to the largest ?N: a gap (a parameter the translation dropped, such as
     // an argument of an emulated constant function) would be an unnamed slot. Renumber them densely.
     const used = placeholders(t.sql);
@@ -248,25 +232,6 @@ function toSqlite(v: unknown, oid: number): unknown {
   if (typeof v === 'number' && Number.isInteger(v) && INTEGER_OIDS.has(oid)) return BigInt(v);
   if (v === undefined) return null;
   return v;
-}
-
-function syntaxError(e: Error, sql: string, originalOffset: (at: number) => number): SqlError {
-  if (/Unexpected end of input/i.test(e.message)) {
-    return new SqlError('42601', 'syntax error at end of input', {
-      position: originalOffset(sql.length) + 1,
-    });
-  }
-  const m = /line (\d+) col (\d+)/.exec(e.message);
-  if (!m) return new SqlError('42601', `syntax error: ${e.message.split('\n')[0]}`);
-  const lines = sql.split('\n');
-  let at = 0;
-  for (let i = 0; i < +m[1] - 1; i++) at += lines[i].length + 1;
-  at += +m[2] - 1;
-  const near = /^\s*("[^"]*"|'[^']*'|\w+|\S)/.exec(sql.slice(at))?.[1];
-  const message = near
-    ? `syntax error at or near "${near.replace(/^"(.*)"$/, '$1')}"`
-    : 'syntax error at end of input';
-  return new SqlError('42601', message, { position: originalOffset(at) + 1 });
 }
 
 /** Maps SQLite's messages to PostgreSQL SQLSTATEs; errors thrown by our functions pass through. */

@@ -1,8 +1,9 @@
-// A small tokenizer and cursor for the statements this server parses itself (users, tasks, storage DDL).
+// The lexemes and a cursor for the statements this server parses itself (users, tasks, storage DDL).
 // Every error carries the 1-based character position, as PostgreSQL reports syntax errors.
 import { SqlError } from '../../pg/errors';
+import { lex as lexSql } from '../../pg/lexer';
 
-export type LexKind = 'ident' | 'qident' | 'string' | 'number' | 'param' | 'punct' | 'end';
+export type LexKind = 'ident' | 'qident' | 'string' | 'bitstring' | 'number' | 'param' | 'punct' | 'end';
 
 export interface Lexeme {
   kind: LexKind;
@@ -18,74 +19,24 @@ export function syntaxError(message: string, at: number): SqlError {
   return new SqlError('42601', message, { position: at + 1 });
 }
 
+/**
+ * The statement's tokens from the one SQL lexer, as these grammars see them: operators are punctuation, and a
+ * sign written right against a number belongs to it (OPTIONS max_bytes_per_sec = -5), since no option value
+ * is an expression.
+ */
 export function lex(sql: string): Lexeme[] {
+  // A lexical error is already a 42601 SqlError with its position.
+  const tokens = lexSql(sql);
   const out: Lexeme[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    if (/\s/.test(c)) {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const n = tokens[i + 1];
+    if (t.kind === 'op' && (t.value === '-' || t.value === '+') && n?.kind === 'number' && n.at === t.end) {
+      const raw = sql.slice(t.at, n.end);
+      out.push({ kind: 'number', value: raw, raw, at: t.at });
       i++;
-      continue;
-    }
-    if (c === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      if (end < 0) throw syntaxError('unterminated /* comment', i);
-      i = end + 2;
-      continue;
-    }
-    const start = i;
-    if (c === "'") {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw syntaxError('unterminated quoted string', start);
-        if (sql[i] === "'") {
-          if (sql[i + 1] === "'") {
-            v += "'";
-            i += 2;
-          } else {
-            i++;
-            break;
-          }
-        } else v += sql[i++];
-      }
-      out.push({ kind: 'string', value: v, raw: sql.slice(start, i), at: start });
-    } else if (c === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw syntaxError('unterminated quoted identifier', start);
-        if (sql[i] === '"') {
-          if (sql[i + 1] === '"') {
-            v += '"';
-            i += 2;
-          } else {
-            i++;
-            break;
-          }
-        } else v += sql[i++];
-      }
-      if (!v) throw syntaxError('zero-length delimited identifier', start);
-      out.push({ kind: 'qident', value: v, raw: sql.slice(start, i), at: start });
-    } else if (c === '$' && /\d/.test(sql[i + 1] ?? '')) {
-      i++;
-      while (/\d/.test(sql[i] ?? '')) i++;
-      out.push({ kind: 'param', value: sql.slice(start + 1, i), raw: sql.slice(start, i), at: start });
-    } else if (/[0-9]/.test(c) || ((c === '-' || c === '+' || c === '.') && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      i++;
-      while (/[0-9._eE]/.test(sql[i] ?? '') || (/[eE]/.test(sql[i - 1]) && /[+-]/.test(sql[i] ?? ''))) i++;
-      out.push({ kind: 'number', value: sql.slice(start, i), raw: sql.slice(start, i), at: start });
-    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      while (/[A-Za-z0-9_$\u0080-\uffff]/.test(sql[i] ?? '')) i++;
-      const raw = sql.slice(start, i);
-      out.push({ kind: 'ident', value: raw.toLowerCase(), raw, at: start });
     } else {
-      i++;
-      out.push({ kind: 'punct', value: c, raw: c, at: start });
+      out.push({ kind: t.kind === 'op' ? 'punct' : t.kind, value: t.value, raw: t.raw, at: t.at });
     }
   }
   out.push({ kind: 'end', value: '', raw: '', at: sql.length });

@@ -1,13 +1,16 @@
 // Translates a PostgreSQL SELECT (as parsed by pgsql-ast-parser) into SQLite SQL over the catalog, and infers
 // the PostgreSQL type of every result column and parameter along the way. Relations are resolved against the
 // registry (sys.*, pg_catalog.*, information_schema.*), so only known relations can be referenced and every
-// name in the output is fully qualified. What SQLite cannot express is done by functions registered on the
-// reader connections (functions.ts), never by matching query text.
+// name in the output is fully qualified. This module holds the statements, clauses and expression forms;
+// operators and casts are in expressions/, functions in functions/ (by domain). What SQLite cannot express is
+// done by functions registered on the reader connections, never by matching query text.
 import type * as A from 'pgsql-ast-parser';
-import { SqlError } from '../../pg/errors';
 import type { RelationDef, RelationRegistry } from '../relations';
+import { castSql } from './expressions/casts';
+import { binaryOperator, negateOp, operandsShareType, unaryOperator } from './expressions/operators';
+import { err, quoteIdent, quoteLit, type Typed } from './expressions/typed';
 import { type FnDef, FUNCTIONS, tableFunction } from './functions';
-import { canonicalType, isIntegerType, isNumericType } from './pgtypes';
+import { canonicalType } from './pgtypes';
 
 export interface OutColumn {
   name: string;
@@ -15,11 +18,6 @@ export interface OutColumn {
   type: string | null;
   /** Set when the column is known to come out of SQLite as 0/1 but is boolean in PostgreSQL. */
   star?: boolean;
-}
-
-interface Typed {
-  sql: string;
-  type: string | null;
 }
 
 interface ScopeTable {
@@ -38,13 +36,6 @@ export interface Translation {
   columns: OutColumn[];
   /** Inferred type of each $n parameter (index n-1). */
   paramTypes: (string | null)[];
-}
-
-export const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"';
-const quoteLit = (s: string) => "'" + s.replace(/'/g, "''") + "'";
-
-function err(code: string, message: string, hint?: string): SqlError {
-  return new SqlError(code, message, hint ? { hint } : {});
 }
 
 /** Set-returning functions that may stand in a select list; they become joined table-valued functions. */
@@ -525,27 +516,7 @@ export class Translator {
 
   private unary(e: A.ExprUnary, scope: Scope): Typed {
     const v = this.typedParam(e.operand, scope, e.op === 'NOT' || e.op.startsWith('IS') ? 'bool' : null);
-    switch (e.op) {
-      case 'NOT':
-        return { sql: `(NOT ${v.sql})`, type: 'bool' };
-      case '-':
-        return { sql: `(-${v.sql})`, type: v.type };
-      case '+':
-        return v;
-      case 'IS NULL':
-      case 'IS NOT NULL':
-        return { sql: `(${v.sql} ${e.op})`, type: 'bool' };
-      case 'IS TRUE':
-        return { sql: `(${v.sql} IS 1)`, type: 'bool' };
-      case 'IS NOT TRUE':
-        return { sql: `(${v.sql} IS NOT 1)`, type: 'bool' };
-      case 'IS FALSE':
-        return { sql: `(${v.sql} IS 0)`, type: 'bool' };
-      case 'IS NOT FALSE':
-        return { sql: `(${v.sql} IS NOT 0)`, type: 'bool' };
-      default:
-        throw err('0A000', `operator ${e.op} is not supported`);
-    }
+    return unaryOperator(e.op, v);
   }
 
   private binary(e: A.ExprBinary, scope: Scope): Typed {
@@ -582,116 +553,17 @@ export class Translator {
       return { sql: `(${l.sql} ${op} ${r})`, type: 'bool' };
     }
     // A parameter takes the type of the other operand of a comparison or arithmetic; with || it is text.
-    const sameType = ![
-      '||',
-      'AND',
-      'OR',
-      '~',
-      '~*',
-      '!~',
-      '!~*',
-      'LIKE',
-      'NOT LIKE',
-      'ILIKE',
-      'NOT ILIKE',
-    ].includes(op);
+    const sameType = operandsShareType(op);
     const want = (t: string | null) => (!sameType || t === 'unknown' || t === null ? 'text' : t);
     let l = this.expr(e.left, scope);
-    let r =
+    const r =
       e.right.type === 'parameter'
         ? this.typedParam(e.right, scope, want(l.type))
         : this.expr(e.right, scope);
     if (e.left.type === 'parameter' && !this.params[+e.left.name.slice(1) - 1] && r.type) {
       l = this.typedParam(e.left, scope, want(r.type));
     }
-    switch (op) {
-      case '=':
-      case '<>':
-      case '!=':
-      case '<':
-      case '>':
-      case '<=':
-      case '>=': {
-        // Compare timestamps by their instant, whatever spelling each side has.
-        if (l.type === 'timestamptz' || r.type === 'timestamptz') {
-          l = { ...l, sql: `pg_ts_key(${l.sql})` };
-          r = { ...r, sql: `pg_ts_key(${r.sql})` };
-        }
-        const o = op === '!=' ? '<>' : op;
-        return { sql: `(${l.sql} ${o} ${r.sql})`, type: 'bool' };
-      }
-      case 'AND':
-      case 'OR':
-        return { sql: `(${l.sql} ${op} ${r.sql})`, type: 'bool' };
-      case 'LIKE':
-      case 'NOT LIKE':
-        return { sql: `(${l.sql} ${op} ${r.sql} ESCAPE '\\')`, type: 'bool' };
-      case 'ILIKE':
-      case 'NOT ILIKE':
-        return {
-          sql: `(lower(${l.sql}) ${op === 'ILIKE' ? 'LIKE' : 'NOT LIKE'} lower(${r.sql}) ESCAPE '\\')`,
-          type: 'bool',
-        };
-      case '~':
-      case '~*':
-      case '!~':
-      case '!~*': {
-        const flags = op.includes('*') ? 'i' : '';
-        const neg = op.startsWith('!') ? 'NOT ' : '';
-        return { sql: `(${neg}pg_regex_match(${l.sql}, ${r.sql}, '${flags}'))`, type: 'bool' };
-      }
-      case '||':
-        if (l.type?.startsWith('_') || r.type?.startsWith('_')) {
-          return { sql: `pg_array_cat(${l.sql}, ${r.sql})`, type: l.type?.startsWith('_') ? l.type : r.type };
-        }
-        // Non-text operands are converted with their text output (true/false for booleans, as PostgreSQL does).
-        return { sql: `(${castSql(l, 'text')} || ${castSql(r, 'text')})`, type: 'text' };
-      case '+':
-      case '-': {
-        if (
-          op === '-' &&
-          (l.type === 'timestamptz' || l.type === 'timestamp') &&
-          (r.type === 'timestamptz' || r.type === 'timestamp')
-        ) {
-          // the difference of two instants is an interval
-          return { sql: `pg_ts_diff(${l.sql}, ${r.sql})`, type: 'interval' };
-        }
-        if (l.type === 'timestamptz' || l.type === 'date' || r.type === 'interval') {
-          return {
-            sql: `pg_ts_add(${l.sql}, ${r.sql}, ${op === '-' ? -1 : 1})`,
-            type: l.type === 'date' ? 'date' : 'timestamptz',
-          };
-        }
-        return { sql: `(${l.sql} ${op} ${r.sql})`, type: arithmeticType(l.type, r.type) };
-      }
-      case '*':
-        return { sql: `(${l.sql} * ${r.sql})`, type: arithmeticType(l.type, r.type) };
-      case '/': {
-        // pg_div raises 22012 on a zero divisor (SQLite would answer NULL) and keeps integer division.
-        const t = arithmeticType(l.type, r.type);
-        return { sql: `pg_div(${l.sql}, ${r.sql}, ${isIntegerType(t) ? 1 : 0})`, type: t };
-      }
-      case '%':
-        return { sql: `(${l.sql} % ${r.sql})`, type: arithmeticType(l.type, r.type) };
-      case '^':
-        return { sql: `power(${l.sql}, ${r.sql})`, type: 'float8' };
-      case '&':
-      case '|':
-      case '<<':
-      case '>>':
-        return { sql: `(${l.sql} ${op} ${r.sql})`, type: arithmeticType(l.type, r.type) };
-      case '@>':
-        return { sql: `pg_array_contains(${l.sql}, ${r.sql})`, type: 'bool' };
-      case '<@':
-        return { sql: `pg_array_contains(${r.sql}, ${l.sql})`, type: 'bool' };
-      case '&&':
-        return { sql: `pg_array_overlaps(${l.sql}, ${r.sql})`, type: 'bool' };
-      case 'IS':
-      case 'IS NOT':
-        return { sql: `(${l.sql} ${op} ${r.sql})`, type: 'bool' };
-      default:
-        throw err('42883', `operator does not exist: ${l.type ?? 'unknown'} ${op} ${r.type ?? 'unknown'}`);
-    }
+    return binaryOperator(op, l, r);
   }
 
   private call(e: A.ExprCall, scope: Scope): Typed {
@@ -772,26 +644,6 @@ function elementType(t: string | null): string | null {
   return t?.startsWith('_') ? t.slice(1) : null;
 }
 
-function negateOp(op: string): string {
-  return (
-    (
-      { '=': '<>', '<>': '=', '!=': '=', '<': '>=', '>': '<=', '<=': '>', '>=': '<' } as Record<
-        string,
-        string
-      >
-    )[op] ?? op
-  );
-}
-
-function arithmeticType(a: string | null, b: string | null): string | null {
-  const order = ['int2', 'int4', 'oid', 'int8', 'numeric', 'float4', 'float8'];
-  const ia = order.indexOf(a ?? '');
-  const ib = order.indexOf(b ?? '');
-  if (ia < 0 && ib < 0) return a && a !== 'unknown' ? a : b && b !== 'unknown' ? b : 'numeric';
-  const t = order[Math.max(ia, ib)];
-  return t === 'oid' || t === 'int2' ? 'int4' : t;
-}
-
 function mergeColumns(a: OutColumn[], b: OutColumn[]): OutColumn[] {
   return a.map((c, i) => ({
     name: c.name,
@@ -834,47 +686,4 @@ export function outputName(e: A.Expr): string {
 function canonicalName(t: string): string {
   const c = canonicalType(t) ?? t;
   return c.startsWith('_') ? c.slice(1) : c;
-}
-
-/** SQL for a cast of v to the PostgreSQL type `to`. */
-export function castSql(v: Typed, to: string): string {
-  if (v.type === to) return v.sql;
-  if (isIntegerType(to)) {
-    if (v.type === 'bool') return v.sql;
-    return `pg_to_int(${v.sql}, ${quoteLit(to)})`;
-  }
-  if (isNumericType(to)) return `pg_to_float(${v.sql})`;
-  switch (to) {
-    case 'bool':
-      return `pg_to_bool(${v.sql})`;
-    case 'text':
-    case 'varchar':
-    case 'name':
-    case 'bpchar':
-    case 'char':
-      if (v.type === 'bool') return `(CASE ${v.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)`;
-      if (v.type && ['regclass', 'regtype', 'regnamespace', 'regproc'].includes(v.type)) {
-        return `pg_reg_name(${v.sql}, ${quoteLit(v.type)})`;
-      }
-      return `CAST(${v.sql} AS TEXT)`;
-    case 'regproc':
-    case 'regprocedure':
-      // The emulated catalogs name their functions (typinput = 'array_in'): a regproc is that name.
-      return `pg_regproc_name(${v.sql})`;
-    case 'regclass':
-    case 'regtype':
-    case 'regnamespace':
-      return `pg_reg_oid(${v.sql}, ${quoteLit(to)})`;
-    case 'timestamptz':
-    case 'timestamp':
-      return `pg_to_timestamptz(${v.sql})`;
-    case 'date':
-      return `substr(pg_to_timestamptz(${v.sql}), 1, 10)`;
-    case 'uuid':
-      return `pg_to_uuid(${v.sql})`;
-    case 'interval':
-      return `pg_to_interval(${v.sql})`;
-    default:
-      return v.sql;
-  }
 }

@@ -10,158 +10,7 @@
 //   AS <keyword>                       -> AS "<keyword>"
 // It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
 // that syntax errors point at the user's text.
-
-export interface Token {
-  kind: 'word' | 'qident' | 'string' | 'number' | 'param' | 'op' | 'punct' | 'space';
-  text: string;
-  /** Offset of the token in the original statement. */
-  at: number;
-}
-
-const OP_CHARS = '+-*/<>=~!@#%^&|`?';
-
-export class TokenizeError extends Error {
-  constructor(
-    message: string,
-    readonly at: number,
-  ) {
-    super(message);
-  }
-}
-
-export function tokenize(sql: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    const start = i;
-    if (/\s/.test(c)) {
-      while (i < sql.length && /\s/.test(sql[i])) i++;
-      out.push({ kind: 'space', text: ' ', at: start });
-    } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      out.push({ kind: 'space', text: ' ', at: start });
-    } else if (c === '/' && sql[i + 1] === '*') {
-      let depth = 0;
-      do {
-        if (sql[i] === '/' && sql[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (sql[i] === '*' && sql[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      } while (depth > 0 && i < sql.length);
-      if (depth > 0) throw new TokenizeError('unterminated /* comment', start);
-      out.push({ kind: 'space', text: ' ', at: start });
-    } else if ((c === 'E' || c === 'e') && sql[i + 1] === "'") {
-      i += 2;
-      let v = '';
-      for (;;) {
-        if (i >= sql.length) throw new TokenizeError('unterminated quoted string', start);
-        const ch = sql[i];
-        if (ch === '\\') {
-          const n = sql[i + 1];
-          const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
-          if (n in esc) {
-            v += esc[n];
-            i += 2;
-          } else if (n === 'x' && /[0-9a-fA-F]/.test(sql[i + 2] ?? '')) {
-            const m = /^[0-9a-fA-F]{1,2}/.exec(sql.slice(i + 2))![0];
-            v += String.fromCharCode(parseInt(m, 16));
-            i += 2 + m.length;
-          } else if (/[0-7]/.test(n ?? '')) {
-            const m = /^[0-7]{1,3}/.exec(sql.slice(i + 1))![0];
-            v += String.fromCharCode(parseInt(m, 8));
-            i += 1 + m.length;
-          } else if (n === 'u' || n === 'U') {
-            const len = n === 'u' ? 4 : 8;
-            v += String.fromCodePoint(parseInt(sql.slice(i + 2, i + 2 + len), 16));
-            i += 2 + len;
-          } else {
-            v += n ?? '';
-            i += 2;
-          }
-        } else if (ch === "'") {
-          if (sql[i + 1] === "'") {
-            v += "'";
-            i += 2;
-          } else {
-            i++;
-            break;
-          }
-        } else {
-          v += ch;
-          i++;
-        }
-      }
-      out.push({ kind: 'string', text: quoteString(v), at: start });
-    } else if (c === "'") {
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw new TokenizeError('unterminated quoted string', start);
-        if (sql[i] === "'") {
-          if (sql[i + 1] === "'") i += 2;
-          else {
-            i++;
-            break;
-          }
-        } else i++;
-      }
-      out.push({ kind: 'string', text: sql.slice(start, i), at: start });
-    } else if (c === '"') {
-      i++;
-      for (;;) {
-        if (i >= sql.length) throw new TokenizeError('unterminated quoted identifier', start);
-        if (sql[i] === '"') {
-          if (sql[i + 1] === '"') i += 2;
-          else {
-            i++;
-            break;
-          }
-        } else i++;
-      }
-      out.push({ kind: 'qident', text: sql.slice(start, i), at: start });
-    } else if (c === '$') {
-      const dq = /^\$([A-Za-z_][A-Za-z_0-9]*)?\$/.exec(sql.slice(i, i + 64));
-      const param = /^\$\d+/.exec(sql.slice(i, i + 12));
-      if (param) {
-        i += param[0].length;
-        out.push({ kind: 'param', text: param[0], at: start });
-      } else if (dq) {
-        const close = sql.indexOf(dq[0], i + dq[0].length);
-        if (close < 0) throw new TokenizeError('unterminated dollar-quoted string', start);
-        const body = sql.slice(i + dq[0].length, close);
-        i = close + dq[0].length;
-        out.push({ kind: 'string', text: quoteString(body), at: start });
-      } else {
-        i++;
-        out.push({ kind: 'op', text: '$', at: start });
-      }
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(sql.slice(i))!;
-      i += m[0].length;
-      out.push({ kind: 'number', text: m[0], at: start });
-    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z_0-9$\u0080-\uffff]*/.exec(sql.slice(i))!;
-      i += m[0].length;
-      out.push({ kind: 'word', text: m[0], at: start });
-    } else if (OP_CHARS.includes(c)) {
-      while (i < sql.length && OP_CHARS.includes(sql[i]) && !(sql[i] === '-' && sql[i + 1] === '-')) i++;
-      out.push({ kind: 'op', text: sql.slice(start, i), at: start });
-    } else {
-      i++;
-      out.push({ kind: 'punct', text: c, at: start });
-    }
-  }
-  return out;
-}
-
-export function quoteString(v: string): string {
-  return "'" + v.replace(/'/g, "''") + "'";
-}
-
-const isWord = (t: Token | undefined, w: string) => t?.kind === 'word' && t.text.toLowerCase() === w;
+import { isWord, matchParen, nextSolid, prevSolid, quoteString, type Token, tokenize } from './tokens';
 
 /** Words after AS that the parser would take as keywords; quoted so they are read as aliases. */
 const KEYWORD_ALIASES = new Set([
@@ -305,30 +154,6 @@ export interface Normalized {
   originalOffset(at: number): number;
 }
 
-/** Finds the index just past the balanced group that opens at tokens[i] ('('), or -1. */
-function matchParen(tokens: Token[], i: number): number {
-  let depth = 0;
-  for (let j = i; j < tokens.length; j++) {
-    if (tokens[j].kind !== 'punct') continue;
-    if (tokens[j].text === '(') depth++;
-    else if (tokens[j].text === ')') {
-      depth--;
-      if (depth === 0) return j + 1;
-    }
-  }
-  return -1;
-}
-
-function nextSolid(tokens: Token[], i: number): number {
-  while (i < tokens.length && tokens[i].kind === 'space') i++;
-  return i;
-}
-
-function prevSolid(tokens: Token[], i: number): number {
-  while (i >= 0 && tokens[i].kind === 'space') i--;
-  return i;
-}
-
 /** Start index of the operand that ends at tokens[end] (inclusive): a name chain, literal, call or group. */
 function operandStart(tokens: Token[], end: number): number {
   let i = end;
@@ -356,7 +181,7 @@ function operandStart(tokens: Token[], end: number): number {
       i = before - 1;
       continue;
     }
-    if (before >= 0 && tokens[before].kind === 'op' && tokens[before].text === '::') {
+    if (before >= 0 && tokens[before].kind === 'punct' && tokens[before].text === '::') {
       i = before - 1;
       continue;
     }
@@ -380,7 +205,7 @@ function operandEnd(tokens: Token[], start: number): number {
       i++;
       continue;
     }
-    if (n?.kind === 'op' && n.text === '::') {
+    if (n?.kind === 'punct' && n.text === '::') {
       i++;
       continue;
     }
@@ -601,101 +426,4 @@ function rewrite(input: Token[]): Token[] {
     }
   }
   return tokens;
-}
-
-export interface Parameterized {
-  /** The statement with its literals replaced by $1, $2, ... */
-  sql: string;
-  values: string[];
-  /** Type OID hints: int4/int8/numeric for numbers, 0 (infer from context) for strings. */
-  hints: number[];
-}
-
-/** Words after which a literal is an ordinary value (not a typed literal such as interval '1 hour'). */
-const VALUE_CONTEXT = new Set([
-  'and',
-  'or',
-  'not',
-  'in',
-  'like',
-  'ilike',
-  'between',
-  'select',
-  'when',
-  'then',
-  'else',
-  'is',
-  'values',
-  'limit',
-  'offset',
-  'where',
-  'on',
-  'having',
-  'distinct',
-  'all',
-  'any',
-  'some',
-  'escape',
-]);
-
-/**
- * Replaces the literals of a statement with parameters, so that statements differing only in their constants
- * share one plan (the normalisation pg_stat_statements does). Literals whose value decides the shape of the
- * query stay: positions in ORDER BY / GROUP BY, and typed literals like interval '1 hour'. Returns null when
- * there is nothing to replace or the statement already has parameters.
- */
-export function parameterizeLiterals(sql: string): Parameterized | null {
-  let tokens: Token[];
-  try {
-    tokens = tokenize(sql);
-  } catch {
-    return null;
-  }
-  if (tokens.some((t) => t.kind === 'param')) return null;
-  const values: string[] = [];
-  const hints: number[] = [];
-  let out = '';
-  let byDepth = -1;
-  let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')') {
-      depth--;
-      if (depth < byDepth) byDepth = -1;
-    }
-    if (t.kind === 'word') {
-      const w = t.text.toLowerCase();
-      if (w === 'by') byDepth = depth;
-      else if (
-        ['limit', 'offset', 'having', 'union', 'except', 'intersect', 'fetch', 'for', 'window'].includes(w) &&
-        depth === byDepth
-      ) {
-        byDepth = -1;
-      }
-    }
-    if (t.kind !== 'string' && t.kind !== 'number') {
-      out += t.text;
-      continue;
-    }
-    const p = prevSolid(tokens, i - 1);
-    const prev = tokens[p];
-    const prevOk =
-      !prev ||
-      (prev.kind === 'punct' && (prev.text === '(' || prev.text === ',')) ||
-      (prev.kind === 'op' && prev.text !== '::') ||
-      (prev.kind === 'word' && VALUE_CONTEXT.has(prev.text.toLowerCase()));
-    const inByList = byDepth === depth && byDepth >= 0;
-    if (!prevOk || (t.kind === 'number' && inByList)) {
-      out += t.text;
-      continue;
-    }
-    values.push(t.kind === 'string' ? t.text.slice(1, -1).replace(/''/g, "'") : t.text);
-    if (t.kind === 'number') {
-      const integral = /^\d+$/.test(t.text);
-      hints.push(integral ? (Number(t.text) > 2147483647 ? 20 : 23) : 1700);
-    } else hints.push(0);
-    out += `$${values.length}`;
-  }
-  return values.length ? { sql: out, values, hints } : null;
 }

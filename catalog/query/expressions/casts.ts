@@ -1,0 +1,47 @@
+// Casts: how a value of one PostgreSQL type becomes another in SQLite, through the pg_to_* conversions
+// (functions/conversions.ts) where SQLite's own CAST would not give PostgreSQL's result or error.
+import { isIntegerType, isNumericType } from '../pgtypes';
+import { quoteLit, type Typed } from './typed';
+
+/** SQL for a cast of v to the PostgreSQL type `to`. */
+export function castSql(v: Typed, to: string): string {
+  if (v.type === to) return v.sql;
+  if (isIntegerType(to)) {
+    if (v.type === 'bool') return v.sql;
+    return `pg_to_int(${v.sql}, ${quoteLit(to)})`;
+  }
+  if (isNumericType(to)) return `pg_to_float(${v.sql})`;
+  switch (to) {
+    case 'bool':
+      return `pg_to_bool(${v.sql})`;
+    case 'text':
+    case 'varchar':
+    case 'name':
+    case 'bpchar':
+    case 'char':
+      if (v.type === 'bool') return `(CASE ${v.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)`;
+      if (v.type && ['regclass', 'regtype', 'regnamespace', 'regproc'].includes(v.type)) {
+        return `pg_reg_name(${v.sql}, ${quoteLit(v.type)})`;
+      }
+      return `CAST(${v.sql} AS TEXT)`;
+    case 'regproc':
+    case 'regprocedure':
+      // The emulated catalogs name their functions (typinput = 'array_in'): a regproc is that name.
+      return `pg_regproc_name(${v.sql})`;
+    case 'regclass':
+    case 'regtype':
+    case 'regnamespace':
+      return `pg_reg_oid(${v.sql}, ${quoteLit(to)})`;
+    case 'timestamptz':
+    case 'timestamp':
+      return `pg_to_timestamptz(${v.sql})`;
+    case 'date':
+      return `substr(pg_to_timestamptz(${v.sql}), 1, 10)`;
+    case 'uuid':
+      return `pg_to_uuid(${v.sql})`;
+    case 'interval':
+      return `pg_to_interval(${v.sql})`;
+    default:
+      return v.sql;
+  }
+}

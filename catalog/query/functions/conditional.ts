@@ -1,0 +1,29 @@
+// Conditional expressions (COALESCE, NULLIF, GREATEST, LEAST) and the functions the rewriting pass
+// produces for IS [NOT] DISTINCT FROM and (expr).field.
+import { call, type FnDef, firstArg, type Register, type V } from './define';
+
+export const definitions: Record<string, FnDef> = {
+  // scalar
+  coalesce: call('coalesce', firstArg),
+  nullif: call('nullif', firstArg),
+  greatest: call('max', firstArg),
+  least: call('min', firstArg),
+  pg_is_distinct: call('pg_is_distinct', 'bool'),
+  pg_field: call('pg_field', null),
+};
+
+export function register(reg: Register): void {
+  reg('pg_is_distinct', (a: V, b: V) => {
+    if (a === null || b === null) return a === b ? 0 : 1;
+    return String(a) === String(b) ? 0 : 1;
+  });
+  reg('pg_field', (v: V, name: V) => {
+    if (v === null) return null;
+    try {
+      const o = JSON.parse(String(v)) as Record<string, V>;
+      return (o[String(name)] as V) ?? null;
+    } catch {
+      return null;
+    }
+  });
+}

@@ -1,0 +1,109 @@
+// The conversions behind casts (expressions/casts.ts) and division, with PostgreSQL's errors.
+import { canonicalTimestamp } from '../../../pg/codecs';
+import { SqlError } from '../../../pg/errors';
+import { formatInterval, intervalMicros } from './datetime';
+import { type FunctionContext, type Register, SESSION, statementTime, type V } from './define';
+
+function toInt(v: V, type: string): number | bigint | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'bigint') return v;
+  const s = String(v).trim();
+  if (/^[+-]?\d+$/.test(s)) {
+    const n = BigInt(s);
+    const limit =
+      type === 'int2'
+        ? 32767n
+        : type === 'int4'
+          ? 2147483647n
+          : type === 'oid'
+            ? 4294967295n
+            : 9223372036854775807n;
+    if (n > limit || n < -limit - 1n)
+      throw new SqlError('22003', `value "${s}" is out of range for type ${type}`);
+    return Number.isSafeInteger(Number(n)) ? Number(n) : n;
+  }
+  if (/^[+-]?\d*\.\d+$/.test(s)) return Math.round(Number(s));
+  if (s === 't' || s === 'true') return 1;
+  if (s === 'f' || s === 'false') return 0;
+  throw new SqlError(
+    '22P02',
+    `invalid input syntax for type ${type === 'int8' ? 'bigint' : type === 'int2' ? 'smallint' : 'integer'}: "${s}"`,
+  );
+}
+
+export function register(reg: Register, ctx: () => FunctionContext): void {
+  reg('pg_to_int', (v: V, t: V) => toInt(v, String(t)));
+  reg('pg_to_float', (v: V) => {
+    if (v === null) return null;
+    const n = Number(typeof v === 'string' ? v.trim() : v);
+    if (Number.isNaN(n) && String(v).trim() !== 'NaN') {
+      throw new SqlError('22P02', `invalid input syntax for type double precision: "${v}"`);
+    }
+    return n;
+  });
+  reg('pg_to_bool', (v: V) => {
+    if (v === null) return null;
+    const s = String(v).trim().toLowerCase();
+    if (['t', 'true', 'y', 'yes', 'on', '1'].includes(s)) return 1;
+    if (['f', 'false', 'n', 'no', 'off', '0'].includes(s)) return 0;
+    throw new SqlError('22P02', `invalid input syntax for type boolean: "${v}"`);
+  });
+  reg('pg_to_uuid', (v: V) => {
+    if (v === null) return null;
+    const s = String(v).trim().toLowerCase().replace(/[{}]/g, '');
+    const hex = s.replace(/-/g, '');
+    if (!/^[0-9a-f]{32}$/.test(hex))
+      throw new SqlError('22P02', `invalid input syntax for type uuid: "${v}"`);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  });
+  reg('pg_to_timestamptz', (v: V) => {
+    if (v === null) return null;
+    const s = String(v).trim().toLowerCase();
+    if (s === 'now') return statementTime(ctx());
+    return canonicalTimestamp(String(v));
+  });
+  reg('pg_to_interval', (v: V) => (v === null ? null : formatInterval(intervalMicros(String(v)))));
+  reg('pg_div', (a: V, b: V, integral: V) => {
+    if (a === null || b === null) return null;
+    if (Number(b) === 0) throw new SqlError('22012', 'division by zero');
+    if (Number(integral)) {
+      const x = BigInt(Math.trunc(Number(a)));
+      const y = BigInt(Math.trunc(Number(b)));
+      return x / y;
+    }
+    return Number(a) / Number(b);
+  });
+  reg('pg_regproc_name', (v: V) =>
+    v === null
+      ? null
+      : String(v)
+          .replace(/^pg_catalog\./, '')
+          .replace(/\(.*\)$/, ''),
+  );
+  reg(
+    'pg_reg_oid',
+    (v: V, kind: V) => {
+      if (v === null) return null;
+      if (typeof v === 'number' || /^\d+$/.test(String(v))) return Number(v);
+      const oid = ctx().regOid(String(kind), String(v));
+      if (oid === null) {
+        const what = {
+          regclass: 'relation',
+          regtype: 'type',
+          regnamespace: 'schema',
+          regproc: 'function',
+          regprocedure: 'function',
+        }[String(kind)];
+        throw new SqlError(kind === 'regclass' ? '42P01' : '42704', `${what} "${v}" does not exist`);
+      }
+      return oid;
+    },
+    SESSION,
+  );
+  reg(
+    'pg_reg_name',
+    (oid: V, kind: V) => (oid === null ? null : (ctx().regName(String(kind), Number(oid)) ?? String(oid))),
+    SESSION,
+  );
+}

@@ -1,0 +1,90 @@
+// What a function module is made of: the translation of a PostgreSQL function to SQLite (FnDef, with helpers for
+// the common shapes), and the registration of the JavaScript implementations SQLite lacks, which receive the
+// per-statement FunctionContext.
+import type BetterSqlite3 from 'better-sqlite3';
+import { formatTimestampMicros, parseArrayLiteral } from '../../../pg/codecs';
+
+export interface FnDef {
+  sql(args: string[], types: (string | null)[], distinct: boolean): string;
+  returns(types: (string | null)[]): string | null;
+  argTypes?: (string | null)[];
+  minArgs?: number;
+  aggregate?: boolean;
+}
+
+export const fixed =
+  (t: string | null) =>
+  (_: (string | null)[]): string | null =>
+    t;
+export const firstArg = (types: (string | null)[]) => types.find((t) => t && t !== 'unknown') ?? 'text';
+
+/** A function passed straight to an SQLite function of the given name. */
+export function call(
+  sqlite: string,
+  returns: string | null | ((t: (string | null)[]) => string | null),
+  argTypes?: (string | null)[],
+): FnDef {
+  return {
+    sql: (args) => `${sqlite}(${args.join(', ')})`,
+    returns: typeof returns === 'function' ? returns : fixed(returns),
+    argTypes,
+  };
+}
+
+export function aggregate(sqlite: string, returns: (t: (string | null)[]) => string | null): FnDef {
+  return {
+    sql: (args, _t, distinct) => `${sqlite}(${distinct ? 'DISTINCT ' : ''}${args.join(', ')})`,
+    returns,
+    aggregate: true,
+  };
+}
+
+export const constant = (sql: string, type: string): FnDef => ({ sql: () => sql, returns: fixed(type) });
+
+/** Per-statement state the functions read: the session's user and settings, and catalog lookups. */
+export interface FunctionContext {
+  user: string;
+  database: string;
+  pid: number;
+  settings: Map<string, string>;
+  changedSettings: Map<string, string>;
+  serverVersion: string;
+  startedAt: string;
+  /** regclass/regtype/regnamespace resolution against the emulated catalog. */
+  regOid(kind: string, name: string): number | null;
+  regName(kind: string, oid: number): string | null;
+  userName(oid: number): string | null;
+  relationVisible(oid: number): boolean;
+  description(oid: number, sub: number | null): string | null;
+  relationSize(oid: number): number;
+  databaseSize(): number;
+  /** CREATE INDEX text of an emulated index, and the definition of a constraint, by OID. */
+  /** The whole CREATE INDEX (col 0) or the name of key column `col` (1-based), as pg_get_indexdef gives. */
+  indexDef(oid: number, col: number): string | null;
+  constraintDef(oid: number): string | null;
+}
+/** A value as SQLite hands it to a JavaScript function. */
+export type V = unknown;
+
+/** Registers one JavaScript implementation on a reader connection (see functions/index.ts). */
+export type Register = (name: string, fn: (...a: V[]) => V, opts?: BetterSqlite3.RegistrationOptions) => void;
+
+export const DETERMINISTIC = { deterministic: true };
+export const VARIADIC = { varargs: true, deterministic: true };
+/** Session-dependent functions are not deterministic. */
+export const SESSION = { deterministic: false };
+export const SESSION_VARIADIC = { deterministic: false, varargs: true };
+
+/** The statement's start time: now() and friends are stable within a statement, as in PostgreSQL. */
+export function statementTime(c: FunctionContext): string {
+  return c.settings.get('__statement_time') ?? formatTimestampMicros(BigInt(Date.now()) * 1000n);
+}
+
+/** An array argument: PostgreSQL's text form {a,b}, or the space-separated int2vector / oidvector form. */
+export function arr(v: V): (string | null)[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v.map((x) => (x === null ? null : String(x)));
+  const s = String(v);
+  if (!s.startsWith('{')) return s.trim() ? s.trim().split(/\s+/) : []; // int2vector / oidvector text form
+  return parseArrayLiteral(s);
+}

@@ -1,0 +1,132 @@
+// Set-returning functions usable in FROM (and in a select list), backed by SQLite table-valued functions.
+import type BetterSqlite3 from 'better-sqlite3';
+import { SqlError } from '../../../pg/errors';
+import { arr, type FunctionContext, type Register, type V } from './define';
+
+export const KEYWORDS = [
+  'all',
+  'and',
+  'any',
+  'array',
+  'as',
+  'asc',
+  'between',
+  'by',
+  'case',
+  'cast',
+  'create',
+  'desc',
+  'distinct',
+  'else',
+  'end',
+  'false',
+  'from',
+  'group',
+  'having',
+  'in',
+  'is',
+  'join',
+  'limit',
+  'not',
+  'null',
+  'offset',
+  'on',
+  'or',
+  'order',
+  'select',
+  'table',
+  'then',
+  'true',
+  'union',
+  'user',
+  'when',
+  'where',
+  'with',
+  'task',
+  'cancel',
+  'type',
+  'location',
+  'options',
+  'cluster',
+  'node',
+  'system',
+];
+
+export interface TableFunction {
+  sqlite: string;
+  columns: { name: string; type: string }[];
+}
+
+/** Set-returning functions usable in FROM, backed by SQLite table-valued functions. */
+export function tableFunction(name: string, argTypes: (string | null)[]): TableFunction | null {
+  switch (name) {
+    case 'generate_series': {
+      const t = argTypes.some((x) => x === 'int8') ? 'int8' : 'int4';
+      return { sqlite: 'pg_generate_series', columns: [{ name: 'value', type: t }] };
+    }
+    case 'unnest':
+      return {
+        sqlite: 'pg_array_each',
+        columns: [{ name: 'value', type: (argTypes[0] ?? '_text').replace(/^_/, '') || 'text' }],
+      };
+    case '_pg_expandarray':
+      return {
+        sqlite: 'pg_expandarray',
+        columns: [
+          { name: 'x', type: 'int4' },
+          { name: 'n', type: 'int4' },
+        ],
+      };
+    case 'pg_get_keywords':
+      return {
+        sqlite: 'pg_get_keywords',
+        columns: [
+          { name: 'word', type: 'text' },
+          { name: 'catcode', type: 'char' },
+          { name: 'catdesc', type: 'text' },
+        ],
+      };
+    default:
+      return null;
+  }
+}
+
+export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
+  db.table('pg_array_each', {
+    columns: ['value'],
+    parameters: ['arr'],
+    *rows(a: V) {
+      for (const v of arr(a)) yield [v];
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  db.table('pg_expandarray', {
+    columns: ['x', 'n'],
+    parameters: ['arr'],
+    *rows(a: V) {
+      let n = 1;
+      for (const v of arr(a)) yield [v === null ? null : Number(v), n++];
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  db.table('pg_generate_series', {
+    columns: ['value'],
+    parameters: ['start', 'stop', 'step'],
+    *rows(start: V, stop: V, step: V) {
+      const s = Number(start);
+      const e = Number(stop);
+      const st = step === null || step === undefined ? 1 : Number(step);
+      if (st === 0) throw new SqlError('22023', 'step size cannot equal zero');
+      let count = 0;
+      for (let v = s; st > 0 ? v <= e : v >= e; v += st) {
+        if (++count > 10_000_000)
+          throw new SqlError('54000', 'generate_series would return more than 10,000,000 rows');
+        yield [v];
+      }
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  db.table('pg_get_keywords', {
+    columns: ['word', 'catcode', 'catdesc'],
+    *rows() {
+      for (const w of KEYWORDS) yield [w, 'R', 'reserved'];
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+}

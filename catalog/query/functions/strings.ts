@@ -1,0 +1,128 @@
+// String functions and regular expressions.
+import { SqlError } from '../../../pg/errors';
+import { call, type FnDef, fixed, type Register, type V, VARIADIC } from './define';
+import { KEYWORDS } from './set-returning';
+
+/** Converts a JS RegExp-incompatible PostgreSQL pattern detail where it matters (ARE classes). */
+function pgRegex(pattern: string, flags: string): RegExp {
+  const p = pattern
+    .replace(/\[\[:alpha:\]\]/g, '[A-Za-z]')
+    .replace(/\[\[:digit:\]\]/g, '[0-9]')
+    .replace(/\[\[:space:\]\]/g, '\\s')
+    .replace(/\[\[:alnum:\]\]/g, '[A-Za-z0-9]');
+  try {
+    return new RegExp(p, flags);
+  } catch (e) {
+    throw new SqlError('2201B', `invalid regular expression: ${(e as Error).message}`);
+  }
+}
+
+const regexCache = new Map<string, RegExp>();
+function cachedRegex(pattern: string, flags: string): RegExp {
+  const key = flags + '\0' + pattern;
+  let r = regexCache.get(key);
+  if (!r) {
+    if (regexCache.size > 500) regexCache.clear();
+    r = pgRegex(pattern, flags);
+    regexCache.set(key, r);
+  }
+  return r;
+}
+
+export const definitions: Record<string, FnDef> = {
+  lower: call('lower', 'text'),
+  upper: call('upper', 'text'),
+  length: call('length', 'int4'),
+  char_length: call('length', 'int4'),
+  character_length: call('length', 'int4'),
+  octet_length: { sql: (a) => `length(CAST(${a[0]} AS BLOB))`, returns: fixed('int4') },
+  substr: call('substr', 'text'),
+  substring: call('substr', 'text'),
+  replace: call('replace', 'text'),
+  btrim: call('trim', 'text'),
+  ltrim: call('ltrim', 'text'),
+  rtrim: call('rtrim', 'text'),
+  trim: call('trim', 'text'),
+  concat: {
+    sql: (a) => `(${a.map((x) => `coalesce(${x}, '')`).join(' || ') || "''"})`,
+    returns: fixed('text'),
+  },
+  concat_ws: call('pg_concat_ws', 'text'),
+  left: { sql: (a) => `pg_left(${a[0]}, ${a[1]})`, returns: fixed('text') },
+  right: { sql: (a) => `pg_right(${a[0]}, ${a[1]})`, returns: fixed('text') },
+  position: { sql: (a) => `instr(${a[1]}, ${a[0]})`, returns: fixed('int4') },
+  strpos: call('instr', 'int4'),
+  split_part: call('pg_split_part', 'text'),
+  lpad: call('pg_lpad', 'text'),
+  rpad: call('pg_rpad', 'text'),
+  repeat: call('pg_repeat', 'text'),
+  reverse: call('pg_reverse', 'text'),
+  md5: call('pg_md5', 'text'),
+  quote_ident: call('pg_quote_ident', 'text'),
+  quote_literal: call('quote', 'text'),
+  regexp_replace: call('pg_regexp_replace', 'text'),
+};
+
+export function register(reg: Register): void {
+  reg('pg_regex_match', (s: V, p: V, flags: V) =>
+    s === null || p === null ? null : cachedRegex(String(p), String(flags)).test(String(s)) ? 1 : 0,
+  );
+  reg(
+    'pg_regexp_replace',
+    (s: V, p: V, r: V, flags?: V) => {
+      if (s === null || p === null) return null;
+      const f = String(flags ?? '');
+      const re = cachedRegex(String(p), f.replace(/[^gi]/g, ''));
+      return String(s).replace(re, String(r).replace(/\\(\d)/g, '$$$1'));
+    },
+    VARIADIC,
+  );
+  reg('pg_left', (s: V, n: V) => {
+    if (s === null) return null;
+    const str = String(s);
+    const k = Number(n);
+    return k >= 0 ? str.slice(0, k) : str.slice(0, Math.max(0, str.length + k));
+  });
+  reg('pg_right', (s: V, n: V) => {
+    if (s === null) return null;
+    const str = String(s);
+    const k = Number(n);
+    return k >= 0 ? str.slice(Math.max(0, str.length - k)) : str.slice(-k);
+  });
+  reg('pg_split_part', (s: V, sep: V, n: V) =>
+    s === null ? null : (String(s).split(String(sep))[Number(n) - 1] ?? ''),
+  );
+  reg(
+    'pg_lpad',
+    (s: V, n: V, fill?: V) =>
+      s === null
+        ? null
+        : String(s)
+            .padStart(Number(n), String(fill ?? ' '))
+            .slice(0, Number(n)),
+    VARIADIC,
+  );
+  reg(
+    'pg_rpad',
+    (s: V, n: V, fill?: V) =>
+      s === null
+        ? null
+        : String(s)
+            .padEnd(Number(n), String(fill ?? ' '))
+            .slice(0, Number(n)),
+    VARIADIC,
+  );
+  reg('pg_repeat', (s: V, n: V) => (s === null ? null : String(s).repeat(Math.max(0, Number(n)))));
+  reg('pg_reverse', (s: V) => (s === null ? null : [...String(s)].reverse().join('')));
+  reg('pg_md5', (s: V) =>
+    s === null ? null : require('node:crypto').createHash('md5').update(String(s)).digest('hex'),
+  );
+  reg('pg_concat_ws', (sep: V, ...items: V[]) => items.filter((x) => x !== null).join(String(sep)), VARIADIC);
+  reg('pg_quote_ident', (s: V) => {
+    if (s === null) return null;
+    const str = String(s);
+    return /^[a-z_][a-z0-9_$]*$/.test(str) && !KEYWORDS.includes(str)
+      ? str
+      : '"' + str.replace(/"/g, '""') + '"';
+  });
+}

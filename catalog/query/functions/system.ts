@@ -1,0 +1,209 @@
+// Session, catalog and system information functions (version(), current_setting(), pg_get_indexdef() ...).
+import { formatArrayLiteral } from '../../../pg/codecs';
+import { SqlError } from '../../../pg/errors';
+import { typeNameOfOid } from '../pgtypes';
+import {
+  call,
+  constant,
+  type FnDef,
+  type FunctionContext,
+  type Register,
+  SESSION,
+  SESSION_VARIADIC,
+  type V,
+} from './define';
+
+const ENCODINGS: Record<number, string> = { 0: 'SQL_ASCII', 6: 'UTF8' };
+
+function sizePretty(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let i = 0;
+  // PostgreSQL switches unit when the value reaches 10240 of the current one, rounding half up.
+  while (Math.abs(v) >= 10 * 1024 - 0.5 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Math.round(v)} ${units[i]}`;
+}
+
+/** format_type(): the SQL name PostgreSQL prints for a type (with a typmod where it has one). */
+export function formatTypeName(name: string, typmod: number): string {
+  const sqlNames: Record<string, string> = {
+    int2: 'smallint',
+    int4: 'integer',
+    int8: 'bigint',
+    float4: 'real',
+    float8: 'double precision',
+    bool: 'boolean',
+    varchar: 'character varying',
+    bpchar: 'character',
+    timestamptz: 'timestamp with time zone',
+    timestamp: 'timestamp without time zone',
+    char: '"char"',
+  };
+  if (name.startsWith('_')) return formatTypeName(name.slice(1), typmod) + '[]';
+  const base = sqlNames[name] ?? name;
+  if (typmod > 4 && (name === 'varchar' || name === 'bpchar')) return `${base}(${typmod - 4})`;
+  return base;
+}
+
+export const definitions: Record<string, FnDef> = {
+  pg_index_column_has_property: constant('0', 'bool'),
+  pg_indexam_has_property: constant('0', 'bool'),
+  pg_index_has_property: constant('0', 'bool'),
+  // session and system information
+  version: constant('pg_version()', 'text'),
+  current_database: constant('pg_current_database()', 'name'),
+  current_schema: constant("'public'", 'name'),
+  current_schemas: call('pg_current_schemas', '_name', ['bool']),
+  current_user: constant('pg_current_user()', 'name'),
+  session_user: constant('pg_current_user()', 'name'),
+  current_setting: call('pg_current_setting', 'text', ['text', 'bool']),
+  set_config: call('pg_set_config', 'text', ['text', 'text', 'bool']),
+  pg_backend_pid: constant('pg_backend_pid()', 'int4'),
+  inet_server_addr: constant("'127.0.0.1'", 'text'),
+  inet_server_port: constant("pg_current_setting('port', 1)", 'int4'),
+  inet_client_addr: constant('NULL', 'text'),
+  pg_postmaster_start_time: constant('pg_postmaster_start_time()', 'timestamptz'),
+  pg_is_in_recovery: constant('0', 'bool'),
+  pg_encoding_to_char: call('pg_encoding_to_char', 'name'),
+  pg_char_to_encoding: constant('6', 'int4'),
+  format_type: call('pg_format_type', 'text', ['oid', 'int4']),
+  pg_get_userbyid: call('pg_get_userbyid', 'name', ['oid']),
+  pg_table_is_visible: call('pg_table_is_visible', 'bool', ['oid']),
+  pg_type_is_visible: constant('1', 'bool'),
+  pg_function_is_visible: constant('1', 'bool'),
+  pg_collation_is_visible: constant('1', 'bool'),
+  pg_opclass_is_visible: constant('1', 'bool'),
+  has_table_privilege: constant('1', 'bool'),
+  has_schema_privilege: constant('1', 'bool'),
+  has_database_privilege: constant('1', 'bool'),
+  has_any_column_privilege: constant('1', 'bool'),
+  has_column_privilege: constant('1', 'bool'),
+  has_function_privilege: constant('1', 'bool'),
+  pg_has_role: constant('1', 'bool'),
+  obj_description: call('pg_obj_description', 'text'),
+  col_description: call('pg_col_description', 'text'),
+  shobj_description: constant('NULL', 'text'),
+  pg_relation_size: call('pg_relation_size', 'int8'),
+  pg_total_relation_size: call('pg_relation_size', 'int8'),
+  pg_table_size: call('pg_relation_size', 'int8'),
+  pg_indexes_size: constant('0', 'int8'),
+  pg_database_size: constant('pg_database_size()', 'int8'),
+  pg_size_pretty: call('pg_size_pretty', 'text'),
+  pg_get_expr: constant('NULL', 'text'),
+  pg_get_indexdef: call('pg_get_indexdef_fn', 'text'),
+  pg_get_constraintdef: call('pg_get_constraintdef_fn', 'text'),
+  pg_get_viewdef: constant('NULL', 'text'),
+  pg_get_triggerdef: constant('NULL', 'text'),
+  pg_get_function_arguments: constant("''", 'text'),
+  pg_get_function_result: constant("''", 'text'),
+  pg_get_function_identity_arguments: constant("''", 'text'),
+  pg_get_partkeydef: constant('NULL', 'text'),
+  pg_get_statisticsobjdef_columns: constant('NULL', 'text'),
+  pg_tablespace_location: constant("''", 'text'),
+  pg_get_serial_sequence: constant('NULL', 'text'),
+  pg_is_other_temp_schema: constant('0', 'bool'),
+  pg_sleep: call('pg_sleep_fn', 'void'),
+  pg_stat_get_numscans: constant('0', 'int8'),
+  pg_stat_get_tuples_returned: constant('0', 'int8'),
+  pg_stat_get_live_tuples: constant('0', 'int8'),
+  pg_relation_is_publishable: constant('0', 'bool'),
+  pg_my_temp_schema: constant('0', 'oid'),
+  txid_current: constant('1', 'int8'),
+  pg_current_xact_id: constant('1', 'int8'),
+};
+
+export function register(reg: Register, ctx: () => FunctionContext): void {
+  reg('pg_size_pretty', (n: V) => (n === null ? null : sizePretty(Number(n))));
+  reg('pg_encoding_to_char', (n: V) => ENCODINGS[Number(n)] ?? '');
+  reg(
+    'pg_sleep_fn',
+    (secs: V) => {
+      const ms = Math.max(0, Math.min(3_600_000, Number(secs) * 1000));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      return '';
+    },
+    { deterministic: false },
+  );
+  reg('pg_version', () => `PostgreSQL ${ctx().serverVersion}`, SESSION);
+  reg('pg_current_user', () => ctx().user, SESSION);
+  reg('pg_current_database', () => ctx().database, SESSION);
+  reg('pg_backend_pid', () => ctx().pid, SESSION);
+  reg('pg_postmaster_start_time', () => ctx().startedAt, SESSION);
+  reg(
+    'pg_current_schemas',
+    (implicit: V) => formatArrayLiteral(Number(implicit) ? ['pg_catalog', 'public'] : ['public']),
+    SESSION,
+  );
+  reg(
+    'pg_current_setting',
+    (name: V, missingOk?: V) => {
+      const c = ctx();
+      const key = String(name).toLowerCase();
+      const v = c.changedSettings.get(key) ?? c.settings.get(key);
+      if (v === undefined) {
+        if (missingOk !== undefined && missingOk !== null && Number(missingOk)) return null;
+        throw new SqlError('42704', `unrecognized configuration parameter "${name}"`);
+      }
+      return v;
+    },
+    SESSION_VARIADIC,
+  );
+  reg(
+    'pg_set_config',
+    (name: V, value: V) => {
+      ctx().changedSettings.set(String(name).toLowerCase(), String(value));
+      return value;
+    },
+    SESSION_VARIADIC,
+  );
+  reg(
+    'pg_format_type',
+    (oid: V, typmod: V) => {
+      if (oid === null) return null;
+      const name = typeNameOfOid(Number(oid));
+      if (!name) return ctx().regName('regtype', Number(oid)) ?? '???';
+      return formatTypeName(name, typmod === null || typmod === undefined ? -1 : Number(typmod));
+    },
+    SESSION_VARIADIC,
+  );
+  reg(
+    'pg_get_userbyid',
+    (oid: V) => (oid === null ? null : (ctx().userName(Number(oid)) ?? `unknown (OID=${oid})`)),
+    SESSION,
+  );
+  reg(
+    'pg_table_is_visible',
+    (oid: V) => (oid === null ? null : ctx().relationVisible(Number(oid)) ? 1 : 0),
+    SESSION,
+  );
+  reg(
+    'pg_obj_description',
+    (oid: V) => (oid === null ? null : ctx().description(Number(oid), null)),
+    SESSION_VARIADIC,
+  );
+  reg(
+    'pg_col_description',
+    (oid: V, col: V) => (oid === null ? null : ctx().description(Number(oid), Number(col))),
+    SESSION,
+  );
+  reg(
+    'pg_relation_size',
+    (oid: V) => (oid === null ? null : ctx().relationSize(Number(oid))),
+    SESSION_VARIADIC,
+  );
+  reg('pg_database_size', () => ctx().databaseSize(), SESSION_VARIADIC);
+  reg(
+    'pg_get_indexdef_fn',
+    (oid: V, col?: V) =>
+      oid === null ? null : ctx().indexDef(Number(oid), col === undefined || col === null ? 0 : Number(col)),
+    SESSION_VARIADIC,
+  );
+  reg(
+    'pg_get_constraintdef_fn',
+    (oid: V) => (oid === null ? null : ctx().constraintDef(Number(oid))),
+    SESSION_VARIADIC,
+  );
+}

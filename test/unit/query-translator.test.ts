@@ -1,0 +1,147 @@
+// The query engine alone: PostgreSQL SQL in, SQLite SQL and its result out, on an in-memory SQLite database with
+// the emulated pg_catalog relations and the registered functions. No catalog file, no wire server.
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { buildEmulation } from '../../catalog/pg-catalog';
+import { compileQuery } from '../../catalog/query/compile';
+import { type FunctionContext, registerFunctions } from '../../catalog/query/functions';
+import { SqlError } from '../../pg/errors';
+
+function queryEngine() {
+  const db = new Database(':memory:');
+  db.pragma('case_sensitive_like = ON');
+  const e = buildEmulation(db);
+  const ctx: FunctionContext = {
+    user: 'alice',
+    database: 'segtasks',
+    pid: 7,
+    settings: new Map([['__statement_time', '2026-11-27 20:16:28+00']]),
+    changedSettings: new Map(),
+    serverVersion: '16.0',
+    startedAt: '2026-11-27 00:00:00+00',
+    regOid: (k, n) => e.regOid(k, n),
+    regName: (k, o) => e.regName(k, o),
+    userName: (o) => e.userName(o),
+    relationVisible: (o) => e.registry.isVisible(o),
+    description: (o, sub) => e.description(o, sub),
+    relationSize: (o) => e.relationSize(o),
+    databaseSize: () => e.databaseSize(),
+    indexDef: (o, col) => e.indexDef(o, col),
+    constraintDef: (o) => e.constraintDef(o),
+  };
+  registerFunctions(db, () => ctx);
+  const translate = (sql: string, paramTypes: (string | null)[] = []) =>
+    compileQuery(sql, e.registry, paramTypes);
+  /** The first row, and the PostgreSQL types of the columns. */
+  const row = (sql: string) => {
+    const t = translate(sql);
+    e.prepareFor(t.sql);
+    const values = db.prepare(t.sql).raw(true).get() as unknown[];
+    return { values, types: t.columns.map((c) => c.type) };
+  };
+  const rows = (sql: string) => {
+    const t = translate(sql);
+    e.prepareFor(t.sql);
+    return db.prepare(t.sql).raw(true).all() as unknown[][];
+  };
+  return { translate, row, rows };
+}
+
+const q = queryEngine();
+
+test('operators: arithmetic keeps integer division and widens types; comparison, text, regex, arrays', (t) => {
+  const r = q.row(
+    "SELECT 1 + 2, 7 / 2, 7.0 / 2, 2 ^ 3, 'a' || 1, 'abc' ~ 'B', 'abc' ~* 'B', 'ABC' ILIKE 'a%', ARRAY[1,2] @> ARRAY[1], 3 <> 3",
+  );
+  t.deepEqual(r.values, [3, 3, 3.5, 8, 'a1', 0, 1, 1, 1, 0]);
+  t.deepEqual(r.types, ['int4', 'int4', 'numeric', 'float8', 'text', 'bool', 'bool', 'bool', 'bool', 'bool']);
+  t.is(q.translate('SELECT 1 <@ 2').sql, 'SELECT pg_array_contains(2, 1) AS "?column?"');
+  const e = t.throws(() => q.translate('SELECT 1 @@ 2'), { instanceOf: SqlError });
+  t.is(e?.code, '42883');
+});
+
+test('operators: a parameter takes the type of the other operand, or text beside ||', (t) => {
+  t.deepEqual(q.translate('SELECT oid FROM pg_class WHERE oid = $1 AND relname || $2 = $3').paramTypes, [
+    'oid',
+    'text',
+    'text',
+  ]);
+});
+
+test('IS [NOT] DISTINCT FROM takes whole cast operands', (t) => {
+  t.deepEqual(
+    q.row("SELECT 1::int4 IS DISTINCT FROM 2, 'a'::text IS NOT DISTINCT FROM 'a'::text").values,
+    [1, 1],
+  );
+});
+
+test('casts convert as PostgreSQL does and fail with its SQLSTATEs', (t) => {
+  const r = q.row("SELECT '42'::int4, '1.5'::float8, 'yes'::bool, true::text, '1 hour'::interval");
+  t.deepEqual(r.values, [42, 1.5, 1, 'true', '01:00:00']);
+  t.deepEqual(r.types, ['int4', 'float8', 'bool', 'text', 'interval']);
+  const e = t.throws(() => q.row("SELECT 'x1'::int4"), { instanceOf: SqlError });
+  t.is(e?.code, '22P02');
+});
+
+test('functions: strings', (t) => {
+  t.deepEqual(
+    q.row(
+      "SELECT lower('AbC'), left('abcdef', -2), split_part('a,b,c', ',', 2), lpad('7', 3, '0'), btrim('  x ')",
+    ).values,
+    ['abc', 'abcd', 'b', '007', 'x'],
+  );
+});
+
+test('functions: math', (t) => {
+  t.deepEqual(q.row('SELECT abs(-3), mod(7, 3), sqrt(16), floor(2.5)').values, [3, 1, 4, 2]);
+  const e = t.throws(() => q.row('SELECT 1 / 0'), { instanceOf: SqlError });
+  t.is(e?.code, '22012');
+});
+
+test('functions: date and time', (t) => {
+  const r = q.row(
+    "SELECT now(), date_trunc('day', '2026-11-27 20:16:28+00'::timestamptz), extract(year from '2026-11-27 20:16:28+00'::timestamptz)",
+  );
+  t.deepEqual(r.values, ['2026-11-27 20:16:28+00', '2026-11-27 00:00:00+00', 2026]);
+  t.deepEqual(r.types, ['timestamptz', 'timestamptz', 'numeric']);
+});
+
+test('functions: json', (t) => {
+  // Values leave SQLite as text where the wire encodes them by their PostgreSQL type.
+  const r = q.row(`SELECT '{"a":true,"b":[1]}'::json ->> 'a', '{"a":1}'::json -> 'a'`);
+  t.deepEqual(r.values, ['true', '1']);
+  t.deepEqual(r.types, ['text', 'json']);
+});
+
+test('functions: arrays', (t) => {
+  t.deepEqual(
+    q.row("SELECT array_length(ARRAY[1,2,3], 1), array_to_string(ARRAY['a','b'], ','), (ARRAY[5,6])[2]")
+      .values,
+    [3, 'a,b', '6'],
+  );
+});
+
+test('functions: catalog and system information', (t) => {
+  const r = q.row(
+    'SELECT current_database(), current_user, version(), format_type(23, -1), pg_backend_pid()',
+  );
+  t.deepEqual(r.values, ['segtasks', 'alice', 'PostgreSQL 16.0', 'integer', 7]);
+  t.deepEqual(r.types, ['name', 'name', 'text', 'text', 'int4']);
+});
+
+test('functions: set-returning, in FROM and in the select list', (t) => {
+  t.deepEqual(q.rows('SELECT * FROM generate_series(1, 3)'), [[1], [2], [3]]);
+  t.deepEqual(q.rows('SELECT unnest(ARRAY[4, 5])'), [['4'], ['5']]);
+});
+
+test('errors: 42601 with the position in the user text, 42883 unknown function, 42P01 unknown relation', (t) => {
+  const syntax = t.throws(() => q.translate("SELECT E'a\\'b' FROM WHERE"), { instanceOf: SqlError });
+  t.is(syntax?.code, '42601');
+  t.is(syntax?.extra.position, "SELECT E'a\\'b' FROM ".length + 1);
+  const lexical = t.throws(() => q.translate('SELECT 1 /* open'), { instanceOf: SqlError });
+  t.like(lexical, { code: '42601', message: 'unterminated /* comment', extra: { position: 10 } });
+  const fn = t.throws(() => q.translate('SELECT no_such_function(1)'), { instanceOf: SqlError });
+  t.is(fn?.code, '42883');
+  const rel = t.throws(() => q.translate('SELECT * FROM no_such_table'), { instanceOf: SqlError });
+  t.is(rel?.code, '42P01');
+});
