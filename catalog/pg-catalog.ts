@@ -3,10 +3,10 @@
 // depend on users or live data are TEMP views over the catalog file, so they are always current.
 import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
-import { PG_TYPES, typeSize } from '../pg/types';
+import { canonicalType, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
 import { formatTypeName } from './query/functions';
-import { canonicalType, typeOid } from './query/pgtypes';
+import { typeOid } from './query/pgtypes';
 import {
   type ColumnDef,
   columns,

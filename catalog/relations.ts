@@ -2,7 +2,7 @@
 // in SQLite. sys.* come from the catalog file's own tables (their declared types are PostgreSQL type names);
 // pg_catalog.* and information_schema.* are emulated (pg-catalog.ts). OIDs are fixed by name, so they are the
 // same across restarts.
-import { canonicalType } from './query/pgtypes';
+import { canonicalType } from '../pg/types';
 
 export interface ColumnDef {
   name: string;

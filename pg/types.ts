@@ -71,7 +71,7 @@ const TYPES = {
   jsonb: T(3802, 3807, -1, 'U', true),
   record: T(2249, 2287, -1, 'P', false),
   anyarray: T(2277, 0, -1, 'P', false),
-  void: T(2278, 0, 4, 'P', false),
+  void: T(2278, 0, 4, 'P', true),
 } satisfies Record<string, TypeDef>;
 
 type BaseName = keyof typeof TYPES;

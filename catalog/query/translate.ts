@@ -5,12 +5,12 @@
 // operators and casts are in expressions/, functions in functions/ (by domain). What SQLite cannot express is
 // done by functions registered on the reader connections, never by matching query text.
 import type * as A from 'pgsql-ast-parser';
+import { canonicalType } from '../../pg/types';
 import type { RelationDef, RelationRegistry } from '../relations';
 import { castSql } from './expressions/casts';
 import { binaryOperator, negateOp, operandsShareType, unaryOperator } from './expressions/operators';
 import { err, quoteIdent, quoteLit, type Typed } from './expressions/typed';
 import { type FnDef, FUNCTIONS, tableFunction } from './functions';
-import { canonicalType } from './pgtypes';
 
 export interface OutColumn {
   name: string;

@@ -4,12 +4,12 @@
 import Database from 'better-sqlite3';
 import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
-import { Oid } from '../../pg/types';
+import { canonicalType, Oid, typeNameOfOid } from '../../pg/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
 import { compileQuery } from '../query/compile';
 import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
-import { canonicalType, typeNameOfOid, typeOid } from '../query/pgtypes';
+import { typeOid } from '../query/pgtypes';
 
 export interface SessionInfo {
   user: string;

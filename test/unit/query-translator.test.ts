@@ -1,14 +1,19 @@
 // The query engine alone: PostgreSQL SQL in, SQLite SQL and its result out, on an in-memory SQLite database with
-// the emulated pg_catalog relations and the registered functions. No catalog file, no wire server.
+// the emulated pg_catalog relations and the registered functions, over an empty catalog made by the catalog's
+// own migrations (some emulated relations are views over it). No wire server, no reader threads.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { catalogPath, openCatalog } from '../../catalog/db';
 import { buildEmulation } from '../../catalog/pg-catalog';
 import { compileQuery } from '../../catalog/query/compile';
 import { type FunctionContext, registerFunctions } from '../../catalog/query/functions';
 import { SqlError } from '../../pg/errors';
 
-function queryEngine() {
-  const db = new Database(':memory:');
+function queryEngine(file: string) {
+  const db = new Database(file, { readonly: true });
   db.pragma('case_sensitive_like = ON');
   const e = buildEmulation(db);
   const ctx: FunctionContext = {
@@ -47,7 +52,14 @@ function queryEngine() {
   return { translate, row, rows };
 }
 
-const q = queryEngine();
+let q: ReturnType<typeof queryEngine>;
+const dir = mkdtempSync(join(tmpdir(), 'segtasks-translator-'));
+test.before(async () => {
+  const catalog = await openCatalog(dir);
+  await catalog.close();
+  q = queryEngine(catalogPath(dir));
+});
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 test('operators: arithmetic keeps integer division and widens types; comparison, text, regex, arrays', (t) => {
   const r = q.row(

@@ -1,6 +1,6 @@
 // Casts: how a value of one PostgreSQL type becomes another in SQLite, through the pg_to_* conversions
 // (functions/conversions.ts) where SQLite's own CAST would not give PostgreSQL's result or error.
-import { isIntegerType, isNumericType } from '../pgtypes';
+import { isIntegerType, isNumericType } from '../../../pg/types';
 import { quoteLit, type Typed } from './typed';
 
 /** SQL for a cast of v to the PostgreSQL type `to`. */

@@ -1,7 +1,7 @@
 // Binary and unary operators: one entry per PostgreSQL operator, saying what SQLite SQL it becomes and what type
 // it yields from its operands' types (the way functions/ has one entry per function). The translator resolves
 // the operands (and the types of parameters among them) and looks the operator up here.
-import { isIntegerType } from '../pgtypes';
+import { isIntegerType } from '../../../pg/types';
 import { castSql } from './casts';
 import { err, type Typed } from './typed';
 

@@ -1,7 +1,7 @@
 // Session, catalog and system information functions (version(), current_setting(), pg_get_indexdef() ...).
 import { formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
-import { typeNameOfOid } from '../pgtypes';
+import { typeNameOfOid } from '../../../pg/types';
 import {
   call,
   constant,
