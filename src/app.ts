@@ -17,6 +17,7 @@ import { TaskEngine } from './engine/engine';
 import { rebalance } from './engine/rebalance';
 import { rebuild } from './engine/rebuild';
 import { TaskTypeRegistry } from './engine/registry';
+import { observability } from './http/start';
 import { Router } from './sql/router';
 import { StorageModule } from './sql/storage-statements';
 import { TaskModule } from './sql/task-statements';
@@ -41,6 +42,8 @@ export interface AppOptions {
   /** Create the demo topology and table when the data directory is new (the CLI does; tests do not). */
   embeddedDefault?: boolean;
   demoBytes?: number;
+  /** Port of the HTTP server for /metrics and the web console (0 picks a free one); absent = no HTTP. */
+  httpPort?: number;
   /** Where to print the few lines meant for a person (listening on, generated password). */
   say?: (line: string) => void;
 }
@@ -48,6 +51,8 @@ export interface AppOptions {
 export interface App {
   host: string;
   port: number;
+  /** The HTTP port (metrics and console), or null when HTTP is off. */
+  httpPort: number | null;
   catalog: Catalog;
   users: Users;
   storage: StorageCatalog;
@@ -120,10 +125,11 @@ async function startLocked(
   const router = new Router(readers, users)
     .use(new StorageModule(store, users, logger))
     .use(new TaskModule(engine, users));
+  const obs = observability(catalog, users, router, engine.types, logger);
   const wire = new WireServer({
     host: opts.host,
     port: opts.port,
-    handler: router,
+    handler: obs.handler,
     auth: opts.auth,
     tlsCert: opts.tlsCert,
     tlsKey: opts.tlsKey,
@@ -133,9 +139,12 @@ async function startLocked(
   });
   const addr = await wire.listen();
   say(`listening on ${opts.host}:${addr.port}`);
+  const httpPort = opts.httpPort === undefined ? null : await obs.listen(opts.host, opts.httpPort);
+  if (httpPort !== null) say(`web console and metrics on http://${opts.host}:${httpPort}/`);
   return {
     host: opts.host,
     port: addr.port,
+    httpPort,
     catalog,
     users,
     storage,
@@ -143,6 +152,7 @@ async function startLocked(
     engine,
     logger,
     async close() {
+      await obs.close();
       await wire.close();
       await engine.stop();
       await readers.close();

@@ -41,6 +41,12 @@ program
       .default(String(64 * 1024 * 1024)),
   )
   .addOption(
+    new Option('--http-port <port>', 'HTTP port for /metrics and the web console (0 picks a free one)')
+      .env('SEGTASKS_HTTP_PORT')
+      .default('8433'),
+  )
+  .addOption(new Option('--no-http', 'no HTTP server (no metrics, no web console)').env('SEGTASKS_NO_HTTP'))
+  .addOption(
     new Option('--no-demo', 'do not create the demo topology and table in a new data directory').env(
       'SEGTASKS_NO_DEMO',
     ),
@@ -67,6 +73,10 @@ Example:
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       program.error(`invalid --port "${o.port}": expected a number from 0 to 65535`);
     }
+    const httpPort = Number(o.httpPort);
+    if (o.http !== false && (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535)) {
+      program.error(`invalid --http-port "${o.httpPort}": expected a number from 0 to 65535`);
+    }
     if (!!o.tlsCert !== !!o.tlsKey) program.error('--tls-cert and --tls-key go together');
     const app = await startApp({
       host: o.host,
@@ -79,6 +89,7 @@ Example:
       adminPassword: process.env.SEGTASKS_ADMIN_PASSWORD || undefined,
       logLevel: o.logLevel,
       embeddedDefault: o.demo !== false,
+      httpPort: o.http === false ? undefined : httpPort,
     }).catch((err: Error & { code?: string }) => {
       const why =
         err.code === 'EADDRINUSE'

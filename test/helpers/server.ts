@@ -18,7 +18,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { auth?: AuthMethod; dataDir?: string } = {},
+  opts: { auth?: AuthMethod; dataDir?: string; httpPort?: number } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
   const app = await startApp({
@@ -29,6 +29,7 @@ export async function startTestServer(
     adminPassword: ADMIN_PASSWORD,
     logLevel: process.env.SEGTASKS_TEST_LOG ?? 'silent',
     say: () => {},
+    httpPort: opts.httpPort,
   });
   return {
     app,

@@ -1,0 +1,107 @@
+// Wraps the query handler the wire server calls so that every statement is counted, timed and, when it fails,
+// counted by SQLSTATE, and COPY data is counted in bytes. The wire layer and the router stay unaware of it.
+import type { StoredCredentials } from '../../pg/auth';
+import { SqlError } from '../../pg/errors';
+import type {
+  PreparedQuery,
+  QueryContext,
+  QueryHandler,
+  QueryResult,
+  ClientSession,
+} from '../../wire/handler';
+import type { Metrics } from './metrics';
+
+const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
+
+export class MeasuredHandler implements QueryHandler {
+  constructor(
+    private readonly inner: QueryHandler,
+    private readonly metrics: Metrics,
+  ) {}
+
+  credentials(user: string): Promise<StoredCredentials | null> {
+    return this.inner.credentials(user);
+  }
+
+  async sessionSettings(user: string): Promise<Record<string, string>> {
+    return this.inner.sessionSettings ? this.inner.sessionSettings(user) : {};
+  }
+
+  async prepare(
+    sql: string,
+    clientParamTypes: number[],
+    session: ClientSession,
+    describe: boolean,
+  ): Promise<PreparedQuery> {
+    const start = process.hrtime.bigint();
+    let prepared: PreparedQuery;
+    try {
+      prepared = await this.inner.prepare(sql, clientParamTypes, session, describe);
+    } catch (err) {
+      this.failed(err, start);
+      throw err;
+    }
+    return {
+      paramTypes: prepared.paramTypes,
+      fields: prepared.fields,
+      execute: async (params: unknown[], ctx: QueryContext): Promise<QueryResult> => {
+        // A prepared statement runs many times: each execution is timed from its own start.
+        const begun = process.hrtime.bigint();
+        try {
+          return this.measure(await prepared.execute(params, ctx), begun);
+        } catch (err) {
+          this.failed(err, begun);
+          throw err;
+        }
+      },
+    };
+  }
+
+  private measure(result: QueryResult, start: bigint): QueryResult {
+    const m = this.metrics;
+    switch (result.kind) {
+      case 'rows':
+      case 'command':
+        m.query(result.kind, seconds(start));
+        return result;
+      case 'copyIn':
+        return {
+          ...result,
+          consume: async (data, ctx) => {
+            try {
+              const tag = await result.consume(
+                countBytes(data, (n) => m.copied('in', n)),
+                ctx,
+              );
+              m.query('copyIn', seconds(start));
+              return tag;
+            } catch (err) {
+              this.failed(err, start);
+              throw err;
+            }
+          },
+        };
+      case 'copyOut':
+        return {
+          ...result,
+          produce: (ctx) => countBytes(result.produce(ctx), (n) => m.copied('out', n)),
+          tag: () => {
+            m.query('copyOut', seconds(start));
+            return result.tag();
+          },
+        };
+    }
+  }
+
+  private failed(err: unknown, start: bigint): void {
+    this.metrics.queryError(err instanceof SqlError ? err.code : 'XX000');
+    this.metrics.query('error', seconds(start));
+  }
+}
+
+async function* countBytes(data: AsyncIterable<Buffer>, add: (n: number) => void): AsyncIterable<Buffer> {
+  for await (const chunk of data) {
+    add(chunk.length);
+    yield chunk;
+  }
+}
