@@ -10,7 +10,7 @@ import type {
 } from '../../catalog/observe';
 import type { SqlOutcome } from './console-sql';
 import { bytes, duration, Html, html, layout, percent, rate } from './html';
-import { type ProgressTracker, type Sample, throughputSeries } from './progress';
+import { meanRate, type ProgressTracker, type Sample, throughputSeries } from './progress';
 import type { ConsoleSession } from './sessions';
 import type { TaskTypeForm } from './task-sql';
 
@@ -224,7 +224,7 @@ export function taskSummary(v: Viewer, d: TaskDetail, tracker: ProgressTracker):
 <dt>Progress</dt><dd>${progressCell(t, 'task progress')}</dd>
 <dt>Bytes</dt><dd>${bytes(t.bytes_done)} of ${bytes(t.bytes_total)}</dd>
 <dt>Segments</dt><dd>${t.segments_done} of ${t.segments_total} (${t.segments_failed} failed)</dd>
-<dt>Throughput</dt><dd class="rate">${rate(r.rate)}</dd>
+<dt>Throughput</dt><dd class="rate">${ACTIVE.has(t.status) ? rate(r.rate) : `${rate(meanRate(t))} (mean)`}</dd>
 <dt>ETA</dt><dd class="eta">${duration(r.etaSeconds)}</dd>
 <dt>Created</dt><dd>${t.created_at} by ${t.created_by}</dd>
 <dt>Started</dt><dd>${t.started_at ?? '–'}</dd>

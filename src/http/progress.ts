@@ -24,12 +24,20 @@ export class ProgressTracker {
 
   constructor(private readonly windowMs = 5000) {}
 
-  /** Records the current bytes_done of each task given (the active ones, and any that just finished). */
-  record(tasks: Pick<TaskSummary, 'id' | 'bytes_done'>[], at = Date.now()): void {
+  /**
+   * Records the current bytes_done of each task given (the active ones, and any that just finished). A task
+   * seen for the first time starts from zero bytes at its started_at, so its rate is known from one sample.
+   */
+  record(
+    tasks: (Pick<TaskSummary, 'id' | 'bytes_done'> & { started_at?: string | null })[],
+    at = Date.now(),
+  ): void {
     for (const t of tasks) {
       let h = this.history.get(t.id);
       if (!h) {
         h = [];
+        const started = t.started_at ? parseCatalogTime(t.started_at) : null;
+        if (started !== null && started < at) h.push({ at: started, bytes: 0 });
         this.history.set(t.id, h);
         if (this.history.size > MAX_TASKS) this.history.delete(this.history.keys().next().value!);
       }
@@ -48,13 +56,12 @@ export class ProgressTracker {
     return this.history.get(id) ?? [];
   }
 
-  has(id: string): boolean {
-    return this.history.has(id);
-  }
-
-  rateEta(t: Pick<TaskSummary, 'id' | 'status' | 'bytes_total' | 'bytes_done'>): RateEta {
+  /** Rate over the recent window up to the reading given (which may be newer than the last sample), and ETA. */
+  rateEta(t: Pick<TaskSummary, 'id' | 'status' | 'bytes_total' | 'bytes_done'>, now = Date.now()): RateEta {
     if (t.status !== 'RUNNING') return { rate: null, etaSeconds: null };
-    const rate = windowRate(this.samples(t.id), this.windowMs);
+    const h = this.samples(t.id);
+    const current = h.length && now > h[h.length - 1].at ? [...h, { at: now, bytes: t.bytes_done }] : h;
+    const rate = windowRate(current, this.windowMs);
     if (rate === null) return { rate: null, etaSeconds: null };
     const left = Math.max(0, t.bytes_total - t.bytes_done);
     return { rate, etaSeconds: rate > 0 ? left / rate : null };
@@ -79,4 +86,18 @@ export function throughputSeries(h: Sample[], windowMs = 2000): { at: number; ra
     if (r !== null) out.push({ at: h[i].at, rate: Math.max(0, r) });
   }
   return out;
+}
+
+/** Milliseconds since the epoch of a catalog timestamp ('2026-12-01 11:23:47.122+00'), or null. */
+export function parseCatalogTime(text: string): number | null {
+  const ms = Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** Mean bytes per second of a finished run, from its start and finish times. */
+export function meanRate(t: Pick<TaskSummary, 'bytes_done' | 'started_at' | 'finished_at'>): number | null {
+  const start = t.started_at ? parseCatalogTime(t.started_at) : null;
+  const end = t.finished_at ? parseCatalogTime(t.finished_at) : null;
+  if (start === null || end === null || end <= start) return null;
+  return t.bytes_done / ((end - start) / 1000);
 }
