@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright Locator.innerText() calls (the rendered text a user reads), not the DOM property
 // The web console in a real headless Chromium: sign-in, the overview of a cluster built with SQL, a
 // check_disk created from the page whose progress climbs live to COMPLETE with a finding, a read-only user
 // refused with 42501 by the same code path as SQL, sign-out, and no page without a session.
