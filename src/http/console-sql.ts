@@ -2,7 +2,7 @@
 // that user, and reports the outcome as psql would show it: the command tag and NOTICEs, or the error with
 // its SQLSTATE.
 import { SqlError } from '../../pg/errors';
-import type { Notice, QueryHandler, ClientSession } from '../../wire/handler';
+import type { ClientSession, Notice, QueryHandler } from '../../wire/handler';
 
 export type SqlOutcome =
   | { ok: true; tag: string; notices: Notice[] }

@@ -3,11 +3,11 @@
 import type { StoredCredentials } from '../../pg/auth';
 import { SqlError } from '../../pg/errors';
 import type {
+  ClientSession,
   PreparedQuery,
   QueryContext,
   QueryHandler,
   QueryResult,
-  ClientSession,
 } from '../../wire/handler';
 import type { Metrics } from './metrics';
 
