@@ -22,7 +22,8 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--no-demo', '--log-level', 'warn'],
+    // --http-port 0: the HTTP side runs as in production, on a free port (never the shared default).
+    [CLI, 'serve', '--port', '0', '--http-port', '0', '--data-dir', dataDir, '--no-demo', '--log-level', 'warn'],
     {
       env: { ...process.env, SEGTASKS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
