@@ -12,6 +12,8 @@ export type SqlOutcome =
 class ConsoleClientSession implements ClientSession {
   readonly database = 'segtasks';
   readonly backendPid = 0;
+  /** Each console statement runs on its own, as a psql statement outside BEGIN does. */
+  readonly inTransactionBlock = false;
   settingsVersion = 0;
   private readonly settings = new Map<string, string>([['application_name', 'segtasks console']]);
 
