@@ -23,7 +23,19 @@ export async function startServerProcess(
   const child = spawn(
     process.execPath,
     // --http-port 0: the HTTP side runs as in production, on a free port (never the shared default).
-    [CLI, 'serve', '--port', '0', '--http-port', '0', '--data-dir', dataDir, '--no-demo', '--log-level', 'warn'],
+    [
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--no-demo',
+      '--log-level',
+      'warn',
+    ],
     {
       env: { ...process.env, SEGTASKS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
