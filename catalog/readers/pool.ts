@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
-import type { Described, ReaderOptions, RunResult, SessionInfo } from './reader-engine';
+import type { Described, ReaderOptions, RunResult, SessionSnapshot } from './reader-engine';
 import type { ReaderRequest, ReaderResponse } from './worker';
 
 const MAX_IN_FLIGHT = 8;
@@ -66,7 +66,7 @@ export class ReaderPool {
     sql: string,
     types: number[],
     params: unknown[],
-    session: SessionInfo,
+    session: SessionSnapshot,
     signal?: AbortSignal,
     autoParams = false,
   ): Promise<RunResult> {

@@ -11,7 +11,7 @@ import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
 
-export interface SessionInfo {
+export interface SessionSnapshot {
   user: string;
   database: string;
   pid: number;
@@ -70,7 +70,7 @@ export class ReaderEngine {
     registerFunctions(this.db, () => this.ctx);
   }
 
-  private settingsOf(s: SessionInfo): [string, string][] {
+  private settingsOf(s: SessionSnapshot): [string, string][] {
     if (s.settings) {
       if (this.sessionSettings.size > 2000) this.sessionSettings.clear();
       this.sessionSettings.set(s.pid, s.settings);
@@ -79,7 +79,7 @@ export class ReaderEngine {
     return this.sessionSettings.get(s.pid) ?? [];
   }
 
-  private makeContext(s: SessionInfo, settings: [string, string][]): FunctionContext {
+  private makeContext(s: SessionSnapshot, settings: [string, string][]): FunctionContext {
     const e = this.emulation;
     return {
       user: s.user,
@@ -110,7 +110,7 @@ export class ReaderEngine {
     sql: string,
     clientTypes: number[],
     params: unknown[],
-    session: SessionInfo,
+    session: SessionSnapshot,
     autoParams = false,
   ): RunResult {
     let p: Plan | null = null;

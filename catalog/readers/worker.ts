@@ -1,7 +1,7 @@
 // Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
-import { ReaderEngine, type ReaderOptions, type SessionInfo } from './reader-engine';
+import { ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
 
 export type ReaderRequest =
   | { id: number; op: 'describe'; sql: string; types: number[] }
@@ -11,7 +11,7 @@ export type ReaderRequest =
       sql: string;
       types: number[];
       params: unknown[];
-      session: SessionInfo;
+      session: SessionSnapshot;
       autoParams: boolean;
     };
 

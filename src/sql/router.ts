@@ -4,7 +4,7 @@
 //   statements registered by modules    -> their own handlers (tasks, storage DDL, COPY)
 //   anything that would write the catalog -> refused
 import type { ReaderPool } from '../../catalog/readers/pool';
-import type { SessionInfo } from '../../catalog/readers/reader-engine';
+import type { SessionSnapshot } from '../../catalog/readers/reader-engine';
 import type { Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
 import { SqlError } from '../../pg/errors';
@@ -70,7 +70,7 @@ export function commandStatement(
   return { paramTypes, fields: null, execute: async (params, ctx) => run(params, ctx) };
 }
 
-export function sessionInfo(s: ClientSession): SessionInfo {
+export function sessionSnapshot(s: ClientSession): SessionSnapshot {
   return {
     user: s.user,
     database: s.database,
@@ -159,7 +159,7 @@ export class Router implements QueryHandler {
       fields: desc?.fields ?? null,
       async execute(params: unknown[], ctx: QueryContext): Promise<QueryResult> {
         // A simple-protocol statement (planned without describe) has its constants turned into parameters.
-        const r = await readers.run(sql, types, params, sessionInfo(ctx.session), ctx.signal, !describe);
+        const r = await readers.run(sql, types, params, sessionSnapshot(ctx.session), ctx.signal, !describe);
         for (const [k, v] of r.changedSettings) ctx.session.setSetting(k, v);
         return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
       },
