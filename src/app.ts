@@ -2,7 +2,7 @@
 // the server through here.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Catalog, nowText, openCatalog } from '../catalog/db';
 import { ReaderPool } from '../catalog/readers/pool';
 import { StorageCatalog } from '../catalog/storage';
@@ -46,7 +46,14 @@ export interface AppOptions {
   httpPort?: number;
   /** Where to print the few lines meant for a person (listening on, generated password). */
   say?: (line: string) => void;
+  /** Server defaults of settings: log_statement, log_min_duration_statement, ... (the CLI's --log-*). */
+  settings?: Record<string, string>;
+  /** Where the JSON log goes (default stderr); tests read the log from here. */
+  logStream?: DestinationStream;
 }
+
+/** The channel on which the server publishes task events; clients LISTEN on it and may not NOTIFY it. */
+export const TASK_CHANNEL = 'segtasks_tasks';
 
 export interface App {
   host: string;
@@ -59,6 +66,8 @@ export interface App {
   store: SegmentStore;
   engine: TaskEngine;
   logger: Logger;
+  /** Publishes a notification on a channel (TASK_CHANNEL for task events) to every listening session. */
+  notify(channel: string, payload: string): void;
   close(): Promise<void>;
 }
 
@@ -66,7 +75,10 @@ export async function startApp(given: AppOptions): Promise<App> {
   // Device paths are stored in the catalog: they must not depend on the directory the server starts in.
   const opts = { ...given, dataDir: resolve(given.dataDir) };
   const say = opts.say ?? ((l: string) => process.stdout.write(l + '\n'));
-  const logger = pino({ level: opts.logLevel ?? 'info', base: { app: PRODUCT } }, pino.destination(2));
+  const logger = pino(
+    { level: opts.logLevel ?? 'info', base: { app: PRODUCT } },
+    opts.logStream ?? pino.destination(2),
+  );
   mkdirSync(opts.dataDir, { recursive: true });
   const lock = await lockDataDir(opts.dataDir);
   try {
@@ -136,6 +148,10 @@ async function startLocked(
     maxMessageBytes: opts.maxMessageBytes,
     serverName: `${PRODUCT} ${VERSION}`,
     logger,
+    settings: opts.settings,
+    serverChannels: [TASK_CHANNEL],
+    // The task statements that change what runs are logged with DDL (CREATE TASK is by its first word).
+    logClasses: { cancel: 'ddl', pause: 'ddl', resume: 'ddl' },
   });
   const addr = await wire.listen();
   say(`listening on ${opts.host}:${addr.port}`);
@@ -151,6 +167,7 @@ async function startLocked(
     store,
     engine,
     logger,
+    notify: (channel, payload) => wire.notify(channel, payload),
     async close() {
       await obs.close();
       await wire.close();

@@ -57,6 +57,27 @@ program
       .env('SEGTASKS_LOG_LEVEL')
       .default('info'),
   )
+  .addOption(
+    new Option('--log-statement <which>', 'statements to log: none, ddl, mod (ddl and data changes), all')
+      .choices(['none', 'ddl', 'mod', 'all'])
+      .env('SEGTASKS_LOG_STATEMENT')
+      .default('none'),
+  )
+  .addOption(
+    new Option('--log-min-error-statement <level>', 'log the text of failing statements at this level or above')
+      .choices(['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'info', 'notice', 'warning', 'error', 'log', 'fatal', 'panic'])
+      .env('SEGTASKS_LOG_MIN_ERROR_STATEMENT')
+      .default('error'),
+  )
+  .addOption(
+    new Option('--log-min-duration-statement <ms>', 'log statements taking at least this long (-1 off, 0 all)')
+      .env('SEGTASKS_LOG_MIN_DURATION_STATEMENT')
+      .default('-1'),
+  )
+  .addOption(new Option('--log-connections', 'log each authorized connection').env('SEGTASKS_LOG_CONNECTIONS'))
+  .addOption(
+    new Option('--log-disconnections', 'log the end of each session').env('SEGTASKS_LOG_DISCONNECTIONS'),
+  )
   .addHelpText(
     'after',
     `
@@ -88,6 +109,13 @@ Example:
       maxMessageBytes: Number(o.maxMessageBytes),
       adminPassword: process.env.SEGTASKS_ADMIN_PASSWORD || undefined,
       logLevel: o.logLevel,
+      settings: {
+        log_statement: o.logStatement,
+        log_min_error_statement: o.logMinErrorStatement,
+        log_min_duration_statement: o.logMinDurationStatement,
+        log_connections: o.logConnections ? 'on' : 'off',
+        log_disconnections: o.logDisconnections ? 'on' : 'off',
+      },
       embeddedDefault: o.demo !== false,
       httpPort: o.http === false ? undefined : httpPort,
     }).catch((err: Error & { code?: string }) => {

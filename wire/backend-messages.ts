@@ -50,6 +50,8 @@ export const noData = () => w.finish(B.NoData);
 export const portalSuspended = () => w.finish(B.PortalSuspended);
 export const emptyQueryResponse = () => w.finish(B.EmptyQueryResponse);
 export const commandComplete = (tag: string) => w.cstring(tag).finish(B.CommandComplete);
+export const notificationResponse = (pid: number, channel: string, payload: string) =>
+  w.int32(pid).cstring(channel).cstring(payload).finish(B.NotificationResponse);
 
 export function parameterDescription(oids: number[]): Buffer {
   w.int16(oids.length);

@@ -1,9 +1,11 @@
 // The state of one backend that the protocol modules share: the transport, the handler, and the session
-// (settings, transaction block, statements and portals). The connection owns it; the modules that run
-// messages (simple-query, extended-query, results, copy, session-commands) receive it.
+// (settings, transaction block, statements and portals, channels, the statement log). The connection owns
+// it; the modules that run messages (simple-query, extended-query, results, copy, session-commands) receive it.
 import type { ClientSession, QueryContext, QueryHandler } from './handler';
+import type { BackendNotifications } from './notifications';
 import type { PortalRegistry } from './portals';
 import type { Settings } from './settings';
+import type { StatementLog } from './statement-log';
 import type { TransactionBlock } from './transaction';
 import type { Transport } from './transport';
 
@@ -24,6 +26,10 @@ export interface Backend {
   readonly settings: Settings;
   readonly transaction: TransactionBlock;
   readonly portals: PortalRegistry;
+  readonly notifications: BackendNotifications;
+  readonly statementLog: StatementLog;
+  /** Sends what notifications wait (outside a block), then ReadyForQuery, and flushes. */
+  readyForQuery(): Promise<void>;
   /** A context for one statement, whose signal a CancelRequest or a disconnect aborts. */
   startStatement(): QueryContext;
   /** The statement is over: a CancelRequest now has nothing to abort. */

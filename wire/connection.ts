@@ -17,9 +17,11 @@ import type { FramerLimits } from './framer';
 import { decodeMessage } from './frontend-messages';
 import type { ClientSession, QueryContext, QueryHandler } from './handler';
 import { codeChar, FrontendCode } from './message-codes';
+import { BackendNotifications, NotificationHub } from './notifications';
 import { PortalRegistry } from './portals';
 import { Settings } from './settings';
 import { execSimpleQuery } from './simple-query';
+import { type LogClass, StatementLog } from './statement-log';
 import { authenticate, readStartup, type StartupRequest } from './startup';
 import { TransactionBlock } from './transaction';
 import { Transport } from './transport';
@@ -36,10 +38,54 @@ export interface ConnectionOptions {
   lookupBackend(pid: number, secret: number): Connection | undefined;
   register(conn: Connection): void;
   unregister(conn: Connection): void;
+  /** The server's LISTEN / NOTIFY hub (a connection of its own when none is given). */
+  notifications?: NotificationHub;
+  /** The server's defaults for settings (log_statement from the command line, ...). */
+  serverSettings?: Record<string, string>;
+  /** log_statement classes of the server's own statements, by first word (cancel -> ddl). */
+  logClasses?: ReadonlyMap<string, LogClass>;
 }
 
 /** Startup parameters that are not settings. */
 const NOT_SETTINGS = new Set(['user', 'database', 'replication', 'options']);
+
+/** The settings in the startup packet's options (libpq's PGOPTIONS): -c name=value and --name=value. */
+export function parseStartupOptions(options: string): [string, string][] {
+  const words: string[] = [];
+  // Words are separated by spaces; a backslash escapes the next character (pg_split_opts).
+  let word = '';
+  let escaped = false;
+  let any = false;
+  for (const c of options) {
+    if (escaped) {
+      word += c;
+      escaped = false;
+    } else if (c === '\\') {
+      escaped = true;
+      any = true;
+    } else if (/\s/.test(c)) {
+      if (any) words.push(word);
+      word = '';
+      any = false;
+    } else {
+      word += c;
+      any = true;
+    }
+  }
+  if (any) words.push(word);
+  const settings: [string, string][] = [];
+  for (let i = 0; i < words.length; i++) {
+    let pair: string | undefined;
+    if (words[i] === '-c') pair = words[++i];
+    else if (words[i].startsWith('-c')) pair = words[i].slice(2);
+    else if (words[i].startsWith('--')) pair = words[i].slice(2);
+    else throw new Fatal('42601', `invalid command-line argument for server process: ${words[i]}`);
+    const eq = pair?.indexOf('=') ?? -1;
+    if (!pair || eq <= 0) throw new Fatal('42601', `-c ${pair ?? ''} requires a value`);
+    settings.push([pair.slice(0, eq).replace(/-/g, '_'), pair.slice(eq + 1)]);
+  }
+  return settings;
+}
 
 const COPY_MESSAGES = new Set<number>([FrontendCode.CopyData, FrontendCode.CopyDone, FrontendCode.CopyFail]);
 
@@ -52,7 +98,13 @@ export class Connection implements Backend {
   readonly settings: Settings;
   readonly transaction: TransactionBlock;
   readonly portals = new PortalRegistry();
+  readonly notifications: BackendNotifications;
+  readonly statementLog: StatementLog;
   private user = '';
+  /** Waiting for the client's next message: a notification can be sent at once. */
+  private idle = false;
+  private authorized = false;
+  private readonly startedAt = Date.now();
   private database = '';
   private running: AbortController | null = null;
   private closed = false;
@@ -67,8 +119,26 @@ export class Connection implements Backend {
     this.remote = stream instanceof Socket ? `${stream.remoteAddress}:${stream.remotePort}` : 'in-process';
     this.transport = new Transport(stream, opts.limits);
     this.transport.onClose = () => this.running?.abort();
-    this.settings = new Settings(opts.serverName, this.transport);
-    this.transaction = new TransactionBlock(this.settings, this.transport, () => this.portals.closePortals());
+    this.settings = new Settings(opts.serverName, this.transport, opts.serverSettings);
+    this.transaction = new TransactionBlock(this.settings, this.transport, (committed) => {
+      this.portals.endTransaction(committed);
+      this.notifications.endTransaction(committed);
+    });
+    this.notifications = new BackendNotifications(opts.notifications ?? new NotificationHub(), this.pid, {
+      send: (m) => this.transport.send(m),
+      flush: () => void this.transport.flush(),
+      canSendNow: () => this.idle && this.transaction.status === 'I',
+    });
+    this.statementLog = new StatementLog(
+      {
+        pid: this.pid,
+        logger: this.logger,
+        settings: this.settings,
+        user: () => this.user,
+        preparedText: (name) => this.portals.findStatement(name)?.sql,
+      },
+      opts.logClasses ?? new Map(),
+    );
   }
 
   /** Runs the connection to its end. Never throws. */
@@ -108,6 +178,14 @@ export class Connection implements Backend {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.notifications.close();
+    if (this.authorized && this.settings.get('log_disconnections') === 'on') {
+      const ms = Date.now() - this.startedAt;
+      this.logger.info(
+        { pid: this.pid, user: this.user, database: this.database, remote: this.remote, session_ms: ms },
+        'disconnection',
+      );
+    }
     this.opts.unregister(this);
     this.running?.abort();
     this.transport.end();
@@ -127,13 +205,26 @@ export class Connection implements Backend {
     const extra = (await this.handler.sessionSettings?.(this.user)) ?? {};
     for (const [k, v] of Object.entries(extra)) this.settings.apply(k, v, false);
     this.settings.apply('session_authorization', this.user, false);
-    for (const [k, v] of startup.params) if (!NOT_SETTINGS.has(k)) this.settings.apply(k, v, false);
+    const options = startup.params.get('options');
+    const given = [...startup.params].filter(([k]) => !NOT_SETTINGS.has(k));
+    // As PostgreSQL: the options' -c settings first, then the packet's own parameters.
+    for (const [k, v] of [...(options ? parseStartupOptions(options) : []), ...given]) {
+      try {
+        this.settings.setChecked(k, v, true);
+      } catch (err) {
+        if (err instanceof SqlError) throw new Fatal(err.code, err.message);
+        throw err;
+      }
+    }
     this.transport.send(msg.authenticationOk());
     this.settings.reportAll();
     this.transport.send(msg.backendKeyData(this.pid, this.secret));
     this.transport.send(msg.readyForQuery(this.transaction.status));
     await this.transport.flush();
-    this.logger.info({ remote: this.remote, user: this.user, pid: this.pid }, 'connection authorized');
+    this.authorized = true;
+    const authorized = { remote: this.remote, user: this.user, database: this.database, pid: this.pid };
+    if (this.settings.get('log_connections') === 'on') this.logger.info(authorized, 'connection authorized');
+    else this.logger.debug(authorized, 'connection authorized');
   }
 
   // ---------- the session as the handler sees it ----------
@@ -145,7 +236,7 @@ export class Connection implements Backend {
     settingsVersion: 0,
     inTransactionBlock: false,
     setting: (name) => this.settings.get(name),
-    setSetting: (name, value) => this.settings.apply(name, value, true),
+    setSetting: (name, value) => this.settings.setChecked(name, value),
     allSettings: () => this.settings.all(),
   };
 
@@ -164,6 +255,7 @@ export class Connection implements Backend {
     return {
       session: this.session,
       signal: this.running.signal,
+      notify: (channel, payload) => this.notifications.notify(channel, payload),
       notice: (n) =>
         this.transport.send(
           msg.noticeResponse({
@@ -181,12 +273,21 @@ export class Connection implements Backend {
     this.running = null;
   }
 
+  async readyForQuery(): Promise<void> {
+    if (this.transaction.status === 'I') this.notifications.sendReceived();
+    this.transport.send(msg.readyForQuery(this.transaction.status));
+    await this.transport.flush();
+  }
+
   // ---------- main loop ----------
 
   private async mainLoop(): Promise<void> {
     let skipToSync = false;
     for (;;) {
-      const f = await this.transport.next();
+      this.idle = true;
+      const f = await this.transport.next().finally(() => {
+        this.idle = false;
+      });
       if (!f) return;
       this.logger.debug(
         { pid: this.pid, type: codeChar(f.type), len: f.body.length, skip: skipToSync },
@@ -223,10 +324,10 @@ export class Connection implements Backend {
             await this.transport.flush();
             break;
           case 'Sync':
+            // Outside a block, the statements since the last Sync were one implicit transaction.
+            this.transaction.endImplicit(!skipToSync);
             skipToSync = false;
-            if (this.transaction.status === 'I') this.portals.closePortals();
-            this.transport.send(msg.readyForQuery(this.transaction.status));
-            await this.transport.flush();
+            await this.readyForQuery();
             break;
           case 'FunctionCall':
             throw new SqlError('0A000', 'the function call protocol message is not supported');

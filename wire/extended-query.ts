@@ -6,12 +6,13 @@ import { SqlError } from '../pg/errors';
 import { Oid } from '../pg/types';
 import type { Backend } from './backend';
 import * as msg from './backend-messages';
+import type { FieldDescription } from './backend-messages';
 import type { FrontendMessage } from './frontend-messages';
 import { FormatCode } from './message-codes';
 import { newPortal, type Statement } from './portals';
 import { runPortal } from './results';
-import { parseSessionCommand } from './session';
-import { isBlank, splitStatements } from './splitter';
+import { planStatement } from './plan';
+import { splitStatements } from './splitter';
 
 type Message<K extends FrontendMessage['kind']> = Extract<FrontendMessage, { kind: K }>;
 
@@ -21,16 +22,8 @@ export async function execParse(b: Backend, m: Message<'Parse'>): Promise<void> 
   if (pieces.length > 1)
     throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
   const text = pieces[0]?.text ?? '';
-  const sessionCommand = text ? parseSessionCommand(text) : null;
-  b.transaction.checkNotAborted(sessionCommand);
-  let stmt: Statement;
-  if (!text || isBlank(text)) stmt = { sql: m.sql, paramTypes: [], sessionCommand: null, query: null };
-  else if (sessionCommand) stmt = { sql: m.sql, paramTypes: m.paramTypes, sessionCommand, query: null };
-  else {
-    const query = await b.handler.prepare(text, m.paramTypes, b.session, true);
-    stmt = { sql: m.sql, paramTypes: query.paramTypes, sessionCommand: null, query };
-  }
-  b.portals.addStatement(m.name, stmt);
+  const stmt = await planStatement(b, text, m.paramTypes, true);
+  b.portals.addStatement(m.name, { ...stmt, sql: m.sql });
   b.transport.send(msg.parseComplete());
 }
 
@@ -47,7 +40,7 @@ export function execBind(b: Backend, m: Message<'Bind'>): void {
     const format = formats.length === 0 ? FormatCode.Text : formats.length === 1 ? formats[0] : formats[i];
     return decodeParam(bytes, stmt.paramTypes[i] || Oid.text, format === FormatCode.Binary);
   });
-  b.portals.addPortal(m.portal, newPortal(stmt, params, m.resultFormats));
+  b.portals.addPortal(m.portal, { ...newPortal(stmt, params, m.resultFormats), statementName: m.statement });
   b.transport.send(msg.bindComplete());
 }
 
@@ -63,21 +56,44 @@ export function execDescribe(b: Backend, m: Message<'Describe'>): void {
 }
 
 function describeFields(b: Backend, stmt: Statement, formats: number[]): void {
-  const out = b.transport;
-  if (stmt.sessionCommand?.kind === 'show')
-    out.send(msg.rowDescription([{ name: stmt.sessionCommand.name, typeOid: Oid.text }], formats));
-  else if (stmt.query?.fields) out.send(msg.rowDescription(stmt.query.fields, formats));
-  else out.send(msg.noData());
+  const fields = resultFields(b, stmt);
+  b.transport.send(fields ? msg.rowDescription(fields, formats) : msg.noData());
+}
+
+/** The columns a statement returns, as UtilityTupleDescriptor finds them for the utility statements. */
+function resultFields(b: Backend, stmt: Statement, depth = 0): FieldDescription[] | null {
+  const cmd = stmt.sessionCommand;
+  if (!cmd) return stmt.query?.fields ?? null;
+  switch (cmd.kind) {
+    case 'show':
+      return [{ name: cmd.name, typeOid: Oid.text }];
+    case 'fetch': {
+      if (cmd.move) return null;
+      const portal = b.portals.findPortal(cmd.name);
+      return portal?.rows?.fields ?? portal?.statement.query?.fields ?? null;
+    }
+    case 'execute': {
+      const target = b.portals.findStatement(cmd.name);
+      return target && depth < 8 ? resultFields(b, target, depth + 1) : null;
+    }
+    default:
+      return null;
+  }
 }
 
 export async function execExecute(b: Backend, m: Message<'Execute'>): Promise<void> {
   const portal = b.portals.portal(m.portal);
-  b.transaction.checkNotAborted(portal.statement.sessionCommand);
+  const log = b.statementLog.startExecute(portal.statement.sql, portal.statementName);
   try {
+    b.transaction.checkNotAborted(portal.statement.sessionCommand);
     await runPortal(b, portal, m.maxRows, false);
+  } catch (err) {
+    log.failed(err);
+    throw err;
   } finally {
     b.endStatement();
   }
+  log.done();
 }
 
 export function execClose(b: Backend, m: Message<'Close'>): void {

@@ -36,6 +36,8 @@ export interface QueryContext {
   /** Aborted when the client sends a CancelRequest for this backend or disconnects. */
   signal: AbortSignal;
   notice(n: Notice): void;
+  /** pg_notify(channel, payload): a NOTIFY, sent when the statement's transaction commits. */
+  notify(channel: string, payload: string): void;
 }
 
 export interface RowsResult {
@@ -44,6 +46,8 @@ export interface RowsResult {
   rows: unknown[][];
   /** Command tag verb, e.g. 'SELECT' (the row count is appended), or a full tag such as 'SHOW'. */
   tag: string;
+  /** Every column in binary, whatever the client asked (a FETCH from a BINARY cursor). */
+  binary?: boolean;
 }
 
 export interface CommandResult {

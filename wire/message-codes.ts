@@ -36,6 +36,7 @@ export const BackendCode = {
   ErrorResponse: 0x45, // 'E'
   NoData: 0x6e, // 'n'
   NoticeResponse: 0x4e, // 'N'
+  NotificationResponse: 0x41, // 'A'
   ParameterDescription: 0x74, // 't'
   ParameterStatus: 0x53, // 'S'
   ParseComplete: 0x31, // '1'

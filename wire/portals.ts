@@ -1,37 +1,58 @@
 // Prepared statements and portals, like PostgreSQL's portalmem.c plus the statement cache of postgres.c:
-// two namespaces where the unnamed entry is silently replaced and a named one must be closed first.
+// two namespaces where the unnamed entry is silently replaced and a named one must be closed first. SQL's
+// PREPARE / DEALLOCATE share the statements with Parse / Close, DECLARE / CLOSE share the portals with Bind.
 
 import { SqlError } from '../pg/errors';
 import type { FieldDescription } from './backend-messages';
+import type { Cursor } from './cursor';
 import type { PreparedQuery } from './handler';
 import type { SessionCommand } from './session';
 
 export interface Statement {
   sql: string;
   paramTypes: number[];
-  /** A statement is a session command (run by the wire layer), a handler query, or empty (both null). */
+  /**
+   * A statement is a session command (run by the wire layer), a handler query, or empty (both null).
+   * DECLARE is both: the command, and its query planned with the statement.
+   */
   sessionCommand: SessionCommand | null;
   query: PreparedQuery | null;
 }
 
-/** Rows of a portal's result still to send: Execute with a row limit leaves the rest here (PortalSuspended). */
-export interface PendingRows {
-  rows: unknown[][];
-  sent: number;
-  tag: string;
+/** A portal's result rows once it has run: the cursor over them, how to describe and tag them. */
+export interface PortalRows {
+  cursor: Cursor;
   fields: FieldDescription[];
+  tag: string;
+  /** A BINARY cursor sends every column in binary, whatever the FETCH asked. */
+  binary: boolean;
 }
 
 export interface Portal {
   statement: Statement;
+  /** The prepared statement's name ('' for the unnamed one or a statement of a simple Query). */
+  statementName: string;
   params: unknown[];
   resultFormats: number[];
-  pending: PendingRows | null;
+  rows: PortalRows | null;
   done: boolean;
+  /** DECLARE ... WITH HOLD: survives the COMMIT of its transaction. */
+  holdable: boolean;
+  /** A holdable cursor whose transaction has not committed yet: a ROLLBACK drops it. */
+  uncommitted: boolean;
 }
 
 export function newPortal(statement: Statement, params: unknown[], resultFormats: number[]): Portal {
-  return { statement, params, resultFormats, pending: null, done: false };
+  return {
+    statement,
+    statementName: '',
+    params,
+    resultFormats,
+    rows: null,
+    done: false,
+    holdable: false,
+    uncommitted: false,
+  };
 }
 
 export class PortalRegistry {
@@ -54,8 +75,16 @@ export class PortalRegistry {
     return stmt;
   }
 
-  addPortal(name: string, portal: Portal): void {
+  findStatement(name: string): Statement | undefined {
+    return this.statements.get(name);
+  }
+
+  checkPortalFree(name: string): void {
     if (name && this.portals.has(name)) throw new SqlError('42P03', `cursor "${name}" already exists`);
+  }
+
+  addPortal(name: string, portal: Portal): void {
+    this.checkPortalFree(name);
     this.portals.set(name, portal);
   }
 
@@ -65,18 +94,50 @@ export class PortalRegistry {
     return portal;
   }
 
+  /** A portal as FETCH, MOVE and CLOSE name it. */
+  cursor(name: string): Portal {
+    const portal = this.portals.get(name);
+    if (!portal) throw new SqlError('34000', `cursor "${name}" does not exist`);
+    return portal;
+  }
+
+  findPortal(name: string): Portal | undefined {
+    return this.portals.get(name);
+  }
+
   /** Close: closing what does not exist is not an error. */
   closeStatement(name: string): void {
     this.statements.delete(name);
+  }
+
+  /** DEALLOCATE: unlike Close, an unknown name is an error. */
+  deallocate(name: string): void {
+    if (!this.statements.delete(name))
+      throw new SqlError('26000', `prepared statement "${name}" does not exist`);
+  }
+
+  deallocateAll(): void {
+    this.statements.clear();
   }
 
   closePortal(name: string): void {
     this.portals.delete(name);
   }
 
-  /** At the end of a transaction (portals live no longer). */
-  closePortals(): void {
+  /** CLOSE ALL: every cursor and portal of the session. */
+  closeAllPortals(): void {
     this.portals.clear();
+  }
+
+  /**
+   * At the end of a transaction, as AtCommit_Portals / AtAbort_Portals: portals live no longer, except
+   * holdable cursors, which a COMMIT keeps and a ROLLBACK keeps only if they were committed before.
+   */
+  endTransaction(committed: boolean): void {
+    for (const [name, p] of this.portals) {
+      if (!p.holdable || (!committed && p.uncommitted)) this.portals.delete(name);
+      else p.uncommitted = false;
+    }
   }
 
   /** DISCARD ALL. */

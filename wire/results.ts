@@ -4,9 +4,13 @@
 import type { Backend } from './backend';
 import * as msg from './backend-messages';
 import { copyIn, copyOut } from './copy';
+import { Cursor, materializedRows } from './cursor';
 import type { QueryResult } from './handler';
+import { FormatCode } from './message-codes';
 import type { Portal } from './portals';
 import { runSessionCommand } from './session-commands';
+
+const BINARY = [FormatCode.Binary];
 
 /** Runs (or continues) a portal: sends rows up to maxRows (0 = all). describeRows: simple Query mode. */
 export async function runPortal(
@@ -17,7 +21,7 @@ export async function runPortal(
 ): Promise<void> {
   const out = b.transport;
   const stmt = portal.statement;
-  if (!portal.pending) {
+  if (!portal.rows) {
     if (portal.done) {
       // Executing a completed portal again returns nothing more, as PostgreSQL does.
       out.send(msg.commandComplete('SELECT 0'));
@@ -29,7 +33,7 @@ export async function runPortal(
       return;
     }
     const result: QueryResult = stmt.sessionCommand
-      ? runSessionCommand(b, stmt.sessionCommand)
+      ? await runSessionCommand(b, stmt, portal.params)
       : await stmt.query!.execute(portal.params, b.startStatement());
     if (result.kind === 'command') {
       out.send(msg.commandComplete(result.tag));
@@ -44,22 +48,30 @@ export async function runPortal(
       out.send(msg.commandComplete(await copyOut(out, result, b.startStatement())));
       return;
     }
-    portal.pending = { rows: result.rows, sent: 0, tag: result.tag, fields: result.fields };
-    if (describeRows) out.send(msg.rowDescription(result.fields, portal.resultFormats));
+    portal.rows = {
+      cursor: new Cursor(materializedRows(result.rows), false),
+      fields: result.fields,
+      tag: result.tag,
+      binary: result.binary ?? false,
+    };
+    if (describeRows) out.send(msg.rowDescription(result.fields, formatsOf(portal)));
   }
-  const p = portal.pending;
-  const end = maxRows > 0 ? Math.min(p.rows.length, p.sent + maxRows) : p.rows.length;
-  const from = p.sent;
-  for (let i = from; i < end; i++) {
-    out.send(msg.dataRow(p.rows[i], p.fields, portal.resultFormats));
+  const p = portal.rows;
+  const formats = formatsOf(portal);
+  const rows = await p.cursor.fetch({ kind: 'forward', count: maxRows > 0 ? maxRows : Infinity });
+  for (let i = 0; i < rows.length; i++) {
+    out.send(msg.dataRow(rows[i], p.fields, formats));
     if ((i & 255) === 255) await out.flushIfLarge();
   }
-  p.sent = end;
-  if (end < p.rows.length) {
+  if (maxRows > 0 && (await p.cursor.hasMore())) {
     out.send(msg.portalSuspended());
     return;
   }
-  out.send(msg.commandComplete(p.tag === 'SELECT' ? `SELECT ${end - from}` : p.tag));
-  portal.pending = null;
+  out.send(msg.commandComplete(p.tag === 'SELECT' ? `SELECT ${rows.length}` : p.tag));
+  portal.rows = null;
   portal.done = true;
+}
+
+function formatsOf(portal: Portal): number[] {
+  return portal.rows?.binary ? BINARY : portal.resultFormats;
 }

@@ -7,6 +7,9 @@ import type { AuthMethod } from '../pg/auth';
 import type { WireLogger } from './backend';
 import { Connection } from './connection';
 import type { QueryHandler } from './handler';
+import { checkNotification, NotificationHub } from './notifications';
+import { checkServerDefault } from './setting-rules';
+import type { LogClass } from './statement-log';
 
 export interface WireServerOptions {
   host: string;
@@ -20,6 +23,12 @@ export interface WireServerOptions {
   serverName: string;
   logger: WireLogger;
   maxConnections?: number;
+  /** Server defaults of settings, e.g. { log_statement: 'ddl' } (validated as SET would). */
+  settings?: Record<string, string>;
+  /** Channels only the server notifies on (server.notify()); a client's NOTIFY there is refused (42501). */
+  serverChannels?: string[];
+  /** log_statement classes of the handler's own statements by first word, e.g. cancel -> ddl. */
+  logClasses?: Record<string, LogClass>;
 }
 
 export class WireServer {
@@ -27,8 +36,26 @@ export class WireServer {
   private readonly backends = new Map<number, Connection>();
   private readonly sockets = new Set<Socket>();
   private readonly mockSecret = randomBytes(32);
+  private readonly hub: NotificationHub;
+  private readonly settings: Record<string, string>;
+  private readonly logClasses: ReadonlyMap<string, LogClass>;
 
-  constructor(private readonly opts: WireServerOptions) {}
+  constructor(private readonly opts: WireServerOptions) {
+    this.hub = new NotificationHub(new Set(opts.serverChannels ?? []));
+    this.settings = Object.fromEntries(
+      Object.entries(opts.settings ?? {}).map(([k, v]) => [k, checkServerDefault(k, v)]),
+    );
+    this.logClasses = new Map(Object.entries(opts.logClasses ?? {}));
+  }
+
+  /**
+   * Sends a notification from the server itself (task events on a server channel) to every connection that
+   * listens on the channel; the pid it carries is the server process's.
+   */
+  notify(channel: string, payload: string): void {
+    checkNotification(channel, payload);
+    this.hub.publish({ channel, payload, pid: process.pid });
+  }
 
   async listen(): Promise<{ host: string; port: number }> {
     const tls =
@@ -58,6 +85,9 @@ export class WireServer {
           const c = this.backends.get(pid);
           return c && c.secret === secret ? c : undefined;
         },
+        notifications: this.hub,
+        serverSettings: this.settings,
+        logClasses: this.logClasses,
         register: (c) => this.backends.set(c.pid, c),
         unregister: (c) => this.backends.delete(c.pid),
       });

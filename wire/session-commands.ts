@@ -1,10 +1,12 @@
 // Runs a session command (see session.ts) against the session state, as PostgreSQL's utility.c hands
-// transaction statements to xact.c and SET/SHOW to guc.c.
+// transaction statements to xact.c, SET/SHOW to guc.c, and the utility statements to utility-commands.ts.
 import type { Backend } from './backend';
 import type { QueryResult } from './handler';
-import type { SessionCommand } from './session';
+import type { Statement } from './portals';
+import { runUtility } from './utility-commands';
 
-export function runSessionCommand(b: Backend, cmd: SessionCommand): QueryResult {
+export async function runSessionCommand(b: Backend, stmt: Statement, params: unknown[]): Promise<QueryResult> {
+  const cmd = stmt.sessionCommand!;
   const tx = b.transaction;
   switch (cmd.kind) {
     case 'begin':
@@ -18,7 +20,9 @@ export function runSessionCommand(b: Backend, cmd: SessionCommand): QueryResult 
     case 'savepoint':
       return { kind: 'command', tag: tx.savepoint(cmd.tag) };
     case 'discard':
+      // DISCARD ALL is CLOSE ALL, DEALLOCATE ALL, UNLISTEN * and RESET ALL.
       b.portals.closeAll();
+      b.notifications.unlisten(null);
       b.settings.resetAll();
       return { kind: 'command', tag: 'DISCARD ALL' };
     case 'noop':
@@ -27,5 +31,7 @@ export function runSessionCommand(b: Backend, cmd: SessionCommand): QueryResult 
       return b.settings.set(cmd);
     case 'show':
       return b.settings.show(cmd);
+    default:
+      return runUtility(b, stmt, cmd, params);
   }
 }

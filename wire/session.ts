@@ -1,6 +1,8 @@
 // Session commands: the statements the protocol layer answers itself because they act on session state
-// (transaction control, SET/SHOW/RESET, DISCARD) rather than on data. Recognised here, run in session-commands.ts.
+// (transaction control, SET/SHOW/RESET, DISCARD, and the utility statements of utility-statements.ts) rather
+// than on data. Recognised here, run in session-commands.ts.
 import { stripComments } from './splitter';
+import { parseUtility, UTILITY_WORDS, type UtilityStatement } from './utility-statements';
 
 export type SessionCommand =
   | { kind: 'begin' }
@@ -11,13 +13,15 @@ export type SessionCommand =
   | { kind: 'set'; name: string; value: string | null; local: boolean; tag: string }
   | { kind: 'show'; name: string }
   | { kind: 'discard' }
-  | { kind: 'noop'; tag: string };
+  | { kind: 'noop'; tag: string }
+  | UtilityStatement;
 
 /** Recognises session statements; anything else returns null and goes to the query handler. */
 export function parseSessionCommand(sql: string): SessionCommand | null {
   const text = stripComments(sql).replace(/;\s*$/, '');
   const lower = text.toLowerCase();
   const word = /^[a-z_]+/.exec(lower)?.[0] ?? '';
+  if (UTILITY_WORDS.has(word)) return parseUtility(sql);
   switch (word) {
     case 'begin':
     case 'start':

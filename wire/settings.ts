@@ -6,6 +6,7 @@ import { Oid } from '../pg/types';
 import * as msg from './backend-messages';
 import type { QueryResult } from './handler';
 import type { SessionCommand } from './session';
+import { CHECKED_DEFAULTS, checkSetting } from './setting-rules';
 import type { MessageSink } from './transport';
 
 export interface SettingDef {
@@ -62,6 +63,7 @@ export function defaultSettings(
     row_security: 'on',
     synchronous_commit: 'on',
     client_min_messages: 'notice',
+    ...CHECKED_DEFAULTS,
     ...extra,
   };
   for (const [k, v] of Object.entries(other)) s.set(k.toLowerCase(), { value: v });
@@ -83,11 +85,30 @@ export class Settings {
   private changes = 0;
   private list: [string, string][] | null = null;
 
+  /** serverDefaults: the server's own defaults (log_statement from the command line, ...). */
   constructor(
     private readonly serverName: string,
     private readonly sink: MessageSink,
+    private readonly serverDefaults: Record<string, string> = {},
   ) {
-    this.values = defaultSettings(serverName);
+    this.values = this.defaults();
+  }
+
+  private defaults(): Map<string, SettingDef> {
+    return defaultSettings(this.serverName, this.serverDefaults);
+  }
+
+  get superuser(): boolean {
+    return this.get('is_superuser') === 'on';
+  }
+
+  /**
+   * Sets a value as SET or set_config() does, or the startup packet: checked settings are validated and
+   * reserved to superusers (42501) as guc.c does.
+   */
+  setChecked(name: string, value: string, atStartup = false): void {
+    const key = name.toLowerCase();
+    this.apply(key, checkSetting(key, value, this.superuser, atStartup), !atStartup);
   }
 
   /** Changes whenever any setting changes; lets a handler cache what it derived from the settings. */
@@ -140,14 +161,14 @@ export class Settings {
 
   /** DISCARD ALL / RESET ALL: back to the defaults, except who the session is. */
   resetAll(): void {
-    this.restore(defaultSettings(this.serverName), ['session_authorization', 'is_superuser']);
+    this.restore(this.defaults(), ['session_authorization', 'is_superuser']);
   }
 
   /** SET name = value, SET name TO DEFAULT, RESET name. */
   set(cmd: Extract<SessionCommand, { kind: 'set' }>): QueryResult {
     if (cmd.value === null) {
-      const def = defaultSettings(this.serverName).get(cmd.name);
-      if (def) this.apply(cmd.name, def.value, true);
+      const def = this.defaults().get(cmd.name);
+      if (def) this.setChecked(cmd.name, def.value);
     } else {
       if (cmd.name === 'client_encoding' && !/^(utf-?8|unicode)$/i.test(cmd.value)) {
         throw new SqlError(
@@ -159,7 +180,7 @@ export class Settings {
         throw new SqlError('55P02', `parameter "${cmd.name}" cannot be changed`);
       }
       const v = cmd.name === 'client_encoding' ? 'UTF8' : cmd.value;
-      this.apply(cmd.name, v, true);
+      this.setChecked(cmd.name, v);
     }
     return { kind: 'command', tag: cmd.tag };
   }

@@ -17,12 +17,34 @@ export class TransactionBlock {
   constructor(
     private readonly settings: Settings,
     private readonly sink: MessageSink,
-    /** Called when a block ends: portals do not outlive their transaction. */
-    private readonly onEnd: () => void,
+    /**
+     * Called when a transaction ends, committed or not: portals do not outlive it, and its notifications are
+     * sent or dropped. Also called for the implicit transaction of a statement outside a block.
+     */
+    private readonly onEnd: (committed: boolean) => void,
   ) {}
+
+  /** A simple Query of several statements outside a block runs them in one implicit transaction block. */
+  implicit = false;
 
   get status(): TxStatus {
     return this.current;
+  }
+
+  /** Inside BEGIN ... COMMIT, or in the implicit block of a multi-statement Query. */
+  get inBlock(): boolean {
+    return this.current !== 'I' || this.implicit;
+  }
+
+  /** The implicit transaction of a statement (or a Query string) outside a block ends. */
+  endImplicit(committed: boolean): void {
+    this.implicit = false;
+    if (this.current === 'I') this.onEnd(committed);
+  }
+
+  /** PostgreSQL's RequireTransactionBlock: 25P01 outside a block. */
+  requireBlock(what: string): void {
+    if (!this.inBlock) throw new SqlError('25P01', `${what} can only be used in transaction blocks`);
   }
 
   /** An error inside a block fails it; outside a block there is nothing to fail. */
@@ -52,14 +74,14 @@ export class TransactionBlock {
     const failed = this.current === 'E';
     if (this.current === 'I') this.warn('there is no transaction in progress');
     if (failed && this.settingsAtBegin) this.settings.restore(this.settingsAtBegin);
-    this.end();
+    this.end(!failed);
     return failed ? 'ROLLBACK' : tag;
   }
 
   rollback(): string {
     if (this.current === 'I') this.warn('there is no transaction in progress');
     if (this.settingsAtBegin) this.settings.restore(this.settingsAtBegin);
-    this.end();
+    this.end(false);
     return 'ROLLBACK';
   }
 
@@ -76,10 +98,11 @@ export class TransactionBlock {
     return tag;
   }
 
-  private end(): void {
+  private end(committed: boolean): void {
     this.current = 'I';
+    this.implicit = false;
     this.settingsAtBegin = null;
-    this.onEnd();
+    this.onEnd(committed);
   }
 
   private warn(message: string): void {

@@ -130,15 +130,8 @@ export class Router implements QueryHandler {
     }
     if (
       first === 'explain' ||
-      first === 'listen' ||
-      first === 'notify' ||
-      first === 'unlisten' ||
+      // PREPARE TRANSACTION (PREPARE name AS ... and the cursor and channel statements are the wire's).
       first === 'prepare' ||
-      first === 'execute' ||
-      first === 'deallocate' ||
-      first === 'declare' ||
-      first === 'fetch' ||
-      first === 'close' ||
       first === 'do' ||
       first === 'call' ||
       first === 'copy'

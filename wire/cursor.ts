@@ -1,0 +1,173 @@
+// A portal's rows and its position, like PostgreSQL's pquery.c PortalRunSelect / DoPortalRunFetch over a
+// tuplestore. Rows are pulled from a RowSource in batches; a scrollable cursor keeps what it pulled so it can
+// go back, a forward-only one forgets rows behind it. Positions are PostgreSQL's: 0 before the first row,
+// k on row k, count + 1 after the last.
+import { SqlError } from '../pg/errors';
+
+/** Where a portal's rows come from, a batch at a time. pull() returns [] once there are no more. */
+export interface RowSource {
+  pull(max: number): Promise<unknown[][]>;
+}
+
+/** A result the handler already holds in full. */
+export function materializedRows(rows: unknown[][]): RowSource {
+  let at = 0;
+  return {
+    async pull(max) {
+      const batch = rows.slice(at, at + max);
+      at += batch.length;
+      return batch;
+    },
+  };
+}
+
+/** FETCH/MOVE directions as PostgreSQL's parser reduces them (gram.y fetch_args). */
+export type FetchDirection =
+  | { kind: 'forward'; count: number }
+  | { kind: 'backward'; count: number }
+  | { kind: 'absolute'; count: number }
+  | { kind: 'relative'; count: number };
+
+/** FETCH ALL's count. */
+export const ALL = Number.POSITIVE_INFINITY;
+
+const BATCH = 1000;
+
+export class Cursor {
+  /** Rows pulled and kept; kept[0] is row dropped + 1. */
+  private kept: unknown[][] = [];
+  private dropped = 0;
+  private exhausted = false;
+  private pos = 0;
+
+  constructor(
+    private readonly source: RowSource,
+    readonly scrollable: boolean,
+  ) {}
+
+  private get pulled(): number {
+    return this.dropped + this.kept.length;
+  }
+
+  private row(k: number): unknown[] {
+    return this.kept[k - 1 - this.dropped];
+  }
+
+  /** Pulls until row k is held or the source is exhausted; true when row k exists. */
+  private async reach(k: number): Promise<boolean> {
+    while (this.pulled < k && !this.exhausted) {
+      const want = Number.isFinite(k) ? Math.max(k - this.pulled, BATCH) : BATCH;
+      const batch = await this.source.pull(want);
+      if (!batch.length) this.exhausted = true;
+      else for (const r of batch) this.kept.push(r);
+    }
+    return this.pulled >= k;
+  }
+
+  /** True when rows remain after the current position (Execute's PortalSuspended). */
+  async hasMore(): Promise<boolean> {
+    return this.reach(this.pos + 1);
+  }
+
+  /** PortalRunSelect forward: up to count rows after the position. */
+  private async forward(count: number): Promise<unknown[][]> {
+    if (count <= 0) return [];
+    await this.reach(this.pos + count);
+    const from = this.pos + 1;
+    const to = Math.min(this.pos + count, this.pulled);
+    const rows: unknown[][] = [];
+    for (let k = from; k <= to; k++) rows.push(this.row(k));
+    this.pos = rows.length < count ? this.pulled + 1 : to;
+    if (!this.scrollable) this.forget();
+    return rows;
+  }
+
+  /** PortalRunSelect backward: up to count rows before the position, nearest first. */
+  private backward(count: number): unknown[][] {
+    this.checkScrollable();
+    if (count <= 0) return [];
+    const rows: unknown[][] = [];
+    for (let k = this.pos - 1; k >= 1 && rows.length < count; k--) rows.push(this.row(k));
+    this.pos = rows.length < count ? 0 : this.pos - rows.length;
+    return rows;
+  }
+
+  /** DoPortalRewind: a forward-only cursor that has moved cannot go back to its start. */
+  private rewind(): void {
+    if (this.pos === 0) return;
+    this.checkScrollable();
+    this.pos = 0;
+  }
+
+  private checkScrollable(): void {
+    if (!this.scrollable)
+      throw new SqlError('55000', 'cursor can only scan forward', {
+        hint: 'Declare it with SCROLL option to enable backward scan.',
+      });
+  }
+
+  private forget(): void {
+    const behind = Math.min(this.pos, this.pulled) - this.dropped;
+    if (behind > BATCH) {
+      this.kept = this.kept.slice(behind);
+      this.dropped += behind;
+    }
+  }
+
+  private get onRow(): boolean {
+    return this.pos > 0 && !(this.exhausted && this.pos > this.pulled);
+  }
+
+  /**
+   * DoPortalRunFetch: the rows a FETCH returns (a MOVE moves the same way and reports the count).
+   * move: MOVE counts without returning rows (MOVE 0 reports whether FETCH 0 would return a row).
+   */
+  async fetch(direction: FetchDirection, move = false): Promise<unknown[][]> {
+    let { kind, count } = direction;
+    if (kind === 'absolute') return this.absolute(count);
+    if (kind === 'relative') {
+      if (count > 1) {
+        await this.forward(count - 1);
+        return this.forward(1);
+      }
+      if (count < -1) {
+        this.backward(-count - 1);
+        return this.backward(1);
+      }
+      if (count === 1) return this.forward(1);
+      if (count === -1) return this.backward(1);
+      kind = 'forward';
+    }
+    if (count < 0) {
+      kind = kind === 'forward' ? 'backward' : 'forward';
+      count = -count;
+    }
+    if (count === 0) {
+      // FETCH 0 fetches the current row again; MOVE 0 says whether there is one.
+      const on = this.onRow;
+      if (move) return on ? [this.row(this.pos)] : [];
+      if (!on) return [];
+      this.backward(1);
+      return this.forward(1);
+    }
+    return kind === 'forward' ? this.forward(count) : this.backward(count);
+  }
+
+  private async absolute(count: number): Promise<unknown[][]> {
+    if (count > 0) {
+      const at = this.exhausted && this.pos > this.pulled ? this.pulled : this.pos;
+      if (count - 1 < at) {
+        this.rewind();
+        await this.forward(count - 1);
+      } else if (count - 1 > at) await this.forward(count - 1 - at);
+      return this.forward(1);
+    }
+    if (count < 0) {
+      await this.forward(ALL);
+      this.backward(-count - 1);
+      return this.backward(1);
+    }
+    this.rewind();
+    return [];
+  }
+}
