@@ -64,17 +64,38 @@ program
       .default('none'),
   )
   .addOption(
-    new Option('--log-min-error-statement <level>', 'log the text of failing statements at this level or above')
-      .choices(['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'info', 'notice', 'warning', 'error', 'log', 'fatal', 'panic'])
+    new Option(
+      '--log-min-error-statement <level>',
+      'log the text of failing statements at this level or above',
+    )
+      .choices([
+        'debug5',
+        'debug4',
+        'debug3',
+        'debug2',
+        'debug1',
+        'info',
+        'notice',
+        'warning',
+        'error',
+        'log',
+        'fatal',
+        'panic',
+      ])
       .env('SEGTASKS_LOG_MIN_ERROR_STATEMENT')
       .default('error'),
   )
   .addOption(
-    new Option('--log-min-duration-statement <ms>', 'log statements taking at least this long (-1 off, 0 all)')
+    new Option(
+      '--log-min-duration-statement <ms>',
+      'log statements taking at least this long (-1 off, 0 all)',
+    )
       .env('SEGTASKS_LOG_MIN_DURATION_STATEMENT')
       .default('-1'),
   )
-  .addOption(new Option('--log-connections', 'log each authorized connection').env('SEGTASKS_LOG_CONNECTIONS'))
+  .addOption(
+    new Option('--log-connections', 'log each authorized connection').env('SEGTASKS_LOG_CONNECTIONS'),
+  )
   .addOption(
     new Option('--log-disconnections', 'log the end of each session').env('SEGTASKS_LOG_DISCONNECTIONS'),
   )

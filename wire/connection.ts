@@ -21,8 +21,8 @@ import { BackendNotifications, NotificationHub } from './notifications';
 import { PortalRegistry } from './portals';
 import { Settings } from './settings';
 import { execSimpleQuery } from './simple-query';
-import { type LogClass, StatementLog } from './statement-log';
 import { authenticate, readStartup, type StartupRequest } from './startup';
+import { type LogClass, StatementLog } from './statement-log';
 import { TransactionBlock } from './transaction';
 import { Transport } from './transport';
 

@@ -5,13 +5,13 @@ import { decodeParam } from '../pg/codecs';
 import { SqlError } from '../pg/errors';
 import { Oid } from '../pg/types';
 import type { Backend } from './backend';
-import * as msg from './backend-messages';
 import type { FieldDescription } from './backend-messages';
+import * as msg from './backend-messages';
 import type { FrontendMessage } from './frontend-messages';
 import { FormatCode } from './message-codes';
+import { planStatement } from './plan';
 import { newPortal, type Statement } from './portals';
 import { runPortal } from './results';
-import { planStatement } from './plan';
 import { splitStatements } from './splitter';
 
 type Message<K extends FrontendMessage['kind']> = Extract<FrontendMessage, { kind: K }>;

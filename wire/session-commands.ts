@@ -5,7 +5,11 @@ import type { QueryResult } from './handler';
 import type { Statement } from './portals';
 import { runUtility } from './utility-commands';
 
-export async function runSessionCommand(b: Backend, stmt: Statement, params: unknown[]): Promise<QueryResult> {
+export async function runSessionCommand(
+  b: Backend,
+  stmt: Statement,
+  params: unknown[],
+): Promise<QueryResult> {
   const cmd = stmt.sessionCommand!;
   const tx = b.transaction;
   switch (cmd.kind) {

@@ -30,7 +30,14 @@ function boolRule(name: string, value: string): string {
   throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
 }
 
-const MS_PER_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+const MS_PER_UNIT: Record<string, number> = {
+  us: 0.001,
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const INT_MAX = 2 ** 31 - 1;
 
 /** Milliseconds as guc.c's parse_int reads them: a number with an optional unit (ms when none). */

@@ -18,7 +18,10 @@ export async function execSimpleQuery(b: Backend, sql: string): Promise<void> {
   if (!pieces.length) b.transport.send(msg.emptyQueryResponse());
   const tx = b.transaction;
   tx.implicit = pieces.length > 1 && tx.status === 'I';
-  const log = b.statementLog.startQuery(sql, pieces.map((p) => p.text));
+  const log = b.statementLog.startQuery(
+    sql,
+    pieces.map((p) => p.text),
+  );
   let failed = false;
   for (const piece of pieces) {
     try {

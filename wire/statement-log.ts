@@ -5,13 +5,24 @@
 // application_name.
 import { SqlError } from '../pg/errors';
 import type { WireLogger } from './backend';
-import type { Settings } from './settings';
 import { ERROR_STATEMENT_LEVELS, LOG_STATEMENT_LEVELS, parseMilliseconds } from './setting-rules';
+import type { Settings } from './settings';
 import { stripComments } from './splitter';
 
 export type LogClass = 'ddl' | 'mod' | 'all';
 
-const DDL_WORDS = new Set(['create', 'alter', 'drop', 'grant', 'revoke', 'comment', 'security', 'import', 'reassign', 'refresh']);
+const DDL_WORDS = new Set([
+  'create',
+  'alter',
+  'drop',
+  'grant',
+  'revoke',
+  'comment',
+  'security',
+  'import',
+  'reassign',
+  'refresh',
+]);
 const MOD_WORDS = new Set(['insert', 'update', 'delete', 'merge', 'truncate']);
 
 /**
@@ -25,13 +36,17 @@ export function classifyStatement(
   depth = 0,
 ): LogClass {
   const text = stripComments(sql);
-  const words = text.toLowerCase().split(/[\s(;]+/).filter(Boolean);
+  const words = text
+    .toLowerCase()
+    .split(/[\s(;]+/)
+    .filter(Boolean);
   const first = words[0] ?? '';
   if (DDL_WORDS.has(first)) return 'ddl';
   if (MOD_WORDS.has(first)) return 'mod';
   if (extra.has(first)) return extra.get(first)!;
   if (depth > 4) return 'all';
-  const inner = (body: string | undefined) => (body ? classifyStatement(body, extra, lookup, depth + 1) : 'all');
+  const inner = (body: string | undefined) =>
+    body ? classifyStatement(body, extra, lookup, depth + 1) : 'all';
   switch (first) {
     case 'copy':
       return /\bfrom\b/i.test(text) ? 'mod' : 'all';
@@ -91,8 +106,9 @@ export class StatementLog {
     if (level <= 0) return false;
     return statements.some(
       (s) =>
-        LOG_STATEMENT_LEVELS.indexOf(classifyStatement(s, this.extraClasses, (n) => this.ctx.preparedText(n))) <=
-        level,
+        LOG_STATEMENT_LEVELS.indexOf(
+          classifyStatement(s, this.extraClasses, (n) => this.ctx.preparedText(n)),
+        ) <= level,
     );
   }
 
@@ -114,8 +130,11 @@ export class StatementLog {
     let failure: SqlError | null = null;
     return {
       failed: (err) => {
-        failure = err instanceof SqlError ? err : new SqlError('XX000', String((err as Error)?.message ?? err));
-        const min = ERROR_STATEMENT_LEVELS.indexOf(this.ctx.settings.get('log_min_error_statement') ?? 'error');
+        failure =
+          err instanceof SqlError ? err : new SqlError('XX000', String((err as Error)?.message ?? err));
+        const min = ERROR_STATEMENT_LEVELS.indexOf(
+          this.ctx.settings.get('log_min_error_statement') ?? 'error',
+        );
         if (min <= ERROR_STATEMENT_LEVELS.indexOf('error'))
           log.error(
             { ...this.fields(), ...extra, sqlstate: failure.code, error: failure.message, statement: sql },
@@ -124,11 +143,16 @@ export class StatementLog {
       },
       done: () => {
         if (failure) return;
-        const threshold = parseMilliseconds(this.ctx.settings.get('log_min_duration_statement') ?? '-1') ?? -1;
+        const threshold =
+          parseMilliseconds(this.ctx.settings.get('log_min_duration_statement') ?? '-1') ?? -1;
         if (threshold < 0) return;
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         if (ms < threshold) return;
-        const fields: Record<string, unknown> = { ...this.fields(), ...extra, duration_ms: Math.round(ms * 1000) / 1000 };
+        const fields: Record<string, unknown> = {
+          ...this.fields(),
+          ...extra,
+          duration_ms: Math.round(ms * 1000) / 1000,
+        };
         // As PostgreSQL: the statement is repeated only when log_statement did not log it already.
         if (!logged) fields.statement = sql;
         log.info(fields, 'duration');

@@ -6,8 +6,8 @@ import { canonicalType, Oid, typeByName } from '../pg/types';
 import type { Backend } from './backend';
 import { Cursor, materializedRows } from './cursor';
 import type { QueryResult } from './handler';
-import { newPortal, type Statement } from './portals';
 import { planPreparable } from './plan';
+import { newPortal, type Statement } from './portals';
 import type { ExecuteArg, UtilityStatement } from './utility-statements';
 
 type Of<K extends UtilityStatement['kind']> = Extract<UtilityStatement, { kind: K }>;
@@ -95,7 +95,8 @@ async function evaluateArgs(b: Backend, args: ExecuteArg[], types: number[]): Pr
     const sql = `SELECT ${exprs.map((i) => (args[i] as { expression: string }).expression).join(', ')}`;
     const query = await b.handler.prepare(sql, [], b.session, true);
     const result = await query.execute([], b.startStatement());
-    if (result.kind !== 'rows' || !result.rows.length) throw new SqlError('42804', 'could not evaluate parameters');
+    if (result.kind !== 'rows' || !result.rows.length)
+      throw new SqlError('42804', 'could not evaluate parameters');
     exprs.forEach((i, k) => {
       const v = result.rows[0][k];
       texts[i] = v === null || v === undefined ? null : encodeText(v, result.fields[k].typeOid);
@@ -134,5 +135,11 @@ async function fetch(b: Backend, cmd: Of<'fetch'>): Promise<QueryResult> {
   if (!rows) throw new SqlError('55000', `portal "${cmd.name}" cannot be run`);
   const fetched = await rows.cursor.fetch(cmd.direction, cmd.move);
   if (cmd.move) return command(`MOVE ${fetched.length}`);
-  return { kind: 'rows', fields: rows.fields, rows: fetched, tag: `FETCH ${fetched.length}`, binary: rows.binary };
+  return {
+    kind: 'rows',
+    fields: rows.fields,
+    rows: fetched,
+    tag: `FETCH ${fetched.length}`,
+    binary: rows.binary,
+  };
 }

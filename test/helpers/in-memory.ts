@@ -35,8 +35,9 @@ export function duplexPair(): [Duplex, Duplex] {
 }
 
 /**
- * A handler that answers a few statements: 'rows N' returns N rows of one int4 column, 'fail' raises 42000
- * at position 1, 'copy in' and 'copy out' run COPY, anything with $1 takes one int4 parameter and returns it.
+ * A handler that answers a few statements: 'rows N' (or 'select rows N') returns N rows of one int4 column,
+ * 'fail' raises 42000 at position 1, 'copy in' and 'copy out' run COPY, anything with $1 takes one int4
+ * parameter and returns it.
  */
 export class FakeHandler implements QueryHandler {
   copied: Buffer[] = [];
@@ -48,7 +49,10 @@ export class FakeHandler implements QueryHandler {
 
   async prepare(sql: string, clientParamTypes: number[]): Promise<PreparedQuery> {
     this.prepared.push(sql);
-    const text = sql.trim().toLowerCase();
+    const text = sql
+      .trim()
+      .toLowerCase()
+      .replace(/^select (?=rows )/, '');
     if (text === 'fail') throw new SqlError('42000', 'fake failure', { position: 1 });
     const rows = /^rows (\d+)$/.exec(text);
     const field = { name: 'n', typeOid: Oid.int4 };
