@@ -1,19 +1,18 @@
-// Tokens of the utility statements the wire layer runs itself (PREPARE, DECLARE, FETCH, LISTEN, ...), as
-// PostgreSQL's scan.l produces them: unquoted identifiers are folded to lower case, "quoted" ones keep their
-// case, string constants ('..', E'..', $tag$..$tag$) are unescaped. Comments are skipped.
+// The tokens of the utility statements the wire layer runs itself (PREPARE, DECLARE, FETCH, LISTEN, ...), read
+// with the one SQL lexer (pg/lexer.ts): words folded to lower case, "quoted" identifiers keeping their case,
+// string constants unescaped. Identifiers are truncated to NAMEDATALEN - 1 bytes, as PostgreSQL does.
 import { SqlError } from '../pg/errors';
-import { skipQuotedOrComment } from './splitter';
+import { lex } from '../pg/lexer';
 
 export interface Token {
-  kind: 'word' | 'ident' | 'string' | 'number' | 'op';
-  /** Folded word, identifier, unescaped string, number text or operator character(s). */
+  /** word: a bare identifier or keyword; ident: a "quoted" identifier; op: an operator or punctuation. */
+  kind: 'word' | 'ident' | 'string' | 'number' | 'op' | 'other';
   value: string;
-  /** Offset of the token in the statement text. */
+  /** Offsets of the token in the statement text. */
   start: number;
   end: number;
 }
 
-/** Identifiers longer than NAMEDATALEN - 1 bytes are truncated, as PostgreSQL does. */
 const MAX_IDENTIFIER_BYTES = 63;
 
 function truncateIdentifier(name: string): string {
@@ -24,77 +23,21 @@ function truncateIdentifier(name: string): string {
   return bytes.subarray(0, n).toString();
 }
 
+const KINDS: Record<string, Token['kind']> = {
+  ident: 'word',
+  qident: 'ident',
+  string: 'string',
+  number: 'number',
+  op: 'op',
+  punct: 'op',
+};
+
 export function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    const stringPrefix = /[eE]/.test(c) && sql[i + 1] === "'";
-    const skipped = skipQuotedOrComment(sql, stringPrefix ? i + 1 : i);
-    if (skipped !== (stringPrefix ? i + 1 : i)) {
-      const region = sql.slice(stringPrefix ? i + 1 : i, skipped);
-      if (region.startsWith('--') || region.startsWith('/*')) {
-        i = skipped;
-        continue;
-      }
-      tokens.push({ ...quoted(region, stringPrefix), start: i, end: skipped });
-      i = skipped;
-      continue;
-    }
-    const word = /^[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/.exec(sql.slice(i));
-    if (word) {
-      tokens.push({
-        kind: 'word',
-        value: truncateIdentifier(word[0].toLowerCase()),
-        start: i,
-        end: i + word[0].length,
-      });
-      i += word[0].length;
-      continue;
-    }
-    const num = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(sql.slice(i));
-    if (num) {
-      tokens.push({ kind: 'number', value: num[0], start: i, end: i + num[0].length });
-      i += num[0].length;
-      continue;
-    }
-    const op = sql.startsWith('::', i) ? '::' : c;
-    tokens.push({ kind: 'op', value: op, start: i, end: i + op.length });
-    i += op.length;
-  }
-  return tokens;
-}
-
-function quoted(region: string, escapes: boolean): Pick<Token, 'kind' | 'value'> {
-  if (region.startsWith('"')) {
-    const name = region.slice(1, -1).replace(/""/g, '"');
-    if (!name) throw new SqlError('42601', 'zero-length delimited identifier');
-    return { kind: 'ident', value: truncateIdentifier(name) };
-  }
-  if (region.startsWith('$')) {
-    const tag = /^\$[^$]*\$/.exec(region)![0];
-    return { kind: 'string', value: region.slice(tag.length, -tag.length) };
-  }
-  const body = region.slice(1, -1).replace(/''/g, "'");
-  return { kind: 'string', value: escapes ? unescapeE(body) : body };
-}
-
-const SIMPLE_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-
-function unescapeE(s: string): string {
-  return s.replace(
-    /\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.)/gs,
-    (_m, e: string) => {
-      if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
-      if (e[0] === 'u' || e[0] === 'U') return String.fromCodePoint(Number.parseInt(e.slice(1), 16));
-      if (/^[0-7]/.test(e)) return String.fromCharCode(Number.parseInt(e, 8));
-      return SIMPLE_ESCAPES[e] ?? e;
-    },
-  );
+  return lex(sql).map((t) => {
+    const kind = KINDS[t.kind] ?? 'other';
+    const value = kind === 'word' || kind === 'ident' ? truncateIdentifier(t.value) : t.value;
+    return { kind, value, start: t.at, end: t.end };
+  });
 }
 
 /** Reads tokens in order; the parsers of the utility statements are written against it. */
