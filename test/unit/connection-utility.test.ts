@@ -277,3 +277,32 @@ test('log settings: checked values, superusers only (42501), startup options, SH
   t.is(fatal?.severity, 'FATAL');
   t.is(fatal?.code, '42501');
 });
+
+test('a BINARY cursor fetches every column in binary; its RowDescription says so', async (t) => {
+  const { query } = await connect();
+  await query('BEGIN; DECLARE b BINARY CURSOR FOR select rows 2');
+  const ms = await query('FETCH 1 b');
+  const desc = ms.find((m) => m.name === 'rowDescription') as { fields?: { format: string }[] } | undefined;
+  t.deepEqual(
+    desc?.fields?.map((f) => f.format),
+    ['binary'],
+  );
+  t.deepEqual(
+    // pg-protocol's parser hands fields over as strings: the four bytes of int4 1 in binary.
+    ms.filter((m) => m.name === 'dataRow').map((m) => (m.fields as string[])[0]),
+    ['\u0000\u0000\u0000\u0001'],
+  );
+  await query('ROLLBACK');
+});
+
+test('log_connections and log_disconnections: set at startup by a superuser, logged with the session', async (t) => {
+  const { lines, logger } = capture();
+  const { client, done } = await connect({ logger }, { log_connections: 'on', log_disconnections: 'yes' });
+  t.like(
+    lines.find((l) => l.msg === 'connection authorized'),
+    { user: 'admin', database: 'db' },
+  );
+  client.write(serialize.end());
+  await done;
+  t.is(typeof lines.find((l) => l.msg === 'disconnection')?.session_ms, 'number');
+});
