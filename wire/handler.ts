@@ -36,8 +36,11 @@ export interface QueryContext {
   /** Aborted when the client sends a CancelRequest for this backend or disconnects. */
   signal: AbortSignal;
   notice(n: Notice): void;
-  /** pg_notify(channel, payload): a NOTIFY, sent when the statement's transaction commits. */
-  notify(channel: string, payload: string): void;
+  /**
+   * pg_notify(channel, payload): a NOTIFY, sent when the statement's transaction commits. Absent where no
+   * client session listens or notifies (the console runs statements outside the wire).
+   */
+  notify?(channel: string, payload: string): void;
 }
 
 export interface RowsResult {
