@@ -153,6 +153,22 @@ async function startLocked(
     // The task statements that change what runs are logged with DDL (CREATE TASK is by its first word).
     logClasses: { cancel: 'ddl', pause: 'ddl', resume: 'ddl' },
   });
+  obs.metrics.sampled('segtasks_wire_connections', 'Open client connections', () => wire.connectionCount);
+  obs.metrics.sampled(
+    'segtasks_reader_pool_workers',
+    'Catalog reader threads',
+    () => readers.stats().workers,
+  );
+  obs.metrics.sampled(
+    'segtasks_reader_pool_running',
+    'Statements running on reader threads',
+    () => readers.stats().running,
+  );
+  obs.metrics.sampled(
+    'segtasks_reader_pool_queued',
+    'Statements waiting for a reader thread',
+    () => readers.stats().queued,
+  );
   const addr = await wire.listen();
   say(`listening on ${opts.host}:${addr.port}`);
   const httpPort = opts.httpPort === undefined ? null : await obs.listen(opts.host, opts.httpPort);

@@ -97,6 +97,10 @@ test.serial('storage metrics match sys.storage_devices, sys.nodes and sys.segmen
   t.is(value(samples, 'segtasks_nodes', { cluster: 'c1', status: 'ONLINE' }), 6);
   t.is(value(samples, 'segtasks_segment_groups_reduced_fault_tolerance', { cluster: 'c1' }), 0);
   t.is(value(samples, 'segtasks_segment_groups', { cluster: 'c1', tolerance: '2' }), 2);
+  // the wire and the reader pool report themselves: this test's own connection at least, and a live pool
+  t.true((value(samples, 'segtasks_wire_connections', {}) ?? 0) >= 1);
+  t.true((value(samples, 'segtasks_reader_pool_workers', {}) ?? 0) >= 1);
+  t.is(value(samples, 'segtasks_reader_pool_queued', {}), 0);
 });
 
 test.serial('COPY, queries and errors are counted', async (t) => {

@@ -200,6 +200,15 @@ export class ReaderPool {
       slot.worker.postMessage(p.req);
     }
   }
+
+  /** Workers, the statements they are running, and the statements waiting for one (for metrics). */
+  stats(): { workers: number; running: number; queued: number } {
+    return {
+      workers: this.slots.length,
+      running: this.slots.reduce((n, s) => n + s.inFlight.length, 0),
+      queued: this.queue.length,
+    };
+  }
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -173,6 +173,21 @@ export class Metrics {
     this.logins.inc({ result: ok ? 'ok' : 'failed' });
   }
 
+  /**
+   * A gauge read when scraped from the part that owns the number (the wire's connection count, the reader
+   * pool's size), so that part needs no knowledge of metrics.
+   */
+  sampled(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   async text(): Promise<string> {
     return this.registry.metrics();
   }
