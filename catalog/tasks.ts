@@ -2,8 +2,22 @@
 import { randomUUID } from 'node:crypto';
 import { type Catalog, nowText } from './db';
 
-export type TaskStatus = 'PENDING' | 'RUNNING' | 'CANCELLING' | 'COMPLETE' | 'FAILED' | 'CANCELLED';
-export const ACTIVE_STATUSES: TaskStatus[] = ['PENDING', 'RUNNING', 'CANCELLING'];
+export type TaskStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'PAUSED'
+  | 'CANCELLING'
+  | 'COMPLETE'
+  | 'FAILED'
+  | 'CANCELLED';
+/** Statuses of a task that has not ended: its name is taken, and CANCEL TASK applies to it. */
+export const ACTIVE_STATUSES: TaskStatus[] = ['PENDING', 'RUNNING', 'PAUSED', 'CANCELLING'];
+export const FINISHED_STATUSES: TaskStatus[] = ['COMPLETE', 'FAILED', 'CANCELLED'];
+const ACTIVE_SQL = ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ');
+
+export function isFinished(status: string): boolean {
+  return (FINISHED_STATUSES as string[]).includes(status);
+}
 
 export interface TaskRow {
   id: string;
@@ -17,6 +31,12 @@ export interface TaskRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  fraction_complete: number;
+  bytes_total: number;
+  bytes_done: number;
+  segments_total: number;
+  segments_done: number;
+  segments_failed: number;
   error: string | null;
 }
 
@@ -79,6 +99,8 @@ export class TaskCatalog {
       created_by: string;
     },
     subtasks: NewSubtask[],
+    /** Runs inside the same transaction, after the inserts. */
+    alongside?: (taskId: string) => void,
   ): string {
     const id = randomUUID();
     this.db.transaction(() => {
@@ -119,14 +141,15 @@ export class TaskCatalog {
           JSON.stringify(s.plan),
         );
       }
+      alongside?.(id);
     })();
     return id;
   }
 
   activeByName(name: string): TaskRow | undefined {
-    return this.db
-      .prepare(`SELECT * FROM tasks WHERE name = ? AND status IN ('PENDING', 'RUNNING', 'CANCELLING')`)
-      .get(name) as TaskRow | undefined;
+    return this.db.prepare(`SELECT * FROM tasks WHERE name = ? AND status IN (${ACTIVE_SQL})`).get(name) as
+      | TaskRow
+      | undefined;
   }
 
   /** Finds a task by id, or by name (the most recent one with that name). */
@@ -138,9 +161,9 @@ export class TaskCatalog {
       : undefined;
     if (byId) return byId;
     return (
-      (this.db
-        .prepare(`SELECT * FROM tasks WHERE name = ? AND status IN ('PENDING', 'RUNNING', 'CANCELLING')`)
-        .get(nameOrId) as TaskRow | undefined) ??
+      (this.db.prepare(`SELECT * FROM tasks WHERE name = ? AND status IN (${ACTIVE_SQL})`).get(nameOrId) as
+        | TaskRow
+        | undefined) ??
       (this.db.prepare('SELECT * FROM tasks WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(nameOrId) as
         | TaskRow
         | undefined)
@@ -151,9 +174,10 @@ export class TaskCatalog {
     return this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
   }
 
+  /** Tasks that have not ended (PAUSED ones included), oldest first. */
   activeTasks(): TaskRow[] {
     return this.db
-      .prepare(`SELECT * FROM tasks WHERE status IN ('PENDING', 'RUNNING', 'CANCELLING') ORDER BY created_at`)
+      .prepare(`SELECT * FROM tasks WHERE status IN (${ACTIVE_SQL}) ORDER BY created_at`)
       .all() as TaskRow[];
   }
 
@@ -166,7 +190,7 @@ export class TaskCatalog {
   }
 
   setTaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
-    const finished = ['COMPLETE', 'FAILED', 'CANCELLED'].includes(status);
+    const finished = isFinished(status);
     this.db
       .prepare(
         `UPDATE tasks SET status = ?, error = coalesce(?, error),
@@ -178,7 +202,7 @@ export class TaskCatalog {
   }
 
   setSubtaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
-    const finished = ['COMPLETE', 'FAILED', 'CANCELLED'].includes(status);
+    const finished = isFinished(status);
     this.db
       .prepare(
         `UPDATE subtasks SET status = ?, error = ?,
@@ -287,6 +311,16 @@ export class TaskCatalog {
         );
       }
     })();
+  }
+
+  /** How many result rows of each kind (CHECKSUM_MISMATCH, REBUILT, MOVED ...) the task has. */
+  resultCounts(taskId: string): Record<string, number> {
+    const rows = this.db
+      .prepare(
+        'SELECT result, count(*) AS n FROM result_cache WHERE task_id = ? GROUP BY result ORDER BY result',
+      )
+      .all(taskId) as { result: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.result, r.n]));
   }
 
   results(taskId: string): (ResultRow & { id: number })[] {

@@ -2,17 +2,21 @@
 // true while it does. Modelled on CockroachDB's jobs: all state lives in the catalog, so a restart resumes
 // PENDING and RUNNING tasks; a subtask either finished (and is never run again) or is run again from its start
 // with its partial results removed. What a task does is its type's (task-type.ts), looked up by name in the
-// registry. CANCEL TASK aborts the task's AbortSignal, which its runs pass to their I/O. Knows nothing of the
-// wire.
+// registry. CANCEL TASK and PAUSE TASK abort the task's AbortSignal, which its runs pass to their I/O; a paused
+// task keeps what is done and its unfinished subtasks wait, PENDING, for RESUME TASK (across restarts too).
+// Every status change goes through setStatus, which logs the lifecycle (task-log.ts) and emits the task
+// event (task-events.ts). Knows nothing of the wire.
 import type { Logger } from 'pino';
 import type { StorageCatalog } from '../../catalog/storage';
 import {
   DuplicateTaskError,
+  isFinished,
   type Progress,
   type ResultRow,
   type SubtaskRow,
   type TaskCatalog,
   type TaskRow,
+  type TaskStatus,
 } from '../../catalog/tasks';
 import type { SegmentStore } from '../store/store';
 import type { VerifyPool } from '../store/verify-pool';
@@ -20,9 +24,14 @@ import { TaskError } from './errors';
 import { GroupLocks } from './locks';
 import { decodePlan } from './plan-decoder';
 import type { TaskTypeRegistry } from './registry';
+import { TaskEvents, taskEvent } from './task-events';
+import { lifecycleEvent, logLifecycle } from './task-log';
 import type { OptionDefs } from './task-options';
 import { isCancellation, type OptionsOf, type TaskType, type ValidatedTask } from './task-type';
 import { Throttle } from './throttle';
+
+/** Why a run's signal was aborted: it ends CANCELLED, or sets its interrupted subtasks aside to run again. */
+type StopReason = 'cancel' | 'pause' | 'shutdown';
 
 const PROGRESS_FLUSH_MS = 250;
 
@@ -30,8 +39,9 @@ interface Running {
   row: TaskRow;
   type: TaskType;
   options: OptionsOf<OptionDefs>;
-  /** Aborted by CANCEL TASK and by stop(). */
+  /** Aborted by CANCEL TASK, PAUSE TASK and by stop(); stopReason says which. */
   abort: AbortController;
+  stopReason: StopReason | null;
   done: Promise<void>;
 }
 
@@ -46,7 +56,8 @@ export class TaskEngine {
   private readonly running = new Map<string, Running>();
   private readonly dirty = new Map<string, ProgressEntry>();
   private flushTimer: NodeJS.Timeout | null = null;
-  private stopping = false;
+  /** Status changes and findings, for NOTIFY and the console (task-events.ts). */
+  readonly events = new TaskEvents();
 
   constructor(
     private readonly tasks: TaskCatalog,
@@ -55,16 +66,16 @@ export class TaskEngine {
     readonly types: TaskTypeRegistry,
     private readonly logger: Logger,
     private readonly verifier: VerifyPool,
-  ) {}
+  ) {
+    // Every WAIT FOR TASK and every NOTIFY bridge listens: not a leak.
+    this.events.setMaxListeners(0);
+  }
 
-  /** Resumes what a previous run of the server left PENDING, RUNNING or CANCELLING. */
+  /** Resumes what a previous run of the server left PENDING or RUNNING, ends what it left CANCELLING. */
   start(): void {
     for (const t of this.tasks.activeTasks()) {
       if (t.status === 'CANCELLING') {
-        for (const s of this.tasks.subtasks(t.id))
-          if (!isFinished(s.status)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
-        this.tasks.refreshTaskTotals(t.id);
-        this.tasks.setTaskStatus(t.id, 'CANCELLED');
+        this.endCancelled(t.id);
         continue;
       }
       let resumed = 0;
@@ -75,17 +86,29 @@ export class TaskEngine {
         }
       }
       this.tasks.refreshTaskTotals(t.id);
-      this.logger.info({ task: t.id, name: t.name, restartedSubtasks: resumed }, 'resuming task');
+      // A paused task stays paused: only RESUME TASK runs it again.
+      if (t.status === 'PAUSED') continue;
+      this.logger.info(
+        { event: 'task.recovered', task: t.id, name: t.name, restartedSubtasks: resumed },
+        'resuming task',
+      );
       this.launch(t);
     }
     this.flushTimer = setInterval(() => this.flushProgress(), PROGRESS_FLUSH_MS);
     this.flushTimer.unref();
   }
 
-  /** Validated CREATE TASK: plans, persists and starts the task. Returns the new task's row. */
-  create(v: ValidatedTask, user: string): TaskRow {
-    const type = this.types.get(v.type);
-    if (!type) throw new TaskError('0A000', `task type ${v.type} is not available in this build`);
+  /** Plans a validated CREATE TASK without creating it: the errors CREATE TASK would give (unknown node...). */
+  check(v: ValidatedTask): void {
+    this.typeOf(v).plan({ location: v.location, options: v.options, storage: this.storage });
+  }
+
+  /**
+   * Validated CREATE TASK: plans, persists and starts the task. Returns the new task's row. `alongside` runs
+   * in the catalog transaction that inserts the task (a schedule claims its run there).
+   */
+  create(v: ValidatedTask, user: string, alongside?: (taskId: string) => void): TaskRow {
+    const type = this.typeOf(v);
     const subtasks = type.plan({ location: v.location, options: v.options, storage: this.storage });
     let id: string;
     try {
@@ -99,6 +122,7 @@ export class TaskEngine {
           created_by: user,
         },
         subtasks,
+        alongside,
       );
     } catch (err) {
       if (err instanceof DuplicateTaskError) {
@@ -109,24 +133,89 @@ export class TaskEngine {
       throw err;
     }
     const row = this.tasks.task(id)!;
+    logLifecycle(this.logger, 'task.created', row);
+    this.events.emit('task', taskEvent(row));
     this.launch(row);
     return row;
   }
 
   /** CANCEL TASK: stops at the next safe point. Returns the task as it was found. */
-  cancel(nameOrId: string): TaskRow {
-    const t = this.tasks.find(nameOrId);
-    if (!t) throw new TaskError('42704', `task "${nameOrId}" does not exist`);
+  cancel(nameOrId: string, by?: string): TaskRow {
+    const t = this.findTask(nameOrId);
     if (isFinished(t.status)) {
       throw new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
     }
-    if (t.status !== 'CANCELLING') this.tasks.setTaskStatus(t.id, 'CANCELLING');
+    if (t.status !== 'CANCELLING') this.setStatus(t.id, 'CANCELLING', { by });
     const r = this.running.get(t.id);
-    if (r) r.abort.abort();
-    else {
-      this.tasks.setTaskStatus(t.id, 'CANCELLED');
-    }
+    if (r) {
+      // A pause in flight becomes a cancel: the run ends CANCELLED instead of setting subtasks aside.
+      r.stopReason = 'cancel';
+      r.abort.abort();
+    } else this.endCancelled(t.id);
     return t;
+  }
+
+  /**
+   * PAUSE TASK: stops the task at its next safe point and returns once it has stopped. What is done stays
+   * done; an interrupted subtask runs again from its start on RESUME TASK. Returns the paused task.
+   */
+  async pause(nameOrId: string, by?: string): Promise<TaskRow> {
+    const t = this.findTask(nameOrId);
+    if (t.status !== 'RUNNING' && t.status !== 'PENDING') {
+      throw new TaskError('55000', `task "${t.name ?? t.id}" cannot be paused: its status is ${t.status}`, {
+        hint: t.status === 'PAUSED' ? 'RESUME TASK continues it.' : undefined,
+      });
+    }
+    this.setStatus(t.id, 'PAUSED', { by });
+    const r = this.running.get(t.id);
+    if (r) {
+      r.stopReason = 'pause';
+      r.abort.abort();
+      await r.done;
+    }
+    return this.tasks.task(t.id)!;
+  }
+
+  /** RESUME TASK: runs a paused task's unfinished subtasks. Returns the task, RUNNING. */
+  async resume(nameOrId: string, by?: string): Promise<TaskRow> {
+    const t = this.findTask(nameOrId);
+    const notPaused = (status: TaskStatus) =>
+      new TaskError('55000', `task "${t.name ?? t.id}" cannot be resumed: its status is ${status}`);
+    if (t.status !== 'PAUSED') throw notPaused(t.status);
+    // A pause still winding down: its run must be over before the next one starts.
+    await this.running.get(t.id)?.done;
+    const now = this.tasks.task(t.id)!;
+    if (now.status !== 'PAUSED' || this.running.has(t.id)) throw notPaused(now.status);
+    this.setStatus(t.id, 'RUNNING', { by });
+    this.launch(this.tasks.task(t.id)!);
+    return this.tasks.task(t.id)!;
+  }
+
+  /**
+   * WAIT FOR TASK: resolves with the task once it has ended (at once for one that has), rejects with the
+   * signal's reason when `signal` aborts first. A PAUSED task has not ended: waiting goes on through it.
+   */
+  waitFor(nameOrId: string, signal: AbortSignal): Promise<TaskRow> {
+    const t = this.findTask(nameOrId);
+    if (isFinished(t.status)) return Promise.resolve(t);
+    return new Promise<TaskRow>((resolve, reject) => {
+      const onEvent = (e: { task_id: string; status: TaskStatus }) => {
+        if (e.task_id !== t.id || !isFinished(e.status)) return;
+        done();
+        resolve(this.tasks.task(t.id)!);
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      const done = () => {
+        this.events.off('task', onEvent);
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) return onAbort();
+      this.events.on('task', onEvent);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Resolves when the task's background run ends (for tests and shutdown). */
@@ -135,8 +224,10 @@ export class TaskEngine {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    for (const r of this.running.values()) r.abort.abort();
+    for (const r of this.running.values()) {
+      r.stopReason ??= 'shutdown';
+      r.abort.abort();
+    }
     await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushProgress();
@@ -147,19 +238,26 @@ export class TaskEngine {
     const type = this.types.get(row.type);
     if (!type) {
       // A task left by a build that had this type: it cannot run here, and saying so beats leaving it RUNNING.
-      this.tasks.setTaskStatus(row.id, 'FAILED', `task type ${row.type} is not available in this build`);
+      this.setStatus(row.id, 'FAILED', { error: `task type ${row.type} is not available in this build` });
       return;
     }
     // The options were validated against the type when the task was created, defaults included.
     const options = JSON.parse(row.options) as OptionsOf<OptionDefs>;
-    const r: Running = { row, type, options, abort: new AbortController(), done: Promise.resolve() };
+    const r: Running = {
+      row,
+      type,
+      options,
+      abort: new AbortController(),
+      stopReason: null,
+      done: Promise.resolve(),
+    };
     this.running.set(row.id, r);
     // Start on the next turn of the event loop: the statement that created the task answers first.
     r.done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.runTask(r))
       .catch((err) => {
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'task failed unexpectedly');
-        this.tasks.setTaskStatus(row.id, 'FAILED', `internal error: ${(err as Error).message}`);
+        this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` });
       })
       .finally(() => this.running.delete(row.id));
   }
@@ -170,7 +268,9 @@ export class TaskEngine {
     const parallelism = r.options.parallelism ?? 2;
     const all = this.tasks.subtasks(r.row.id);
     const queue = all.filter((s) => s.status === 'PENDING');
-    if (r.row.status === 'PENDING') this.tasks.setTaskStatus(r.row.id, 'RUNNING');
+    // Read afresh: a PAUSE TASK may have come between launch and this turn of the event loop.
+    if (!signal.aborted && this.tasks.task(r.row.id)?.status === 'PENDING')
+      this.setStatus(r.row.id, 'RUNNING');
     // Per node, at most `parallelism` subtasks at once; nodes run side by side.
     const perNode = new Map<string, SubtaskRow[]>();
     for (const s of queue) {
@@ -182,8 +282,9 @@ export class TaskEngine {
       for (;;) {
         const s = list.shift();
         if (!s) return;
+        // Paused or shut down: the subtasks not started stay PENDING for the next run.
         if (signal.aborted) {
-          this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+          if (r.stopReason === 'cancel') this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
           continue;
         }
         const err = await this.runSubtask(r, s);
@@ -198,13 +299,15 @@ export class TaskEngine {
     this.flushProgress();
     this.tasks.refreshTaskTotals(r.row.id);
     if (signal.aborted) {
-      if (this.stopping && this.tasks.task(r.row.id)?.status !== 'CANCELLING') {
-        // Server shutdown, not CANCEL TASK: leave the task RUNNING so that the next start resumes it.
-        for (const s of this.tasks.subtasks(r.row.id))
-          if (s.status === 'CANCELLED') this.tasks.resetSubtask(s.id);
+      if (r.stopReason === 'cancel') {
+        this.endCancelled(r.row.id);
         return;
       }
-      this.tasks.setTaskStatus(r.row.id, 'CANCELLED');
+      // PAUSE TASK or server shutdown: the interrupted subtasks run again from their start next time (RESUME
+      // TASK, or the next start of the server for a task left RUNNING).
+      for (const s of this.tasks.subtasks(r.row.id))
+        if (s.status === 'CANCELLED') this.tasks.resetSubtask(s.id);
+      this.tasks.refreshTaskTotals(r.row.id);
       return;
     }
     if (type.summary) {
@@ -219,18 +322,49 @@ export class TaskEngine {
     const outcome = type.outcome?.(r.row, this.tasks.results(r.row.id)) ?? null;
     if (failures.length || failedBefore) {
       const n = failures.length + failedBefore;
-      this.tasks.setTaskStatus(
-        r.row.id,
-        'FAILED',
-        `${n} of ${all.length} subtask(s) failed${failures.length ? `; first: ${failures[0]}` : ''}`,
-      );
+      this.setStatus(r.row.id, 'FAILED', {
+        error: `${n} of ${all.length} subtask(s) failed${failures.length ? `; first: ${failures[0]}` : ''}`,
+      });
     } else if (outcome?.status === 'FAILED') {
       this.tasks.setFinalFraction(r.row.id);
-      this.tasks.setTaskStatus(r.row.id, 'FAILED', outcome.error ?? 'failed');
+      this.setStatus(r.row.id, 'FAILED', { error: outcome.error ?? 'failed' });
     } else {
       this.tasks.setFinalFraction(r.row.id);
-      this.tasks.setTaskStatus(r.row.id, 'COMPLETE');
+      this.setStatus(r.row.id, 'COMPLETE');
     }
+  }
+
+  private typeOf(v: ValidatedTask): TaskType {
+    const type = this.types.get(v.type);
+    if (!type) throw new TaskError('0A000', `task type ${v.type} is not available in this build`);
+    return type;
+  }
+
+  private findTask(nameOrId: string): TaskRow {
+    const t = this.tasks.find(nameOrId);
+    if (!t) throw new TaskError('42704', `task "${nameOrId}" does not exist`);
+    return t;
+  }
+
+  /** Ends a task that is not running (any more) CANCELLED, with its unfinished subtasks. */
+  private endCancelled(taskId: string): void {
+    for (const s of this.tasks.subtasks(taskId))
+      if (!isFinished(s.status)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+    this.tasks.refreshTaskTotals(taskId);
+    this.setStatus(taskId, 'CANCELLED');
+  }
+
+  /** Every change of a task's status: the catalog, the lifecycle log, the task event. */
+  private setStatus(id: string, status: TaskStatus, how: { error?: string; by?: string } = {}): void {
+    const before = this.tasks.task(id)?.status ?? null;
+    this.tasks.setTaskStatus(id, status, how.error ?? null);
+    const row = this.tasks.task(id)!;
+    const event = lifecycleEvent(before, status);
+    if (event) {
+      const findings = isFinished(status) ? this.tasks.resultCounts(id) : undefined;
+      logLifecycle(this.logger, event, row, { by: how.by, findings });
+    }
+    this.events.emit('task', taskEvent(row));
   }
 
   /** Runs one subtask; returns an error message when it failed. */
@@ -249,7 +383,13 @@ export class TaskEngine {
     const { signal } = r.abort;
     const pendingResults: ResultRow[] = [];
     const flushResults = () => {
-      if (pendingResults.length) this.tasks.addResults(r.row.id, r.row.type, pendingResults.splice(0));
+      if (!pendingResults.length) return;
+      const rows = pendingResults.splice(0);
+      this.tasks.addResults(r.row.id, r.row.type, rows);
+      if (this.events.listenerCount('task')) {
+        const task = this.tasks.task(r.row.id)!;
+        for (const f of rows) this.events.emit('task', taskEvent(task, f));
+      }
     };
     try {
       const plan = decodePlan(type.planDecoder, s.plan);
@@ -301,8 +441,4 @@ export class TaskEngine {
     this.dirty.clear();
     this.tasks.writeProgress(batch);
   }
-}
-
-function isFinished(status: string): boolean {
-  return status === 'COMPLETE' || status === 'FAILED' || status === 'CANCELLED';
 }
