@@ -1,20 +1,35 @@
 // Checks a parsed CREATE TASK against what its task type declares (engine/task-type.ts): type, location,
 // option keys, value kinds and per-option rules, with the positions and hints an operator needs; fills in
 // the defaults.
+import { decodeParam, parseBool } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
+import { Oid } from '../../pg/types';
 import type { TaskTypeRegistry } from '../engine/registry';
 import type { OptionDef, OptionDefs, OptionKind, TaskOptions } from '../engine/task-options';
 import type { OptionsOf, ValidatedTask } from '../engine/task-type';
 import { type CreateTaskStatement, type OptionValue, semanticError } from './tasks';
 
 const kindName: Record<OptionKind, string> = {
-  bool: 'a boolean (true or false)',
+  bool: 'a boolean (true, false, on, off, yes, no, 1 or 0)',
   string: "a 'quoted string'",
   int: 'a positive integer',
   fraction: 'a number in (0, 1]',
   int_list: 'a list of integers, e.g. [53, 54]',
   string_list: "a list of strings, e.g. ['id1', 'id2']",
+  uuid_list: "a list of uuids, e.g. ['6f1c0000-0000-4000-8000-000000000001']",
 };
+
+/** Boolean words and numbers as every PostgreSQL boolean setting reads them (pg/codecs parseBool). */
+function asBool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 0) return v === 1;
+  if (typeof v !== 'string') return null;
+  try {
+    return parseBool(v);
+  } catch {
+    return null;
+  }
+}
 
 function coerce(
   key: string,
@@ -34,7 +49,7 @@ function coerce(
   // Values bound to $n parameters arrive as text: read them the way the literal would have been written.
   if (fromParam && typeof v === 'string' && def.kind !== 'string' && def.kind !== 'string_list') {
     const s = v.trim();
-    if (def.kind === 'bool' && /^(true|false|t|f|on|off|1|0)$/i.test(s)) v = /^(true|t|on|1)$/i.test(s);
+    if (def.kind === 'bool') v = s;
     else if ((def.kind === 'int' || def.kind === 'fraction') && s !== '' && Number.isFinite(Number(s)))
       v = Number(s);
     else if (def.kind === 'int_list') {
@@ -42,7 +57,7 @@ function coerce(
       v = inner ? inner.split(',').map((x) => Number(x.trim())) : [];
     } else throw bad();
   }
-  if (fromParam && def.kind === 'string_list' && typeof v === 'string') {
+  if (fromParam && (def.kind === 'string_list' || def.kind === 'uuid_list') && typeof v === 'string') {
     const inner = v
       .trim()
       .replace(/^[[{]|[\]}]$/g, '')
@@ -50,9 +65,11 @@ function coerce(
     v = inner ? inner.split(',').map((x) => x.trim().replace(/^['"]|['"]$/g, '')) : [];
   }
   switch (def.kind) {
-    case 'bool':
-      if (typeof v !== 'boolean') throw bad();
-      return v;
+    case 'bool': {
+      const b = asBool(v);
+      if (b === null) throw bad();
+      return b;
+    }
     case 'string':
       if (typeof v !== 'string') throw bad();
       return v;
@@ -68,6 +85,15 @@ function coerce(
     case 'string_list':
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
       return v;
+    case 'uuid_list':
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
+      return v.map((x) => {
+        try {
+          return decodeParam(Buffer.from(x), Oid.uuid, false);
+        } catch (err) {
+          throw err instanceof SqlError ? semanticError(err.code, err.message, at) : err;
+        }
+      });
   }
 }
 

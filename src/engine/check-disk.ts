@@ -55,7 +55,7 @@ export const checkDisk = defineTaskType({
       o.sample ? null : { message: 'sample_rate is given but sample is false', hint: 'Add sample = true.' },
     ),
     only_unhealthy: option.bool(false, 'only segments whose status is not INTACT'),
-    storage_ids: option.stringList(null, 'only these segment storage ids'),
+    storage_ids: option.uuidList(null, 'only these segment storage ids'),
   },
   planDecoder: object<CheckDiskPlan>({
     device_id: string,

@@ -8,7 +8,7 @@ import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
-import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
+import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
 
 const MOVES_PER_SUBTASK = 32;
 const MAX_MOVES = 100_000;
@@ -123,7 +123,7 @@ function planCluster(
 export const rebalance = defineTaskType({
   name: 'rebalance',
   locations: ['SYSTEM', 'CLUSTER'],
-  refusedLocationHint: nodeThroughClusterOption('rebalance'),
+  refusedLocationHint: clusterOnly('rebalance'),
   options: {
     threshold: option.fraction(0.1, 'stop when every disk is within this fraction of the mean'),
   },

@@ -1,7 +1,7 @@
 // The options a task type accepts, each with its kind, default and description; the kind both checks a value
 // given in CREATE TASK (src/ddl/task-validation.ts) and types the value the type's plan and run see.
 
-export type OptionKind = 'bool' | 'string' | 'int' | 'fraction' | 'int_list' | 'string_list';
+export type OptionKind = 'bool' | 'string' | 'int' | 'fraction' | 'int_list' | 'string_list' | 'uuid_list';
 
 interface KindValue {
   bool: boolean;
@@ -10,6 +10,7 @@ interface KindValue {
   fraction: number;
   int_list: number[];
   string_list: string[];
+  uuid_list: string[];
 }
 
 /** A rule of one option beyond its kind, checked once all options are known (defaults filled in). */
@@ -53,11 +54,16 @@ export const option = {
   fraction: define('fraction'),
   intList: define('int_list'),
   stringList: define('string_list'),
+  /** Strings that must be uuids (22P02 otherwise, as PostgreSQL's uuid input), kept in canonical form. */
+  uuidList: define('uuid_list'),
 };
 
 /** Options every task type takes: the engine itself reads them (scheduling and throttling). */
 export const ENGINE_OPTIONS = {
-  max_bytes_per_sec: option.int(null, 'per-device throttle in bytes per second (unset = unlimited)'),
+  max_bytes_per_sec: option.int(
+    null,
+    'throttle per device: bytes read plus written per second on each device (unset = unlimited)',
+  ),
   parallelism: option.int(2, 'concurrent subtasks per node'),
 };
 

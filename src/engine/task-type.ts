@@ -108,6 +108,14 @@ export function isCancellation(err: unknown, signal: AbortSignal): boolean {
   );
 }
 
+/** The hint for LOCATION NODE of a type that works on whole clusters only (it has no node option). */
+export function clusterOnly(typeName: string) {
+  return (location: TaskLocation): string | undefined =>
+    location.type === 'NODE'
+      ? `${typeName} evens out the disks of a whole cluster: use LOCATION CLUSTER <cluster> (the cluster of node ${location.name}), or LOCATION SYSTEM.`
+      : undefined;
+}
+
 /** The hint for LOCATION NODE of a type that works on clusters but can be limited to one node's segments. */
 export function nodeThroughClusterOption(typeName: string) {
   return (location: TaskLocation): string | undefined =>

@@ -16,6 +16,7 @@ import type {
   QueryResult,
 } from '../../wire/handler';
 import { stripComments } from '../../wire/splitter';
+import { lex } from '../ddl/lexer';
 import { parseUserStatement, type UserStatement } from '../ddl/users';
 
 /** A module that recognises and runs statements of its own (CREATE TASK, storage DDL, COPY ...). */
@@ -51,6 +52,62 @@ const WRITE_WORDS = new Set([
   'import',
   'security',
   'reassign',
+]);
+
+/**
+ * What CREATE, ALTER and DROP may be followed by in PostgreSQL (with OR REPLACE, TEMP, UNIQUE ... before
+ * it): such a statement is real SQL this server refuses (42501); any other word is a syntax error there.
+ */
+const PG_OBJECT_WORDS = new Set([
+  'access',
+  'aggregate',
+  'cast',
+  'collation',
+  'conversion',
+  'database',
+  'default',
+  'domain',
+  'event',
+  'extension',
+  'foreign',
+  'function',
+  'global',
+  'group',
+  'index',
+  'language',
+  'large',
+  'local',
+  'materialized',
+  'operator',
+  'or',
+  'owned',
+  'policy',
+  'procedure',
+  'publication',
+  'recursive',
+  'role',
+  'routine',
+  'rule',
+  'schema',
+  'sequence',
+  'server',
+  'statistics',
+  'subscription',
+  'system',
+  'table',
+  'tablespace',
+  'temp',
+  'temporary',
+  'text',
+  'transform',
+  'trigger',
+  'type',
+  'unique',
+  'unlogged',
+  'user',
+  'view',
+  'concurrently',
+  'if',
 ]);
 
 /** 42501 unless the user has the sysadmin role; `what` names the statement. */
@@ -118,6 +175,17 @@ export class Router implements QueryHandler {
     for (const m of this.modules) {
       const p = await m.prepare(sql, types, session);
       if (p) return p;
+    }
+    if (first === 'create' || first === 'alter' || first === 'drop') {
+      // The word after the verb, where PostgreSQL's grammar would stop at a typo such as CREATE TASKS.
+      const object = lex(sql).find((t, i, all) => i > 0 && all[i - 1].kind === 'ident' && t.kind !== 'punct');
+      if (object && !(object.kind === 'ident' && PG_OBJECT_WORDS.has(object.value))) {
+        throw new SqlError(
+          '42601',
+          object.kind === 'end' ? 'syntax error at end of input' : `syntax error at or near "${object.raw}"`,
+          { position: object.at + 1 },
+        );
+      }
     }
     if (WRITE_WORDS.has(first)) {
       throw new SqlError(
