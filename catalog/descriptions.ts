@@ -3,7 +3,7 @@ export const SYS_DESCRIPTIONS: Record<string, { table: string; columns?: Record<
   tasks: {
     table: 'Distributed tasks (rebuild, check_disk, rebalance) and their progress',
     columns: {
-      status: 'PENDING, RUNNING, CANCELLING, COMPLETE, FAILED or CANCELLED',
+      status: 'PENDING, RUNNING, PAUSED, CANCELLING, COMPLETE, FAILED or CANCELLED',
       options: 'Options as given, with defaults filled in (JSON)',
       fraction_complete: 'Progress from 0 to 1',
     },
@@ -22,6 +22,13 @@ export const SYS_DESCRIPTIONS: Record<string, { table: string; columns?: Record<
   storage_devices: { table: 'Disks (directories) of each node, with capacity and usage' },
   tables: { table: 'User tables: opaque bytes cut into segment groups' },
   segment_groups: { table: 'Groups of segments coded together; status is the worst of its segments' },
+  task_schedules: {
+    table: 'Schedules that create a task periodically (CREATE SCHEDULE ... FOR CREATE TASK ...)',
+    columns: {
+      last_status: 'Status of the task the last run created, or why it could not be created',
+      note: 'Why the last due run was skipped (its previous run was still active)',
+    },
+  },
   segments: {
     table: 'Stored segments: one file each, with checksum and status',
     columns: { status: 'INTACT, DAMAGED, MISSING or REBUILDING', path: 'Segment file on its device' },

@@ -204,6 +204,29 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       await k.schema.alterTable('tables', (t) => t.dropColumn('owner'));
     },
   },
+  '005_task_schedules': {
+    async up(k) {
+      await k.schema.createTable('task_schedules', (t) => {
+        t.specificType('name', 'text').primary();
+        // The CREATE TASK each run executes, as written; parsed and validated again at each run.
+        t.specificType('definition', 'text').notNullable();
+        t.specificType('interval', 'interval').notNullable();
+        ts(t, 'next_run').notNullable();
+        ts(t, 'last_run');
+        uuid(t, 'last_task_id');
+        t.specificType('last_status', 'text');
+        t.specificType('paused', 'bool').notNullable().defaultTo(false);
+        t.specificType('created_by', 'text').notNullable();
+        ts(t, 'created_at').notNullable();
+        // Runs skipped because the previous one was still active; why the last due run started no task.
+        i8(t, 'skipped_runs');
+        t.specificType('note', 'text');
+      });
+    },
+    async down(k) {
+      await k.schema.dropTable('task_schedules');
+    },
+  },
 };
 
 /** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */
@@ -225,4 +248,5 @@ export const sysRelations = [
   'tables',
   'segment_groups',
   'segments',
+  'task_schedules',
 ] as const;

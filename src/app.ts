@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Catalog, nowText, openCatalog } from '../catalog/db';
 import { ReaderPool } from '../catalog/readers/pool';
+import { ScheduleCatalog } from '../catalog/schedules';
 import { StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
@@ -17,6 +18,7 @@ import { TaskEngine } from './engine/engine';
 import { rebalance } from './engine/rebalance';
 import { rebuild } from './engine/rebuild';
 import { TaskTypeRegistry } from './engine/registry';
+import { TaskScheduler } from './engine/scheduler';
 import { observability } from './http/start';
 import { Router } from './sql/router';
 import { StorageModule } from './sql/storage-statements';
@@ -76,7 +78,7 @@ export async function startApp(given: AppOptions): Promise<App> {
   const opts = { ...given, dataDir: resolve(given.dataDir) };
   const say = opts.say ?? ((l: string) => process.stdout.write(l + '\n'));
   const logger = pino(
-    { level: opts.logLevel ?? 'info', base: { app: PRODUCT } },
+    { level: opts.logLevel ?? 'info', base: { app: PRODUCT }, timestamp: pino.stdTimeFunctions.isoTime },
     opts.logStream ?? pino.destination(2),
   );
   mkdirSync(opts.dataDir, { recursive: true });
@@ -124,8 +126,9 @@ async function startLocked(
     startedAt: nowText(),
   });
   await readers.ready();
+  const tasks = new TaskCatalog(catalog);
   const engine = new TaskEngine(
-    new TaskCatalog(catalog),
+    tasks,
     storage,
     store,
     // The task types of this build, one line each, in the order messages list them.
@@ -134,9 +137,11 @@ async function startLocked(
     new VerifyPool(),
   );
   engine.start();
+  const scheduler = new TaskScheduler(new ScheduleCatalog(catalog), tasks, engine, logger);
+  scheduler.start();
   const router = new Router(readers, users)
     .use(new StorageModule(store, users, logger))
-    .use(new TaskModule(engine, users));
+    .use(new TaskModule(engine, scheduler, users));
   const obs = observability(catalog, users, router, engine.types, logger);
   const wire = new WireServer({
     host: opts.host,
@@ -187,6 +192,7 @@ async function startLocked(
     async close() {
       await obs.close();
       await wire.close();
+      scheduler.stop();
       await engine.stop();
       await readers.close();
       await catalog.close();

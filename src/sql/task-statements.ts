@@ -1,29 +1,64 @@
-// CREATE TASK / CANCEL TASK for the router: parse, check privileges, validate, hand to the engine.
+// The task statements for the router: CREATE TASK, CANCEL / PAUSE / RESUME / WAIT FOR TASK and the schedule
+// DDL. Parse, check the transaction block and privileges, validate, hand to the engine or the scheduler.
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
 import { validateTask } from '../ddl/task-validation';
-import { parseTaskStatement, type TaskStatement } from '../ddl/tasks';
+import { ACTION_NAMES, parseTaskStatement, type ScheduleStatement, type TaskStatement } from '../ddl/tasks';
 import type { TaskEngine } from '../engine/engine';
+import { TaskError } from '../engine/errors';
+import type { TaskScheduler } from '../engine/scheduler';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';
 
 function paramCount(stmt: TaskStatement): number {
   const refs: number[] = [];
-  if (stmt.kind === 'cancel_task') {
-    if (typeof stmt.target === 'object') refs.push(stmt.target.param);
-  } else {
+  if (stmt.kind === 'create_task') {
     for (const o of stmt.options) {
       if (typeof o.value === 'object' && o.value !== null && !Array.isArray(o.value))
         refs.push(o.value.param);
     }
-  }
+  } else if ('target' in stmt && typeof stmt.target === 'object') refs.push(stmt.target.param);
   return refs.length ? Math.max(...refs) : 0;
+}
+
+function statementName(stmt: TaskStatement): string {
+  switch (stmt.kind) {
+    case 'create_task':
+      return 'CREATE TASK';
+    case 'create_schedule':
+      return 'CREATE SCHEDULE';
+    case 'alter_schedule':
+      return 'ALTER SCHEDULE';
+    case 'drop_schedule':
+      return 'DROP SCHEDULE';
+    default:
+      return ACTION_NAMES[stmt.kind];
+  }
+}
+
+/** WAIT FOR TASK's row: the task as it ended. */
+const WAIT_FIELDS = [
+  { name: 'id', typeOid: Oid.uuid },
+  { name: 'name', typeOid: Oid.text },
+  { name: 'status', typeOid: Oid.text },
+  { name: 'error', typeOid: Oid.text },
+];
+
+/** statement_timeout in milliseconds (0 = none), read as PostgreSQL reads it: ms by default, or with a unit. */
+function statementTimeoutMs(session: ClientSession): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(session.setting('statement_timeout') ?? '0');
+  if (!m) return 0;
+  const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }[
+    (m[2] ?? 'ms').toLowerCase() as 'ms'
+  ];
+  return Number(m[1]) * unit;
 }
 
 export class TaskModule implements StatementModule {
   constructor(
     private readonly engine: TaskEngine,
+    private readonly scheduler: TaskScheduler,
     private readonly users: Users,
   ) {}
 
@@ -31,31 +66,115 @@ export class TaskModule implements StatementModule {
     const stmt = parseTaskStatement(sql, this.engine.types.names());
     if (!stmt) return null;
     const n = paramCount(stmt);
-    return commandStatement(
-      // Parameters are read as text and converted by the option's type, so any client type works.
-      Array.from({ length: n }, (_, i) => types[i] || Oid.text),
-      (params, ctx) => this.run(stmt, params, ctx),
-    );
+    // Parameters are read as text and converted by the option's type, so any client type works.
+    const paramTypes = Array.from({ length: n }, (_, i) => types[i] || Oid.text);
+    if (stmt.kind === 'wait_task') {
+      return {
+        paramTypes,
+        fields: WAIT_FIELDS,
+        execute: (params, ctx) => this.wait(stmt.target, params, ctx),
+      };
+    }
+    return commandStatement(paramTypes, (params, ctx) => this.run(stmt, params, ctx));
   }
 
-  private run(stmt: TaskStatement, params: unknown[], ctx: QueryContext): QueryResult {
+  private async run(stmt: TaskStatement, params: unknown[], ctx: QueryContext): Promise<QueryResult> {
     const user = ctx.session.user;
-    requireSysadmin(this.users, user, stmt.kind === 'create_task' ? 'CREATE TASK' : 'CANCEL TASK');
-    if (stmt.kind === 'cancel_task') {
-      const target = typeof stmt.target === 'object' ? params[stmt.target.param - 1] : stmt.target;
-      if (target === undefined || target === null)
-        throw new SqlError('42P02', 'CANCEL TASK needs a task name or id');
-      const t = this.engine.cancel(String(target));
-      ctx.notice({ message: `task ${t.id}${t.name ? ` (${t.name})` : ''} is being cancelled` });
-      return { kind: 'command', tag: 'CANCEL TASK' };
+    const what = statementName(stmt);
+    // Nothing here can be rolled back: refused inside a block, as PostgreSQL refuses VACUUM.
+    if (ctx.session.inTransactionBlock)
+      throw new SqlError('25001', `${what} cannot run inside a transaction block`);
+    requireSysadmin(this.users, user, what);
+    switch (stmt.kind) {
+      case 'create_task': {
+        const v = validateTask(stmt, params, this.engine.types);
+        const row = this.engine.create(v, user);
+        const where = v.location.type === 'SYSTEM' ? 'SYSTEM' : `${v.location.type} ${v.location.name}`;
+        ctx.notice({
+          message: `task ${row.id}${row.name ? ` (${row.name})` : ''} created: ${row.type} on ${where}`,
+          detail: `Follow it with: SELECT * FROM sys.tasks WHERE id = '${row.id}'`,
+        });
+        return { kind: 'command', tag: 'CREATE TASK' };
+      }
+      case 'cancel_task':
+      case 'pause_task':
+      case 'resume_task': {
+        const target = this.target(stmt.target, params, what);
+        if (stmt.kind === 'cancel_task') {
+          const t = this.engine.cancel(target, user);
+          ctx.notice({ message: `task ${t.id}${t.name ? ` (${t.name})` : ''} is being cancelled` });
+        } else if (stmt.kind === 'pause_task') {
+          const t = await this.engine.pause(target, user);
+          ctx.notice({
+            message: `task ${t.id}${t.name ? ` (${t.name})` : ''} paused at ${Math.round(t.fraction_complete * 100)}%`,
+            hint: `RESUME TASK '${t.name ?? t.id}' continues it.`,
+          });
+        } else {
+          const t = await this.engine.resume(target, user);
+          ctx.notice({ message: `task ${t.id}${t.name ? ` (${t.name})` : ''} resumed` });
+        }
+        return { kind: 'command', tag: what };
+      }
+      case 'wait_task':
+        throw new Error('WAIT FOR TASK returns rows: it is prepared apart');
+      case 'create_schedule':
+      case 'alter_schedule':
+      case 'drop_schedule':
+        return this.schedule(stmt, user, ctx);
     }
-    const v = validateTask(stmt, params, this.engine.types);
-    const row = this.engine.create(v, user);
-    const where = v.location.type === 'SYSTEM' ? 'SYSTEM' : `${v.location.type} ${v.location.name}`;
-    ctx.notice({
-      message: `task ${row.id}${row.name ? ` (${row.name})` : ''} created: ${row.type} on ${where}`,
-      detail: `Follow it with: SELECT * FROM sys.tasks WHERE id = '${row.id}'`,
-    });
-    return { kind: 'command', tag: 'CREATE TASK' };
+  }
+
+  private schedule(stmt: ScheduleStatement, user: string, ctx: QueryContext): QueryResult {
+    switch (stmt.kind) {
+      case 'create_schedule': {
+        const s = this.scheduler.create(stmt, user);
+        ctx.notice({
+          message: `schedule ${s.name} created: every ${s.interval}, next run at ${s.next_run}`,
+          detail: `Follow it with: SELECT * FROM sys.task_schedules WHERE name = '${s.name}'`,
+        });
+        return { kind: 'command', tag: 'CREATE SCHEDULE' };
+      }
+      case 'alter_schedule':
+        this.scheduler.setPaused(stmt.name, stmt.action === 'pause');
+        return { kind: 'command', tag: 'ALTER SCHEDULE' };
+      case 'drop_schedule':
+        if (!this.scheduler.drop(stmt.name)) {
+          if (!stmt.ifExists) throw new SqlError('42704', `schedule "${stmt.name}" does not exist`);
+          ctx.notice({ message: `schedule "${stmt.name}" does not exist, skipping` });
+        }
+        return { kind: 'command', tag: 'DROP SCHEDULE' };
+    }
+  }
+
+  private target(given: string | { param: number }, params: unknown[], what: string): string {
+    const target = typeof given === 'object' ? params[given.param - 1] : given;
+    if (target === undefined || target === null)
+      throw new SqlError('42P02', `${what} needs a task name or id`);
+    return String(target);
+  }
+
+  /** WAIT FOR TASK (any user): one row once the task has ended; CancelRequest and statement_timeout end it. */
+  private async wait(
+    given: string | { param: number },
+    params: unknown[],
+    ctx: QueryContext,
+  ): Promise<QueryResult> {
+    const target = this.target(given, params, 'WAIT FOR TASK');
+    const timeout = statementTimeoutMs(ctx.session);
+    const signals = [ctx.signal];
+    if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
+    const signal = AbortSignal.any(signals);
+    try {
+      const t = await this.engine.waitFor(target, signal);
+      return { kind: 'rows', fields: WAIT_FIELDS, rows: [[t.id, t.name, t.status, t.error]], tag: 'SELECT' };
+    } catch (err) {
+      if (!signal.aborted || err instanceof TaskError) throw err;
+      throw new SqlError(
+        '57014',
+        ctx.signal.aborted
+          ? 'canceling statement due to user request'
+          : 'canceling statement due to statement timeout',
+      );
+    }
   }
 }
