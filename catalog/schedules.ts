@@ -53,8 +53,8 @@ export class ScheduleCatalog {
       if (this.get(s.name)) throw new DuplicateScheduleError(s.name);
       this.db
         .prepare(
-          `INSERT INTO task_schedules (name, definition, interval, next_run, created_by, created_at)
-           VALUES (@name, @definition, @interval, @next_run, @created_by, @created_at)`,
+          `INSERT INTO task_schedules (name, definition, interval, next_run, paused, created_by, created_at)
+           VALUES (@name, @definition, @interval, @next_run, 0, @created_by, @created_at)`,
         )
         .run(s);
     });

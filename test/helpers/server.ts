@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { AuthMethod } from '../../pg/auth';
 import { type App, startApp } from '../../src/app';
 
@@ -18,7 +19,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { auth?: AuthMethod; dataDir?: string; httpPort?: number } = {},
+  opts: { auth?: AuthMethod; dataDir?: string; httpPort?: number; logger?: Logger } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
   const app = await startApp({
@@ -28,6 +29,7 @@ export async function startTestServer(
     auth: opts.auth ?? 'scram',
     adminPassword: ADMIN_PASSWORD,
     logLevel: process.env.SEGTASKS_TEST_LOG ?? 'silent',
+    logger: opts.logger,
     say: () => {},
     httpPort: opts.httpPort,
   });

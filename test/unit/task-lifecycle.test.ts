@@ -8,12 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import pino from 'pino';
 import { type Catalog, openCatalog } from '../../catalog/db';
+import { ScheduleCatalog } from '../../catalog/schedules';
 import { StorageCatalog } from '../../catalog/storage';
 import { TaskCatalog } from '../../catalog/tasks';
 import { validateTask } from '../../src/ddl/task-validation';
 import { parseTaskStatement } from '../../src/ddl/tasks';
 import { TaskEngine } from '../../src/engine/engine';
 import { TaskTypeRegistry } from '../../src/engine/registry';
+import { TaskScheduler } from '../../src/engine/scheduler';
 import type { TaskEvent } from '../../src/engine/task-events';
 import { SegmentStore } from '../../src/store/store';
 import { VerifyPool } from '../../src/store/verify-pool';
@@ -223,5 +225,89 @@ test('the log tells each task lifecycle step as a structured event with ISO-8601
       ['task.cancelled', 'engine'],
     ],
   );
+  await dispose(w, e);
+});
+
+function scheduler(w: World, e: TaskEngine, now: () => bigint): TaskScheduler {
+  return new TaskScheduler(new ScheduleCatalog(w.catalog), w.tasks, e, pino({ level: 'silent' }), now);
+}
+
+function createSchedule(s: TaskScheduler, e: TaskEngine, sql: string): void {
+  const stmt = parseTaskStatement(sql, e.types.names());
+  if (stmt?.kind !== 'create_schedule') throw new Error(`not CREATE SCHEDULE: ${sql}`);
+  s.create(stmt, 'admin');
+}
+
+const at = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+
+test('a due run is claimed once with its next run: a restart neither loses nor doubles it', async (t) => {
+  const w = await world();
+  const probe = newProbe();
+  const first = engine(w, probe);
+  let now = at('2026-01-01T00:00:00Z');
+  const s1 = scheduler(w, first, () => now);
+  createSchedule(
+    s1,
+    first,
+    `CREATE SCHEDULE hourly EVERY '1 hour' STARTING AT '2026-01-01 01:00:00+00' FOR CREATE TASK hourly_files TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1`,
+  );
+  s1.tick();
+  t.is(w.tasks.activeTasks().length, 0, 'not due yet');
+  await first.stop();
+  // The server is down from 00:00 to 03:30: the runs of 01:00, 02:00 and 03:00 are one due run, run once.
+  now = at('2026-01-01T03:30:00Z');
+  const second = engine(w, probe);
+  const s2 = scheduler(w, second, () => now);
+  const s3 = scheduler(w, second, () => now);
+  s2.tick();
+  s3.tick();
+  s2.tick();
+  const rows = w.catalog.db.prepare("SELECT id, status FROM tasks WHERE name = 'hourly_files'").all() as {
+    id: string;
+  }[];
+  t.is(rows.length, 1);
+  const sched = new ScheduleCatalog(w.catalog).get('hourly')!;
+  t.like(sched, {
+    next_run: '2026-01-01 04:00:00+00',
+    last_run: '2026-01-01 03:30:00+00',
+    last_task_id: rows[0].id,
+    skipped_runs: 0,
+  });
+  await second.wait(rows[0].id);
+  t.is(new ScheduleCatalog(w.catalog).get('hourly')!.last_status, 'COMPLETE');
+  await dispose(w, second);
+});
+
+test('a schedule skips a run while its previous one is active, and says so', async (t) => {
+  const w = await world();
+  const probe = newProbe();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  probe.beforeFile = () => held;
+  const e = engine(w, probe);
+  let now = at('2026-01-01T00:00:00Z');
+  const s = scheduler(w, e, () => now);
+  createSchedule(
+    s,
+    e,
+    `CREATE SCHEDULE often EVERY '10 minutes' STARTING AT '2026-01-01 00:00:00+00' FOR CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1`,
+  );
+  s.tick();
+  const firstTask = new ScheduleCatalog(w.catalog).get('often')!.last_task_id!;
+  now = at('2026-01-01T00:10:00Z');
+  s.tick();
+  const row = new ScheduleCatalog(w.catalog).get('often')!;
+  t.like(row, { last_task_id: firstTask, skipped_runs: 1, next_run: '2026-01-01 00:20:00+00' });
+  t.regex(
+    row.note ?? '',
+    /^run due at 2026-01-01 00:10:00\+00 skipped: the previous run \(task .+\) is still (PENDING|RUNNING)$/,
+  );
+  t.is(w.tasks.activeTasks().length, 1);
+  release();
+  await e.wait(firstTask);
+  now = at('2026-01-01T00:20:00Z');
+  s.tick();
+  t.not(new ScheduleCatalog(w.catalog).get('often')!.last_task_id, firstTask);
+  await e.wait(new ScheduleCatalog(w.catalog).get('often')!.last_task_id!);
   await dispose(w, e);
 });
