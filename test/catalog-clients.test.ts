@@ -30,6 +30,7 @@ test('\\dt sys.* lists every sys table; \\dn shows the sys schema', async (t) =>
     'tables',
     'segment_groups',
     'segments',
+    'task_schedules',
   ]) {
     t.regex(out, new RegExp(`^ sys +\\| ${name} +\\| table \\| `, 'm'), name);
   }
@@ -137,7 +138,7 @@ test('pgjdbc DatabaseMetaData: schemas, tables, columns, primary keys, index inf
   t.is(out.schemas, 'information_schema,pg_catalog,public,sys');
   t.is(
     out.tables,
-    'clusters,nodes,result_cache,segment_groups,segments,storage_devices,storage_spaces,subtasks,tables,tasks',
+    'clusters,nodes,result_cache,segment_groups,segments,storage_devices,storage_spaces,subtasks,tables,task_schedules,tasks',
   );
   t.true(out.columns.startsWith('id:uuid:1111,name:text:12,type:text:12'));
   t.regex(out.columns, /created_at:timestamptz:93/);

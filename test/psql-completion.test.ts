@@ -35,7 +35,7 @@ async function complete(typed: string, tabs = 2): Promise<string> {
 
 test.serial('table names complete from the sys schema', async (t) => {
   const screen = await complete('SELECT * FROM sys.ta');
-  t.regex(screen, /sys\.tables +sys\.tasks/);
+  t.regex(screen, /sys\.tables +sys\.task_schedules +sys\.tasks/);
 });
 
 test.serial('column names complete from the table in FROM', async (t) => {

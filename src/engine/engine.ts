@@ -6,6 +6,7 @@
 // task keeps what is done and its unfinished subtasks wait, PENDING, for RESUME TASK (across restarts too).
 // Every status change goes through setStatus, which logs the lifecycle (task-log.ts) and emits the task
 // event (task-events.ts). Knows nothing of the wire.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { StorageCatalog } from '../../catalog/storage';
 import {
@@ -251,6 +252,8 @@ export class TaskEngine {
       stopReason: null,
       done: Promise.resolve(),
     };
+    // Every subtask's I/O and throttle wait listens on the one signal: many listeners are expected.
+    setMaxListeners(0, r.abort.signal);
     this.running.set(row.id, r);
     // Start on the next turn of the event loop: the statement that created the task answers first.
     r.done = new Promise<void>((resolve) => setImmediate(resolve))
