@@ -30,7 +30,9 @@ export class TaskScheduler {
     private readonly logger: Logger,
     private readonly now: () => bigint = nowMicros,
   ) {
-    engine.events.on('task', (e) => this.schedules.setLastStatus(e.task_id, e.status));
+    engine.events.on('task', (e) => {
+      if (e.event === 'status') this.schedules.setLastStatus(e.task_id, e.status);
+    });
   }
 
   start(tickMs = TICK_MS): void {
