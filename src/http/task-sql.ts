@@ -40,7 +40,8 @@ function optionLiteral(kind: string | undefined, raw: string): string {
     case 'fraction':
       return NUMBER.test(v) ? v : quoteLiteral(v);
     case 'int_list':
-    case 'string_list': {
+    case 'string_list':
+    case 'uuid_list': {
       const items = v
         .split(',')
         .map((x) => x.trim())
