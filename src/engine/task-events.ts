@@ -4,9 +4,6 @@
 import { EventEmitter } from 'node:events';
 import type { ResultRow, TaskRow, TaskStatus } from '../../catalog/tasks';
 
-/** The channel task events are sent on as NOTIFY. */
-export const TASK_EVENTS_CHANNEL = 'segtasks_tasks';
-
 /** A finding in an event: enough to find the segment, not the whole row (NOTIFY payloads stay small). */
 export interface FindingSummary {
   result: string;
@@ -71,5 +68,5 @@ export function taskEvent(row: TaskRow, finding?: Omit<ResultRow, 'subtask_id'>)
   };
 }
 
-/** `engine.events.on('task', (e) => wire.notify(TASK_EVENTS_CHANNEL, JSON.stringify(e)))` */
+/** The server sends each as NOTIFY: `engine.events.on('task', (e) => notify(TASK_CHANNEL, JSON.stringify(e)))`. */
 export class TaskEvents extends EventEmitter<{ task: [TaskEvent] }> {}

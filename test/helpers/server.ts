@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { DestinationStream } from 'pino';
 import type { AuthMethod } from '../../pg/auth';
 import { type App, startApp } from '../../src/app';
 
@@ -19,7 +19,13 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { auth?: AuthMethod; dataDir?: string; httpPort?: number; logger?: Logger } = {},
+  opts: {
+    auth?: AuthMethod;
+    dataDir?: string;
+    httpPort?: number;
+    /** Where the JSON log goes, at level info (tests that read the log). */
+    logStream?: DestinationStream;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
   const app = await startApp({
@@ -28,8 +34,8 @@ export async function startTestServer(
     dataDir,
     auth: opts.auth ?? 'scram',
     adminPassword: ADMIN_PASSWORD,
-    logLevel: process.env.SEGTASKS_TEST_LOG ?? 'silent',
-    logger: opts.logger,
+    logLevel: process.env.SEGTASKS_TEST_LOG ?? (opts.logStream ? 'info' : 'silent'),
+    logStream: opts.logStream,
     say: () => {},
     httpPort: opts.httpPort,
   });
