@@ -294,19 +294,26 @@ export function encodeBinary(v: unknown, oid: number): Buffer {
 }
 
 /**
- * Interval in binary: microseconds (int64), days (int32), months (int32). Reads the text form this server
- * produces ('[-]N day[s] [-]HH:MM:SS[.ffffff]').
+ * Interval in binary: microseconds (int64), days (int32), months (int32). Reads PostgreSQL's default output
+ * form, the one this server produces: '[N year[s]] [N mon[s]] [N day[s]] [[-]HH:MM:SS[.ffffff]]'.
  */
 function intervalBinary(text: string): Buffer {
-  const m = /^\s*(?:(-?\d+) days? )?(-)?(\d+):(\d\d):(\d\d(?:\.\d+)?)\s*$/.exec(text);
-  if (!m) throw new SqlError('22007', `invalid input syntax for type interval: "${text}"`);
-  const sign = m[2] ? -1 : 1;
+  const m =
+    /^\s*(?:(-?\d+) years? ?)?(?:(-?\d+) mons? ?)?(?:(-?\d+) days? ?)?(?:(-)?(\d+):(\d\d):(\d\d(?:\.\d+)?))?\s*$/.exec(
+      text,
+    );
+  if (!m || text.trim() === '')
+    throw new SqlError('22007', `invalid input syntax for type interval: "${text}"`);
+  const [, years, mons, days, neg, h, mi, sec] = m;
   const micros =
-    BigInt(sign) * (BigInt(+m[3] * 3600 + +m[4] * 60) * 1_000_000n + BigInt(Math.round(Number(m[5]) * 1e6)));
+    h === undefined
+      ? 0n
+      : BigInt(neg ? -1 : 1) *
+        (BigInt(+h * 3600 + +mi * 60) * 1_000_000n + BigInt(Math.round(Number(sec) * 1e6)));
   const b = Buffer.alloc(16);
   b.writeBigInt64BE(micros, 0);
-  b.writeInt32BE(m[1] ? +m[1] : 0, 8);
-  b.writeInt32BE(0, 12);
+  b.writeInt32BE(days ? +days : 0, 8);
+  b.writeInt32BE((years ? +years * 12 : 0) + (mons ? +mons : 0), 12);
   return b;
 }
 

@@ -174,6 +174,8 @@ async function startLocked(
     'Statements waiting for a reader thread',
     () => readers.stats().queued,
   );
+  // Task events go to every session that has run LISTEN segtasks_tasks.
+  engine.events.on('task', (e) => wire.notify(TASK_CHANNEL, JSON.stringify(e)));
   const addr = await wire.listen();
   say(`listening on ${opts.host}:${addr.port}`);
   const httpPort = opts.httpPort === undefined ? null : await obs.listen(opts.host, opts.httpPort);

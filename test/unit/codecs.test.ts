@@ -114,3 +114,20 @@ test('a type without a binary format is 42883, never text bytes', (t) => {
     '42883',
   );
 });
+
+test('intervals round-trip through the binary format, with and without a time part', (t) => {
+  for (const text of [
+    '1 day',
+    '2 years 3 mons',
+    '1 day 02:03:04.5',
+    '-00:00:01',
+    '00:00:00',
+    '1 mon -2 days 01:00:00',
+  ]) {
+    t.is(decodeParam(encodeBinary(text, Oid.interval), Oid.interval, true), text, text);
+  }
+  t.is(
+    code(() => encodeBinary('soon', Oid.interval)),
+    '22007',
+  );
+});
