@@ -81,9 +81,13 @@ export class Layout {
     return d.used / d.capacity;
   }
 
-  /** Whether the device is farther from the mean than the threshold (plus `slack` bytes of it). */
+  /**
+   * Whether the device is farther from the mean than the threshold (plus `slack` bytes of it). A device on
+   * the boundary itself counts as outside, so that rounding never leaves one a hair beyond it.
+   */
   outside(d: PlanDevice, threshold: number, slack = 0): boolean {
-    return Math.abs(this.fraction(d) - this.mean) > threshold * this.mean + slack / d.capacity + 1e-12;
+    const limit = threshold * this.mean + slack / d.capacity;
+    return Math.abs(this.fraction(d) - this.mean) >= limit * (1 - 1e-9);
   }
 
   /** Why `seg` may not go from `src` to `dest`, or null when the move is allowed. */
@@ -182,7 +186,10 @@ export class Layout {
       }
       const parts = [
         why['failure domain'] &&
-          `${why['failure domain']} ${over ? 'could take none of its segments' : 'have only segments'} because the node already holds a segment of the same group (failure domain: node)`,
+          (over
+            ? `${why['failure domain']} could take none of its segments: their node already holds a segment of the same group`
+            : `${why['failure domain']} have no segment it could take: its node already holds a segment of each of their groups`) +
+            ' (failure domain: node)',
         why.room && `${why.room} have no room for a segment`,
         why.granularity && `${why.granularity} are closer to it than one segment's size`,
         why.empty && `${why.empty} hold no segment of this cluster to move`,
