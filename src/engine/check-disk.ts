@@ -172,14 +172,11 @@ export const checkDisk = defineTaskType({
         ? seg.size_bytes
         : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
     const runBatch = async () => {
-      const todo = batch.filter((seg) => {
-        // A group another task is rewriting is skipped: its files are being replaced under us.
-        if (ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING') {
-          ctx.progress({ segments: 1, bytes: expectedOf(seg) });
-          return false;
-        }
-        return true;
-      });
+      // A group another task is rewriting is skipped: its files are being replaced under us.
+      const skipped = batch.filter(
+        (seg) => ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING',
+      );
+      const todo = batch.filter((seg) => !skipped.includes(seg));
       const last = batch[batch.length - 1].rowid;
       batch = [];
       bytesInBatch = 0;
@@ -195,6 +192,9 @@ export const checkDisk = defineTaskType({
           sampleRate,
         })),
       );
+      // The batch's progress is counted here, with its checkpoint, so that what a restart shows never
+      // drops below what was shown: the progress of a batch and its checkpoint are written together.
+      for (const seg of skipped) ctx.progress({ segments: 1, bytes: expectedOf(seg) });
       let bytes = 0;
       const clean: string[] = [];
       todo.forEach((seg, i) => {

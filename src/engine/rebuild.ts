@@ -183,6 +183,8 @@ async function rebuildGroup(
   // Read survivors in waves, all of a wave at once: as many as are still needed, until k are good or none
   // is left. A survivor that fails verification is marked and another one is read in the next wave.
   const candidates = segs.filter((s) => !unhealthy.has(s.position));
+  // Counted with the group's checkpoint, so that progress shown is never progress a restart takes back.
+  let readBytes = 0;
   const read = new Set<number>();
   while (good < k && candidates.length) {
     const wave = candidates.splice(0, k - good);
@@ -209,14 +211,14 @@ async function rebuildGroup(
       markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
       unhealthy.add(s.position);
     }
-    ctx.progress({ bytes: S * wave.length });
+    readBytes += S * wave.length;
     await Promise.all(wave.map((s) => ctx.throttle(fileSizeFor(S), s.device_id)));
   }
   // Everything not read is recomputed by the coder (only the targets are written).
   for (const s of segs) if (!read.has(s.position)) missing.add(s.position);
   if (good < k) {
     unrecoverable(`only ${good} of the ${k} segments needed could be read`);
-    ctx.progress({ failed: targets.length, segments: targets.length });
+    ctx.progress({ failed: targets.length, segments: targets.length, bytes: readBytes });
     return ctx.checkpoint(index + 1);
   }
   await coderFor(k, m).reconstruct(
@@ -247,7 +249,7 @@ async function rebuildGroup(
     storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));
   const failed = writes.find((w) => w.status === 'rejected');
   const copies = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
-  ctx.progress({ segments: copies.length, bytes: copies.length * fileSizeFor(S) });
+  ctx.progress({ segments: copies.length, bytes: readBytes + copies.length * fileSizeFor(S) });
   // The verified copies are switched in with their REBUILT rows; the group counts as done only if all of
   // its targets were (else a resumed run takes it again, and finds the switched ones INTACT).
   ctx.checkpoint(failed ? index : index + 1, () => {
