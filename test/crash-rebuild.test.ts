@@ -46,7 +46,7 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
       }
     const fix = await createTask(client, 'CREATE TASK TYPE check_disk OPTIONS fix = true');
     await waitTask(client, fix);
-    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 120000');
+    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 90000');
     await client.end();
     const killed = await killRepeatedly(server, dir, id, KILLS);
     server = killed.server;
@@ -93,14 +93,14 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
     const data = randomBytes(30 * 4 * SEG);
     await client.query('CREATE TABLE moving (b bytea) IN CLUSTER c1');
     await pipeline(Readable.from([data]), client.query(copyFrom('COPY moving FROM STDIN')));
-    for (const n of ['c1_n1', 'c1_n2']) {
+    for (const n of ['c1_n1', 'c1_n2', 'c1_n3', 'c1_n4']) {
       const p = join(dir, 'devices', n, 'd3');
       mkdirSync(p, { recursive: true });
       await client.query(`ALTER NODE ${n} ADD DEVICE '${p}'`);
     }
     const id = await createTask(
       client,
-      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 150000, parallelism = 1',
+      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 80000, parallelism = 1',
     );
     const planned = Number(
       (await client.query('SELECT segments_total FROM sys.tasks WHERE id = $1', [id])).rows[0].segments_total,
