@@ -35,7 +35,6 @@ export class TaskModule implements StatementModule {
       return commandStatement(
         Array.from({ length: refs.length ? Math.max(...refs) : 0 }, (_, i) => types[i] || Oid.text),
         (params, ctx) => this.alter(alter, params, ctx),
-        (err) => (err instanceof TaskError ? new SqlError(err.code, err.message, err.extra) : err),
       );
     }
     const stmt = parseTaskStatement(sql, this.engine.types.names());
