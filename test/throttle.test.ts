@@ -58,30 +58,29 @@ const kB = (n: number) => `${(n / 1000).toFixed(0)} kB/s`;
 test.serial('check_disk at 100 kB/s per device, then ALTER TASK to 200 kB/s while it runs', async (t) => {
   const rate = 100_000;
   const id = await createTask(client, `CREATE TASK slow TYPE check_disk OPTIONS max_bytes_per_sec = ${rate}`);
-  // after the first second's burst, two seconds at the rate
+  // after the first second's burst, three seconds at the rate (progress moves a batch, ~33 kB, at a time)
   await sleep(1200);
   const a = await sampleSubtasks(id);
-  await sleep(2000);
+  await sleep(3000);
   const b = await sampleSubtasks(id);
   const first = ratesBetween(a, b);
   t.log(
     `per device at ${kB(rate)}: ${first.map(kB).join(', ')}; sys.subtasks.bytes_per_sec ${b.rates.map(kB).join(', ')}`,
   );
-  for (const r of first) t.true(r <= rate * 1.15 && r >= rate * 0.6, `device rate ${r}`);
+  for (const r of first) t.true(r <= rate * 1.2 && r >= rate * 0.6, `device rate ${r}`);
   for (const r of b.rates) t.true(r > 0 && r <= rate * 1.3, `bytes_per_sec ${r}`);
 
   await client.query(`ALTER TASK 'slow' SET max_bytes_per_sec = ${2 * rate}`);
-  const options = JSON.parse(
-    (await client.query('SELECT options FROM sys.tasks WHERE id = $1', [id])).rows[0].options,
-  );
+  // options is json: the driver hands it over parsed
+  const { options } = (await client.query('SELECT options FROM sys.tasks WHERE id = $1', [id])).rows[0];
   t.is(options.max_bytes_per_sec, 2 * rate, 'kept in the options');
   await sleep(500);
   const c = await sampleSubtasks(id);
-  await sleep(1500);
+  await sleep(2000);
   const d = await sampleSubtasks(id);
   const second = ratesBetween(c, d);
   t.log(`per device after ALTER TASK to ${kB(2 * rate)}: ${second.map(kB).join(', ')}`);
-  for (const r of second) t.true(r <= 2 * rate * 1.15 && r >= rate * 1.3, `device rate ${r}`);
+  for (const r of second) t.true(r <= 2 * rate * 1.2 && r >= rate * 1.3, `device rate ${r}`);
   await client.query("ALTER TASK 'slow' RESET max_bytes_per_sec");
   const done = await waitTask(client, id);
   t.is(done.status, 'COMPLETE');

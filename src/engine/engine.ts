@@ -6,6 +6,7 @@
 // looked up by name in the registry. CANCEL TASK aborts the task's AbortSignal, which its runs pass to their
 // I/O. max_bytes_per_sec is a bucket per device shared by the task's subtasks (throttle.ts); ALTER TASK
 // changes it while the task runs. Knows nothing of the wire.
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { StorageCatalog } from '../../catalog/storage';
 import {
@@ -55,8 +56,10 @@ interface LiveSubtask extends SubtaskProgress {
 export class TaskEngine {
   readonly locks = new GroupLocks();
   private readonly running = new Map<string, Running>();
-  /** Running subtasks (and ended ones until their last write), written at every flush. */
+  /** Running subtasks (and ended ones until their last write). */
   private readonly live = new Map<string, LiveSubtask>();
+  /** The ones with progress or a checkpoint not yet written. */
+  private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -190,11 +193,14 @@ export class TaskEngine {
     }
     // The options were validated against the type when the task was created, defaults included.
     const options = JSON.parse(row.options) as OptionsOf<OptionDefs>;
+    const abort = new AbortController();
+    // Every throttle wait and read of the task's subtasks listens to this one signal.
+    setMaxListeners(0, abort.signal);
     const r: Running = {
       row,
       type,
       options,
-      abort: new AbortController(),
+      abort,
       throttles: new DeviceThrottles(options.max_bytes_per_sec),
       done: Promise.resolve(),
     };
@@ -312,6 +318,7 @@ export class TaskEngine {
       if (apply) cp.apply.push(apply);
       live.position = position;
       live.checkpoint = cp;
+      this.dirty.add(s.id);
       return cp;
     };
     const device = s.device_id ?? '';
@@ -328,6 +335,7 @@ export class TaskEngine {
             live.bytes_done += d.bytes ?? 0;
             live.segments_done += d.segments ?? 0;
             live.segments_failed += d.failed ?? 0;
+            this.dirty.add(s.id);
           },
           result: (row) => {
             live.pending.push({ ...row, subtask_id: s.id });
@@ -381,9 +389,9 @@ export class TaskEngine {
     return status === 'FAILED' ? error : null;
   }
 
-  /** Writes the progress of running subtasks (all, or the ones named) and the checkpoints they reached. */
+  /** Writes the progress of running subtasks (all that changed, or the ones named) and their checkpoints. */
   private flushProgress(only?: string[]): void {
-    const ids = only ?? [...this.live.keys()];
+    const ids = only ?? [...this.dirty];
     if (!ids.length) return;
     const batch = new Map<string, SubtaskProgress>();
     for (const id of ids) {
@@ -402,6 +410,7 @@ export class TaskEngine {
       });
       // The checkpoint now belongs to this write (if the write fails, so does the work it recorded).
       live.checkpoint = undefined;
+      this.dirty.delete(id);
       if (live.ended) this.live.delete(id);
     }
     this.tasks.writeProgress(batch);
