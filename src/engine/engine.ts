@@ -307,13 +307,15 @@ export class TaskEngine {
     const { signal } = r.abort;
     /** Makes what was reported so far part of the next checkpoint write, at `position`. */
     const reach = (position: number | null, apply?: () => void): Checkpoint => {
-      const cp = live.checkpoint ?? { position, progress: live, results: [], apply: [] };
-      cp.position = position;
-      cp.progress = {
+      const progress = {
         bytes_done: live.bytes_done,
         segments_done: live.segments_done,
         segments_failed: live.segments_failed,
       };
+      // Checkpoints reached between two writes fold into one: the last position, all of their results.
+      const cp = live.checkpoint ?? { position, progress, results: [], apply: [] };
+      cp.position = position;
+      cp.progress = progress;
       cp.results.push(...live.pending.splice(0));
       if (apply) cp.apply.push(apply);
       live.position = position;
