@@ -132,8 +132,8 @@ export interface KillStep {
 }
 
 /**
- * Kills the server with SIGKILL `kills` times at random moments (20-170 ms after it has taken the task up
- * again), restarting it each time on the same data directory. Reads the task's progress before each kill and
+ * Kills the server with SIGKILL `kills` times at random moments (0.1-1.2 s after it has taken the task up
+ * again, so that the task gets on between kills), restarting it each time on the same data directory. Reads the task's progress before each kill and
  * after each restart, and measures how long after the restart the task runs again. Returns the running
  * server, how many restarts found the task still active, and the steps.
  */
@@ -147,7 +147,7 @@ export async function killRepeatedly(
   const steps: KillStep[] = [];
   let c = await connectAdmin(server.port);
   for (let i = 0; i < kills; i++) {
-    await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 1100));
     const before = await progressOf(c, taskId);
     await server.kill9();
     // the connection died with the server: its end() would wait for a goodbye that never comes
