@@ -46,7 +46,7 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
       }
     const fix = await createTask(client, 'CREATE TASK TYPE check_disk OPTIONS fix = true');
     await waitTask(client, fix);
-    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 35000');
+    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 70000');
     await client.end();
     const killed = await killRepeatedly(server, dir, id, KILLS);
     server = killed.server;
@@ -100,7 +100,7 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
     }
     const id = await createTask(
       client,
-      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 30000, parallelism = 1',
+      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 60000, parallelism = 1',
     );
     const planned = Number(
       (await client.query('SELECT segments_total FROM sys.tasks WHERE id = $1', [id])).rows[0].segments_total,

@@ -95,10 +95,10 @@ test.serial(
         .map((f) => `${f.storage_id}:${f.result}`)
         .sort();
       t.is(expected.length, 4);
-      // ~1.1 MB per device at 25 kB/s: some 45 s of checking, spread over the kills
+      // ~1.1 MB per device at 50 kB/s: some 22 s of checking, spread over the kills
       const id = await createTask(
         client,
-        'CREATE TASK slow_check TYPE check_disk OPTIONS max_bytes_per_sec = 25000',
+        'CREATE TASK slow_check TYPE check_disk OPTIONS max_bytes_per_sec = 50000',
       );
       await client.end();
       const killed = await killRepeatedly(server, dir, id, KILLS);
