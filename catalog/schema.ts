@@ -227,6 +227,34 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       await k.schema.dropTable('task_schedules');
     },
   },
+  '006_subtask_checkpoints': {
+    // A subtask's checkpoint: how far it got (a position in its type's own unit) and its counters at that
+    // point, written in the same transaction as the result rows of the work before it; a restart resumes
+    // there. bytes_per_sec is the subtask's current I/O rate (reads plus writes), kept while it runs.
+    async up(k) {
+      await k.schema.alterTable('subtasks', (t) => {
+        t.specificType('checkpoint', 'int8');
+        i8(t, 'checkpoint_bytes_done');
+        i8(t, 'checkpoint_segments_done');
+        i8(t, 'checkpoint_segments_failed');
+        ts(t, 'checkpointed_at');
+        t.specificType('bytes_per_sec', 'float8').notNullable().defaultTo(0);
+      });
+    },
+    async down(k) {
+      await k.schema.alterTable('subtasks', (t) => {
+        for (const c of [
+          'checkpoint',
+          'checkpoint_bytes_done',
+          'checkpoint_segments_done',
+          'checkpoint_segments_failed',
+          'checkpointed_at',
+          'bytes_per_sec',
+        ])
+          t.dropColumn(c);
+      });
+    },
+  },
 };
 
 /** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */

@@ -52,12 +52,39 @@ export interface SubtaskRow {
   bytes_total: number;
   segments_total: number;
   plan: string | null;
+  /** How far the subtask got at its last checkpoint (its type's unit), null before its first one. */
+  checkpoint: number | null;
+  checkpoint_bytes_done: number;
+  checkpoint_segments_done: number;
+  checkpoint_segments_failed: number;
 }
 
 export interface Progress {
   bytes_done: number;
   segments_done: number;
   segments_failed: number;
+}
+
+/**
+ * A checkpoint to write: the position reached, the counters at that point, the result rows of the work before
+ * it, and catalog changes that belong to that work (a segment switched to its new file). All of it is
+ * committed in one transaction, so a restart never sees the one without the other.
+ */
+export interface Checkpoint {
+  position: number | null;
+  progress: Progress;
+  results: ResultRow[];
+  apply: (() => void)[];
+}
+
+/** What the engine writes for a running subtask: its live counters and rate, and a checkpoint if one was reached. */
+export interface SubtaskProgress extends Progress {
+  task_id: string;
+  task_type: string;
+  bytes_total: number;
+  segments_total: number;
+  bytes_per_sec: number;
+  checkpoint?: Checkpoint;
 }
 
 export interface NewSubtask {
@@ -80,6 +107,14 @@ export interface ResultRow {
   result: string;
   detail: string;
 }
+
+/**
+ * A subtask's fraction_complete for new counter values (SQL; an UPDATE's expressions see the old row, so the
+ * new values are named, not the columns being set).
+ */
+const fraction = (bytesDone: string, segmentsDone: string) =>
+  `CASE WHEN bytes_total > 0 THEN min(1.0, CAST(${bytesDone} AS REAL) / bytes_total)
+     WHEN segments_total > 0 THEN min(1.0, CAST(${segmentsDone} AS REAL) / segments_total) ELSE 0 END`;
 
 export class TaskCatalog {
   constructor(private readonly catalog: Catalog) {}
@@ -184,7 +219,10 @@ export class TaskCatalog {
   subtasks(taskId: string): SubtaskRow[] {
     return this.db
       .prepare(
-        'SELECT id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total, segments_total, plan FROM subtasks WHERE task_id = ? ORDER BY rowid',
+        `SELECT id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total,
+           segments_total, plan, checkpoint, checkpoint_bytes_done, checkpoint_segments_done,
+           checkpoint_segments_failed
+         FROM subtasks WHERE task_id = ? ORDER BY rowid`,
       )
       .all(taskId) as SubtaskRow[];
   }
@@ -214,50 +252,64 @@ export class TaskCatalog {
   }
 
   /**
-   * Makes an interrupted subtask ready to run again from its start: its partial results are removed and its
-   * counters reset, so the rerun reports exactly what an uninterrupted run would.
+   * Makes an interrupted subtask ready to run again from its last checkpoint: its counters go back to what
+   * the checkpoint recorded (the work after it is redone, and its results were never written).
    */
-  resetSubtask(id: string): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM result_cache WHERE subtask_id = ?').run(id);
-      this.db
-        .prepare(
-          `UPDATE subtasks SET status = 'PENDING', bytes_done = 0, segments_done = 0, segments_failed = 0,
-             fraction_complete = 0, started_at = NULL, finished_at = NULL, error = NULL WHERE id = ?`,
-        )
-        .run(id);
-    })();
+  resumeSubtask(id: string): void {
+    this.db
+      .prepare(
+        `UPDATE subtasks SET status = 'PENDING', bytes_done = checkpoint_bytes_done,
+           segments_done = checkpoint_segments_done, segments_failed = checkpoint_segments_failed,
+           fraction_complete = ${fraction('checkpoint_bytes_done', 'checkpoint_segments_done')}, bytes_per_sec = 0, started_at = NULL, finished_at = NULL,
+           error = NULL
+         WHERE id = ?`,
+      )
+      .run(id);
   }
 
-  /** Writes the progress of several subtasks and the totals of their tasks in one transaction. */
-  writeProgress(
-    updates: Map<string, Progress & { task_id: string; bytes_total: number; segments_total: number }>,
-  ): void {
+  /**
+   * Writes the progress of several subtasks, the checkpoints they reached (with their result rows and
+   * catalog changes) and the totals of their tasks, in one transaction.
+   */
+  writeProgress(updates: Map<string, SubtaskProgress>): void {
     if (!updates.size) return;
     this.db.transaction(() => {
-      const sub = this.db.prepare(
-        `UPDATE subtasks SET bytes_done = ?, segments_done = ?, segments_failed = ?,
-           fraction_complete = CASE WHEN ? > 0 THEN min(1.0, CAST(? AS REAL) / ?) WHEN ? > 0 THEN min(1.0, CAST(? AS REAL) / ?) ELSE 0 END
-         WHERE id = ?`,
+      const live = this.db.prepare(
+        `UPDATE subtasks SET bytes_done = @bytes_done, segments_done = @segments_done,
+           segments_failed = @segments_failed, bytes_per_sec = @bytes_per_sec,
+           fraction_complete = ${fraction('@bytes_done', '@segments_done')}
+         WHERE id = @id`,
+      );
+      const mark = this.db.prepare(
+        `UPDATE subtasks SET checkpoint = @position, checkpoint_bytes_done = @bytes_done,
+           checkpoint_segments_done = @segments_done, checkpoint_segments_failed = @segments_failed,
+           checkpointed_at = @at
+         WHERE id = @id`,
       );
       const tasks = new Set<string>();
       for (const [id, p] of updates) {
-        sub.run(
-          p.bytes_done,
-          p.segments_done,
-          p.segments_failed,
-          p.bytes_total,
-          p.bytes_done,
-          p.bytes_total,
-          p.segments_total,
-          p.segments_done,
-          p.segments_total,
+        const cp = p.checkpoint;
+        if (cp) {
+          for (const f of cp.apply) f();
+          this.addResults(p.task_id, p.task_type, cp.results);
+          mark.run({ id, position: cp.position, at: nowText(), ...cp.progress });
+        }
+        live.run({
           id,
-        );
+          bytes_done: p.bytes_done,
+          segments_done: p.segments_done,
+          segments_failed: p.segments_failed,
+          bytes_per_sec: p.bytes_per_sec,
+        });
         tasks.add(p.task_id);
       }
       for (const t of tasks) this.refreshTaskTotals(t);
     })();
+  }
+
+  /** Replaces a task's options (ALTER TASK). */
+  setTaskOptions(id: string, options: unknown): void {
+    this.db.prepare('UPDATE tasks SET options = ? WHERE id = ?').run(JSON.stringify(options), id);
   }
 
   refreshTaskTotals(taskId: string): void {

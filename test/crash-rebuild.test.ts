@@ -1,5 +1,7 @@
-// kill -9 at random moments of a rebuild, twenty times; then the task finishes with every group INTACT,
-// every file catalogued and every catalogued segment on disk, and the data byte-identical.
+// kill -9 at random moments of a rebuild and of a rebalance, twenty times each; progress read before each kill
+// and after each restart never goes back (progress moves only with checkpoints, so nothing in flight is
+// shown); then the task finishes with every group INTACT, every file catalogued and every catalogued segment
+// on disk, every step reported exactly once, and the data byte-identical.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { assertStoreConsistent, connectAdmin, killRepeatedly, startServerProcess } from './helpers/process';
+import {
+  assertProgressKept,
+  assertStoreConsistent,
+  connectAdmin,
+  killRepeatedly,
+  startServerProcess,
+} from './helpers/process';
 import { createTask, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
@@ -30,11 +38,15 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
       )
     ).rows;
     // two segments of every group gone: the most each group can lose
+    let lost = 0;
     for (const s of segs)
-      if (s.position === Number(s.segment_group_id) % 4 || s.position === 5) unlinkSync(s.path);
+      if (s.position === Number(s.segment_group_id) % 4 || s.position === 5) {
+        unlinkSync(s.path);
+        lost++;
+      }
     const fix = await createTask(client, 'CREATE TASK TYPE check_disk OPTIONS fix = true');
     await waitTask(client, fix);
-    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 500000');
+    const id = await createTask(client, 'CREATE TASK heal TYPE rebuild OPTIONS max_bytes_per_sec = 70000');
     await client.end();
     const killed = await killRepeatedly(server, dir, id, KILLS);
     server = killed.server;
@@ -44,6 +56,21 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
     t.log(`${killedWhileRunning} of ${KILLS} restarts found the rebuild still running`);
     t.true(killedWhileRunning >= 3, 'the kills really interrupted the rebuild');
     t.is(done.status, 'COMPLETE', done.error ?? '');
+    assertProgressKept(t, killed.steps, 0, Number(done.bytes_total));
+    t.is(Number(done.segments_done), lost);
+    t.is(Number(done.bytes_done), Number(done.bytes_total), 'no byte counted twice');
+    // every lost segment reported REBUILT once: the row is written with the switch it reports
+    const rebuilt = (
+      await client.query(
+        "SELECT storage_id, count(*)::int4 AS n FROM sys.result_cache WHERE task_id = $1 AND result = 'REBUILT' GROUP BY storage_id",
+        [id],
+      )
+    ).rows;
+    t.is(rebuilt.length, lost);
+    t.true(
+      rebuilt.every((r) => r.n === 1),
+      'no segment reported twice',
+    );
     await assertStoreConsistent(t, client, dir);
     const parts: Buffer[] = [];
     for await (const chunk of client.query(copyTo('COPY precious TO STDOUT'))) parts.push(chunk as Buffer);
@@ -66,14 +93,14 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
     const data = randomBytes(30 * 4 * SEG);
     await client.query('CREATE TABLE moving (b bytea) IN CLUSTER c1');
     await pipeline(Readable.from([data]), client.query(copyFrom('COPY moving FROM STDIN')));
-    for (const n of ['c1_n1', 'c1_n2']) {
+    for (const n of ['c1_n1', 'c1_n2', 'c1_n3', 'c1_n4']) {
       const p = join(dir, 'devices', n, 'd3');
       mkdirSync(p, { recursive: true });
       await client.query(`ALTER NODE ${n} ADD DEVICE '${p}'`);
     }
     const id = await createTask(
       client,
-      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 150000, parallelism = 1',
+      'CREATE TASK spread TYPE rebalance OPTIONS max_bytes_per_sec = 60000, parallelism = 1',
     );
     const planned = Number(
       (await client.query('SELECT segments_total FROM sys.tasks WHERE id = $1', [id])).rows[0].segments_total,
@@ -89,6 +116,26 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
     );
     t.true(killedWhileRunning >= 3, 'the kills really interrupted the rebalance');
     t.is(done.status, 'COMPLETE', done.error ?? '');
+    assertProgressKept(t, killed.steps, 0, Number(done.bytes_total));
+    t.is(Number(done.segments_done), planned);
+    // every planned move done and reported once (MOVED), none twice
+    const moved = (
+      await client.query(
+        "SELECT storage_id, detail, count(*)::int4 AS n FROM sys.result_cache WHERE task_id = $1 AND result = 'MOVED' GROUP BY 1, 2",
+        [id],
+      )
+    ).rows;
+    t.is(moved.length, planned);
+    t.true(
+      moved.every((r) => r.n === 1),
+      'no move reported twice',
+    );
+    const balance = (
+      await client.query("SELECT detail FROM sys.result_cache WHERE task_id = $1 AND result = 'BALANCE'", [
+        id,
+      ])
+    ).rows;
+    t.is(balance.length, 1);
     await assertStoreConsistent(t, client, dir);
     const twice = await client.query(
       'SELECT 1 FROM sys.segments GROUP BY segment_group_id, node_name HAVING count(*) > 1',

@@ -4,12 +4,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { from as copyFrom } from 'pg-copy-streams';
-import { connectAdmin, filesUnder, startServerProcess } from './helpers/process';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import {
+  assertProgressKept,
+  assertStoreConsistent,
+  connectAdmin,
+  filesUnder,
+  killRepeatedly,
+  startServerProcess,
+} from './helpers/process';
 import { createTask, findings, load, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
 const MiB = 1024 * 1024;
+const KILLS = Number(process.env.SEGTASKS_CRASH_KILLS ?? 20);
 
 test.serial(
   'kill -9 during check_disk: after restart the task resumes and reports what an uninterrupted run reports',
@@ -57,6 +65,59 @@ test.serial(
       t.is(done.segments_done, done.segments_total);
       const got = (await findings(client, id)).map((f) => `${f.storage_id}:${f.result}`).sort();
       t.deepEqual(got, expected, 'same findings, none twice');
+      await client.end();
+    } finally {
+      await server.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test.serial(
+  `a throttled check_disk survives ${KILLS} kill -9 at random moments: progress never goes back, findings once each`,
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'segtasks-crash-check-'));
+    let server = await startServerProcess(dir);
+    try {
+      let client = await connectAdmin(server.port);
+      await createTopology(client, dir, { segmentSize: 65536 });
+      const data = await load(client, 'data', 8 * MiB);
+      const segs = (await client.query('SELECT path FROM sys.segments ORDER BY storage_id')).rows.map(
+        (r) => r.path as string,
+      );
+      for (const p of [segs[3], segs[40], segs[77], segs[150]]) {
+        const b = readFileSync(p);
+        b[b.length - 5] ^= 0x0f;
+        writeFileSync(p, b);
+      }
+      const reference = await waitTask(client, await createTask(client, 'CREATE TASK TYPE check_disk'));
+      const expected = (await findings(client, reference.id))
+        .map((f) => `${f.storage_id}:${f.result}`)
+        .sort();
+      t.is(expected.length, 4);
+      // ~1.1 MB per device at 50 kB/s: some 22 s of checking, spread over the kills
+      const id = await createTask(
+        client,
+        'CREATE TASK slow_check TYPE check_disk OPTIONS max_bytes_per_sec = 50000',
+      );
+      await client.end();
+      const killed = await killRepeatedly(server, dir, id, KILLS);
+      server = killed.server;
+      client = await connectAdmin(server.port);
+      const done = await waitTask(client, id, 120_000);
+      t.log(`${killed.interrupted} of ${KILLS} restarts found the check still running`);
+      t.true(killed.interrupted >= 3, 'the kills really interrupted the check');
+      t.is(done.status, 'COMPLETE', done.error ?? '');
+      assertProgressKept(t, killed.steps, 0, Number(done.bytes_total));
+      t.is(Number(done.segments_done), segs.length, 'every segment counted once');
+      t.is(Number(done.bytes_done), Number(done.bytes_total), 'no byte counted twice');
+      const got = (await findings(client, id)).map((f) => `${f.storage_id}:${f.result}`).sort();
+      t.deepEqual(got, expected, 'the findings of an uninterrupted run, none twice');
+      await assertStoreConsistent(t, client, dir);
+      const out: Buffer[] = [];
+      for await (const chunk of client.query(copyTo('COPY data TO STDOUT WITH (FORMAT binary)')))
+        out.push(chunk as Buffer);
+      t.true(Buffer.concat(out).equals(data), 'data byte-identical');
       await client.end();
     } finally {
       await server.stop().catch(() => {});

@@ -186,3 +186,72 @@ async function noStrayFiles(t: import('ava').ExecutionContext): Promise<void> {
     'every INTACT segment has its file (MISSING ones wait for the next rebuild)',
   );
 }
+
+test.serial(
+  "the issue's cluster: three disks added to three nodes and a node of three disks added to six; threshold 0.1 is reached",
+  async (t) => {
+    const own = await startTestServer();
+    const c = new pg.Client(own.pgConfig);
+    c.on('notice', () => {});
+    await c.connect();
+    try {
+      await createTopology(c, own.dataDir, { segmentSize: SEG, nodes: 6 });
+      const bytes = randomBytes(60 * 4 * SEG);
+      await c.query('CREATE TABLE grown (b bytea) IN CLUSTER c1');
+      await pipeline(Readable.from([bytes]), c.query(copyFrom('COPY grown FROM STDIN')));
+      for (const n of ['c1_n1', 'c1_n2', 'c1_n3']) {
+        const p = join(own.dataDir, 'devices', n, 'd3');
+        mkdirSync(p, { recursive: true });
+        await c.query(`ALTER NODE ${n} ADD DEVICE '${p}'`);
+      }
+      const devs: string[] = [];
+      for (const d of ['d1', 'd2', 'd3']) {
+        const p = join(own.dataDir, 'devices', 'c1_n7', d);
+        mkdirSync(p, { recursive: true });
+        devs.push(`'${p}'`);
+      }
+      await c.query(`CREATE NODE c1_n7 IN CLUSTER c1 DEVICES (${devs.join(', ')})`);
+      const task = await runTask(c, 'CREATE TASK grow TYPE rebalance OPTIONS threshold = 0.1');
+      t.is(task.status, 'COMPLETE', task.error ?? '');
+      const rows = (
+        await c.query(
+          "SELECT path, node_name, used_bytes, capacity_bytes FROM sys.storage_devices WHERE status = 'ACTIVE' ORDER BY path",
+        )
+      ).rows.map((d) => ({ ...d, used: Number(d.used_bytes), capacity: Number(d.capacity_bytes) }));
+      const segment = Number(
+        (await c.query('SELECT max(size_bytes)::int8 AS s FROM sys.segments')).rows[0].s,
+      );
+      const mean = rows.reduce((s, d) => s + d.used, 0) / rows.reduce((s, d) => s + d.capacity, 0);
+      const off = rows.map((d) => ({
+        path: d.path,
+        segments: Math.round(d.used / segment),
+        within: Math.abs(d.used / d.capacity - mean) <= 0.1 * mean + segment / d.capacity,
+      }));
+      t.log(
+        `segments per device after: ${off.map((d) => d.segments).join(' ')} (mean ${((mean * rows[0].capacity) / segment).toFixed(1)})`,
+      );
+      const balance = (
+        await c.query("SELECT detail FROM sys.result_cache WHERE task_id = $1 AND result = 'BALANCE'", [
+          task.id,
+        ])
+      ).rows[0].detail;
+      t.log(balance);
+      t.deepEqual(
+        off.filter((d) => !d.within).map((d) => d.path),
+        [],
+        'every device within the threshold of the mean plus one segment',
+      );
+      t.regex(balance, /every device within the threshold of 10% \(plus one segment\)/);
+      const twice = await c.query(
+        'SELECT 1 FROM sys.segments GROUP BY segment_group_id, node_name HAVING count(*) > 1',
+      );
+      t.is(twice.rows.length, 0, 'never two segments of a group on one node');
+      const parts: Buffer[] = [];
+      for await (const chunk of c.query(copyTo('COPY grown TO STDOUT'))) parts.push(chunk as Buffer);
+      t.true(Buffer.concat(parts).equals(bytes), 'data unchanged');
+    } finally {
+      await c.end();
+      await own.stop();
+    }
+  },
+);

@@ -1,6 +1,8 @@
 // check_disk: reads stored segments, recomputes their block checksums and compares them with the stored ones.
 // One subtask per device (node and disk); devices of a node run side by side up to `parallelism`.
 // Findings go to sys.result_cache; with fix = true, failing segments become DAMAGED and vanished ones MISSING.
+// Segments are checked in the order of their catalog row ids, and each verified batch is a checkpoint at the
+// last row id it covered: a resumed run starts after it, and a batch's findings are written with it.
 import { access } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { StorageCatalog } from '../../catalog/storage';
@@ -99,13 +101,13 @@ export const checkDisk = defineTaskType({
     }));
   },
 
-  async run({ plan, options }, ctx) {
+  async run({ plan, options, resumeFrom }, ctx) {
     const { storage } = ctx;
     const device = storage.device(plan.device_id);
     // The device's segments are read from the catalog a page at a time, so that a device with a million
     // segments neither fills memory nor holds the event loop.
     async function* pages() {
-      let after = 0;
+      let after = resumeFrom ?? 0;
       for (;;) {
         const page = storage.segmentsForCheck({
           deviceId: plan.device_id,
@@ -132,7 +134,6 @@ export const checkDisk = defineTaskType({
         deviceGone = true;
       }
     }
-    const clean: string[] = [];
     // A finding for one segment: reported, and with fix applied to its status.
     const report = (seg: (typeof batch)[number], err: SegmentFault): boolean => {
       // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
@@ -171,14 +172,12 @@ export const checkDisk = defineTaskType({
         ? seg.size_bytes
         : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
     const runBatch = async () => {
-      const todo = batch.filter((seg) => {
-        // A group another task is rewriting is skipped: its files are being replaced under us.
-        if (ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING') {
-          ctx.progress({ segments: 1, bytes: expectedOf(seg) });
-          return false;
-        }
-        return true;
-      });
+      // A group another task is rewriting is skipped: its files are being replaced under us.
+      const skipped = batch.filter(
+        (seg) => ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING',
+      );
+      const todo = batch.filter((seg) => !skipped.includes(seg));
+      const last = batch[batch.length - 1].rowid;
       batch = [];
       bytesInBatch = 0;
       const outcomes = await ctx.verifier.verify(
@@ -193,7 +192,11 @@ export const checkDisk = defineTaskType({
           sampleRate,
         })),
       );
+      // The batch's progress is counted here, with its checkpoint, so that what a restart shows never
+      // drops below what was shown: the progress of a batch and its checkpoint are written together.
+      for (const seg of skipped) ctx.progress({ segments: 1, bytes: expectedOf(seg) });
       let bytes = 0;
+      const clean: string[] = [];
       todo.forEach((seg, i) => {
         const o = outcomes[i];
         bytes += expectedOf(seg);
@@ -213,6 +216,9 @@ export const checkDisk = defineTaskType({
           ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
         }
       });
+      // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
+      storage.markChecked(clean, nowText());
+      ctx.checkpoint(last);
       await ctx.throttle(bytes);
     };
     for await (const seg of pages()) {
@@ -222,8 +228,6 @@ export const checkDisk = defineTaskType({
       if (batch.length >= 64 || bytesInBatch >= batchBytes) await runBatch();
     }
     if (batch.length && !ctx.signal.aborted) await runBatch();
-    // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
-    storage.markChecked(clean, nowText());
     if (fix && deviceGone && device && device.status !== 'FAILED')
       storage.setDeviceStatus(device.id, 'FAILED');
   },

@@ -1,19 +1,23 @@
 // The task engine: creates tasks, runs their subtasks in the background, and keeps sys.tasks / sys.subtasks
 // true while it does. Modelled on CockroachDB's jobs: all state lives in the catalog, so a restart resumes
-// PENDING and RUNNING tasks; a subtask either finished (and is never run again) or is run again from its start
-// with its partial results removed. What a task does is its type's (task-type.ts), looked up by name in the
-// registry. CANCEL TASK and PAUSE TASK abort the task's AbortSignal, which its runs pass to their I/O; a paused
-// task keeps what is done and its unfinished subtasks wait, PENDING, for RESUME TASK (across restarts too).
-// Every status change goes through setStatus, which logs the lifecycle (task-log.ts) and emits the task
-// event (task-events.ts). Knows nothing of the wire.
+// PENDING and RUNNING tasks; a subtask either finished (and is never run again) or resumes from its last
+// checkpoint, where its counters and result rows were committed together (so nothing is counted or reported
+// twice, and only the work after the checkpoint is redone). What a task does is its type's (task-type.ts),
+// looked up by name in the registry. CANCEL TASK and PAUSE TASK abort the task's AbortSignal, which its runs
+// pass to their I/O; a paused task keeps what is done and its unfinished subtasks wait, PENDING at their last
+// checkpoint, for RESUME TASK (across restarts too). max_bytes_per_sec is a bucket per device shared by the
+// task's subtasks (throttle.ts); ALTER TASK changes it while the task runs. Every status change goes through
+// setStatus, which logs the lifecycle (task-log.ts) and emits the task event (task-events.ts). Knows nothing
+// of the wire.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { StorageCatalog } from '../../catalog/storage';
 import {
+  type Checkpoint,
   DuplicateTaskError,
   isFinished,
-  type Progress,
   type ResultRow,
+  type SubtaskProgress,
   type SubtaskRow,
   type TaskCatalog,
   type TaskRow,
@@ -29,12 +33,15 @@ import { TaskEvents, taskEvent } from './task-events';
 import { lifecycleEvent, logLifecycle } from './task-log';
 import type { OptionDefs } from './task-options';
 import { isCancellation, type OptionsOf, type TaskType, type ValidatedTask } from './task-type';
-import { Throttle } from './throttle';
+import { DeviceThrottles, RateMeter } from './throttle';
 
 /** Why a run's signal was aborted: it ends CANCELLED, or sets its interrupted subtasks aside to run again. */
 type StopReason = 'cancel' | 'pause' | 'shutdown';
 
+/** Progress and checkpoints are written at most this often (one transaction for all running subtasks)... */
 const PROGRESS_FLUSH_MS = 250;
+/** ...or as soon as this many result rows wait for their checkpoint. */
+const RESULTS_PER_FLUSH = 256;
 
 interface Running {
   row: TaskRow;
@@ -43,19 +50,27 @@ interface Running {
   /** Aborted by CANCEL TASK, PAUSE TASK and by stop(); stopReason says which. */
   abort: AbortController;
   stopReason: StopReason | null;
+  /** max_bytes_per_sec, per device, for all of the task's subtasks. */
+  throttles: DeviceThrottles;
   done: Promise<void>;
 }
 
-interface ProgressEntry extends Progress {
-  task_id: string;
-  bytes_total: number;
-  segments_total: number;
+/** A running subtask's state between flushes. */
+interface LiveSubtask extends SubtaskProgress {
+  /** Result rows reported since the last checkpoint: written with the next one, dropped if it never comes. */
+  pending: ResultRow[];
+  position: number | null;
+  meter: RateMeter;
+  ended: boolean;
 }
 
 export class TaskEngine {
   readonly locks = new GroupLocks();
   private readonly running = new Map<string, Running>();
-  private readonly dirty = new Map<string, ProgressEntry>();
+  /** Running subtasks (and ended ones until their last write). */
+  private readonly live = new Map<string, LiveSubtask>();
+  /** The ones with progress or a checkpoint not yet written. */
+  private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   /** Status changes and findings, for NOTIFY and the console (task-events.ts). */
   readonly events = new TaskEvents();
@@ -82,7 +97,7 @@ export class TaskEngine {
       let resumed = 0;
       for (const s of this.tasks.subtasks(t.id)) {
         if (s.status === 'RUNNING') {
-          this.tasks.resetSubtask(s.id);
+          this.tasks.resumeSubtask(s.id);
           resumed++;
         }
       }
@@ -95,7 +110,13 @@ export class TaskEngine {
       );
       this.launch(t);
     }
-    this.flushTimer = setInterval(() => this.flushProgress(), PROGRESS_FLUSH_MS);
+    this.flushTimer = setInterval(() => {
+      try {
+        this.flushProgress();
+      } catch (err) {
+        this.logger.error({ err: (err as Error).stack }, 'could not write task progress');
+      }
+    }, PROGRESS_FLUSH_MS);
     this.flushTimer.unref();
   }
 
@@ -219,6 +240,25 @@ export class TaskEngine {
     });
   }
 
+  /**
+   * ALTER TASK ... SET max_bytes_per_sec: kept in the task's options (a restart keeps it) and applied to the
+   * running subtasks' next reads and writes. Returns the task as it was found.
+   */
+  setThrottle(nameOrId: string, bytesPerSec: number | null): TaskRow {
+    const t = this.findTask(nameOrId);
+    if (isFinished(t.status)) {
+      throw new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
+    }
+    const options = { ...(JSON.parse(t.options) as OptionsOf<OptionDefs>), max_bytes_per_sec: bytesPerSec };
+    this.tasks.setTaskOptions(t.id, options);
+    const r = this.running.get(t.id);
+    if (r) {
+      r.options.max_bytes_per_sec = bytesPerSec;
+      r.throttles.setRate(bytesPerSec);
+    }
+    return t;
+  }
+
   /** Resolves when the task's background run ends (for tests and shutdown). */
   async wait(taskId: string): Promise<void> {
     await this.running.get(taskId)?.done;
@@ -250,6 +290,7 @@ export class TaskEngine {
       options,
       abort: new AbortController(),
       stopReason: null,
+      throttles: new DeviceThrottles(options.max_bytes_per_sec),
       done: Promise.resolve(),
     };
     // Every subtask's I/O and throttle wait listens on the one signal: many listeners are expected.
@@ -287,7 +328,8 @@ export class TaskEngine {
         if (!s) return;
         // Paused or shut down: the subtasks not started stay PENDING for the next run.
         if (signal.aborted) {
-          if (r.stopReason === 'cancel') this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+          // A subtask that never started stays PENDING for a later run, unless the task is being cancelled.
+          if (!this.resumesLater(r)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
           continue;
         }
         const err = await this.runSubtask(r, s);
@@ -302,14 +344,12 @@ export class TaskEngine {
     this.flushProgress();
     this.tasks.refreshTaskTotals(r.row.id);
     if (signal.aborted) {
-      if (r.stopReason === 'cancel') {
+      if (!this.resumesLater(r)) {
         this.endCancelled(r.row.id);
         return;
       }
-      // PAUSE TASK or server shutdown: the interrupted subtasks run again from their start next time (RESUME
-      // TASK, or the next start of the server for a task left RUNNING).
-      for (const s of this.tasks.subtasks(r.row.id))
-        if (s.status === 'CANCELLED') this.tasks.resetSubtask(s.id);
+      // PAUSE TASK or server shutdown: the interrupted subtasks are PENDING again at their last checkpoint
+      // (endSubtask), for RESUME TASK or the next start of the server.
       this.tasks.refreshTaskTotals(r.row.id);
       return;
     }
@@ -370,78 +410,153 @@ export class TaskEngine {
     this.events.emit('task', taskEvent(row));
   }
 
-  /** Runs one subtask; returns an error message when it failed. */
+  /** Whether an aborted run stops for now and goes on later (PAUSE, server shutdown), not for good (CANCEL). */
+  private resumesLater(r: Running): boolean {
+    return r.stopReason === 'pause' || r.stopReason === 'shutdown';
+  }
+
+  /** Runs one subtask, from its last checkpoint if it has one; returns an error message when it failed. */
   private async runSubtask(r: Running, s: SubtaskRow): Promise<string | null> {
     const { type } = r;
     this.tasks.setSubtaskStatus(s.id, 'RUNNING');
-    const entry: ProgressEntry = {
+    const live: LiveSubtask = {
       task_id: r.row.id,
+      task_type: r.row.type,
       bytes_total: s.bytes_total,
       segments_total: s.segments_total,
-      bytes_done: 0,
-      segments_done: 0,
-      segments_failed: 0,
+      bytes_done: s.checkpoint_bytes_done,
+      segments_done: s.checkpoint_segments_done,
+      segments_failed: s.checkpoint_segments_failed,
+      bytes_per_sec: 0,
+      pending: [],
+      position: s.checkpoint,
+      meter: new RateMeter(),
+      ended: false,
     };
-    const throttle = new Throttle(r.options.max_bytes_per_sec);
+    this.live.set(s.id, live);
     const { signal } = r.abort;
-    const pendingResults: ResultRow[] = [];
-    const flushResults = () => {
-      if (!pendingResults.length) return;
-      const rows = pendingResults.splice(0);
-      this.tasks.addResults(r.row.id, r.row.type, rows);
-      if (this.events.listenerCount('task')) {
-        const task = this.tasks.task(r.row.id)!;
-        for (const f of rows) this.events.emit('task', taskEvent(task, f));
-      }
+    /** Makes what was reported so far part of the next checkpoint write, at `position`. */
+    const reach = (position: number | null, apply?: () => void): Checkpoint => {
+      const progress = {
+        bytes_done: live.bytes_done,
+        segments_done: live.segments_done,
+        segments_failed: live.segments_failed,
+      };
+      // Checkpoints reached between two writes fold into one: the last position, all of their results.
+      const cp = live.checkpoint ?? { position, progress, results: [], apply: [] };
+      cp.position = position;
+      cp.progress = progress;
+      cp.results.push(...live.pending.splice(0));
+      if (apply) cp.apply.push(apply);
+      live.position = position;
+      live.checkpoint = cp;
+      this.dirty.add(s.id);
+      return cp;
     };
+    const device = s.device_id ?? '';
     try {
       const plan = decodePlan(type.planDecoder, s.plan);
       await type.run(
-        { task: r.row, row: s, plan, options: r.options },
+        { task: r.row, row: s, plan, options: r.options, resumeFrom: s.checkpoint },
         {
           storage: this.storage,
           store: this.store,
           locks: this.locks,
           verifier: this.verifier,
           progress: (d) => {
-            entry.bytes_done += d.bytes ?? 0;
-            entry.segments_done += d.segments ?? 0;
-            entry.segments_failed += d.failed ?? 0;
-            this.dirty.set(s.id, entry);
+            live.bytes_done += d.bytes ?? 0;
+            live.segments_done += d.segments ?? 0;
+            live.segments_failed += d.failed ?? 0;
+            this.dirty.add(s.id);
           },
           result: (row) => {
-            pendingResults.push({ ...row, subtask_id: s.id });
-            if (pendingResults.length >= 100) flushResults();
+            live.pending.push({ ...row, subtask_id: s.id });
+          },
+          checkpoint: (position, apply) => {
+            const cp = reach(position, apply);
+            // A checkpoint with catalog changes is written at once and alone: what the type does next
+            // (remove the file a segment had) depends on it, and its failure is this subtask's alone.
+            if (apply) this.flushProgress([s.id]);
+            else if (cp.results.length >= RESULTS_PER_FLUSH) this.flushProgress();
           },
           signal,
-          throttle: (n) => throttle.take(n, signal),
+          throttle: (n, on) => {
+            live.meter.add(n);
+            return r.throttles.take(on ?? device, n, signal);
+          },
         },
       );
-      flushResults();
-      this.dirty.set(s.id, entry);
-      this.flushProgress();
-      this.tasks.setSubtaskStatus(s.id, signal.aborted ? 'CANCELLED' : 'COMPLETE');
-      return null;
+      return this.endSubtask(r, s, live, reach, signal.aborted ? 'CANCELLED' : 'COMPLETE');
     } catch (err) {
-      flushResults();
-      this.dirty.set(s.id, entry);
-      this.flushProgress();
       // The abort reached the I/O and stopped it: a cancellation, not a failure.
-      if (isCancellation(err, signal)) {
-        this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
-        return null;
-      }
+      if (isCancellation(err, signal)) return this.endSubtask(r, s, live, reach, 'CANCELLED');
       const msg = err instanceof Error ? err.message : String(err);
       this.logger.warn({ task: r.row.id, subtask: s.id, err: msg }, 'subtask failed');
-      this.tasks.setSubtaskStatus(s.id, 'FAILED', msg);
-      return msg;
+      return this.endSubtask(r, s, live, reach, 'FAILED', msg);
     }
   }
 
-  private flushProgress(): void {
-    if (!this.dirty.size) return;
-    const batch = new Map(this.dirty);
-    this.dirty.clear();
+  /**
+   * The end of a run. Stopped for a later run: what was checkpointed is written, the rest is dropped and
+   * redone. Otherwise the end is the last checkpoint: everything reported is written, and the status set.
+   */
+  private endSubtask(
+    r: Running,
+    s: SubtaskRow,
+    live: LiveSubtask,
+    reach: (position: number | null) => Checkpoint,
+    status: 'COMPLETE' | 'CANCELLED' | 'FAILED',
+    error: string | null = null,
+  ): string | null {
+    live.ended = true;
+    if (status === 'CANCELLED' && this.resumesLater(r)) {
+      live.pending = [];
+      this.flushProgress([s.id]);
+      this.tasks.resumeSubtask(s.id);
+      return null;
+    }
+    reach(live.position);
+    this.flushProgress([s.id]);
+    this.tasks.setSubtaskStatus(s.id, status, error);
+    return status === 'FAILED' ? error : null;
+  }
+
+  /** Writes the progress of running subtasks (all that changed, or the ones named) and their checkpoints. */
+  private flushProgress(only?: string[]): void {
+    const ids = only ?? [...this.dirty];
+    if (!ids.length) return;
+    const batch = new Map<string, SubtaskProgress>();
+    for (const id of ids) {
+      const live = this.live.get(id);
+      if (!live) continue;
+      batch.set(id, {
+        task_id: live.task_id,
+        task_type: live.task_type,
+        bytes_total: live.bytes_total,
+        segments_total: live.segments_total,
+        bytes_done: live.bytes_done,
+        segments_done: live.segments_done,
+        segments_failed: live.segments_failed,
+        bytes_per_sec: live.ended ? 0 : Math.round(live.meter.rate()),
+        checkpoint: live.checkpoint,
+      });
+      // The checkpoint now belongs to this write (if the write fails, so does the work it recorded).
+      live.checkpoint = undefined;
+      this.dirty.delete(id);
+      if (live.ended) this.live.delete(id);
+    }
     this.tasks.writeProgress(batch);
+    this.emitFindings(batch);
+  }
+
+  /** A finding event for each result row just written (only when someone listens: NOTIFY, the console). */
+  private emitFindings(batch: Map<string, SubtaskProgress>): void {
+    if (!this.events.listenerCount('task')) return;
+    for (const p of batch.values()) {
+      if (!p.checkpoint?.results.length) continue;
+      const task = this.tasks.task(p.task_id);
+      if (!task) continue;
+      for (const f of p.checkpoint.results) this.events.emit('task', taskEvent(task, f));
+    }
   }
 }

@@ -1,25 +1,21 @@
 // rebalance: moves INTACT segments from the fullest disks of a cluster to the emptiest ones until every disk
-// is within `threshold` of the mean usage, never putting two segments of a group on one node. The moves are
-// planned at CREATE TASK; one subtask per batch of moves; each move is a verified copy, then a switch.
+// is within `threshold` of the mean used fraction, never putting two segments of a group on one node (the
+// planner, rebalance-planner.ts). The moves are planned at CREATE TASK; one subtask per batch of moves; each
+// move is a verified copy, then a switch, checkpointed per move: the switch, its MOVED row and the count of
+// moves done are one transaction, and only then is the source removed.
 import type { StorageCatalog } from '../../catalog/storage';
-import { placeVerifiedSegment } from '../store/relocate';
-import { SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { removeReplaced, switchTo, writeVerifiedCopy } from '../store/relocate';
+import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
+import { Layout, type PlannedMove, planMoves } from './rebalance-planner';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
 
 const MOVES_PER_SUBTASK = 32;
-const MAX_MOVES = 100_000;
 
-interface Move {
-  storage_id: string;
-  group: number;
-  from: string;
-  to: string;
-  bytes: number;
-}
+type Move = PlannedMove;
 
 /** A batch of moves in one cluster, with the cluster's spread before and as planned after (for the summary). */
 interface RebalancePlan {
@@ -29,95 +25,28 @@ interface RebalancePlan {
   after: number;
 }
 
-interface DevState {
-  id: string;
-  node: string;
-  path: string;
-  capacity: number;
-  used: number;
-}
-
-/** Spread of usage: the largest distance of a device's used fraction from the mean, relative to the mean. */
-export function imbalance(devs: { used: number; capacity: number }[]): { mean: number; spread: number } {
-  const fr = devs.map((d) => d.used / d.capacity);
-  const mean = fr.reduce((a, b) => a + b, 0) / (fr.length || 1);
-  const spread = mean > 0 ? Math.max(...fr.map((f) => Math.abs(f - mean))) / mean : 0;
-  return { mean, spread };
-}
-
-function planCluster(
-  storage: StorageCatalog,
-  cluster: string,
-  threshold: number,
-): { moves: Move[]; before: number; after: number } {
-  const devices: DevState[] = storage
+/** The cluster as the planner sees it: its ACTIVE devices on ONLINE nodes, and their INTACT segments. */
+function layoutOf(storage: StorageCatalog, cluster: string): Layout {
+  const devices = storage
     .devicesOfCluster(cluster)
     .filter((d) => d.status === 'ACTIVE' && d.node_status === 'ONLINE')
     .map((d) => ({
       id: d.id,
       node: d.node_name,
-      path: d.path,
+      label: d.path,
       capacity: d.capacity_bytes,
       used: d.used_bytes,
     }));
-  const before = imbalance(devices).spread;
-  if (devices.length < 2) return { moves: [], before, after: before };
-  const segs = storage.segmentsForCheck({ cluster }).filter((s) => s.status === 'INTACT');
-  const onDevice = new Map<string, typeof segs>();
-  const nodesOfGroup = new Map<number, Map<string, number>>();
-  for (const s of segs) {
-    onDevice.set(s.device_id, [...(onDevice.get(s.device_id) ?? []), s]);
-    const m = nodesOfGroup.get(s.segment_group_id) ?? new Map<string, number>();
-    m.set(s.node_name, (m.get(s.node_name) ?? 0) + 1);
-    nodesOfGroup.set(s.segment_group_id, m);
-  }
-  const frac = (d: DevState) => d.used / d.capacity;
-  const moves: Move[] = [];
-  const full = new Set<string>();
-  while (moves.length < MAX_MOVES) {
-    const { spread } = imbalance(devices);
-    if (spread <= threshold) break;
-    const dest = devices.filter((d) => !full.has(d.id)).sort((a, b) => frac(a) - frac(b))[0];
-    if (!dest) break;
-    let moved = false;
-    for (const src of [...devices].sort((a, b) => frac(b) - frac(a))) {
-      if (src.id === dest.id || frac(src) <= frac(dest)) break;
-      const list = onDevice.get(src.id) ?? [];
-      const i = list.findIndex((s) => {
-        const nodes = nodesOfGroup.get(s.segment_group_id)!;
-        // allowed when the destination node holds no segment of the group, or only this one
-        const onDestNode = nodes.get(dest.node) ?? 0;
-        const ok = onDestNode === 0 || (dest.node === src.node && onDestNode === 1);
-        // and the move narrows the gap between the two devices without reversing it (so the plan terminates:
-        // every move strictly lowers the sum of squared usages)
-        const srcAfter = (src.used - s.size_bytes) / src.capacity;
-        const destAfter = (dest.used + s.size_bytes) / dest.capacity;
-        return ok && destAfter <= srcAfter;
-      });
-      if (i < 0) continue;
-      const [s] = list.splice(i, 1);
-      onDevice.set(dest.id, [
-        ...(onDevice.get(dest.id) ?? []),
-        { ...s, device_id: dest.id, node_name: dest.node },
-      ]);
-      const nodes = nodesOfGroup.get(s.segment_group_id)!;
-      nodes.set(src.node, (nodes.get(src.node) ?? 1) - 1);
-      nodes.set(dest.node, (nodes.get(dest.node) ?? 0) + 1);
-      src.used -= s.size_bytes;
-      dest.used += s.size_bytes;
-      moves.push({
-        storage_id: s.storage_id,
-        group: s.segment_group_id,
-        from: src.id,
-        to: dest.id,
-        bytes: s.size_bytes,
-      });
-      moved = true;
-      break;
-    }
-    if (!moved) full.add(dest.id);
-  }
-  return { moves, before, after: imbalance(devices).spread };
+  const segments = storage
+    .segmentsForCheck({ cluster })
+    .filter((s) => s.status === 'INTACT')
+    .map((s) => ({
+      storage_id: s.storage_id,
+      group: s.segment_group_id,
+      device: s.device_id,
+      bytes: s.size_bytes,
+    }));
+  return new Layout(devices, segments);
 }
 
 export const rebalance = defineTaskType({
@@ -143,7 +72,12 @@ export const rebalance = defineTaskType({
     const clusters = location.type === 'CLUSTER' ? [location.name!] : storage.clusters().map((c) => c.name);
     const subtasks: PlannedSubtask<RebalancePlan>[] = [];
     for (const cluster of clusters) {
-      const { moves, before, after } = planCluster(storage, cluster, options.threshold);
+      const now = layoutOf(storage, cluster);
+      const { moves, before, after } = planMoves(
+        now.devices,
+        now.devices.flatMap((d) => d.segs),
+        options.threshold,
+      );
       if (!moves.length) {
         // An empty subtask keeps the cluster's before/after figures for the summary.
         subtasks.push({
@@ -173,8 +107,10 @@ export const rebalance = defineTaskType({
     return subtasks;
   },
 
-  async run({ task, plan }, ctx) {
-    for (const mv of plan.moves) {
+  async run({ task, plan, resumeFrom }, ctx) {
+    // The checkpoint position is the number of moves of the plan that are done.
+    for (let i = resumeFrom ?? 0; i < plan.moves.length; i++) {
+      const mv = plan.moves[i];
       if (ctx.signal.aborted) return;
       if (!ctx.locks.tryLock([mv.group], task.id)) {
         ctx.result(
@@ -186,10 +122,11 @@ export const rebalance = defineTaskType({
           ),
         );
         ctx.progress({ segments: 1, bytes: mv.bytes });
+        ctx.checkpoint(i + 1);
         continue;
       }
       try {
-        await moveSegment(ctx, mv);
+        await moveSegment(ctx, mv, i + 1);
       } finally {
         ctx.locks.unlock([mv.group], task.id);
       }
@@ -197,16 +134,11 @@ export const rebalance = defineTaskType({
   },
 
   summary(_task, { threshold }, storage, plans) {
-    const clusters = new Map<string, { before: number; planned: number }>();
-    for (const p of plans) {
-      if (!clusters.has(p.cluster)) clusters.set(p.cluster, { before: p.before, planned: p.after });
-    }
-    return [...clusters].map(([cluster, { before }]) => {
-      const devs = storage
-        .devicesOfCluster(cluster)
-        .filter((d) => d.status === 'ACTIVE' && d.node_status === 'ONLINE')
-        .map((d) => ({ used: d.used_bytes, capacity: d.capacity_bytes }));
-      const now = imbalance(devs).spread;
+    const clusters = new Map<string, number>();
+    for (const p of plans) if (!clusters.has(p.cluster)) clusters.set(p.cluster, p.before);
+    return [...clusters].map(([cluster, before]) => {
+      const layout = layoutOf(storage, cluster);
+      const outside = layout.explain(threshold);
       return {
         node_name: null,
         device_id: null,
@@ -215,22 +147,23 @@ export const rebalance = defineTaskType({
         storage_id: null,
         result: 'BALANCE',
         detail:
-          `cluster ${cluster}: largest deviation from the mean usage ${(before * 100).toFixed(1)}% before, ${(now * 100).toFixed(1)}% after` +
-          (now > threshold
-            ? `; the threshold of ${(threshold * 100).toFixed(0)}% cannot be reached without two segments of a group on one node (add nodes, not only disks)`
-            : ''),
+          `cluster ${cluster}: largest deviation from the mean usage ${(before * 100).toFixed(1)}% before, ${(layout.spread() * 100).toFixed(1)}% after; ` +
+          (outside.length
+            ? `outside the threshold of ${(threshold * 100).toFixed(0)}% (plus one segment): ${outside.join('; ')}`
+            : `every device within the threshold of ${(threshold * 100).toFixed(0)}% (plus one segment)`),
       };
     });
   },
 });
 
-async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
+/** Moves one segment, the move that makes `done` moves of its subtask's plan, and checkpoints it. */
+async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<void> {
   const { storage } = ctx;
   const seg = storage.segment(mv.storage_id);
-  // Already moved (a rerun after a crash), or changed by someone else since the plan: nothing to do.
+  // Changed by someone else since the plan (moved, dropped, damaged): nothing to do.
   if (!seg || seg.device_id !== mv.from || seg.status !== 'INTACT') {
     ctx.progress({ segments: 1, bytes: mv.bytes });
-    return;
+    return ctx.checkpoint(done);
   }
   const dest = storage.device(mv.to);
   const group = storage.group(seg.segment_group_id)!;
@@ -242,7 +175,7 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
   ) {
     ctx.result(segmentRow(seg, group.table_id, 'SKIPPED', 'the destination is no longer suitable'));
     ctx.progress({ segments: 1, bytes: mv.bytes });
-    return;
+    return ctx.checkpoint(done);
   }
   const payload = Buffer.alloc(group.shard_bytes);
   try {
@@ -261,17 +194,20 @@ async function moveSegment(ctx: RunContext, mv: Move): Promise<void> {
     // Never copy a bad segment: mark it, and leave it for rebuild.
     markFailedSegment(ctx, seg, group.table_id, err, 'not moved');
     ctx.progress({ segments: 1, failed: 1, bytes: mv.bytes });
-    return;
+    return ctx.checkpoint(done);
   }
-  await ctx.throttle(mv.bytes);
-  const path = await placeVerifiedSegment(storage, seg, group, dest, payload, ctx.signal);
+  await ctx.throttle(fileSizeFor(group.shard_bytes), seg.device_id);
+  const copy = await writeVerifiedCopy(seg, group, dest, payload, ctx.signal);
+  await ctx.throttle(copy.size, dest.id);
   ctx.result(
     segmentRow(
       { ...seg, node_name: dest.node_name, device_id: dest.id },
       group.table_id,
       'MOVED',
-      `from ${seg.path} to ${path}`,
+      `from ${seg.path} to ${copy.path}`,
     ),
   );
   ctx.progress({ segments: 1, bytes: mv.bytes });
+  ctx.checkpoint(done, () => switchTo(storage, copy));
+  await removeReplaced(copy);
 }

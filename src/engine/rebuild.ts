@@ -1,11 +1,12 @@
 // rebuild: reconstructs DAMAGED and MISSING segments from the rest of their group with Reed-Solomon, writes
 // them to healthy disks, verifies them, and marks them INTACT. Never loses a byte: the new file is written to
 // a temporary name, fsynced, verified against its checksum, then switched in the catalog, and only then is an
-// old file elsewhere removed. One subtask per batch of segment groups.
+// old file elsewhere removed. One subtask per batch of segment groups, checkpointed per group: the switches
+// of a group's rebuilt segments, their REBUILT rows and the count of groups done are one transaction.
 import { access } from 'node:fs/promises';
 import type { Segment, SegmentGroup } from '../../catalog/storage';
 import { coderFor } from '../store/erasure';
-import { placeVerifiedSegment } from '../store/relocate';
+import { removeReplaced, switchTo, type VerifiedCopy, writeVerifiedCopy } from '../store/relocate';
 import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
@@ -96,8 +97,10 @@ export const rebuild = defineTaskType({
     return subtasks;
   },
 
-  async run({ task, plan }, ctx) {
-    for (const groupId of plan.groups) {
+  async run({ task, plan, resumeFrom }, ctx) {
+    // The checkpoint position is the number of groups of the plan that are done.
+    for (let i = resumeFrom ?? 0; i < plan.groups.length; i++) {
+      const groupId = plan.groups[i];
       if (ctx.signal.aborted) return;
       const deadline = Date.now() + LOCK_WAIT_MS;
       while (!ctx.locks.tryLock([groupId], task.id)) {
@@ -115,9 +118,12 @@ export const rebuild = defineTaskType({
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      if (!ctx.locks.tryLock([groupId], task.id)) continue;
+      if (!ctx.locks.tryLock([groupId], task.id)) {
+        ctx.checkpoint(i + 1);
+        continue;
+      }
       try {
-        await rebuildGroup(ctx, groupId, plan.node);
+        await rebuildGroup(ctx, groupId, plan.node, i);
       } finally {
         ctx.locks.unlock([groupId], task.id);
       }
@@ -134,10 +140,16 @@ export const rebuild = defineTaskType({
   },
 });
 
-async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string | null): Promise<void> {
+/** Rebuilds one group, the `index`-th of its subtask's plan, and checkpoints it (done: index + 1). */
+async function rebuildGroup(
+  ctx: RunContext,
+  groupId: number,
+  nodeFilter: string | null,
+  index: number,
+): Promise<void> {
   const { storage } = ctx;
   const group = storage.group(groupId);
-  if (!group) return;
+  if (!group) return ctx.checkpoint(index + 1);
   const table = storage.tableById(group.table_id);
   const k = group.width - group.parity_width;
   const m = group.parity_width;
@@ -147,7 +159,7 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   const targets = segs.filter(
     (s) => unhealthy.has(s.position) && (!nodeFilter || s.node_name === nodeFilter),
   );
-  if (!targets.length) return;
+  if (!targets.length) return ctx.checkpoint(index + 1);
   const base = { node_name: null, device_id: null, table_id: group.table_id, segment_group_id: groupId };
   const unrecoverable = (why: string) =>
     ctx.result({
@@ -159,7 +171,7 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   if (unhealthy.size > m) {
     unrecoverable(`${unhealthy.size} of ${k + m} segments are lost or damaged, more than its ${m} parity`);
     ctx.progress({ failed: targets.length, segments: targets.length });
-    return;
+    return ctx.checkpoint(index + 1);
   }
   // Read survivors until there are k good shards; a survivor that fails its checksum is DAMAGED too.
   const data = Buffer.alloc(k * S);
@@ -171,6 +183,8 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   // Read survivors in waves, all of a wave at once: as many as are still needed, until k are good or none
   // is left. A survivor that fails verification is marked and another one is read in the next wave.
   const candidates = segs.filter((s) => !unhealthy.has(s.position));
+  // Counted with the group's checkpoint, so that progress shown is never progress a restart takes back.
+  let readBytes = 0;
   const read = new Set<number>();
   while (good < k && candidates.length) {
     const wave = candidates.splice(0, k - good);
@@ -197,15 +211,15 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
       markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
       unhealthy.add(s.position);
     }
-    ctx.progress({ bytes: S * wave.length });
-    await ctx.throttle(S * wave.length);
+    readBytes += S * wave.length;
+    await Promise.all(wave.map((s) => ctx.throttle(fileSizeFor(S), s.device_id)));
   }
   // Everything not read is recomputed by the coder (only the targets are written).
   for (const s of segs) if (!read.has(s.position)) missing.add(s.position);
   if (good < k) {
     unrecoverable(`only ${good} of the ${k} segments needed could be read`);
-    ctx.progress({ failed: targets.length, segments: targets.length });
-    return;
+    ctx.progress({ failed: targets.length, segments: targets.length, bytes: readBytes });
+    return ctx.checkpoint(index + 1);
   }
   await coderFor(k, m).reconstruct(
     data,
@@ -226,7 +240,7 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   const writes = await Promise.allSettled(
     targets.map((t, i) => writeRebuilt(ctx, group, t, shard(t.position), destinations[i])),
   );
-  // A write the abort stopped left no file behind (placeVerifiedSegment): its segment is as it was.
+  // A write the abort stopped left no file behind (writeSegmentFile): its segment is as it was.
   const aborted = targets.filter((_, i) => {
     const w = writes[i];
     return w.status === 'rejected' && isCancellation(w.reason, ctx.signal);
@@ -234,9 +248,14 @@ async function rebuildGroup(ctx: RunContext, groupId: number, nodeFilter: string
   if (aborted.length)
     storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));
   const failed = writes.find((w) => w.status === 'rejected');
-  const written = writes.filter((w) => w.status === 'fulfilled').length;
-  ctx.progress({ segments: written, bytes: written * fileSizeFor(S) });
-  await ctx.throttle(written * fileSizeFor(S));
+  const copies = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
+  ctx.progress({ segments: copies.length, bytes: readBytes + copies.length * fileSizeFor(S) });
+  // The verified copies are switched in with their REBUILT rows; the group counts as done only if all of
+  // its targets were (else a resumed run takes it again, and finds the switched ones INTACT).
+  ctx.checkpoint(failed ? index : index + 1, () => {
+    for (const c of copies) switchTo(storage, c);
+  });
+  await Promise.all(copies.map((c) => removeReplaced(c)));
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
@@ -302,16 +321,18 @@ async function chooseDestination(
   return { dest, reduced };
 }
 
-/** Writes, verifies and switches one rebuilt segment at its chosen destination, and reports it. */
+/** Writes and verifies one rebuilt segment at its chosen destination, and reports it (switched in later). */
 async function writeRebuilt(
   ctx: RunContext,
   group: SegmentGroup,
   target: Segment,
   payload: Buffer,
   where: Destination,
-): Promise<void> {
+): Promise<VerifiedCopy> {
   const { dest, reduced } = where;
-  const path = await placeVerifiedSegment(ctx.storage, target, group, dest, payload, ctx.signal);
+  const copy = await writeVerifiedCopy(target, group, dest, payload, ctx.signal);
+  await ctx.throttle(copy.size, dest.id);
+  const path = copy.path;
   const at = { ...target, node_name: dest.node_name, device_id: dest.id };
   ctx.result(
     segmentRow(
@@ -333,4 +354,5 @@ async function writeRebuilt(
       ),
     );
   }
+  return copy;
 }

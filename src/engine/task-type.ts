@@ -29,12 +29,14 @@ export interface PlanInput<O> {
 
 export type PlannedSubtask<P> = Omit<NewSubtask, 'plan'> & { plan: P };
 
-/** One subtask as `run` gets it: its row, its decoded plan, and its task's options. */
+/** One subtask as `run` gets it: its row, its decoded plan, its task's options, and where to resume. */
 export interface Subtask<P, O> {
   task: TaskRow;
   row: SubtaskRow;
   plan: P;
   options: O;
+  /** The position of the subtask's last checkpoint (ctx.checkpoint), null when it starts from the beginning. */
+  resumeFrom: number | null;
 }
 
 /** What the engine lends a running subtask. */
@@ -52,10 +54,23 @@ export interface RunContext {
   signal: AbortSignal;
   /** Adds to this subtask's progress (bytes read or written, segments finished / failed). */
   progress(delta: { bytes?: number; segments?: number; failed?: number }): void;
-  /** Records a finding or an action in sys.result_cache. */
+  /**
+   * Records a finding or an action in sys.result_cache. It is written with the next checkpoint (or at the
+   * end of the run), never alone: a run interrupted before that checkpoint redoes the work and reports it then.
+   */
   result(row: Omit<ResultRow, 'subtask_id'>): void;
-  /** Waits as long as the max_bytes_per_sec throttle of this subtask's device requires (not past an abort). */
-  throttle(bytes: number): Promise<void>;
+  /**
+   * Marks a point the subtask need not redo: `position` (in the type's own unit: a row id, a count of groups
+   * or moves) is where a resumed run starts (`resumeFrom`). The progress and results reported so far and the
+   * catalog changes `apply` makes are committed together in one transaction. Without `apply` the engine
+   * batches checkpoints (every 250 ms); with it, the checkpoint is written before this call returns.
+   */
+  checkpoint(position: number, apply?: () => void): void;
+  /**
+   * Accounts `bytes` read or written on a device (default: the subtask's own) and waits as long as that
+   * device's max_bytes_per_sec requires (not past an abort). The bucket is shared by the task's subtasks.
+   */
+  throttle(bytes: number, deviceId?: string | null): Promise<void>;
 }
 
 export interface TaskOutcome {
@@ -75,7 +90,10 @@ export interface TaskType<P = unknown, D extends OptionDefs = OptionDefs> {
   readonly planDecoder: Decoder<P>;
   /** Plans the subtasks. Throws TaskError for a location or option value that names nothing (unknown node etc.). */
   plan(input: PlanInput<OptionsOf<D>>): PlannedSubtask<P>[];
-  /** Runs one subtask to its end, or to the next safe point once ctx.signal is aborted. Must be idempotent. */
+  /**
+   * Runs one subtask to its end, or to the next safe point once ctx.signal is aborted, starting after
+   * `resumeFrom` when it is set. Must be idempotent past its last checkpoint: work after it may be redone.
+   */
   run(subtask: Subtask<P, OptionsOf<D>>, ctx: RunContext): Promise<void>;
   /** Decides how a task whose subtasks all ended ends (default: FAILED if any subtask failed). */
   outcome?(task: TaskRow, results: ResultRow[]): TaskOutcome | null;

@@ -1,9 +1,10 @@
-// The task statements for the router: CREATE TASK, CANCEL / PAUSE / RESUME / WAIT FOR TASK and the schedule
-// DDL. Parse, check the transaction block and privileges, validate, hand to the engine or the scheduler.
+// The task statements for the router: CREATE / ALTER TASK, CANCEL / PAUSE / RESUME / WAIT FOR TASK and the
+// schedule DDL. Parse, check the transaction block and privileges, validate, hand to the engine or the scheduler.
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
+import { type AlterTaskStatement, parseAlterTask } from '../ddl/alter-task';
 import { validateTask } from '../ddl/task-validation';
 import { ACTION_NAMES, parseTaskStatement, type ScheduleStatement, type TaskStatement } from '../ddl/tasks';
 import type { TaskEngine } from '../engine/engine';
@@ -63,6 +64,14 @@ export class TaskModule implements StatementModule {
   ) {}
 
   prepare(sql: string, types: number[], _session: ClientSession): PreparedQuery | null {
+    const alter = parseAlterTask(sql);
+    if (alter) {
+      const refs = [alter.target, alter.value].flatMap((v) => (typeof v === 'object' && v ? [v.param] : []));
+      return commandStatement(
+        Array.from({ length: refs.length ? Math.max(...refs) : 0 }, (_, i) => types[i] || Oid.text),
+        (params, ctx) => this.alter(alter, params, ctx),
+      );
+    }
     const stmt = parseTaskStatement(sql, this.engine.types.names());
     if (!stmt) return null;
     const n = paramCount(stmt);
@@ -76,6 +85,29 @@ export class TaskModule implements StatementModule {
       };
     }
     return commandStatement(paramTypes, (params, ctx) => this.run(stmt, params, ctx));
+  }
+
+  private alter(stmt: AlterTaskStatement, params: unknown[], ctx: QueryContext): QueryResult {
+    if (ctx.session.inTransactionBlock)
+      throw new SqlError('25001', 'ALTER TASK cannot run inside a transaction block');
+    requireSysadmin(this.users, ctx.session.user, 'ALTER TASK');
+    const target = typeof stmt.target === 'object' ? params[stmt.target.param - 1] : stmt.target;
+    if (target === undefined || target === null)
+      throw new SqlError('42P02', 'ALTER TASK needs a task name or id');
+    let value = stmt.value;
+    if (typeof value === 'object' && value !== null) {
+      const p = params[value.param - 1];
+      value = p === null || p === undefined ? null : Number(String(p).trim());
+      if (value !== null && (!Number.isSafeInteger(value) || value < 1))
+        throw new SqlError('22023', `${stmt.key} must be a positive integer`, {
+          hint: 'Or DEFAULT for unlimited.',
+        });
+    }
+    const t = this.engine.setThrottle(String(target), value);
+    ctx.notice({
+      message: `task ${t.id}${t.name ? ` (${t.name})` : ''}: ${stmt.key} = ${value ?? 'unlimited'}`,
+    });
+    return { kind: 'command', tag: 'ALTER TASK' };
   }
 
   private async run(stmt: TaskStatement, params: unknown[], ctx: QueryContext): Promise<QueryResult> {

@@ -1,21 +1,31 @@
 // Puts a segment's (verified) payload in a file on a device and points the catalog at it. The one sequence
 // rebuild and rebalance share, and the one that must never lose a byte: write to a temporary name, fsync,
-// rename, fsync the directory; read the file back and verify it; switch the catalog; only then remove the
-// file the segment had before (if it had another one). An abort of `signal` is honoured only up to the
-// rename: after it the sequence runs to its end, so an abort never leaves a file the catalog does not know.
+// rename, fsync the directory, read the file back and verify it (writeVerifiedCopy); switch the catalog
+// (switchTo, which the caller runs inside the transaction of its checkpoint, so that the switch and the
+// result row reporting it are never apart); only then remove the file the segment had before
+// (removeReplaced). An abort of `signal` is honoured only up to the rename. A crash between the rename and
+// the switch leaves a file the catalog does not know, which start-up recovery removes (or, written in place,
+// the same bytes the catalog expects), so the copy is simply made again.
 import { mkdir, unlink } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
 import { segmentDir, verifySegmentFile, writeSegmentFile } from './segment-file';
 
-export async function placeVerifiedSegment(
-  storage: StorageCatalog,
+export interface VerifiedCopy {
+  seg: Segment;
+  dest: { id: string; node_name: string; path: string };
+  path: string;
+  size: number;
+  checksum: string;
+}
+
+export async function writeVerifiedCopy(
   seg: Segment,
   group: SegmentGroup,
   dest: { id: string; node_name: string; path: string },
   payload: Buffer,
   signal?: AbortSignal,
-): Promise<string> {
+): Promise<VerifiedCopy> {
   const dir = segmentDir(dest.path);
   await mkdir(dir, { recursive: true });
   const meta = {
@@ -25,18 +35,32 @@ export async function placeVerifiedSegment(
     isParity: seg.position >= group.width - group.parity_width,
   };
   const written = await writeSegmentFile(dir, meta, payload, true, true, signal);
-  await verifySegmentFile(written.path, { ...meta, payloadLength: group.shard_bytes });
+  try {
+    await verifySegmentFile(written.path, { ...meta, payloadLength: group.shard_bytes });
+  } catch (err) {
+    // A copy that does not verify is never switched in; the segment keeps the file it had.
+    if (written.path !== seg.path) await unlink(written.path).catch(() => {});
+    throw err;
+  }
+  return { seg, dest, path: written.path, size: written.size, checksum: written.checksum };
+}
+
+/** Points the catalog at the copy (INTACT, on its device). Synchronous: it can run inside a transaction. */
+export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): void {
   storage.switchSegment(
-    seg.storage_id,
+    copy.seg.storage_id,
     {
-      device_id: dest.id,
-      node_name: dest.node_name,
-      path: written.path,
-      size_bytes: written.size,
-      checksum: written.checksum,
+      device_id: copy.dest.id,
+      node_name: copy.dest.node_name,
+      path: copy.path,
+      size_bytes: copy.size,
+      checksum: copy.checksum,
     },
     nowText(),
   );
-  if (written.path !== seg.path) await unlink(seg.path).catch(() => {});
-  return written.path;
+}
+
+/** Removes the file the segment had before the switch, if the copy went elsewhere. */
+export async function removeReplaced(copy: VerifiedCopy): Promise<void> {
+  if (copy.path !== copy.seg.path) await unlink(copy.seg.path).catch(() => {});
 }

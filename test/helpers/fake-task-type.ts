@@ -50,6 +50,7 @@ export function writeFilesType(probe: Probe) {
       files: option.int(2, 'files per subtask, at most 100', (v) =>
         (v as number) <= 100 ? null : { message: 'files must be at most 100', hint: 'Use more subtasks.' },
       ),
+      checkpoints: option.bool(false, 'checkpoint after each file'),
     },
     planDecoder: object<WriteFilesPlan>({ node: string, index: number, files: array(string) }),
 
@@ -78,6 +79,7 @@ export function writeFilesType(probe: Probe) {
       probe.maxTotal = Math.max(probe.maxTotal, total);
       try {
         for (const [position, storageId] of plan.files.entries()) {
+          if (position < (subtask.resumeFrom ?? 0)) continue;
           if (ctx.signal.aborted) return;
           await probe.beforeFile?.(subtask, ctx);
           await ctx.throttle(FILE_BYTES);
@@ -102,6 +104,7 @@ export function writeFilesType(probe: Probe) {
             result: 'WRITTEN',
             detail: w.path,
           });
+          if (options.checkpoints) ctx.checkpoint(position + 1);
         }
         probe.finished.push(row.description);
       } finally {

@@ -123,7 +123,7 @@ test('the registered types make the type list, and each type its own location an
     code: '22023',
     message: 'unknown option "bogus" for write_files',
     extra: {
-      hint: 'Valid options for write_files: dir, nodes, subtasks_per_node, files, max_bytes_per_sec, parallelism.',
+      hint: 'Valid options for write_files: dir, nodes, subtasks_per_node, files, checkpoints, max_bytes_per_sec, parallelism.',
     },
   });
   t.like(validationError('CREATE TASK TYPE write_files OPTIONS files = true'), {
@@ -144,6 +144,7 @@ test('the registered types make the type list, and each type its own location an
     nodes: null,
     subtasks_per_node: 3,
     files: 2,
+    checkpoints: false,
     max_bytes_per_sec: null,
     parallelism: 2,
   });
@@ -315,6 +316,54 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
   // The interrupted subtask ran again from its start: one row per file, its counters as if run once.
   t.is(results.length, 8);
   t.is(new Set(results.map((r) => r.storage_id)).size, 8);
+  await assertOnlyWholeFiles(t, w.files);
+  await dispose(w, second);
+});
+
+test('after a crash, a subtask that checkpoints resumes after its checkpoint: its counters and results kept, nothing twice', async (t) => {
+  const w = await world();
+  const before = newProbe();
+  let crashed!: () => void;
+  const crash = new Promise<void>((resolve) => (crashed = resolve));
+  // The process "dies" in the second subtask before its fourth file.
+  before.beforeFile = ({ plan }) => {
+    if (plan.index === 1 && before.written === 8 + 3) {
+      crashed();
+      return new Promise<void>(() => {});
+    }
+    return Promise.resolve();
+  };
+  const first = engine(w, before);
+  const id = create(
+    first,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 2, files = 8, checkpoints = true, parallelism = 1`,
+  );
+  await crash;
+  await sleep(300); // the batched checkpoints reach the catalog, as they would before a crash
+  const shownBytes = w.catalog.db
+    .prepare('SELECT bytes_done FROM tasks WHERE id = ?')
+    .pluck()
+    .get(id) as number;
+  const after = newProbe();
+  const second = engine(w, after);
+  // right after the restart, nothing checkpointed is taken back
+  const resumed = w.catalog.db
+    .prepare('SELECT segments_done, checkpoint FROM subtasks WHERE task_id = ? ORDER BY rowid')
+    .all(id);
+  t.deepEqual(resumed, [
+    { segments_done: 8, checkpoint: 8 },
+    { segments_done: 3, checkpoint: 3 },
+  ]);
+  const doneBytes = (task: string) =>
+    w.catalog.db.prepare('SELECT bytes_done FROM tasks WHERE id = ?').pluck().get(task) as number;
+  t.true(doneBytes(id) >= shownBytes);
+  await second.wait(id);
+  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 16, bytes_done: 16 * FILE_BYTES });
+  // the second run wrote only the five files after the checkpoint
+  t.is(after.written, 5);
+  const results = w.tasks.results(id);
+  t.is(results.length, 16);
+  t.is(new Set(results.map((r) => r.storage_id)).size, 16);
   await assertOnlyWholeFiles(t, w.files);
   await dispose(w, second);
 });

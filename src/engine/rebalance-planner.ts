@@ -1,0 +1,225 @@
+// The rebalance planner, on a plain model of a cluster (devices with capacity and usage, the segments on them):
+// which moves bring every device's used fraction within `threshold` of the cluster's mean, never putting two
+// segments of a group on one node. Devices of different sizes are balanced by the fraction they use; the mean
+// is the cluster's (total used / total capacity), which no move changes.
+//
+// A move is allowed when the destination is another device with room for the segment, on a node that holds
+// no segment of the group or on the segment's own node (a move between the disks of a node keeps the failure
+// domain as it is). A move is taken only if it narrows the gap between its two devices (the source stays
+// above where the destination ends, less than the gap): that is exactly when sum(used^2 / capacity) falls,
+// so the plan cannot cycle and ends. It ends when every device is within the threshold, or when no allowed
+// move narrows the gap between a device outside the threshold and any other device; `explain` then says
+// which constraint keeps which device outside.
+
+export interface PlanDevice {
+  id: string;
+  node: string;
+  /** How messages name the device (its path). */
+  label: string;
+  capacity: number;
+  used: number;
+}
+
+export interface PlanSegment {
+  storage_id: string;
+  group: number;
+  device: string;
+  bytes: number;
+}
+
+export interface PlannedMove {
+  storage_id: string;
+  group: number;
+  from: string;
+  to: string;
+  bytes: number;
+}
+
+/** The part of a device's usage the mean does not explain, relative to the mean (0.1 = 10% off the mean). */
+export function spread(devices: readonly { used: number; capacity: number }[]): number {
+  const mean = meanFraction(devices);
+  if (!(mean > 0)) return 0;
+  return Math.max(0, ...devices.map((d) => Math.abs(d.used / d.capacity - mean))) / mean;
+}
+
+export function meanFraction(devices: readonly { used: number; capacity: number }[]): number {
+  const cap = devices.reduce((s, d) => s + d.capacity, 0);
+  return cap > 0 ? devices.reduce((s, d) => s + d.used, 0) / cap : 0;
+}
+
+interface Dev extends PlanDevice {
+  segs: PlanSegment[];
+}
+
+/** A cluster's layout while moves are planned on it. */
+export class Layout {
+  readonly devices: Dev[];
+  private readonly byId = new Map<string, Dev>();
+  /** Per group, how many of its segments each node holds. */
+  private readonly nodesOfGroup = new Map<number, Map<string, number>>();
+  readonly mean: number;
+
+  constructor(devices: readonly PlanDevice[], segments: readonly PlanSegment[]) {
+    this.devices = devices.filter((d) => d.capacity > 0).map((d) => ({ ...d, segs: [] }));
+    for (const d of this.devices) this.byId.set(d.id, d);
+    for (const s of segments) {
+      const d = this.byId.get(s.device);
+      if (!d) continue;
+      d.segs.push({ ...s });
+      this.count(s.group, d.node, 1);
+    }
+    this.mean = meanFraction(this.devices);
+  }
+
+  private count(group: number, node: string, delta: number): void {
+    const m = this.nodesOfGroup.get(group) ?? new Map<string, number>();
+    m.set(node, (m.get(node) ?? 0) + delta);
+    this.nodesOfGroup.set(group, m);
+  }
+
+  fraction(d: PlanDevice): number {
+    return d.used / d.capacity;
+  }
+
+  /**
+   * Whether the device is farther from the mean than the threshold (plus `slack` bytes of it). A device on
+   * the boundary itself counts as outside, so that rounding never leaves one a hair beyond it.
+   */
+  outside(d: PlanDevice, threshold: number, slack = 0): boolean {
+    const limit = threshold * this.mean + slack / d.capacity;
+    return Math.abs(this.fraction(d) - this.mean) >= limit * (1 - 1e-9);
+  }
+
+  /** Why `seg` may not go from `src` to `dest`, or null when the move is allowed. */
+  refusal(seg: PlanSegment, src: Dev, dest: Dev): 'same device' | 'room' | 'failure domain' | null {
+    if (src.id === dest.id) return 'same device';
+    if (dest.capacity - dest.used < seg.bytes) return 'room';
+    const onDest = this.nodesOfGroup.get(seg.group)?.get(dest.node) ?? 0;
+    if (onDest > 0 && dest.node !== src.node) return 'failure domain';
+    return null;
+  }
+
+  /** Whether moving `bytes` from src to dest narrows the gap between their used fractions. */
+  narrows(bytes: number, src: PlanDevice, dest: PlanDevice): boolean {
+    const gap = this.fraction(src) - this.fraction(dest);
+    const step = bytes / src.capacity + bytes / dest.capacity;
+    return gap > 0 && step < 2 * gap && 2 * gap - step > 1e-9 * step;
+  }
+
+  /** An allowed segment of src whose move to dest narrows their gap. */
+  private movable(src: Dev, dest: Dev): PlanSegment | undefined {
+    if (!(this.fraction(src) > this.fraction(dest))) return undefined;
+    return src.segs.find((s) => this.refusal(s, src, dest) === null && this.narrows(s.bytes, src, dest));
+  }
+
+  /**
+   * The next move: for the device farthest outside the threshold first, from it to the least used device
+   * that can take one of its segments (or, for a device below the mean, into it from the most used). Null
+   * when no device is outside, or none of those outside has a move that narrows a gap.
+   */
+  nextMove(threshold: number): PlannedMove | null {
+    const out = this.devices
+      .filter((d) => this.outside(d, threshold))
+      .sort((a, b) => Math.abs(this.fraction(b) - this.mean) - Math.abs(this.fraction(a) - this.mean));
+    if (!out.length) return null;
+    const ascending = [...this.devices].sort((a, b) => this.fraction(a) - this.fraction(b));
+    for (const x of out) {
+      const over = this.fraction(x) > this.mean;
+      for (const y of over ? ascending : [...ascending].reverse()) {
+        const [src, dest] = over ? [x, y] : [y, x];
+        if (!(this.fraction(src) > this.fraction(dest))) break;
+        const seg = this.movable(src, dest);
+        if (seg)
+          return {
+            storage_id: seg.storage_id,
+            group: seg.group,
+            from: src.id,
+            to: dest.id,
+            bytes: seg.bytes,
+          };
+      }
+    }
+    return null;
+  }
+
+  apply(m: PlannedMove): void {
+    const src = this.byId.get(m.from)!;
+    const dest = this.byId.get(m.to)!;
+    const i = src.segs.findIndex((s) => s.storage_id === m.storage_id);
+    const [seg] = src.segs.splice(i, 1);
+    dest.segs.push({ ...seg, device: dest.id });
+    this.count(seg.group, src.node, -1);
+    this.count(seg.group, dest.node, 1);
+    src.used -= seg.bytes;
+    dest.used += seg.bytes;
+  }
+
+  spread(): number {
+    return spread(this.devices);
+  }
+
+  /**
+   * For every device outside the threshold plus one segment (the granularity of a move), which constraint
+   * keeps it there: one sentence per device, empty when every device is within.
+   */
+  explain(threshold: number): string[] {
+    const pct = (f: number) => `${(f * 100).toFixed(2)}%`;
+    const out: string[] = [];
+    for (const x of this.devices) {
+      const largest = Math.max(0, ...this.devices.flatMap((d) => d.segs.map((s) => s.bytes)));
+      if (!this.outside(x, threshold, largest)) continue;
+      const over = this.fraction(x) > this.mean;
+      const others = this.devices.filter((y) =>
+        over ? this.fraction(y) < this.fraction(x) : this.fraction(y) > this.fraction(x),
+      );
+      const why = { room: 0, 'failure domain': 0, granularity: 0, empty: 0 };
+      for (const y of others) {
+        const [src, dest] = over ? [x, y] : [y, x];
+        if (!src.segs.length) {
+          why.empty++;
+          continue;
+        }
+        const refusals = src.segs.map((s) => this.refusal(s, src, dest));
+        if (refusals.every((r) => r === 'room')) why.room++;
+        else if (refusals.every((r) => r !== null)) why['failure domain']++;
+        else why.granularity++;
+      }
+      const parts = [
+        why['failure domain'] &&
+          (over
+            ? `${why['failure domain']} could take none of its segments: their node already holds a segment of the same group`
+            : `${why['failure domain']} have no segment it could take: its node already holds a segment of each of their groups`) +
+            ' (failure domain: node)',
+        why.room && `${why.room} have no room for a segment`,
+        why.granularity && `${why.granularity} are closer to it than one segment's size`,
+        why.empty && `${why.empty} hold no segment of this cluster to move`,
+      ].filter(Boolean);
+      out.push(
+        `device ${x.label} of node ${x.node} uses ${pct(this.fraction(x))} against a mean of ${pct(this.mean)}: ` +
+          (others.length
+            ? `of the ${others.length} device(s) ${over ? 'less' : 'more'} used, ${parts.join('; ')}`
+            : 'no device is on the other side of the mean'),
+      );
+    }
+    return out;
+  }
+}
+
+/** Plans the moves of one cluster; `before` and `after` are the spreads (see `spread`). */
+export function planMoves(
+  devices: readonly PlanDevice[],
+  segments: readonly PlanSegment[],
+  threshold: number,
+  maxMoves = 100_000,
+): { moves: PlannedMove[]; before: number; after: number; layout: Layout } {
+  const layout = new Layout(devices, segments);
+  const before = layout.spread();
+  const moves: PlannedMove[] = [];
+  while (moves.length < maxMoves) {
+    const m = layout.nextMove(threshold);
+    if (!m) break;
+    layout.apply(m);
+    moves.push(m);
+  }
+  return { moves, before, after: layout.spread(), layout };
+}
