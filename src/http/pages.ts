@@ -14,7 +14,8 @@ import { meanRate, type ProgressTracker, type Sample, throughputSeries } from '.
 import type { ConsoleSession } from './sessions';
 import type { TaskTypeForm } from './task-sql';
 
-const ACTIVE = new Set(['PENDING', 'RUNNING', 'CANCELLING']);
+// Tasks that have not ended: their pages keep updating (a PAUSED task can be resumed, so it has not ended).
+export const ACTIVE = new Set(['PENDING', 'RUNNING', 'PAUSED', 'CANCELLING']);
 
 export interface Viewer {
   session: ConsoleSession;

@@ -12,6 +12,7 @@ import { runAs } from './console-sql';
 import type { Html } from './html';
 import type { Metrics } from './metrics';
 import {
+  ACTIVE,
   findingsTable,
   loginPage,
   notFoundPage,
@@ -177,7 +178,7 @@ export class HttpServer {
         if (!d) return null;
         return {
           parts: this.taskFragments(viewer, d),
-          done: !['PENDING', 'RUNNING', 'CANCELLING'].includes(d.task.status),
+          done: !ACTIVE.has(d.task.status),
         };
       });
     }
