@@ -5,6 +5,7 @@ import { parse } from 'pgsql-ast-parser';
 import { SqlError } from '../../pg/errors';
 import type { RelationRegistry } from '../relations';
 import { normalize } from './parse/rewrite';
+import { checkRelationReferences, relationKey } from './relation-guard';
 import { type Translation, Translator } from './translate';
 
 export function compileQuery(
@@ -21,7 +22,21 @@ export function compileQuery(
     throw syntaxError(e as Error, norm.sql, norm.originalOffset);
   }
   if (ast.length !== 1) throw new SqlError('42601', 'expected exactly one statement');
-  return new Translator(registry, clientParamTypes).translate(ast[0]);
+  const t = new Translator(registry, clientParamTypes).translate(ast[0]);
+  checkRelationReferences(t.sql, allowedRelations(registry));
+  return t;
+}
+
+const allowedByRegistry = new WeakMap<RelationRegistry, Set<string>>();
+
+/** The SQLite names of the registry's relations: the only relations translated SQL may read. */
+function allowedRelations(registry: RelationRegistry): Set<string> {
+  let allowed = allowedByRegistry.get(registry);
+  if (!allowed) {
+    allowed = new Set(registry.relations.map((r) => relationKey(r.sqlite)));
+    allowedByRegistry.set(registry, allowed);
+  }
+  return allowed;
 }
 
 function syntaxError(e: Error, sql: string, originalOffset: (at: number) => number): SqlError {

@@ -10,6 +10,7 @@ import { catalogPath, openCatalog } from '../../catalog/db';
 import { buildEmulation } from '../../catalog/pg-catalog';
 import { compileQuery } from '../../catalog/query/compile';
 import { type FunctionContext, registerFunctions } from '../../catalog/query/functions';
+import { translateSqliteError } from '../../catalog/readers/sqlite-errors';
 import { SqlError } from '../../pg/errors';
 
 function queryEngine(file: string) {
@@ -156,4 +157,92 @@ test('errors: 42601 with the position in the user text, 42883 unknown function, 
   t.is(fn?.code, '42883');
   const rel = t.throws(() => q.translate('SELECT * FROM no_such_table'), { instanceOf: SqlError });
   t.is(rel?.code, '42P01');
+});
+
+test('a one-element IN list stays a list (SQLite would read `IN x` as a table)', (t) => {
+  t.deepEqual(q.row("SELECT 'a' IN ('a'), 2 IN (1), 'b' NOT IN ('a')").values, [1, 0, 1]);
+  t.deepEqual(q.translate('SELECT 1 WHERE 1 IN ($1)').paramTypes, ['int4']);
+  t.is(q.rows("SELECT relname FROM pg_class WHERE relname IN ('pg_type')").length, 1);
+});
+
+test('user SQL never reaches an internal table, however it is named', (t) => {
+  for (const sql of [
+    "SELECT 1 WHERE ('admin','sysadmin') IN ('user_roles')",
+    'SELECT * FROM users',
+    'SELECT * FROM "users"',
+    'SELECT * FROM main.users',
+    'SELECT * FROM sqlite_master',
+    'SELECT * FROM public.user_roles',
+    'SELECT * FROM sys.users',
+    'SELECT * FROM knex_migrations',
+    'SELECT * FROM table_privileges',
+    'WITH x AS (SELECT * FROM users) SELECT * FROM x',
+    'SELECT (SELECT count(*) FROM sqlite_master)',
+    'SELECT 1 WHERE EXISTS (SELECT 1 FROM "main"."users")',
+  ]) {
+    const e = t.throws(
+      () => {
+        try {
+          q.rows(sql);
+        } catch (err) {
+          throw translateSqliteError(err);
+        }
+      },
+      { instanceOf: SqlError },
+      sql,
+    );
+    t.true(['42P01', '42601'].includes(e?.code ?? ''), `${sql}: ${e?.code} ${e?.message}`);
+  }
+  t.deepEqual(q.rows("SELECT 1 WHERE 'admin' IN ('users')"), []);
+  // a CTE may shadow any name: it is the statement's own relation
+  t.deepEqual(q.row('WITH users AS (SELECT 5 AS n) SELECT n FROM users').values, [5]);
+});
+
+test('the relation guard rejects any relation the registry did not hand out', async (t) => {
+  const { checkRelationReferences, relationKey } = await import('../../catalog/query/relation-guard');
+  const allowed = new Set([relationKey('main."tasks"'), relationKey('temp."pg_catalog.pg_type"')]);
+  t.notThrows(() =>
+    checkRelationReferences('SELECT * FROM main."tasks" AS "t", temp."pg_catalog.pg_type" AS "x"', allowed),
+  );
+  t.notThrows(() => checkRelationReferences('SELECT 1 FROM pg_array_each(?1) AS a WHERE 1 IN (2)', allowed));
+  for (const sql of [
+    'SELECT 1 WHERE 1 IN users',
+    'SELECT 1 WHERE 1 IN "main"."users"',
+    'SELECT * FROM main."tasks" JOIN main.users ON 1',
+    'SELECT * FROM main."tasks", sqlite_master',
+    'SELECT * FROM (SELECT 1), "Users"',
+    "SELECT * FROM pragma_table_info('users')",
+  ]) {
+    const e = t.throws(() => checkRelationReferences(sql, allowed), { instanceOf: SqlError }, sql);
+    t.is(e?.code, '42P01');
+  }
+});
+
+test('an empty select list gives rows of no columns', (t) => {
+  const tr = q.translate('SELECT FROM pg_namespace');
+  t.deepEqual(tr.columns, []);
+  t.true(q.rows('SELECT FROM pg_namespace').length > 0);
+  t.deepEqual(q.translate('SELECT').columns, []);
+});
+
+test('generate_subscripts counts from 1, and int2vector/oidvector from 0 as PostgreSQL subscripts them', (t) => {
+  t.deepEqual(q.rows("SELECT generate_subscripts(ARRAY['a','b','c'], 1)"), [[1], [2], [3]]);
+  t.deepEqual(q.rows('SELECT i FROM generate_subscripts(ARRAY[5, 6], 1) AS s(i)'), [[1], [2]]);
+  t.deepEqual(q.rows('SELECT i FROM generate_subscripts(ARRAY[5, 6], 1, true) AS s(i)'), [[2], [1]]);
+  t.deepEqual(q.rows("SELECT s FROM generate_subscripts('1 3'::int2vector, 1) AS s"), [[0], [1]]);
+  t.deepEqual(q.row("SELECT ('1 3'::int2vector)[0], ('1 3'::int2vector)[1], (ARRAY[7,8])[1]").values, [
+    '1',
+    '3',
+    '7',
+  ]);
+});
+
+test('tableoid is the OID of the relation a row is in; "char" columns are "char"', (t) => {
+  const r = q.row("SELECT c.tableoid, c.relkind FROM pg_class c WHERE c.relname = 'pg_type'");
+  t.deepEqual(r.values, [1259, 'r']);
+  t.deepEqual(r.types, ['oid', 'char']);
+  const e = t.throws(() => q.rows('WITH x AS (SELECT 1 AS a) SELECT tableoid FROM x'), {
+    instanceOf: SqlError,
+  });
+  t.is(e?.code, '42703');
 });
