@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
 import { canonicalType, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
+import { PRESET_SETTINGS } from './preset-settings';
 import { formatTypeName } from './query/functions';
 import { typeOid } from './query/pgtypes';
 import {
@@ -112,6 +113,8 @@ const PG: Record<string, string> = {
     client_addr:inet client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz
     query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text
     backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text`,
+  pg_stat_user_indexes: `relid:oid indexrelid:oid schemaname:name relname:name indexrelname:name idx_scan:int8
+    idx_tup_read:int8 idx_tup_fetch:int8`,
   pg_locks: 'locktype:text database:oid relation:oid pid:int4 mode:text granted:bool',
   pg_timezone_names: 'name:text abbrev:text utc_offset:interval is_dst:bool',
 };
@@ -154,7 +157,10 @@ const DYNAMIC: Record<string, { spec: string; sql: string }> = {
       source:text min_val:text max_val:text enumvals:_text boot_val:text reset_val:text sourcefile:text
       sourceline:int4 pending_restart:bool`,
     sql: `SELECT name, setting, NULL, 'Ungrouped', '', NULL, 'user', 'string', 'default', NULL, NULL, NULL, setting,
-      setting, NULL, NULL, 0 FROM pg_session_settings`,
+      setting, NULL, NULL, 0 FROM pg_session_settings
+      UNION ALL SELECT column1, column2, NULL, 'Preset Options', '', NULL, 'internal', column3, 'default', NULL, NULL,
+      NULL, column2, column2, NULL, NULL, 0 FROM (VALUES ${PRESET_SETTINGS.map((p) => `('${p.name}', '${p.setting}', '${p.vartype}')`).join(', ')})
+      WHERE column1 NOT IN (SELECT name FROM pg_session_settings)`,
   },
 };
 
@@ -182,6 +188,8 @@ const INFO: Record<string, string> = {
     enforced:varchar nulls_distinct:varchar`,
   key_column_usage: `constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name
     table_schema:name table_name:name column_name:name ordinal_position:int4 position_in_unique_constraint:int4`,
+  constraint_column_usage: `table_catalog:name table_schema:name table_name:name column_name:name
+    constraint_catalog:name constraint_schema:name constraint_name:name`,
   routines:
     'specific_catalog:name specific_schema:name specific_name:name routine_catalog:name routine_schema:name routine_name:name routine_type:varchar data_type:varchar',
   character_sets:
@@ -392,6 +400,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   const attrRows: unknown[][] = [];
   const descRows: unknown[][] = [];
   const indexRows: unknown[][] = [];
+  const userIndexRows: unknown[][] = [];
   const constraintRows: unknown[][] = [];
   const infoTables: unknown[][] = [];
   const infoColumns: unknown[][] = [];
@@ -603,6 +612,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
           null,
         ]);
       });
+      if (rel.schema === 'sys')
+        userIndexRows.push([rel.oid, idx, rel.schema, rel.name, `${rel.name}_pkey`, 0, 0, 0]);
       const keyList = rel.primaryKey!.join(', ');
       indexColumns.set(idx, rel.primaryKey!);
       indexDefs.set(
@@ -751,6 +762,13 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       ]),
     ),
   );
+  fill(
+    'information_schema.constraint_column_usage',
+    keyed.flatMap((r) =>
+      r.primaryKey!.map((col) => ['segtasks', r.schema, r.name, col, 'segtasks', r.schema, `${r.name}_pkey`]),
+    ),
+  );
+  fill('pg_catalog.pg_stat_user_indexes', userIndexRows);
   fill('information_schema.columns', infoColumns);
 
   const typeByName = new Map<string, number>();

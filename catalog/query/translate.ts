@@ -89,13 +89,23 @@ export class Translator {
       case 'with recursive': {
         const inner: Scope = { tables: [], ctes: new Map(scope.ctes), parent: scope.parent };
         const name = s.alias.name;
-        const cols = s.columnNames.map((c) => ({ name: c.name, type: null as string | null }));
+        const bind = s.bind as A.SelectStatement;
+        const recursive = bind.type === 'union' || bind.type === 'union all' ? bind : null;
+        // The non-recursive term first: it gives the CTE its column types (and names, without a list).
+        const seed = this.statement(recursive ? recursive.left : bind, inner);
+        const cols = seed.columns.map((c, i) => ({ name: s.columnNames[i]?.name ?? c.name, type: c.type }));
         inner.ctes.set(name, { alias: name, columns: cols });
-        const body = this.statement(s.bind, inner);
+        let body = seed.sql;
+        if (recursive) {
+          // SQLite finds the recursive reference only in the FROM of the recursive term itself: that term
+          // is not wrapped in a subquery as other set operations are.
+          const step = this.statement(recursive.right, inner);
+          body = `SELECT * FROM (${seed.sql}) ${recursive.type === 'union' ? 'UNION' : 'UNION ALL'} ${step.sql}`;
+        }
         const main = this.statement(s.in, inner);
-        const colList = s.columnNames.map((c) => quoteIdent(c.name)).join(', ');
+        const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
         return {
-          sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body.sql}) ${main.sql}`,
+          sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body}) ${main.sql}`,
           columns: main.columns,
         };
       }

@@ -10,6 +10,7 @@ import { catalogPath, openCatalog } from '../../catalog/db';
 import { buildEmulation } from '../../catalog/pg-catalog';
 import { compileQuery } from '../../catalog/query/compile';
 import { type FunctionContext, registerFunctions } from '../../catalog/query/functions';
+import { checkRelationReferences, relationKey } from '../../catalog/query/relation-guard';
 import { translateSqliteError } from '../../catalog/readers/sqlite-errors';
 import { SqlError } from '../../pg/errors';
 
@@ -167,7 +168,6 @@ test('a one-element IN list stays a list (SQLite would read `IN x` as a table)',
 
 test('user SQL never reaches an internal table, however it is named', (t) => {
   for (const sql of [
-    "SELECT 1 WHERE ('admin','sysadmin') IN ('user_roles')",
     'SELECT * FROM users',
     'SELECT * FROM "users"',
     'SELECT * FROM main.users',
@@ -194,12 +194,16 @@ test('user SQL never reaches an internal table, however it is named', (t) => {
     t.true(['42P01', '42601'].includes(e?.code ?? ''), `${sql}: ${e?.code} ${e?.message}`);
   }
   t.deepEqual(q.rows("SELECT 1 WHERE 'admin' IN ('users')"), []);
+  // a row against a literal is PostgreSQL's 0A000: the literal is never a relation name
+  const row = t.throws(() => q.rows("SELECT 1 WHERE ('admin','sysadmin') IN ('user_roles')"), {
+    instanceOf: SqlError,
+  });
+  t.is(row?.code, '0A000');
   // a CTE may shadow any name: it is the statement's own relation
   t.deepEqual(q.row('WITH users AS (SELECT 5 AS n) SELECT n FROM users').values, [5]);
 });
 
-test('the relation guard rejects any relation the registry did not hand out', async (t) => {
-  const { checkRelationReferences, relationKey } = await import('../../catalog/query/relation-guard');
+test('the relation guard rejects any relation the registry did not hand out', (t) => {
   const allowed = new Set([relationKey('main."tasks"'), relationKey('temp."pg_catalog.pg_type"')]);
   t.notThrows(() =>
     checkRelationReferences('SELECT * FROM main."tasks" AS "t", temp."pg_catalog.pg_type" AS "x"', allowed),
@@ -245,4 +249,27 @@ test('tableoid is the OID of the relation a row is in; "char" columns are "char"
     instanceOf: SqlError,
   });
   t.is(e?.code, '42703');
+});
+
+test('WITH RECURSIVE refers to itself; a statement too large to parse fails fast with 54001', (t) => {
+  t.deepEqual(
+    q.rows('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 4) SELECT n FROM c'),
+    [[1], [2], [3], [4]],
+  );
+  const started = Date.now();
+  const list = Array.from({ length: 100_000 }, (_, i) => i).join(', ');
+  const e = t.throws(() => q.translate(`SELECT 1 WHERE 5 IN (${list})`), { instanceOf: SqlError });
+  t.is(e?.code, '54001');
+  t.true(Date.now() - started < 5000);
+  t.deepEqual(q.rows(`SELECT 1 WHERE 5 IN (${Array.from({ length: 50 }, (_, i) => i).join(', ')})`), [[1]]);
+});
+
+test('preset settings: max_index_keys and max_identifier_length in current_setting and pg_settings', (t) => {
+  t.deepEqual(
+    q.row("SELECT current_setting('max_index_keys'), current_setting('max_identifier_length')").values,
+    ['32', '63'],
+  );
+  t.deepEqual(q.rows("SELECT setting, context FROM pg_settings WHERE name = 'max_index_keys'"), [
+    ['32', 'internal'],
+  ]);
 });
