@@ -273,3 +273,44 @@ test('preset settings: max_index_keys and max_identifier_length in current_setti
     ['32', 'internal'],
   ]);
 });
+
+test('foreign keys between the sys tables are in pg_constraint and information_schema', (t) => {
+  t.deepEqual(
+    q.rows(
+      "SELECT conname, conkey, confkey, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conname = 'subtasks_task_id_fkey'",
+    ),
+    [['subtasks_task_id_fkey', '{2}', '{1}', 'FOREIGN KEY (task_id) REFERENCES sys.tasks(id)']],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT unique_constraint_name, delete_rule FROM information_schema.referential_constraints WHERE constraint_name = 'segments_segment_group_id_fkey'",
+    ),
+    [['segment_groups_pkey', 'NO ACTION']],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT table_name, column_name FROM information_schema.constraint_column_usage WHERE constraint_name = 'segment_groups_table_id_fkey'",
+    ),
+    [['tables', 'id']],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT column_name, position_in_unique_constraint FROM information_schema.key_column_usage WHERE constraint_name = 'subtasks_task_id_fkey'",
+    ),
+    [['task_id', 1]],
+  );
+});
+
+test('greatest and least ignore NULLs, and of one argument are that argument', (t) => {
+  t.deepEqual(
+    q.row('SELECT greatest(1, NULL, 3), least(NULL, 2, 5), greatest(NULL, NULL), greatest(4)').values,
+    [3, 2, null, 4],
+  );
+});
+
+test('numeric to integer casts round half away from zero; ->> of a JSON null is NULL', (t) => {
+  t.deepEqual(q.row("SELECT 2.5::int4, (-2.5)::int4, 2.4::int8, '3.5'::int4").values, [3, -3, 2, 4]);
+  t.deepEqual(q.row("SELECT '{\"a\": null}'::json ->> 'a'").values, [null]);
+  const e = t.throws(() => q.row('SELECT 2147483647.5::int4'), { instanceOf: SqlError });
+  t.is(e?.code, '22003');
+});
