@@ -5,7 +5,7 @@
 // operators and casts are in expressions/, functions in functions/ (by domain). What SQLite cannot express is
 // done by functions registered on the reader connections, never by matching query text.
 import type * as A from 'pgsql-ast-parser';
-import { canonicalType } from '../../pg/types';
+import { canonicalType, isIntegerType, isNumericType } from '../../pg/types';
 import type { RelationDef, RelationRegistry } from '../relations';
 import { castSql } from './expressions/casts';
 import { binaryOperator, negateOp, operandsShareType, unaryOperator } from './expressions/operators';
@@ -486,7 +486,7 @@ export class Translator {
         const v = this.expr(e.value, scope);
         const from = e.from ? this.typedParam(e.from, scope, 'int4').sql : '1';
         const len = e.for ? `, ${this.typedParam(e.for, scope, 'int4').sql}` : '';
-        return { sql: `substr(${v.sql}, ${from}${len})`, type: 'text' };
+        return { sql: `pg_substr(${v.sql}, ${from}${len})`, type: 'text' };
       }
       case 'member': {
         const op = e.op === '->>' ? '->>' : '->';
@@ -554,19 +554,34 @@ export class Translator {
       const l = this.expr(e.left, scope);
       const fn = e.right.function.name.toLowerCase();
       const arg = e.right.args[0];
-      const set =
-        arg.type === 'select' || arg.type === 'union' || arg.type === 'with'
-          ? this.expr(arg, scope).sql
-          : `(SELECT value FROM pg_array_each(${this.typedParam(arg, scope, l.type ? '_' + l.type.replace(/^_/, '') : '_text').sql}))`;
-      if (op === '=' && fn !== 'all') return { sql: `(${l.sql} IN ${set})`, type: 'bool' };
-      if ((op === '<>' || op === '!=') && fn === 'all')
-        return { sql: `(${l.sql} NOT IN ${set})`, type: 'bool' };
-      const quant = fn === 'all' ? 'NOT EXISTS' : 'EXISTS';
-      const cmp = fn === 'all' ? negateOp(op) : op;
-      return {
-        sql: `(${quant} (SELECT 1 FROM ${set.slice(1, -1).replace(/^SELECT value FROM /, '')} AS q WHERE ${l.sql} ${cmp} q.value))`,
-        type: 'bool',
-      };
+      let set: string;
+      let arrayIsNull: string | null = null;
+      if (isQuery(arg)) {
+        const inner = this.statement(arg, { tables: [], ctes: scope.ctes, parent: scope });
+        set = `(SELECT ${quoteIdent(inner.columns[0]?.name ?? 'value')} AS value FROM (${inner.sql}))`;
+      } else {
+        const arr = this.typedParam(arg, scope, l.type ? '_' + l.type.replace(/^_/, '') : '_text');
+        // Elements come out of an array as text: those of a numeric array are numbers again.
+        const et = elementType(arr.type);
+        const elem = isIntegerType(et)
+          ? "pg_to_int(value, 'int8')"
+          : isNumericType(et)
+            ? 'pg_to_float(value)'
+            : 'value';
+        set = `(SELECT ${elem} AS value FROM pg_array_each(${arr.sql}))`;
+        arrayIsNull = arr.sql;
+      }
+      let sql: string;
+      if (op === '=' && fn !== 'all') sql = `(${l.sql} IN ${set})`;
+      else if ((op === '<>' || op === '!=') && fn === 'all') sql = `(${l.sql} NOT IN ${set})`;
+      else {
+        const quant = fn === 'all' ? 'NOT EXISTS' : 'EXISTS';
+        const cmp = fn === 'all' ? negateOp(op) : op;
+        sql = `(${quant} (SELECT 1 FROM ${set} AS q WHERE ${l.sql} ${cmp} q.value))`;
+      }
+      // x = ANY (NULL::array) is NULL, not false
+      if (arrayIsNull) sql = `(CASE WHEN ${arrayIsNull} IS NULL THEN NULL ELSE ${sql} END)`;
+      return { sql, type: 'bool' };
     }
     if (op === 'IN' || op === 'NOT IN') {
       if (e.left.type === 'list' && !isQuery(e.right)) {
@@ -659,7 +674,7 @@ function tableCall(tf: TableFunction, args: Typed[]): string {
   return `${tf.sqlite}(${[...args.map((a) => a.sql), ...(tf.extraArgs ?? [])].join(', ')})`;
 }
 
-function isQuery(e: A.Expr): boolean {
+function isQuery(e: A.Expr): e is A.Expr & A.SelectStatement {
   return ['select', 'union', 'union all', 'with', 'with recursive', 'values'].includes(e.type);
 }
 

@@ -314,3 +314,25 @@ test('numeric to integer casts round half away from zero; ->> of a JSON null is 
   const e = t.throws(() => q.row('SELECT 2147483647.5::int4'), { instanceOf: SqlError });
   t.is(e?.code, '22003');
 });
+
+test('= ANY compares numbers as numbers, is NULL over a NULL array; substr and split_part as PostgreSQL', (t) => {
+  t.deepEqual(
+    q.row('SELECT 1 = ANY (ARRAY[1, NULL]), 2 = ANY (ARRAY[1, NULL]), 1 = ANY (NULL::int[])').values,
+    [1, null, null],
+  );
+  t.deepEqual(
+    q.row('SELECT 3 > ANY (ARRAY[1, 5]), 3 > ALL (ARRAY[1, 5]), 2 < ANY (SELECT 3)').values,
+    [1, 0, 1],
+  );
+  t.deepEqual(
+    q.row("SELECT substr('abcdef', -1, 3), substr('abcdef', 2), substring('abcdef' from 0 for 2)").values,
+    ['a', 'bcdef', 'a'],
+  );
+  const e = t.throws(() => q.row("SELECT substr('abc', 1, -1)"), { instanceOf: SqlError });
+  t.is(e?.code, '22011');
+  t.deepEqual(
+    q.row("SELECT split_part('a,b,c', ',', -1), split_part('abc', '', 1), split_part('a,b', ',', 5)").values,
+    ['c', 'abc', ''],
+  );
+  t.is(t.throws(() => q.row("SELECT split_part('a,b', ',', 0)"), { instanceOf: SqlError })?.code, '22023');
+});
