@@ -5,6 +5,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
 import { canonicalType, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
+import { ACTION_NAME, foreignKeyDef, sysForeignKeys } from './foreign-keys';
+import { PRESET_SETTINGS } from './preset-settings';
 import { formatTypeName } from './query/functions';
 import { typeOid } from './query/pgtypes';
 import {
@@ -112,6 +114,8 @@ const PG: Record<string, string> = {
     client_addr:inet client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz
     query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text
     backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text`,
+  pg_stat_user_indexes: `relid:oid indexrelid:oid schemaname:name relname:name indexrelname:name idx_scan:int8
+    idx_tup_read:int8 idx_tup_fetch:int8`,
   pg_locks: 'locktype:text database:oid relation:oid pid:int4 mode:text granted:bool',
   pg_timezone_names: 'name:text abbrev:text utc_offset:interval is_dst:bool',
 };
@@ -154,7 +158,10 @@ const DYNAMIC: Record<string, { spec: string; sql: string }> = {
       source:text min_val:text max_val:text enumvals:_text boot_val:text reset_val:text sourcefile:text
       sourceline:int4 pending_restart:bool`,
     sql: `SELECT name, setting, NULL, 'Ungrouped', '', NULL, 'user', 'string', 'default', NULL, NULL, NULL, setting,
-      setting, NULL, NULL, 0 FROM pg_session_settings`,
+      setting, NULL, NULL, 0 FROM pg_session_settings
+      UNION ALL SELECT column1, column2, NULL, 'Preset Options', '', NULL, 'internal', column3, 'default', NULL, NULL,
+      NULL, column2, column2, NULL, NULL, 0 FROM (VALUES ${PRESET_SETTINGS.map((p) => `('${p.name}', '${p.setting}', '${p.vartype}')`).join(', ')})
+      WHERE column1 NOT IN (SELECT name FROM pg_session_settings)`,
   },
 };
 
@@ -182,6 +189,11 @@ const INFO: Record<string, string> = {
     enforced:varchar nulls_distinct:varchar`,
   key_column_usage: `constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name
     table_schema:name table_name:name column_name:name ordinal_position:int4 position_in_unique_constraint:int4`,
+  referential_constraints: `constraint_catalog:name constraint_schema:name constraint_name:name
+    unique_constraint_catalog:name unique_constraint_schema:name unique_constraint_name:name match_option:varchar
+    update_rule:varchar delete_rule:varchar`,
+  constraint_column_usage: `table_catalog:name table_schema:name table_name:name column_name:name
+    constraint_catalog:name constraint_schema:name constraint_name:name`,
   routines:
     'specific_catalog:name specific_schema:name specific_name:name routine_catalog:name routine_schema:name routine_name:name routine_type:varchar data_type:varchar',
   character_sets:
@@ -392,6 +404,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   const attrRows: unknown[][] = [];
   const descRows: unknown[][] = [];
   const indexRows: unknown[][] = [];
+  const userIndexRows: unknown[][] = [];
+  const pkIndexOf = new Map<number, number>();
   const constraintRows: unknown[][] = [];
   const infoTables: unknown[][] = [];
   const infoColumns: unknown[][] = [];
@@ -603,6 +617,9 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
           null,
         ]);
       });
+      if (rel.schema === 'sys')
+        userIndexRows.push([rel.oid, idx, rel.schema, rel.name, `${rel.name}_pkey`, 0, 0, 0]);
+      pkIndexOf.set(rel.oid, idx);
       const keyList = rel.primaryKey!.join(', ');
       indexColumns.set(idx, rel.primaryKey!);
       indexDefs.set(
@@ -672,7 +689,47 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   fill('pg_catalog.pg_attribute', attrRows);
   fill('pg_catalog.pg_description', descRows);
   fill('pg_catalog.pg_index', indexRows);
+  const foreignKeys = sysForeignKeys(db, relations);
+  const attnum = (rel: RelationDef, col: string) => rel.columns.findIndex((c) => c.name === col) + 1;
+  foreignKeys.forEach((fk, k) => {
+    const oid = 19000 + k;
+    constraintDefs.set(oid, foreignKeyDef(fk));
+    constraintRows.push([
+      oid,
+      fk.name,
+      namespaceOid(fk.table.schema),
+      'f',
+      0,
+      0,
+      1,
+      fk.table.oid,
+      0,
+      pkIndexOf.get(fk.references.oid) ?? 0,
+      0,
+      fk.references.oid,
+      fk.onUpdate,
+      fk.onDelete,
+      's',
+      1,
+      0,
+      1,
+      formatArrayLiteral(fk.columns.map((c) => attnum(fk.table, c))),
+      formatArrayLiteral(fk.referencedColumns.map((c) => attnum(fk.references, c))),
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+  });
   fill('pg_catalog.pg_constraint', constraintRows);
+  // pg_depend: what DBD::Pg's foreign_key_info follows from a foreign key to the unique index it references
+  // (a normal dependency) and from that index to its primary-key constraint (an internal one).
+  fill('pg_catalog.pg_depend', [
+    ...[...pkIndexOf.values()].map((idx) => [1259, idx, 0, 2606, idx + 1000, 0, 'i']),
+    ...foreignKeys.map((fk, k) => [2606, 19000 + k, 0, 1259, pkIndexOf.get(fk.references.oid) ?? 0, 0, 'n']),
+  ]);
   fill(
     'pg_catalog.pg_tables',
     relations
@@ -719,9 +776,36 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   );
   fill('information_schema.tables', infoTables);
   const keyed = relations.filter((r) => r.primaryKey?.length);
+  const fkTableConstraints = foreignKeys.map((fk) => [
+    'segtasks',
+    fk.table.schema,
+    fk.name,
+    'segtasks',
+    fk.table.schema,
+    fk.table.name,
+    'FOREIGN KEY',
+    'NO',
+    'NO',
+    'YES',
+    null,
+  ]);
   fill(
-    'information_schema.table_constraints',
-    keyed.map((r) => [
+    'information_schema.referential_constraints',
+    foreignKeys.map((fk) => [
+      'segtasks',
+      fk.table.schema,
+      fk.name,
+      'segtasks',
+      fk.references.schema,
+      `${fk.references.name}_pkey`,
+      'NONE',
+      ACTION_NAME[fk.onUpdate],
+      ACTION_NAME[fk.onDelete],
+    ]),
+  );
+  fill('information_schema.table_constraints', [
+    ...fkTableConstraints,
+    ...keyed.map((r) => [
       'segtasks',
       r.schema,
       `${r.name}_pkey`,
@@ -734,10 +818,22 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       'YES',
       null,
     ]),
-  );
-  fill(
-    'information_schema.key_column_usage',
-    keyed.flatMap((r) =>
+  ]);
+  fill('information_schema.key_column_usage', [
+    ...foreignKeys.flatMap((fk) =>
+      fk.columns.map((col, i) => [
+        'segtasks',
+        fk.table.schema,
+        fk.name,
+        'segtasks',
+        fk.table.schema,
+        fk.table.name,
+        col,
+        i + 1,
+        i + 1,
+      ]),
+    ),
+    ...keyed.flatMap((r) =>
       r.primaryKey!.map((col, i) => [
         'segtasks',
         r.schema,
@@ -750,7 +846,25 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         null,
       ]),
     ),
-  );
+  ]);
+  // constraint_column_usage lists a foreign key under the columns it references
+  fill('information_schema.constraint_column_usage', [
+    ...keyed.flatMap((r) =>
+      r.primaryKey!.map((col) => ['segtasks', r.schema, r.name, col, 'segtasks', r.schema, `${r.name}_pkey`]),
+    ),
+    ...foreignKeys.flatMap((fk) =>
+      fk.referencedColumns.map((col) => [
+        'segtasks',
+        fk.references.schema,
+        fk.references.name,
+        col,
+        'segtasks',
+        fk.table.schema,
+        fk.name,
+      ]),
+    ),
+  ]);
+  fill('pg_catalog.pg_stat_user_indexes', userIndexRows);
   fill('information_schema.columns', infoColumns);
 
   const typeByName = new Map<string, number>();

@@ -80,7 +80,10 @@ export function columns(spec: string): ColumnDef[] {
     .map((c) => {
       const [name, rawType] = c.split(':');
       const notNull = rawType.endsWith('!');
-      return { name, type: canonicalType(rawType.replace('!', '')) ?? 'text', notNull };
+      const written = rawType.replace('!', '');
+      // The catalogs' one-byte char columns are PostgreSQL's internal "char", not SQL's char(1) (bpchar).
+      const type = written === 'char' ? 'char' : (canonicalType(written) ?? 'text');
+      return { name, type, notNull };
     });
 }
 

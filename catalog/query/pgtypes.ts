@@ -5,6 +5,9 @@ import { canonicalType, Oid, typeByName } from '../../pg/types';
 
 export function typeOid(name: string | null): number {
   if (!name) return Oid.text;
+  // A canonical name is a pg_type name already: "char" (18) is not SQL's char (bpchar).
+  const exact = typeByName(name)?.oid;
+  if (exact !== undefined) return exact;
   const canonical = canonicalType(name);
   if (canonical === 'integer') return Oid.int8;
   if (canonical === 'unknown') return Oid.text;

@@ -5,12 +5,12 @@
 // operators and casts are in expressions/, functions in functions/ (by domain). What SQLite cannot express is
 // done by functions registered on the reader connections, never by matching query text.
 import type * as A from 'pgsql-ast-parser';
-import { canonicalType } from '../../pg/types';
+import { canonicalType, isIntegerType, isNumericType } from '../../pg/types';
 import type { RelationDef, RelationRegistry } from '../relations';
 import { castSql } from './expressions/casts';
 import { binaryOperator, negateOp, operandsShareType, unaryOperator } from './expressions/operators';
 import { err, quoteIdent, quoteLit, type Typed } from './expressions/typed';
-import { type FnDef, FUNCTIONS, tableFunction } from './functions';
+import { type FnDef, FUNCTIONS, lowerBound, type TableFunction, tableFunction } from './functions';
 
 export interface OutColumn {
   name: string;
@@ -23,6 +23,8 @@ export interface OutColumn {
 interface ScopeTable {
   alias: string;
   columns: { name: string; type: string | null }[];
+  /** The relation's OID, for its tableoid system column (a registry relation; not a CTE or subquery). */
+  oid?: number;
 }
 
 interface Scope {
@@ -39,7 +41,7 @@ export interface Translation {
 }
 
 /** Set-returning functions that may stand in a select list; they become joined table-valued functions. */
-const SELECT_LIST_SRFS = new Set(['_pg_expandarray', 'unnest', 'generate_series']);
+const SELECT_LIST_SRFS = new Set(['_pg_expandarray', 'unnest', 'generate_series', 'generate_subscripts']);
 
 export class Translator {
   private readonly params: (string | null)[] = [];
@@ -87,13 +89,23 @@ export class Translator {
       case 'with recursive': {
         const inner: Scope = { tables: [], ctes: new Map(scope.ctes), parent: scope.parent };
         const name = s.alias.name;
-        const cols = s.columnNames.map((c) => ({ name: c.name, type: null as string | null }));
+        const bind = s.bind as A.SelectStatement;
+        const recursive = bind.type === 'union' || bind.type === 'union all' ? bind : null;
+        // The non-recursive term first: it gives the CTE its column types (and names, without a list).
+        const seed = this.statement(recursive ? recursive.left : bind, inner);
+        const cols = seed.columns.map((c, i) => ({ name: s.columnNames[i]?.name ?? c.name, type: c.type }));
         inner.ctes.set(name, { alias: name, columns: cols });
-        const body = this.statement(s.bind, inner);
+        let body = seed.sql;
+        if (recursive) {
+          // SQLite finds the recursive reference only in the FROM of the recursive term itself: that term
+          // is not wrapped in a subquery as other set operations are.
+          const step = this.statement(recursive.right, inner);
+          body = `SELECT * FROM (${seed.sql}) ${recursive.type === 'union' ? 'UNION' : 'UNION ALL'} ${step.sql}`;
+        }
         const main = this.statement(s.in, inner);
-        const colList = s.columnNames.map((c) => quoteIdent(c.name)).join(', ');
+        const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
         return {
-          sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body.sql}) ${main.sql}`,
+          sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body}) ${main.sql}`,
           columns: main.columns,
         };
       }
@@ -171,7 +183,7 @@ export class Translator {
         )!;
         const alias = `__srf${srfs.size + 1}`;
         srfs.set(key, { alias, name: fname, columns: tf.columns });
-        joins.push(`${tf.sqlite}(${args.map((a) => a.sql).join(', ')}) AS ${quoteIdent(alias)}`);
+        joins.push(`${tableCall(tf, args)} AS ${quoteIdent(alias)}`);
       }
     }
     this.srfJoins = srfs.size ? srfs : null;
@@ -195,6 +207,9 @@ export class Translator {
       items.push(`${t.sql} AS ${quoteIdent(name)}`);
       cols.push({ name, type: t.type === 'unknown' ? 'text' : t.type });
     }
+    // PostgreSQL allows an empty select list (rows of no columns); SQLite needs one column, which the reader
+    // drops again (Translation.columns is empty).
+    if (!items.length) items.push('NULL');
     let sql = 'SELECT ';
     if (s.distinct === 'distinct') sql += 'DISTINCT ';
     else if (Array.isArray(s.distinct)) throw err('0A000', 'SELECT DISTINCT ON is not supported');
@@ -253,7 +268,11 @@ export class Translator {
       } else {
         const rel = this.relation(schema, name);
         sql = rel.sqlite;
-        scope.tables.push({ alias, columns: rel.columns.map((c) => ({ name: c.name, type: c.type })) });
+        scope.tables.push({
+          alias,
+          columns: rel.columns.map((c) => ({ name: c.name, type: c.type })),
+          oid: rel.oid,
+        });
       }
       sql += ` AS ${quoteIdent(alias)}`;
     } else if (f.type === 'statement') {
@@ -301,7 +320,7 @@ export class Translator {
       const names =
         f.alias?.columns?.map((c) => c.name) ??
         (tf.columns.length === 1 ? [alias] : tf.columns.map((c) => c.name));
-      sql = `(SELECT ${tf.columns.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i] ?? c.name)}`).join(', ')} FROM ${tf.sqlite}(${args.map((a) => a.sql).join(', ')})) AS ${quoteIdent(alias)}`;
+      sql = `(SELECT ${tf.columns.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i] ?? c.name)}`).join(', ')} FROM ${tableCall(tf, args)}) AS ${quoteIdent(alias)}`;
       scope.tables.push({
         alias,
         columns: tf.columns.map((c, i) => ({ name: names[i] ?? c.name, type: c.type })),
@@ -341,12 +360,15 @@ export class Translator {
     table: string | null,
     name: string,
     deep = true,
-  ): { type: string | null; alias: string } | null {
+  ): { type: string | null; alias: string; sql?: string } | null {
     for (let s: Scope | null = scope; s; s = deep ? s.parent : null) {
       for (const t of s.tables) {
         if (table && t.alias !== table) continue;
         const c = t.columns.find((x) => x.name === name);
         if (c) return { type: c.type, alias: t.alias };
+        // Every row of a relation has the system column tableoid: the OID of the relation it is in.
+        if (name === 'tableoid' && t.oid !== undefined)
+          return { type: 'oid', alias: t.alias, sql: String(t.oid) };
       }
       if (!deep) break;
     }
@@ -374,7 +396,7 @@ export class Translator {
             throw err('42P01', `missing FROM-clause entry for table "${table}"`);
           throw err('42703', `column "${table ? table + '.' : ''}${e.name}" does not exist`);
         }
-        return { sql: `${quoteIdent(found.alias)}.${quoteIdent(e.name)}`, type: found.type };
+        return { sql: found.sql ?? `${quoteIdent(found.alias)}.${quoteIdent(e.name)}`, type: found.type };
       }
       case 'string':
         return { sql: quoteLit(e.value), type: 'unknown' };
@@ -452,7 +474,9 @@ export class Translator {
       case 'arrayIndex': {
         const arr = this.expr(e.array, scope);
         const idx = this.typedParam(e.index, scope, 'int4');
-        return { sql: `pg_array_get(${arr.sql}, ${idx.sql})`, type: elementType(arr.type) };
+        // pg_array_get counts from 1; int2vector and oidvector are subscripted from 0
+        const at = lowerBound(arr.type) === 1 ? idx.sql : `(${idx.sql}) + 1`;
+        return { sql: `pg_array_get(${arr.sql}, ${at})`, type: elementType(arr.type) };
       }
       case 'extract': {
         const from = this.expr(e.from, scope);
@@ -462,7 +486,7 @@ export class Translator {
         const v = this.expr(e.value, scope);
         const from = e.from ? this.typedParam(e.from, scope, 'int4').sql : '1';
         const len = e.for ? `, ${this.typedParam(e.for, scope, 'int4').sql}` : '';
-        return { sql: `substr(${v.sql}, ${from}${len})`, type: 'text' };
+        return { sql: `pg_substr(${v.sql}, ${from}${len})`, type: 'text' };
       }
       case 'member': {
         const op = e.op === '->>' ? '->>' : '->';
@@ -530,26 +554,56 @@ export class Translator {
       const l = this.expr(e.left, scope);
       const fn = e.right.function.name.toLowerCase();
       const arg = e.right.args[0];
-      const set =
-        arg.type === 'select' || arg.type === 'union' || arg.type === 'with'
-          ? this.expr(arg, scope).sql
-          : `(SELECT value FROM pg_array_each(${this.typedParam(arg, scope, l.type ? '_' + l.type.replace(/^_/, '') : '_text').sql}))`;
-      if (op === '=' && fn !== 'all') return { sql: `(${l.sql} IN ${set})`, type: 'bool' };
-      if ((op === '<>' || op === '!=') && fn === 'all')
-        return { sql: `(${l.sql} NOT IN ${set})`, type: 'bool' };
-      const quant = fn === 'all' ? 'NOT EXISTS' : 'EXISTS';
-      const cmp = fn === 'all' ? negateOp(op) : op;
-      return {
-        sql: `(${quant} (SELECT 1 FROM ${set.slice(1, -1).replace(/^SELECT value FROM /, '')} AS q WHERE ${l.sql} ${cmp} q.value))`,
-        type: 'bool',
-      };
+      let set: string;
+      let arrayIsNull: string | null = null;
+      if (isQuery(arg)) {
+        const inner = this.statement(arg, { tables: [], ctes: scope.ctes, parent: scope });
+        set = `(SELECT ${quoteIdent(inner.columns[0]?.name ?? 'value')} AS value FROM (${inner.sql}))`;
+      } else {
+        const arr = this.typedParam(arg, scope, l.type ? '_' + l.type.replace(/^_/, '') : '_text');
+        // Elements come out of an array as text: those of a numeric array are numbers again.
+        const et = elementType(arr.type);
+        const elem = isIntegerType(et)
+          ? "pg_to_int(value, 'int8')"
+          : isNumericType(et)
+            ? 'pg_to_float(value)'
+            : 'value';
+        set = `(SELECT ${elem} AS value FROM pg_array_each(${arr.sql}))`;
+        arrayIsNull = arr.sql;
+      }
+      let sql: string;
+      if (op === '=' && fn !== 'all') sql = `(${l.sql} IN ${set})`;
+      else if ((op === '<>' || op === '!=') && fn === 'all') sql = `(${l.sql} NOT IN ${set})`;
+      else {
+        const quant = fn === 'all' ? 'NOT EXISTS' : 'EXISTS';
+        const cmp = fn === 'all' ? negateOp(op) : op;
+        sql = `(${quant} (SELECT 1 FROM ${set} AS q WHERE ${l.sql} ${cmp} q.value))`;
+      }
+      // x = ANY (NULL::array) is NULL, not false
+      if (arrayIsNull) sql = `(CASE WHEN ${arrayIsNull} IS NULL THEN NULL ELSE ${sql} END)`;
+      return { sql, type: 'bool' };
     }
     if (op === 'IN' || op === 'NOT IN') {
+      if (e.left.type === 'list' && !isQuery(e.right)) {
+        // A row compared with scalars: PostgreSQL reads an untyped literal as a record it cannot parse.
+        const items = e.right.type === 'list' ? e.right.expressions : [e.right];
+        const scalar = items.find((x) => x.type !== 'list');
+        if (scalar?.type === 'string')
+          throw err('0A000', 'input of anonymous composite types is not implemented');
+        if (scalar)
+          throw err(
+            '42883',
+            `operator does not exist: record = ${this.expr(scalar, scope).type ?? 'unknown'}`,
+          );
+      }
       const l = this.expr(e.left, scope);
       let r: string;
       if (e.right.type === 'list')
         r = `(${e.right.expressions.map((x) => this.typedParam(x, scope, l.type).sql).join(', ')})`;
-      else r = this.expr(e.right, scope).sql;
+      else if (isQuery(e.right)) r = this.expr(e.right, scope).sql;
+      // A one-element list `IN (x)` is parsed as the bare element: it stays a list, or SQLite would read
+      // `IN 'x'` / `IN x` as its `IN table` form.
+      else r = `(${this.typedParam(e.right, scope, l.type).sql})`;
       return { sql: `(${l.sql} ${op} ${r})`, type: 'bool' };
     }
     // A parameter takes the type of the other operand of a comparison or arithmetic; with || it is text.
@@ -614,6 +668,14 @@ export class Translator {
     }
     return { sql, type: def.returns(args.map((a) => (a.type === 'unknown' ? 'text' : a.type))) };
   }
+}
+
+function tableCall(tf: TableFunction, args: Typed[]): string {
+  return `${tf.sqlite}(${[...args.map((a) => a.sql), ...(tf.extraArgs ?? [])].join(', ')})`;
+}
+
+function isQuery(e: A.Expr): e is A.Expr & A.SelectStatement {
+  return ['select', 'union', 'union all', 'with', 'with recursive', 'values'].includes(e.type);
 }
 
 /** Calls of functions matching `want` inside an expression (not descending into subqueries). */

@@ -10,6 +10,7 @@ import { compileQuery } from '../query/compile';
 import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
+import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
   user: string;
@@ -45,6 +46,7 @@ interface Plan {
   used: number[];
   fields: Field[];
   paramTypes: number[];
+  noColumns: boolean;
   usesSettings: boolean;
 }
 
@@ -152,6 +154,7 @@ export class ReaderEngine {
     } catch (err) {
       throw translateSqliteError(err);
     }
+    if (p.noColumns) rows = rows.map(() => []);
     return { fields: p.fields, rows, changedSettings: [...this.ctx.changedSettings] };
   }
 
@@ -177,7 +180,9 @@ export class ReaderEngine {
     if (!stmt.reader || !stmt.readonly)
       throw new SqlError('42501', 'only read-only queries can run on the catalog');
     stmt.raw(true);
-    const sqliteCols = stmt.columns();
+    // A select list of no columns reaches SQLite as one placeholder column, dropped from every row.
+    const noColumns = t.columns.length === 0;
+    const sqliteCols = noColumns ? [] : stmt.columns();
     const fields: Field[] = sqliteCols.map((c, i) => {
       const ours = t.columns.length === sqliteCols.length ? t.columns[i] : undefined;
       const type = ours?.type ?? canonicalType(c.type) ?? 'text';
@@ -190,6 +195,7 @@ export class ReaderEngine {
       used,
       fields,
       paramTypes,
+      noColumns,
       usesSettings: /pg_settings|pg_session_settings/.test(t.sql),
     };
     if (this.plans.size > 1000) this.plans.clear();
@@ -232,26 +238,6 @@ function toSqlite(v: unknown, oid: number): unknown {
   if (typeof v === 'number' && Number.isInteger(v) && INTEGER_OIDS.has(oid)) return BigInt(v);
   if (v === undefined) return null;
   return v;
-}
-
-/** Maps SQLite's messages to PostgreSQL SQLSTATEs; errors thrown by our functions pass through. */
-export function translateSqliteError(err: unknown): Error {
-  if (err instanceof SqlError) return err;
-  const msg = (err as Error).message ?? String(err);
-  let m: RegExpExecArray | null;
-  if ((m = /no such column: (.+)$/.exec(msg)))
-    return new SqlError('42703', `column ${m[1].replace(/"/g, '')} does not exist`);
-  if ((m = /no such table: (.+)$/.exec(msg)))
-    return new SqlError('42P01', `relation "${m[1]}" does not exist`);
-  if ((m = /no such function: (.+)$/.exec(msg)))
-    return new SqlError('42883', `function ${m[1]}() does not exist`);
-  if (/interrupted/.test(msg)) return new SqlError('57014', 'canceling statement due to user request');
-  if (/ambiguous column name: (.+)$/.test(msg))
-    return new SqlError('42702', msg.replace('ambiguous column name', 'column reference is ambiguous'));
-  if (/misuse of aggregate|GROUP BY/.test(msg)) return new SqlError('42803', msg);
-  if (/syntax error|near "/.test(msg))
-    return new SqlError('42601', `could not run the translated query: ${msg}`);
-  return new SqlError('XX000', msg);
 }
 
 export { typeNameOfOid };

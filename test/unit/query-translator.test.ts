@@ -10,6 +10,8 @@ import { catalogPath, openCatalog } from '../../catalog/db';
 import { buildEmulation } from '../../catalog/pg-catalog';
 import { compileQuery } from '../../catalog/query/compile';
 import { type FunctionContext, registerFunctions } from '../../catalog/query/functions';
+import { checkRelationReferences, relationKey } from '../../catalog/query/relation-guard';
+import { translateSqliteError } from '../../catalog/readers/sqlite-errors';
 import { SqlError } from '../../pg/errors';
 
 function queryEngine(file: string) {
@@ -156,4 +158,181 @@ test('errors: 42601 with the position in the user text, 42883 unknown function, 
   t.is(fn?.code, '42883');
   const rel = t.throws(() => q.translate('SELECT * FROM no_such_table'), { instanceOf: SqlError });
   t.is(rel?.code, '42P01');
+});
+
+test('a one-element IN list stays a list (SQLite would read `IN x` as a table)', (t) => {
+  t.deepEqual(q.row("SELECT 'a' IN ('a'), 2 IN (1), 'b' NOT IN ('a')").values, [1, 0, 1]);
+  t.deepEqual(q.translate('SELECT 1 WHERE 1 IN ($1)').paramTypes, ['int4']);
+  t.is(q.rows("SELECT relname FROM pg_class WHERE relname IN ('pg_type')").length, 1);
+});
+
+test('user SQL never reaches an internal table, however it is named', (t) => {
+  for (const sql of [
+    'SELECT * FROM users',
+    'SELECT * FROM "users"',
+    'SELECT * FROM main.users',
+    'SELECT * FROM sqlite_master',
+    'SELECT * FROM public.user_roles',
+    'SELECT * FROM sys.users',
+    'SELECT * FROM knex_migrations',
+    'SELECT * FROM table_privileges',
+    'WITH x AS (SELECT * FROM users) SELECT * FROM x',
+    'SELECT (SELECT count(*) FROM sqlite_master)',
+    'SELECT 1 WHERE EXISTS (SELECT 1 FROM "main"."users")',
+  ]) {
+    const e = t.throws(
+      () => {
+        try {
+          q.rows(sql);
+        } catch (err) {
+          throw translateSqliteError(err);
+        }
+      },
+      { instanceOf: SqlError },
+      sql,
+    );
+    t.true(['42P01', '42601'].includes(e?.code ?? ''), `${sql}: ${e?.code} ${e?.message}`);
+  }
+  t.deepEqual(q.rows("SELECT 1 WHERE 'admin' IN ('users')"), []);
+  // a row against a literal is PostgreSQL's 0A000: the literal is never a relation name
+  const row = t.throws(() => q.rows("SELECT 1 WHERE ('admin','sysadmin') IN ('user_roles')"), {
+    instanceOf: SqlError,
+  });
+  t.is(row?.code, '0A000');
+  // a CTE may shadow any name: it is the statement's own relation
+  t.deepEqual(q.row('WITH users AS (SELECT 5 AS n) SELECT n FROM users').values, [5]);
+});
+
+test('the relation guard rejects any relation the registry did not hand out', (t) => {
+  const allowed = new Set([relationKey('main."tasks"'), relationKey('temp."pg_catalog.pg_type"')]);
+  t.notThrows(() =>
+    checkRelationReferences('SELECT * FROM main."tasks" AS "t", temp."pg_catalog.pg_type" AS "x"', allowed),
+  );
+  t.notThrows(() => checkRelationReferences('SELECT 1 FROM pg_array_each(?1) AS a WHERE 1 IN (2)', allowed));
+  for (const sql of [
+    'SELECT 1 WHERE 1 IN users',
+    'SELECT 1 WHERE 1 IN "main"."users"',
+    'SELECT * FROM main."tasks" JOIN main.users ON 1',
+    'SELECT * FROM main."tasks", sqlite_master',
+    'SELECT * FROM (SELECT 1), "Users"',
+    "SELECT * FROM pragma_table_info('users')",
+  ]) {
+    const e = t.throws(() => checkRelationReferences(sql, allowed), { instanceOf: SqlError }, sql);
+    t.is(e?.code, '42P01');
+  }
+});
+
+test('an empty select list gives rows of no columns', (t) => {
+  const tr = q.translate('SELECT FROM pg_namespace');
+  t.deepEqual(tr.columns, []);
+  t.true(q.rows('SELECT FROM pg_namespace').length > 0);
+  t.deepEqual(q.translate('SELECT').columns, []);
+});
+
+test('generate_subscripts counts from 1, and int2vector/oidvector from 0 as PostgreSQL subscripts them', (t) => {
+  t.deepEqual(q.rows("SELECT generate_subscripts(ARRAY['a','b','c'], 1)"), [[1], [2], [3]]);
+  t.deepEqual(q.rows('SELECT i FROM generate_subscripts(ARRAY[5, 6], 1) AS s(i)'), [[1], [2]]);
+  t.deepEqual(q.rows('SELECT i FROM generate_subscripts(ARRAY[5, 6], 1, true) AS s(i)'), [[2], [1]]);
+  t.deepEqual(q.rows("SELECT s FROM generate_subscripts('1 3'::int2vector, 1) AS s"), [[0], [1]]);
+  t.deepEqual(q.row("SELECT ('1 3'::int2vector)[0], ('1 3'::int2vector)[1], (ARRAY[7,8])[1]").values, [
+    '1',
+    '3',
+    '7',
+  ]);
+});
+
+test('tableoid is the OID of the relation a row is in; "char" columns are "char"', (t) => {
+  const r = q.row("SELECT c.tableoid, c.relkind FROM pg_class c WHERE c.relname = 'pg_type'");
+  t.deepEqual(r.values, [1259, 'r']);
+  t.deepEqual(r.types, ['oid', 'char']);
+  const e = t.throws(() => q.rows('WITH x AS (SELECT 1 AS a) SELECT tableoid FROM x'), {
+    instanceOf: SqlError,
+  });
+  t.is(e?.code, '42703');
+});
+
+test('WITH RECURSIVE refers to itself; a statement too large to parse fails fast with 54001', (t) => {
+  t.deepEqual(
+    q.rows('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 4) SELECT n FROM c'),
+    [[1], [2], [3], [4]],
+  );
+  const started = Date.now();
+  const list = Array.from({ length: 100_000 }, (_, i) => i).join(', ');
+  const e = t.throws(() => q.translate(`SELECT 1 WHERE 5 IN (${list})`), { instanceOf: SqlError });
+  t.is(e?.code, '54001');
+  t.true(Date.now() - started < 5000);
+  t.deepEqual(q.rows(`SELECT 1 WHERE 5 IN (${Array.from({ length: 50 }, (_, i) => i).join(', ')})`), [[1]]);
+});
+
+test('preset settings: max_index_keys and max_identifier_length in current_setting and pg_settings', (t) => {
+  t.deepEqual(
+    q.row("SELECT current_setting('max_index_keys'), current_setting('max_identifier_length')").values,
+    ['32', '63'],
+  );
+  t.deepEqual(q.rows("SELECT setting, context FROM pg_settings WHERE name = 'max_index_keys'"), [
+    ['32', 'internal'],
+  ]);
+});
+
+test('foreign keys between the sys tables are in pg_constraint and information_schema', (t) => {
+  t.deepEqual(
+    q.rows(
+      "SELECT conname, conkey, confkey, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conname = 'subtasks_task_id_fkey'",
+    ),
+    [['subtasks_task_id_fkey', '{2}', '{1}', 'FOREIGN KEY (task_id) REFERENCES sys.tasks(id)']],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT unique_constraint_name, delete_rule FROM information_schema.referential_constraints WHERE constraint_name = 'segments_segment_group_id_fkey'",
+    ),
+    [['segment_groups_pkey', 'NO ACTION']],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT table_name, column_name FROM information_schema.constraint_column_usage WHERE constraint_name = 'segment_groups_table_id_fkey'",
+    ),
+    [['tables', 'id']],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT column_name, position_in_unique_constraint FROM information_schema.key_column_usage WHERE constraint_name = 'subtasks_task_id_fkey'",
+    ),
+    [['task_id', 1]],
+  );
+});
+
+test('greatest and least ignore NULLs, and of one argument are that argument', (t) => {
+  t.deepEqual(
+    q.row('SELECT greatest(1, NULL, 3), least(NULL, 2, 5), greatest(NULL, NULL), greatest(4)').values,
+    [3, 2, null, 4],
+  );
+});
+
+test('numeric to integer casts round half away from zero; ->> of a JSON null is NULL', (t) => {
+  t.deepEqual(q.row("SELECT 2.5::int4, (-2.5)::int4, 2.4::int8, '3.5'::int4").values, [3, -3, 2, 4]);
+  t.deepEqual(q.row("SELECT '{\"a\": null}'::json ->> 'a'").values, [null]);
+  const e = t.throws(() => q.row('SELECT 2147483647.5::int4'), { instanceOf: SqlError });
+  t.is(e?.code, '22003');
+});
+
+test('= ANY compares numbers as numbers, is NULL over a NULL array; substr and split_part as PostgreSQL', (t) => {
+  t.deepEqual(
+    q.row('SELECT 1 = ANY (ARRAY[1, NULL]), 2 = ANY (ARRAY[1, NULL]), 1 = ANY (NULL::int[])').values,
+    [1, null, null],
+  );
+  t.deepEqual(
+    q.row('SELECT 3 > ANY (ARRAY[1, 5]), 3 > ALL (ARRAY[1, 5]), 2 < ANY (SELECT 3)').values,
+    [1, 0, 1],
+  );
+  t.deepEqual(
+    q.row("SELECT substr('abcdef', -1, 3), substr('abcdef', 2), substring('abcdef' from 0 for 2)").values,
+    ['a', 'bcdef', 'a'],
+  );
+  const e = t.throws(() => q.row("SELECT substr('abc', 1, -1)"), { instanceOf: SqlError });
+  t.is(e?.code, '22011');
+  t.deepEqual(
+    q.row("SELECT split_part('a,b,c', ',', -1), split_part('abc', '', 1), split_part('a,b', ',', 5)").values,
+    ['c', 'abc', ''],
+  );
+  t.is(t.throws(() => q.row("SELECT split_part('a,b', ',', 0)"), { instanceOf: SqlError })?.code, '22023');
 });

@@ -6,11 +6,26 @@ export const definitions: Record<string, FnDef> = {
   // scalar
   coalesce: call('coalesce', firstArg),
   nullif: call('nullif', firstArg),
-  greatest: call('max', firstArg),
-  least: call('min', firstArg),
+  greatest: extreme('max'),
+  least: extreme('min'),
   pg_is_distinct: call('pg_is_distinct', 'bool'),
   pg_field: call('pg_field', null),
 };
+
+/**
+ * GREATEST and LEAST ignore NULLs (they are NULL only when every argument is). SQLite's max()/min() of several
+ * arguments are NULL when one is, and of one argument are the aggregates: each argument is taken as
+ * coalesce(it, the others), which a NULL cannot win.
+ */
+function extreme(fn: 'max' | 'min'): FnDef {
+  return {
+    sql: (args) =>
+      args.length === 1
+        ? args[0]
+        : `${fn}(${args.map((a, i) => `coalesce(${[a, ...args.filter((_, j) => j !== i)].join(', ')})`).join(', ')})`,
+    returns: firstArg,
+  };
+}
 
 export function register(reg: Register): void {
   reg('pg_is_distinct', (a: V, b: V) => {

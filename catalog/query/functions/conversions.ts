@@ -4,9 +4,12 @@ import { SqlError } from '../../../pg/errors';
 import { formatInterval, intervalMicros } from './datetime';
 import { type FunctionContext, type Register, SESSION, statementTime, type V } from './define';
 
+const roundHalfAway = (n: number) => Math.sign(n) * Math.round(Math.abs(n));
+
 function toInt(v: V, type: string): number | bigint | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Math.trunc(v);
+  // numeric -> integer rounds half away from zero in PostgreSQL (never truncates)
+  if (typeof v === 'number') return toInt(String(roundHalfAway(v)), type);
   if (typeof v === 'bigint') return v;
   const s = String(v).trim();
   if (/^[+-]?\d+$/.test(s)) {
@@ -23,7 +26,7 @@ function toInt(v: V, type: string): number | bigint | null {
       throw new SqlError('22003', `value "${s}" is out of range for type ${type}`);
     return Number.isSafeInteger(Number(n)) ? Number(n) : n;
   }
-  if (/^[+-]?\d*\.\d+$/.test(s)) return Math.round(Number(s));
+  if (/^[+-]?\d*\.\d+$/.test(s)) return toInt(String(roundHalfAway(Number(s))), type);
   if (s === 't' || s === 'true') return 1;
   if (s === 'f' || s === 'false') return 0;
   throw new SqlError(

@@ -15,7 +15,7 @@ import * as strings from './strings';
 import * as system from './system';
 
 export type { FnDef, FunctionContext } from './define';
-export { type TableFunction, tableFunction } from './set-returning';
+export { lowerBound, type TableFunction, tableFunction } from './set-returning';
 export { formatTypeName } from './system';
 
 /** Every function a query may call, by name. */

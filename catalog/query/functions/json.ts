@@ -14,6 +14,8 @@ export function register(reg: Register): void {
     const text = String(j);
     try {
       const v = JSON.parse(text);
+      // ->> of a JSON null is SQL NULL
+      if (v === null) return null;
       return typeof v === 'string' ? v : text;
     } catch {
       return text;

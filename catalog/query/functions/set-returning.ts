@@ -55,7 +55,12 @@ export const KEYWORDS = [
 export interface TableFunction {
   sqlite: string;
   columns: { name: string; type: string }[];
+  /** SQL arguments appended to the call's own (what the function needs to know of its argument types). */
+  extraArgs?: string[];
 }
+
+/** int2vector and oidvector are subscripted from 0; every other array from 1. */
+export const lowerBound = (type: string | null) => (type === 'int2vector' || type === 'oidvector' ? 0 : 1);
 
 /** Set-returning functions usable in FROM, backed by SQLite table-valued functions. */
 export function tableFunction(name: string, argTypes: (string | null)[]): TableFunction | null {
@@ -68,6 +73,13 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
       return {
         sqlite: 'pg_array_each',
         columns: [{ name: 'value', type: (argTypes[0] ?? '_text').replace(/^_/, '') || 'text' }],
+      };
+    case 'generate_subscripts':
+      return {
+        sqlite: 'pg_generate_subscripts',
+        columns: [{ name: 'value', type: 'int4' }],
+        extraArgs:
+          argTypes.length < 3 ? ['0', String(lowerBound(argTypes[0]))] : [String(lowerBound(argTypes[0]))],
       };
     case '_pg_expandarray':
       return {
@@ -105,6 +117,18 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
     *rows(a: V) {
       let n = 1;
       for (const v of arr(a)) yield [v === null ? null : Number(v), n++];
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  db.table('pg_generate_subscripts', {
+    columns: ['value'],
+    parameters: ['arr', 'dim', 'reverse', 'lower'],
+    *rows(a: V, dim: V, reverse: V, lower: V) {
+      // Arrays here are one-dimensional: dimension 1 has subscripts, any other none (PostgreSQL: no rows).
+      if (a === null || dim === null || Number(dim) !== 1) return;
+      const n = arr(a).length;
+      const lo = Number(lower);
+      if (Number(reverse)) for (let i = n - 1; i >= 0; i--) yield [lo + i];
+      else for (let i = 0; i < n; i++) yield [lo + i];
     },
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
   db.table('pg_generate_series', {

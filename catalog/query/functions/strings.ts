@@ -36,8 +36,8 @@ export const definitions: Record<string, FnDef> = {
   char_length: call('length', 'int4'),
   character_length: call('length', 'int4'),
   octet_length: { sql: (a) => `length(CAST(${a[0]} AS BLOB))`, returns: fixed('int4') },
-  substr: call('substr', 'text'),
-  substring: call('substr', 'text'),
+  substr: call('pg_substr', 'text'),
+  substring: call('pg_substr', 'text'),
   replace: call('replace', 'text'),
   btrim: call('trim', 'text'),
   ltrim: call('ltrim', 'text'),
@@ -89,9 +89,28 @@ export function register(reg: Register): void {
     const k = Number(n);
     return k >= 0 ? str.slice(Math.max(0, str.length - k)) : str.slice(-k);
   });
-  reg('pg_split_part', (s: V, sep: V, n: V) =>
-    s === null ? null : (String(s).split(String(sep))[Number(n) - 1] ?? ''),
-  );
+  // PostgreSQL's substr counts a start before 1 against the length (substr('abc', -1, 3) is 'a'), where
+  // SQLite's counts from the end; a negative length is an error. Positions are characters (code points).
+  reg('pg_substr', (s: V, start: V, len?: V) => {
+    if (s === null || start === null || len === null) return null;
+    const chars = Array.from(String(s));
+    const from = Number(start);
+    if (len === undefined) return chars.slice(Math.max(from, 1) - 1).join('');
+    const n = Number(len);
+    if (n < 0) throw new SqlError('22011', 'negative substring length not allowed');
+    const end = from + n;
+    return end <= 1 ? '' : chars.slice(Math.max(from, 1) - 1, end - 1).join('');
+  });
+  // split_part: fields from 1, negative fields from the end (PostgreSQL 14+), 0 an error; an empty delimiter
+  // leaves the string whole (field 1 or -1).
+  reg('pg_split_part', (s: V, sep: V, n: V) => {
+    if (s === null || sep === null || n === null) return null;
+    const k = Number(n);
+    if (k === 0) throw new SqlError('22023', 'field position must not be zero');
+    const str = String(s);
+    const parts = String(sep) === '' ? (str === '' ? [] : [str]) : str.split(String(sep));
+    return (k > 0 ? parts[k - 1] : parts[parts.length + k]) ?? '';
+  });
   reg(
     'pg_lpad',
     (s: V, n: V, fill?: V) =>

@@ -1,7 +1,9 @@
 // Session, catalog and system information functions (version(), current_setting(), pg_get_indexdef() ...).
+
 import { formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { typeNameOfOid } from '../../../pg/types';
+import { presetSetting } from '../../preset-settings';
 import {
   call,
   constant,
@@ -142,7 +144,7 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
     (name: V, missingOk?: V) => {
       const c = ctx();
       const key = String(name).toLowerCase();
-      const v = c.changedSettings.get(key) ?? c.settings.get(key);
+      const v = c.changedSettings.get(key) ?? c.settings.get(key) ?? presetSetting(key);
       if (v === undefined) {
         if (missingOk !== undefined && missingOk !== null && Number(missingOk)) return null;
         throw new SqlError('42704', `unrecognized configuration parameter "${name}"`);
