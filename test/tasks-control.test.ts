@@ -21,7 +21,7 @@ const sink = new Writable({
 
 type PgError = Error & { code: string; position?: string; hint?: string };
 
-const SLOW = 'TYPE check_disk OPTIONS max_bytes_per_sec = 200000, parallelism = 1';
+const SLOW = 'TYPE check_disk OPTIONS max_bytes_per_sec = 100000, parallelism = 1';
 
 test.before(async () => {
   server = await startTestServer({ logStream: sink });
