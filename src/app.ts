@@ -10,6 +10,7 @@ import { StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
 import type { AuthMethod } from '../pg/auth';
+import { resolveLimits, type ServerLimits } from '../wire/limits';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/settings';
 import { type DataDirLock, lockDataDir } from './data-dir-lock';
@@ -41,6 +42,8 @@ export interface AppOptions {
   adminPassword?: string;
   logLevel?: string;
   maxMessageBytes?: number;
+  /** max_connections, superuser_reserved_connections, authentication_timeout, result memory (defaults: PostgreSQL's). */
+  limits?: Partial<ServerLimits>;
   /** Create the demo topology and table when the data directory is new (the CLI does; tests do not). */
   embeddedDefault?: boolean;
   demoBytes?: number;
@@ -120,10 +123,12 @@ async function startLocked(
     const made = await ensureEmbeddedDefault(opts.dataDir, storage, store, opts.demoBytes);
     if (made) say(made);
   }
+  const limits = resolveLimits(opts.limits);
   const readers = new ReaderPool({
     catalogPath: catalog.path,
     serverVersion: `${serverVersion} (${PRODUCT} ${VERSION})`,
     startedAt: nowText(),
+    resultMemoryLimitBytes: limits.resultMemoryLimitBytes,
   });
   await readers.ready();
   const tasks = new TaskCatalog(catalog);
@@ -151,6 +156,7 @@ async function startLocked(
     tlsCert: opts.tlsCert,
     tlsKey: opts.tlsKey,
     maxMessageBytes: opts.maxMessageBytes,
+    limits,
     serverName: `${PRODUCT} ${VERSION}`,
     logger,
     settings: opts.settings,

@@ -83,13 +83,25 @@ function parseSet(text: string): SessionCommand | null {
   const m = /^([A-Za-z_][\w.]*|"[^"]+")\s*(?:=|\bto\b)\s*(.+)$/is.exec(rest);
   if (!m) return null;
   const raw = m[2].trim();
-  const value = /^default$/i.test(raw)
-    ? null
-    : raw
-        .split(/\s*,\s*(?=(?:[^']*'[^']*')*[^']*$)/)
-        .map(unquote)
-        .join(', ');
+  const value = /^default$/i.test(raw) ? null : splitList(raw).map(unquote).join(', ');
   return { kind: 'set', name: normaliseName(m[1]), value, local, tag: 'SET' };
+}
+
+/** Splits a SET value list at the commas outside quotes, in one pass (a lookahead per comma was quadratic). */
+function splitList(raw: string): string[] {
+  const items: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < raw.length; i++) {
+    // '' inside a quoted value toggles twice, which leaves it quoted.
+    if (raw[i] === "'") quoted = !quoted;
+    else if (raw[i] === ',' && !quoted) {
+      items.push(raw.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(raw.slice(start));
+  return items;
 }
 
 function unquote(v: string): string {
