@@ -16,12 +16,29 @@ export type SessionCommand =
   | { kind: 'noop'; tag: string }
   | UtilityStatement;
 
+const SESSION_WORDS = new Set([
+  'begin',
+  'start',
+  'commit',
+  'end',
+  'abort',
+  'rollback',
+  'savepoint',
+  'release',
+  'discard',
+  'reset',
+  'show',
+  'set',
+]);
+
 /** Recognises session statements; anything else returns null and goes to the query handler. */
 export function parseSessionCommand(sql: string): SessionCommand | null {
+  // The first word, from a prefix: a long statement that is not a session command costs nothing here.
+  const word = /^[a-z_]+/.exec(stripComments(sql.slice(0, 256)).toLowerCase())?.[0] ?? '';
+  if (UTILITY_WORDS.has(word)) return parseUtility(sql);
+  if (!SESSION_WORDS.has(word)) return null;
   const text = stripComments(sql).replace(/;\s*$/, '');
   const lower = text.toLowerCase();
-  const word = /^[a-z_]+/.exec(lower)?.[0] ?? '';
-  if (UTILITY_WORDS.has(word)) return parseUtility(sql);
   switch (word) {
     case 'begin':
     case 'start':
