@@ -48,7 +48,7 @@ test('SET statement_timeout stops pg_sleep(3) at 1 s with 57014, and SHOW spells
     const took = Date.now() - t0;
     t.is((err as unknown as { code: string }).code, '57014');
     t.is(err?.message, 'canceling statement due to statement timeout');
-    t.true(took >= 900 && took < 2000, `took ${took} ms`);
+    t.true(took >= 900 && took < 2800, `took ${took} ms`);
     // The session goes on, and a statement shorter than the timeout runs.
     t.is((await c.query('SELECT 1 AS one')).rows[0].one, 1);
     await c.query('SET statement_timeout = 0');

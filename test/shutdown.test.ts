@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import pg from 'pg';
-import { RawClient, serialize } from './helpers/raw';
 import { startServerProcess } from './helpers/process';
+import { RawClient, serialize } from './helpers/raw';
 import { ADMIN_PASSWORD } from './helpers/server';
 
 const configFor = (port: number): pg.ClientConfig => ({
@@ -53,7 +53,10 @@ test('SIGTERM: sessions get FATAL 57P01, the listener closes, the process exits 
     t.is(err?.message, 'terminating connection due to administrator command');
     t.truthy(await big);
     await new Promise((r) => setTimeout(r, 100));
-    t.true(errors.some((e) => e.code === '57P01'), JSON.stringify(errors));
+    t.true(
+      errors.some((e) => e.code === '57P01'),
+      JSON.stringify(errors),
+    );
   } finally {
     await server.kill9().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
