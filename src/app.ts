@@ -25,6 +25,7 @@ import { Router } from './sql/router';
 import { StorageModule } from './sql/storage-statements';
 import { TaskModule } from './sql/task-statements';
 import { ensureEmbeddedDefault } from './store/demo';
+import { checkDevicesAtStart } from './store/device-identity';
 import { recoverStore } from './store/recovery';
 import { SegmentStore } from './store/store';
 import { VerifyPool } from './store/verify-pool';
@@ -119,6 +120,8 @@ async function startLocked(
     logger.warn(recovered, 'removed files left by an interrupted write');
   }
   for (const d of recovered.missingDevices) logger.warn({ device: d }, 'device directory is missing');
+  for (const d of await checkDevicesAtStart(storage, storage.allSegmentPaths()))
+    logger.warn({ device: d }, 'device FAILED: its directory or identity is missing or wrong');
   if (opts.embeddedDefault) {
     const made = await ensureEmbeddedDefault(opts.dataDir, storage, store, opts.demoBytes);
     if (made) say(made);

@@ -3,10 +3,11 @@
 // rename, fsync the directory; read the file back and verify it; switch the catalog; only then remove the
 // file the segment had before (if it had another one). An abort of `signal` is honoured only up to the
 // rename: after it the sequence runs to its end, so an abort never leaves a file the catalog does not know.
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
-import { segmentDir, verifySegmentFile, writeSegmentFile } from './segment-file';
+import { writableSegmentDir } from './device-identity';
+import { verifySegmentFile, writeSegmentFile } from './segment-file';
 
 export async function placeVerifiedSegment(
   storage: StorageCatalog,
@@ -16,8 +17,7 @@ export async function placeVerifiedSegment(
   payload: Buffer,
   signal?: AbortSignal,
 ): Promise<string> {
-  const dir = segmentDir(dest.path);
-  await mkdir(dir, { recursive: true });
+  const dir = await writableSegmentDir(storage, dest);
   const meta = {
     storageId: seg.storage_id,
     groupId: group.id,
