@@ -9,10 +9,10 @@ import type { WireLogger } from './backend';
 import * as msg from './backend-messages';
 import { Connection } from './connection';
 import type { QueryHandler } from './handler';
+import { limitSettings, resolveLimits, type ServerLimits } from './limits';
 import { checkNotification, NotificationHub } from './notifications';
 import { checkServerDefault } from './setting-rules';
 import type { LogClass } from './statement-log';
-import { limitSettings, resolveLimits, type ServerLimits } from './limits';
 
 export interface WireServerOptions {
   host: string;

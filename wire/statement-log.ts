@@ -135,7 +135,8 @@ export class StatementLog {
         const min = ERROR_STATEMENT_LEVELS.indexOf(
           this.ctx.settings.get('log_min_error_statement') ?? 'error',
         );
-        if (min <= ERROR_STATEMENT_LEVELS.indexOf('error'))
+        // 08006: the client left mid-statement; the connection logs that once, at info, not as an error.
+        if (failure.code !== '08006' && min <= ERROR_STATEMENT_LEVELS.indexOf('error'))
           log.error(
             { ...this.fields(), ...extra, sqlstate: failure.code, error: failure.message, statement: sql },
             'statement failed',
