@@ -10,6 +10,7 @@ import { StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
 import type { AuthMethod } from '../pg/auth';
+import { resolveLimits, type ServerLimits } from '../wire/limits';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/settings';
 import { type DataDirLock, lockDataDir } from './data-dir-lock';
@@ -24,6 +25,7 @@ import { Router } from './sql/router';
 import { StorageModule } from './sql/storage-statements';
 import { TaskModule } from './sql/task-statements';
 import { ensureEmbeddedDefault } from './store/demo';
+import { checkDevicesAtStart } from './store/device-identity';
 import { recoverStore } from './store/recovery';
 import { SegmentStore } from './store/store';
 import { VerifyPool } from './store/verify-pool';
@@ -41,6 +43,8 @@ export interface AppOptions {
   adminPassword?: string;
   logLevel?: string;
   maxMessageBytes?: number;
+  /** max_connections, superuser_reserved_connections, authentication_timeout, result memory (defaults: PostgreSQL's). */
+  limits?: Partial<ServerLimits>;
   /** Create the demo topology and table when the data directory is new (the CLI does; tests do not). */
   embeddedDefault?: boolean;
   demoBytes?: number;
@@ -116,14 +120,18 @@ async function startLocked(
     logger.warn(recovered, 'removed files left by an interrupted write');
   }
   for (const d of recovered.missingDevices) logger.warn({ device: d }, 'device directory is missing');
+  for (const d of await checkDevicesAtStart(storage, storage.allSegmentPaths()))
+    logger.warn({ device: d }, 'device FAILED: its directory or identity is missing or wrong');
   if (opts.embeddedDefault) {
     const made = await ensureEmbeddedDefault(opts.dataDir, storage, store, opts.demoBytes);
     if (made) say(made);
   }
+  const limits = resolveLimits(opts.limits);
   const readers = new ReaderPool({
     catalogPath: catalog.path,
     serverVersion: `${serverVersion} (${PRODUCT} ${VERSION})`,
     startedAt: nowText(),
+    resultMemoryLimitBytes: limits.resultMemoryLimitBytes,
   });
   await readers.ready();
   const tasks = new TaskCatalog(catalog);
@@ -151,6 +159,7 @@ async function startLocked(
     tlsCert: opts.tlsCert,
     tlsKey: opts.tlsKey,
     maxMessageBytes: opts.maxMessageBytes,
+    limits,
     serverName: `${PRODUCT} ${VERSION}`,
     logger,
     settings: opts.settings,

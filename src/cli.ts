@@ -1,7 +1,21 @@
 #!/usr/bin/env node
 // Command line: `segtasks serve` starts the server. Every option can also come from the environment.
 import { Command, Option } from 'commander';
+import { checkLimitSetting, settingValue } from '../wire/limits';
 import { startApp, VERSION } from './app';
+
+/** A limit option's value as PostgreSQL would read it from postgresql.conf (units allowed), or a usage error. */
+function limitOption(name: string, given: string | undefined): number | undefined {
+  if (given === undefined) return undefined;
+  try {
+    return settingValue(name, checkLimitSetting(name, given, true));
+  } catch (err) {
+    program.error(`invalid ${name} "${given}": ${(err as Error).message}`);
+  }
+}
+
+/** How long SIGTERM/SIGINT may take before the process exits regardless. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 const program = new Command();
 program
@@ -46,6 +60,29 @@ program
       .default('8433'),
   )
   .addOption(new Option('--no-http', 'no HTTP server (no metrics, no web console)').env('SEGTASKS_NO_HTTP'))
+  .addOption(
+    new Option('--max-connections <n>', 'max_connections: sessions at once (default 100)').env(
+      'SEGTASKS_MAX_CONNECTIONS',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--superuser-reserved-connections <n>',
+      'superuser_reserved_connections: of max_connections, slots only sysadmins may take (default 3)',
+    ).env('SEGTASKS_SUPERUSER_RESERVED_CONNECTIONS'),
+  )
+  .addOption(
+    new Option(
+      '--authentication-timeout <time>',
+      'authentication_timeout: a client that has not logged in by then is disconnected (default 1min)',
+    ).env('SEGTASKS_AUTHENTICATION_TIMEOUT'),
+  )
+  .addOption(
+    new Option(
+      '--result-memory-limit <size>',
+      'segtasks.result_memory_limit: largest result one query may build in memory (default 256MB)',
+    ).env('SEGTASKS_RESULT_MEMORY_LIMIT'),
+  )
   .addOption(
     new Option('--no-demo', 'do not create the demo topology and table in a new data directory').env(
       'SEGTASKS_NO_DEMO',
@@ -128,6 +165,15 @@ Example:
       tlsCert: o.tlsCert,
       tlsKey: o.tlsKey,
       maxMessageBytes: Number(o.maxMessageBytes),
+      limits: {
+        maxConnections: limitOption('max_connections', o.maxConnections),
+        superuserReservedConnections: limitOption(
+          'superuser_reserved_connections',
+          o.superuserReservedConnections,
+        ),
+        authenticationTimeoutMs: limitOption('authentication_timeout', o.authenticationTimeout),
+        resultMemoryLimitBytes: limitOption('segtasks.result_memory_limit', o.resultMemoryLimit),
+      },
       adminPassword: process.env.SEGTASKS_ADMIN_PASSWORD || undefined,
       logLevel: o.logLevel,
       settings: {
@@ -152,6 +198,11 @@ Example:
       if (stopping) return;
       stopping = true;
       process.stdout.write(`received ${signal}, shutting down\n`);
+      // Bounded: whatever still runs after this long (a task's write, a stuck reader) does not keep us up.
+      setTimeout(() => {
+        process.stderr.write('segtasks: shutdown took too long, exiting\n');
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS).unref();
       await app.close();
       process.exit(0);
     };

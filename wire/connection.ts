@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { AuthMethod } from '../pg/auth';
 import { SqlError } from '../pg/errors';
+import type { Admission } from './admission';
 import type { Backend, WireLogger } from './backend';
 import * as msg from './backend-messages';
 import { reportError } from './error-report';
@@ -16,6 +17,7 @@ import { Fatal, ProtocolViolation } from './fatal';
 import type { FramerLimits } from './framer';
 import { decodeMessage } from './frontend-messages';
 import type { ClientSession, QueryContext, QueryHandler } from './handler';
+import { armStatementTimeout, settingValue, withTimeout } from './limits';
 import { codeChar, FrontendCode } from './message-codes';
 import { BackendNotifications, NotificationHub } from './notifications';
 import { PortalRegistry } from './portals';
@@ -44,6 +46,10 @@ export interface ConnectionOptions {
   serverSettings?: Record<string, string>;
   /** log_statement classes of the server's own statements, by first word (cancel -> ddl). */
   logClasses?: ReadonlyMap<string, LogClass>;
+  /** Connection slots (max_connections); the connection has already arrive()d. */
+  admission: Admission;
+  /** authentication_timeout: a client that has not logged in by then is disconnected. */
+  authenticationTimeoutMs: number;
 }
 
 /** Startup parameters that are not settings. */
@@ -107,6 +113,8 @@ export class Connection implements Backend {
   private readonly startedAt = Date.now();
   private database = '';
   private running: AbortController | null = null;
+  private disarmTimeout: () => void = () => {};
+  private admitted = false;
   private closed = false;
   private readonly remote: string;
 
@@ -118,7 +126,12 @@ export class Connection implements Backend {
     this.logger = opts.logger;
     this.remote = stream instanceof Socket ? `${stream.remoteAddress}:${stream.remotePort}` : 'in-process';
     this.transport = new Transport(stream, opts.limits);
-    this.transport.onClose = () => this.running?.abort();
+    this.transport.onClose = () => {
+      if (!this.running) return;
+      // Logged once here; the statement ends with an error nobody reads, which is not logged again.
+      this.logger.info({ remote: this.remote, pid: this.pid }, 'client disconnected during a statement');
+      this.running.abort(new SqlError('08006', 'client connection lost'));
+    };
     this.settings = new Settings(opts.serverName, this.transport, opts.serverSettings);
     this.transaction = new TransactionBlock(this.settings, this.transport, (committed) => {
       this.portals.endTransaction(committed);
@@ -143,6 +156,12 @@ export class Connection implements Backend {
 
   /** Runs the connection to its end. Never throws. */
   async run(): Promise<void> {
+    // authentication_timeout: PostgreSQL's backend simply exits; the client sees the connection close.
+    const authTimer = setTimeout(() => {
+      this.logger.info({ remote: this.remote }, 'authentication timeout: closing connection');
+      this.transport.destroy();
+    }, this.opts.authenticationTimeoutMs);
+    authTimer.unref();
     try {
       const startup = await readStartup(
         this.transport,
@@ -152,10 +171,14 @@ export class Connection implements Backend {
       );
       if (!startup) return;
       await this.logIn(startup);
+      clearTimeout(authTimer);
       this.opts.register(this);
       await this.mainLoop();
     } catch (err) {
-      if (err instanceof Fatal) {
+      if (this.transport.clientGone) {
+        // The client left (possibly mid-statement): nothing to tell it, and nothing wrong with the server.
+        this.logger.info({ remote: this.remote, pid: this.pid }, 'client disconnected');
+      } else if (err instanceof Fatal) {
         this.logger.warn({ remote: this.remote, code: err.code, err: err.message }, 'closing connection');
         this.transport.send(msg.errorResponse({ severity: 'FATAL', code: err.code, message: err.message }));
       } else {
@@ -165,6 +188,7 @@ export class Connection implements Backend {
         );
       }
     } finally {
+      clearTimeout(authTimer);
       await this.transport.flush().catch(() => {});
       this.close();
     }
@@ -187,6 +211,8 @@ export class Connection implements Backend {
       );
     }
     this.opts.unregister(this);
+    this.opts.admission.leave(this.admitted);
+    this.disarmTimeout();
     this.running?.abort();
     this.transport.end();
   }
@@ -203,6 +229,9 @@ export class Connection implements Backend {
       remote: this.remote,
     });
     const extra = (await this.handler.sessionSettings?.(this.user)) ?? {};
+    this.opts.admission.admit(extra.is_superuser === 'on');
+    this.admitted = true;
+    this.transport.markAuthenticated();
     for (const [k, v] of Object.entries(extra)) this.settings.apply(k, v, false);
     this.settings.apply('session_authorization', this.user, false);
     const options = startup.params.get('options');
@@ -251,7 +280,12 @@ export class Connection implements Backend {
   }
 
   startStatement(): QueryContext {
+    this.disarmTimeout();
     this.running = new AbortController();
+    this.disarmTimeout = armStatementTimeout(
+      this.running,
+      settingValue('statement_timeout', this.settings.get('statement_timeout')),
+    );
     return {
       session: this.session,
       signal: this.running.signal,
@@ -270,7 +304,36 @@ export class Connection implements Backend {
   }
 
   endStatement(): void {
+    this.disarmTimeout();
+    this.disarmTimeout = () => {};
     this.running = null;
+  }
+
+  /** SIGTERM: ends the session with FATAL 57P01, as PostgreSQL's smart/fast shutdown does to each backend. */
+  terminate(): void {
+    if (this.closed) return;
+    const reason = new Fatal('57P01', 'terminating connection due to administrator command');
+    this.running?.abort(reason);
+    this.transport.send(msg.errorResponse({ severity: 'FATAL', code: reason.code, message: reason.message }));
+    void this.transport.flush().catch(() => {});
+    this.close();
+  }
+
+  /**
+   * The next message. Inside a transaction block idle_in_transaction_session_timeout bounds the wait, and
+   * ends the session with FATAL 25P03 when it passes.
+   */
+  private nextMessage() {
+    const idle =
+      this.transaction.status === 'I'
+        ? 0
+        : settingValue(
+            'idle_in_transaction_session_timeout',
+            this.settings.get('idle_in_transaction_session_timeout'),
+          );
+    return withTimeout(this.transport.next(), idle, () => {
+      throw new Fatal('25P03', 'terminating connection due to idle-in-transaction timeout');
+    });
   }
 
   async readyForQuery(): Promise<void> {
@@ -285,7 +348,7 @@ export class Connection implements Backend {
     let skipToSync = false;
     for (;;) {
       this.idle = true;
-      const f = await this.transport.next().finally(() => {
+      const f = await this.nextMessage().finally(() => {
         this.idle = false;
       });
       if (!f) return;

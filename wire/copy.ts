@@ -54,6 +54,7 @@ export async function copyOut(
   for await (const chunk of result.produce(ctx)) {
     transport.send(msg.copyData(chunk));
     await transport.flushIfLarge();
+    await transport.yieldIfDue();
   }
   transport.send(msg.copyDone());
   return result.tag();

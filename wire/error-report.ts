@@ -10,7 +10,9 @@ export function reportError(b: Backend, err: unknown, offset: number): void {
   let e: SqlError;
   if (err instanceof SqlError) e = err;
   else {
-    b.logger.error({ pid: b.pid, err: (err as Error)?.stack ?? String(err) }, 'internal error');
+    // After the client has gone, a failure is the disconnect's consequence (logged once by the connection).
+    const log = b.transport.clientGone ? b.logger.debug : b.logger.error;
+    log.call(b.logger, { pid: b.pid, err: (err as Error)?.stack ?? String(err) }, 'internal error');
     e = new SqlError('XX000', `internal error: ${(err as Error)?.message ?? String(err)}`);
   }
   b.transaction.fail();

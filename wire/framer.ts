@@ -18,11 +18,22 @@ export interface FramerLimits {
   maxCopyDataBytes: number;
 }
 
+/**
+ * Before authentication every message is small (password, SASL exchange): PostgreSQL caps them too
+ * (PG_MAX_AUTH_TOKEN_LENGTH), so a client that has not logged in cannot make the server buffer more.
+ */
+export const MAX_UNAUTHENTICATED_MESSAGE_BYTES = 8192;
+
+/** PostgreSQL's MAX_STARTUP_PACKET_LENGTH. */
+export const MAX_STARTUP_PACKET_BYTES = 10_000;
+
 export class Framer {
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** True until the startup packet has been read: that phase has no type byte. */
   startup = true;
+  /** False until the client has logged in: until then messages are held to MAX_UNAUTHENTICATED_MESSAGE_BYTES. */
+  authenticated = false;
 
   constructor(private readonly limits: FramerLimits) {}
 
@@ -38,12 +49,16 @@ export class Framer {
       const type = this.startup ? 0 : head[0];
       const len = head.readInt32BE(this.startup ? 0 : 1);
       if (len < 4) throw new ProtocolViolation(`invalid message length ${len}`);
-      const limit =
-        type === FrontendCode.CopyData ? this.limits.maxCopyDataBytes : this.limits.maxMessageBytes;
+      const limit = !this.authenticated
+        ? MAX_UNAUTHENTICATED_MESSAGE_BYTES
+        : type === FrontendCode.CopyData
+          ? this.limits.maxCopyDataBytes
+          : this.limits.maxMessageBytes;
+      if (this.startup && len > MAX_STARTUP_PACKET_BYTES)
+        throw new ProtocolViolation(`invalid startup packet length ${len}`);
       if (len - 4 > limit) {
         throw new ProtocolViolation(`message length ${len} exceeds the limit of ${limit} bytes`);
       }
-      if (this.startup && len > 10_000) throw new ProtocolViolation(`invalid startup packet length ${len}`);
       const total = (this.startup ? 0 : 1) + len;
       if (this.buffered < total) break;
       const whole = this.take(total);

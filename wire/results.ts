@@ -61,7 +61,11 @@ export async function runPortal(
   const rows = await p.cursor.fetch({ kind: 'forward', count: maxRows > 0 ? maxRows : Infinity });
   for (let i = 0; i < rows.length; i++) {
     out.send(msg.dataRow(rows[i], p.fields, formats));
-    if ((i & 255) === 255) await out.flushIfLarge();
+    if ((i & 255) === 255) {
+      // Backpressure: a client that does not read holds this loop here, not the server's memory.
+      await out.flushIfLarge();
+      await out.yieldIfDue();
+    }
   }
   if (maxRows > 0 && (await p.cursor.hasMore())) {
     out.send(msg.portalSuspended());

@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { AuthMethod } from '../pg/auth';
+import { Admission, TOO_MANY_CLIENTS } from './admission';
 import type { WireLogger } from './backend';
+import * as msg from './backend-messages';
 import { Connection } from './connection';
 import type { QueryHandler } from './handler';
+import { limitSettings, resolveLimits, type ServerLimits } from './limits';
 import { checkNotification, NotificationHub } from './notifications';
 import { checkServerDefault } from './setting-rules';
 import type { LogClass } from './statement-log';
@@ -22,25 +25,35 @@ export interface WireServerOptions {
   maxMessageBytes?: number;
   serverName: string;
   logger: WireLogger;
-  maxConnections?: number;
   /** Server defaults of settings, e.g. { log_statement: 'ddl' } (validated as SET would). */
   settings?: Record<string, string>;
   /** Channels only the server notifies on (server.notify()); a client's NOTIFY there is refused (42501). */
   serverChannels?: string[];
   /** log_statement classes of the handler's own statements by first word, e.g. cancel -> ddl. */
   logClasses?: Record<string, LogClass>;
+  /** max_connections, superuser_reserved_connections, authentication_timeout, ... (PostgreSQL's defaults). */
+  limits?: Partial<ServerLimits>;
 }
+
+/** How long SIGTERM's shutdown lets sessions read their FATAL 57P01 before their sockets are destroyed. */
+const SHUTDOWN_GRACE_MS = 500;
 
 export class WireServer {
   private server: Server | null = null;
   private readonly backends = new Map<number, Connection>();
   private readonly sockets = new Set<Socket>();
+  private readonly connections = new Set<Connection>();
   private readonly mockSecret = randomBytes(32);
   private readonly hub: NotificationHub;
   private readonly settings: Record<string, string>;
   private readonly logClasses: ReadonlyMap<string, LogClass>;
 
+  readonly limits: ServerLimits;
+  private readonly admission: Admission;
+
   constructor(private readonly opts: WireServerOptions) {
+    this.limits = resolveLimits(opts.limits);
+    this.admission = new Admission(this.limits.maxConnections, this.limits.superuserReservedConnections);
     this.hub = new NotificationHub(new Set(opts.serverChannels ?? []));
     this.settings = Object.fromEntries(
       Object.entries(opts.settings ?? {}).map(([k, v]) => [k, checkServerDefault(k, v)]),
@@ -62,10 +75,13 @@ export class WireServer {
       this.opts.tlsCert && this.opts.tlsKey
         ? createSecureContext({ cert: readFileSync(this.opts.tlsCert), key: readFileSync(this.opts.tlsKey) })
         : null;
-    const maxConnections = this.opts.maxConnections ?? 500;
+    const serverSettings = limitSettings(this.limits);
     const server = createServer((socket) => {
-      if (this.sockets.size >= maxConnections) {
-        socket.destroy();
+      socket.on('error', () => {});
+      if (!this.admission.arrive()) {
+        // Answered, never dropped without a word: the postmaster's reply to a connection it cannot take.
+        socket.end(msg.errorResponse({ severity: 'FATAL', code: '53300', message: TOO_MANY_CLIENTS }));
+        setTimeout(() => socket.destroy(), 1000).unref();
         return;
       }
       this.sockets.add(socket);
@@ -86,11 +102,17 @@ export class WireServer {
           return c && c.secret === secret ? c : undefined;
         },
         notifications: this.hub,
-        serverSettings: this.settings,
+        serverSettings: { ...serverSettings, ...this.settings },
         logClasses: this.logClasses,
         register: (c) => this.backends.set(c.pid, c),
-        unregister: (c) => this.backends.delete(c.pid),
+        unregister: (c) => {
+          this.backends.delete(c.pid);
+          this.connections.delete(c);
+        },
+        admission: this.admission,
+        authenticationTimeoutMs: this.limits.authenticationTimeoutMs,
       });
+      this.connections.add(conn);
       void conn.run();
     });
     this.server = server;
@@ -113,6 +135,8 @@ export class WireServer {
     if (!server) return;
     this.server = null;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const c of [...this.connections]) c.terminate();
+    if (this.sockets.size) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     for (const s of this.sockets) s.destroy();
     await closed;
   }

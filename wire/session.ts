@@ -16,12 +16,29 @@ export type SessionCommand =
   | { kind: 'noop'; tag: string }
   | UtilityStatement;
 
+const SESSION_WORDS = new Set([
+  'begin',
+  'start',
+  'commit',
+  'end',
+  'abort',
+  'rollback',
+  'savepoint',
+  'release',
+  'discard',
+  'reset',
+  'show',
+  'set',
+]);
+
 /** Recognises session statements; anything else returns null and goes to the query handler. */
 export function parseSessionCommand(sql: string): SessionCommand | null {
+  // The first word, from a prefix: a long statement that is not a session command costs nothing here.
+  const word = /^[a-z_]+/.exec(stripComments(sql.slice(0, 256)).toLowerCase())?.[0] ?? '';
+  if (UTILITY_WORDS.has(word)) return parseUtility(sql);
+  if (!SESSION_WORDS.has(word)) return null;
   const text = stripComments(sql).replace(/;\s*$/, '');
   const lower = text.toLowerCase();
-  const word = /^[a-z_]+/.exec(lower)?.[0] ?? '';
-  if (UTILITY_WORDS.has(word)) return parseUtility(sql);
   switch (word) {
     case 'begin':
     case 'start':
@@ -83,13 +100,25 @@ function parseSet(text: string): SessionCommand | null {
   const m = /^([A-Za-z_][\w.]*|"[^"]+")\s*(?:=|\bto\b)\s*(.+)$/is.exec(rest);
   if (!m) return null;
   const raw = m[2].trim();
-  const value = /^default$/i.test(raw)
-    ? null
-    : raw
-        .split(/\s*,\s*(?=(?:[^']*'[^']*')*[^']*$)/)
-        .map(unquote)
-        .join(', ');
+  const value = /^default$/i.test(raw) ? null : splitList(raw).map(unquote).join(', ');
   return { kind: 'set', name: normaliseName(m[1]), value, local, tag: 'SET' };
+}
+
+/** Splits a SET value list at the commas outside quotes, in one pass (a lookahead per comma was quadratic). */
+function splitList(raw: string): string[] {
+  const items: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < raw.length; i++) {
+    // '' inside a quoted value toggles twice, which leaves it quoted.
+    if (raw[i] === "'") quoted = !quoted;
+    else if (raw[i] === ',' && !quoted) {
+      items.push(raw.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(raw.slice(start));
+  return items;
 }
 
 function unquote(v: string): string {

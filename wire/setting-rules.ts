@@ -2,6 +2,7 @@
 // set them and when (PGC_SUSET: superusers only; PGC_SU_BACKEND: superusers, at connection start only).
 // Values are stored in the form SHOW prints. Settings without a rule accept any text, as they always have.
 import { SqlError } from '../pg/errors';
+import { checkLimitSetting, isLimitSetting } from './limits';
 
 interface Rule {
   context: 'suset' | 'su_backend';
@@ -101,6 +102,8 @@ export const CHECKED_DEFAULTS: Record<string, string> = {
  * packet, where PGC_SU_BACKEND settings may still be set.
  */
 export function checkSetting(name: string, value: string, superuser: boolean, atStartup: boolean): string {
+  // The limits (statement_timeout, max_connections, ...) and names cut to NAMEDATALEN: see limits.ts.
+  if (isLimitSetting(name)) return checkLimitSetting(name, value);
   const rule = RULES[name];
   if (!rule) return value;
   if (rule.context === 'su_backend' && !atStartup)

@@ -29,6 +29,15 @@ const MOD_WORDS = new Set(['insert', 'update', 'delete', 'merge', 'truncate']);
  * The log class of a statement by its first words. extra: the server's own statements (CANCEL TASK, ...)
  * by first word. lookup finds the text of a prepared statement, for EXECUTE.
  */
+/** The most of a statement's text one log line carries: a synchronous write of megabytes held the server. */
+const MAX_LOGGED_STATEMENT = 64 * 1024;
+
+function logText(sql: string): string {
+  return sql.length > MAX_LOGGED_STATEMENT
+    ? `${sql.slice(0, MAX_LOGGED_STATEMENT)}... (${sql.length} characters in all)`
+    : sql;
+}
+
 export function classifyStatement(
   sql: string,
   extra: ReadonlyMap<string, LogClass>,
@@ -36,11 +45,8 @@ export function classifyStatement(
   depth = 0,
 ): LogClass {
   const text = stripComments(sql);
-  const words = text
-    .toLowerCase()
-    .split(/[\s(;]+/)
-    .filter(Boolean);
-  const first = words[0] ?? '';
+  // The first word, from a prefix: splitting a statement of megabytes into words held every connection.
+  const first = /[^\s(;]+/.exec(text.slice(0, 256))?.[0]?.toLowerCase() ?? '';
   if (DDL_WORDS.has(first)) return 'ddl';
   if (MOD_WORDS.has(first)) return 'mod';
   if (extra.has(first)) return extra.get(first)!;
@@ -126,7 +132,7 @@ export class StatementLog {
     const started = process.hrtime.bigint();
     const logged = this.wanted(statements);
     const log = this.ctx.logger;
-    if (logged) log.info({ ...this.fields(), ...extra, statement: sql }, 'statement');
+    if (logged) log.info({ ...this.fields(), ...extra, statement: logText(sql) }, 'statement');
     let failure: SqlError | null = null;
     return {
       failed: (err) => {
@@ -135,9 +141,16 @@ export class StatementLog {
         const min = ERROR_STATEMENT_LEVELS.indexOf(
           this.ctx.settings.get('log_min_error_statement') ?? 'error',
         );
-        if (min <= ERROR_STATEMENT_LEVELS.indexOf('error'))
+        // 08006: the client left mid-statement; the connection logs that once, at info, not as an error.
+        if (failure.code !== '08006' && min <= ERROR_STATEMENT_LEVELS.indexOf('error'))
           log.error(
-            { ...this.fields(), ...extra, sqlstate: failure.code, error: failure.message, statement: sql },
+            {
+              ...this.fields(),
+              ...extra,
+              sqlstate: failure.code,
+              error: failure.message,
+              statement: logText(sql),
+            },
             'statement failed',
           );
       },

@@ -4,6 +4,9 @@ import type { Duplex } from 'node:stream';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { type Frame, Framer, type FramerLimits } from './framer';
 
+/** How long one connection may run without giving the event loop to the others. */
+const YIELD_EVERY_MS = 5;
+
 /** A queue of incoming frames that the state machine pulls from. */
 class FrameQueue {
   private frames: Frame[] = [];
@@ -29,8 +32,10 @@ class FrameQueue {
       w.reject(err);
     }
   }
+  /** The client is gone: messages it sent but we have not run are dropped, as a closed backend would. */
   close(): void {
     this.closed = true;
+    this.frames = [];
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = null;
@@ -64,6 +69,7 @@ export class Transport implements MessageSink {
   private readonly queue = new FrameQueue();
   private out: Buffer[] = [];
   private outBytes = 0;
+  private lastYield = performance.now();
   /** Called when the stream closes (the connection aborts what it runs). */
   onClose: (() => void) | null = null;
 
@@ -97,6 +103,27 @@ export class Transport implements MessageSink {
   /** The next message, or null when the client is gone. Throws ProtocolViolation on bad framing. */
   next(): Promise<Frame | null> {
     return this.queue.next();
+  }
+
+  /** The client has logged in: messages may now be as large as the configured limits. */
+  markAuthenticated(): void {
+    this.framer.authenticated = true;
+  }
+
+  /** True once the client's side has closed. */
+  get clientGone(): boolean {
+    return this.stream.destroyed || !this.stream.readable;
+  }
+
+  /**
+   * Gives the event loop a turn when this connection has held it for more than a few milliseconds, so that
+   * encoding a large result never delays the other connections for longer than that.
+   */
+  async yieldIfDue(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastYield < YIELD_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
   }
 
   /** Tells the framer that an untyped startup packet comes next (after an SSL or GSSENC answer). */
@@ -161,5 +188,10 @@ export class Transport implements MessageSink {
   end(): void {
     this.stream.end();
     setTimeout(() => this.stream.destroy(), 1000).unref();
+  }
+
+  /** Closes at once, without waiting for output (authentication_timeout, as PostgreSQL's backend exits). */
+  destroy(): void {
+    this.stream.destroy();
   }
 }

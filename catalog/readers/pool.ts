@@ -25,6 +25,8 @@ interface Pending {
   signal?: AbortSignal;
   /** When the worker started on it (approximately: when it reached the head of the worker's queue). */
   startedAt: number;
+  /** Rows of a large result received so far (they come in parts ahead of the result). */
+  rowsSoFar?: unknown[][];
 }
 
 interface Slot {
@@ -102,7 +104,18 @@ export class ReaderPool {
       if (m.id === 0) return;
       const i = slot.inFlight.findIndex((p) => p.req.id === m.id);
       if (i < 0) return; // cancelled meanwhile
+      if (m.ok && 'rowsPart' in m) {
+        const head = slot.inFlight[i];
+        head.rowsSoFar ??= [];
+        for (const row of m.rowsPart) head.rowsSoFar.push(row);
+        return;
+      }
       const [p] = slot.inFlight.splice(i, 1);
+      if (m.ok && p.rowsSoFar) {
+        const result = m.result as RunResult;
+        for (const row of result.rows) p.rowsSoFar.push(row);
+        result.rows = p.rowsSoFar;
+      }
       if (slot.inFlight[0]) slot.inFlight[0].startedAt = Date.now();
       if (m.ok) p.resolve(m.result);
       else p.reject(new SqlError(m.error.code, m.error.message, m.error));

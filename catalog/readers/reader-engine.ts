@@ -10,6 +10,7 @@ import { compileQuery } from '../query/compile';
 import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
+import { collectRows } from './result-budget';
 import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
@@ -54,6 +55,8 @@ export interface ReaderOptions {
   catalogPath: string;
   serverVersion: string;
   startedAt: string;
+  /** segtasks.result_memory_limit in bytes (absent: unbounded). */
+  resultMemoryLimitBytes?: number;
 }
 
 export class ReaderEngine {
@@ -150,7 +153,8 @@ export class ReaderEngine {
     });
     let rows: unknown[][];
     try {
-      rows = (p.used.length ? p.stmt.all(bound) : p.stmt.all()) as unknown[][];
+      const iterator = (p.used.length ? p.stmt.iterate(bound) : p.stmt.iterate()) as Iterable<unknown[]>;
+      rows = collectRows(iterator, this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY);
     } catch (err) {
       throw translateSqliteError(err);
     }

@@ -17,6 +17,8 @@ export type ReaderRequest =
 
 export type ReaderResponse =
   | { id: number; ok: true; result: unknown }
+  /** Part of a large result's rows, sent ahead of the result (which carries the last part). */
+  | { id: number; ok: true; rowsPart: unknown[][] }
   | {
       id: number;
       ok: false;
@@ -25,6 +27,12 @@ export type ReaderResponse =
 
 const engine = new ReaderEngine(workerData as ReaderOptions);
 
+/**
+ * Rows per message: the receiving thread decodes each message in one go, so a large result arrives in parts
+ * small enough that the connections it serves are never held for long.
+ */
+const ROWS_PER_MESSAGE = 2000;
+
 parentPort!.on('message', (req: ReaderRequest) => {
   let res: ReaderResponse;
   try {
@@ -32,6 +40,13 @@ parentPort!.on('message', (req: ReaderRequest) => {
       req.op === 'describe'
         ? engine.describe(req.sql, req.types)
         : engine.run(req.sql, req.types, req.params, req.session, req.autoParams);
+    if ('rows' in result && result.rows.length > ROWS_PER_MESSAGE) {
+      const rows = result.rows;
+      let at = 0;
+      for (; at + ROWS_PER_MESSAGE < rows.length; at += ROWS_PER_MESSAGE)
+        parentPort!.postMessage({ id: req.id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) });
+      result.rows = rows.slice(at);
+    }
     res = { id: req.id, ok: true, result };
   } catch (e) {
     const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));

@@ -197,7 +197,7 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
     return ctx.checkpoint(done);
   }
   await ctx.throttle(fileSizeFor(group.shard_bytes), seg.device_id);
-  const copy = await writeVerifiedCopy(seg, group, dest, payload, ctx.signal);
+  const copy = await writeVerifiedCopy(ctx.storage, seg, group, dest, payload, ctx.signal);
   await ctx.throttle(copy.size, dest.id);
   ctx.result(
     segmentRow(

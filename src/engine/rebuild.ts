@@ -330,7 +330,7 @@ async function writeRebuilt(
   where: Destination,
 ): Promise<VerifiedCopy> {
   const { dest, reduced } = where;
-  const copy = await writeVerifiedCopy(target, group, dest, payload, ctx.signal);
+  const copy = await writeVerifiedCopy(ctx.storage, target, group, dest, payload, ctx.signal);
   await ctx.throttle(copy.size, dest.id);
   const path = copy.path;
   const at = { ...target, node_name: dest.node_name, device_id: dest.id };

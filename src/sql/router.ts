@@ -29,6 +29,16 @@ export interface StatementModule {
   ): PreparedQuery | Promise<PreparedQuery> | null;
 }
 
+/**
+ * The longest statement other than a query that is parsed here, on the thread that serves every connection
+ * (queries are parsed by the reader threads). Real DDL is far shorter; the bound keeps any one statement's
+ * parse to milliseconds.
+ */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
+/** How much of a statement is read to classify it by its first word. */
+const CLASSIFY_PREFIX = 4096;
+
 const READ_WORDS = new Set(['select', 'with', 'values', 'table']);
 const WRITE_WORDS = new Set([
   'insert',
@@ -164,11 +174,18 @@ export class Router implements QueryHandler {
     session: ClientSession,
     describe: boolean,
   ): Promise<PreparedQuery> {
-    const text = stripComments(sql);
-    const first = /^[(\s]*([A-Za-z_]+)/.exec(text)?.[1]?.toLowerCase() ?? '';
+    // Classified by a prefix: a long statement costs nothing here before it is known what it is.
+    const head = stripComments(sql.slice(0, CLASSIFY_PREFIX));
+    const first = /^[(\s]*([A-Za-z_]+)/.exec(head)?.[1]?.toLowerCase() ?? '';
     if (READ_WORDS.has(first)) {
-      const body = first === 'table' ? `SELECT * FROM ${text.replace(/^table\s+/i, '')}` : sql;
+      const body = first === 'table' ? `SELECT * FROM ${stripComments(sql).replace(/^table\s+/i, '')}` : sql;
       return this.readQuery(body, types, describe);
+    }
+    if (sql.length > MAX_COMMAND_BYTES) {
+      throw new SqlError(
+        '54000',
+        `statement is too long: ${sql.length} bytes, and statements other than queries are limited to ${MAX_COMMAND_BYTES}`,
+      );
     }
     const user = parseUserStatement(sql);
     if (user) return this.userStatement(user);

@@ -9,6 +9,7 @@ import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
+import { identityProblem, writeIdentity } from '../store/device-identity';
 import { SegmentFault, verifySegmentFile } from '../store/segment-file';
 import {
   DEFAULT_SEGMENT_SIZE,
@@ -137,11 +138,14 @@ export class StorageModule implements StatementModule {
         if (new Set(devices.map((d) => d.path)).size !== devices.length)
           throw new SqlError('42710', 'the same device is listed twice');
         cat.createNode(stmt.name, stmt.cluster, devices);
+        for (const d of cat.devices(stmt.name)) await writeIdentity(d);
         return { kind: 'command', tag: 'CREATE NODE' };
       }
       case 'add_device': {
         const d = await checkDevicePath(stmt.path);
         cat.addDevice(stmt.node, d.path, d.capacity);
+        const added = cat.devices(stmt.node).find((x) => x.path === d.path);
+        if (added) await writeIdentity(added);
         return { kind: 'command', tag: 'ALTER NODE' };
       }
       case 'set_node': {
@@ -154,6 +158,8 @@ export class StorageModule implements StatementModule {
             if (d.status !== 'FAILED') continue;
             try {
               await checkDevicePath(d.path);
+              // The operator says the node is back: a replaced disk gets the device's identity again.
+              if (await identityProblem(d)) await writeIdentity(d);
               cat.setDeviceStatus(d.id, 'ACTIVE');
             } catch {
               ctx.notice({

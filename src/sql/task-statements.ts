@@ -56,6 +56,8 @@ function statementTimeoutMs(session: ClientSession): number {
   return Number(m[1]) * unit;
 }
 
+const TASK_VERB = /^\s*(create|cancel)\s+task\b/i;
+
 export class TaskModule implements StatementModule {
   constructor(
     private readonly engine: TaskEngine,
@@ -63,7 +65,10 @@ export class TaskModule implements StatementModule {
     private readonly users: Users,
   ) {}
 
-  prepare(sql: string, types: number[], _session: ClientSession): PreparedQuery | null {
+  prepare(sql: string, types: number[], session: ClientSession): PreparedQuery | null {
+    // The privilege is checked before the parse: a non-sysadmin's statement costs no more than this look.
+    const verb = TASK_VERB.exec(sql.slice(0, 256))?.[1]?.toLowerCase();
+    if (verb) requireSysadmin(this.users, session.user, verb === 'create' ? 'CREATE TASK' : 'CANCEL TASK');
     const alter = parseAlterTask(sql);
     if (alter) {
       const refs = [alter.target, alter.value].flatMap((v) => (typeof v === 'object' && v ? [v.param] : []));

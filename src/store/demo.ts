@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
+import { writeIdentity } from './device-identity';
 import { DEFAULT_SEGMENT_SIZE, deviceCapacity, type SegmentStore } from './store';
 
 export const DEMO = {
@@ -54,6 +55,7 @@ export async function ensureEmbeddedDefault(
       devices.push({ path, capacity: await deviceCapacity(path) });
     }
     catalog.createNode(`node${n}`, DEMO.cluster, devices);
+    for (const d of catalog.devices(`node${n}`)) await writeIdentity(d);
   }
   catalog.createTable(DEMO.table, DEMO.cluster, '(line text)', 'admin');
   const loaded = await store.load(DEMO.table, demoData(demoBytes));

@@ -6,10 +6,11 @@
 // (removeReplaced). An abort of `signal` is honoured only up to the rename. A crash between the rename and
 // the switch leaves a file the catalog does not know, which start-up recovery removes (or, written in place,
 // the same bytes the catalog expects), so the copy is simply made again.
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
-import { segmentDir, verifySegmentFile, writeSegmentFile } from './segment-file';
+import { writableSegmentDir } from './device-identity';
+import { verifySegmentFile, writeSegmentFile } from './segment-file';
 
 export interface VerifiedCopy {
   seg: Segment;
@@ -20,14 +21,14 @@ export interface VerifiedCopy {
 }
 
 export async function writeVerifiedCopy(
+  storage: StorageCatalog,
   seg: Segment,
   group: SegmentGroup,
   dest: { id: string; node_name: string; path: string },
   payload: Buffer,
   signal?: AbortSignal,
 ): Promise<VerifiedCopy> {
-  const dir = segmentDir(dest.path);
-  await mkdir(dir, { recursive: true });
+  const dir = await writableSegmentDir(storage, dest);
   const meta = {
     storageId: seg.storage_id,
     groupId: group.id,

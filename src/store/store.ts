@@ -2,11 +2,12 @@
 // (COPY TO STDOUT), rebuilding lost or corrupt segments on the fly. Knows nothing of the wire.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, statfs, unlink } from 'node:fs/promises';
+import { statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
 import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
+import { writableSegmentDir } from './device-identity';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
 import {
@@ -14,7 +15,6 @@ import {
   fileSizeFor,
   fsyncDir,
   SegmentFault,
-  segmentDir,
   syncFiles,
   verifySegmentFile,
   writeSegmentFile,
@@ -195,8 +195,7 @@ export class SegmentStore {
     const settled = await Promise.allSettled(
       placements.map(async (p, position) => {
         const storageId = randomUUID();
-        const dir = segmentDir(p.device.path);
-        await mkdir(dir, { recursive: true });
+        const dir = await writableSegmentDir(this.catalog, p.device);
         const payload =
           position < k
             ? dataBuf.subarray(position * shardBytes, (position + 1) * shardBytes)

@@ -6,6 +6,7 @@ import { parse, serialize } from 'pg-protocol';
 import { makeMd5Hash } from '../../pg/auth';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
+import { Admission } from '../../wire/admission';
 import { Connection, type ConnectionOptions } from '../../wire/connection';
 import type { PreparedQuery, QueryHandler, QueryResult } from '../../wire/handler';
 
@@ -171,9 +172,18 @@ export function openConnection(opts: Partial<ConnectionOptions> = {}): Harness {
     lookupBackend: () => undefined,
     register: quiet,
     unregister: quiet,
+    admission: arrived(new Admission(100, 3)),
+    authenticationTimeoutMs: 60_000,
+    serverSettings: {},
     ...opts,
   });
   return { client: new TestClient(clientSide), handler, done: conn.run() };
+}
+
+/** An Admission that has already counted one arriving connection, as the listener does before a Connection. */
+export function arrived(a: Admission): Admission {
+  a.arrive();
+  return a;
 }
 
 /** A connection that has completed startup with trust authentication. */

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import pg from 'pg';
+import { IDENTITY_FILE } from '../../src/store/device-identity';
 import { ADMIN_PASSWORD } from './server';
 
 export interface ServerProcess {
@@ -93,7 +94,8 @@ export function filesUnder(root: string): string[] {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(join(d, e.name));
+      // A device's identity file belongs to the device, not to the catalog's segments.
+      else if (e.name !== IDENTITY_FILE) out.push(join(d, e.name));
     }
   };
   if (existsSync(root)) walk(root);

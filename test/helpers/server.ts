@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { AuthMethod } from '../../pg/auth';
 import { type App, startApp } from '../../src/app';
+import type { ServerLimits } from '../../wire/limits';
 
 export const ADMIN_PASSWORD = 'test-secret';
 
@@ -25,6 +26,7 @@ export async function startTestServer(
     httpPort?: number;
     /** Where the JSON log goes, at level info (tests that read the log). */
     logStream?: DestinationStream;
+    limits?: Partial<ServerLimits>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
@@ -34,6 +36,7 @@ export async function startTestServer(
     dataDir,
     auth: opts.auth ?? 'scram',
     adminPassword: ADMIN_PASSWORD,
+    limits: opts.limits,
     logLevel: process.env.SEGTASKS_TEST_LOG ?? (opts.logStream ? 'info' : 'silent'),
     logStream: opts.logStream,
     say: () => {},
