@@ -266,6 +266,22 @@ test.serial(
       'CANCELLED',
     );
 
+    // Pause and resume from the page run PAUSE TASK and RESUME TASK as the signed-in user.
+    await page.getByRole('button', { name: /^Pause task/ }).click();
+    await page.waitForURL(new RegExp(`/tasks/${id}$`));
+    t.regex(
+      await page.getByRole('status', { name: 'Statement result' }).innerText(),
+      /PAUSE TASK[\s\S]*paused at/,
+    );
+    t.is((await client.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status, 'PAUSED');
+    await page.getByRole('button', { name: /^Resume task/ }).click();
+    await page.waitForURL(new RegExp(`/tasks/${id}$`));
+    t.regex(
+      await page.getByRole('status', { name: 'Statement result' }).innerText(),
+      /RESUME TASK[\s\S]*resumed/,
+    );
+    t.is((await client.query('SELECT status FROM sys.tasks WHERE id = $1', [id])).rows[0].status, 'RUNNING');
+
     await page.getByRole('button', { name: /^Cancel task/ }).click();
     await page.waitForURL(new RegExp(`/tasks/${id}$`));
     t.regex(

@@ -130,10 +130,17 @@ function progressCell(t: { fraction_complete: number; status: string }, label: s
   return html`<progress max="1" value="${f}" aria-label="${label}">${percent(f)}</progress> <span class="pct">${percent(f)}</span>`;
 }
 
+function actionButton(v: Viewer, t: TaskSummary, action: 'cancel' | 'pause' | 'resume', label: string): Html {
+  return html`<form method="post" action="/tasks/${t.id}/${action}" class="inline">
+<input type="hidden" name="csrf" value="${v.session.csrf}"><button type="submit" aria-label="${label} task ${t.name ?? t.id}">${label}</button></form>`;
+}
+
+/** Pause or Resume (as the status allows) and Cancel, for a task that has not ended. */
 function cancelButton(v: Viewer, t: TaskSummary): Html | string {
   if (!ACTIVE.has(t.status) || t.status === 'CANCELLING') return '';
-  return html`<form method="post" action="/tasks/${t.id}/cancel" class="inline">
-<input type="hidden" name="csrf" value="${v.session.csrf}"><button type="submit" aria-label="Cancel task ${t.name ?? t.id}">Cancel</button></form>`;
+  const toggle =
+    t.status === 'PAUSED' ? actionButton(v, t, 'resume', 'Resume') : actionButton(v, t, 'pause', 'Pause');
+  return html`${toggle} ${actionButton(v, t, 'cancel', 'Cancel')}`;
 }
 
 export function taskRows(v: Viewer, tasks: TaskSummary[], tracker: ProgressTracker): Html {

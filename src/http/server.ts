@@ -31,7 +31,7 @@ import {
 import { ProgressTracker } from './progress';
 import { type ConsoleSession, csrfMatches, parseCookies, SESSION_COOKIE, SessionStore } from './sessions';
 import { CONSOLE_CSS, CONSOLE_JS } from './static';
-import { cancelTaskSql, createTaskSql, type TaskTypeForm } from './task-sql';
+import { createTaskSql, type TaskAction, type TaskTypeForm, taskActionSql } from './task-sql';
 
 export interface HttpServerDeps {
   observer: CatalogObserver;
@@ -162,8 +162,8 @@ export class HttpServer {
         return redirect(res, '/login');
       }
       if (path === '/tasks') return this.createTask(res, viewer, form);
-      const cancel = /^\/tasks\/([^/]+)\/cancel$/.exec(path);
-      if (cancel) return this.cancelTask(res, viewer, decodeURIComponent(cancel[1]));
+      const action = /^\/tasks\/([^/]+)\/(cancel|pause|resume)$/.exec(path);
+      if (action) return this.taskAction(res, viewer, action[2] as TaskAction, decodeURIComponent(action[1]));
       throw new HttpError(404, 'no such page');
     }
     if (method !== 'GET') throw new HttpError(405, 'method not allowed');
@@ -303,8 +303,9 @@ export class HttpServer {
     return redirect(res, id ? `/tasks/${id}` : '/tasks');
   }
 
-  private async cancelTask(res: ServerResponse, v: Viewer, id: string): Promise<void> {
-    const sql = cancelTaskSql(id);
+  /** CANCEL, PAUSE or RESUME TASK, run as SQL by the signed-in user: the same rules and errors as psql. */
+  private async taskAction(res: ServerResponse, v: Viewer, action: TaskAction, id: string): Promise<void> {
+    const sql = taskActionSql(action, id);
     const outcome = await runAs(this.deps.handler, v.session.user, sql);
     v.session.flash = outcomeBox(sql, outcome).text;
     return redirect(res, UUID.test(id) ? `/tasks/${id}` : '/tasks');

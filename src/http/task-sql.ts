@@ -71,6 +71,11 @@ export function createTaskSql(f: TaskForm, types: readonly TaskTypeForm[]): stri
   return parts.join(' ');
 }
 
-export function cancelTaskSql(nameOrId: string): string {
-  return `CANCEL TASK ${quoteLiteral(nameOrId)}`;
+/** The statements a task page's buttons run. */
+export type TaskAction = 'cancel' | 'pause' | 'resume';
+
+export function taskActionSql(action: TaskAction, nameOrId: string): string {
+  return `${action.toUpperCase()} TASK ${quoteLiteral(nameOrId)}`;
 }
+
+export const cancelTaskSql = (nameOrId: string) => taskActionSql('cancel', nameOrId);
