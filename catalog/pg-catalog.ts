@@ -347,6 +347,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   for (const [name, d] of Object.entries(DYNAMIC_INFO))
     relations.push(emulated('information_schema', name, columns(d.spec), j++));
   const registry = new RelationRegistry(relations);
+  const userTable = db.prepare('SELECT 1 FROM main.tables WHERE name = ?').pluck();
+  registry.isUserTable = (name) => userTable.get(name) !== undefined;
 
   // Session settings for pg_settings, filled per statement by the worker.
   db.exec('CREATE TEMP TABLE IF NOT EXISTS pg_session_settings (name TEXT, setting TEXT)');

@@ -43,6 +43,12 @@ export class RelationRegistry {
   private readonly byName = new Map<string, RelationDef>();
   private readonly byOidMap = new Map<number, RelationDef>();
 
+  /**
+   * Whether a name is a user table (COPY target). Its bytes are segment data, not rows, so a SELECT of it is
+   * 0A000 with a hint rather than 42P01. Set by the emulation over its connection; none in a bare registry.
+   */
+  isUserTable: (name: string) => boolean = () => false;
+
   constructor(readonly relations: RelationDef[]) {
     for (const r of relations) {
       this.byName.set(`${r.schema}.${r.name}`, r);

@@ -226,3 +226,15 @@ test.serial(
     t.like(cluster as object, { code: '42704', hint: 'SELECT name FROM sys.clusters lists the clusters.' });
   },
 );
+
+test('SELECT of a user table is 0A000 pointing at COPY, not 42P01 (sys.tables lists it)', async (t) => {
+  await client.query('CREATE TABLE selected (line text) IN CLUSTER c1');
+  for (const sql of ['SELECT * FROM selected', 'SELECT count(*) FROM public.selected']) {
+    const e = await t.throwsAsync<Error & { code: string; hint?: string }>(client.query(sql));
+    t.is(e?.code, '0A000', sql);
+    t.regex(e?.message ?? '', /read with COPY/);
+    t.regex(e?.hint ?? '', /COPY selected TO STDOUT/);
+  }
+  const missing = await t.throwsAsync<Error & { code: string }>(client.query('SELECT * FROM not_a_table'));
+  t.is(missing?.code, '42P01');
+});

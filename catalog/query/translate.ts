@@ -339,6 +339,13 @@ export class Translator {
   private relation(schema: string | undefined, name: string): RelationDef {
     const rel = this.registry.lookup(schema ?? null, name);
     if (!rel) {
+      if ((!schema || schema === 'public') && this.registry.isUserTable(name)) {
+        throw err(
+          '0A000',
+          `table "${name}" holds segment data, which is read with COPY, not SELECT`,
+          `COPY ${name} TO STDOUT (in psql: \\copy ${name} to 'file' with (format binary)); its size and groups are in sys.tables.`,
+        );
+      }
       const full = schema ? `${schema}.${name}` : name;
       const hint =
         !schema && this.registry.lookup('sys', name)
