@@ -7,7 +7,8 @@ import { startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;
 test.before(async () => {
-  server = await startTestServer();
+  // 100 connections of one test run beside the other tests' own: room above PostgreSQL's default of 100.
+  server = await startTestServer({ limits: { maxConnections: 150 } });
 });
 test.after.always(async () => {
   await server?.stop();

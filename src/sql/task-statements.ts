@@ -46,16 +46,6 @@ const WAIT_FIELDS = [
   { name: 'error', typeOid: Oid.text },
 ];
 
-/** statement_timeout in milliseconds (0 = none), read as PostgreSQL reads it: ms by default, or with a unit. */
-function statementTimeoutMs(session: ClientSession): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(session.setting('statement_timeout') ?? '0');
-  if (!m) return 0;
-  const unit = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }[
-    (m[2] ?? 'ms').toLowerCase() as 'ms'
-  ];
-  return Number(m[1]) * unit;
-}
-
 const TASK_VERB = /^\s*(create|cancel)\s+task\b/i;
 
 export class TaskModule implements StatementModule {
@@ -197,21 +187,16 @@ export class TaskModule implements StatementModule {
     ctx: QueryContext,
   ): Promise<QueryResult> {
     const target = this.target(given, params, 'WAIT FOR TASK');
-    const timeout = statementTimeoutMs(ctx.session);
-    const signals = [ctx.signal];
-    if (timeout > 0) signals.push(AbortSignal.timeout(timeout));
-    const signal = AbortSignal.any(signals);
+    // The wire aborts ctx.signal on a CancelRequest and when statement_timeout passes, with the error to give.
+    const signal = ctx.signal;
     try {
       const t = await this.engine.waitFor(target, signal);
       return { kind: 'rows', fields: WAIT_FIELDS, rows: [[t.id, t.name, t.status, t.error]], tag: 'SELECT' };
     } catch (err) {
       if (!signal.aborted || err instanceof TaskError) throw err;
-      throw new SqlError(
-        '57014',
-        ctx.signal.aborted
-          ? 'canceling statement due to user request'
-          : 'canceling statement due to statement timeout',
-      );
+      throw signal.reason instanceof SqlError
+        ? signal.reason
+        : new SqlError('57014', 'canceling statement due to user request');
     }
   }
 }
