@@ -2,7 +2,7 @@
 // parameters. Values handed around inside the server are plain JS values (string, number, bigint, boolean,
 // Buffer, null); timestamps travel as PostgreSQL's ISO text in UTC.
 import { SqlError } from './errors';
-import { arrayElement, hasBinaryCodec, Oid, typeNameOfOid } from './types';
+import { arrayElement, hasBinaryCodec, Oid, typeByOid, typeNameOfOid } from './types';
 
 // ---------- timestamps ----------
 // Timestamps travel inside the server as PostgreSQL's ISO text form in UTC: 'YYYY-MM-DD HH:MM:SS[.ffffff]+00'.
@@ -236,6 +236,7 @@ export function encodeBinary(v: unknown, oid: number): Buffer {
     }
     case Oid.oid:
     case Oid.regproc:
+    case Oid.regprocedure:
     case Oid.regclass:
     case Oid.regtype:
     case Oid.regnamespace:
@@ -429,39 +430,17 @@ function decodeText(s: string, oid: number): unknown {
   }
 }
 
-/** Fixed lengths of the binary formats of fixed-size types. */
+/**
+ * The length of a fixed-size type's binary format: its typlen (types.ts), except name, whose binary form is its
+ * text and so of any length, and the pseudo-types (void's binary form is empty).
+ */
 function binaryLength(oid: number): number | null {
-  switch (oid) {
-    case Oid.bool:
-    case Oid.char:
-      return 1;
-    case Oid.int2:
-      return 2;
-    case Oid.int4:
-    case Oid.oid:
-    case Oid.float4:
-    case Oid.date:
-    case Oid.regproc:
-    case Oid.regprocedure:
-    case Oid.regclass:
-    case Oid.regtype:
-    case Oid.regnamespace:
-    case Oid.xid:
-      return 4;
-    case Oid.int8:
-    case Oid.float8:
-    case Oid.timestamp:
-    case Oid.timestamptz:
-      return 8;
-    case Oid.uuid:
-    case Oid.interval:
-      return 16;
-    default:
-      return null;
-  }
+  const t = typeByOid(oid);
+  return t && t.len > 0 && oid !== Oid.name && t.category !== 'P' ? t.len : null;
 }
 
 function decodeBinary(buf: Buffer, oid: number): unknown {
+  if (!hasBinaryCodec(oid)) throw noBinaryFunction('input', oid);
   const fixed = binaryLength(oid);
   if (fixed !== null && buf.length < fixed) throw insufficientData();
   if (fixed !== null && buf.length > fixed) throw new SqlError('22P03', 'incorrect binary data format');

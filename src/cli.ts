@@ -2,6 +2,7 @@
 // Command line: `segtasks serve` starts the server. Every option can also come from the environment.
 import { Command, Option } from 'commander';
 import { checkLimitSetting, settingValue } from '../wire/limits';
+import { ERROR_STATEMENT_LEVELS, LOG_STATEMENT_LEVELS } from '../wire/setting-rules';
 import { startApp, VERSION } from './app';
 
 /** A limit option's value as PostgreSQL would read it from postgresql.conf (units allowed), or a usage error. */
@@ -96,7 +97,7 @@ program
   )
   .addOption(
     new Option('--log-statement <which>', 'statements to log: none, ddl, mod (ddl and data changes), all')
-      .choices(['none', 'ddl', 'mod', 'all'])
+      .choices(LOG_STATEMENT_LEVELS)
       .env('SEGTASKS_LOG_STATEMENT')
       .default('none'),
   )
@@ -105,20 +106,7 @@ program
       '--log-min-error-statement <level>',
       'log the text of failing statements at this level or above',
     )
-      .choices([
-        'debug5',
-        'debug4',
-        'debug3',
-        'debug2',
-        'debug1',
-        'info',
-        'notice',
-        'warning',
-        'error',
-        'log',
-        'fatal',
-        'panic',
-      ])
+      .choices(ERROR_STATEMENT_LEVELS)
       .env('SEGTASKS_LOG_MIN_ERROR_STATEMENT')
       .default('error'),
   )
