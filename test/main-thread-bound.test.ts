@@ -42,6 +42,10 @@ test.after.always(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The bound on the longest single wait while one statement is refused (it was 2.8 s while the 9.8 MB
+ * statement was lexed whole to learn it was not blank). */
+const STATEMENT_MAX_MS = 1500;
+
 /**
  * The target is p99 < 50 ms (docs/robustness.md has the figures). The assertion allows more because the test
  * machines run several suites on two cores at once; what it must catch is the old behaviour, where one
@@ -54,6 +58,7 @@ async function whileMeasuring<T>(
   t: import('ava').ExecutionContext,
   what: string,
   work: () => Promise<T>,
+  maxMs = Number.POSITIVE_INFINITY,
 ): Promise<T> {
   const probe = await startLatencyProbe(server.pgConfig);
   await new Promise((r) => setTimeout(r, 300));
@@ -69,6 +74,9 @@ async function whileMeasuring<T>(
   t.log(`${what}: took ${took} ms; SELECT 1 meanwhile: ${JSON.stringify(report)}`);
   t.true(report.count > 10, 'the probe ran');
   t.true(report.p99 < P99_MS, `p99 ${report.p99} ms`);
+  // A single stall of seconds can hide under the p99 of a long run: where the work is one statement, its
+  // longest wait is bounded too.
+  t.true(report.max < maxMs, `max ${report.max} ms`);
   return result;
 }
 
@@ -83,11 +91,18 @@ async function asUser<T>(user: string, password: string, fn: (c: pg.Client) => P
 }
 
 test.serial('SET application_name = followed by 60,000 commas does not stall the others', async (t) => {
-  await whileMeasuring(t, 'SET with 60,000 commas', () =>
-    asUser('admin', ADMIN_PASSWORD, async (c) => {
-      await c.query(`SET application_name = ${','.repeat(60_000)}`).catch(() => {});
-      t.is(Buffer.byteLength((await c.query('SHOW application_name')).rows[0].application_name) <= 63, true);
-    }),
+  await whileMeasuring(
+    t,
+    'SET with 60,000 commas',
+    () =>
+      asUser('admin', ADMIN_PASSWORD, async (c) => {
+        await c.query(`SET application_name = ${','.repeat(60_000)}`).catch(() => {});
+        t.is(
+          Buffer.byteLength((await c.query('SHOW application_name')).rows[0].application_name) <= 63,
+          true,
+        );
+      }),
+    STATEMENT_MAX_MS,
   );
 });
 
@@ -95,13 +110,17 @@ test.serial('a 9.8 MB CREATE TASK from a non-sysadmin is refused before it is pa
   const options = Array.from({ length: 1_400_000 }, () => 'a = 1').join(', ');
   const sql = `CREATE TASK big TYPE rebuild OPTIONS ${options}`;
   t.true(sql.length > 9_000_000);
-  const err = await whileMeasuring(t, 'CREATE TASK of 9.8 MB', () =>
-    asUser('plain', 'plain-pw', (c) =>
-      c.query(sql).then(
-        () => null,
-        (e: Error & { code: string }) => e,
+  const err = await whileMeasuring(
+    t,
+    'CREATE TASK of 9.8 MB',
+    () =>
+      asUser('plain', 'plain-pw', (c) =>
+        c.query(sql).then(
+          () => null,
+          (e: Error & { code: string }) => e,
+        ),
       ),
-    ),
+    STATEMENT_MAX_MS,
   );
   t.is(err?.code, '54000');
   // Under the size bound, a non-sysadmin's CREATE TASK is 42501 without parsing its options at all.

@@ -66,8 +66,13 @@ function splitPlain(sql: string): SqlPiece[] {
 
 /** True when the text holds nothing but whitespace and comments (an unterminated comment is not blank). */
 export function isBlank(text: string): boolean {
-  const { tokens, errorAt } = tokensUntilError(text);
-  return tokens.length === 0 && errorAt === null;
+  // Only the first token is read: a statement of megabytes is known not to be blank at its first word.
+  try {
+    return new Lexer(text).next() === null;
+  } catch (e) {
+    if (e instanceof LexError) return false;
+    throw e;
+  }
 }
 
 /** Removes comments and collapses whitespace; quoted text is kept as it is. Used for classifying statements. */
@@ -82,7 +87,8 @@ export function stripComments(text: string): string {
     last = t.end;
   }
   if (errorAt !== null) parts.push((errorAt > last && parts.length ? ' ' : '') + text.slice(errorAt));
-  return collapseWhitespace(parts.join(''));
+  // Tokens are joined by one space where there was any: the whitespace inside quoted tokens is theirs.
+  return parts.join('');
 }
 
 /** Whitespace as JavaScript's \s knows it. */
