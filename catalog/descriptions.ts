@@ -6,10 +6,16 @@ export const SYS_DESCRIPTIONS: Record<string, { table: string; columns?: Record<
       status: 'PENDING, RUNNING, PAUSED, CANCELLING, COMPLETE, FAILED or CANCELLED',
       options: 'Options as given, with defaults filled in (JSON)',
       fraction_complete: 'Progress from 0 to 1',
+      bytes_per_sec: "Current rate while RUNNING: the sum of its running subtasks' rates (0 otherwise)",
+      eta: 'When it finishes at the current rate, while RUNNING (NULL while unknown)',
     },
   },
   subtasks: {
     table: 'The units of work of each task: per node and device, per segment-group batch, per move batch',
+    columns: {
+      bytes_per_sec: 'Bytes read plus written per second over the last two seconds, while RUNNING',
+      eta: 'When it finishes at the current rate, while RUNNING (NULL while unknown)',
+    },
   },
   result_cache: {
     table: 'Findings and actions of tasks: checksum mismatches, missing segments, rebuilt and moved segments',

@@ -255,6 +255,26 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       });
     },
   },
+  '007_task_rates': {
+    // The current rate of a task (the sum of its running subtasks' rates) and, for tasks and subtasks, when
+    // they will finish at that rate: NULL while the rate or the remaining bytes are unknown, and once they stop.
+    async up(k) {
+      await k.schema.alterTable('tasks', (t) => {
+        t.specificType('bytes_per_sec', 'float8').notNullable().defaultTo(0);
+        ts(t, 'eta');
+      });
+      await k.schema.alterTable('subtasks', (t) => {
+        ts(t, 'eta');
+      });
+    },
+    async down(k) {
+      await k.schema.alterTable('subtasks', (t) => t.dropColumn('eta'));
+      await k.schema.alterTable('tasks', (t) => {
+        t.dropColumn('eta');
+        t.dropColumn('bytes_per_sec');
+      });
+    },
+  },
 };
 
 /** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */

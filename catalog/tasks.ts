@@ -116,6 +116,15 @@ const fraction = (bytesDone: string, segmentsDone: string) =>
   `CASE WHEN bytes_total > 0 THEN min(1.0, CAST(${bytesDone} AS REAL) / bytes_total)
      WHEN segments_total > 0 THEN min(1.0, CAST(${segmentsDone} AS REAL) / segments_total) ELSE 0 END`;
 
+/**
+ * When the remaining bytes are done at the current rate, in the catalog's timestamptz text form (nowText's);
+ * NULL while the rate is 0 or nothing remains.
+ */
+const etaAt = (remainingBytes: string, bytesPerSec: string) =>
+  `CASE WHEN ${bytesPerSec} > 0 AND ${remainingBytes} > 0
+     THEN strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || (CAST(${remainingBytes} AS REAL) / ${bytesPerSec}) || ' seconds') || '+00'
+   END`;
+
 export class TaskCatalog {
   constructor(private readonly catalog: Catalog) {}
 
@@ -233,10 +242,12 @@ export class TaskCatalog {
       .prepare(
         `UPDATE tasks SET status = ?, error = coalesce(?, error),
            started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ? ELSE started_at END,
-           finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+           finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+           bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
+           eta = CASE WHEN ? = 'RUNNING' THEN eta END
          WHERE id = ?`,
       )
-      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), id);
+      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id);
   }
 
   setSubtaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
@@ -245,10 +256,12 @@ export class TaskCatalog {
       .prepare(
         `UPDATE subtasks SET status = ?, error = ?,
            started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END,
-           finished_at = CASE WHEN ? THEN ? ELSE NULL END
+           finished_at = CASE WHEN ? THEN ? ELSE NULL END,
+           bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
+           eta = CASE WHEN ? = 'RUNNING' THEN eta END
          WHERE id = ?`,
       )
-      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), id);
+      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id);
   }
 
   /**
@@ -260,7 +273,7 @@ export class TaskCatalog {
       .prepare(
         `UPDATE subtasks SET status = 'PENDING', bytes_done = checkpoint_bytes_done,
            segments_done = checkpoint_segments_done, segments_failed = checkpoint_segments_failed,
-           fraction_complete = ${fraction('checkpoint_bytes_done', 'checkpoint_segments_done')}, bytes_per_sec = 0, started_at = NULL, finished_at = NULL,
+           fraction_complete = ${fraction('checkpoint_bytes_done', 'checkpoint_segments_done')}, bytes_per_sec = 0, eta = NULL, started_at = NULL, finished_at = NULL,
            error = NULL
          WHERE id = ?`,
       )
@@ -277,7 +290,8 @@ export class TaskCatalog {
       const live = this.db.prepare(
         `UPDATE subtasks SET bytes_done = @bytes_done, segments_done = @segments_done,
            segments_failed = @segments_failed, bytes_per_sec = @bytes_per_sec,
-           fraction_complete = ${fraction('@bytes_done', '@segments_done')}
+           fraction_complete = ${fraction('@bytes_done', '@segments_done')},
+           eta = ${etaAt('bytes_total - @bytes_done', '@bytes_per_sec')}
          WHERE id = @id`,
       );
       const mark = this.db.prepare(
@@ -320,7 +334,9 @@ export class TaskCatalog {
            bytes_done = (SELECT coalesce(sum(bytes_done), 0) FROM subtasks WHERE task_id = @id),
            segments_total = (SELECT coalesce(sum(segments_total), 0) FROM subtasks WHERE task_id = @id),
            segments_done = (SELECT coalesce(sum(segments_done), 0) FROM subtasks WHERE task_id = @id),
-           segments_failed = (SELECT coalesce(sum(segments_failed), 0) FROM subtasks WHERE task_id = @id)
+           segments_failed = (SELECT coalesce(sum(segments_failed), 0) FROM subtasks WHERE task_id = @id),
+           bytes_per_sec = CASE WHEN status = 'RUNNING' THEN (SELECT coalesce(sum(bytes_per_sec), 0) FROM subtasks
+             WHERE task_id = @id AND status = 'RUNNING') ELSE 0 END
          WHERE id = @id`,
       )
       .run({ id: taskId });
@@ -329,7 +345,8 @@ export class TaskCatalog {
         `UPDATE tasks SET fraction_complete = CASE
            WHEN bytes_total > 0 THEN min(1.0, CAST(bytes_done AS REAL) / bytes_total)
            WHEN segments_total > 0 THEN min(1.0, CAST(segments_done AS REAL) / segments_total)
-           ELSE fraction_complete END
+           ELSE fraction_complete END,
+           eta = CASE WHEN status = 'RUNNING' THEN ${etaAt('bytes_total - bytes_done', 'bytes_per_sec')} END
          WHERE id = ?`,
       )
       .run(taskId);

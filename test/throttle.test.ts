@@ -70,6 +70,31 @@ test.serial('check_disk at 100 kB/s per device, then ALTER TASK to 200 kB/s whil
   for (const r of first) t.true(r <= rate * 1.2 && r >= rate * 0.6, `device rate ${r}`);
   for (const r of b.rates) t.true(r > 0 && r <= rate * 1.3, `bytes_per_sec ${r}`);
 
+  // The task's rate is its running subtasks' rates summed; its ETA is when the bytes left are done at it.
+  const task = (
+    await client.query(
+      `SELECT t.bytes_per_sec, t.bytes_total - t.bytes_done AS left, extract(epoch FROM t.eta - now()) AS eta_in,
+              (SELECT sum(s.bytes_per_sec) FROM sys.subtasks s WHERE s.task_id = t.id AND s.status = 'RUNNING') AS sum,
+              (SELECT count(*) FROM sys.subtasks s WHERE s.task_id = t.id AND s.status = 'RUNNING' AND s.eta > now()) AS with_eta,
+              (SELECT count(*) FROM sys.subtasks s WHERE s.task_id = t.id AND s.status = 'RUNNING') AS running
+       FROM sys.tasks t WHERE t.id = $1`,
+      [id],
+    )
+  ).rows[0];
+  t.log(`sys.tasks: ${JSON.stringify(task)}`);
+  const taskRate = Number(task.bytes_per_sec);
+  t.true(taskRate > 0, 'a running task has a rate');
+  // Both were written in one progress transaction; the query reads one snapshot.
+  t.true(Math.abs(taskRate - Number(task.sum)) <= 1, 'the sum of its running subtasks');
+  const expected = Number(task.left) / taskRate;
+  const etaIn = Number(task.eta_in);
+  // The ETA was computed at the last progress write (every 250 ms), so it is up to that much earlier.
+  t.true(
+    etaIn > expected - 1 && etaIn <= expected + 0.1,
+    `eta in ${etaIn} s, bytes left / rate ${expected} s`,
+  );
+  t.is(Number(task.with_eta), Number(task.running), 'every running subtask has an ETA in the future');
+
   await client.query(`ALTER TASK 'slow' SET max_bytes_per_sec = ${2 * rate}`);
   // options is json: the driver hands it over parsed
   const { options } = (await client.query('SELECT options FROM sys.tasks WHERE id = $1', [id])).rows[0];
@@ -84,6 +109,19 @@ test.serial('check_disk at 100 kB/s per device, then ALTER TASK to 200 kB/s whil
   await client.query("ALTER TASK 'slow' RESET max_bytes_per_sec");
   const done = await waitTask(client, id);
   t.is(done.status, 'COMPLETE');
+  const ended = (
+    await client.query(
+      `SELECT t.bytes_per_sec, t.eta, (SELECT count(*) FROM sys.subtasks s
+         WHERE s.task_id = t.id AND (s.eta IS NOT NULL OR s.bytes_per_sec <> 0)) AS still
+       FROM sys.tasks t WHERE t.id = $1`,
+      [id],
+    )
+  ).rows[0];
+  t.deepEqual(
+    [Number(ended.bytes_per_sec), ended.eta, Number(ended.still)],
+    [0, null, 0],
+    'an ended task and its subtasks have no rate and no ETA',
+  );
   const e = await t.throwsAsync<Error & { code: string }>(
     client.query("ALTER TASK 'slow' SET max_bytes_per_sec = 5"),
   );

@@ -182,6 +182,56 @@ test('node-postgres: notification events from another session at its COMMIT, and
   }
 });
 
+test("pg_notify() in a query: sent at COMMIT, one per distinct row, with NOTIFY's checks", async (t) => {
+  const listener = new pg.Client(pgConfig());
+  const sender = new pg.Client(pgConfig());
+  await listener.connect();
+  await sender.connect();
+  try {
+    const received: pg.Notification[] = [];
+    listener.on('notification', (n) => received.push(n));
+    await listener.query('LISTEN from_sql');
+    const settle = () => new Promise((r) => setTimeout(r, 150));
+    await sender.query('BEGIN');
+    // One call per row; identical notifications in one transaction collapse, as in PostgreSQL.
+    const r = await sender.query(
+      "SELECT pg_notify('from_sql', 'row ' || (g % 2)) AS v FROM generate_series(1, 4) g",
+    );
+    t.deepEqual(
+      r.rows.map((x) => x.v),
+      ['', '', '', ''],
+      'void prints as the empty string',
+    );
+    await settle();
+    t.is(received.length, 0, 'nothing before COMMIT');
+    await sender.query('COMMIT');
+    await settle();
+    t.deepEqual(
+      received.map((n) => n.payload),
+      ['row 1', 'row 0'],
+    );
+    // Outside a block it is sent when the statement ends; a rolled-back one never.
+    await sender.query("SELECT pg_notify('from_sql', $1)", ['with a parameter']);
+    await sender.query('BEGIN');
+    await sender.query("SELECT pg_notify('from_sql', 'never')");
+    await sender.query('ROLLBACK');
+    await settle();
+    t.deepEqual(
+      received.map((n) => n.payload),
+      ['row 1', 'row 0', 'with a parameter'],
+    );
+    const empty = await sender.query("SELECT pg_notify(NULL, 'x')").catch((e) => e);
+    t.like(empty, { code: '22023', message: 'channel name cannot be empty' });
+    const long = await sender.query("SELECT pg_notify('from_sql', repeat('x', 8000))").catch((e) => e);
+    t.like(long, { code: '22023', message: 'payload string too long' });
+    const server = await sender.query(`SELECT pg_notify('${TASK_CHANNEL}', 'forged')`).catch((e) => e);
+    t.is(server.code, '42501');
+  } finally {
+    await listener.end();
+    await sender.end();
+  }
+});
+
 test('psycopg 3: conn.notifies() yields notifications sent by another connection', async (t) => {
   const code = `
 import json, sys, psycopg

@@ -4,6 +4,7 @@
 // ReadyForQuery outside a block. NOTIFY and LISTEN / UNLISTEN take effect when their transaction commits
 // (at once outside a block); a ROLLBACK drops them. Within one transaction, identical notifications collapse.
 import { SqlError } from '../pg/errors';
+import { checkNotification } from '../pg/notify';
 import * as msg from './backend-messages';
 
 export interface Notification {
@@ -11,17 +12,6 @@ export interface Notification {
   payload: string;
   /** The notifying backend's pid (the server's own events carry the server process's). */
   pid: number;
-}
-
-/** NOTIFY_PAYLOAD_MAX_LENGTH = BLCKSZ - NAMEDATALEN - 128. */
-export const MAX_PAYLOAD_BYTES = 8000;
-const NAMEDATALEN = 64;
-
-/** The checks of async.c's Async_Notify, with its SQLSTATEs and wording. */
-export function checkNotification(channel: string, payload: string): void {
-  if (!channel) throw new SqlError('22023', 'channel name cannot be empty');
-  if (Buffer.byteLength(channel) >= NAMEDATALEN) throw new SqlError('22023', 'channel name too long');
-  if (Buffer.byteLength(payload) >= MAX_PAYLOAD_BYTES) throw new SqlError('22023', 'payload string too long');
 }
 
 interface Subscriber {

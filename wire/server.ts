@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { AuthMethod } from '../pg/auth';
+import { checkNotification } from '../pg/notify';
 import { Admission, TOO_MANY_CLIENTS } from './admission';
 import type { WireLogger } from './backend';
 import * as msg from './backend-messages';
 import { Connection } from './connection';
 import type { QueryHandler } from './handler';
 import { limitSettings, resolveLimits, type ServerLimits } from './limits';
-import { checkNotification, NotificationHub } from './notifications';
+import { NotificationHub } from './notifications';
 import { checkServerDefault } from './setting-rules';
 import type { LogClass } from './statement-log';
 

@@ -37,6 +37,7 @@ export interface RunResult {
   fields: Field[];
   rows: unknown[][];
   changedSettings: [string, string][];
+  notifications: [string, string][];
 }
 
 interface Plan {
@@ -92,6 +93,7 @@ export class ReaderEngine {
       pid: s.pid,
       settings: new Map(settings.map(([k, v]) => [k.toLowerCase(), v])),
       changedSettings: new Map(),
+      notifications: [],
       serverVersion: this.opts.serverVersion,
       startedAt: this.opts.startedAt,
       regOid: (k, n) => e.regOid(k, n),
@@ -159,7 +161,12 @@ export class ReaderEngine {
       throw translateSqliteError(err);
     }
     if (p.noColumns) rows = rows.map(() => []);
-    return { fields: p.fields, rows, changedSettings: [...this.ctx.changedSettings] };
+    return {
+      fields: p.fields,
+      rows,
+      changedSettings: [...this.ctx.changedSettings],
+      notifications: this.ctx.notifications,
+    };
   }
 
   private plan(sql: string, clientTypes: number[]): Plan {

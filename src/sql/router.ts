@@ -239,6 +239,11 @@ export class Router implements QueryHandler {
         // A simple-protocol statement (planned without describe) has its constants turned into parameters.
         const r = await readers.run(sql, types, params, sessionSnapshot(ctx.session), ctx.signal, !describe);
         for (const [k, v] of r.changedSettings) ctx.session.setSetting(k, v);
+        if (r.notifications.length) {
+          if (!ctx.notify)
+            throw new SqlError('0A000', 'pg_notify() is not available outside a client session');
+          for (const [channel, payload] of r.notifications) ctx.notify(channel, payload);
+        }
         return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
       },
     };

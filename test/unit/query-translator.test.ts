@@ -23,6 +23,7 @@ function queryEngine(file: string) {
     database: 'segtasks',
     pid: 7,
     settings: new Map([['__statement_time', '2026-11-27 20:16:28+00']]),
+    notifications: [],
     changedSettings: new Map(),
     serverVersion: '16.0',
     startedAt: '2026-11-27 00:00:00+00',

@@ -48,6 +48,8 @@ export interface FunctionContext {
   pid: number;
   settings: Map<string, string>;
   changedSettings: Map<string, string>;
+  /** pg_notify() calls, [channel, payload], sent by the session when the statement's transaction commits. */
+  notifications: [string, string][];
   serverVersion: string;
   startedAt: string;
   /** regclass/regtype/regnamespace resolution against the emulated catalog. */

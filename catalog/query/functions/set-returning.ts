@@ -2,6 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
 import { arr, type FunctionContext, type Register, type V } from './define';
+import { formatTypeName } from './system';
 
 export const KEYWORDS = [
   'all',
@@ -62,13 +63,34 @@ export interface TableFunction {
 /** int2vector and oidvector are subscripted from 0; every other array from 1. */
 export const lowerBound = (type: string | null) => (type === 'int2vector' || type === 'oidvector' ? 0 : 1);
 
+const INTEGER_TYPES = new Set(['int2', 'int4', 'unknown']);
+
+/**
+ * The type generate_series returns, by PostgreSQL's resolution over its int4, int8 and numeric variants. The
+ * timestamp variants are not emulated: an error, not a series of numbers typed as something else.
+ */
+function seriesType(argTypes: (string | null)[]): string {
+  const types = argTypes.map((t) => t ?? 'unknown');
+  const signature = `generate_series(${types.map((t) => formatTypeName(t, -1)).join(', ')})`;
+  if (types.every((t) => t === 'unknown'))
+    throw new SqlError('42725', `function ${signature} is not unique`, {
+      hint: 'Could not choose a best candidate function. You might need to add explicit type casts.',
+    });
+  if (types.every((t) => INTEGER_TYPES.has(t))) return 'int4';
+  if (types.every((t) => INTEGER_TYPES.has(t) || t === 'int8')) return 'int8';
+  if (types.every((t) => INTEGER_TYPES.has(t) || t === 'int8' || t === 'numeric')) return 'numeric';
+  if (types.some((t) => t === 'timestamptz' || t === 'timestamp' || t === 'date' || t === 'interval'))
+    throw new SqlError('0A000', 'generate_series over timestamps is not supported');
+  throw new SqlError('42883', `function ${signature} does not exist`, {
+    hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+  });
+}
+
 /** Set-returning functions usable in FROM, backed by SQLite table-valued functions. */
 export function tableFunction(name: string, argTypes: (string | null)[]): TableFunction | null {
   switch (name) {
-    case 'generate_series': {
-      const t = argTypes.some((x) => x === 'int8') ? 'int8' : 'int4';
-      return { sqlite: 'pg_generate_series', columns: [{ name: 'value', type: t }] };
-    }
+    case 'generate_series':
+      return { sqlite: 'pg_generate_series', columns: [{ name: 'value', type: seriesType(argTypes) }] };
     case 'unnest':
       return {
         sqlite: 'pg_array_each',
@@ -103,6 +125,14 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
   }
 }
 
+/**
+ * A whole number as SQLite's INTEGER: better-sqlite3 hands a JavaScript number to SQLite as REAL, which text
+ * operations then print as 1.0 ('x' || g). A BigInt is stored as INTEGER.
+ */
+function sqlInteger(v: number): number | bigint {
+  return Number.isSafeInteger(v) ? BigInt(v) : v;
+}
+
 export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
   db.table('pg_array_each', {
     columns: ['value'],
@@ -116,7 +146,7 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
     parameters: ['arr'],
     *rows(a: V) {
       let n = 1;
-      for (const v of arr(a)) yield [v === null ? null : Number(v), n++];
+      for (const v of arr(a)) yield [v === null ? null : sqlInteger(Number(v)), sqlInteger(n++)];
     },
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
   db.table('pg_generate_subscripts', {
@@ -127,8 +157,8 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
       if (a === null || dim === null || Number(dim) !== 1) return;
       const n = arr(a).length;
       const lo = Number(lower);
-      if (Number(reverse)) for (let i = n - 1; i >= 0; i--) yield [lo + i];
-      else for (let i = 0; i < n; i++) yield [lo + i];
+      if (Number(reverse)) for (let i = n - 1; i >= 0; i--) yield [sqlInteger(lo + i)];
+      else for (let i = 0; i < n; i++) yield [sqlInteger(lo + i)];
     },
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
   db.table('pg_generate_series', {
@@ -143,7 +173,7 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
       for (let v = s; st > 0 ? v <= e : v >= e; v += st) {
         if (++count > 10_000_000)
           throw new SqlError('54000', 'generate_series would return more than 10,000,000 rows');
-        yield [v];
+        yield [sqlInteger(v)];
       }
     },
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);

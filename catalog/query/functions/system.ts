@@ -2,6 +2,7 @@
 
 import { formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
+import { checkNotification } from '../../../pg/notify';
 import { typeNameOfOid } from '../../../pg/types';
 import { presetSetting } from '../../preset-settings';
 import {
@@ -63,6 +64,7 @@ export const definitions: Record<string, FnDef> = {
   session_user: constant('pg_current_user()', 'name'),
   current_setting: call('pg_current_setting', 'text', ['text', 'bool']),
   set_config: call('pg_set_config', 'text', ['text', 'text', 'bool']),
+  pg_notify: call('pg_notify_fn', 'void', ['text', 'text']),
   pg_backend_pid: constant('pg_backend_pid()', 'int4'),
   inet_server_addr: constant("'127.0.0.1'", 'text'),
   inet_server_port: constant("pg_current_setting('port', 1)", 'int4'),
@@ -160,6 +162,18 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
       return value;
     },
     SESSION_VARIADIC,
+  );
+  reg(
+    'pg_notify_fn',
+    (channel: V, payload: V) => {
+      // As async.c's pg_notify: a NULL channel or payload is the empty string, then NOTIFY's checks.
+      const c = channel === null ? '' : String(channel);
+      const p = payload === null ? '' : String(payload);
+      checkNotification(c, p);
+      ctx().notifications.push([c, p]);
+      return '';
+    },
+    SESSION,
   );
   reg(
     'pg_format_type',

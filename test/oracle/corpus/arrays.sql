@@ -62,6 +62,22 @@ SELECT i, i * i FROM generate_series(1, 4) AS g(i) WHERE i % 2 = 0
 
 SELECT * FROM generate_series('2026-01-01'::timestamptz, '2026-01-03'::timestamptz, '1 day')
 
+SELECT g, g * 2, 'x' || g FROM generate_series(1, 3) g
+
+SELECT g FROM generate_series(0.5, 2, 0.5) g
+
+SELECT * FROM generate_series(1::int8, 3)
+
+SELECT * FROM generate_series(1.5::float8, 3)
+
+SELECT * FROM generate_series('1', '3')
+
+SELECT 'i' || i FROM generate_subscripts(ARRAY[5, 6], 1) i
+
+SELECT pg_notify('oracle_channel', 'payload')
+
+SELECT pg_notify('', 'payload')
+
 SELECT generate_subscripts(ARRAY['a', 'b', 'c'], 1)
 
 SELECT * FROM generate_subscripts(ARRAY[5, 6], 1) AS s(i)
