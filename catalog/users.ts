@@ -62,8 +62,32 @@ export class Users {
   }
 
   drop(name: string, ifExists: boolean): void {
+    const dependents = this.dependentsOf(name);
+    if (dependents.length)
+      throw new UserError('2BP01', `role "${name}" cannot be dropped because some objects depend on it`, {
+        detail: dependents.join('\n'),
+      });
     const r = this.db.prepare('DELETE FROM users WHERE name = ?').run(name);
     if (r.changes === 0 && !ifExists) throw new UserError('42704', `role "${name}" does not exist`);
+  }
+
+  /**
+   * What a role owns or was granted, in PostgreSQL's words for DROP ROLE's detail (checkSharedDependencies):
+   * tables it owns, tables it holds privileges on, and the schedules that run as it.
+   */
+  private dependentsOf(name: string): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT 'owner of table ' || name AS d, name AS k FROM tables WHERE owner = @name
+         UNION ALL
+         SELECT DISTINCT 'privileges for table ' || t.name, t.name FROM table_privileges p
+           JOIN tables t ON t.id = p.table_id WHERE p.grantee = @name
+         UNION ALL
+         SELECT 'owner of schedule ' || name, name FROM task_schedules WHERE created_by = @name
+         ORDER BY 2, 1`,
+      )
+      .all({ name }) as { d: string }[];
+    return rows.map((r) => r.d);
   }
 
   grant(role: string, user: string): void {

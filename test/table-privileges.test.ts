@@ -174,3 +174,26 @@ test.serial(
     t.deepEqual(server.app.storage.pendingFileRemovals(), []);
   },
 );
+
+test.serial(
+  'DROP USER of a role that owns a table or holds privileges is 2BP01 naming them, as PostgreSQL',
+  async (t) => {
+    await admin.query("CREATE USER carol WITH PASSWORD 'carol-pw'");
+    await admin.query('GRANT sysadmin TO carol');
+    t.is((await psql('carol', 'CREATE TABLE carols (line text) IN CLUSTER c1')).code, 0);
+    await admin.query('REVOKE sysadmin FROM carol');
+    await admin.query('CREATE TABLE shared (line text) IN CLUSTER c1');
+    await admin.query('GRANT SELECT ON shared TO carol');
+    const refused = await admin.query('DROP USER carol').catch((e) => e);
+    t.like(refused, {
+      code: '2BP01',
+      message: 'role "carol" cannot be dropped because some objects depend on it',
+      detail: 'owner of table carols\nprivileges for table shared',
+    });
+    t.is((await admin.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'carol'")).rows[0].n, 1);
+    await admin.query('DROP TABLE carols');
+    await admin.query('REVOKE SELECT ON shared FROM carol');
+    await admin.query('DROP USER carol');
+    t.is((await admin.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'carol'")).rows[0].n, 0);
+  },
+);
