@@ -219,47 +219,36 @@ function arrayBinary(v: unknown, elemOid: number): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A fixed-width binary value: size bytes, filled by write. */
+function fixedWidth(size: number, write: (b: Buffer) => void): Buffer {
+  const b = Buffer.alloc(size);
+  write(b);
+  return b;
+}
+
 /** Encodes a value in PostgreSQL's binary format for the given type. */
 export function encodeBinary(v: unknown, oid: number): Buffer {
   switch (oid) {
     case Oid.bool:
       return Buffer.from([boolOf(v) ? 1 : 0]);
-    case Oid.int2: {
-      const b = Buffer.alloc(2);
-      b.writeInt16BE(Number(v), 0);
-      return b;
-    }
-    case Oid.int4: {
-      const b = Buffer.alloc(4);
-      b.writeInt32BE(Number(v), 0);
-      return b;
-    }
+    case Oid.int2:
+      return fixedWidth(2, (b) => b.writeInt16BE(Number(v), 0));
+    case Oid.int4:
+      return fixedWidth(4, (b) => b.writeInt32BE(Number(v), 0));
     case Oid.oid:
     case Oid.regproc:
     case Oid.regprocedure:
     case Oid.regclass:
     case Oid.regtype:
     case Oid.regnamespace:
-    case Oid.xid: {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(Number(v) >>> 0, 0);
-      return b;
-    }
-    case Oid.int8: {
-      const b = Buffer.alloc(8);
-      b.writeBigInt64BE(toBigInt(v), 0);
-      return b;
-    }
-    case Oid.float4: {
-      const b = Buffer.alloc(4);
-      b.writeFloatBE(Number(v), 0);
-      return b;
-    }
-    case Oid.float8: {
-      const b = Buffer.alloc(8);
-      b.writeDoubleBE(Number(v), 0);
-      return b;
-    }
+    case Oid.xid:
+      return fixedWidth(4, (b) => b.writeUInt32BE(Number(v) >>> 0, 0));
+    case Oid.int8:
+      return fixedWidth(8, (b) => b.writeBigInt64BE(toBigInt(v), 0));
+    case Oid.float4:
+      return fixedWidth(4, (b) => b.writeFloatBE(Number(v), 0));
+    case Oid.float8:
+      return fixedWidth(8, (b) => b.writeDoubleBE(Number(v), 0));
     case Oid.numeric:
       return numericBinary(String(v));
     case Oid.uuid:
