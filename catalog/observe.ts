@@ -2,19 +2,13 @@
 // is a short read on the writer connection (SQLite answers it from the page cache in microseconds), so a
 // scrape or a console refresh sees exactly what sys.* shows at that moment.
 import type { Catalog } from './db';
-import type { TaskRow } from './tasks';
+import type { ProgressCounts, TaskRow } from './tasks';
 
 export interface TaskSummary extends TaskRow {
-  fraction_complete: number;
-  bytes_total: number;
-  bytes_done: number;
-  segments_total: number;
-  segments_done: number;
-  segments_failed: number;
   findings: number;
 }
 
-export interface SubtaskSummary {
+export interface SubtaskSummary extends ProgressCounts {
   id: string;
   node_name: string | null;
   cluster_name: string | null;
@@ -23,11 +17,6 @@ export interface SubtaskSummary {
   description: string;
   status: string;
   fraction_complete: number;
-  bytes_total: number;
-  bytes_done: number;
-  segments_total: number;
-  segments_done: number;
-  segments_failed: number;
   started_at: string | null;
   finished_at: string | null;
   error: string | null;

@@ -19,7 +19,16 @@ export function isFinished(status: string): boolean {
   return (FINISHED_STATUSES as string[]).includes(status);
 }
 
-export interface TaskRow {
+/** The counters of a task or subtask's progress, as sys.tasks and sys.subtasks have them. */
+export interface ProgressCounts {
+  bytes_total: number;
+  bytes_done: number;
+  segments_total: number;
+  segments_done: number;
+  segments_failed: number;
+}
+
+export interface TaskRow extends ProgressCounts {
   id: string;
   name: string | null;
   type: string;
@@ -32,11 +41,6 @@ export interface TaskRow {
   started_at: string | null;
   finished_at: string | null;
   fraction_complete: number;
-  bytes_total: number;
-  bytes_done: number;
-  segments_total: number;
-  segments_done: number;
-  segments_failed: number;
   error: string | null;
 }
 

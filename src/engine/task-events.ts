@@ -2,7 +2,7 @@
 // one event with a JSON-ready payload (the lead's wire server sends it as NOTIFY segtasks_tasks; the console
 // pushes it to the browser). The engine only emits; it knows nothing of who listens.
 import { EventEmitter } from 'node:events';
-import type { ResultRow, TaskRow, TaskStatus } from '../../catalog/tasks';
+import type { ProgressCounts, ResultRow, TaskRow, TaskStatus } from '../../catalog/tasks';
 
 /** A finding in an event: enough to find the segment, not the whole row (NOTIFY payloads stay small). */
 export interface FindingSummary {
@@ -21,13 +21,7 @@ export interface TaskEvent {
   type: string;
   status: TaskStatus;
   fraction: number;
-  counts: {
-    bytes_total: number;
-    bytes_done: number;
-    segments_total: number;
-    segments_done: number;
-    segments_failed: number;
-  };
+  counts: ProgressCounts;
   error: string | null;
   /** Only on a finding event. */
   finding?: FindingSummary;
