@@ -110,10 +110,6 @@ const PG: Record<string, string> = {
   pg_cast: 'oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char',
   pg_conversion:
     'oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:regproc condefault:bool',
-  pg_stat_activity: `datid:oid datname:name pid:int4 leader_pid:int4 usesysid:oid usename:name application_name:text
-    client_addr:inet client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz
-    query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text
-    backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text`,
   pg_stat_user_indexes: `relid:oid indexrelid:oid schemaname:name relname:name indexrelname:name idx_scan:int8
     idx_tup_read:int8 idx_tup_fetch:int8`,
   pg_locks: 'locktype:text database:oid relation:oid pid:int4 mode:text granted:bool',
@@ -152,6 +148,26 @@ const DYNAMIC: Record<string, { spec: string; sql: string }> = {
       datconnlimit:int4 datfrozenxid:xid datminmxid:xid dattablespace:oid datcollate:text datctype:text
       daticulocale:text datcollversion:text datacl:_aclitem`,
     sql: `SELECT 16383, pg_current_database(), 16001, 6, 'c', 0, 1, -1, 0, 1, 1663, 'C.UTF-8', 'C.UTF-8', NULL, NULL, NULL`,
+  },
+  // Each session as the wire reports it (pg_backend_activity is filled per statement by the worker). As in
+  // PostgreSQL, a role sees what other roles' sessions run only if it is a superuser: otherwise their query
+  // is '<insufficient privilege>' and their state, times and address are NULL.
+  pg_stat_activity: {
+    spec: `datid:oid datname:name pid:int4 leader_pid:int4 usesysid:oid usename:name application_name:text
+    client_addr:inet client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz
+    query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text
+    backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text`,
+    sql: `SELECT 16383, a.datname, a.pid, NULL, 16000 + u.rowid, a.usename, a.application_name,
+      CASE WHEN a.ok THEN a.client_addr END, NULL, CASE WHEN a.ok THEN a.client_port END,
+      CASE WHEN a.ok THEN a.backend_start END, CASE WHEN a.ok THEN a.xact_start END,
+      CASE WHEN a.ok THEN a.query_start END, CASE WHEN a.ok THEN a.state_change END,
+      CASE WHEN a.ok AND a.state <> 'active' THEN 'Client' END,
+      CASE WHEN a.ok AND a.state <> 'active' THEN 'ClientRead' END,
+      CASE WHEN a.ok THEN a.state END, NULL, NULL, NULL,
+      CASE WHEN a.ok THEN a.query ELSE '<insufficient privilege>' END, 'client backend'
+      FROM (SELECT *, usename = pg_current_user() OR pg_current_setting('is_superuser', 1) = 'on' AS ok
+        FROM pg_backend_activity) a
+      LEFT JOIN main.users u ON u.name = a.usename`,
   },
   pg_settings: {
     spec: `name:text setting:text unit:text category:text short_desc:text extra_desc:text context:text vartype:text
@@ -352,6 +368,10 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
 
   // Session settings for pg_settings, filled per statement by the worker.
   db.exec('CREATE TEMP TABLE IF NOT EXISTS pg_session_settings (name TEXT, setting TEXT)');
+  // Sessions for pg_stat_activity, filled per statement by the worker from the wire's snapshot.
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS pg_backend_activity (pid INTEGER, usename TEXT, datname TEXT,
+    superuser INTEGER, application_name TEXT, client_addr TEXT, client_port INTEGER, backend_start TEXT,
+    xact_start TEXT, query_start TEXT, state_change TEXT, state TEXT, query TEXT)`);
   const create = (rel: RelationDef) =>
     db.exec(
       `CREATE TEMP TABLE "${rel.schema}.${rel.name}" (${rel.columns.map((c) => `"${c.name}" ${sqlType(c.type)}`).join(', ')})`,

@@ -2,10 +2,12 @@
 // main loop that reads one message, decodes it and hands it to the module that runs it. Messages are
 // handled strictly in order; after an error in extended-query mode everything up to Sync is skipped;
 // exactly one ReadyForQuery answers each simple Query and each Sync.
+
 import { randomInt } from 'node:crypto';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
+import type { BackendActivity, BackendSignal } from '../pg/activity';
 import type { AuthMethod } from '../pg/auth';
 import { SqlError } from '../pg/errors';
 import type { Admission } from './admission';
@@ -50,6 +52,11 @@ export interface ConnectionOptions {
   admission: Admission;
   /** authentication_timeout: a client that has not logged in by then is disconnected. */
   authenticationTimeoutMs: number;
+  /** The server's sessions, for pg_stat_activity and pg_cancel_backend (absent: this session alone). */
+  sessions?: {
+    activity(): BackendActivity[];
+    signal(pid: number, how: BackendSignal): void;
+  };
 }
 
 /** Startup parameters that are not settings. */
@@ -117,6 +124,12 @@ export class Connection implements Backend {
   private admitted = false;
   private closed = false;
   private readonly remote: string;
+  private readonly client: { addr: string | null; port: number | null };
+  /** What pg_stat_activity shows of this session: postgres.c's pgstat_report_activity calls. */
+  private readonly status: Pick<
+    BackendActivity,
+    'state' | 'query' | 'query_start' | 'state_change' | 'xact_start'
+  > = { state: 'idle', query: '', query_start: null, state_change: Date.now(), xact_start: null };
 
   constructor(
     stream: Duplex,
@@ -125,6 +138,10 @@ export class Connection implements Backend {
     this.handler = opts.handler;
     this.logger = opts.logger;
     this.remote = stream instanceof Socket ? `${stream.remoteAddress}:${stream.remotePort}` : 'in-process';
+    this.client =
+      stream instanceof Socket
+        ? { addr: stream.remoteAddress?.replace(/^::ffff:/, '') ?? null, port: stream.remotePort ?? null }
+        : { addr: null, port: null };
     this.transport = new Transport(stream, opts.limits);
     this.transport.onClose = () => {
       if (!this.running) return;
@@ -290,6 +307,8 @@ export class Connection implements Backend {
       session: this.session,
       signal: this.running.signal,
       notify: (channel, payload) => this.notifications.notify(channel, payload),
+      activity: () => this.opts.sessions?.activity() ?? [this.activity()].filter((a) => a !== null),
+      signalBackend: (pid, how) => this.opts.sessions?.signal(pid, how),
       notice: (n) =>
         this.transport.send(
           msg.noticeResponse({
@@ -336,7 +355,43 @@ export class Connection implements Backend {
     });
   }
 
+  /** The session as pg_stat_activity shows it; null before it has logged in. */
+  activity(): BackendActivity | null {
+    if (!this.authorized || this.closed) return null;
+    return {
+      pid: this.pid,
+      usename: this.user,
+      datname: this.database,
+      superuser: this.settings.get('is_superuser') === 'on',
+      application_name: this.settings.get('application_name') ?? '',
+      client_addr: this.client.addr,
+      client_port: this.client.port,
+      backend_start: this.startedAt,
+      ...this.status,
+    };
+  }
+
+  /** A query message arrived (Query, Parse, Execute): the session is active with it. */
+  private reportActive(query: string): void {
+    const now = Date.now();
+    if (this.status.state !== 'active') this.status.state_change = now;
+    this.status.state = 'active';
+    this.status.query = query;
+    this.status.query_start = now;
+    this.status.xact_start ??= now;
+  }
+
+  /** Before ReadyForQuery: idle, in a transaction block or not. */
+  private reportIdle(): void {
+    const tx = this.transaction.status;
+    const state = tx === 'I' ? 'idle' : tx === 'T' ? 'idle in transaction' : 'idle in transaction (aborted)';
+    if (state !== this.status.state) this.status.state_change = Date.now();
+    this.status.state = state;
+    if (tx === 'I') this.status.xact_start = null;
+  }
+
   async readyForQuery(): Promise<void> {
+    this.reportIdle();
     if (this.transaction.status === 'I') this.notifications.sendReceived();
     this.transport.send(msg.readyForQuery(this.transaction.status));
     await this.transport.flush();
@@ -366,9 +421,11 @@ export class Connection implements Backend {
         switch (m.kind) {
           case 'Query':
             skipToSync = false;
+            this.reportActive(m.sql);
             await execSimpleQuery(this, m.sql);
             break;
           case 'Parse':
+            this.reportActive(m.sql);
             await execParse(this, m);
             break;
           case 'Bind':
@@ -378,6 +435,7 @@ export class Connection implements Backend {
             execDescribe(this, m);
             break;
           case 'Execute':
+            this.reportActive(this.portals.findPortal(m.portal)?.statement.sql ?? this.status.query);
             await execExecute(this, m);
             break;
           case 'Close':

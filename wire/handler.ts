@@ -1,5 +1,6 @@
 // The contract between the wire layer and whatever answers queries. The wire layer knows SQL only as far as
 // splitting statements and session commands go; everything else is the handler's.
+import type { BackendActivity, BackendSignal } from '../pg/activity';
 import type { StoredCredentials } from '../pg/auth';
 import type { FieldDescription } from './backend-messages';
 
@@ -41,6 +42,10 @@ export interface QueryContext {
    * client session listens or notifies (the console runs statements outside the wire).
    */
   notify?(channel: string, payload: string): void;
+  /** Every session as pg_stat_activity shows it. Absent outside the wire (the console). */
+  activity?(): BackendActivity[];
+  /** pg_cancel_backend / pg_terminate_backend of a session (checked against activity() by the caller). */
+  signalBackend?(pid: number, how: BackendSignal): void;
 }
 
 export interface RowsResult {

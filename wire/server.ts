@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import type { BackendActivity } from '../pg/activity';
 import type { AuthMethod } from '../pg/auth';
 import { checkNotification } from '../pg/notify';
 import { Admission, TOO_MANY_CLIENTS } from './admission';
@@ -112,6 +113,14 @@ export class WireServer {
         },
         admission: this.admission,
         authenticationTimeoutMs: this.limits.authenticationTimeoutMs,
+        sessions: {
+          activity: () => this.activity(),
+          signal: (pid, how) => {
+            const c = this.backends.get(pid);
+            if (how === 'cancel') c?.cancel();
+            else c?.terminate();
+          },
+        },
       });
       this.connections.add(conn);
       void conn.run();
@@ -124,6 +133,16 @@ export class WireServer {
     const addr = server.address();
     if (addr && typeof addr === 'object') return { host: addr.address, port: addr.port };
     return { host: this.opts.host, port: this.opts.port };
+  }
+
+  /** Every logged-in session, as pg_stat_activity shows it. */
+  activity(): BackendActivity[] {
+    const all: BackendActivity[] = [];
+    for (const c of this.backends.values()) {
+      const a = c.activity();
+      if (a) all.push(a);
+    }
+    return all;
   }
 
   get connectionCount(): number {

@@ -2,6 +2,7 @@
 // type, run. It runs inside a worker thread (worker.ts) so that a slow query never holds up the event loop
 // that serves the wire and the task engine.
 import Database from 'better-sqlite3';
+import type { BackendActivity, BackendSignal } from '../../pg/activity';
 import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { canonicalType, Oid, typeNameOfOid } from '../../pg/types';
@@ -21,6 +22,8 @@ export interface SessionSnapshot {
   settingsVersion: number;
   /** The settings, or null when this worker was already sent this version (see the pool). */
   settings: [string, string][] | null;
+  /** Every session, for pg_stat_activity and pg_cancel_backend(): sent only with statements that name them. */
+  activity?: BackendActivity[];
 }
 
 export interface Field {
@@ -38,6 +41,10 @@ export interface RunResult {
   rows: unknown[][];
   changedSettings: [string, string][];
   notifications: [string, string][];
+  /** pg_cancel_backend() / pg_terminate_backend() calls that passed their checks, for the session to send. */
+  signals: [number, BackendSignal][];
+  /** WARNINGs raised by functions (a pid that is no backend), for the session to send as notices. */
+  warnings: string[];
 }
 
 interface Plan {
@@ -50,6 +57,7 @@ interface Plan {
   paramTypes: number[];
   noColumns: boolean;
   usesSettings: boolean;
+  usesActivity: boolean;
 }
 
 export interface ReaderOptions {
@@ -94,6 +102,9 @@ export class ReaderEngine {
       settings: new Map(settings.map(([k, v]) => [k.toLowerCase(), v])),
       changedSettings: new Map(),
       notifications: [],
+      activity: s.activity ?? [],
+      signals: [],
+      warnings: [],
       serverVersion: this.opts.serverVersion,
       startedAt: this.opts.startedAt,
       regOid: (k, n) => e.regOid(k, n),
@@ -143,6 +154,29 @@ export class ReaderEngine {
     const settings = this.settingsOf(session);
     this.ctx = this.makeContext(session, settings);
     this.ctx.settings.set('__statement_time', formatTimestampMicros(BigInt(Date.now()) * 1000n));
+    if (p.usesActivity) {
+      this.db.exec('DELETE FROM pg_backend_activity');
+      const ins = this.db.prepare(
+        `INSERT INTO pg_backend_activity VALUES (${Array(13).fill('?').join(', ')})`,
+      );
+      const ts = (ms: number | null) => (ms === null ? null : formatTimestampMicros(BigInt(ms) * 1000n));
+      for (const a of session.activity ?? [])
+        ins.run(
+          a.pid,
+          a.usename,
+          a.datname,
+          a.superuser ? 1 : 0,
+          a.application_name,
+          a.client_addr,
+          a.client_port,
+          ts(a.backend_start),
+          ts(a.xact_start),
+          ts(a.query_start),
+          ts(a.state_change),
+          a.state,
+          a.query,
+        );
+    }
     if (p.usesSettings) {
       this.db.exec('DELETE FROM pg_session_settings');
       const ins = this.db.prepare('INSERT INTO pg_session_settings VALUES (?, ?)');
@@ -166,6 +200,8 @@ export class ReaderEngine {
       rows,
       changedSettings: [...this.ctx.changedSettings],
       notifications: this.ctx.notifications,
+      signals: this.ctx.signals,
+      warnings: this.ctx.warnings,
     };
   }
 
@@ -208,6 +244,7 @@ export class ReaderEngine {
       paramTypes,
       noColumns,
       usesSettings: /pg_settings|pg_session_settings/.test(t.sql),
+      usesActivity: /pg_stat_activity|pg_backend_activity/.test(t.sql),
     };
     if (this.plans.size > 1000) this.plans.clear();
     this.plans.set(key, plan);

@@ -137,6 +137,14 @@ export function commandStatement(
   return { paramTypes, fields: null, execute: async (params, ctx) => run(params, ctx) };
 }
 
+/**
+ * Statements that may read the server's sessions (pg_stat_activity, pg_cancel_backend, pg_terminate_backend):
+ * only with them does the snapshot of every session cross to the reader. A test on the text that matches
+ * more than it must (a comment naming them) costs a copy, never an answer: what the statement reads is
+ * decided by its plan.
+ */
+const READS_SESSIONS = /pg_stat_activity|pg_cancel_backend|pg_terminate_backend/i;
+
 export function sessionSnapshot(s: ClientSession): SessionSnapshot {
   return {
     user: s.user,
@@ -232,13 +240,18 @@ export class Router implements QueryHandler {
   private async readQuery(sql: string, types: number[], describe: boolean): Promise<PreparedQuery> {
     const readers = this.readers;
     const desc = describe ? await readers.describe(sql, types) : null;
+    const readsSessions = READS_SESSIONS.test(sql);
     return {
       paramTypes: desc?.paramTypes ?? [],
       fields: desc?.fields ?? null,
       async execute(params: unknown[], ctx: QueryContext): Promise<QueryResult> {
         // A simple-protocol statement (planned without describe) has its constants turned into parameters.
-        const r = await readers.run(sql, types, params, sessionSnapshot(ctx.session), ctx.signal, !describe);
+        const session = sessionSnapshot(ctx.session);
+        if (readsSessions) session.activity = ctx.activity?.() ?? [];
+        const r = await readers.run(sql, types, params, session, ctx.signal, !describe);
         for (const [k, v] of r.changedSettings) ctx.session.setSetting(k, v);
+        for (const w of r.warnings) ctx.notice({ severity: 'WARNING', code: '01000', message: w });
+        for (const [pid, how] of r.signals) ctx.signalBackend?.(pid, how);
         if (r.notifications.length) {
           if (!ctx.notify)
             throw new SqlError('0A000', 'pg_notify() is not available outside a client session');

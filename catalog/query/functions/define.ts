@@ -1,7 +1,9 @@
 // What a function module is made of: the translation of a PostgreSQL function to SQLite (FnDef, with helpers for
 // the common shapes), and the registration of the JavaScript implementations SQLite lacks, which receive the
 // per-statement FunctionContext.
+
 import type BetterSqlite3 from 'better-sqlite3';
+import type { BackendActivity, BackendSignal } from '../../../pg/activity';
 import { formatTimestampMicros, parseArrayLiteral } from '../../../pg/codecs';
 
 export interface FnDef {
@@ -50,6 +52,10 @@ export interface FunctionContext {
   changedSettings: Map<string, string>;
   /** pg_notify() calls, [channel, payload], sent by the session when the statement's transaction commits. */
   notifications: [string, string][];
+  /** Every session, when the statement names pg_stat_activity or a backend-signalling function. */
+  activity: BackendActivity[];
+  signals: [number, BackendSignal][];
+  warnings: string[];
   serverVersion: string;
   startedAt: string;
   /** regclass/regtype/regnamespace resolution against the emulated catalog. */

@@ -1,5 +1,6 @@
 // Session, catalog and system information functions (version(), current_setting(), pg_get_indexdef() ...).
 
+import type { BackendSignal } from '../../../pg/activity';
 import { formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { checkNotification } from '../../../pg/notify';
@@ -51,6 +52,32 @@ export function formatTypeName(name: string, typmod: number): string {
   return base;
 }
 
+/**
+ * pg_cancel_backend / pg_terminate_backend, with the checks of PostgreSQL 15's pg_signal_backend: a superuser's
+ * session only by a superuser, another role's only by a superuser (membership is a role's own sessions here).
+ * The signal itself is sent by the session once the statement has run.
+ */
+function signalBackend(c: FunctionContext, pid: V, how: BackendSignal): number | null {
+  if (pid === null) return null;
+  const target = c.activity.find((a) => a.pid === Number(pid));
+  if (!target) {
+    c.warnings.push(`PID ${pid} is not a PostgreSQL backend process`);
+    return 0;
+  }
+  const superuser = c.settings.get('is_superuser') === 'on';
+  const what = how === 'cancel' ? 'cancel superuser query' : 'terminate superuser process';
+  if (target.superuser && !superuser) throw new SqlError('42501', `must be a superuser to ${what}`);
+  if (!superuser && target.usename !== c.user)
+    throw new SqlError(
+      '42501',
+      how === 'cancel'
+        ? 'must be a member of the role whose query is being canceled or member of pg_signal_backend'
+        : 'must be a member of the role whose process is being terminated or member of pg_signal_backend',
+    );
+  c.signals.push([target.pid, how]);
+  return 1;
+}
+
 export const definitions: Record<string, FnDef> = {
   pg_index_column_has_property: constant('0', 'bool'),
   pg_indexam_has_property: constant('0', 'bool'),
@@ -65,6 +92,8 @@ export const definitions: Record<string, FnDef> = {
   current_setting: call('pg_current_setting', 'text', ['text', 'bool']),
   set_config: call('pg_set_config', 'text', ['text', 'text', 'bool']),
   pg_notify: call('pg_notify_fn', 'void', ['text', 'text']),
+  pg_cancel_backend: call('pg_cancel_backend_fn', 'bool', ['int4']),
+  pg_terminate_backend: call('pg_terminate_backend_fn', 'bool', ['int4', 'int8']),
   pg_backend_pid: constant('pg_backend_pid()', 'int4'),
   inet_server_addr: constant("'127.0.0.1'", 'text'),
   inet_server_port: constant("pg_current_setting('port', 1)", 'int4'),
@@ -175,6 +204,8 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
     },
     SESSION,
   );
+  reg('pg_cancel_backend_fn', (pid: V) => signalBackend(ctx(), pid, 'cancel'), SESSION);
+  reg('pg_terminate_backend_fn', (pid: V) => signalBackend(ctx(), pid, 'terminate'), SESSION_VARIADIC);
   reg(
     'pg_format_type',
     (oid: V, typmod: V) => {

@@ -103,3 +103,9 @@ SELECT x.tableoid::regclass FROM sys.storage_spaces x
 SELECT ctid IS NOT NULL FROM sys.clusters
 
 SELECT xmin IS NOT NULL FROM sys.clusters
+
+SELECT * FROM pg_stat_activity WHERE false
+
+SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() AND state = 'active' AND backend_type = 'client backend'
+
+SELECT pg_cancel_backend(NULL), pg_terminate_backend(NULL)
