@@ -181,6 +181,21 @@ test.serial('psql: BEGIN; CREATE TASK ... is 25001, and after ROLLBACK no task e
   const e = await t.throwsAsync<PgError>(client.query('CREATE TASK in_block TYPE check_disk'));
   await client.query('ROLLBACK');
   t.is(e?.code, '25001');
+  // A Query string of several statements is one implicit block, as in PostgreSQL (`VACUUM; SELECT 1`).
+  const multi = await run('psql', [
+    server.dsn,
+    '-X',
+    '-At',
+    '-c',
+    'CREATE TASK implicit TYPE check_disk; SELECT 1',
+  ]);
+  t.regex(multi.stderr, /ERROR: {2}CREATE TASK cannot run inside a transaction block/);
+  t.is(multi.stdout, '');
+  t.is((await client.query("SELECT count(*)::int AS n FROM sys.tasks WHERE name = 'implicit'")).rows[0].n, 0);
+  // Alone in its string (a trailing semicolon is no second statement) it runs.
+  const alone = await run('psql', [server.dsn, '-X', '-At', '-c', 'CREATE TASK implicit TYPE check_disk;']);
+  t.is(alone.stdout.trim(), 'CREATE TASK', alone.stderr);
+  await waitTask(client, (await client.query("SELECT id FROM sys.tasks WHERE name = 'implicit'")).rows[0].id);
 });
 
 test.serial('answers that point the right way: hints, uuids, booleans, typos', async (t) => {

@@ -17,13 +17,13 @@ const psql = (args: string[], input?: string) =>
     env: { PGCONNECT_TIMEOUT: '10' },
   });
 
-test('psql: SELECT * FROM sys.tasks returns an empty result with the contract columns', async (t) => {
+test('psql: SELECT * FROM sys.tasks returns an empty result with the contract columns, then rate and ETA', async (t) => {
   const r = await psql(['-A', '-c', 'SELECT * FROM sys.tasks']);
   t.is(r.code, 0, r.stderr);
   const [header, count] = r.stdout.trim().split('\n');
   t.is(
     header,
-    'id|name|type|location_type|location_name|options|status|created_by|created_at|started_at|finished_at|fraction_complete|bytes_total|bytes_done|segments_total|segments_done|segments_failed|error',
+    'id|name|type|location_type|location_name|options|status|created_by|created_at|started_at|finished_at|fraction_complete|bytes_total|bytes_done|segments_total|segments_done|segments_failed|error|bytes_per_sec|eta',
   );
   t.is(count, '(0 rows)');
 });

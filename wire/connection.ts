@@ -292,7 +292,7 @@ export class Connection implements Backend {
       database: this.database,
       backendPid: this.pid,
       settingsVersion: this.settings.version,
-      inTransactionBlock: this.transaction.status !== 'I',
+      inTransactionBlock: this.transaction.inBlock,
     });
   }
 

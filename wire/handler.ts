@@ -22,8 +22,9 @@ export interface ClientSession {
   /** Changes whenever any setting changes; lets a handler cache what it derived from the settings. */
   readonly settingsVersion: number;
   /**
-   * True inside an explicit transaction block (BEGIN ... COMMIT), where statements that cannot be rolled back
-   * are refused with 25001, as PostgreSQL's PreventInTransactionBlock does.
+   * True inside a transaction block, explicit (BEGIN ... COMMIT) or the implicit one of a Query string of
+   * several statements, where statements that cannot be rolled back are refused with 25001, as PostgreSQL's
+   * PreventInTransactionBlock does (`VACUUM; SELECT 1` fails there the same way).
    */
   readonly inTransactionBlock: boolean;
   setting(name: string): string | undefined;
