@@ -275,6 +275,34 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       });
     },
   },
+  '008_node_addresses': {
+    // A node with an address is served by the storage agent there (segtasks agent); without one, in process.
+    // offline_reason says who set a node OFFLINE: 'operator' (ALTER NODE) or 'unreachable' (the heartbeat),
+    // which alone brings it back when the agent answers. Device paths are paths on their host, so two agents
+    // may each have /srv/d1: a path is unique per node, and per host among nodes of one host (storage.ts).
+    async up(k) {
+      await k.schema.alterTable('nodes', (t) => {
+        t.specificType('address', 'text');
+        t.specificType('offline_reason', 'text');
+      });
+      await k.schema.alterTable('pending_file_removals', (t) => {
+        t.specificType('node_name', 'text');
+      });
+      await k.raw('DROP INDEX IF EXISTS storage_devices_path_unique');
+      await k.raw(
+        'CREATE UNIQUE INDEX storage_devices_node_path_unique ON storage_devices (node_name, path)',
+      );
+    },
+    async down(k) {
+      await k.raw('DROP INDEX IF EXISTS storage_devices_node_path_unique');
+      await k.raw('CREATE UNIQUE INDEX storage_devices_path_unique ON storage_devices (path)');
+      await k.schema.alterTable('pending_file_removals', (t) => t.dropColumn('node_name'));
+      await k.schema.alterTable('nodes', (t) => {
+        t.dropColumn('address');
+        t.dropColumn('offline_reason');
+      });
+    },
+  },
 };
 
 /** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */

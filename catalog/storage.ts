@@ -57,6 +57,10 @@ export interface Node {
   name: string;
   cluster_name: string;
   status: 'ONLINE' | 'OFFLINE';
+  /** host:port of the storage agent that serves the node; null when it is served in process. */
+  address: string | null;
+  /** Who set it OFFLINE: 'operator' (ALTER NODE) or 'unreachable' (its agent stopped answering). */
+  offline_reason: string | null;
 }
 export interface Device {
   id: string;
@@ -261,23 +265,50 @@ export class StorageCatalog {
     });
   }
 
-  createNode(name: string, cluster: string, devices: { path: string; capacity: number }[]): void {
+  createNode(
+    name: string,
+    cluster: string,
+    devices: { path: string; capacity: number }[],
+    address: string | null = null,
+  ): void {
     this.tx(() => {
       if (this.node(name)) throw new CatalogError('42710', `node "${name}" already exists`);
       if (!this.cluster(cluster)) throw unknownCluster(cluster);
       this.db
         .prepare(
-          "INSERT INTO nodes (id, name, cluster_name, status, created_at) VALUES (?, ?, ?, 'ONLINE', ?)",
+          "INSERT INTO nodes (id, name, cluster_name, status, address, created_at) VALUES (?, ?, ?, 'ONLINE', ?, ?)",
         )
-        .run(randomUUID(), name, cluster, nowText());
+        .run(randomUUID(), name, cluster, address, nowText());
       for (const d of devices) this.insertDevice(name, d.path, d.capacity);
     });
   }
 
+  /** The agent address of a node (null: served in process, or no such node). */
+  nodeAddress(name: string): string | null {
+    return (
+      (this.db.prepare('SELECT address FROM nodes WHERE name = ?').pluck().get(name) as string | null) ?? null
+    );
+  }
+
+  /** Nodes served by agents, with their devices' paths: what the heartbeat declares to each agent. */
+  agentNodes(): { name: string; address: string; status: string; offline_reason: string | null }[] {
+    return this.db
+      .prepare(
+        'SELECT name, address, status, offline_reason FROM nodes WHERE address IS NOT NULL ORDER BY name',
+      )
+      .all() as { name: string; address: string; status: string; offline_reason: string | null }[];
+  }
+
   private insertDevice(node: string, path: string, capacity: number): void {
-    const taken = this.db.prepare('SELECT node_name FROM storage_devices WHERE path = ?').pluck().get(path) as
-      | string
-      | undefined;
+    // A path names a directory of one host: it may belong to one node of that host (nodes served in process
+    // share this host; nodes of one agent address share that one).
+    const taken = this.db
+      .prepare(
+        `SELECT d.node_name FROM storage_devices d JOIN nodes n ON n.name = d.node_name
+         WHERE d.path = ? AND n.address IS (SELECT address FROM nodes WHERE name = ?)`,
+      )
+      .pluck()
+      .get(path, node) as string | undefined;
     if (taken) throw new CatalogError('42710', `device "${path}" already belongs to node "${taken}"`);
     this.db
       .prepare(
@@ -294,23 +325,35 @@ export class StorageCatalog {
   }
 
   node(name: string): Node | undefined {
-    return this.db.prepare('SELECT id, name, cluster_name, status FROM nodes WHERE name = ?').get(name) as
-      | Node
-      | undefined;
+    return this.db
+      .prepare('SELECT id, name, cluster_name, status, address, offline_reason FROM nodes WHERE name = ?')
+      .get(name) as Node | undefined;
   }
 
   nodes(cluster?: string): Node[] {
     return (
       cluster
         ? this.db
-            .prepare('SELECT id, name, cluster_name, status FROM nodes WHERE cluster_name = ? ORDER BY name')
+            .prepare(
+              'SELECT id, name, cluster_name, status, address, offline_reason FROM nodes WHERE cluster_name = ? ORDER BY name',
+            )
             .all(cluster)
-        : this.db.prepare('SELECT id, name, cluster_name, status FROM nodes ORDER BY name').all()
+        : this.db
+            .prepare(
+              'SELECT id, name, cluster_name, status, address, offline_reason FROM nodes ORDER BY name',
+            )
+            .all()
     ) as Node[];
   }
 
-  setNodeStatus(name: string, status: 'ONLINE' | 'OFFLINE'): void {
-    const r = this.db.prepare('UPDATE nodes SET status = ? WHERE name = ?').run(status, name);
+  setNodeStatus(
+    name: string,
+    status: 'ONLINE' | 'OFFLINE',
+    reason: 'operator' | 'unreachable' = 'operator',
+  ): void {
+    const r = this.db
+      .prepare('UPDATE nodes SET status = ?, offline_reason = ? WHERE name = ?')
+      .run(status, status === 'OFFLINE' ? reason : null, name);
     if (!r.changes) throw unknownNode(name);
   }
 
@@ -400,9 +443,9 @@ export class StorageCatalog {
       if (!t) throw new CatalogError('42P01', `table "${name}" does not exist`);
       const segs = this.db
         .prepare(
-          'SELECT s.path, s.device_id, s.size_bytes FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id WHERE g.table_id = ?',
+          'SELECT s.path, s.device_id, s.size_bytes, s.node_name FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id WHERE g.table_id = ?',
         )
-        .all(t.id) as { path: string; device_id: string; size_bytes: number }[];
+        .all(t.id) as { path: string; device_id: string; size_bytes: number; node_name: string }[];
       const upd = this.db.prepare(
         'UPDATE storage_devices SET used_bytes = max(0, used_bytes - ?) WHERE id = ?',
       );
@@ -413,8 +456,10 @@ export class StorageCatalog {
         )
         .run(t.id);
       this.db.prepare('DELETE FROM segment_groups WHERE table_id = ?').run(t.id);
-      const pending = this.db.prepare('INSERT OR IGNORE INTO pending_file_removals (path) VALUES (?)');
-      for (const s of segs) pending.run(s.path);
+      const pending = this.db.prepare(
+        'INSERT OR IGNORE INTO pending_file_removals (path, node_name) VALUES (?, ?)',
+      );
+      for (const s of segs) pending.run(s.path, s.node_name);
       this.db.prepare('DELETE FROM table_privileges WHERE table_id = ?').run(t.id);
       this.db.prepare('DELETE FROM tables WHERE id = ?').run(t.id);
       return segs.map((s) => s.path);
@@ -424,6 +469,16 @@ export class StorageCatalog {
   /** Files of dropped tables not yet known to be removed. */
   pendingFileRemovals(): string[] {
     return this.db.prepare('SELECT path FROM pending_file_removals').pluck().all() as string[];
+  }
+
+  /** The node each pending removal's file is on (null for records older than node addresses: this host). */
+  pendingRemovalNodes(paths: string[]): Map<string, string | null> {
+    const rows = this.db
+      .prepare(
+        'SELECT path, node_name FROM pending_file_removals WHERE path IN (SELECT value FROM json_each(?))',
+      )
+      .all(JSON.stringify(paths)) as { path: string; node_name: string | null }[];
+    return new Map(rows.map((r) => [r.path, r.node_name]));
   }
 
   /** Forgets pending removals whose files are gone. */

@@ -13,6 +13,7 @@ import type { AuthMethod } from '../pg/auth';
 import { resolveLimits, type ServerLimits } from '../wire/limits';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/settings';
+import { AgentClient } from './agent/client';
 import { type DataDirLock, lockDataDir } from './data-dir-lock';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
@@ -26,7 +27,10 @@ import { StorageModule } from './sql/storage-statements';
 import { TaskModule } from './sql/task-statements';
 import { ensureEmbeddedDefault } from './store/demo';
 import { checkDevicesAtStart } from './store/device-identity';
+import { LocalDeviceIO, StorageIO } from './store/device-io';
+import { AgentLiveness } from './store/liveness';
 import { recoverStore } from './store/recovery';
+import { RemoteDeviceIO } from './store/remote-device-io';
 import { SegmentStore } from './store/store';
 import { VerifyPool } from './store/verify-pool';
 
@@ -56,6 +60,11 @@ export interface AppOptions {
   settings?: Record<string, string>;
   /** Where the JSON log goes (default stderr); tests read the log from here. */
   logStream?: DestinationStream;
+  /** The cluster secret shared with the storage agents (--secret-file); without it no node may have an ADDRESS. */
+  secret?: Buffer;
+  /** Heartbeat interval and the silence after which an agent's node is OFFLINE (defaults 1 s and 5 s). */
+  agentHeartbeatMs?: number;
+  agentOfflineAfterMs?: number;
 }
 
 /** The channel on which the server publishes task events; clients LISTEN on it and may not NOTIFY it. */
@@ -112,16 +121,31 @@ async function startLocked(
     );
   }
   const storage = new StorageCatalog(catalog);
-  const store = new SegmentStore(storage);
-  const recovered = await recoverStore(storage);
+  const verifier = new VerifyPool();
+  const secret = opts.secret;
+  const io = new StorageIO(
+    storage,
+    new LocalDeviceIO(verifier),
+    secret ? (address) => new RemoteDeviceIO(new AgentClient(address, secret)) : null,
+  );
+  const store = new SegmentStore(storage, io);
+  const recovered = await recoverStore(storage, io);
   if (recovered.removedDropped)
     logger.info({ files: recovered.removedDropped }, 'removed the files of tables dropped before a crash');
   if (recovered.removedTemp || recovered.removedOrphans) {
     logger.warn(recovered, 'removed files left by an interrupted write');
   }
   for (const d of recovered.missingDevices) logger.warn({ device: d }, 'device directory is missing');
-  for (const d of await checkDevicesAtStart(storage, storage.allSegmentPaths()))
+  for (const d of recovered.unreachableDevices)
+    logger.warn({ device: d }, 'device not checked at start: its agent cannot be reached');
+  const atStart = await checkDevicesAtStart(storage, io, storage.allSegmentPaths());
+  for (const d of atStart.failed)
     logger.warn({ device: d }, 'device FAILED: its directory or identity is missing or wrong');
+  const liveness = new AgentLiveness(storage, io, logger, {
+    intervalMs: opts.agentHeartbeatMs,
+    offlineAfterMs: opts.agentOfflineAfterMs,
+  });
+  liveness.start();
   if (opts.embeddedDefault) {
     const made = await ensureEmbeddedDefault(opts.dataDir, storage, store, opts.demoBytes);
     if (made) say(made);
@@ -142,7 +166,7 @@ async function startLocked(
     // The task types of this build, one line each, in the order messages list them.
     new TaskTypeRegistry([rebuild, checkDisk, rebalance]),
     logger,
-    new VerifyPool(),
+    verifier,
   );
   engine.start();
   const scheduler = new TaskScheduler(new ScheduleCatalog(catalog), tasks, engine, logger);
@@ -201,11 +225,13 @@ async function startLocked(
     logger,
     notify: (channel, payload) => wire.notify(channel, payload),
     async close() {
+      liveness.stop();
       await obs.close();
       await wire.close();
       scheduler.stop();
       await engine.stop();
       await readers.close();
+      for (const r of io.remoteIOs()) if (r instanceof RemoteDeviceIO) r.client.close();
       await catalog.close();
       await lock.release();
     },

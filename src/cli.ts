@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// Command line: `segtasks serve` starts the server. Every option can also come from the environment.
+// Command line: `segtasks serve` starts the server (the coordinator), `segtasks agent` the storage agent of a
+// host. Every option can also come from the environment.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import pino from 'pino';
 import { checkLimitSetting, settingValue } from '../wire/limits';
 import { ERROR_STATEMENT_LEVELS, LOG_STATEMENT_LEVELS } from '../wire/setting-rules';
+import { parseAddress } from './agent/client';
+import { startAgent } from './agent/server';
+import { parseSecret } from './agent/signing';
 import { startApp, VERSION } from './app';
 
 /** A limit option's value as PostgreSQL would read it from postgresql.conf (units allowed), or a usage error. */
@@ -12,6 +18,22 @@ function limitOption(name: string, given: string | undefined): number | undefine
     return settingValue(name, checkLimitSetting(name, given, true));
   } catch (err) {
     program.error(`invalid ${name} "${given}": ${(err as Error).message}`);
+  }
+}
+
+/** A duration given as 500ms, 5s, 1min or a bare number of milliseconds. */
+function durationOption(name: string, given: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min)?$/.exec(given.trim());
+  if (!m) return program.error(`invalid ${name} "${given}": expected a duration such as 500ms, 5s or 1min`);
+  const unit = m[2] === 's' ? 1000 : m[2] === 'min' ? 60_000 : 1;
+  return Math.round(Number(m[1]) * unit);
+}
+
+function readSecret(file: string): Buffer {
+  try {
+    return parseSecret(readFileSync(file), file);
+  } catch (err) {
+    return program.error(`cannot use the cluster secret: ${(err as Error).message}`);
   }
 }
 
@@ -88,6 +110,25 @@ program
     new Option('--no-demo', 'do not create the demo topology and table in a new data directory').env(
       'SEGTASKS_NO_DEMO',
     ),
+  )
+  .addOption(
+    new Option(
+      '--secret-file <file>',
+      'file holding the cluster secret shared with the storage agents (needed for nodes with an ADDRESS)',
+    ).env('SEGTASKS_SECRET_FILE'),
+  )
+  .addOption(
+    new Option('--agent-heartbeat-interval <time>', 'time between heartbeats to each storage agent')
+      .env('SEGTASKS_AGENT_HEARTBEAT_INTERVAL')
+      .default('1s'),
+  )
+  .addOption(
+    new Option(
+      '--agent-offline-after <time>',
+      'a node whose agent has not answered for this long becomes OFFLINE by itself',
+    )
+      .env('SEGTASKS_AGENT_OFFLINE_AFTER')
+      .default('5s'),
   )
   .addOption(
     new Option('--log-level <level>', 'log level for the JSON log on stderr')
@@ -172,6 +213,9 @@ Example:
         log_disconnections: o.logDisconnections ? 'on' : 'off',
       },
       embeddedDefault: o.demo !== false,
+      secret: o.secretFile ? readSecret(o.secretFile) : undefined,
+      agentHeartbeatMs: durationOption('--agent-heartbeat-interval', o.agentHeartbeatInterval),
+      agentOfflineAfterMs: durationOption('--agent-offline-after', o.agentOfflineAfter),
       httpPort: o.http === false ? undefined : httpPort,
     }).catch((err: Error & { code?: string }) => {
       const why =
@@ -196,6 +240,66 @@ Example:
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('agent')
+  .description('start the storage agent of this host: serves its devices to the coordinators')
+  .addOption(
+    new Option('--listen <host:port>', 'address to listen on (port 0 picks a free one)')
+      .env('SEGTASKS_AGENT_LISTEN')
+      .makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('--secret-file <file>', "file holding the cluster secret (the same as the coordinators')")
+      .env('SEGTASKS_SECRET_FILE')
+      .makeOptionMandatory(),
+  )
+  .addOption(
+    new Option('--data-dir <dir>', 'where the agent keeps the list of the devices it serves').env(
+      'SEGTASKS_AGENT_DATA_DIR',
+    ),
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level for the JSON log on stderr')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .env('SEGTASKS_LOG_LEVEL')
+      .default('info'),
+  )
+  .action(async (o) => {
+    const listen = (() => {
+      try {
+        // Port 0 (a free port, for tests) is not an address a coordinator could be given, but may be listened on.
+        return /:0$/.test(o.listen) ? { host: o.listen.replace(/:0$/, ''), port: 0 } : parseAddress(o.listen);
+      } catch (err) {
+        return program.error(`invalid --listen: ${(err as Error).message}`);
+      }
+    })();
+    const { host, port } = listen;
+    const logger = pino(
+      { level: o.logLevel, base: { app: 'segtasks-agent' }, timestamp: pino.stdTimeFunctions.isoTime },
+      pino.destination(2),
+    );
+    const agent = await startAgent({
+      host,
+      port,
+      secret: readSecret(o.secretFile),
+      dataDir: o.dataDir,
+      logger,
+    }).catch((err: Error & { code?: string }) => {
+      process.stderr.write(
+        `segtasks agent: could not start: ${err.code === 'EADDRINUSE' ? `${o.listen} is in use` : err.message}\n`,
+      );
+      process.exit(1);
+    });
+    process.stdout.write(`agent listening on ${host}:${agent.port}\n`);
+    const stop = async () => {
+      setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
+      await agent.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -1,7 +1,7 @@
 // Storage DDL and COPY, parsed by recursive descent on the shared lexer:
 //   CREATE STORAGESPACE s WIDTH 6 PARITY_WIDTH 2 [SEGMENT_SIZE 1048576]
 //   CREATE CLUSTER c STORAGESPACE s
-//   CREATE NODE n IN CLUSTER c DEVICES ('/path/a', '/path/b')
+//   CREATE NODE n IN CLUSTER c [ADDRESS 'host:port'] DEVICES ('/path/a', '/path/b')
 //   ALTER NODE n ADD DEVICE '/path/c' | ALTER NODE n SET OFFLINE | ONLINE
 //   CREATE TABLE t [(column definitions)] IN CLUSTER c
 //   DROP NODE n | DROP TABLE t | DROP CLUSTER c | DROP STORAGESPACE s
@@ -13,7 +13,7 @@ import { Cursor, syntaxError } from './lexer';
 export type StorageStatement =
   | { kind: 'create_space'; name: string; width: number; parity: number; segmentSize: number | null }
   | { kind: 'create_cluster'; name: string; space: string }
-  | { kind: 'create_node'; name: string; cluster: string; devices: string[] }
+  | { kind: 'create_node'; name: string; cluster: string; address: string | null; devices: string[] }
   | { kind: 'add_device'; node: string; path: string }
   | { kind: 'set_node'; node: string; status: 'ONLINE' | 'OFFLINE' }
   | { kind: 'create_table'; name: string; cluster: string; columns: string }
@@ -135,6 +135,10 @@ export function parseStorageStatement(sql: string): StorageStatement | null {
       c.expectKeyword('in', 'IN CLUSTER');
       c.expectKeyword('cluster', 'CLUSTER');
       const cluster = c.name('a cluster name', true).value;
+      // ADDRESS names the storage agent that serves the node; without it the node is served in process.
+      const address = c.acceptKeyword('address')
+        ? c.string("the agent's address as 'host:port'").value
+        : null;
       const devices: string[] = [];
       if (c.acceptKeyword('devices')) {
         c.expectPunct('(');
@@ -143,7 +147,7 @@ export function parseStorageStatement(sql: string): StorageStatement | null {
         c.expectPunct(')');
       }
       c.expectEnd();
-      return { kind: 'create_node', name, cluster, devices };
+      return { kind: 'create_node', name, cluster, address, devices };
     }
     if (c.isKeyword('table', 1)) {
       c.next();

@@ -3,7 +3,6 @@
 // Findings go to sys.result_cache; with fix = true, failing segments become DAMAGED and vanished ones MISSING.
 // Segments are checked in the order of their catalog row ids, and each verified batch is a checkpoint at the
 // last row id it covered: a resumed run starts after it, and a batch's findings are written with it.
-import { access } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SegmentFault } from '../store/segment-file';
@@ -126,14 +125,10 @@ export const checkDisk = defineTaskType({
     }
     const fix = options.fix;
     const sampleRate = options.sample ? options.sample_rate : 1;
+    // The device's I/O: in process, or its node's agent (which then does the hashing beside the data).
+    const io = ctx.store.io.forNode(device?.node_name ?? plan.node ?? '');
     let deviceGone = false;
-    if (device) {
-      try {
-        await access(device.path);
-      } catch {
-        deviceGone = true;
-      }
-    }
+    if (device) deviceGone = !(await io.usable(device.path));
     // A finding for one segment: reported, and with fix applied to its status.
     const report = (seg: (typeof batch)[number], err: SegmentFault): boolean => {
       // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
@@ -180,7 +175,7 @@ export const checkDisk = defineTaskType({
       const last = batch[batch.length - 1].rowid;
       batch = [];
       bytesInBatch = 0;
-      const outcomes = await ctx.verifier.verify(
+      const outcomes = await io.verify(
         todo.map((seg) => ({
           path: seg.path,
           expected: {

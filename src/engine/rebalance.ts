@@ -5,7 +5,7 @@
 // moves done are one transaction, and only then is the source removed.
 import type { StorageCatalog } from '../../catalog/storage';
 import { removeReplaced, switchTo, writeVerifiedCopy } from '../store/relocate';
-import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { fileSizeFor, SegmentFault } from '../store/segment-file';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
 import { Layout, type PlannedMove, planMoves } from './rebalance-planner';
@@ -179,7 +179,7 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
   }
   const payload = Buffer.alloc(group.shard_bytes);
   try {
-    await verifySegmentFile(
+    await ctx.store.io.forNode(seg.node_name).readSegment(
       seg.path,
       {
         storageId: seg.storage_id,
@@ -197,7 +197,7 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
     return ctx.checkpoint(done);
   }
   await ctx.throttle(fileSizeFor(group.shard_bytes), seg.device_id);
-  const copy = await writeVerifiedCopy(ctx.storage, seg, group, dest, payload, ctx.signal);
+  const copy = await writeVerifiedCopy(ctx.storage, ctx.store.io, seg, group, dest, payload, ctx.signal);
   await ctx.throttle(copy.size, dest.id);
   ctx.result(
     segmentRow(
@@ -209,5 +209,5 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
   );
   ctx.progress({ segments: 1, bytes: mv.bytes });
   ctx.checkpoint(done, () => switchTo(storage, copy));
-  await removeReplaced(copy);
+  await removeReplaced(ctx.store.io, copy);
 }

@@ -3,11 +3,11 @@
 // a temporary name, fsynced, verified against its checksum, then switched in the catalog, and only then is an
 // old file elsewhere removed. One subtask per batch of segment groups, checkpointed per group: the switches
 // of a group's rebuilt segments, their REBUILT rows and the count of groups done are one transaction.
-import { access } from 'node:fs/promises';
 import type { Segment, SegmentGroup } from '../../catalog/storage';
+import { DeviceUnavailable } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import { removeReplaced, switchTo, type VerifiedCopy, writeVerifiedCopy } from '../store/relocate';
-import { fileSizeFor, SegmentFault, verifySegmentFile } from '../store/segment-file';
+import { fileSizeFor, SegmentFault } from '../store/segment-file';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
@@ -186,18 +186,22 @@ async function rebuildGroup(
   // Counted with the group's checkpoint, so that progress shown is never progress a restart takes back.
   let readBytes = 0;
   const read = new Set<number>();
+  const unavailable: string[] = [];
   while (good < k && candidates.length) {
     const wave = candidates.splice(0, k - good);
     const results = await Promise.all(
       wave.map((s) =>
-        verifySegmentFile(
-          s.path,
-          { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
-          { into: shard(s.position), signal: ctx.signal },
-        ).then(
-          () => null,
-          (err: unknown) => err,
-        ),
+        ctx.store.io
+          .forNode(s.node_name)
+          .readSegment(
+            s.path,
+            { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
+            { into: shard(s.position), signal: ctx.signal },
+          )
+          .then(
+            () => null,
+            (err: unknown) => err,
+          ),
       ),
     );
     for (const [w, err] of results.entries()) {
@@ -207,15 +211,24 @@ async function rebuildGroup(
         read.add(s.position);
         continue;
       }
+      unhealthy.add(s.position);
+      // A survivor whose agent cannot be reached now is not damaged: it is only not read this time.
+      if (err instanceof DeviceUnavailable) {
+        unavailable.push(err.message);
+        continue;
+      }
       if (!(err instanceof SegmentFault)) throw err;
       markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
-      unhealthy.add(s.position);
     }
     readBytes += S * wave.length;
     await Promise.all(wave.map((s) => ctx.throttle(fileSizeFor(S), s.device_id)));
   }
   // Everything not read is recomputed by the coder (only the targets are written).
   for (const s of segs) if (!read.has(s.position)) missing.add(s.position);
+  if (good < k && unavailable.length)
+    throw new Error(
+      `segment group ${groupId}: only ${good} of the ${k} segments needed could be read, ${unavailable.length} of the others are on devices that cannot be reached now (${unavailable[0]})`,
+    );
   if (good < k) {
     unrecoverable(`only ${good} of the ${k} segments needed could be read`);
     ctx.progress({ failed: targets.length, segments: targets.length, bytes: readBytes });
@@ -255,17 +268,16 @@ async function rebuildGroup(
   ctx.checkpoint(failed ? index : index + 1, () => {
     for (const c of copies) switchTo(storage, c);
   });
-  await Promise.all(copies.map((c) => removeReplaced(c)));
+  await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-async function usable(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** A device can take a rebuilt segment now (an agent that cannot be reached counts as no). */
+function usable(ctx: RunContext, d: { node_name: string; path: string }): Promise<boolean> {
+  return ctx.store.io
+    .forNode(d.node_name)
+    .usable(d.path)
+    .catch(() => false);
 }
 
 /** Places, writes, verifies and switches one rebuilt segment. */
@@ -290,7 +302,7 @@ async function chooseDestination(
   const healthy = (d: (typeof devices)[number]) =>
     d.status === 'ACTIVE' && d.node_status === 'ONLINE' && d.capacity_bytes - d.used_bytes >= need;
   const own = devices.find((d) => d.id === target.device_id);
-  let dest = own && healthy(own) && (await usable(own.path)) ? own : undefined;
+  let dest = own && healthy(own) && (await usable(ctx, own)) ? own : undefined;
   let reduced = false;
   if (!dest) {
     // Failure domain = node: prefer a node that holds no other segment of this group.
@@ -299,14 +311,14 @@ async function chooseDestination(
       .filter((d) => healthy(d) && d.id !== target.device_id)
       .sort((a, b) => b.capacity_bytes - b.used_bytes - (a.capacity_bytes - a.used_bytes));
     for (const d of candidates) {
-      if (!taken.has(d.node_name) && (await usable(d.path))) {
+      if (!taken.has(d.node_name) && (await usable(ctx, d))) {
         dest = d;
         break;
       }
     }
     if (!dest) {
       for (const d of candidates) {
-        if (await usable(d.path)) {
+        if (await usable(ctx, d)) {
           dest = d;
           reduced = true;
           break;
@@ -330,7 +342,7 @@ async function writeRebuilt(
   where: Destination,
 ): Promise<VerifiedCopy> {
   const { dest, reduced } = where;
-  const copy = await writeVerifiedCopy(ctx.storage, target, group, dest, payload, ctx.signal);
+  const copy = await writeVerifiedCopy(ctx.storage, ctx.store.io, target, group, dest, payload, ctx.signal);
   await ctx.throttle(copy.size, dest.id);
   const path = copy.path;
   const at = { ...target, node_name: dest.node_name, device_id: dest.id };

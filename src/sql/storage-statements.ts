@@ -1,74 +1,15 @@
 // Runs the storage statements (topology DDL and COPY) for the router.
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { nowText } from '../../catalog/db';
 import { type Table, unknownCluster, unknownNode } from '../../catalog/storage';
 import type { Users } from '../../catalog/users';
 import { SqlError } from '../../pg/errors';
 import type { ClientSession, PreparedQuery, QueryContext, QueryResult } from '../../wire/handler';
+import { parseAddress } from '../agent/client';
 import { parseStorageStatement, type StorageStatement } from '../ddl/storage';
-import { identityProblem, writeIdentity } from '../store/device-identity';
-import { SegmentFault, verifySegmentFile } from '../store/segment-file';
-import {
-  DEFAULT_SEGMENT_SIZE,
-  deviceCapacity,
-  type RepairedSegment,
-  type SegmentStore,
-} from '../store/store';
+import { setNodeOffline, setNodeOnline } from '../store/node-status';
+import { DEFAULT_SEGMENT_SIZE, type RepairedSegment, type SegmentStore } from '../store/store';
 import { CopyRowCounter, countingRows } from './copy-rows';
 import { commandStatement, requireSysadmin, type StatementModule } from './router';
-
-async function checkDevicePath(path: string): Promise<{ path: string; capacity: number }> {
-  const abs = resolve(path);
-  let st: Awaited<ReturnType<typeof stat>>;
-  try {
-    st = await stat(abs);
-  } catch {
-    throw new SqlError('58P01', `device path "${abs}" does not exist`, {
-      hint: 'Create the directory first; each device is a directory.',
-    });
-  }
-  if (!st.isDirectory()) throw new SqlError('42809', `device path "${abs}" is not a directory`);
-  try {
-    await access(abs, constants.W_OK | constants.R_OK);
-  } catch {
-    throw new SqlError('42501', `device path "${abs}" is not readable and writable by the server`);
-  }
-  return { path: abs, capacity: await deviceCapacity(abs) };
-}
-
-/** Verifies the MISSING segments of a node that came back: those whose file is sound are INTACT again. */
-async function restoreMissingSegments(
-  cat: SegmentStore['catalog'],
-  node: string,
-): Promise<{ restored: number; stillMissing: number; damaged: number }> {
-  const missing = cat.segmentsForCheck({ node, statuses: ['MISSING'] });
-  const damaged = cat.segmentsForCheck({ node, statuses: ['DAMAGED'] }).length;
-  const clean: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < missing.length) {
-      const seg = missing[next++];
-      try {
-        await verifySegmentFile(seg.path, {
-          storageId: seg.storage_id,
-          groupId: seg.segment_group_id,
-          position: seg.position,
-          payloadLength: seg.shard_bytes,
-        });
-        clean.push(seg.storage_id);
-      } catch (err) {
-        if (!(err instanceof SegmentFault)) throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
-  const at = nowText();
-  cat.setSegmentStatus(clean.map((storageId) => ({ storageId, status: 'INTACT' as const, checkedAt: at })));
-  return { restored: clean.length, stillMissing: missing.length - clean.length, damaged };
-}
 
 export class StorageModule implements StatementModule {
   constructor(
@@ -133,46 +74,62 @@ export class StorageModule implements StatementModule {
         cat.createCluster(stmt.name, stmt.space);
         return { kind: 'command', tag: 'CREATE CLUSTER' };
       case 'create_node': {
+        if (stmt.address !== null) {
+          try {
+            parseAddress(stmt.address);
+          } catch (err) {
+            throw new SqlError('22023', `ADDRESS ${(err as Error).message}`, {
+              hint: "Give the agent's address as 'host:port', e.g. ADDRESS '10.0.0.5:7433'.",
+            });
+          }
+        }
+        // Device paths are checked by whoever serves them: this process, or the agent at ADDRESS.
+        const io = this.store.io.forAddress(stmt.address);
         const devices = [];
-        for (const d of stmt.devices) devices.push(await checkDevicePath(d));
+        for (const d of stmt.devices) devices.push(await io.inspectDevice(d));
         if (new Set(devices.map((d) => d.path)).size !== devices.length)
           throw new SqlError('42710', 'the same device is listed twice');
-        cat.createNode(stmt.name, stmt.cluster, devices);
-        for (const d of cat.devices(stmt.name)) await writeIdentity(d);
+        cat.createNode(stmt.name, stmt.cluster, devices, stmt.address);
+        try {
+          await io.serve(stmt.name, cat.devices(stmt.name));
+          for (const d of cat.devices(stmt.name)) await io.writeIdentity(d);
+        } catch (err) {
+          // The node holds nothing yet: a node whose devices could not be given their identity is not kept.
+          cat.dropNode(stmt.name);
+          throw err;
+        }
         return { kind: 'command', tag: 'CREATE NODE' };
       }
       case 'add_device': {
-        const d = await checkDevicePath(stmt.path);
+        if (!cat.node(stmt.node)) throw unknownNode(stmt.node);
+        const io = this.store.io.forNode(stmt.node);
+        const d = await io.inspectDevice(stmt.path);
         cat.addDevice(stmt.node, d.path, d.capacity);
+        await io.serve(stmt.node, cat.devices(stmt.node));
         const added = cat.devices(stmt.node).find((x) => x.path === d.path);
-        if (added) await writeIdentity(added);
+        if (added) await io.writeIdentity(added);
         return { kind: 'command', tag: 'ALTER NODE' };
       }
       case 'set_node': {
-        if (!cat.node(stmt.node)) throw unknownNode(stmt.node);
-        cat.setNodeStatus(stmt.node, stmt.status);
+        const node = cat.node(stmt.node);
+        if (!node) throw unknownNode(stmt.node);
         if (stmt.status === 'ONLINE') {
-          // A node coming back may have had its disks replaced: devices whose directories are usable again
-          // return to service. Its segments keep their status until check_disk or rebuild says otherwise.
-          for (const d of cat.devices(stmt.node)) {
-            if (d.status !== 'FAILED') continue;
-            try {
-              await checkDevicePath(d.path);
-              // The operator says the node is back: a replaced disk gets the device's identity again.
-              if (await identityProblem(d)) await writeIdentity(d);
-              cat.setDeviceStatus(d.id, 'ACTIVE');
-            } catch {
-              ctx.notice({
-                message: `device ${d.path} of node ${stmt.node} stays FAILED: its directory is not usable`,
-              });
-            }
-          }
-        }
-        if (stmt.status === 'ONLINE') {
-          const node = cat.node(stmt.node)!;
-          const r = await restoreMissingSegments(cat, stmt.node);
+          const r = await setNodeOnline(cat, this.store.io, stmt.node);
+          for (const path of r.stillFailed)
+            ctx.notice({
+              message: `device ${path} of node ${stmt.node} stays FAILED: its directory is not usable`,
+            });
           const waiting = r.stillMissing + r.damaged;
-          this.logger.info({ event: 'node_online', node: stmt.node, ...r }, 'node set ONLINE');
+          this.logger.info(
+            {
+              event: 'node_online',
+              node: stmt.node,
+              restored: r.restored,
+              stillMissing: r.stillMissing,
+              damaged: r.damaged,
+            },
+            'node set ONLINE',
+          );
           ctx.notice({
             message: `node ${stmt.node} is ONLINE: ${r.restored} MISSING segment(s) verified cleanly and are INTACT again; ${r.stillMissing} stay MISSING, ${r.damaged} are DAMAGED`,
             ...(waiting
@@ -181,14 +138,11 @@ export class StorageModule implements StatementModule {
                 }
               : {}),
           });
-        }
-        if (stmt.status === 'OFFLINE') {
-          // Segments of an offline node cannot be read: they are MISSING until rebuilt elsewhere.
-          const segs = cat.segmentsForCheck({ node: stmt.node }).filter((s) => s.status === 'INTACT');
-          cat.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
-          if (segs.length)
+        } else {
+          const missing = setNodeOffline(cat, stmt.node, 'operator');
+          if (missing)
             ctx.notice({
-              message: `${segs.length} segment(s) on node ${stmt.node} are now MISSING`,
+              message: `${missing} segment(s) on node ${stmt.node} are now MISSING`,
               hint: `Rebuild them elsewhere with CREATE TASK TYPE rebuild LOCATION CLUSTER ... OPTIONS node = '${stmt.node}'.`,
             });
         }

@@ -3,10 +3,17 @@
 // identity is missing or wrong is marked FAILED and never written. A vanished directory is not recreated:
 // on a real host it is usually the mount point of a disk that is no longer mounted, and writing there would
 // fill the root file system.
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Device, StorageCatalog } from '../../catalog/storage';
-import { segmentDir } from './segment-file';
+import {
+  DeviceIdentityProblem,
+  type DeviceIO,
+  DeviceUnavailable,
+  type StorageIO,
+  type WrittenSegment,
+} from './device-io';
+import { type SegmentMeta, segmentDir } from './segment-file';
 import { StoreError } from './store';
 
 export const IDENTITY_FILE = '.segtasks-device';
@@ -58,28 +65,29 @@ export async function identityProblem(d: Pick<Device, 'id' | 'path'>): Promise<s
 }
 
 /**
- * The segment directory of a device that is about to be written: the identity is checked first; a device
- * without it is marked FAILED and the write refused (58030). Only the segments subdirectory is created,
- * never the device's own directory.
+ * Writes a segment to a device through its I/O, which checks the device's identity first: a device without
+ * it is marked FAILED and the write refused (58030). Only the segments subdirectory is ever created, never
+ * the device's own directory.
  */
-export async function writableSegmentDir(
+export async function writeToDevice(
   storage: StorageCatalog,
+  io: DeviceIO,
   d: Pick<Device, 'id' | 'node_name' | 'path'>,
-): Promise<string> {
-  const problem = await identityProblem(d);
-  if (problem) {
+  meta: SegmentMeta,
+  payload: Buffer,
+  opts: { durable: boolean; signal?: AbortSignal },
+): Promise<WrittenSegment> {
+  try {
+    return await io.writeSegment(d, meta, payload, opts);
+  } catch (err) {
+    if (!(err instanceof DeviceIdentityProblem)) throw err;
     storage.setDeviceStatus(d.id, 'FAILED');
     throw new StoreError(
       '58030',
-      `device ${d.path} of node ${d.node_name} is not written: ${problem}`,
+      `device ${d.path} of node ${d.node_name} is not written: ${err.message}`,
       'The device is FAILED. Mount it again and SET the node ONLINE, or add a new device.',
     );
   }
-  const dir = segmentDir(d.path);
-  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
-  return dir;
 }
 
 /**
@@ -87,37 +95,41 @@ export async function writableSegmentDir(
  * the segments the catalog puts on them (or none are expected); the others, and devices whose identity is
  * wrong, are FAILED. Returns the paths of the devices failed.
  */
-export async function checkDevicesAtStart(storage: StorageCatalog, known: Set<string>): Promise<string[]> {
+export async function checkDevicesAtStart(
+  storage: StorageCatalog,
+  io: StorageIO,
+  known: Set<string>,
+): Promise<{ failed: string[]; unreachable: string[] }> {
   const failed: string[] = [];
+  const unreachable: string[] = [];
   for (const d of storage.devices()) {
-    const problem = await identityProblem(d);
+    const dio = io.forNode(d.node_name);
+    let problem: string | null;
+    try {
+      problem = await dio.identityProblem(d);
+    } catch (err) {
+      // An agent that is down now is the heartbeat's business, not a failed device.
+      if (!(err instanceof DeviceUnavailable)) throw err;
+      unreachable.push(d.path);
+      continue;
+    }
     if (!problem) continue;
-    const adoptable = problem.includes('is missing') && (await holdsItsSegments(d, known));
-    if (adoptable) await writeIdentity(d);
+    const adoptable = problem.includes('is missing') && (await holdsItsSegments(dio, d, known));
+    if (adoptable) await dio.writeIdentity(d);
     else {
       if (d.status !== 'FAILED') storage.setDeviceStatus(d.id, 'FAILED');
       failed.push(d.path);
     }
   }
-  return failed;
+  return { failed, unreachable };
 }
 
-async function holdsItsSegments(d: Device, known: Set<string>): Promise<boolean> {
-  const isDir = await stat(d.path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDir) return false;
+async function holdsItsSegments(io: DeviceIO, d: Device, known: Set<string>): Promise<boolean> {
+  const names = await io.listSegmentDir(d.path);
+  if (names === null) return false;
   const prefix = segmentDir(d.path) + '/';
   const expected = [...known].filter((p) => p.startsWith(prefix));
   if (!expected.length) return true;
-  for (const p of expected)
-    if (
-      await stat(p).then(
-        () => true,
-        () => false,
-      )
-    )
-      return true;
-  return false;
+  const present = new Set(names);
+  return expected.some((p) => present.has(p.slice(prefix.length)));
 }

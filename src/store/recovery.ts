@@ -1,10 +1,11 @@
 // Start-up recovery of the segment store: a crash can leave temporary files (a write that never finished) and
 // segment files that were written but never catalogued (a COPY or rebuild that died before its catalog
 // transaction). Both are removed; a catalogued segment is never touched here. Files of a DROP TABLE that
-// crashed before removing them all are recorded as pending removals: they go first.
-import { readdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+// crashed before removing them all are recorded as pending removals: they go first. Devices of a node served
+// by an agent are listed and cleaned through the agent (which removes temporary files itself); an agent that
+// cannot be reached is skipped and reported.
 import type { StorageCatalog } from '../../catalog/storage';
+import { DeviceUnavailable, type StorageIO } from './device-io';
 import { SEGMENT_SUFFIX, segmentDir, TEMP_SUFFIX } from './segment-file';
 import { removeFiles } from './store';
 
@@ -13,44 +14,45 @@ export interface RecoveryReport {
   removedTemp: number;
   removedOrphans: number;
   missingDevices: string[];
+  unreachableDevices: string[];
 }
 
-export async function recoverStore(catalog: StorageCatalog): Promise<RecoveryReport> {
+export async function recoverStore(catalog: StorageCatalog, io: StorageIO): Promise<RecoveryReport> {
   const dropped = catalog.pendingFileRemovals();
-  await removeFiles(catalog, dropped);
+  const left = await removeFiles(catalog, io, dropped);
   const known = catalog.allSegmentPaths();
   const report: RecoveryReport = {
-    removedDropped: dropped.length,
+    removedDropped: dropped.length - left,
     removedTemp: 0,
     removedOrphans: 0,
     missingDevices: [],
+    unreachableDevices: [],
   };
   for (const d of catalog.devices()) {
+    const dio = io.forNode(d.node_name);
     const dir = segmentDir(d.path);
-    let names: string[];
+    let names: string[] | null;
     try {
-      names = await readdir(dir);
+      names = await dio.listSegmentDir(d.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        try {
-          await readdir(d.path);
-        } catch {
-          report.missingDevices.push(d.path);
-        }
-        continue;
-      }
-      throw err;
+      if (!(err instanceof DeviceUnavailable)) throw err;
+      report.unreachableDevices.push(d.path);
+      continue;
     }
-    for (const name of names) {
-      const path = join(dir, name);
-      if (name.endsWith(TEMP_SUFFIX)) {
-        await unlink(path).catch(() => {});
-        report.removedTemp++;
-      } else if (name.endsWith(SEGMENT_SUFFIX) && !known.has(path)) {
-        await unlink(path).catch(() => {});
-        report.removedOrphans++;
-      }
+    if (names === null) {
+      report.missingDevices.push(d.path);
+      continue;
     }
+    const temp = names.filter((n) => n.endsWith(TEMP_SUFFIX)).map((n) => `${dir}/${n}`);
+    const orphans = names
+      .filter((n) => n.endsWith(SEGMENT_SUFFIX))
+      .map((n) => `${dir}/${n}`)
+      .filter((p) => !known.has(p));
+    // An agent refuses temporary names (it removes them itself when it is told of a device): segment files only.
+    if (dio === io.local) await dio.remove([...temp, ...orphans]).catch(() => {});
+    else await dio.remove(orphans).catch(() => {});
+    report.removedTemp += dio === io.local ? temp.length : 0;
+    report.removedOrphans += orphans.length;
   }
   return report;
 }

@@ -6,11 +6,10 @@
 // (removeReplaced). An abort of `signal` is honoured only up to the rename. A crash between the rename and
 // the switch leaves a file the catalog does not know, which start-up recovery removes (or, written in place,
 // the same bytes the catalog expects), so the copy is simply made again.
-import { unlink } from 'node:fs/promises';
 import { nowText } from '../../catalog/db';
 import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
-import { writableSegmentDir } from './device-identity';
-import { verifySegmentFile, writeSegmentFile } from './segment-file';
+import { writeToDevice } from './device-identity';
+import type { StorageIO } from './device-io';
 
 export interface VerifiedCopy {
   seg: Segment;
@@ -22,25 +21,27 @@ export interface VerifiedCopy {
 
 export async function writeVerifiedCopy(
   storage: StorageCatalog,
+  io: StorageIO,
   seg: Segment,
   group: SegmentGroup,
   dest: { id: string; node_name: string; path: string },
   payload: Buffer,
   signal?: AbortSignal,
 ): Promise<VerifiedCopy> {
-  const dir = await writableSegmentDir(storage, dest);
+  const dio = io.forNode(dest.node_name);
   const meta = {
     storageId: seg.storage_id,
     groupId: group.id,
     position: seg.position,
     isParity: seg.position >= group.width - group.parity_width,
   };
-  const written = await writeSegmentFile(dir, meta, payload, true, true, signal);
+  const written = await writeToDevice(storage, dio, dest, meta, payload, { durable: true, signal });
   try {
-    await verifySegmentFile(written.path, { ...meta, payloadLength: group.shard_bytes });
+    await dio.readSegment(written.path, { ...meta, payloadLength: group.shard_bytes }, {});
   } catch (err) {
     // A copy that does not verify is never switched in; the segment keeps the file it had.
-    if (written.path !== seg.path) await unlink(written.path).catch(() => {});
+    if (written.path !== seg.path || dest.node_name !== seg.node_name)
+      await dio.remove([written.path]).catch(() => {});
     throw err;
   }
   return { seg, dest, path: written.path, size: written.size, checksum: written.checksum };
@@ -61,7 +62,14 @@ export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): void {
   );
 }
 
-/** Removes the file the segment had before the switch, if the copy went elsewhere. */
-export async function removeReplaced(copy: VerifiedCopy): Promise<void> {
-  if (copy.path !== copy.seg.path) await unlink(copy.seg.path).catch(() => {});
+/**
+ * Removes the file the segment had before the switch, if the copy went elsewhere. A source that cannot be
+ * reached keeps an uncatalogued file, which the orphan scan at the next start removes.
+ */
+export async function removeReplaced(io: StorageIO, copy: VerifiedCopy): Promise<void> {
+  if (copy.path !== copy.seg.path || copy.dest.node_name !== copy.seg.node_name)
+    await io
+      .forNode(copy.seg.node_name)
+      .remove([copy.seg.path])
+      .catch(() => {});
 }

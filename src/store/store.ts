@@ -2,23 +2,15 @@
 // (COPY TO STDOUT), rebuilding lost or corrupt segments on the fly. Knows nothing of the wire.
 
 import { randomUUID } from 'node:crypto';
-import { statfs, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { statfs } from 'node:fs/promises';
 import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
 import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
-import { writableSegmentDir } from './device-identity';
+import { writeToDevice } from './device-identity';
+import { type DeviceIO, DeviceUnavailable, StorageIO } from './device-io';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
-import {
-  type FindingKind,
-  fileSizeFor,
-  fsyncDir,
-  SegmentFault,
-  syncFiles,
-  verifySegmentFile,
-  writeSegmentFile,
-} from './segment-file';
+import { type FindingKind, fileSizeFor, SegmentFault } from './segment-file';
 
 /** Segment (shard) size of a storage space created without SEGMENT_SIZE, and of the embedded default. */
 export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
@@ -33,23 +25,30 @@ export class StoreError extends SqlError {
   }
 }
 
-/** Removes files recorded as pending removals, syncs their directories, then forgets the records. */
-export async function removeFiles(catalog: StorageCatalog, paths: string[]): Promise<void> {
-  await Promise.all(
-    paths.map((p) =>
-      unlink(p).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      }),
-    ),
-  );
-  await Promise.all(
-    [...new Set(paths.map((p) => dirname(p)))].map((d) =>
-      fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      }),
-    ),
-  );
-  catalog.fileRemovalsDone(paths);
+/**
+ * Removes files recorded as pending removals (each through the I/O of its node), syncs their directories,
+ * then forgets the records. Files on an agent that cannot be reached stay recorded, for the next start or the
+ * agent's return; returns how many.
+ */
+export async function removeFiles(catalog: StorageCatalog, io: StorageIO, paths: string[]): Promise<number> {
+  const nodes = catalog.pendingRemovalNodes(paths);
+  const byIO = new Map<DeviceIO, string[]>();
+  for (const p of paths) {
+    const node = nodes.get(p) ?? null;
+    const dio = node ? io.forNode(node) : io.local;
+    byIO.set(dio, [...(byIO.get(dio) ?? []), p]);
+  }
+  let left = 0;
+  for (const [dio, list] of byIO) {
+    try {
+      await dio.remove(list);
+      catalog.fileRemovalsDone(list);
+    } catch (err) {
+      if (!(err instanceof DeviceUnavailable)) throw err;
+      left += list.length;
+    }
+  }
+  return left;
 }
 
 /** Capacity of the file system holding a device directory. */
@@ -68,11 +67,10 @@ interface LoadState {
   m: number;
   shard: number;
   placer: Placer;
-  written: string[];
   groups: NewGroup[];
   nextSeq: number;
-  /** Directories written to, fsynced once each before the catalog transaction. */
-  dirs: Set<string>;
+  /** Files written with each device I/O, made durable before the catalog transaction. */
+  writtenBy: Map<DeviceIO, string[]>;
 }
 
 /** A segment that failed verification while being read and was rebuilt from its group for the reader. */
@@ -89,7 +87,11 @@ export interface RepairedSegment {
 }
 
 export class SegmentStore {
-  constructor(readonly catalog: StorageCatalog) {}
+  constructor(
+    readonly catalog: StorageCatalog,
+    /** The device I/O of each node: in process, or through its storage agent. */
+    readonly io: StorageIO = new StorageIO(catalog),
+  ) {}
 
   private clusterLayout(clusterName: string) {
     const cluster = this.catalog.cluster(clusterName);
@@ -121,10 +123,9 @@ export class SegmentStore {
       m,
       shard,
       placer: new Placer(devices),
-      written: [],
       groups: [],
       nextSeq: 0, // order within this load; the catalog numbers the table's groups when it commits
-      dirs: new Set(),
+      writtenBy: new Map(),
     };
     // Receiving the next group overlaps coding and writing the previous ones.
     const inFlight = new Set<Promise<void>>();
@@ -166,13 +167,13 @@ export class SegmentStore {
       // Every file and every rename becomes durable before the catalog says the segments exist. (Syncing at
       // the end rather than file by file lets the kernel write the load back in large runs; a crash before
       // this point leaves only uncatalogued files, which start-up recovery removes.)
-      await syncFiles(state.written, state.dirs);
+      await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.makeDurable(paths)));
       state.groups.sort((a, b) => a.seq - b.seq);
       this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
       return total;
     } catch (err) {
       await Promise.allSettled(inFlight);
-      await Promise.all(state.written.map((p) => unlink(p).catch(() => {})));
+      await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.remove(paths).catch(() => {})));
       throw err;
     }
   }
@@ -195,25 +196,27 @@ export class SegmentStore {
     const settled = await Promise.allSettled(
       placements.map(async (p, position) => {
         const storageId = randomUUID();
-        const dir = await writableSegmentDir(this.catalog, p.device);
+        const dio = this.io.forNode(p.node);
         const payload =
           position < k
             ? dataBuf.subarray(position * shardBytes, (position + 1) * shardBytes)
             : parity.subarray((position - k) * shardBytes, (position - k + 1) * shardBytes);
         // Neither the file nor the directory is synced here: load() syncs all of them before cataloguing.
-        const res = await writeSegmentFile(
-          dir,
+        const res = await writeToDevice(
+          this.catalog,
+          dio,
+          p.device,
           { storageId, groupId, position, isParity: position >= k },
           payload,
-          false,
-          false,
+          { durable: false },
         ).catch((err) => {
+          if (err instanceof StoreError) throw err;
           throw new StoreError(
             (err as NodeJS.ErrnoException).code === 'ENOSPC' ? '53100' : '58030',
             `could not write segment to device ${p.device.path} of node ${p.node}: ${(err as Error).message}`,
           );
         });
-        state.written.push(res.path);
+        state.writtenBy.set(dio, [...(state.writtenBy.get(dio) ?? []), res.path]);
         return {
           storage_id: storageId,
           position,
@@ -266,13 +269,18 @@ export class SegmentStore {
           ? data.subarray(position * S, (position + 1) * S)
           : parity.subarray((position - k) * S, (position - k + 1) * S);
       try {
-        await verifySegmentFile(
-          seg.path,
-          { storageId: seg.storage_id, groupId: group.id, position, payloadLength: S },
-          { into },
-        );
+        await this.io
+          .forNode(seg.node_name)
+          .readSegment(
+            seg.path,
+            { storageId: seg.storage_id, groupId: group.id, position, payloadLength: S },
+            { into },
+          );
         return true;
       } catch (err) {
+        // An agent that cannot be reached now: the shard is rebuilt for this read, and its status is left to
+        // the heartbeat (the node becomes OFFLINE if the agent stays away).
+        if (err instanceof DeviceUnavailable) return false;
         if (!(err instanceof SegmentFault)) throw err;
         if (seg.status === 'INTACT')
           found.push({
@@ -355,7 +363,7 @@ export class SegmentStore {
    * leaves records that start-up recovery finishes (recovery.ts).
    */
   async dropTable(name: string): Promise<void> {
-    await removeFiles(this.catalog, this.catalog.dropTable(name));
+    await removeFiles(this.catalog, this.io, this.catalog.dropTable(name));
   }
 }
 

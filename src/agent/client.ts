@@ -1,0 +1,244 @@
+// The coordinator's side of the agent protocol: signed HTTP/1.1 requests over keep-alive connections
+// (node:http's Agent), JSON answers and streamed segment bodies, every answer's signature checked. A failure
+// to reach the agent (refused, reset, timed out, or an answer that is not the agent's) is DeviceUnavailable:
+// the caller treats the device as absent for now, not its data as lost.
+import { createHash } from 'node:crypto';
+import { Agent, type IncomingMessage, request } from 'node:http';
+import { DeviceUnavailable } from '../store/device-io';
+import { H, sha256Hex, signRequest, verifyResponse } from './signing';
+
+/** How long a request may wait for a socket to connect or for bytes to move before the agent counts as unreachable. */
+export const AGENT_REQUEST_TIMEOUT_MS = 10_000;
+/** Largest JSON answer accepted (a listing of a device's segment files is the largest). */
+const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
+/** An answer of the agent other than success: a refusal, a fault it found, or its error. */
+export class AgentError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.message ?? body.error ?? `agent answered ${status}`));
+  }
+}
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 1 || port > 65535) throw new Error(`"${address}" is not host:port`);
+  return { host: m[1], port };
+}
+
+export interface StreamSink {
+  /** Called with the answer's headers before the first chunk. */
+  start(headers: IncomingMessage['headers']): void;
+  chunk(b: Buffer): void;
+}
+
+export class AgentClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32, keepAliveMsecs: 1000 });
+  private readonly host: string;
+  private readonly port: number;
+
+  constructor(
+    readonly address: string,
+    private readonly secret: Buffer,
+    private readonly timeoutMs = AGENT_REQUEST_TIMEOUT_MS,
+  ) {
+    ({ host: this.host, port: this.port } = parseAddress(address));
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private unreachable(err: unknown): DeviceUnavailable {
+    const e = err as NodeJS.ErrnoException;
+    return new DeviceUnavailable(`agent ${this.address} is unreachable: ${e.code ?? e.message}`);
+  }
+
+  /**
+   * Sends a signed request and hands the answer to `onAnswer` (which consumes it). Body parts are sent as they
+   * are (no copy); their digest is computed here.
+   */
+  private send<T>(
+    method: string,
+    path: string,
+    opts: {
+      segment?: string;
+      body?: Buffer[];
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    },
+    onAnswer: (res: IncomingMessage, nonce: string) => Promise<T>,
+  ): Promise<T> {
+    const parts = opts.body ?? [];
+    const hash = createHash('sha256');
+    let length = 0;
+    for (const p of parts) {
+      hash.update(p);
+      length += p.length;
+    }
+    const signed = signRequest(this.secret, {
+      method,
+      path,
+      segment: opts.segment,
+      digest: hash.digest('hex'),
+    });
+    const nonce = signed[H.nonce];
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(err);
+      };
+      const req = request(
+        {
+          host: this.host,
+          port: this.port,
+          method,
+          path,
+          agent: this.agent,
+          timeout: opts.timeoutMs ?? this.timeoutMs,
+          signal: opts.signal,
+          headers: {
+            ...opts.headers,
+            ...signed,
+            'content-length': String(length),
+            ...(parts.length ? { 'content-type': 'application/octet-stream' } : {}),
+          },
+        },
+        (res) => {
+          res.on('error', (err) => fail(opts.signal?.aborted ? opts.signal.reason : this.unreachable(err)));
+          onAnswer(res, nonce).then(
+            (v) => {
+              if (settled) return;
+              settled = true;
+              resolve(v);
+            },
+            (err) => {
+              res.destroy();
+              fail(err);
+            },
+          );
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => fail(opts.signal?.aborted ? opts.signal.reason : this.unreachable(err)));
+      for (let i = 0; i < parts.length - 1; i++) req.write(parts[i]);
+      req.end(parts[parts.length - 1]);
+    });
+  }
+
+  /** A JSON request; resolves to the JSON answer of a 2xx status, rejects with AgentError otherwise. */
+  json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: {
+      segment?: string;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      raw?: Buffer[];
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<T> {
+    const parts = opts.raw ?? (body === undefined ? [] : [Buffer.from(JSON.stringify(body))]);
+    return this.send(method, path, { ...opts, body: parts }, async (res, nonce) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of res) {
+        size += c.length;
+        if (size > MAX_JSON_BYTES)
+          throw new DeviceUnavailable(`answer of agent ${this.address} is too large`);
+        chunks.push(c);
+      }
+      const text = Buffer.concat(chunks);
+      const sig = res.headers[H.signature];
+      // The agent's refusal of our signature is not signed (it cannot tell us apart from a stranger).
+      if (res.statusCode === 401)
+        throw new AgentError(401, {
+          message: `agent ${this.address} refused the request (${text.toString().slice(0, 200)}): is its secret the same as this server's?`,
+        });
+      if (
+        !verifyResponse(
+          this.secret,
+          nonce,
+          res.statusCode ?? 0,
+          sha256Hex(text),
+          typeof sig === 'string' ? sig : undefined,
+        )
+      ) {
+        throw new DeviceUnavailable(
+          `the answer from ${this.address} (status ${res.statusCode}) is not signed by an agent of this cluster`,
+        );
+      }
+      const parsed = text.length ? (JSON.parse(text.toString()) as Record<string, unknown>) : {};
+      if ((res.statusCode ?? 0) >= 300) throw new AgentError(res.statusCode ?? 0, parsed);
+      return parsed as T;
+    });
+  }
+
+  /**
+   * A streamed GET: the body goes to `sink` as it arrives, and its digest and signature (trailers) are checked
+   * at the end. An error the sink throws is rethrown only once the rest of the body has arrived and proved to
+   * be what the agent sent (so a fault the sink finds is the agent's data, not the network's).
+   */
+  stream(
+    path: string,
+    segment: string,
+    sink: StreamSink,
+    opts: { signal?: AbortSignal; range?: [number, number] } = {},
+  ): Promise<void> {
+    const headers: Record<string, string> = opts.range
+      ? { range: `bytes=${opts.range[0]}-${opts.range[1]}` }
+      : {};
+    return this.send('GET', path, { segment, signal: opts.signal, headers }, async (res, nonce) => {
+      const status = res.statusCode ?? 0;
+      if (status !== 200 && status !== 206) {
+        const chunks: Buffer[] = [];
+        for await (const c of res) chunks.push(c);
+        const text = Buffer.concat(chunks);
+        const sig = res.headers[H.signature];
+        if (
+          !verifyResponse(
+            this.secret,
+            nonce,
+            status,
+            sha256Hex(text),
+            typeof sig === 'string' ? sig : undefined,
+          )
+        )
+          throw new DeviceUnavailable(
+            `the answer from ${this.address} (status ${status}) is not signed by an agent of this cluster`,
+          );
+        throw new AgentError(status, text.length ? JSON.parse(text.toString()) : {});
+      }
+      const hash = createHash('sha256');
+      let sinkError: unknown = null;
+      try {
+        sink.start(res.headers);
+      } catch (err) {
+        sinkError = err;
+      }
+      for await (const c of res as AsyncIterable<Buffer>) {
+        hash.update(c);
+        if (sinkError) continue;
+        try {
+          sink.chunk(c);
+        } catch (err) {
+          sinkError = err;
+        }
+      }
+      const digest = hash.digest('hex');
+      const t = res.trailers;
+      if (t[H.digest] !== digest || !verifyResponse(this.secret, nonce, status, digest, t[H.signature]))
+        throw new DeviceUnavailable(
+          `the stream from agent ${this.address} did not arrive intact (digest or signature differs)`,
+        );
+      if (sinkError) throw sinkError;
+    });
+  }
+}

@@ -1,0 +1,237 @@
+// The device-I/O seam of the store: everything the store and the tasks do to the files on a node's devices,
+// behind one interface, so that COPY, check_disk, rebuild and rebalance run unchanged whether a node's devices
+// are directories of this process (LocalDeviceIO) or of a storage agent on another host (RemoteDeviceIO, through
+// the agent protocol). Which one serves a node follows from the catalog: a node with an ADDRESS is an agent's.
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { StorageCatalog } from '../../catalog/storage';
+import { SqlError } from '../../pg/errors';
+import { identityProblem, writeIdentity } from './device-identity';
+import {
+  fsyncDir,
+  type SegmentMeta,
+  segmentDir,
+  syncFiles,
+  type VerifyResult,
+  verifySegmentFile,
+  writeSegmentFile,
+} from './segment-file';
+import { deviceCapacity } from './store';
+import { type VerifyJob, type VerifyOutcome, VerifyPool } from './verify-pool';
+
+/** A device as the I/O needs it. */
+export interface DeviceRef {
+  id: string;
+  node_name: string;
+  path: string;
+}
+
+export type Expected = Partial<SegmentMeta> & { payloadLength?: number };
+
+/** The device cannot be reached now (its agent is down, unreachable or answered falsely): not a data fault. */
+export class DeviceUnavailable extends Error {}
+
+/** The device's directory or identity is missing or wrong: it must not be written. */
+export class DeviceIdentityProblem extends Error {}
+
+export interface WrittenSegment {
+  path: string;
+  checksum: string;
+  size: number;
+}
+
+export interface DeviceIO {
+  /** Where the node's devices are, for messages: "in process" or "agent host:port". */
+  readonly where: string;
+  /** CREATE NODE / ADD DEVICE: the directory exists and is usable; its path as stored, and its capacity. */
+  inspectDevice(path: string): Promise<{ path: string; capacity: number }>;
+  /**
+   * Declares the devices of a node to whoever serves them (an agent refuses any other). Also the heartbeat:
+   * DeviceUnavailable when no answer came within `timeoutMs`.
+   */
+  serve(node: string, devices: DeviceRef[], timeoutMs?: number): Promise<void>;
+  identityProblem(d: DeviceRef): Promise<string | null>;
+  writeIdentity(d: DeviceRef): Promise<void>;
+  /** The device directory can be reached. */
+  usable(devicePath: string): Promise<boolean>;
+  /**
+   * Writes a segment file (temporary name, rename) after checking the device's identity (DeviceIdentityProblem).
+   * With durable = false the caller makes it durable later with makeDurable (a remote write is always durable
+   * when acknowledged). An abort of `signal` before the rename leaves no file.
+   */
+  writeSegment(
+    d: DeviceRef,
+    meta: SegmentMeta,
+    payload: Buffer,
+    opts: { durable: boolean; signal?: AbortSignal },
+  ): Promise<WrittenSegment>;
+  /** fsyncs files written with durable = false, and their directories. */
+  makeDurable(paths: string[]): Promise<void>;
+  /** Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there. */
+  readSegment(
+    path: string,
+    expected: Expected,
+    opts: { into?: Buffer; signal?: AbortSignal },
+  ): Promise<VerifyResult>;
+  /** Verifies segment files where they are (the hashing runs beside the data; only outcomes travel). */
+  verify(jobs: VerifyJob[]): Promise<VerifyOutcome[]>;
+  /** Removes segment files (absent ones are fine) and syncs their directories. */
+  remove(paths: string[]): Promise<void>;
+  /** Names in a device's segment directory ([] if it has none), or null when the device directory is gone. */
+  listSegmentDir(devicePath: string): Promise<string[] | null>;
+}
+
+/** The directory checks of CREATE NODE and ADD DEVICE, on this host. */
+export async function inspectLocalDevice(
+  path: string,
+  abs = resolve(path),
+): Promise<{ path: string; capacity: number }> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(abs);
+  } catch {
+    throw new SqlError('58P01', `device path "${abs}" does not exist`, {
+      hint: 'Create the directory first; each device is a directory.',
+    });
+  }
+  if (!st.isDirectory()) throw new SqlError('42809', `device path "${abs}" is not a directory`);
+  try {
+    await access(abs, constants.W_OK | constants.R_OK);
+  } catch {
+    throw new SqlError('42501', `device path "${abs}" is not readable and writable by the server`);
+  }
+  return { path: abs, capacity: await deviceCapacity(abs) };
+}
+
+/** Devices that are directories of this process: the embedded default, and every node without ADDRESS. */
+export class LocalDeviceIO implements DeviceIO {
+  readonly where = 'in process';
+  private pool: VerifyPool | null;
+
+  constructor(verifier?: VerifyPool) {
+    this.pool = verifier ?? null;
+  }
+
+  inspectDevice(path: string) {
+    return inspectLocalDevice(path);
+  }
+
+  async serve(): Promise<void> {}
+
+  identityProblem(d: DeviceRef) {
+    return identityProblem(d);
+  }
+
+  writeIdentity(d: DeviceRef) {
+    return writeIdentity(d);
+  }
+
+  async usable(devicePath: string): Promise<boolean> {
+    try {
+      await access(devicePath);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async writeSegment(
+    d: DeviceRef,
+    meta: SegmentMeta,
+    payload: Buffer,
+    opts: { durable: boolean; signal?: AbortSignal },
+  ) {
+    const problem = await identityProblem(d);
+    if (problem) throw new DeviceIdentityProblem(problem);
+    // Only the segments subdirectory is created, never the device's own directory (device-identity.ts).
+    const dir = segmentDir(d.path);
+    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    return writeSegmentFile(dir, meta, payload, opts.durable, opts.durable, opts.signal);
+  }
+
+  makeDurable(paths: string[]): Promise<void> {
+    return syncFiles(paths, new Set(paths.map((p) => dirname(p))));
+  }
+
+  readSegment(path: string, expected: Expected, opts: { into?: Buffer; signal?: AbortSignal }) {
+    return verifySegmentFile(path, expected, opts);
+  }
+
+  verify(jobs: VerifyJob[]): Promise<VerifyOutcome[]> {
+    this.pool ??= new VerifyPool();
+    return this.pool.verify(jobs);
+  }
+
+  async remove(paths: string[]): Promise<void> {
+    await Promise.all(
+      paths.map((p) =>
+        unlink(p).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        }),
+      ),
+    );
+    await Promise.all(
+      [...new Set(paths.map((p) => dirname(p)))].map((d) =>
+        fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        }),
+      ),
+    );
+  }
+
+  async listSegmentDir(devicePath: string): Promise<string[] | null> {
+    try {
+      return await readdir(segmentDir(devicePath));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    try {
+      await readdir(devicePath);
+      return [];
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Which DeviceIO serves a node: the local one, or the remote one of the node's agent address. */
+export class StorageIO {
+  private readonly remotes = new Map<string, DeviceIO>();
+
+  constructor(
+    private readonly catalog: StorageCatalog,
+    readonly local: DeviceIO = new LocalDeviceIO(),
+    /** Makes the I/O of an agent's address; null when this server has no cluster secret. */
+    private readonly remote: ((address: string) => DeviceIO) | null = null,
+  ) {}
+
+  forAddress(address: string | null): DeviceIO {
+    if (!address) return this.local;
+    let io = this.remotes.get(address);
+    if (!io) {
+      if (!this.remote)
+        throw new SqlError(
+          '58030',
+          `the devices at ${address} are served by a storage agent, and this server has no cluster secret`,
+          {
+            hint: "Start the server with --secret-file (or SEGTASKS_SECRET_FILE) holding the agents' secret.",
+          },
+        );
+      io = this.remote(address);
+      this.remotes.set(address, io);
+    }
+    return io;
+  }
+
+  forNode(node: string): DeviceIO {
+    return this.forAddress(this.catalog.nodeAddress(node));
+  }
+
+  /** The agents' I/O made so far, to close their connections. */
+  remoteIOs(): DeviceIO[] {
+    return [...this.remotes.values()];
+  }
+}

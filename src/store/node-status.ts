@@ -1,0 +1,83 @@
+// A node going OFFLINE and coming back ONLINE, the one sequence for ALTER NODE SET OFFLINE | ONLINE and for the
+// heartbeat (a node whose agent stops answering goes OFFLINE by itself, and ONLINE again when it answers).
+import { nowText } from '../../catalog/db';
+import type { StorageCatalog } from '../../catalog/storage';
+import { DeviceUnavailable, type StorageIO } from './device-io';
+
+/** Sets a node OFFLINE: its INTACT segments cannot be read and are MISSING until rebuilt or back. */
+export function setNodeOffline(
+  catalog: StorageCatalog,
+  node: string,
+  reason: 'operator' | 'unreachable',
+): number {
+  catalog.setNodeStatus(node, 'OFFLINE', reason);
+  const segs = catalog.segmentsForCheck({ node }).filter((s) => s.status === 'INTACT');
+  catalog.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
+  return segs.length;
+}
+
+export interface OnlineReport {
+  restored: number;
+  stillMissing: number;
+  damaged: number;
+  /** Devices that stay FAILED (their directory is not usable). */
+  stillFailed: string[];
+}
+
+/**
+ * Sets a node ONLINE. A node coming back may have had its disks replaced: FAILED devices whose directories are
+ * usable again return to service (a replaced disk gets the device's identity). Its MISSING segments are
+ * verified where they are: those whose file is sound are INTACT again; the rest wait for a rebuild.
+ */
+export async function setNodeOnline(
+  catalog: StorageCatalog,
+  io: StorageIO,
+  node: string,
+): Promise<OnlineReport> {
+  catalog.setNodeStatus(node, 'ONLINE');
+  const dio = io.forNode(node);
+  const stillFailed: string[] = [];
+  for (const d of catalog.devices(node)) {
+    if (d.status !== 'FAILED') continue;
+    try {
+      await dio.inspectDevice(d.path);
+      if (await dio.identityProblem(d)) await dio.writeIdentity(d);
+      catalog.setDeviceStatus(d.id, 'ACTIVE');
+    } catch {
+      stillFailed.push(d.path);
+    }
+  }
+  const missing = catalog.segmentsForCheck({ node, statuses: ['MISSING'] });
+  const damaged = catalog.segmentsForCheck({ node, statuses: ['DAMAGED'] }).length;
+  // Verified where they are (on the agent's threads for a node it serves), in batches.
+  const clean: string[] = [];
+  for (let i = 0; i < missing.length; i += 64) {
+    const batch = missing.slice(i, i + 64);
+    let outcomes: Awaited<ReturnType<typeof dio.verify>>;
+    try {
+      outcomes = await dio.verify(
+        batch.map((seg) => ({
+          path: seg.path,
+          expected: {
+            storageId: seg.storage_id,
+            groupId: seg.segment_group_id,
+            position: seg.position,
+            payloadLength: seg.shard_bytes,
+          },
+          sampleRate: 1,
+        })),
+      );
+    } catch (err) {
+      if (err instanceof DeviceUnavailable) break;
+      throw err;
+    }
+    outcomes.forEach((o, j) => {
+      if (o.ok) clean.push(batch[j].storage_id);
+    });
+  }
+  const at = nowText();
+  catalog.setSegmentStatus(
+    clean.map((storageId) => ({ storageId, status: 'INTACT' as const, checkedAt: at })),
+  );
+  return { restored: clean.length, stillMissing: missing.length - clean.length, damaged, stillFailed };
+}

@@ -1,0 +1,183 @@
+// The devices of a node served by a storage agent (src/agent/server.ts), through the agent protocol. The same
+// contract as LocalDeviceIO: segment files are named by the catalog's path (<device>/segments/<id>.seg, a path
+// on the agent's host), written durably before the agent acknowledges, read back as a stream that is checked
+// block by block here (the checksums were computed where the data was coded: end to end), and verified for
+// check_disk on the agent itself (only the outcomes cross the network).
+
+import { SqlError } from '../../pg/errors';
+import { type AgentClient, AgentError } from '../agent/client';
+import {
+  DeviceIdentityProblem,
+  type DeviceIO,
+  type DeviceRef,
+  DeviceUnavailable,
+  type Expected,
+  type WrittenSegment,
+} from './device-io';
+import {
+  buildHeader,
+  type FindingKind,
+  SegmentFault,
+  type SegmentMeta,
+  type VerifyResult,
+} from './segment-file';
+import { SegmentStreamCheck } from './segment-stream';
+import type { VerifyJob, VerifyOutcome } from './verify-pool';
+
+const SEGMENT_PATH = /^(.*)\/segments\/([0-9a-f-]{36})\.seg$/;
+
+function splitSegmentPath(path: string): { device: string; id: string } {
+  const m = SEGMENT_PATH.exec(path);
+  if (!m) throw new SegmentFault('UNREADABLE', `"${path}" is not a segment file path`);
+  return { device: m[1], id: m[2] };
+}
+
+function q(params: Record<string, string | number | boolean>): string {
+  return new URLSearchParams(
+    Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
+}
+
+/** An agent's answer turned back into the error the local I/O would have thrown. */
+function rethrow(err: unknown): never {
+  if (err instanceof AgentError) {
+    const b = err.body;
+    if (typeof b.fault === 'string')
+      throw new SegmentFault(b.fault as FindingKind, String(b.message), b.block as number | undefined);
+    if (typeof b.identity === 'string') throw new DeviceIdentityProblem(b.identity);
+    if (typeof b.code === 'string')
+      throw new SqlError(b.code, String(b.message), typeof b.hint === 'string' ? { hint: b.hint } : {});
+  }
+  throw err;
+}
+
+export class RemoteDeviceIO implements DeviceIO {
+  readonly where: string;
+
+  constructor(readonly client: AgentClient) {
+    this.where = `agent ${client.address}`;
+  }
+
+  async inspectDevice(path: string) {
+    return this.client
+      .json<{ path: string; capacity: number }>('POST', '/v1/inspect', { path })
+      .catch(rethrow);
+  }
+
+  async serve(node: string, devices: DeviceRef[], timeoutMs = 2000): Promise<void> {
+    await this.client
+      .json(
+        'PUT',
+        '/v1/devices',
+        { node, devices: devices.map((d) => ({ id: d.id, path: d.path })) },
+        { timeoutMs },
+      )
+      .catch(rethrow);
+  }
+
+  async identityProblem(d: DeviceRef): Promise<string | null> {
+    const r = await this.client
+      .json<{ problem: string | null }>('POST', '/v1/identity', { device: d.path, device_id: d.id })
+      .catch(rethrow);
+    return r.problem;
+  }
+
+  async writeIdentity(d: DeviceRef): Promise<void> {
+    await this.client
+      .json('POST', '/v1/identity', { device: d.path, device_id: d.id, node: d.node_name, write: true })
+      .catch(rethrow);
+  }
+
+  /** Whether the agent can reach the device directory; DeviceUnavailable when the agent cannot be reached. */
+  async usable(devicePath: string): Promise<boolean> {
+    try {
+      const r = await this.client.json<{ usable: boolean }>('POST', '/v1/usable', { device: devicePath });
+      return r.usable;
+    } catch (err) {
+      if (err instanceof DeviceUnavailable) throw err;
+      return false;
+    }
+  }
+
+  async writeSegment(
+    d: DeviceRef,
+    meta: SegmentMeta,
+    payload: Buffer,
+    opts: { durable: boolean; signal?: AbortSignal },
+  ): Promise<WrittenSegment> {
+    opts.signal?.throwIfAborted();
+    const { head, checksum } = buildHeader(meta, payload);
+    const path = `/v1/segment?${q({
+      device: d.path,
+      device_id: d.id,
+      id: meta.storageId,
+      group: meta.groupId,
+      position: meta.position,
+      parity: meta.isParity ? 1 : 0,
+    })}`;
+    const r = await this.client
+      .json<WrittenSegment>('PUT', path, undefined, {
+        segment: meta.storageId,
+        raw: [head, payload],
+        signal: opts.signal,
+      })
+      .catch(rethrow);
+    // The agent computed the checksum from the bytes it wrote; it must be the one computed here.
+    if (r.checksum !== checksum)
+      throw new DeviceUnavailable(
+        `agent ${this.client.address} wrote segment ${meta.storageId} with another checksum`,
+      );
+    return r;
+  }
+
+  async makeDurable(): Promise<void> {
+    // Every write was durable (file and directory fsynced) before the agent acknowledged it.
+  }
+
+  async readSegment(
+    path: string,
+    expected: Expected,
+    opts: { into?: Buffer; signal?: AbortSignal },
+  ): Promise<VerifyResult> {
+    const { device, id } = splitSegmentPath(path);
+    let check: SegmentStreamCheck | null = null;
+    const into = opts.into;
+    await this.client
+      .stream(
+        `/v1/segment?${q({ device, id })}`,
+        id,
+        {
+          start(headers) {
+            check = new SegmentStreamCheck(expected, Number(headers['x-segtasks-file-size']), into);
+          },
+          chunk(b) {
+            check!.push(b);
+          },
+        },
+        { signal: opts.signal },
+      )
+      .catch(rethrow);
+    const r = check!.finish();
+    return { header: r.header, checksum: r.checksum, bytesRead: r.bytes, blocksChecked: r.header.blockCount };
+  }
+
+  async verify(jobs: VerifyJob[]): Promise<VerifyOutcome[]> {
+    if (!jobs.length) return [];
+    const r = await this.client
+      .json<{ results: VerifyOutcome[] }>('POST', '/v1/verify', { jobs })
+      .catch(rethrow);
+    return r.results;
+  }
+
+  async remove(paths: string[]): Promise<void> {
+    if (!paths.length) return;
+    await this.client.json('POST', '/v1/delete', { paths }).catch(rethrow);
+  }
+
+  async listSegmentDir(devicePath: string): Promise<string[] | null> {
+    const r = await this.client
+      .json<{ names: string[] | null }>('POST', '/v1/list', { device: devicePath })
+      .catch(rethrow);
+    return r.names;
+  }
+}
