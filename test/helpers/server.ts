@@ -27,6 +27,10 @@ export async function startTestServer(
     /** Where the JSON log goes, at level info (tests that read the log). */
     logStream?: DestinationStream;
     limits?: Partial<ServerLimits>;
+    /** The cluster secret shared with storage agents, and the heartbeat timings (tests of agents). */
+    secret?: Buffer;
+    agentHeartbeatMs?: number;
+    agentOfflineAfterMs?: number;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
@@ -41,6 +45,9 @@ export async function startTestServer(
     logStream: opts.logStream,
     say: () => {},
     httpPort: opts.httpPort,
+    secret: opts.secret,
+    agentHeartbeatMs: opts.agentHeartbeatMs,
+    agentOfflineAfterMs: opts.agentOfflineAfterMs,
   });
   return {
     app,

@@ -1,0 +1,83 @@
+// Storage agents (segtasks agent) as child processes on 127.0.0.1, for tests: started, killed with -9, and
+// started again on the same port.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+
+export interface AgentProcess {
+  port: number;
+  address: string;
+  dataDir: string;
+  /** Everything the agent printed (its JSON log is on stderr). */
+  output(): string;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startAgentProcess(
+  secretFile: string,
+  dataDir: string,
+  port = 0,
+): Promise<AgentProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      CLI,
+      'agent',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--secret-file',
+      secretFile,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'info',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const bound = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start: ${out}`)), 20_000);
+    const check = () => {
+      const m = /agent listening on [^:]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited with ${code}: ${out}`));
+    });
+  });
+  return {
+    port: bound,
+    address: `127.0.0.1:${bound}`,
+    dataDir,
+    output: () => out,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Polls `probe` every 100 ms until it returns true, for at most `ms`; returns the time it took. */
+export async function within(ms: number, what: string, probe: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
+  for (let i = 0; Date.now() - start < ms; i++) {
+    if (await probe()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not within ${ms} ms`);
+}
