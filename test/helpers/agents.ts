@@ -75,7 +75,8 @@ export async function startAgentProcess(
 /** Polls `probe` every 100 ms until it returns true, for at most `ms`; returns the time it took. */
 export async function within(ms: number, what: string, probe: () => Promise<boolean>): Promise<number> {
   const start = Date.now();
-  for (let i = 0; Date.now() - start < ms; i++) {
+  // Bounded both ways: at most one probe per 100 ms of the allowance, and never past it.
+  for (let i = 0; i <= Math.ceil(ms / 100) && Date.now() - start < ms; i++) {
     if (await probe()) return Date.now() - start;
     await new Promise((r) => setTimeout(r, 100));
   }
