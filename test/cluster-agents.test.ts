@@ -275,3 +275,31 @@ test.serial('rebalance onto a seventh agent moves segments agent to agent, nothi
   }
   t.true((await readBack()).equals(data));
 });
+
+test.serial(
+  'a hung agent (SIGSTOP): COPY TO reads parity after the hedge deadline instead of waiting',
+  async (t) => {
+    const a = agents[2];
+    t.is(await nodeStatus('n3'), 'ONLINE');
+    a.pause();
+    try {
+      const started = Date.now();
+      t.true((await readBack()).equals(data));
+      const took = Date.now() - started;
+      // Without hedged reads the first groups would wait for the request timeout (10 s).
+      t.true(took < 8000, `COPY TO took ${took} ms`);
+      await within(
+        OFFLINE_AFTER_MS + 10_000,
+        'n3 OFFLINE',
+        async () => (await nodeStatus('n3')) === 'OFFLINE',
+      );
+    } finally {
+      a.resume();
+    }
+    await within(10_000, 'n3 ONLINE again', async () => (await nodeStatus('n3')) === 'ONLINE');
+    await within(10_000, 'n3 segments verified', async () =>
+      (await segmentsOn('n3')).every((s) => s.status === 'INTACT'),
+    );
+    t.true((await readBack()).equals(data));
+  },
+);

@@ -57,6 +57,9 @@ export async function deviceCapacity(path: string): Promise<number> {
   return s.blocks * s.bsize;
 }
 
+/** After this long without all data segments of a group, COPY TO reads parity for the ones not yet there. */
+export const HEDGE_AFTER_MS = 1000;
+
 /** Groups of one load being coded and written at the same time (memory: this many groups of k + m shards). */
 const GROUPS_IN_FLIGHT = 3;
 
@@ -257,10 +260,11 @@ export class SegmentStore {
     const m = group.parity_width;
     const S = group.shard_bytes;
     const segs = this.catalog.segmentsOfGroup(group.id);
-    const data = Buffer.alloc(k * S);
-    const parity = Buffer.alloc(m * S);
-    const lost = new Set<number>();
+    let data = Buffer.alloc(k * S);
+    let parity = Buffer.alloc(m * S);
     const found: RepairedSegment[] = [];
+    /** Each read's own abort: a read still running when the group is decoded without it is stopped. */
+    const aborts = new Map<number, AbortController>();
     const readInto = async (position: number): Promise<boolean> => {
       const seg = segs.find((s) => s.position === position);
       if (!seg || seg.status === 'MISSING' || seg.status === 'REBUILDING') return false;
@@ -268,16 +272,20 @@ export class SegmentStore {
         position < k
           ? data.subarray(position * S, (position + 1) * S)
           : parity.subarray((position - k) * S, (position - k + 1) * S);
+      const abort = new AbortController();
+      aborts.set(position, abort);
       try {
         await this.io
           .forNode(seg.node_name)
           .readSegment(
             seg.path,
             { storageId: seg.storage_id, groupId: group.id, position, payloadLength: S },
-            { into },
+            { into, signal: abort.signal },
           );
         return true;
       } catch (err) {
+        // Stopped because the group was decoded without it: not a finding.
+        if (abort.signal.aborted) return false;
         // An agent that cannot be reached now: the shard is rebuilt for this read, and its status is left to
         // the heartbeat (the node becomes OFFLINE if the agent stays away).
         if (err instanceof DeviceUnavailable) return false;
@@ -301,36 +309,70 @@ export class SegmentStore {
       this.catalog.setSegmentStatus(found.map((f) => ({ storageId: f.storageId, status: f.status })));
       for (const f of found) onRepair?.(f);
     };
-    const ok = await Promise.all(Array.from({ length: k }, (_, p) => readInto(p)));
-    ok.forEach((good, p) => {
-      if (!good) lost.add(p);
-    });
-    if (lost.size) {
-      // Read parity until there are k good shards; the rest of the group is rebuilt from them.
-      let good = k - lost.size;
-      for (let p = k; p < k + m; p++) {
-        if (good >= k) {
-          lost.add(p); // not needed: let the coder treat it as a target
-          continue;
-        }
-        if (await readInto(p)) good++;
-        else lost.add(p);
+    // The data segments are read at once. Parity is read for each one that fails, and, after a deadline (a
+    // hedged read), for each one still not there: whichever k segments arrive first are decoded.
+    const done = new Map<number, boolean>();
+    const running = new Map<number, Promise<void>>();
+    const start = (p: number) =>
+      running.set(
+        p,
+        readInto(p).then((ok) => {
+          done.set(p, ok);
+          running.delete(p);
+        }),
+      );
+    for (let p = 0; p < k; p++) start(p);
+    let hedging = false;
+    const deadline = new Promise<void>((r) => setTimeout(() => r(), HEDGE_AFTER_MS).unref());
+    let nextParity = k;
+    // Each round either starts a read or waits for one to end: at most 2 (k + m) rounds.
+    for (let round = 0; round < 2 * (k + m) + 1; round++) {
+      const good = [...done.values()].filter(Boolean).length;
+      if (good >= k || (!running.size && nextParity >= k + m)) break;
+      const waitingFor = hedging ? 0 : running.size;
+      const need = k - good - waitingFor;
+      if (need > 0 && nextParity < k + m) {
+        for (let i = 0; i < need && nextParity < k + m; i++) start(nextParity++);
+        continue;
       }
+      if (!running.size) break;
+      const settled = await Promise.race([
+        Promise.race(running.values()).then(() => true),
+        hedging ? new Promise<boolean>(() => {}) : deadline.then(() => false),
+      ]);
+      if (!settled) hedging = true;
+    }
+    const good = [...done].filter(([, ok]) => ok).map(([p]) => p);
+    if (good.length < k) {
+      for (const a of aborts.values()) a.abort();
       reportFound();
-      if (good < k) {
-        throw new StoreError(
-          'XX001',
-          `segment group ${group.id} of table "${tableName}" cannot be read: ${k + m - good} of its ${k + m} segments are lost or corrupt, and it has only ${m} parity`,
-          'Run CREATE TASK ... TYPE rebuild to repair what can be repaired.',
-        );
-      }
-      await coderFor(k, m).reconstruct(
-        data,
-        parity,
-        S,
-        [...lost].sort((a, b) => a - b),
+      throw new StoreError(
+        'XX001',
+        `segment group ${group.id} of table "${tableName}" cannot be read: ${k + m - good.length} of its ${k + m} segments are lost or corrupt, and it has only ${m} parity`,
+        'Run CREATE TASK ... TYPE rebuild to repair what can be repaired.',
       );
     }
+    // Reads still running are stopped; as they may still be filling their part of the buffers, the segments
+    // that arrived are decoded in fresh buffers.
+    const stopped = [...running.keys()];
+    for (const p of stopped) aborts.get(p)!.abort();
+    const allData = good.filter((p) => p < k).length === k;
+    if (!allData) {
+      if (stopped.length) {
+        const d2 = Buffer.alloc(k * S);
+        const p2 = Buffer.alloc(m * S);
+        for (const p of good) {
+          if (p < k) data.copy(d2, p * S, p * S, (p + 1) * S);
+          else parity.copy(p2, (p - k) * S, (p - k) * S, (p - k + 1) * S);
+        }
+        data = d2;
+        parity = p2;
+      }
+      const goodSet = new Set(good);
+      const lost = Array.from({ length: k + m }, (_, p) => p).filter((p) => !goodSet.has(p));
+      await coderFor(k, m).reconstruct(data, parity, S, lost);
+    }
+    reportFound();
     return data.subarray(0, group.data_bytes);
   }
 

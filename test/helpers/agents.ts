@@ -12,6 +12,9 @@ export interface AgentProcess {
   /** Everything the agent printed (its JSON log is on stderr). */
   output(): string;
   kill9(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the agent keeps its sockets but answers nothing (a hung host) until continued. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -64,8 +67,15 @@ export async function startAgentProcess(
       child.kill('SIGKILL');
       await exited;
     },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await exited;
     },
