@@ -129,6 +129,15 @@ async function startLocked(
     secret ? (address) => new RemoteDeviceIO(new AgentClient(address, secret)) : null,
   );
   const store = new SegmentStore(storage, io);
+  // Agents learn their devices from us: declared first, so that an agent restarted without its --data-dir
+  // serves them for the checks below (one that cannot be reached is the heartbeat's business).
+  for (const n of storage.agentNodes())
+    await io
+      .forAddress(n.address)
+      .serve(n.name, storage.devices(n.name))
+      .catch((err: Error) =>
+        logger.warn({ node: n.name, address: n.address, reason: err.message }, 'agent not reached at start'),
+      );
   const recovered = await recoverStore(storage, io);
   if (recovered.removedDropped)
     logger.info({ files: recovered.removedDropped }, 'removed the files of tables dropped before a crash');

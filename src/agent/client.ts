@@ -9,6 +9,8 @@ import { H, sha256Hex, signRequest, verifyResponse } from './signing';
 
 /** How long a request may wait for a socket to connect or for bytes to move before the agent counts as unreachable. */
 export const AGENT_REQUEST_TIMEOUT_MS = 10_000;
+/** Largest streamed answer accepted: the largest segment file (256 MiB of payload, its header and table). */
+const MAX_STREAM_BYTES = 256 * 1024 * 1024 + 64 + 8 * 2048;
 /** Largest JSON answer accepted (a listing of a device's segment files is the largest). */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
@@ -217,6 +219,7 @@ export class AgentClient {
         throw new AgentError(status, text.length ? JSON.parse(text.toString()) : {});
       }
       const hash = createHash('sha256');
+      let received = 0;
       let sinkError: unknown = null;
       try {
         sink.start(res.headers);
@@ -224,6 +227,9 @@ export class AgentClient {
         sinkError = err;
       }
       for await (const c of res as AsyncIterable<Buffer>) {
+        received += c.length;
+        if (received > MAX_STREAM_BYTES)
+          throw new DeviceUnavailable(`agent ${this.address} sent more than the largest segment file`);
         hash.update(c);
         if (sinkError) continue;
         try {

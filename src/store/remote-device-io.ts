@@ -41,6 +41,8 @@ function q(params: Record<string, string | number | boolean>): string {
 /** An agent's answer turned back into the error the local I/O would have thrown. */
 function rethrow(err: unknown): never {
   if (err instanceof AgentError) {
+    // Refused our signature (another secret, or a clock too far off): to this server the device is unavailable.
+    if (err.status === 401) throw new DeviceUnavailable(err.message);
     const b = err.body;
     if (typeof b.fault === 'string')
       throw new SegmentFault(b.fault as FindingKind, String(b.message), b.block as number | undefined);
