@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { AgentClient } from '../src/agent/client';
 import { parseSecret, signRequest } from '../src/agent/signing';
 import { type AgentProcess, startAgentProcess, within } from './helpers/agents';
 import { startTestServer, type TestServer } from './helpers/server';
@@ -104,6 +105,34 @@ test.serial('six agents: COPY FROM writes through them and COPY TO reads back by
   for (const s of segs) t.true(s.path.startsWith(`${join(root, `host${s.node_name.slice(1)}`)}/d`), s.path);
   // Every node holds some: a group of five on six nodes.
   t.is(new Set(segs.map((s) => s.node_name)).size, 6);
+});
+
+test.serial('an agent streams a byte range of a segment file, digest and signature checked', async (t) => {
+  const seg = (await segmentsOn('n2'))[0];
+  const file = readFileSync(seg.path);
+  const client2 = new AgentClient(agents[1].address, parseSecret(readFileSync(secretFile), secretFile));
+  try {
+    const device = seg.path.slice(0, seg.path.indexOf('/segments/'));
+    const parts: Buffer[] = [];
+    let size = '';
+    await client2.stream(
+      `/v1/segment?${new URLSearchParams({ device, id: seg.storage_id })}`,
+      seg.storage_id,
+      {
+        start(h) {
+          size = String(h['x-segtasks-file-size']);
+        },
+        chunk(b) {
+          parts.push(b);
+        },
+      },
+      { range: [100, 100 + 70_000 - 1] },
+    );
+    t.is(size, String(file.length));
+    t.true(Buffer.concat(parts).equals(file.subarray(100, 100 + 70_000)));
+  } finally {
+    client2.close();
+  }
 });
 
 test.serial('check_disk of an agent node hashes on the agent and finds a flipped byte', async (t) => {

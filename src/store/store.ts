@@ -36,7 +36,9 @@ export async function removeFiles(catalog: StorageCatalog, io: StorageIO, paths:
   for (const p of paths) {
     const node = nodes.get(p) ?? null;
     const dio = node ? io.forNode(node) : io.local;
-    byIO.set(dio, [...(byIO.get(dio) ?? []), p]);
+    let list = byIO.get(dio);
+    if (!list) byIO.set(dio, (list = []));
+    list.push(p);
   }
   let left = 0;
   for (const [dio, list] of byIO) {
@@ -219,7 +221,9 @@ export class SegmentStore {
             `could not write segment to device ${p.device.path} of node ${p.node}: ${(err as Error).message}`,
           );
         });
-        state.writtenBy.set(dio, [...(state.writtenBy.get(dio) ?? []), res.path]);
+        let written = state.writtenBy.get(dio);
+        if (!written) state.writtenBy.set(dio, (written = []));
+        written.push(res.path);
         return {
           storage_id: storageId,
           position,
