@@ -152,6 +152,12 @@ test.serial('check_disk of an agent node hashes on the agent and finds a flipped
   );
   const rebuilt = await runTask(client, 'CREATE TASK TYPE rebuild LOCATION CLUSTER c1');
   t.is(rebuilt.status, 'COMPLETE', rebuilt.error ?? '');
+  const repaired = (await findings(client, rebuilt.id)).filter((r) => r.result === 'REBUILT');
+  t.deepEqual(
+    repaired.map((r) => r.storage_id),
+    [victim.storage_id],
+  );
+  t.regex(repaired[0].detail, /rebuilt in place .*on its agent from the survivors on its peers/);
   t.true((await segmentsOn('n2')).every((s) => s.status === 'INTACT'));
   t.true((await readBack()).equals(data));
 });
@@ -277,7 +283,11 @@ test.serial(
     const all = (await client.query('SELECT status FROM sys.segments')).rows;
     t.true(all.every((s) => s.status === 'INTACT'));
     const results = await findings(client, task.id);
-    t.is(results.filter((r) => r.result === 'REBUILT').length, lost.length);
+    const rebuilt = results.filter((r) => r.result === 'REBUILT');
+    t.is(rebuilt.length, lost.length);
+    // Every survivor and destination is an agent's: each destination agent pulled the survivors from its peers.
+    for (const r of rebuilt) t.regex(r.detail, /on its agent from the survivors on its peers/);
+    t.true(agents.slice(1).some((a) => /"event":"rebuilt_from_peers"/.test(a.output())));
     // Five of six nodes per group, one gone: every rebuilt segment finds a node without one of its group.
     t.is(results.filter((r) => r.result === 'FAULT_TOLERANCE_REDUCED').length, 0);
     t.true((await readBack()).equals(data));

@@ -13,10 +13,18 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { SqlError } from '../../pg/errors';
 import { identityProblem, writeIdentity } from '../store/device-identity';
-import { inspectLocalDevice, LocalDeviceIO } from '../store/device-io';
+import {
+  DeviceIdentityProblem,
+  DeviceUnavailable,
+  inspectLocalDevice,
+  LocalDeviceIO,
+} from '../store/device-io';
+import { coderFor } from '../store/erasure';
+import { RemoteDeviceIO } from '../store/remote-device-io';
 import { fsyncDir, SegmentFault, segmentDir, TEMP_SUFFIX } from '../store/segment-file';
 import { SegmentStreamCheck } from '../store/segment-stream';
 import { type VerifyJob, VerifyPool } from '../store/verify-pool';
+import { AgentClient } from './client';
 import { checkDevicePath, PathRefused, type ServedDevice, ServedDevices } from './served-devices';
 import { H, ReplayGuard, sha256Hex, signResponse, verifyRequest } from './signing';
 
@@ -251,6 +259,120 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   }
 
+  /** Clients of the peer agents this agent pulls survivors from (same cluster, same secret). */
+  const peers = new Map<string, RemoteDeviceIO>();
+  const peer = (address: string) => {
+    let io = peers.get(address);
+    if (!io) peers.set(address, (io = new RemoteDeviceIO(new AgentClient(address, secret))));
+    return io;
+  };
+
+  /**
+   * Rebuild on the destination: the survivors of the target's group are pulled from the agents that hold them
+   * (or read here, for those on this agent's devices), checked as they arrive, in waves until k are good; the
+   * target is reconstructed here, written durably to its device, read back and verified. The coordinator only
+   * gets the outcome: the new file, and which survivors were faulty or could not be reached.
+   */
+  async function rebuildFromPeers(body: Record<string, unknown>, segment: string) {
+    const target = body.target as {
+      device: string;
+      device_id: string;
+      storage_id: string;
+      group: number;
+      position: number;
+      parity: boolean;
+    };
+    if (!target || segment !== target.storage_id)
+      throw new PathRefused(`the request is signed for segment ${segment}, not ${target?.storage_id}`);
+    const k = Number(body.k);
+    const m = Number(body.m);
+    const S = Number(body.shard_bytes);
+    if (
+      !Number.isInteger(k) ||
+      !Number.isInteger(m) ||
+      !Number.isInteger(S) ||
+      S <= 0 ||
+      S > MAX_SEGMENT_FILE
+    )
+      throw new HttpError(400, { message: 'bad group shape' });
+    const { device } = served.segmentFile(
+      str(target.device, 'target device'),
+      str(target.storage_id, 'target id'),
+    );
+    const survivors = (Array.isArray(body.survivors) ? body.survivors : []) as {
+      address: string | null;
+      path: string;
+      storage_id: string;
+      position: number;
+    }[];
+    const data = Buffer.alloc(k * S);
+    const parity = Buffer.alloc(m * S);
+    const shard = (p: number) =>
+      p < k ? data.subarray(p * S, (p + 1) * S) : parity.subarray((p - k) * S, (p - k + 1) * S);
+    const read = new Set<number>();
+    const faults: { storage_id: string; kind: string; message: string; block?: number }[] = [];
+    const unavailable: string[] = [];
+    const candidates = [...survivors];
+    // Waves: as many as are still needed at once; bounded by the survivors listed.
+    while (read.size < k && candidates.length) {
+      const wave = candidates.splice(0, k - read.size);
+      await Promise.all(
+        wave.map(async (sv) => {
+          if (!sv.address) served.parseSegmentPath(sv.path);
+          const io = sv.address ? peer(sv.address) : local;
+          try {
+            await io.readSegment(
+              sv.path,
+              { storageId: sv.storage_id, groupId: target.group, position: sv.position, payloadLength: S },
+              { into: shard(sv.position) },
+            );
+            read.add(sv.position);
+          } catch (err) {
+            if (err instanceof SegmentFault)
+              faults.push({
+                storage_id: sv.storage_id,
+                kind: err.kind,
+                message: err.message,
+                block: err.block,
+              });
+            else if (err instanceof DeviceUnavailable) unavailable.push(err.message);
+            else throw err;
+          }
+        }),
+      );
+    }
+    if (read.size < k) return { ok: false, read: [...read], faults, unavailable };
+    const missing = Array.from({ length: k + m }, (_, p) => p).filter((p) => !read.has(p));
+    await coderFor(k, m).reconstruct(data, parity, S, missing);
+    const meta = {
+      storageId: target.storage_id,
+      groupId: target.group,
+      position: target.position,
+      isParity: target.parity,
+    };
+    const ref = { id: str(target.device_id, 'target device_id'), node_name: device.node, path: device.path };
+    let written: Awaited<ReturnType<typeof local.writeSegment>>;
+    try {
+      written = await local.writeSegment(ref, meta, shard(target.position), { durable: true });
+    } catch (err) {
+      if (err instanceof DeviceIdentityProblem)
+        throw new HttpError(409, { identity: err.message, message: err.message });
+      throw err;
+    }
+    await local.readSegment(written.path, { ...meta, payloadLength: S }, {});
+    logger.info(
+      {
+        event: 'rebuilt_from_peers',
+        storage_id: target.storage_id,
+        group: target.group,
+        path: written.path,
+        read: [...read],
+      },
+      'segment reconstructed from its peers',
+    );
+    return { ok: true, ...written, read: [...read], faults, unavailable };
+  }
+
   async function route(
     req: IncomingMessage,
     res: ServerResponse,
@@ -314,6 +436,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         for (const j of jobs) served.parseSegmentPath(str(j.path, 'path'));
         return sendJson(res, nonce, 200, { results: await verifier.verify(jobs) });
       }
+      case '/v1/rebuild':
+        return sendJson(res, nonce, 200, await rebuildFromPeers(body, f.segment));
       case '/v1/delete': {
         const paths = (Array.isArray(body.paths) ? body.paths : []) as string[];
         for (const p of paths) served.parseSegmentPath(str(p, 'path'));

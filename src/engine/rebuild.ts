@@ -7,7 +7,7 @@ import type { Segment, SegmentGroup } from '../../catalog/storage';
 import { DeviceUnavailable } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import { removeReplaced, switchTo, type VerifiedCopy, writeVerifiedCopy } from '../store/relocate';
-import { fileSizeFor, SegmentFault } from '../store/segment-file';
+import { type FindingKind, fileSizeFor, SegmentFault } from '../store/segment-file';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
@@ -173,6 +173,9 @@ async function rebuildGroup(
     ctx.progress({ failed: targets.length, segments: targets.length });
     return ctx.checkpoint(index + 1);
   }
+  // Where the destinations and every survivor are agents', the destination agents do it (peer to peer).
+  const onAgents = await agentDestinations(ctx, group, segs, targets, unhealthy);
+  if (onAgents) return rebuildOnAgents(ctx, group, segs, targets, unhealthy, onAgents, index, unrecoverable);
   // Read survivors until there are k good shards; a survivor that fails its checksum is DAMAGED too.
   const data = Buffer.alloc(k * S);
   const parity = Buffer.alloc(m * S);
@@ -341,19 +344,32 @@ async function writeRebuilt(
   payload: Buffer,
   where: Destination,
 ): Promise<VerifiedCopy> {
-  const { dest, reduced } = where;
+  const { dest } = where;
   const copy = await writeVerifiedCopy(ctx.storage, ctx.store.io, target, group, dest, payload, ctx.signal);
   await ctx.throttle(copy.size, dest.id);
-  const path = copy.path;
+  reportRebuilt(ctx, group, target, copy, where, '');
+  return copy;
+}
+
+/** The REBUILT row of a verified copy (and FAULT_TOLERANCE_REDUCED when it shares a node with its group). */
+function reportRebuilt(
+  ctx: RunContext,
+  group: SegmentGroup,
+  target: Segment,
+  copy: VerifiedCopy,
+  where: Destination,
+  how: string,
+): void {
+  const { dest, reduced } = where;
   const at = { ...target, node_name: dest.node_name, device_id: dest.id };
   ctx.result(
     segmentRow(
       at,
       group.table_id,
       'REBUILT',
-      path === target.path
-        ? `rebuilt in place on ${dest.path}`
-        : `rebuilt on node ${dest.node_name} (${dest.path}); was on node ${target.node_name}`,
+      copy.path === target.path && dest.node_name === target.node_name
+        ? `rebuilt in place on ${dest.path}${how}`
+        : `rebuilt on node ${dest.node_name} (${dest.path})${how}; was on node ${target.node_name}`,
     ),
   );
   if (reduced) {
@@ -366,5 +382,138 @@ async function writeRebuilt(
       ),
     );
   }
-  return copy;
+}
+
+/**
+ * The destinations of a group's targets when the rebuild can run on the destination agents: every survivor
+ * and every destination is on an agent. Null otherwise (the coordinator reads and reconstructs).
+ */
+async function agentDestinations(
+  ctx: RunContext,
+  group: SegmentGroup,
+  segs: Segment[],
+  targets: Segment[],
+  unhealthy: Set<number>,
+): Promise<Destination[] | null> {
+  const { storage } = ctx;
+  if (segs.some((s) => !unhealthy.has(s.position) && !storage.nodeAddress(s.node_name))) return null;
+  const occupied = new Set(segs.filter((x) => !targets.includes(x)).map((x) => x.node_name));
+  const destinations: Destination[] = [];
+  for (const t of targets) {
+    const d = await chooseDestination(ctx, group, t, occupied);
+    if (!ctx.store.io.forNode(d.dest.node_name).rebuildFromPeers) return null;
+    occupied.add(d.dest.node_name);
+    destinations.push(d);
+  }
+  return destinations;
+}
+
+/**
+ * Rebuild on the destination agents: each pulls k survivors from its peers, reconstructs its target, writes it
+ * durably and verifies it; the coordinator marks the survivors the agents found faulty, then switches the
+ * copies in with the group's checkpoint, as the other path does.
+ */
+async function rebuildOnAgents(
+  ctx: RunContext,
+  group: SegmentGroup,
+  segs: Segment[],
+  targets: Segment[],
+  unhealthy: Set<number>,
+  destinations: Destination[],
+  index: number,
+  unrecoverable: (why: string) => void,
+): Promise<void> {
+  const { storage } = ctx;
+  const k = group.width - group.parity_width;
+  const S = group.shard_bytes;
+  const survivors = segs.filter((s) => !unhealthy.has(s.position));
+  storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })));
+  const outcomes = await Promise.allSettled(
+    targets.map((t, i) => {
+      const d = destinations[i].dest;
+      return ctx.store.io.forNode(d.node_name).rebuildFromPeers!(
+        {
+          target: {
+            device: d.path,
+            device_id: d.id,
+            storage_id: t.storage_id,
+            group: group.id,
+            position: t.position,
+            parity: t.position >= k,
+          },
+          k,
+          m: group.parity_width,
+          shard_bytes: S,
+          survivors: survivors.map((s) => ({
+            address: s.node_name === d.node_name ? null : storage.nodeAddress(s.node_name),
+            path: s.path,
+            storage_id: s.storage_id,
+            position: s.position,
+          })),
+        },
+        ctx.signal,
+      );
+    }),
+  );
+  const marked = new Set<string>();
+  for (const o of outcomes) {
+    if (o.status !== 'fulfilled') continue;
+    for (const f of o.value.faults) {
+      const s = survivors.find((x) => x.storage_id === f.storage_id);
+      if (!s || marked.has(f.storage_id)) continue;
+      marked.add(f.storage_id);
+      markFailedSegment(
+        ctx,
+        s,
+        group.table_id,
+        new SegmentFault(f.kind as FindingKind, f.message, f.block),
+        'survivor failed while rebuilding',
+      );
+    }
+  }
+  const copies: VerifiedCopy[] = [];
+  const notDone: Segment[] = [];
+  let failed: unknown = null;
+  let tooFew: string | null = null;
+  for (const [i, o] of outcomes.entries()) {
+    const t = targets[i];
+    if (o.status === 'rejected') {
+      failed ??= o.reason;
+      notDone.push(t);
+      continue;
+    }
+    const r = o.value;
+    if (!r.ok) {
+      notDone.push(t);
+      if (r.unavailable.length)
+        failed ??= new Error(
+          `segment group ${group.id}: only ${r.read.length} of the ${k} segments needed could be read, ${r.unavailable.length} of the others are on devices that cannot be reached now (${r.unavailable[0]})`,
+        );
+      else tooFew = `only ${r.read.length} of the ${k} segments needed could be read`;
+      continue;
+    }
+    const copy: VerifiedCopy = {
+      seg: t,
+      dest: destinations[i].dest,
+      path: r.path!,
+      size: r.size!,
+      checksum: r.checksum!,
+    };
+    await ctx.throttle(copy.size, copy.dest.id);
+    reportRebuilt(ctx, group, t, copy, destinations[i], ', on its agent from the survivors on its peers');
+    copies.push(copy);
+  }
+  if (notDone.length)
+    storage.setSegmentStatus(notDone.map((t) => ({ storageId: t.storage_id, status: t.status })));
+  if (tooFew && !failed && !copies.length) {
+    unrecoverable(tooFew);
+    ctx.progress({ failed: targets.length, segments: targets.length });
+    return ctx.checkpoint(index + 1);
+  }
+  ctx.progress({ segments: copies.length, bytes: copies.length * (k * S + fileSizeFor(S)) });
+  ctx.checkpoint(failed || notDone.length ? index : index + 1, () => {
+    for (const c of copies) switchTo(storage, c);
+  });
+  await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
+  if (failed) throw failed;
 }

@@ -80,6 +80,36 @@ export interface DeviceIO {
   remove(paths: string[]): Promise<void>;
   /** Names in a device's segment directory ([] if it has none), or null when the device directory is gone. */
   listSegmentDir(devicePath: string): Promise<string[] | null>;
+  /**
+   * Only where the devices are an agent's: reconstructs a segment on the destination device from survivors that
+   * the agent pulls from its peers itself (null address: on this same agent), and writes and verifies it there.
+   */
+  rebuildFromPeers?(req: PeerRebuild, signal?: AbortSignal): Promise<PeerRebuildResult>;
+}
+
+export interface PeerRebuild {
+  target: {
+    device: string;
+    device_id: string;
+    storage_id: string;
+    group: number;
+    position: number;
+    parity: boolean;
+  };
+  k: number;
+  m: number;
+  shard_bytes: number;
+  survivors: { address: string | null; path: string; storage_id: string; position: number }[];
+}
+
+export interface PeerRebuildResult {
+  ok: boolean;
+  path?: string;
+  size?: number;
+  checksum?: string;
+  read: number[];
+  faults: { storage_id: string; kind: string; message: string; block?: number }[];
+  unavailable: string[];
 }
 
 /** The directory checks of CREATE NODE and ADD DEVICE, on this host. */

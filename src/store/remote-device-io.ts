@@ -12,6 +12,8 @@ import {
   type DeviceRef,
   DeviceUnavailable,
   type Expected,
+  type PeerRebuild,
+  type PeerRebuildResult,
   type WrittenSegment,
 } from './device-io';
 import {
@@ -174,6 +176,17 @@ export class RemoteDeviceIO implements DeviceIO {
   async remove(paths: string[]): Promise<void> {
     if (!paths.length) return;
     await this.client.json('POST', '/v1/delete', { paths }).catch(rethrow);
+  }
+
+  async rebuildFromPeers(req: PeerRebuild, signal?: AbortSignal): Promise<PeerRebuildResult> {
+    // A rebuild reads k survivors: its own, longer, request timeout.
+    return this.client
+      .json<PeerRebuildResult>('POST', '/v1/rebuild', req, {
+        segment: req.target.storage_id,
+        signal,
+        timeoutMs: 60_000,
+      })
+      .catch(rethrow);
   }
 
   async listSegmentDir(devicePath: string): Promise<string[] | null> {
