@@ -88,9 +88,10 @@ test.serial('check_disk at 100 kB/s per device, then ALTER TASK to 200 kB/s whil
   t.true(Math.abs(taskRate - Number(task.sum)) <= 1, 'the sum of its running subtasks');
   const expected = Number(task.left) / taskRate;
   const etaIn = Number(task.eta_in);
-  // The ETA was computed at the last progress write (every 250 ms), so it is up to that much earlier.
+  // The ETA was computed at the last progress write (every 250 ms; later on a loaded machine), from the same
+  // bytes left and rate: it is that long before bytes left / rate, never after.
   t.true(
-    etaIn > expected - 1 && etaIn <= expected + 0.1,
+    etaIn > expected - 5 && etaIn <= expected + 0.1,
     `eta in ${etaIn} s, bytes left / rate ${expected} s`,
   );
   t.is(Number(task.with_eta), Number(task.running), 'every running subtask has an ETA in the future');
