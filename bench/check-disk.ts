@@ -1,15 +1,22 @@
 // bench/check_disk: verified bytes/s of check_disk against xxhsum -H3 over the same segment files (page cache),
-// one device and two devices in parallel; sample mode against a full check; engine overhead on 10,000 small
-// segments; planning time and memory with 1,000,000 catalogued segments.
+// one device against one xxhsum and two devices against two xxhsum processes in parallel; sample mode against
+// a full check of a 1 GiB table; engine overhead on 10,000 small segments; each in ROUNDS alternated rounds
+// (results.ts). Then planning time and memory with 1,000,000 catalogued segments, once.
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BATCH_SEGMENTS } from '../src/engine/check-disk';
 import { demoData } from '../src/store/demo';
+import { writeIdentity } from '../src/store/device-identity';
 import { VerifyPool } from '../src/store/verify-pool';
-import { machine, ratio, runAsync, runBenchTask, startBenchApp } from './common';
+import { machine, runAsync, runBenchTask, since, startBenchAppWithTable } from './common';
+import { emitResult } from './results';
+import { alternate, pairRatios, spread } from './stats';
 
-const DEMO_MB = Number(process.env.BENCH_MB ?? 384);
+const DEMO_MB = Number(process.env.BENCH_MB ?? 1024);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SMALL_SEGMENTS = Number(process.env.BENCH_SMALL ?? 10_000);
 const PLAN_SEGMENTS = Number(process.env.BENCH_PLAN ?? 1_000_000);
 
@@ -17,16 +24,19 @@ async function xxhsum(files: string[]): Promise<number> {
   const t = process.hrtime.bigint();
   const r = await runAsync('xxhsum', ['-H3', ...files]);
   if (r.code !== 0) throw new Error(r.err);
-  return Number(process.hrtime.bigint() - t) / 1e9;
+  return since(t);
 }
+
+const gbps = (b: number, s: number) => `${(b / s / 1e9).toFixed(2)} GB/s`;
 
 async function main() {
   console.log(
-    'bench/check_disk: check_disk vs xxhsum -H3 over the same segment files; sampling; overhead; planning',
+    `bench/check_disk: check_disk vs xxhsum -H3 over the same segment files (page cache warm); sampling on a ${DEMO_MB} MiB table; overhead; planning; ${ROUNDS} alternated rounds`,
   );
   console.log(machine());
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-check-'));
-  const app = await startBenchApp(join(dir, 'data'), DEMO_MB * 1024 * 1024);
+  if (spawnSync('xxhsum', ['-V']).error) throw new Error('xxhsum is not installed (apt-get install xxhash)');
+  const app = await startBenchAppWithTable(join(dir, 'data'), 'big', DEMO_MB * 1024 * 1024);
   const lines: string[] = [];
   const out = (l: string) => {
     console.log(l);
@@ -34,81 +44,97 @@ async function main() {
   };
   try {
     const db = app.catalog.db;
-    const files = (node: string, path?: string) =>
-      db
-        .prepare(
-          `SELECT s.path FROM segments s JOIN storage_devices d ON d.id = s.device_id WHERE s.node_name = ? ${path ? 'AND d.path = ?' : ''}`,
-        )
-        .pluck()
-        .all(...(path ? [node, path] : [node])) as string[];
     const devs = db
-      .prepare("SELECT path FROM storage_devices WHERE node_name = 'node1' ORDER BY path")
-      .pluck()
-      .all() as string[];
-    const oneDev = files('node1', devs[0]);
-    const bothDevs = files('node1');
-    await xxhsum(bothDevs); // warm the page cache
-    for (let round = 1; round <= 2; round++) {
-      const x1 = await xxhsum(oneDev);
-      const x2 = await xxhsum(bothDevs);
-      const ids = (
+      .prepare("SELECT id, path FROM storage_devices WHERE node_name = 'node1' ORDER BY path")
+      .all() as { id: string; path: string }[];
+    const files = (deviceId: string) =>
+      db.prepare('SELECT path FROM segments WHERE device_id = ?').pluck().all(deviceId) as string[];
+    const [filesA, filesB] = devs.map((d) => files(d.id));
+    await xxhsum([...filesA, ...filesB]); // warm the page cache
+    const bytesOf = (list: string[]) =>
+      db
+        .prepare('SELECT sum(size_bytes) FROM segments WHERE path IN (SELECT value FROM json_each(?))')
+        .pluck()
+        .get(JSON.stringify(list)) as number;
+    const idsOf = (list: string[]) =>
+      (
         db
           .prepare('SELECT storage_id FROM segments WHERE path IN (SELECT value FROM json_each(?))')
           .pluck()
-          .all(JSON.stringify(oneDev)) as string[]
+          .all(JSON.stringify(list)) as string[]
       )
         .map((i) => `'${i}'`)
         .join(',');
-      const c1 = await runBenchTask(
-        app,
-        `CREATE TASK TYPE check_disk OPTIONS parallelism = 1, storage_ids = [${ids}]`,
-      );
-      const c2 = await runBenchTask(
-        app,
-        "CREATE TASK TYPE check_disk LOCATION NODE 'node1' OPTIONS parallelism = 2",
-      );
-      const s1 = await runBenchTask(
-        app,
-        "CREATE TASK TYPE check_disk LOCATION NODE 'node1' OPTIONS parallelism = 2, sample = true, sample_rate = 0.1",
-      );
-      const gbps = (b: number, s: number) => (b / s / 1e9).toFixed(2);
-      const x1r = c1.bytes / x1;
+
+    // One device: one subtask, against one xxhsum process over the same files.
+    const oneBytes = bytesOf(filesA);
+    const one = await alternate(
+      ROUNDS,
+      async () =>
+        (
+          await runBenchTask(
+            app,
+            `CREATE TASK TYPE check_disk OPTIONS parallelism = 1, storage_ids = [${idsOf(filesA)}]`,
+          )
+        ).seconds,
+      () => xxhsum(filesA),
+    );
+    const oneRatios = pairRatios(one.peer, one.ours);
+    one.ours.forEach((s, i) => {
       out(
-        `| ${round} | one device | ${gbps(c1.bytes, c1.seconds)} | ${gbps(c1.bytes, x1)} | ${ratio(c1.bytes / c1.seconds, x1r)} |`,
+        `| ${i + 1} | one device | ${gbps(oneBytes, s)} | one xxhsum ${gbps(oneBytes, one.peer[i])} | ${oneRatios[i].toFixed(2)}x |`,
       );
+    });
+    emitResult({
+      target: 'check_disk.one',
+      value: spread(oneRatios),
+      detail: `${(oneBytes / 2 ** 20).toFixed(0)} MiB`,
+    });
+
+    // Two devices of one node (two subtasks side by side), against two xxhsum processes, one per device.
+    const twoBytes = bytesOf([...filesA, ...filesB]);
+    const two = await alternate(
+      ROUNDS,
+      async () =>
+        (await runBenchTask(app, "CREATE TASK TYPE check_disk LOCATION NODE 'node1' OPTIONS parallelism = 2"))
+          .seconds,
+      async () => {
+        const t = process.hrtime.bigint();
+        await Promise.all([xxhsum(filesA), xxhsum(filesB)]);
+        return since(t);
+      },
+    );
+    const twoRatios = pairRatios(two.peer, two.ours);
+    two.ours.forEach((s, i) => {
       out(
-        `| ${round} | two devices in parallel | ${gbps(c2.bytes, c2.seconds)} | ${gbps(c2.bytes, x2)} (one process) | ${ratio(c2.bytes / c2.seconds, c2.bytes / x2)} |`,
+        `| ${i + 1} | two devices in parallel | ${gbps(twoBytes, s)} | two xxhsum in parallel ${gbps(twoBytes, two.peer[i])} | ${twoRatios[i].toFixed(2)}x |`,
       );
-      const all = db
-        .prepare("SELECT path FROM segments WHERE node_name LIKE 'node%'")
-        .pluck()
-        .all() as string[];
-      const xa = await xxhsum(all);
-      const a1 = await runBenchTask(
-        app,
-        'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS parallelism = 1',
-      );
-      const a2 = await runBenchTask(
-        app,
-        'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS parallelism = 2',
-      );
-      const as = await runBenchTask(
-        app,
-        'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS parallelism = 2, sample = true, sample_rate = 0.1',
-      );
+    });
+    emitResult({
+      target: 'check_disk.two',
+      value: spread(twoRatios),
+      detail: `${(twoBytes / 2 ** 20).toFixed(0)} MiB`,
+    });
+
+    // Sampling: the whole table checked at sample_rate 0.1 against a full check, both through the engine.
+    const sample = await alternate(
+      ROUNDS,
+      async () =>
+        (
+          await runBenchTask(
+            app,
+            'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1 OPTIONS sample = true, sample_rate = 0.1',
+          )
+        ).seconds,
+      async () => (await runBenchTask(app, 'CREATE TASK TYPE check_disk LOCATION CLUSTER cluster1')).seconds,
+    );
+    const sampleRatios = pairRatios(sample.ours, sample.peer);
+    sample.ours.forEach((s, i) => {
       out(
-        `| ${round} | cluster, 12 devices, parallelism 1 | ${gbps(a1.bytes, a1.seconds)} | ${gbps(a1.bytes, xa)} (one process) | ${ratio(a1.bytes / a1.seconds, a1.bytes / xa)} |`,
+        `| ${i + 1} | ${DEMO_MB} MiB table, sample_rate 0.1 vs full | ${s.toFixed(3)} s | full ${sample.peer[i].toFixed(3)} s | ${sampleRatios[i].toFixed(3)} of the full time |`,
       );
-      out(
-        `| ${round} | cluster, 12 devices, parallelism 2 | ${gbps(a2.bytes, a2.seconds)} | ${gbps(a2.bytes, xa)} (one process) | ${ratio(a2.bytes / a2.seconds, a2.bytes / xa)} |`,
-      );
-      out(
-        `| ${round} | cluster sample_rate 0.1 vs full, time | ${as.seconds.toFixed(3)} s | ${a2.seconds.toFixed(3)} s | ${(as.seconds / a2.seconds).toFixed(2)} of full (target <= 0.15) |`,
-      );
-      out(
-        `| ${round} | sample_rate 0.1 vs full, time | ${s1.seconds.toFixed(3)} s | ${c2.seconds.toFixed(3)} s | ${(s1.seconds / c2.seconds).toFixed(2)} of full (target <= 0.15) |`,
-      );
-    }
+    });
+    emitResult({ target: 'check_disk.sample', value: spread(sampleRatios), detail: `${DEMO_MB} MiB table` });
 
     // Engine overhead: 10,000 small segments, the task against verifying the same files directly.
     const small = join(dir, 'small');
@@ -119,6 +145,8 @@ async function main() {
       const p = join(small, `n${n}`);
       mkdirSync(p, { recursive: true });
       sdb.createNode(`small_n${n}`, 'small', [{ path: p, capacity: 1e12 }]);
+      // what CREATE NODE does besides the catalog: the device's identity file
+      for (const d of sdb.devices(`small_n${n}`)) await writeIdentity(d);
     }
     sdb.createTable('small_t', 'small', '', 'admin');
     const groups = Math.ceil(SMALL_SEGMENTS / 6);
@@ -139,38 +167,56 @@ async function main() {
       const k = s.path.split('/').slice(-3, -2)[0];
       byNode.set(k, [...(byNode.get(k) ?? []), s]);
     }
-    for (let round = 1; round <= 2; round++) {
-      // The same verifier threads and batches as the task, without the engine: what is left is the engine.
-      const pool = new VerifyPool();
-      const t0 = process.hrtime.bigint();
-      await Promise.all(
-        [...byNode.values()].map(async (list) => {
-          for (let i = 0; i < list.length; i += 64) {
-            await pool.verify(
-              list.slice(i, i + 64).map((s) => ({
-                path: s.path,
-                expected: {
-                  storageId: s.storage_id,
-                  groupId: s.segment_group_id,
-                  position: s.position,
-                  payloadLength: s.shard_bytes,
-                },
-                sampleRate: 1,
-              })),
+    // The same verifier threads and batches as the task, without the engine: every batch handed to the
+    // threads at once, so that they never wait (the floor of the verification itself); what the task takes
+    // beyond that is the engine's (planning, catalog reads and writes, checkpoints, hand-offs).
+    const pool = new VerifyPool();
+    const overhead = await alternate(
+      ROUNDS,
+      async () =>
+        (
+          await runBenchTask(
+            app,
+            'CREATE TASK TYPE check_disk LOCATION CLUSTER small OPTIONS parallelism = 1',
+          )
+        ).seconds,
+      async () => {
+        const t0 = process.hrtime.bigint();
+        const batches: Promise<unknown>[] = [];
+        for (const list of byNode.values()) {
+          for (let i = 0; i < list.length; i += BATCH_SEGMENTS) {
+            batches.push(
+              pool.verify(
+                list.slice(i, i + BATCH_SEGMENTS).map((s) => ({
+                  path: s.path,
+                  expected: {
+                    storageId: s.storage_id,
+                    groupId: s.segment_group_id,
+                    position: s.position,
+                    payloadLength: s.shard_bytes,
+                  },
+                  sampleRate: 1,
+                })),
+              ),
             );
           }
-        }),
-      );
-      const direct = Number(process.hrtime.bigint() - t0) / 1e9;
-      await pool.close();
-      const task = await runBenchTask(
-        app,
-        'CREATE TASK TYPE check_disk LOCATION CLUSTER small OPTIONS parallelism = 1',
-      );
+        }
+        await Promise.all(batches);
+        return since(t0);
+      },
+    );
+    await pool.close();
+    const shares = overhead.ours.map((task, i) => ((task - overhead.peer[i]) / task) * 100);
+    overhead.ours.forEach((task, i) => {
       out(
-        `| ${round} | ${smallSegs.length} small segments | task ${task.seconds.toFixed(3)} s | same verifier threads without the engine ${direct.toFixed(3)} s | overhead ${(((task.seconds - direct) / task.seconds) * 100).toFixed(1)}% of the run (target < 10%) |`,
+        `| ${i + 1} | ${smallSegs.length} small segments | task ${task.toFixed(3)} s | same verifier threads without the engine ${overhead.peer[i].toFixed(3)} s | overhead ${shares[i].toFixed(1)}% of the run |`,
       );
-    }
+    });
+    emitResult({
+      target: 'engine.overhead',
+      value: spread(shares),
+      detail: `${smallSegs.length} segments of 4 KiB`,
+    });
 
     // Planning over 1,000,000 catalogued segments (rows only: the files do not exist).
     const tbl = sdb.createTable('huge', 'cluster1', '', 'admin');
@@ -221,7 +267,7 @@ async function main() {
     await app.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log('\n| round | what | segtasks | reference | ratio |\n|---|---|---|---|---|');
+  console.log('\n| round | what | segtasks | reference | result |\n|---|---|---|---|---|');
   for (const l of lines) console.log(l);
 }
 

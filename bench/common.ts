@@ -1,6 +1,7 @@
 // Shared helpers for benchmarks: machine facts, subprocesses, a throwaway real PostgreSQL 15.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type App, startApp } from '../src/app';
@@ -145,4 +146,41 @@ export function startBenchApp(
     embeddedDefault: demoBytes > 0,
     demoBytes,
   });
+}
+
+/**
+ * Writes dirty pages back, then empties the page cache, so that the next side of a round reads from the disk
+ * (root only). Returns false where the kernel does not allow it: the figures are then warm-cache ones.
+ */
+export function dropCaches(): boolean {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Seconds since `t0` (from process.hrtime.bigint()). */
+export function since(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** `total` bytes in 4 MiB chunks of one random buffer: table data made at memory speed. */
+export async function* filler(total: number): AsyncGenerator<Buffer> {
+  const chunk = randomBytes(4 * 1024 * 1024);
+  for (let left = total; left > 0; left -= chunk.length)
+    yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+}
+
+/**
+ * The embedded default topology with a token demo table and a table `name` of `bytes` arbitrary bytes beside
+ * it (generating the demo's text lines runs at a few MB/s on a loaded machine).
+ */
+export async function startBenchAppWithTable(dataDir: string, name: string, bytes: number): Promise<App> {
+  const app = await startBenchApp(dataDir, 1024 * 1024);
+  app.storage.createTable(name, 'cluster1', '', 'admin');
+  await app.store.load(name, filler(bytes));
+  return app;
 }

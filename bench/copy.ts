@@ -1,56 +1,90 @@
-// bench/copy: COPY FROM STDIN and COPY TO STDOUT through psql \copy, against dd writing (with fsync) and
-// reading the same bytes, in the same run.
-
+// bench/copy: COPY FROM STDIN and COPY TO STDOUT of the same bytes through psql \copy (format binary), against
+// dd writing them with fsync and dd reading them, in ROUNDS alternated rounds (segtasks, dd, segtasks, ...),
+// the page cache dropped before each side. Emits the median and spread of the rounds' ratios (results.ts).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machine, ratio, startBenchApp, timed } from './common';
+import { dropCaches, machine, startBenchApp, timed } from './common';
+import { emitResult } from './results';
+import { alternate, pairRatios, spread } from './stats';
 
 const MB = Number(process.env.BENCH_MB ?? 256);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function main() {
-  console.log(`bench/copy: COPY in and out of ${MB} MiB via psql \\copy (format binary) vs dd with fsync`);
+  console.log(
+    `bench/copy: COPY in and out of ${MB} MiB via psql \\copy (format binary) vs dd, ${ROUNDS} alternated rounds, caches dropped`,
+  );
   console.log(machine());
+  if (!dropCaches()) console.log('the page cache cannot be dropped here (not root): figures are warm-cache');
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-copy-'));
   const file = join(dir, 'input.bin');
-  writeFileSync(file, randomBytes(MB * 1024 * 1024));
+  const bytes = MB * 1024 * 1024;
+  writeFileSync(file, randomBytes(bytes));
   const app = await startBenchApp(join(dir, 'data'), 1024 * 1024);
   const dsn = `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`;
-  const psqlArgs = (cmd: string) => [dsn, '-X', '-q', '-c', cmd];
-  const psql = (cmd: string) => timed('psql', psqlArgs(cmd));
+  const psql = (cmd: string) => timed('psql', [dsn, '-X', '-q', '-c', cmd]);
+  const out = join(dir, 'out.bin');
+  const dd = (args: string[]) => timed('dd', [...args, 'bs=4M', 'status=none']);
   try {
     await psql('CREATE TABLE bench (b bytea) IN CLUSTER cluster1');
-    const bytes = MB * 1024 * 1024;
-    const rows: string[] = [];
-    for (let round = 1; round <= 2; round++) {
-      const ddWrite = await timed('dd', [
-        `if=${file}`,
-        `of=${join(dir, 'dd.out')}`,
-        'bs=4M',
-        'conv=fsync',
-        'status=none',
-      ]);
-      const copyIn = await psql(`\\copy bench from '${file}' with (format binary)`);
-      const ddRead = await timed('dd', [`if=${join(dir, 'dd.out')}`, 'of=/dev/null', 'bs=4M', 'status=none']);
-      const copyOut = await psql(`\\copy bench to '${join(dir, 'copy.out')}' with (format binary)`);
-      const ddReadAndWrite = await timed('dd', [
-        `if=${join(dir, 'dd.out')}`,
-        `of=${join(dir, 'dd2.out')}`,
-        'bs=4M',
-        'status=none',
-      ]);
-      await psql('DROP TABLE bench');
-      await psql('CREATE TABLE bench (b bytea) IN CLUSTER cluster1');
-      const mbps = (s: number) => (bytes / s / 1e6).toFixed(0);
-      rows.push(
-        `| ${round} | in | ${mbps(copyIn)} | dd write+fsync ${mbps(ddWrite)} | ${ratio(ddWrite, copyIn)} |`,
-        `| ${round} | out | ${mbps(copyOut)} | dd read->file ${mbps(ddReadAndWrite)} (dd read->null ${mbps(ddRead)}) | ${ratio(ddReadAndWrite, copyOut)} |`,
+    // In: the same file loaded by COPY (parity and an fsync of every segment included) and written by dd.
+    const copyIn = await alternate(
+      ROUNDS,
+      () => psql(`\\copy bench from '${file}' with (format binary)`),
+      async () => {
+        const s = await dd([`if=${file}`, `of=${out}`, 'conv=fsync']);
+        unlinkSync(out);
+        return s;
+      },
+      async (side, round) => {
+        if (side === 'ours' && round > 0) {
+          await psql('DROP TABLE bench');
+          await psql('CREATE TABLE bench (b bytea) IN CLUSTER cluster1');
+        }
+        dropCaches();
+      },
+    );
+    // Out: the table read back by COPY into a file, and the same bytes copied file to file by dd.
+    const copyOut = await alternate(
+      ROUNDS,
+      async () => {
+        const s = await psql(`\\copy bench to '${out}' with (format binary)`);
+        unlinkSync(out);
+        return s;
+      },
+      async () => {
+        const s = await dd([`if=${file}`, `of=${out}`]);
+        unlinkSync(out);
+        return s;
+      },
+      async () => {
+        dropCaches();
+      },
+    );
+    const mbps = (s: number) => (bytes / s / 1e6).toFixed(0);
+    const inRatios = pairRatios(copyIn.peer, copyIn.ours); // time ratio dd / COPY = bytes/s ratio COPY / dd
+    const outRatios = pairRatios(copyOut.peer, copyOut.ours);
+    console.log('\n| round | direction | segtasks MB/s | dd MB/s | ratio |\n|---|---|---|---|---|');
+    for (let i = 0; i < ROUNDS; i++)
+      console.log(
+        `| ${i + 1} | in | ${mbps(copyIn.ours[i])} | write + fsync ${mbps(copyIn.peer[i])} | ${inRatios[i].toFixed(2)}x |`,
       );
-      console.log(rows.slice(-2).join('\n'));
-    }
-    console.log('\n| round | direction | segtasks MB/s | reference MB/s | ratio |\n|---|---|---|---|---|');
-    for (const r of rows) console.log(r);
+    for (let i = 0; i < ROUNDS; i++)
+      console.log(
+        `| ${i + 1} | out | ${mbps(copyOut.ours[i])} | file to file ${mbps(copyOut.peer[i])} | ${outRatios[i].toFixed(2)}x |`,
+      );
+    emitResult({
+      target: 'copy.in',
+      value: spread(inRatios),
+      detail: `COPY FROM median ${mbps(spread(copyIn.ours).median)} MB/s, dd median ${mbps(spread(copyIn.peer).median)} MB/s`,
+    });
+    emitResult({
+      target: 'copy.out',
+      value: spread(outRatios),
+      detail: `COPY TO median ${mbps(spread(copyOut.ours).median)} MB/s, dd median ${mbps(spread(copyOut.peer).median)} MB/s`,
+    });
   } finally {
     await app.close();
     rmSync(dir, { recursive: true, force: true });

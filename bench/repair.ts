@@ -1,98 +1,178 @@
-// bench/rebuild and bench/rebalance, in one run:
-//   rebuild: rebuilt bytes/s against the I/O bound, i.e. reading the surviving shards (cat to /dev/null) plus
-//            writing the rebuilt bytes with fsync (dd conv=fsync), measured in the same run.
+// bench/rebuild and bench/rebalance, each in ROUNDS alternated rounds (segtasks, reference, segtasks, ...),
+// the page cache dropped before each side:
+//   rebuild: rebuilt bytes/s against its I/O bound: reading the surviving shards it needs (cat to /dev/null)
+//            plus writing the rebuilt bytes with fsync (dd conv=fsync), one after the other.
 //   rebalance: moved bytes/s against cp + sync of the same files.
+// Emits the median and spread of the rounds' ratios (results.ts).
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machine, ratio, runBenchTask, startBenchApp, timed } from './common';
+import type { App } from '../src/app';
+import { dropCaches, machine, runAsync, runBenchTask, startBenchAppWithTable, timed } from './common';
+import { emitResult } from './results';
+import { alternate, pairRatios, spread } from './stats';
 
 const DEMO_MB = Number(process.env.BENCH_MB ?? 256);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+async function psql(app: App, sql: string): Promise<void> {
+  const r = await runAsync('psql', [
+    `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
+    '-X',
+    '-q',
+    '-c',
+    sql,
+  ]);
+  if (r.code !== 0) throw new Error(`${sql}: ${r.err}`);
+}
+
+const mbps = (bytes: number, s: number) => `${(bytes / s / 1e6).toFixed(0)} MB/s`;
+
+/** Every segment on node1 and node2 lost (two per group, the most a group can lose); what a rebuild reads. */
+function loseTwoNodes(app: App): { rebuiltBytes: number; survivors: string[] } {
+  const db = app.catalog.db;
+  const lost = db
+    .prepare("SELECT storage_id, path, size_bytes FROM segments WHERE node_name IN ('node1', 'node2')")
+    .all() as { storage_id: string; path: string; size_bytes: number }[];
+  for (const s of lost) unlinkSync(s.path);
+  app.storage.setSegmentStatus(lost.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
+  // The rebuild reads k = 4 survivors of each group: the lowest positions that are intact.
+  const survivors = db
+    .prepare(
+      `SELECT path FROM (SELECT path, row_number() OVER (PARTITION BY segment_group_id ORDER BY position) AS n
+         FROM segments WHERE status = 'INTACT') WHERE n <= 4`,
+    )
+    .pluck()
+    .all() as string[];
+  return { rebuiltBytes: lost.reduce((s, x) => s + x.size_bytes, 0), survivors };
+}
+
+async function benchRebuild(dir: string): Promise<void> {
+  const app = await startBenchAppWithTable(join(dir, 'data'), 'data', DEMO_MB * 1024 * 1024);
+  try {
+    let round = { rebuiltBytes: 0, survivors: [] as string[] };
+    const dd = join(dir, 'dd.out');
+    const r = await alternate(
+      ROUNDS,
+      async () => {
+        const t = await runBenchTask(app, 'CREATE TASK TYPE rebuild');
+        if (t.status !== 'COMPLETE') throw new Error(`rebuild ended ${t.status}`);
+        return { bytes: round.rebuiltBytes, seconds: t.seconds };
+      },
+      async () => {
+        const cat = await timed('sh', ['-c', `cat ${round.survivors.join(' ')} > /dev/null`]);
+        const write = await timed('dd', [
+          'if=/dev/zero',
+          `of=${dd}`,
+          'bs=1M',
+          `count=${Math.ceil(round.rebuiltBytes / 2 ** 20)}`,
+          'conv=fsync',
+          'status=none',
+        ]);
+        unlinkSync(dd);
+        return { bytes: round.rebuiltBytes, cat, write };
+      },
+      async (side) => {
+        if (side === 'ours') round = loseTwoNodes(app);
+        dropCaches();
+      },
+    );
+    console.log(
+      '\n| round | rebuild | I/O bound (cat survivors + dd conv=fsync) | ratio |\n|---|---|---|---|',
+    );
+    const ours = r.ours.map((o) => o.bytes / o.seconds);
+    const peer = r.peer.map((p) => p.bytes / (p.cat + p.write));
+    const ratios = pairRatios(ours, peer);
+    r.ours.forEach((o, i) => {
+      const p = r.peer[i];
+      console.log(
+        `| ${i + 1} | ${mbps(o.bytes, o.seconds)} (${(o.bytes / 2 ** 20).toFixed(0)} MiB in ${o.seconds.toFixed(2)} s) | ${mbps(p.bytes, p.cat + p.write)} (cat ${p.cat.toFixed(2)} s + dd ${p.write.toFixed(2)} s) | ${ratios[i].toFixed(2)}x |`,
+      );
+    });
+    emitResult({
+      target: 'rebuild',
+      value: spread(ratios),
+      detail: `segtasks median ${mbps(spread(ours).median, 1)}, bound median ${mbps(spread(peer).median, 1)}`,
+    });
+  } finally {
+    await app.close();
+  }
+}
+
+async function benchRebalance(dir: string): Promise<void> {
+  let app: App | null = null;
+  let moved: string[] = [];
+  let movedBytes = 0;
+  const target = join(dir, 'cp');
+  try {
+    const r = await alternate(
+      ROUNDS,
+      async () => {
+        const t = await runBenchTask(app!, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
+        if (t.status !== 'COMPLETE') throw new Error(`rebalance ended ${t.status}`);
+        const rows = app!.catalog.db
+          .prepare(
+            "SELECT s.path, s.size_bytes FROM result_cache r JOIN segments s ON s.storage_id = r.storage_id WHERE r.task_id = ? AND r.result = 'MOVED'",
+          )
+          .all(t.id) as { path: string; size_bytes: number }[];
+        if (!rows.length) throw new Error('rebalance moved nothing');
+        moved = rows.map((x) => x.path);
+        movedBytes = rows.reduce((s, x) => s + x.size_bytes, 0);
+        return { bytes: movedBytes, seconds: t.seconds, segments: rows.length };
+      },
+      async () => {
+        mkdirSync(target);
+        const seconds = await timed('sh', ['-c', `cp ${moved.join(' ')} ${target}/ && sync`]);
+        rmSync(target, { recursive: true });
+        return { bytes: movedBytes, seconds };
+      },
+      async (side, round) => {
+        if (side === 'ours') {
+          // A fresh embedded default each round, and one new disk on each of four nodes.
+          await app?.close();
+          rmSync(join(dir, 'data'), { recursive: true, force: true });
+          app = await startBenchAppWithTable(join(dir, 'data'), 'data', DEMO_MB * 1024 * 1024);
+          for (let n = 1; n <= 4; n++) {
+            const p = join(dir, 'data', 'devices', `node${n}`, `disk-new-${round}`);
+            mkdirSync(p, { recursive: true });
+            await psql(app, `ALTER NODE node${n} ADD DEVICE '${p}'`);
+          }
+        }
+        dropCaches();
+      },
+    );
+    console.log('\n| round | rebalance | cp + sync of the same files | ratio |\n|---|---|---|---|');
+    const ours = r.ours.map((o) => o.bytes / o.seconds);
+    const peer = r.peer.map((p) => p.bytes / p.seconds);
+    const ratios = pairRatios(ours, peer);
+    r.ours.forEach((o, i) => {
+      console.log(
+        `| ${i + 1} | ${mbps(o.bytes, o.seconds)} (${o.segments} segments, ${(o.bytes / 2 ** 20).toFixed(0)} MiB in ${o.seconds.toFixed(2)} s) | ${mbps(r.peer[i].bytes, r.peer[i].seconds)} (${r.peer[i].seconds.toFixed(2)} s) | ${ratios[i].toFixed(2)}x |`,
+      );
+    });
+    emitResult({
+      target: 'rebalance',
+      value: spread(ratios),
+      detail: `segtasks median ${mbps(spread(ours).median, 1)}, cp + sync median ${mbps(spread(peer).median, 1)}`,
+    });
+  } finally {
+    await (app as App | null)?.close();
+  }
+}
 
 async function main() {
   console.log(
-    `bench/rebuild + bench/rebalance on the embedded default with ${DEMO_MB} MiB (WIDTH 6, PARITY_WIDTH 2, 1 MiB segments)`,
+    `bench/rebuild + bench/rebalance on the embedded default with a table of ${DEMO_MB} MiB (WIDTH 6, PARITY_WIDTH 2, 1 MiB segments), ${ROUNDS} alternated rounds`,
   );
   console.log(machine());
+  if (!dropCaches()) console.log('the page cache cannot be dropped here (not root): figures are warm-cache');
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-repair-'));
-  const app = await startBenchApp(join(dir, 'data'), DEMO_MB * 1024 * 1024);
-  const db = app.catalog.db;
-  const rows: string[] = [];
   try {
-    for (let round = 1; round <= 2; round++) {
-      // Lose every segment on node1 (both disks) and one more per group on node2: two per group.
-      const lost = db
-        .prepare(
-          "SELECT storage_id, path, size_bytes, segment_group_id FROM segments WHERE node_name IN ('node1', 'node2')",
-        )
-        .all() as { storage_id: string; path: string; size_bytes: number; segment_group_id: number }[];
-      for (const s of lost) unlinkSync(s.path);
-      app.storage.setSegmentStatus(
-        lost.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })),
-      );
-      const survivors = db
-        .prepare(
-          "SELECT path FROM segments WHERE status = 'INTACT' AND segment_group_id IN (SELECT DISTINCT segment_group_id FROM segments WHERE status = 'MISSING') ORDER BY segment_group_id, position",
-        )
-        .pluck()
-        .all() as string[];
-      // the rebuild reads k = 4 survivors of each group
-      const perGroup = new Map<string, string[]>();
-      for (const p of survivors) {
-        const g = db.prepare('SELECT segment_group_id FROM segments WHERE path = ?').pluck().get(p) as number;
-        const l = perGroup.get(String(g)) ?? [];
-        if (l.length < 4) l.push(p);
-        perGroup.set(String(g), l);
-      }
-      const readFiles = [...perGroup.values()].flat();
-      const rebuiltBytes = lost.reduce((s, x) => s + x.size_bytes, 0);
-      const r = await runBenchTask(app, 'CREATE TASK TYPE rebuild');
-      if (r.status !== 'COMPLETE') throw new Error(`rebuild ${r.status}`);
-      const tCat = await timed('sh', ['-c', `cat ${readFiles.join(' ')} > /dev/null`]);
-      const tDd = await timed('dd', [
-        'if=/dev/zero',
-        `of=${join(dir, 'dd.out')}`,
-        'bs=1M',
-        `count=${Math.ceil(rebuiltBytes / 2 ** 20)}`,
-        'conv=fsync',
-        'status=none',
-      ]);
-      const ours = rebuiltBytes / r.wallSeconds;
-      const bound = rebuiltBytes / (tCat + tDd);
-      const line = `| ${round} | rebuild | ${(ours / 1e6).toFixed(0)} MB/s (${(rebuiltBytes / 2 ** 20).toFixed(0)} MiB in ${r.wallSeconds.toFixed(2)} s) | ${(bound / 1e6).toFixed(0)} MB/s (cat ${tCat.toFixed(2)} s + dd fsync ${tDd.toFixed(2)} s) | ${ratio(ours, bound)} |`;
-      console.log(line);
-      rows.push(line);
-    }
-    // Rebalance: one new disk on each of four nodes.
-    for (let n = 1; n <= 4; n++) {
-      const p = join(dir, 'data', 'devices', `node${n}`, 'disk3');
-      mkdirSync(p, { recursive: true });
-      app.storage.addDevice(`node${n}`, p, app.storage.devices(`node${n}`)[0].capacity_bytes);
-    }
-    const r = await runBenchTask(app, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
-    const moved = db
-      .prepare(
-        "SELECT r.storage_id, s.path, s.size_bytes FROM result_cache r JOIN segments s ON s.storage_id = r.storage_id WHERE r.task_id = ? AND r.result = 'MOVED'",
-      )
-      .all(r.id) as { path: string; size_bytes: number }[];
-    const movedBytes = moved.reduce((s, x) => s + x.size_bytes, 0);
-    const target = join(dir, 'cp');
-    mkdirSync(target);
-    const tCp = await timed('sh', ['-c', `cp ${moved.map((m) => m.path).join(' ')} ${target}/ && sync`]);
-    const summary = db
-      .prepare("SELECT detail FROM result_cache WHERE task_id = ? AND result = 'BALANCE'")
-      .pluck()
-      .all(r.id) as string[];
-    const line = `| 1 | rebalance | ${(movedBytes / r.wallSeconds / 1e6).toFixed(0)} MB/s (${moved.length} segments, ${(movedBytes / 2 ** 20).toFixed(0)} MiB in ${r.wallSeconds.toFixed(2)} s) | ${(movedBytes / tCp / 1e6).toFixed(0)} MB/s (cp + sync ${tCp.toFixed(2)} s) | ${ratio(movedBytes / r.wallSeconds, movedBytes / tCp)} |`;
-    console.log(line);
-    console.log(`rebalance summary: ${summary.join('; ')}`);
-    rows.push(line);
+    await benchRebuild(join(dir, 'rebuild'));
+    await benchRebalance(join(dir, 'rebalance'));
   } finally {
-    await app.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log('\n| round | task | segtasks | I/O reference | ratio |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(r);
 }
 
 main().catch((e) => {

@@ -38,6 +38,9 @@ function locationFilter(input: { location: TaskLocation; storage: StorageCatalog
   return {};
 }
 
+/** Segments verified in one batch at most (one trip to a verifier thread, one catalog write). */
+export const BATCH_SEGMENTS = 1024;
+
 const FINDING_RESULT: Record<string, string> = {
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
   BAD_HEADER: 'CHECKSUM_MISMATCH',
@@ -156,26 +159,28 @@ export const checkDisk = defineTaskType({
       }
       return true;
     };
-    // Segments are verified on the verifier threads in batches: up to 64 segments or 16 MiB, and with a
-    // throttle at most a quarter-second's worth, so that cancellation and the throttle act promptly.
+    // Segments are verified on the verifier threads in batches: up to BATCH_SEGMENTS segments or 16 MiB,
+    // and with a throttle at most a quarter-second's worth, so that cancellation and the throttle act
+    // promptly. Unthrottled, the next batch is verified while the last one's results are written (two in
+    // flight), so that the verifier threads do not wait for the catalog.
     const throttleRate = options.max_bytes_per_sec;
     const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : 16 * 1024 * 1024;
-    let batch: Awaited<ReturnType<typeof storage.segmentsForCheck>> = [];
+    type Seg = Awaited<ReturnType<typeof storage.segmentsForCheck>>[number];
+    let batch: Seg[] = [];
     let bytesInBatch = 0;
-    const expectedOf = (seg: (typeof batch)[number]) =>
+    const expectedOf = (seg: Seg) =>
       sampleRate >= 1
         ? seg.size_bytes
         : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
-    const runBatch = async () => {
+    /** Starts verifying a batch; returns what writes its results and checkpoint, to run in batch order. */
+    const verifyBatch = (segs: Seg[]) => {
       // A group another task is rewriting is skipped: its files are being replaced under us.
-      const skipped = batch.filter(
-        (seg) => ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING',
+      const skipped = new Set(
+        segs.filter((seg) => ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING'),
       );
-      const todo = batch.filter((seg) => !skipped.includes(seg));
-      const last = batch[batch.length - 1].rowid;
-      batch = [];
-      bytesInBatch = 0;
-      const outcomes = await io.verify(
+      const todo = segs.filter((seg) => !skipped.has(seg));
+      const last = segs[segs.length - 1].rowid;
+      const verified = io.verify(
         todo.map((seg) => ({
           path: seg.path,
           expected: {
@@ -187,42 +192,58 @@ export const checkDisk = defineTaskType({
           sampleRate,
         })),
       );
-      // The batch's progress is counted here, with its checkpoint, so that what a restart shows never
-      // drops below what was shown: the progress of a batch and its checkpoint are written together.
-      for (const seg of skipped) ctx.progress({ segments: 1, bytes: expectedOf(seg) });
-      let bytes = 0;
-      const clean: string[] = [];
-      todo.forEach((seg, i) => {
-        const o = outcomes[i];
-        bytes += expectedOf(seg);
-        let fault: SegmentFault | null = null;
-        if (!o.ok) fault = new SegmentFault(o.kind, o.message, o.block);
-        else if (seg.checksum && o.checksum !== seg.checksum) {
-          fault = new SegmentFault(
-            'CHECKSUM_MISMATCH',
-            'the file is intact but is not the segment the catalog records (whole-segment checksum differs)',
-          );
-        }
-        if (!fault) {
-          clean.push(seg.storage_id);
-          ctx.progress({ segments: 1, bytes: expectedOf(seg) });
-        } else {
-          const found = report(seg, fault);
-          ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
-        }
-      });
-      // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
-      storage.markChecked(clean, nowText());
-      ctx.checkpoint(last);
-      await ctx.throttle(bytes);
+      verified.catch(() => {}); // awaited by settle
+      return async () => {
+        const outcomes = await verified;
+        // The batch's progress is counted here, with its checkpoint, so that what a restart shows never
+        // drops below what was shown: the progress of a batch and its checkpoint are written together.
+        for (const seg of skipped) ctx.progress({ segments: 1, bytes: expectedOf(seg) });
+        let bytes = 0;
+        const clean: string[] = [];
+        todo.forEach((seg, i) => {
+          const o = outcomes[i];
+          bytes += expectedOf(seg);
+          let fault: SegmentFault | null = null;
+          if (!o.ok) fault = new SegmentFault(o.kind, o.message, o.block);
+          else if (seg.checksum && o.checksum !== seg.checksum) {
+            fault = new SegmentFault(
+              'CHECKSUM_MISMATCH',
+              'the file is intact but is not the segment the catalog records (whole-segment checksum differs)',
+            );
+          }
+          if (!fault) {
+            clean.push(seg.storage_id);
+            ctx.progress({ segments: 1, bytes: expectedOf(seg) });
+          } else {
+            const found = report(seg, fault);
+            ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
+          }
+        });
+        // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
+        storage.markChecked(clean, nowText());
+        ctx.checkpoint(last);
+        await ctx.throttle(bytes);
+      };
+    };
+    let previous: Promise<void> = Promise.resolve();
+    const submit = async () => {
+      const settle = verifyBatch(batch);
+      batch = [];
+      bytesInBatch = 0;
+      const settled = previous.then(settle);
+      settled.catch(() => {}); // awaited by the next submit or at the end
+      if (throttleRate) await settled;
+      else await previous;
+      previous = settled;
     };
     for await (const seg of pages()) {
       if (ctx.signal.aborted) break;
       batch.push(seg);
       bytesInBatch += expectedOf(seg);
-      if (batch.length >= 64 || bytesInBatch >= batchBytes) await runBatch();
+      if (batch.length >= BATCH_SEGMENTS || bytesInBatch >= batchBytes) await submit();
     }
-    if (batch.length && !ctx.signal.aborted) await runBatch();
+    if (batch.length && !ctx.signal.aborted) await submit();
+    await previous;
     if (fix && deviceGone && device && device.status !== 'FAILED')
       storage.setDeviceStatus(device.id, 'FAILED');
   },
