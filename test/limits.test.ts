@@ -124,12 +124,19 @@ test('idle_in_transaction_session_timeout ends an idle transaction with FATAL 25
   t.true(Date.now() - t0 < 1500);
 });
 
-test('a result larger than segtasks.result_memory_limit fails with 53200, and the session goes on', async (t) => {
+test('a materialized result larger than segtasks.result_memory_limit fails with 53200, and the session goes on', async (t) => {
   await withClient(async (c) => {
-    const err = await t.throwsAsync(c.query("SELECT repeat('x', 1000) FROM generate_series(1, 10000)"));
+    // A scrollable cursor keeps its rows, so they are materialized (a plain query streams them).
+    await c.query('BEGIN');
+    const err = await t.throwsAsync(
+      c.query("DECLARE c SCROLL CURSOR FOR SELECT repeat('x', 1000) FROM generate_series(1, 10000)"),
+    );
     t.is((err as unknown as { code: string }).code, '53200');
     t.is(err?.message, 'out of memory');
+    await c.query('ROLLBACK');
     t.is((await c.query("SELECT repeat('x', 1000) AS r FROM generate_series(1, 100)")).rowCount, 100);
+    // The same result read once, forward, is streamed within the limit.
+    t.is((await c.query("SELECT repeat('x', 1000) FROM generate_series(1, 10000)")).rowCount, 10000);
   });
 });
 

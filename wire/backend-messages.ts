@@ -1,6 +1,6 @@
 // Encoders for backend (server -> client) messages, one function per message, each returning its bytes.
 
-import { encodeBinary, encodeText } from '../pg/codecs';
+import { encodeDataRow, formatOf } from '../pg/data-row';
 import { typeSize } from '../pg/types';
 import { AuthRequest, BackendCode as B, ErrorField, FormatCode, type TxStatus } from './message-codes';
 import { MessageWriter } from './message-writer';
@@ -73,29 +73,14 @@ export function rowDescription(fields: FieldDescription[], formats: number[]): B
   return w.finish(B.RowDescription);
 }
 
-/** Result format of column i from a Bind's format codes (none = text, one = all, else per column). */
-export function formatOf(formats: number[], i: number): number {
-  if (formats.length === 0) return FormatCode.Text;
-  if (formats.length === 1) return formats[0];
-  return formats[i] ?? FormatCode.Text;
-}
+export { formatOf };
 
 export function dataRow(values: readonly unknown[], fields: FieldDescription[], formats: number[]): Buffer {
-  w.int16(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) {
-      w.int32(-1);
-      continue;
-    }
-    const oid = fields[i].typeOid;
-    const bytes =
-      formatOf(formats, i) === FormatCode.Binary
-        ? encodeBinary(v, oid)
-        : Buffer.from(encodeText(v, oid), 'utf8');
-    w.int32(bytes.length).bytes(bytes);
-  }
-  return w.finish(B.DataRow);
+  return encodeDataRow(
+    values,
+    fields.map((f) => f.typeOid),
+    formats,
+  );
 }
 
 function noticeOrError(code: number, f: ErrorFields): Buffer {

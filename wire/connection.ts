@@ -231,6 +231,8 @@ export class Connection implements Backend {
     this.opts.admission.leave(this.admitted);
     this.disarmTimeout();
     this.running?.abort();
+    // Cursors and suspended portals hold readers: they end with the session.
+    this.portals.closeAllPortals();
     this.transport.end();
   }
 

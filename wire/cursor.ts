@@ -3,14 +3,23 @@
 // go back, a forward-only one forgets rows behind it. Positions are PostgreSQL's: 0 before the first row,
 // k on row k, count + 1 after the last.
 import { SqlError } from '../pg/errors';
+import type { ResultRow, RowStream, RowsResult } from './handler';
 
 /** Where a portal's rows come from, a batch at a time. pull() returns [] once there are no more. */
 export interface RowSource {
-  pull(max: number): Promise<unknown[][]>;
+  /**
+   * A signal that aborts stops whatever produces the rows (a CancelRequest, a statement timeout). formats: the
+   * result formats of the rows being fetched, in which the producer may encode them (a cursor's FETCH).
+   */
+  pull(max: number, signal?: AbortSignal, formats?: number[]): Promise<ResultRow[]>;
+  /** Pulls are for exactly the rows a FETCH returns (they are encoded in its formats): no reading ahead. */
+  readonly exact?: boolean;
+  /** No more rows are wanted: frees their producer (a reader holding the query). */
+  close(): void;
 }
 
 /** A result the handler already holds in full. */
-export function materializedRows(rows: unknown[][]): RowSource {
+export function materializedRows(rows: ResultRow[]): RowSource {
   let at = 0;
   return {
     async pull(max) {
@@ -18,7 +27,69 @@ export function materializedRows(rows: unknown[][]): RowSource {
       at += batch.length;
       return batch;
     },
+    close() {
+      rows = [];
+    },
   };
+}
+
+/**
+ * A result whose first rows came with it and whose rest is produced on demand. With readAhead (a portal, whose
+ * formats are fixed) one batch is asked for ahead while the last is sent, and no more: a client that does not
+ * read stops the producer after that batch. Without it (a cursor, whose every FETCH may ask for other
+ * formats) each pull asks for exactly its rows, in its formats.
+ */
+export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boolean): RowSource {
+  let head: ResultRow[] | null = first;
+  let ahead: Promise<{ rows: ResultRow[]; done: boolean }> | null = null;
+  let done = false;
+  let closed = false;
+  // The batch asked for ahead is not tied to any one statement: a cancel of the statement waiting for it
+  // aborts it through this controller, which then ends the stream.
+  const producer = new AbortController();
+  const ask = (max: number, formats?: number[]) => {
+    const p = rest.next(max, producer.signal, formats);
+    p.catch(() => {}); // seen by whoever awaits it; a batch asked ahead and never awaited is dropped
+    return p;
+  };
+  return {
+    exact: !readAhead,
+    async pull(max, signal, formats) {
+      if (head) {
+        const rows = head.length > max ? head.splice(0, max) : head;
+        if (rows === head) head = null;
+        if (readAhead && !head && !done && !closed) ahead ??= ask(BATCH);
+        return rows;
+      }
+      if (done || closed) return [];
+      const stop = () => producer.abort(signal?.reason);
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        if (signal?.aborted) stop();
+        const batch = await (ahead ?? ask(readAhead ? Math.max(max, BATCH) : max, formats));
+        ahead = null;
+        done = batch.done;
+        if (readAhead && !done) ahead = ask(BATCH);
+        return batch.rows;
+      } catch (err) {
+        done = true;
+        throw err;
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      head = null;
+      if (!done) rest.close();
+    },
+  };
+}
+
+/** The rows of a result: all of them, or the first ones and a stream of the rest (see streamedRows). */
+export function rowSource(result: RowsResult, readAhead: boolean): RowSource {
+  return result.rest ? streamedRows(result.rows, result.rest, readAhead) : materializedRows(result.rows);
 }
 
 /** FETCH/MOVE directions as PostgreSQL's parser reduces them (gram.y fetch_args). */
@@ -35,10 +106,13 @@ const BATCH = 1000;
 
 export class Cursor {
   /** Rows pulled and kept; kept[0] is row dropped + 1. */
-  private kept: unknown[][] = [];
+  private kept: ResultRow[] = [];
   private dropped = 0;
   private exhausted = false;
   private pos = 0;
+  /** The signal and result formats of the statement now fetching, passed to the source. */
+  private signal: AbortSignal | undefined;
+  private formats: number[] | undefined;
 
   constructor(
     private readonly source: RowSource,
@@ -49,15 +123,16 @@ export class Cursor {
     return this.dropped + this.kept.length;
   }
 
-  private row(k: number): unknown[] {
+  private row(k: number): ResultRow {
     return this.kept[k - 1 - this.dropped];
   }
 
   /** Pulls until row k is held or the source is exhausted; true when row k exists. */
   private async reach(k: number): Promise<boolean> {
     while (this.pulled < k && !this.exhausted) {
-      const want = Number.isFinite(k) ? Math.max(k - this.pulled, BATCH) : BATCH;
-      const batch = await this.source.pull(want);
+      const need = k - this.pulled;
+      const want = !Number.isFinite(k) ? BATCH : this.source.exact ? need : Math.max(need, BATCH);
+      const batch = await this.source.pull(want, this.signal, this.formats);
       if (!batch.length) this.exhausted = true;
       else for (const r of batch) this.kept.push(r);
     }
@@ -65,17 +140,26 @@ export class Cursor {
   }
 
   /** True when rows remain after the current position (Execute's PortalSuspended). */
-  async hasMore(): Promise<boolean> {
+  async hasMore(signal?: AbortSignal): Promise<boolean> {
+    this.signal = signal;
+    this.formats = undefined;
     return this.reach(this.pos + 1);
   }
 
+  /** The cursor is closed: its source's producer is freed. */
+  close(): void {
+    this.exhausted = true;
+    this.kept = [];
+    this.source.close();
+  }
+
   /** PortalRunSelect forward: up to count rows after the position. */
-  private async forward(count: number): Promise<unknown[][]> {
+  private async forward(count: number): Promise<ResultRow[]> {
     if (count <= 0) return [];
     await this.reach(this.pos + count);
     const from = this.pos + 1;
     const to = Math.min(this.pos + count, this.pulled);
-    const rows: unknown[][] = [];
+    const rows: ResultRow[] = [];
     for (let k = from; k <= to; k++) rows.push(this.row(k));
     this.pos = rows.length < count ? this.pulled + 1 : to;
     if (!this.scrollable) this.forget();
@@ -83,10 +167,10 @@ export class Cursor {
   }
 
   /** PortalRunSelect backward: up to count rows before the position, nearest first. */
-  private backward(count: number): unknown[][] {
+  private backward(count: number): ResultRow[] {
     this.checkScrollable();
     if (count <= 0) return [];
-    const rows: unknown[][] = [];
+    const rows: ResultRow[] = [];
     for (let k = this.pos - 1; k >= 1 && rows.length < count; k--) rows.push(this.row(k));
     this.pos = rows.length < count ? 0 : this.pos - rows.length;
     return rows;
@@ -122,7 +206,14 @@ export class Cursor {
    * DoPortalRunFetch: the rows a FETCH returns (a MOVE moves the same way and reports the count).
    * move: MOVE counts without returning rows (MOVE 0 reports whether FETCH 0 would return a row).
    */
-  async fetch(direction: FetchDirection, move = false): Promise<unknown[][]> {
+  async fetch(
+    direction: FetchDirection,
+    move = false,
+    signal?: AbortSignal,
+    formats?: number[],
+  ): Promise<ResultRow[]> {
+    this.signal = signal;
+    this.formats = formats;
     let { kind, count } = direction;
     if (kind === 'absolute') return this.absolute(count);
     if (kind === 'relative') {
@@ -153,7 +244,7 @@ export class Cursor {
     return kind === 'forward' ? this.forward(count) : this.backward(count);
   }
 
-  private async absolute(count: number): Promise<unknown[][]> {
+  private async absolute(count: number): Promise<ResultRow[]> {
     if (count > 0) {
       const at = this.exhausted && this.pos > this.pulled ? this.pulled : this.pos;
       if (count - 1 < at) {

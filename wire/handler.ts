@@ -47,12 +47,40 @@ export interface QueryContext {
   activity?(): BackendActivity[];
   /** pg_cancel_backend / pg_terminate_backend of a session (checked against activity() by the caller). */
   signalBackend?(pid: number, how: BackendSignal): void;
+  /**
+   * The caller reads the rows once, forward (a portal, a NO SCROLL cursor): a query may return its first rows
+   * with the rest as a stream instead of all of them.
+   */
+  stream?: boolean;
+  /**
+   * With stream: the result formats the rows will be sent in, final (an Execute's portal), so a streamed row
+   * may come already encoded as its DataRow message. Absent when they may still change (a cursor's rows are
+   * sent in the formats of each FETCH).
+   */
+  resultFormats?: number[];
+}
+
+/** A row of a result: its values, or (streamed with QueryContext.resultFormats) its DataRow message. */
+export type ResultRow = unknown[] | Buffer;
+
+/** The rows of a result after its first ones, produced as they are asked for. */
+export interface RowStream {
+  /**
+   * Up to max more rows; done with the last of them. A signal that aborts stops the producer. formats: the
+   * rows may come encoded as DataRow messages in these result formats.
+   */
+  next(max: number, signal?: AbortSignal, formats?: number[]): Promise<{ rows: ResultRow[]; done: boolean }>;
+  /** No more rows are wanted: frees what produces them. */
+  close(): void;
 }
 
 export interface RowsResult {
   kind: 'rows';
   fields: FieldDescription[];
-  rows: unknown[][];
+  /** Values, except in a streamed result (see ResultRow). */
+  rows: ResultRow[];
+  /** The rows after `rows`, when the query streams them (only when QueryContext.stream asked for it). */
+  rest?: RowStream;
   /** Command tag verb, e.g. 'SELECT' (the row count is appended), or a full tag such as 'SHOW'. */
   tag: string;
   /** Every column in binary, whatever the client asked (a FETCH from a BINARY cursor). */

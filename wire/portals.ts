@@ -19,7 +19,10 @@ export interface Statement {
   query: PreparedQuery | null;
 }
 
-/** A portal's result rows once it has run: the cursor over them, how to describe and tag them. */
+/**
+ * A portal's result rows once it has run: the cursor over them (which may hold a reader until it is closed),
+ * how to describe and tag them.
+ */
 export interface PortalRows {
   cursor: Cursor;
   fields: FieldDescription[];
@@ -85,7 +88,17 @@ export class PortalRegistry {
 
   addPortal(name: string, portal: Portal): void {
     this.checkPortalFree(name);
+    // The unnamed portal is replaced silently: what the old one held is freed.
+    this.drop(name);
     this.portals.set(name, portal);
+  }
+
+  /** Removes a portal and frees the reader its rows may hold. */
+  private drop(name: string): void {
+    const p = this.portals.get(name);
+    if (!p) return;
+    this.portals.delete(name);
+    p.rows?.cursor.close();
   }
 
   portal(name: string): Portal {
@@ -121,12 +134,12 @@ export class PortalRegistry {
   }
 
   closePortal(name: string): void {
-    this.portals.delete(name);
+    this.drop(name);
   }
 
-  /** CLOSE ALL: every cursor and portal of the session. */
+  /** CLOSE ALL: every cursor and portal of the session (and at disconnect). */
   closeAllPortals(): void {
-    this.portals.clear();
+    for (const name of [...this.portals.keys()]) this.drop(name);
   }
 
   /**
@@ -135,7 +148,7 @@ export class PortalRegistry {
    */
   endTransaction(committed: boolean): void {
     for (const [name, p] of this.portals) {
-      if (!p.holdable || (!committed && p.uncommitted)) this.portals.delete(name);
+      if (!p.holdable || (!committed && p.uncommitted)) this.drop(name);
       else p.uncommitted = false;
     }
   }
@@ -143,6 +156,6 @@ export class PortalRegistry {
   /** DISCARD ALL. */
   closeAll(): void {
     this.statements.clear();
-    this.portals.clear();
+    this.closeAllPortals();
   }
 }

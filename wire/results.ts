@@ -4,13 +4,16 @@
 import type { Backend } from './backend';
 import * as msg from './backend-messages';
 import { copyIn, copyOut } from './copy';
-import { Cursor, materializedRows } from './cursor';
+import { Cursor, rowSource } from './cursor';
 import type { QueryResult } from './handler';
 import { FormatCode } from './message-codes';
 import type { Portal } from './portals';
 import { runSessionCommand } from './session-commands';
 
 const BINARY = [FormatCode.Binary];
+
+/** Rows encoded between two checks for a full socket buffer and a turn of the event loop. */
+const SEND_BATCH = 256;
 
 /** Runs (or continues) a portal: sends rows up to maxRows (0 = all). describeRows: simple Query mode. */
 export async function runPortal(
@@ -21,6 +24,8 @@ export async function runPortal(
 ): Promise<void> {
   const out = b.transport;
   const stmt = portal.statement;
+  /** The signal of this Execute (the statement that produces the rows, or a new one to continue them). */
+  let signal: AbortSignal | undefined;
   if (!portal.rows) {
     if (portal.done) {
       // Executing a completed portal again returns nothing more, as PostgreSQL does.
@@ -32,9 +37,14 @@ export async function runPortal(
       portal.done = true;
       return;
     }
-    const result: QueryResult = stmt.sessionCommand
-      ? await runSessionCommand(b, stmt, portal.params)
-      : await stmt.query!.execute(portal.params, b.startStatement());
+    let result: QueryResult;
+    if (stmt.sessionCommand) result = await runSessionCommand(b, stmt, portal.params, portal.resultFormats);
+    else {
+      // A portal reads its rows once, forward, in its own result formats: a query may stream them encoded.
+      const ctx = { ...b.startStatement(), stream: true, resultFormats: portal.resultFormats };
+      signal = ctx.signal;
+      result = await stmt.query!.execute(portal.params, ctx);
+    }
     if (result.kind === 'command') {
       out.send(msg.commandComplete(result.tag));
       portal.done = true;
@@ -49,7 +59,7 @@ export async function runPortal(
       return;
     }
     portal.rows = {
-      cursor: new Cursor(materializedRows(result.rows), false),
+      cursor: new Cursor(rowSource(result, true), false),
       fields: result.fields,
       tag: result.tag,
       binary: result.binary ?? false,
@@ -58,20 +68,27 @@ export async function runPortal(
   }
   const p = portal.rows;
   const formats = formatsOf(portal);
-  const rows = await p.cursor.fetch({ kind: 'forward', count: maxRows > 0 ? maxRows : Infinity });
-  for (let i = 0; i < rows.length; i++) {
-    out.send(msg.dataRow(rows[i], p.fields, formats));
-    if ((i & 255) === 255) {
-      // Backpressure: a client that does not read holds this loop here, not the server's memory.
-      await out.flushIfLarge();
-      await out.yieldIfDue();
-    }
+  signal ??= b.startStatement().signal;
+  // Rows are taken from the cursor a batch at a time and sent with a flush that waits for the socket to
+  // drain: a client that does not read stops this loop, and with it the reader producing the rows.
+  const limit = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
+  let sent = 0;
+  while (sent < limit) {
+    const want = Math.min(limit - sent, SEND_BATCH);
+    const rows = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
+    // A streamed row may come encoded already, by the reader that produced it.
+    for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, p.fields, formats));
+    sent += rows.length;
+    if (rows.length < want) break;
+    await out.flushIfLarge();
+    await out.yieldIfDue();
   }
-  if (maxRows > 0 && (await p.cursor.hasMore())) {
+  if (maxRows > 0 && (await p.cursor.hasMore(signal))) {
     out.send(msg.portalSuspended());
     return;
   }
-  out.send(msg.commandComplete(p.tag === 'SELECT' ? `SELECT ${rows.length}` : p.tag));
+  out.send(msg.commandComplete(p.tag === 'SELECT' ? `SELECT ${sent}` : p.tag));
+  p.cursor.close();
   portal.rows = null;
   portal.done = true;
 }

@@ -9,6 +9,8 @@ export async function runSessionCommand(
   b: Backend,
   stmt: Statement,
   params: unknown[],
+  /** The result formats of the portal running the command (a FETCH's rows are sent in them). */
+  resultFormats: number[] = [],
 ): Promise<QueryResult> {
   const cmd = stmt.sessionCommand!;
   const tx = b.transaction;
@@ -36,6 +38,6 @@ export async function runSessionCommand(
     case 'show':
       return b.settings.show(cmd);
     default:
-      return runUtility(b, stmt, cmd, params);
+      return runUtility(b, stmt, cmd, params, resultFormats);
   }
 }

@@ -4,8 +4,9 @@ import { decodeParam, encodeText } from '../pg/codecs';
 import { SqlError } from '../pg/errors';
 import { canonicalType, Oid, typeByName } from '../pg/types';
 import type { Backend } from './backend';
-import { Cursor, materializedRows } from './cursor';
+import { Cursor, rowSource } from './cursor';
 import type { QueryResult } from './handler';
+import { FormatCode } from './message-codes';
 import { planPreparable } from './plan';
 import { newPortal, type Statement } from './portals';
 import type { ExecuteArg, UtilityStatement } from './utility-statements';
@@ -19,6 +20,7 @@ export async function runUtility(
   stmt: Statement,
   cmd: UtilityStatement,
   params: unknown[],
+  resultFormats: number[],
 ): Promise<QueryResult> {
   switch (cmd.kind) {
     case 'prepare':
@@ -35,7 +37,7 @@ export async function runUtility(
     case 'declare':
       return declare(b, stmt, cmd, params);
     case 'fetch':
-      return fetch(b, cmd);
+      return fetch(b, cmd, resultFormats);
     case 'close':
       if (cmd.name === null) {
         b.portals.closeAllPortals();
@@ -113,11 +115,16 @@ async function declare(
 ): Promise<QueryResult> {
   if (!cmd.hold) b.transaction.requireBlock('DECLARE CURSOR');
   b.portals.checkPortalFree(cmd.name);
-  const result = await stmt.query!.execute(params, b.startStatement());
+  // A NO SCROLL cursor that does not outlive its transaction reads its rows once, forward, from a reader that
+  // holds the query; a scrollable one keeps what it read, and a holdable one must survive COMMIT without the
+  // reader, so theirs are materialized (PostgreSQL materializes a holdable cursor at COMMIT).
+  const scrollable = cmd.scroll !== false;
+  const stream = !scrollable && !cmd.hold;
+  const result = await stmt.query!.execute(params, { ...b.startStatement(), stream });
   if (result.kind !== 'rows') throw new SqlError('42P11', 'DECLARE CURSOR must be a query that returns rows');
   const portal = newPortal({ ...stmt, sessionCommand: null }, params, []);
   portal.rows = {
-    cursor: new Cursor(materializedRows(result.rows), cmd.scroll !== false),
+    cursor: new Cursor(rowSource(result, false), scrollable),
     fields: result.fields,
     tag: 'SELECT',
     binary: cmd.binary,
@@ -129,11 +136,13 @@ async function declare(
 }
 
 /** FETCH returns rows tagged FETCH n; MOVE moves the same way and is tagged MOVE n. */
-async function fetch(b: Backend, cmd: Of<'fetch'>): Promise<QueryResult> {
+async function fetch(b: Backend, cmd: Of<'fetch'>, resultFormats: number[]): Promise<QueryResult> {
   const portal = b.portals.cursor(cmd.name);
   const rows = portal.rows;
   if (!rows) throw new SqlError('55000', `portal "${cmd.name}" cannot be run`);
-  const fetched = await rows.cursor.fetch(cmd.direction, cmd.move);
+  // The rows may come encoded by the reader, in the formats they are sent in (all binary from a BINARY cursor).
+  const formats = rows.binary ? [FormatCode.Binary] : resultFormats;
+  const fetched = await rows.cursor.fetch(cmd.direction, cmd.move, b.startStatement().signal, formats);
   if (cmd.move) return command(`MOVE ${fetched.length}`);
   return {
     kind: 'rows',

@@ -7,10 +7,23 @@
 // delays another connection's SELECT 1 by more than a few milliseconds.
 // Cancellation: cancelling a running request terminates its worker (the only way to stop an SQLite statement
 // from another thread); requests queued behind it on that worker are re-sent to others.
+// Streaming: a query whose caller reads its rows as a stream returns its first batch; when rows remain, its
+// worker keeps the statement open as a cursor and serves nothing else until the cursor is closed or read to
+// its end (an SQLite connection inside an open statement stays on that statement's snapshot). Held workers
+// do not count against maxWorkers, so the others keep their full pool; at most maxHeld workers are held at
+// once, and a streamed query that finds them all held is materialized instead, within
+// segtasks.result_memory_limit, as a scrollable cursor is: it never waits for a cursor to close.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
-import type { Described, ReaderOptions, RunResult, SessionSnapshot } from './reader-engine';
+import type {
+  Described,
+  ReaderOptions,
+  RunResult,
+  SessionSnapshot,
+  StreamedBatch,
+  StreamedRun,
+} from './reader-engine';
 import type { ReaderRequest, ReaderResponse } from './worker';
 
 const MAX_IN_FLIGHT = 8;
@@ -29,6 +42,19 @@ interface Pending {
   rowsSoFar?: unknown[][];
 }
 
+/** The rows of a streamed query that remain on the worker holding it. */
+export interface ReaderCursor {
+  /** The next batch (at most max rows); the cursor is closed on the worker after the last one. */
+  next(max: number, signal?: AbortSignal, formats?: number[]): Promise<StreamedBatch>;
+  /** Ends the query and frees its worker; the cursor is then unusable. */
+  close(): void;
+}
+
+export interface OpenedRun extends StreamedRun {
+  /** Where the rest of the rows come from, when they did not all come with the first batch. */
+  cursor: ReaderCursor | null;
+}
+
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
@@ -37,6 +63,10 @@ interface Slot {
   /** Session settings versions this worker already has, by backend pid. */
   settingsSeen: Map<number, number>;
   dead: boolean;
+  /** Started: a worker still starting answers nothing for a while (hundreds of ms on a loaded machine). */
+  started: boolean;
+  /** The request id of the cursor this worker holds open, which alone it serves until it closes. */
+  cursor: number | null;
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -51,6 +81,8 @@ export class ReaderPool {
     private readonly opts: ReaderOptions,
     private readonly minWorkers = 2,
     private readonly maxWorkers = 6,
+    /** Workers that open cursors may hold at once (beyond maxWorkers). */
+    private readonly maxHeld = 4,
   ) {
     for (let i = 0; i < minWorkers; i++) this.spawn();
   }
@@ -72,7 +104,35 @@ export class ReaderPool {
     signal?: AbortSignal,
     autoParams = false,
   ): Promise<RunResult> {
-    return this.request({ op: 'run', sql, types, params, session, autoParams }, signal) as Promise<RunResult>;
+    const body = {
+      op: 'run' as const,
+      sql,
+      types,
+      params,
+      session,
+      autoParams,
+      stream: false,
+      formats: null,
+    };
+    return this.request(body, signal) as Promise<RunResult>;
+  }
+
+  /**
+   * Runs a query whose rows the caller reads as a stream: the first batch, and a cursor over the rest when
+   * the worker holds them (or every row at once when no worker may hold a cursor now).
+   */
+  async open(
+    sql: string,
+    types: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    signal: AbortSignal | undefined,
+    autoParams: boolean,
+    /** The result formats, when the rows are to come encoded as DataRow messages. */
+    formats: number[] | null,
+  ): Promise<OpenedRun> {
+    const body = { op: 'run' as const, sql, types, params, session, autoParams, stream: true, formats };
+    return (await this.request(body, signal)) as OpenedRun;
   }
 
   async close(): Promise<void> {
@@ -89,10 +149,14 @@ export class ReaderPool {
       inFlight: [],
       settingsSeen: new Map(),
       dead: false,
+      started: false,
+      cursor: null,
       ready: new Promise((resolve, reject) => {
         const onFirst = (m: ReaderResponse) => {
           if (m.id === 0) {
             worker.off('message', onFirst);
+            slot.started = true;
+            this.dispatch();
             resolve();
           }
         };
@@ -103,7 +167,19 @@ export class ReaderPool {
     worker.on('message', (m: ReaderResponse) => {
       if (m.id === 0) return;
       const i = slot.inFlight.findIndex((p) => p.req.id === m.id);
-      if (i < 0) return; // cancelled meanwhile
+      if (i < 0) {
+        // Cancelled before it started; a streamed query it opened anyway is closed at once.
+        if (m.ok && 'result' in m && (m.result as Partial<StreamedRun>).done === false)
+          worker.postMessage({ id: this.nextId++, op: 'close', cursor: m.id } satisfies ReaderRequest);
+        return;
+      }
+      if (!m.ok && 'bounced' in m) {
+        const [p] = slot.inFlight.splice(i, 1);
+        p.req = p.original;
+        this.queue.unshift(p);
+        this.dispatch();
+        return;
+      }
       if (m.ok && 'rowsPart' in m) {
         const head = slot.inFlight[i];
         head.rowsSoFar ??= [];
@@ -117,7 +193,19 @@ export class ReaderPool {
         result.rows = p.rowsSoFar;
       }
       if (slot.inFlight[0]) slot.inFlight[0].startedAt = Date.now();
-      if (m.ok) p.resolve(m.result);
+      if (p.req.op === 'next' && (!m.ok || (m.result as StreamedBatch).done)) {
+        // The worker closes its cursor after the last batch or an error.
+        if (slot.cursor === p.req.cursor) slot.cursor = null;
+      }
+      if (m.ok && p.req.op === 'run' && p.req.stream) {
+        const run = m.result as StreamedRun;
+        if (!run.done) {
+          slot.cursor = p.req.id;
+          // A worker ready for other requests is kept at hand: starting one takes a while.
+          if (this.slots.filter((s) => s.cursor === null).length < this.minWorkers) this.spawn();
+        }
+        p.resolve({ ...run, cursor: run.done ? null : this.cursorOn(slot, p.req.id) });
+      } else if (m.ok) p.resolve(m.result);
       else p.reject(new SqlError(m.error.code, m.error.message, m.error));
       this.dispatch();
     });
@@ -137,8 +225,14 @@ export class ReaderPool {
     if (i >= 0) this.slots.splice(i, 1);
     const [head, ...rest] = slot.inFlight.splice(0);
     if (head && !keepHead) head.reject(reason);
-    // Requests that were only waiting behind the head are sent again elsewhere, settings included.
+    // Requests that were only waiting behind the head are sent again elsewhere, settings included; the
+    // batches of this worker's cursor are gone with it.
+    const gone = new SqlError('34000', 'the cursor of this portal is no longer open');
     for (const p of rest.reverse()) {
+      if (p.req.op === 'next') {
+        p.reject(gone);
+        continue;
+      }
       p.req = p.original;
       this.queue.unshift(p);
     }
@@ -180,15 +274,67 @@ export class ReaderPool {
     }
   }
 
+  /** The open cursor a worker holds: its batches go to that worker alone, ahead of the queue. */
+  private cursorOn(slot: Slot, cursor: number): ReaderCursor {
+    let closed = false;
+    return {
+      next: (max, signal, formats) => {
+        if (closed || slot.dead || slot.cursor !== cursor)
+          return Promise.reject(new SqlError('34000', 'the cursor of this portal is no longer open'));
+        if (signal?.aborted) return Promise.reject(abortError(signal));
+        // The signal outlives this batch (it is the stream's): its listener goes when the batch is answered.
+        let onAbort = () => {};
+        return new Promise((resolve, reject) => {
+          const req: ReaderRequest = { id: this.nextId++, op: 'next', cursor, max, formats };
+          const p: Pending = { req, original: req, resolve, reject, signal, startedAt: Date.now() };
+          onAbort = () => this.abort(p);
+          signal?.addEventListener('abort', onAbort, { once: true });
+          slot.inFlight.push(p);
+          slot.worker.postMessage(req);
+        }).finally(() => signal?.removeEventListener('abort', onAbort)) as Promise<StreamedBatch>;
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (slot.dead || slot.cursor !== cursor) return;
+        // The worker reads messages in order: whatever is sent after the close finds the cursor gone.
+        slot.worker.postMessage({ id: this.nextId++, op: 'close', cursor } satisfies ReaderRequest);
+        slot.cursor = null;
+        this.dispatch();
+      },
+    };
+  }
+
+  /** Workers holding a cursor, or asked to run a query they may hold (not yet answered). */
+  private held(): number {
+    let n = 0;
+    for (const s of this.slots) {
+      if (s.cursor !== null) n++;
+      else if (s.inFlight.some((p) => p.req.op === 'run' && p.req.hold)) n++;
+    }
+    return n;
+  }
+
   /** The worker to give the next request to, or null when none may take one now. */
   private pick(now: number): Slot | null {
     let best: Slot | null = null;
+    let holding = 0;
     for (const s of this.slots) {
+      if (s.cursor !== null) {
+        holding++;
+        continue;
+      }
       if (s.inFlight.length >= MAX_IN_FLIGHT) continue;
       if (s.inFlight.length && now - s.inFlight[0].startedAt > STALL_MS) continue;
-      if (!best || s.inFlight.length < best.inFlight.length) best = s;
+      // A started worker is better than one still starting, whatever their queues.
+      if (
+        !best ||
+        (s.started && !best.started) ||
+        (s.started === best.started && s.inFlight.length < best.inFlight.length)
+      )
+        best = s;
     }
-    if (!best && this.slots.length < this.maxWorkers) return this.spawn();
+    if (!best && this.slots.length - holding < this.maxWorkers) return this.spawn();
     return best;
   }
 
@@ -207,6 +353,7 @@ export class ReaderPool {
         if (slot.settingsSeen.get(s.pid) === s.settingsVersion)
           p.req = { ...p.req, session: { ...s, settings: null } };
         else slot.settingsSeen.set(s.pid, s.settingsVersion);
+        if (p.req.stream) p.req = { ...p.req, hold: this.held() < this.maxHeld };
       }
       if (!slot.inFlight.length) p.startedAt = now;
       slot.inFlight.push(p);
@@ -215,8 +362,9 @@ export class ReaderPool {
   }
 
   /** Workers, the statements they are running, and the statements waiting for one (for metrics). */
-  stats(): { workers: number; running: number; queued: number } {
+  stats(): { workers: number; running: number; queued: number; cursors: number } {
     return {
+      cursors: this.slots.filter((s) => s.cursor !== null).length,
       workers: this.slots.length,
       running: this.slots.reduce((n, s) => n + s.inFlight.length, 0),
       queued: this.queue.length,

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import type { BackendActivity, BackendSignal } from '../../pg/activity';
 import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
+import { type EncodedRows, encodeDataRows } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
 import { canonicalType, Oid, typeNameOfOid } from '../../pg/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
@@ -11,7 +12,7 @@ import { compileQuery } from '../query/compile';
 import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
-import { collectRows } from './result-budget';
+import { collectRows, takeRows } from './result-budget';
 import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
@@ -36,9 +37,8 @@ export interface Described {
   fields: Field[];
 }
 
-export interface RunResult {
-  fields: Field[];
-  rows: unknown[][];
+/** What a statement's functions ask of the session, which runs in another thread. */
+export interface StatementEffects {
   changedSettings: [string, string][];
   notifications: [string, string][];
   /** pg_cancel_backend() / pg_terminate_backend() calls that passed their checks, for the session to send. */
@@ -46,6 +46,34 @@ export interface RunResult {
   /** WARNINGs raised by functions (a pid that is no backend), for the session to send as notices. */
   warnings: string[];
 }
+
+export interface RunResult extends StatementEffects {
+  fields: Field[];
+  rows: unknown[][];
+}
+
+/**
+ * A streamed result's batch: its rows (as values, or encoded as DataRow messages when the result formats were
+ * given), whether they were the last, settings its functions changed.
+ */
+export interface StreamedBatch extends StatementEffects {
+  rows: unknown[][];
+  encoded: EncodedRows | null;
+  done: boolean;
+}
+
+export interface StreamedRun extends StreamedBatch {
+  fields: Field[];
+}
+
+/**
+ * A streamed result's batch size: rows enough that passing a batch between threads costs little per row, few
+ * enough (and bytes few enough) that a batch is milliseconds of work for the thread that encodes it.
+ */
+export const BATCH_ROWS = 2000;
+/** The first batch is smaller: the first rows reach the client sooner; a small result still fits in it. */
+const FIRST_BATCH_ROWS = 250;
+const BATCH_BYTES = 1024 * 1024;
 
 interface Plan {
   stmt: Database.Statement;
@@ -75,6 +103,15 @@ export class ReaderEngine {
   /** Last settings seen per backend, so the pool need not send them with every request. */
   private readonly sessionSettings = new Map<number, [string, string][]>();
   private ctx: FunctionContext;
+  /** The query whose rows are being streamed, between its batches. */
+  private cursor: {
+    id: number;
+    rows: Iterator<unknown[]>;
+    noColumns: boolean;
+    oids: number[];
+    /** Encode the rows as DataRow messages in these result formats (a batch may say others). */
+    encoding: { formats: number[] } | null;
+  } | null = null;
 
   constructor(private readonly opts: ReaderOptions) {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
@@ -131,6 +168,111 @@ export class ReaderEngine {
     session: SessionSnapshot,
     autoParams = false,
   ): RunResult {
+    const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams);
+    let collected: unknown[][];
+    try {
+      collected = collectRows(rows, this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY);
+    } catch (err) {
+      throw translateSqliteError(err);
+    }
+    if (plan.noColumns) collected = collected.map(() => []);
+    return { fields: plan.fields, rows: collected, ...this.takeEffects() };
+  }
+
+  /**
+   * Runs a query whose rows are streamed: returns the first batch, and when rows remain keeps the statement
+   * open as this engine's cursor, which next() reads and closeCursor() ends. While it is open the engine runs
+   * nothing else (its SQLite connection is inside the statement's read transaction).
+   */
+  open(
+    sql: string,
+    clientTypes: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    autoParams: boolean,
+    id: number,
+    formats: number[] | null,
+  ): StreamedRun {
+    const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams);
+    const oids = plan.fields.map((f) => f.typeOid);
+    const encoding = formats && { formats };
+    this.cursor = { id, rows: rows[Symbol.iterator](), noColumns: plan.noColumns, oids, encoding };
+    const batch = this.next(id, FIRST_BATCH_ROWS);
+    return { fields: plan.fields, ...batch };
+  }
+
+  /**
+   * The next batch of the open cursor, encoded in `formats` when given (else as the query was opened); the
+   * cursor is closed after its last batch or an error.
+   */
+  next(id: number, maxRows: number, formats?: number[]): StreamedBatch {
+    const c = this.cursor;
+    if (!c || c.id !== id) throw new SqlError('34000', 'the cursor of this portal is no longer open');
+    let batch: { rows: unknown[][]; done: boolean };
+    try {
+      batch = takeRows(c.rows, Math.min(maxRows, BATCH_ROWS), BATCH_BYTES);
+    } catch (err) {
+      this.closeCursor(id);
+      throw translateSqliteError(err);
+    }
+    if (batch.done) this.cursor = null;
+    const rows = c.noColumns ? batch.rows.map(() => []) : batch.rows;
+    let encoded: EncodedRows | null = null;
+    try {
+      const encodeIn = formats ?? c.encoding?.formats;
+      if (encodeIn) encoded = encodeDataRows(rows, c.oids, encodeIn);
+    } catch (err) {
+      this.closeCursor(id);
+      throw err;
+    }
+    return {
+      rows: encoded ? [] : rows,
+      encoded,
+      done: batch.done,
+      ...this.takeEffects(),
+    };
+  }
+
+  closeCursor(id: number): void {
+    if (this.cursor?.id !== id) return;
+    this.cursor.rows.return?.();
+    this.cursor = null;
+  }
+
+  /** The id of the open cursor, if any. */
+  get openCursor(): number | null {
+    return this.cursor?.id ?? null;
+  }
+
+  /** Keeps a session's settings from a request this engine will not run (see the pool's bouncing). */
+  rememberSession(session: SessionSnapshot): void {
+    this.settingsOf(session);
+  }
+
+  /** What the functions the statement ran since the last batch ask of the session, and start again. */
+  private takeEffects(): StatementEffects {
+    const c = this.ctx;
+    const effects = {
+      changedSettings: [...c.changedSettings],
+      notifications: c.notifications,
+      signals: c.signals,
+      warnings: c.warnings,
+    };
+    c.changedSettings.clear();
+    c.notifications = [];
+    c.signals = [];
+    c.warnings = [];
+    return effects;
+  }
+
+  /** Plans (or finds the plan of) a query, binds its parameters and starts it. */
+  private start(
+    sql: string,
+    clientTypes: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    autoParams: boolean,
+  ): { plan: Plan; rows: Iterable<unknown[]> } {
     let p: Plan | null = null;
     let values = params;
     if (autoParams && !params.length) {
@@ -187,22 +329,12 @@ export class ReaderEngine {
     p.used.forEach((n, i) => {
       bound[i + 1] = toSqlite(values[n - 1], p.paramTypes[n - 1]);
     });
-    let rows: unknown[][];
     try {
-      const iterator = (p.used.length ? p.stmt.iterate(bound) : p.stmt.iterate()) as Iterable<unknown[]>;
-      rows = collectRows(iterator, this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY);
+      const rows = (p.used.length ? p.stmt.iterate(bound) : p.stmt.iterate()) as Iterable<unknown[]>;
+      return { plan: p, rows };
     } catch (err) {
       throw translateSqliteError(err);
     }
-    if (p.noColumns) rows = rows.map(() => []);
-    return {
-      fields: p.fields,
-      rows,
-      changedSettings: [...this.ctx.changedSettings],
-      notifications: this.ctx.notifications,
-      signals: this.ctx.signals,
-      warnings: this.ctx.warnings,
-    };
   }
 
   private plan(sql: string, clientTypes: number[]): Plan {

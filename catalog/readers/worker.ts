@@ -1,4 +1,5 @@
-// Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool.
+// Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool, and streaming the
+// rows of a query a batch at a time when the pool lets it hold a cursor.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
 import { ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
@@ -13,12 +14,25 @@ export type ReaderRequest =
       params: unknown[];
       session: SessionSnapshot;
       autoParams: boolean;
-    };
+      /** The caller reads the rows as a stream (the pool decides at dispatch whether this worker may hold them). */
+      stream: boolean;
+      /** Keep the query open as this worker's cursor when its rows do not fit the first batch. */
+      hold?: boolean;
+      /** The result formats the rows are sent in: a held query's rows come encoded as DataRow messages. */
+      formats: number[] | null;
+    }
+  /** The next batch of the open cursor (the cursor is named by the id of the request that opened it). */
+  /** formats: encode this batch in them (else as the query was opened). */
+  | { id: number; op: 'next'; cursor: number; max: number; formats?: number[] }
+  /** Ends the open cursor; not answered. */
+  | { id: number; op: 'close'; cursor: number };
 
 export type ReaderResponse =
   | { id: number; ok: true; result: unknown }
   /** Part of a large result's rows, sent ahead of the result (which carries the last part). */
   | { id: number; ok: true; rowsPart: unknown[][] }
+  /** Not run: this worker holds a cursor; the pool sends the request to another worker. */
+  | { id: number; ok: false; bounced: true }
   | {
       id: number;
       ok: false;
@@ -33,25 +47,66 @@ const engine = new ReaderEngine(workerData as ReaderOptions);
  */
 const ROWS_PER_MESSAGE = 2000;
 
-parentPort!.on('message', (req: ReaderRequest) => {
-  let res: ReaderResponse;
-  try {
-    const result =
-      req.op === 'describe'
-        ? engine.describe(req.sql, req.types)
-        : engine.run(req.sql, req.types, req.params, req.session, req.autoParams);
-    if ('rows' in result && result.rows.length > ROWS_PER_MESSAGE) {
-      const rows = result.rows;
-      let at = 0;
-      for (; at + ROWS_PER_MESSAGE < rows.length; at += ROWS_PER_MESSAGE)
-        parentPort!.postMessage({ id: req.id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) });
-      result.rows = rows.slice(at);
+function answer(req: ReaderRequest): ReaderResponse | null {
+  switch (req.op) {
+    case 'describe':
+      return { id: req.id, ok: true, result: engine.describe(req.sql, req.types) };
+    case 'next':
+      return { id: req.id, ok: true, result: engine.next(req.cursor, req.max, req.formats) };
+    case 'close':
+      engine.closeCursor(req.cursor);
+      return null;
+    case 'run': {
+      if (req.hold) {
+        const result = engine.open(
+          req.sql,
+          req.types,
+          req.params,
+          req.session,
+          req.autoParams,
+          req.id,
+          req.formats,
+        );
+        return { id: req.id, ok: true, result };
+      }
+      const result = engine.run(req.sql, req.types, req.params, req.session, req.autoParams);
+      if (result.rows.length > ROWS_PER_MESSAGE) {
+        const rows = result.rows;
+        let at = 0;
+        for (; at + ROWS_PER_MESSAGE < rows.length; at += ROWS_PER_MESSAGE)
+          parentPort!.postMessage({ id: req.id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) });
+        result.rows = rows.slice(at);
+      }
+      return { id: req.id, ok: true, result: { ...result, encoded: null, done: true } };
     }
-    res = { id: req.id, ok: true, result };
-  } catch (e) {
-    const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));
-    res = { id: req.id, ok: false, error: { code: err.code, message: err.message, ...err.extra } };
   }
-  parentPort!.postMessage(res);
+}
+
+parentPort!.on('message', (req: ReaderRequest) => {
+  const open = engine.openCursor;
+  if (open !== null && !((req.op === 'next' || req.op === 'close') && req.cursor === open)) {
+    // Sent before the pool knew this worker would hold a cursor: run elsewhere (the settings are kept, as the
+    // pool now counts them as sent here).
+    if (req.op === 'run') engine.rememberSession(req.session);
+    if (req.op !== 'close' && req.op !== 'next')
+      parentPort!.postMessage({ id: req.id, ok: false, bounced: true });
+    else if (req.op === 'next')
+      parentPort!.postMessage(
+        failure(req.id, new SqlError('34000', 'the cursor of this portal is no longer open')),
+      );
+    return;
+  }
+  let res: ReaderResponse | null;
+  try {
+    res = answer(req);
+  } catch (e) {
+    res = failure(req.id, e);
+  }
+  if (res) parentPort!.postMessage(res);
 });
 parentPort!.postMessage({ id: 0, ok: true, result: 'ready' });
+
+function failure(id: number, e: unknown): ReaderResponse {
+  const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));
+  return { id, ok: false, error: { code: err.code, message: err.message, ...err.extra } };
+}

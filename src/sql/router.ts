@@ -4,9 +4,10 @@
 //   statements registered by modules    -> their own handlers (tasks, storage DDL, COPY)
 //   anything that would write the catalog -> refused
 import type { ReaderPool } from '../../catalog/readers/pool';
-import type { SessionSnapshot } from '../../catalog/readers/reader-engine';
+import type { SessionSnapshot, StatementEffects, StreamedBatch } from '../../catalog/readers/reader-engine';
 import type { Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
+import type { EncodedRows } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
 import type {
   ClientSession,
@@ -14,6 +15,7 @@ import type {
   QueryContext,
   QueryHandler,
   QueryResult,
+  RowStream,
 } from '../../wire/handler';
 import { stripComments } from '../../wire/splitter';
 import { lex } from '../ddl/lexer';
@@ -155,6 +157,30 @@ export function sessionSnapshot(s: ClientSession): SessionSnapshot {
   };
 }
 
+/** Hands the session what a statement's functions asked of it (settings, notices, signals, NOTIFYs). */
+function applyEffects(e: StatementEffects, ctx: QueryContext): void {
+  for (const [k, v] of e.changedSettings) ctx.session.setSetting(k, v);
+  for (const w of e.warnings) ctx.notice({ severity: 'WARNING', code: '01000', message: w });
+  for (const [pid, how] of e.signals) ctx.signalBackend?.(pid, how);
+  if (e.notifications.length) {
+    if (!ctx.notify) throw new SqlError('0A000', 'pg_notify() is not available outside a client session');
+    for (const [channel, payload] of e.notifications) ctx.notify(channel, payload);
+  }
+}
+
+/** Each DataRow message of an encoded batch, as a view of its bytes. */
+function dataRowsOf(encoded: EncodedRows): Buffer[] {
+  const rows: Buffer[] = new Array(encoded.ends.length);
+  const base = encoded.bytes.byteOffset;
+  let at = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const end = encoded.ends[i];
+    rows[i] = Buffer.from(encoded.bytes.buffer, base + at, end - at);
+    at = end;
+  }
+  return rows;
+}
+
 export class Router implements QueryHandler {
   private readonly modules: StatementModule[] = [];
 
@@ -248,16 +274,30 @@ export class Router implements QueryHandler {
         // A simple-protocol statement (planned without describe) has its constants turned into parameters.
         const session = sessionSnapshot(ctx.session);
         if (readsSessions) session.activity = ctx.activity?.() ?? [];
-        const r = await readers.run(sql, types, params, session, ctx.signal, !describe);
-        for (const [k, v] of r.changedSettings) ctx.session.setSetting(k, v);
-        for (const w of r.warnings) ctx.notice({ severity: 'WARNING', code: '01000', message: w });
-        for (const [pid, how] of r.signals) ctx.signalBackend?.(pid, how);
-        if (r.notifications.length) {
-          if (!ctx.notify)
-            throw new SqlError('0A000', 'pg_notify() is not available outside a client session');
-          for (const [channel, payload] of r.notifications) ctx.notify(channel, payload);
+        if (!ctx.stream) {
+          const r = await readers.run(sql, types, params, session, ctx.signal, !describe);
+          applyEffects(r, ctx);
+          return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
         }
-        return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
+        const formats = ctx.resultFormats ?? null;
+        const r = await readers.open(sql, types, params, session, ctx.signal, !describe, formats);
+        // A streamed query's functions run as its batches are produced: their effects come with each batch.
+        const apply = (batch: StreamedBatch) => {
+          applyEffects(batch, ctx);
+          return batch.encoded ? dataRowsOf(batch.encoded) : batch.rows;
+        };
+        const first = apply(r);
+        const cursor = r.cursor;
+        const rest: RowStream | undefined = cursor
+          ? {
+              async next(max, signal, formats) {
+                const batch = await cursor.next(max, signal, formats);
+                return { rows: apply(batch), done: batch.done };
+              },
+              close: () => cursor.close(),
+            }
+          : undefined;
+        return { kind: 'rows', fields: r.fields, rows: first, rest, tag: 'SELECT' };
       },
     };
   }

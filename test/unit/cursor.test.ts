@@ -76,6 +76,7 @@ test('rows are pulled from the source in batches, not all at DECLARE', async (t)
       while (rows.length < max && next < 2500) rows.push([++next]);
       return rows;
     },
+    close() {},
   };
   const c = new Cursor(source, false);
   t.deepEqual(await fetch(c, { kind: 'forward', count: 2 }), [1, 2]);

@@ -1,0 +1,216 @@
+// bench/stream: a 1,000,000-row result (SELECT g, repeat('x', 100) FROM generate_series(1, 1000000) g) read
+// through the clients' cursor mechanisms, this server against a real PostgreSQL 15, alternated round by
+// round: node-postgres Execute(100) + Flush (pg-cursor's protocol), psql FETCH_COUNT=1000 (DECLARE NO SCROLL
+// CURSOR / FETCH FORWARD 1000), pgjdbc setFetchSize(1000). Prints per client the median and spread of time
+// to first row, rows/s and (this server) RSS growth, and the ratio of the medians of rows/s.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machine, runAsync, sh, startRealPostgres } from './common';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SQL = `SELECT g, repeat('x', 100) FROM generate_series(1, ${ROWS}) g`;
+const JDBC_JAR = '/usr/share/java/postgresql.jar';
+const JDBC_PROGRAM = join(__dirname, '..', '..', 'test', 'clients', 'JdbcStream.java');
+
+interface Sample {
+  firstMs: number;
+  rowsPerSecond: number;
+  rssGrowthMiB: number;
+}
+
+type Client = (port: number, user: string) => Promise<{ rows: number; firstMs: number; totalMs: number }>;
+
+const clients: Record<string, Client> = {
+  'node-postgres Execute(100)': async (port, user) => {
+    const r = await runAsync(process.execPath, [
+      join(__dirname, 'stream-client.js'),
+      String(port),
+      user,
+      SQL,
+      '100',
+    ]);
+    if (r.code !== 0) throw new Error(r.err);
+    return JSON.parse(r.out);
+  },
+  'psql FETCH_COUNT=1000': (port, user) =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const p = spawn('psql', [
+        `host=127.0.0.1 port=${port} user=${user} dbname=segtasks`,
+        '-X',
+        '-At',
+        '-v',
+        'FETCH_COUNT=1000',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        SQL,
+      ]);
+      let first = -1;
+      let lines = 0;
+      p.stdout.on('data', (d: Buffer) => {
+        if (first < 0) first = performance.now() - t0;
+        for (const b of d) if (b === 10) lines++;
+      });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      p.on('close', (code) =>
+        code === 0
+          ? resolve({ rows: lines, firstMs: first, totalMs: performance.now() - t0 })
+          : reject(new Error(err)),
+      );
+    }),
+  'pgjdbc setFetchSize(1000)': async (port, user) => {
+    const r = await runAsync('java', [
+      '-cp',
+      JDBC_JAR,
+      JDBC_PROGRAM,
+      String(port),
+      user,
+      '',
+      'segtasks',
+      '1000',
+      SQL,
+    ]);
+    if (r.code !== 0) throw new Error(r.err);
+    const kv = Object.fromEntries(
+      r.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')),
+    );
+    return { rows: Number(kv.rows), firstMs: Number(kv.first_ms), totalMs: Number(kv.total_ms) };
+  },
+};
+
+/** This server as a process of its own (its RSS is what is measured), trust authentication. */
+async function startServer(dataDir: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const cli = join(__dirname, '..', 'src', 'cli.js');
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'serve',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--no-demo',
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, SEGTASKS_AUTH: 'trust', SEGTASKS_ADMIN_PASSWORD: 'bench' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on [^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  return {
+    port,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function rss(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+}
+
+async function measure(client: Client, port: number, user: string, pid: number | null): Promise<Sample> {
+  const before = pid ? rss(pid) : 0;
+  let peak = before;
+  const timer = pid ? setInterval(() => (peak = Math.max(peak, rss(pid))), 20) : null;
+  try {
+    const r = await client(port, user);
+    if (r.rows !== ROWS) throw new Error(`got ${r.rows} rows, not ${ROWS}`);
+    return {
+      firstMs: r.firstMs,
+      rowsPerSecond: r.rows / (r.totalMs / 1000),
+      rssGrowthMiB: (peak - before) / 2 ** 20,
+    };
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs: number[], digits = 0) =>
+  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+
+async function main() {
+  console.log(
+    `bench/stream: ${ROWS.toLocaleString('en')} rows through cursors, ${ROUNDS} alternated rounds; this server vs PostgreSQL 15`,
+  );
+  console.log(machine());
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-stream-'));
+  const pg = startRealPostgres(55433);
+  sh('psql', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(pg.port),
+    '-U',
+    pg.user,
+    '-X',
+    '-q',
+    '-d',
+    'postgres',
+    '-c',
+    'CREATE DATABASE segtasks',
+  ]);
+  const ours = await startServer(join(dir, 'data'));
+  const results: Record<string, { ours: Sample[]; theirs: Sample[] }> = {};
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, client] of Object.entries(clients)) {
+        const r = (results[name] ??= { ours: [], theirs: [] });
+        r.ours.push(await measure(client, ours.port, 'admin', ours.pid));
+        r.theirs.push(await measure(client, pg.port, pg.user, null));
+        const [o, t] = [r.ours.at(-1)!, r.theirs.at(-1)!];
+        console.log(
+          `round ${round} ${name}: segtasks first ${o.firstMs.toFixed(0)} ms, ${o.rowsPerSecond.toFixed(0)} rows/s, RSS +${o.rssGrowthMiB.toFixed(0)} MiB; PostgreSQL first ${t.firstMs.toFixed(0)} ms, ${t.rowsPerSecond.toFixed(0)} rows/s`,
+        );
+      }
+    }
+  } finally {
+    await ours.stop();
+    pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    '\n| client | segtasks first row ms | PostgreSQL first row ms | segtasks rows/s | PostgreSQL rows/s | ratio of medians | segtasks RSS growth MiB |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(results)) {
+    const ratio = median(r.ours.map((s) => s.rowsPerSecond)) / median(r.theirs.map((s) => s.rowsPerSecond));
+    console.log(
+      `| ${name} | ${spread(r.ours.map((s) => s.firstMs))} | ${spread(r.theirs.map((s) => s.firstMs))} | ${spread(r.ours.map((s) => s.rowsPerSecond))} | ${spread(r.theirs.map((s) => s.rowsPerSecond))} | ${ratio.toFixed(2)}x | ${spread(r.ours.map((s) => s.rssGrowthMiB))} |`,
+    );
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
