@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machine, runAsync, sh, startRealPostgres } from './common';
+import { emitResult } from './results';
+import { pairRatios, spread as stats } from './stats';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -208,6 +210,33 @@ async function main() {
       `| ${name} | ${spread(r.ours.map((s) => s.firstMs))} | ${spread(r.theirs.map((s) => s.firstMs))} | ${spread(r.ours.map((s) => s.rowsPerSecond))} | ${spread(r.theirs.map((s) => s.rowsPerSecond))} | ${ratio.toFixed(2)}x | ${spread(r.ours.map((s) => s.rssGrowthMiB))} |`,
     );
   }
+  // For the summary of npm run bench: each target as its worst client has it (rows/s as the ratio of each
+  // round, taken next to each other in time).
+  const per = Object.entries(results).map(([name, r]) => ({
+    name,
+    first: stats(r.ours.map((s) => s.firstMs)),
+    rss: stats(r.ours.map((s) => s.rssGrowthMiB)),
+    rows: stats(
+      pairRatios(
+        r.ours.map((s) => s.rowsPerSecond),
+        r.theirs.map((s) => s.rowsPerSecond),
+      ),
+    ),
+  }));
+  const worst = (key: 'first' | 'rss' | 'rows', higherIsWorse: boolean) =>
+    per.reduce((a, b) => (b[key].median > a[key].median === higherIsWorse ? b : a));
+  const others = (key: 'first' | 'rss' | 'rows') =>
+    per.map((p) => `${p.name} ${p[key].median.toFixed(2)}`).join('; ');
+  const f = worst('first', true);
+  emitResult({
+    target: 'stream.first_rows',
+    value: f.first,
+    detail: `${f.name} (medians: ${others('first')})`,
+  });
+  const m = worst('rss', true);
+  emitResult({ target: 'stream.rss', value: m.rss, detail: `${m.name} (medians: ${others('rss')})` });
+  const w = worst('rows', false);
+  emitResult({ target: 'stream.rows', value: w.rows, detail: `${w.name} (medians: ${others('rows')})` });
 }
 
 main().catch((e) => {

@@ -199,12 +199,23 @@ export class ReaderPool {
       }
       if (m.ok && p.req.op === 'run' && p.req.stream) {
         const run = m.result as StreamedRun;
-        if (!run.done) {
+        if (run.done) p.resolve({ ...run, cursor: null });
+        else {
+          // Counted before this one: the held workers, whose cursors are open.
+          const held = this.slots.filter((s) => s.cursor !== null).length;
           slot.cursor = p.req.id;
-          // A worker ready for other requests is kept at hand: starting one takes a while.
-          if (this.slots.filter((s) => s.cursor === null).length < this.minWorkers) this.spawn();
+          const cursor = this.cursorOn(slot, p.req.id);
+          if (held < this.maxHeld) {
+            p.resolve({ ...run, cursor });
+            // A worker ready for other requests is kept at hand: starting one takes a while.
+            if (this.slots.filter((s) => s.cursor === null).length < this.minWorkers) this.spawn();
+          } else {
+            // Every worker that may hold a cursor is held: the rest is materialized now, within the result
+            // memory limit, and this worker freed; the query never waits for another cursor to close.
+            const { resolve, reject } = p;
+            cursor.next(0, p.signal).then((rest) => resolve({ ...run, cursor: materialized(rest) }), reject);
+          }
         }
-        p.resolve({ ...run, cursor: run.done ? null : this.cursorOn(slot, p.req.id) });
       } else if (m.ok) p.resolve(m.result);
       else p.reject(new SqlError(m.error.code, m.error.message, m.error));
       this.dispatch();
@@ -281,6 +292,7 @@ export class ReaderPool {
       next: (max, signal, formats) => {
         if (closed || slot.dead || slot.cursor !== cursor)
           return Promise.reject(new SqlError('34000', 'the cursor of this portal is no longer open'));
+        // max 0: every remaining row at once (see materialized()), collected within the memory limit.
         if (signal?.aborted) return Promise.reject(abortError(signal));
         // The signal outlives this batch (it is the stream's): its listener goes when the batch is answered.
         let onAbort = () => {};
@@ -303,16 +315,6 @@ export class ReaderPool {
         this.dispatch();
       },
     };
-  }
-
-  /** Workers holding a cursor, or asked to run a query they may hold (not yet answered). */
-  private held(): number {
-    let n = 0;
-    for (const s of this.slots) {
-      if (s.cursor !== null) n++;
-      else if (s.inFlight.some((p) => p.req.op === 'run' && p.req.hold)) n++;
-    }
-    return n;
   }
 
   /** The worker to give the next request to, or null when none may take one now. */
@@ -353,7 +355,7 @@ export class ReaderPool {
         if (slot.settingsSeen.get(s.pid) === s.settingsVersion)
           p.req = { ...p.req, session: { ...s, settings: null } };
         else slot.settingsSeen.set(s.pid, s.settingsVersion);
-        if (p.req.stream) p.req = { ...p.req, hold: this.held() < this.maxHeld };
+        if (p.req.stream) p.req = { ...p.req, hold: true };
       }
       if (!slot.inFlight.length) p.startedAt = now;
       slot.inFlight.push(p);
@@ -370,6 +372,19 @@ export class ReaderPool {
       queued: this.queue.length,
     };
   }
+}
+
+/** A cursor over the rest of a result already taken whole: one batch, the last. */
+function materialized(rest: StreamedBatch): ReaderCursor {
+  let taken = false;
+  return {
+    next: async () => {
+      if (taken) throw new SqlError('34000', 'the cursor of this portal is no longer open');
+      taken = true;
+      return rest;
+    },
+    close: () => {},
+  };
 }
 
 function abortError(signal: AbortSignal): Error {

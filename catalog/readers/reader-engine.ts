@@ -202,15 +202,20 @@ export class ReaderEngine {
   }
 
   /**
-   * The next batch of the open cursor, encoded in `formats` when given (else as the query was opened); the
-   * cursor is closed after its last batch or an error.
+   * The next batch of the open cursor (maxRows 0: all the rest, within the result memory limit), encoded in
+   * `formats` when given (else as the query was opened); the cursor is closed after its last batch or an
+   * error.
    */
   next(id: number, maxRows: number, formats?: number[]): StreamedBatch {
     const c = this.cursor;
     if (!c || c.id !== id) throw new SqlError('34000', 'the cursor of this portal is no longer open');
     let batch: { rows: unknown[][]; done: boolean };
     try {
-      batch = takeRows(c.rows, Math.min(maxRows, BATCH_ROWS), BATCH_BYTES);
+      // maxRows 0: the rest at once, as a materialized result is collected.
+      batch =
+        maxRows === 0
+          ? { rows: collectRows(iterable(c.rows), this.opts.resultMemoryLimitBytes ?? Infinity), done: true }
+          : takeRows(c.rows, Math.min(maxRows, BATCH_ROWS), BATCH_BYTES);
     } catch (err) {
       this.closeCursor(id);
       throw translateSqliteError(err);
@@ -219,7 +224,8 @@ export class ReaderEngine {
     const rows = c.noColumns ? batch.rows.map(() => []) : batch.rows;
     let encoded: EncodedRows | null = null;
     try {
-      const encodeIn = formats ?? c.encoding?.formats;
+      // The rest taken at once comes as values, to cross between threads in parts (see the worker).
+      const encodeIn = maxRows === 0 ? undefined : (formats ?? c.encoding?.formats);
       if (encodeIn) encoded = encodeDataRows(rows, c.oids, encodeIn);
     } catch (err) {
       this.closeCursor(id);
@@ -382,6 +388,10 @@ export class ReaderEngine {
     this.plans.set(key, plan);
     return plan;
   }
+}
+
+function iterable<T>(it: Iterator<T>): Iterable<T> {
+  return { [Symbol.iterator]: () => it };
 }
 
 /** The ?N placeholders of translated SQL, outside its quoted strings and identifiers. */

@@ -47,12 +47,25 @@ const engine = new ReaderEngine(workerData as ReaderOptions);
  */
 const ROWS_PER_MESSAGE = 2000;
 
+/** Sends a large result's rows ahead of it in parts, leaving the last part in the result. */
+function sendInParts(id: number, result: { rows: unknown[][] }): void {
+  const rows = result.rows;
+  if (rows.length <= ROWS_PER_MESSAGE) return;
+  let at = 0;
+  for (; at + ROWS_PER_MESSAGE < rows.length; at += ROWS_PER_MESSAGE)
+    parentPort!.postMessage({ id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) });
+  result.rows = rows.slice(at);
+}
+
 function answer(req: ReaderRequest): ReaderResponse | null {
   switch (req.op) {
     case 'describe':
       return { id: req.id, ok: true, result: engine.describe(req.sql, req.types) };
-    case 'next':
-      return { id: req.id, ok: true, result: engine.next(req.cursor, req.max, req.formats) };
+    case 'next': {
+      const result = engine.next(req.cursor, req.max, req.formats);
+      sendInParts(req.id, result);
+      return { id: req.id, ok: true, result };
+    }
     case 'close':
       engine.closeCursor(req.cursor);
       return null;
@@ -70,13 +83,7 @@ function answer(req: ReaderRequest): ReaderResponse | null {
         return { id: req.id, ok: true, result };
       }
       const result = engine.run(req.sql, req.types, req.params, req.session, req.autoParams);
-      if (result.rows.length > ROWS_PER_MESSAGE) {
-        const rows = result.rows;
-        let at = 0;
-        for (; at + ROWS_PER_MESSAGE < rows.length; at += ROWS_PER_MESSAGE)
-          parentPort!.postMessage({ id: req.id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) });
-        result.rows = rows.slice(at);
-      }
+      sendInParts(req.id, result);
       return { id: req.id, ok: true, result: { ...result, encoded: null, done: true } };
     }
   }
