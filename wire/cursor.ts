@@ -40,7 +40,7 @@ export function materializedRows(rows: ResultRow[]): RowSource {
  * formats) each pull asks for exactly its rows, in its formats.
  */
 export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boolean): RowSource {
-  let head: ResultRow[] | null = first;
+  let head: ResultRow[] | null = first.length ? first : null;
   let ahead: Promise<{ rows: ResultRow[]; done: boolean }> | null = null;
   let done = false;
   let closed = false;
