@@ -216,6 +216,11 @@ async function startLocked(
     'Statements waiting for a reader thread',
     () => readers.stats().queued,
   );
+  obs.metrics.sampled(
+    'segtasks_reader_pool_cursors',
+    'Reader threads held by open cursors (streamed results)',
+    () => readers.stats().cursors,
+  );
   // Task events go to every session that has run LISTEN segtasks_tasks.
   engine.events.on('task', (e) => wire.notify(TASK_CHANNEL, JSON.stringify(e)));
   const addr = await wire.listen();

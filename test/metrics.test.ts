@@ -101,6 +101,7 @@ test.serial('storage metrics match sys.storage_devices, sys.nodes and sys.segmen
   t.true((value(samples, 'segtasks_wire_connections', {}) ?? 0) >= 1);
   t.true((value(samples, 'segtasks_reader_pool_workers', {}) ?? 0) >= 1);
   t.is(value(samples, 'segtasks_reader_pool_queued', {}), 0);
+  t.is(value(samples, 'segtasks_reader_pool_cursors', {}), 0);
 });
 
 test.serial('COPY, queries and errors are counted', async (t) => {
