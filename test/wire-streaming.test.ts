@@ -298,3 +298,38 @@ test.serial('each FETCH of a streamed cursor gets its rows in its own result for
     await c.end();
   }
 });
+
+test.serial('a result that fails or loses its client midway frees its reader', async (t) => {
+  const c = await connect();
+  try {
+    // More failures than readers may be held: each must have freed its reader.
+    for (let i = 0; i < HELD + 2; i++) {
+      const err = await t.throwsAsync(
+        c.query('SELECT 1 / (g - 3000) AS q FROM generate_series(1, 100000) g'),
+      );
+      t.is((err as unknown as { code: string }).code, '22012');
+    }
+  } finally {
+    await c.end();
+  }
+  for (let i = 0; i < HELD + 2; i++) {
+    const gone = await connect();
+    const stream = (gone as unknown as { connection: { stream: import('node:net').Socket } }).connection
+      .stream;
+    const first = new Promise<void>((resolve) => {
+      const q = new pg.Query({ text: big(1_000_000) });
+      q.on('row', () => resolve());
+      q.on('error', () => {});
+      gone.query(q);
+    });
+    await first;
+    stream.destroy();
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const holders = await Promise.all(Array.from({ length: HELD }, () => connect()));
+  try {
+    for (const h of holders) await holdCursor(t, h);
+  } finally {
+    await Promise.all(holders.map((h) => h.end()));
+  }
+});

@@ -73,19 +73,28 @@ export async function runPortal(
   // drain: a client that does not read stops this loop, and with it the reader producing the rows.
   const limit = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
   let sent = 0;
-  while (sent < limit) {
-    const want = Math.min(limit - sent, SEND_BATCH);
-    const rows = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
-    // A streamed row may come encoded already, by the reader that produced it.
-    for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, p.fields, formats));
-    sent += rows.length;
-    if (rows.length < want) break;
-    await out.flushIfLarge();
-    await out.yieldIfDue();
-  }
-  if (maxRows > 0 && (await p.cursor.hasMore(signal))) {
-    out.send(msg.portalSuspended());
-    return;
+  try {
+    while (sent < limit) {
+      const want = Math.min(limit - sent, SEND_BATCH);
+      const rows = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
+      // A streamed row may come encoded already, by the reader that produced it.
+      for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, p.fields, formats));
+      sent += rows.length;
+      if (rows.length < want) break;
+      await out.flushIfLarge();
+      await out.yieldIfDue();
+    }
+    if (maxRows > 0 && (await p.cursor.hasMore(signal))) {
+      out.send(msg.portalSuspended());
+      return;
+    }
+  } catch (err) {
+    // A portal that failed runs no more (PostgreSQL marks it failed): the reader its rows hold is freed, even
+    // for the portal of a simple Query, which no registry closes.
+    p.cursor.close();
+    portal.rows = null;
+    portal.done = true;
+    throw err;
   }
   out.send(msg.commandComplete(p.tag === 'SELECT' ? `SELECT ${sent}` : p.tag));
   p.cursor.close();
