@@ -3,20 +3,33 @@
 // Throughput: each worker takes several requests at once (they queue in its message port), so the latency of
 // passing messages between threads overlaps instead of adding up.
 // Isolation: a worker whose current request has run longer than STALL_MS gets no more work until it finishes,
-// and when every worker is stalled or full a new one is started (up to maxWorkers), so one slow query never
-// delays another connection's SELECT 1 by more than a few milliseconds.
+// and the requests already queued behind it are taken back and given to another worker (the stalled one is
+// told, through shared memory, to skip them), so a slow query delays another connection's statement by about
+// STALL_MS at most.
+// Fairness between users (docs/robustness.md, "Fair readers"): requests wait in one queue per user, served
+// round-robin, so a user's backlog is behind that user alone. A user whose requests are on workers gets a
+// further worker only while KEPT_FREE stay free; a user with nothing running may take any free one. So a
+// heavy user (or several) fills all workers but one, a newcomer takes that one at once, and each worker that
+// frees up goes to the next user in the round, which shares the busy workers evenly between the heavy users.
+// As PostgreSQL's superuser_reserved_connections, with "has nothing running" in place of "is superuser".
 // Cancellation: cancelling a running request terminates its worker (the only way to stop an SQLite statement
 // from another thread); requests queued behind it on that worker are re-sent to others.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
+import { newClaims, resetClaim, withdraw } from './claims';
+import { FairQueue } from './fair-queue';
 import type { Described, ReaderOptions, RunResult, SessionSnapshot } from './reader-engine';
-import type { ReaderRequest, ReaderResponse } from './worker';
+import type { ReaderRequest, ReaderResponse, WorkerData } from './worker';
 
 const MAX_IN_FLIGHT = 8;
 const STALL_MS = 10;
+/** Workers kept free for users who have nothing running, however many requests the others have waiting. */
+const KEPT_FREE = 1;
 
 interface Pending {
+  /** Whose request it is: the unit of fair sharing. */
+  user: string;
   req: ReaderRequest;
   /** The request as made, with the session's settings, for re-sending to another worker. */
   original: ReaderRequest;
@@ -25,6 +38,8 @@ interface Pending {
   signal?: AbortSignal;
   /** When the worker started on it (approximately: when it reached the head of the worker's queue). */
   startedAt: number;
+  /** Its sequence number on the worker it was posted to. */
+  seq: number;
   /** Rows of a large result received so far (they come in parts ahead of the result). */
   rowsSoFar?: unknown[][];
 }
@@ -32,20 +47,27 @@ interface Pending {
 interface Slot {
   worker: Worker;
   ready: Promise<void>;
+  /** Set when it has built its catalog emulation: requests go only to started workers. */
+  started: boolean;
   /** Requests sent to this worker, in the order it answers them. */
   inFlight: Pending[];
   /** Session settings versions this worker already has, by backend pid. */
   settingsSeen: Map<number, number>;
   dead: boolean;
+  /** Which posted requests the worker has started or must skip (shared with its thread; see claims.ts). */
+  claims: Int32Array;
+  /** Sequence number of the last request posted to this worker. */
+  posted: number;
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 export class ReaderPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
+  private readonly queue = new FairQueue<Pending>();
   private nextId = 1;
   private closed = false;
+  private checkTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly opts: ReaderOptions,
@@ -60,8 +82,8 @@ export class ReaderPool {
     await Promise.all(this.slots.map((s) => s.ready));
   }
 
-  describe(sql: string, types: number[]): Promise<Described> {
-    return this.request({ op: 'describe', sql, types }) as Promise<Described>;
+  describe(sql: string, types: number[], user: string): Promise<Described> {
+    return this.request(user, { op: 'describe', sql, types }) as Promise<Described>;
   }
 
   run(
@@ -72,23 +94,33 @@ export class ReaderPool {
     signal?: AbortSignal,
     autoParams = false,
   ): Promise<RunResult> {
-    return this.request({ op: 'run', sql, types, params, session, autoParams }, signal) as Promise<RunResult>;
+    return this.request(
+      session.user,
+      { op: 'run', sql, types, params, session, autoParams },
+      signal,
+    ) as Promise<RunResult>;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0))
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    for (const p of this.queue.drain())
       p.reject(new SqlError('57P01', 'terminating connection due to shutdown'));
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 
   private spawn(): Slot {
-    const worker = new Worker(join(__dirname, 'worker.js'), { workerData: this.opts });
+    const claims = newClaims();
+    const workerData: WorkerData = { ...this.opts, claims };
+    const worker = new Worker(join(__dirname, 'worker.js'), { workerData });
     const slot: Slot = {
       worker,
       inFlight: [],
       settingsSeen: new Map(),
       dead: false,
+      claims,
+      posted: 0,
+      started: false,
       ready: new Promise((resolve, reject) => {
         const onFirst = (m: ReaderResponse) => {
           if (m.id === 0) {
@@ -101,9 +133,13 @@ export class ReaderPool {
       }),
     };
     worker.on('message', (m: ReaderResponse) => {
-      if (m.id === 0) return;
+      if (m.id === 0) {
+        slot.started = true;
+        this.dispatch();
+        return;
+      }
       const i = slot.inFlight.findIndex((p) => p.req.id === m.id);
-      if (i < 0) return; // cancelled meanwhile
+      if (i < 0) return; // cancelled or withdrawn meanwhile
       if (m.ok && 'rowsPart' in m) {
         const head = slot.inFlight[i];
         head.rowsSoFar ??= [];
@@ -140,30 +176,32 @@ export class ReaderPool {
     // Requests that were only waiting behind the head are sent again elsewhere, settings included.
     for (const p of rest.reverse()) {
       p.req = p.original;
-      this.queue.unshift(p);
+      this.queue.unshift(p.user, p);
     }
     if (!this.closed && this.slots.length < this.minWorkers) this.spawn();
     this.dispatch();
   }
 
-  private request(body: DistributiveOmit<ReaderRequest, 'id'>, signal?: AbortSignal): Promise<unknown> {
+  private request(
+    user: string,
+    body: DistributiveOmit<ReaderRequest, 'id'>,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(new SqlError('57P01', 'server is shutting down'));
     return new Promise((resolve, reject) => {
       const req = { ...body, id: this.nextId++ } as ReaderRequest;
-      const p: Pending = { req, original: req, resolve, reject, signal, startedAt: 0 };
+      const p: Pending = { user, req, original: req, resolve, reject, signal, startedAt: 0, seq: 0 };
       if (signal) {
         if (signal.aborted) return reject(abortError(signal));
         signal.addEventListener('abort', () => this.abort(p), { once: true });
       }
-      this.queue.push(p);
+      this.queue.push(user, p);
       this.dispatch();
     });
   }
 
   private abort(p: Pending): void {
-    const qi = this.queue.indexOf(p);
-    if (qi >= 0) {
-      this.queue.splice(qi, 1);
+    if (this.queue.remove(p.user, p)) {
       p.reject(abortError(p.signal!));
       return;
     }
@@ -174,34 +212,65 @@ export class ReaderPool {
       this.retire(slot, abortError(p.signal!), true);
       void slot.worker.terminate();
     } else {
-      // Not started yet: drop it from the worker's list; its answer, when it comes, is ignored.
+      // Not started yet: the worker skips it (or, if it began it just now, its answer is ignored).
+      withdraw(slot.claims, p.seq);
       slot.inFlight.splice(slot.inFlight.indexOf(p), 1);
       p.reject(abortError(p.signal!));
     }
   }
 
-  /** The worker to give the next request to, or null when none may take one now. */
-  private pick(now: number): Slot | null {
+  /**
+   * The worker to give user's next request to, or null when none may take one now. A user may put a request
+   * on a worker that already carries one of its requests (behind a head that has not stalled), or take a
+   * further worker while KEPT_FREE others stay free; a user with nothing on any worker may take any.
+   */
+  private pick(user: string, now: number): Slot | null {
+    const carries = (s: Slot) => s.inFlight.some((p) => p.user === user);
+    const newcomer = !this.slots.some(carries);
+    const free = this.slots.filter((s) => !s.inFlight.length).length + this.maxWorkers - this.slots.length;
+    const mayOccupy = (takesAFreeOne: boolean) => newcomer || free - (takesAFreeOne ? 1 : 0) >= KEPT_FREE;
     let best: Slot | null = null;
     for (const s of this.slots) {
-      if (s.inFlight.length >= MAX_IN_FLIGHT) continue;
+      if (!s.started || s.inFlight.length >= MAX_IN_FLIGHT) continue;
       if (s.inFlight.length && now - s.inFlight[0].startedAt > STALL_MS) continue;
+      if (!carries(s) && !mayOccupy(!s.inFlight.length)) continue;
       if (!best || s.inFlight.length < best.inFlight.length) best = s;
     }
-    if (!best && this.slots.length < this.maxWorkers) return this.spawn();
+    // Otherwise a worker that is starting, or one started now, takes it when ready (dispatch runs then).
+    if (
+      !best &&
+      !this.slots.some((s) => !s.started) &&
+      this.slots.length < this.maxWorkers &&
+      mayOccupy(true)
+    )
+      this.spawn();
     return best;
+  }
+
+  /**
+   * Takes back the requests waiting behind a stalled worker's running one; the worker will skip them. One it
+   * has already begun (its previous one just ended, the answer is on its way) stays.
+   */
+  private withdrawStalled(now: number): void {
+    for (const s of this.slots) {
+      if (s.inFlight.length < 2 || now - s.inFlight[0].startedAt <= STALL_MS) continue;
+      const back = s.inFlight.slice(1).filter((p) => withdraw(s.claims, p.seq));
+      if (!back.length) continue;
+      s.inFlight = s.inFlight.filter((p) => !back.includes(p));
+      for (const p of back.reverse()) {
+        p.req = p.original;
+        this.queue.unshift(p.user, p);
+      }
+    }
   }
 
   private dispatch(): void {
     const now = Date.now();
-    while (this.queue.length) {
-      const slot = this.pick(now);
-      if (!slot) {
-        // Re-check soon: a stalled worker may free up, or the stall threshold may pass for all of them.
-        setTimeout(() => this.dispatch(), STALL_MS).unref();
-        return;
-      }
-      const p = this.queue.shift()!;
+    this.withdrawStalled(now);
+    for (;;) {
+      const next = this.queue.take((user) => this.pick(user, now));
+      if (!next) break;
+      const { item: p, place: slot } = next;
       if (p.req.op === 'run') {
         const s = p.req.session;
         if (slot.settingsSeen.get(s.pid) === s.settingsVersion)
@@ -210,16 +279,29 @@ export class ReaderPool {
       }
       if (!slot.inFlight.length) p.startedAt = now;
       slot.inFlight.push(p);
-      slot.worker.postMessage(p.req);
+      p.seq = ++slot.posted;
+      resetClaim(slot.claims, p.seq);
+      slot.worker.postMessage({ req: p.req, seq: p.seq });
+    }
+    // A spare worker starts ahead (building its catalog emulation takes a while), so the one kept free is ready.
+    if (!this.closed && this.slots.length < this.maxWorkers && this.slots.every((s) => s.inFlight.length))
+      this.spawn();
+    // Re-check soon: a worker may stall with requests behind it, or free up for what waits.
+    if (!this.checkTimer && (this.queue.size || this.slots.some((s) => s.inFlight.length > 1))) {
+      this.checkTimer = setTimeout(() => {
+        this.checkTimer = null;
+        this.dispatch();
+      }, STALL_MS);
+      this.checkTimer.unref();
     }
   }
 
-  /** Workers, the statements they are running, and the statements waiting for one (for metrics). */
+  /** Started workers, the statements they are running, and the statements waiting for one (for metrics). */
   stats(): { workers: number; running: number; queued: number } {
     return {
-      workers: this.slots.length,
+      workers: this.slots.filter((s) => s.started).length,
       running: this.slots.reduce((n, s) => n + s.inFlight.length, 0),
-      queued: this.queue.length,
+      queued: this.queue.size,
     };
   }
 }

@@ -93,6 +93,11 @@ export class ReaderEngine {
     return this.sessionSettings.get(s.pid) ?? [];
   }
 
+  /** Keeps a session's settings without running anything (a request the pool withdrew carried them). */
+  rememberSettings(s: SessionSnapshot): void {
+    this.settingsOf(s);
+  }
+
   private makeContext(s: SessionSnapshot, settings: [string, string][]): FunctionContext {
     const e = this.emulation;
     return {

@@ -1,6 +1,7 @@
 // Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
+import { claim } from './claims';
 import { ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
 
 export type ReaderRequest =
@@ -25,7 +26,17 @@ export type ReaderResponse =
       error: { code: string; message: string; hint?: string; detail?: string; position?: number };
     };
 
-const engine = new ReaderEngine(workerData as ReaderOptions);
+/** The reader's options and the claim cells of the requests posted to it (claims.ts). */
+export type WorkerData = ReaderOptions & { claims: Int32Array };
+
+/** A request as posted, with its sequence number on this worker. */
+export interface Posted {
+  req: ReaderRequest;
+  seq: number;
+}
+
+const { claims, ...options } = workerData as WorkerData;
+const engine = new ReaderEngine(options);
 
 /**
  * Rows per message: the receiving thread decodes each message in one go, so a large result arrives in parts
@@ -33,7 +44,12 @@ const engine = new ReaderEngine(workerData as ReaderOptions);
  */
 const ROWS_PER_MESSAGE = 2000;
 
-parentPort!.on('message', (req: ReaderRequest) => {
+parentPort!.on('message', ({ req, seq }: Posted) => {
+  if (!claim(claims, seq)) {
+    // Sent again to another worker; the settings it carried are still this worker's latest for the session.
+    if (req.op === 'run') engine.rememberSettings(req.session);
+    return;
+  }
   let res: ReaderResponse;
   try {
     const result =

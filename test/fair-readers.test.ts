@@ -1,0 +1,113 @@
+// Fair readers: one user with many connections running slow catalog queries does not starve another user's
+// queries of reader threads (docs/robustness.md, "Fair readers"; the policy is in catalog/readers/pool.ts).
+import test from 'ava';
+import pg from 'pg';
+import { startLatencyProbe } from './helpers/latency';
+import { startTestServer, type TestServer } from './helpers/server';
+
+let server: TestServer;
+
+test.before(async () => {
+  server = await startTestServer({ auth: 'trust', httpPort: 0 });
+  const admin = new pg.Client(server.pgConfig);
+  await admin.connect();
+  for (const u of ['heavy', 'light', 'other']) await admin.query(`CREATE USER ${u} WITH PASSWORD '${u}-pw'`);
+  await admin.end();
+});
+test.after.always(async () => {
+  await server?.stop();
+});
+
+const as = (user: string): pg.ClientConfig => ({ ...server.pgConfig, user, password: `${user}-pw` });
+
+/** connections clients of user, each running query in a loop until stop(); counts the statements done. */
+async function startLoad(user: string, connections: number, query: string) {
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const c = new pg.Client(as(user));
+      await c.connect();
+      return c;
+    }),
+  );
+  let stopping = false;
+  let done = 0;
+  const loops = clients.map(async (c) => {
+    while (!stopping) {
+      await c.query(query);
+      done++;
+    }
+  });
+  return {
+    get done() {
+      return done;
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      await Promise.all(clients.map((c) => c.end()));
+    },
+  };
+}
+
+/**
+ * Waits until the reader pool has grown to its size under load (six threads): starting one (it builds its
+ * catalog emulation) takes a second or two on the loaded test machine, which is not what is measured.
+ */
+async function untilReadersStarted(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const metrics = await (await fetch(`http://127.0.0.1:${server.app.httpPort}/metrics`)).text();
+    if (/^segtasks_reader_pool_workers 6$/m.test(metrics)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the reader pool did not grow to 6 threads in 20 s');
+}
+
+/** A catalog query of the kind a client's metadata browser sends. */
+const CATALOG_SELECT =
+  "SELECT c.relname, n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'pg_type'";
+
+test.serial(
+  "16 connections of one user's slow queries leave another user's SELECTs answered at once",
+  async (t) => {
+    const heavy = await startLoad('heavy', 16, 'SELECT pg_sleep(0.5)');
+    await new Promise((r) => setTimeout(r, 1000)); // every reader thread the heavy user may have is taken
+    const probe = await startLatencyProbe(as('light'), 20_000, CATALOG_SELECT);
+    await new Promise((r) => setTimeout(r, 4000));
+    const light = await probe.stop();
+    const heavyDone = heavy.done;
+    await heavy.stop();
+    t.log(
+      `light user's catalog SELECT while 16 heavy connections sleep 0.5 s each: ${JSON.stringify(light)}`,
+    );
+    t.log(`heavy user's statements done in ~5 s: ${heavyDone}`);
+    // Before: the light user's SELECT waited in one queue behind the heavy user's backlog (p50 ~ 1 s).
+    t.true(light.p99 < 250, `p99 ${light.p99} ms`);
+    t.true(light.count > 100, `only ${light.count} SELECTs in 4 s`);
+    // The heavy user is not starved either: it keeps (maxWorkers - 1) / 2 readers or more busy.
+    t.true(heavyDone >= 15, `heavy user did ${heavyDone} statements`);
+  },
+);
+
+test.serial(
+  'two heavy users share the readers: both progress, and a third user still gets through',
+  async (t) => {
+    const a = await startLoad('heavy', 12, 'SELECT pg_sleep(0.3)');
+    const b = await startLoad('other', 12, 'SELECT pg_sleep(0.3)');
+    await new Promise((r) => setTimeout(r, 1000));
+    const probe = await startLatencyProbe(as('light'), 20_000, CATALOG_SELECT);
+    const a0 = a.done;
+    const b0 = b.done;
+    await new Promise((r) => setTimeout(r, 4000));
+    const light = await probe.stop();
+    const [aDone, bDone] = [a.done - a0, b.done - b0];
+    await Promise.all([a.stop(), b.stop()]);
+    t.log(
+      `two heavy users, 12 connections each: ${aDone} and ${bDone} statements in 4 s; light: ${JSON.stringify(light)}`,
+    );
+    t.true(aDone > 10 && bDone > 10, `${aDone} / ${bDone}`);
+    t.true(Math.min(aDone, bDone) / Math.max(aDone, bDone) > 0.5, `unfair split ${aDone} / ${bDone}`);
+    // With three active users each may hold one reader; the light user waits at most for one of them to end.
+    t.true(light.p99 < 500, `p99 ${light.p99} ms`);
+  },
+);
