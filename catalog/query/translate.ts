@@ -68,6 +68,13 @@ export class Translator {
 
   // ---------- statements ----------
 
+  /** The statement a WITH clause applies to; one with a WITH of its own is a subquery in SQLite. */
+  private withBody(s: A.Statement, scope: Scope): { sql: string; columns: OutColumn[] } {
+    const body = this.statement(s, scope);
+    if (s.type !== 'with' && s.type !== 'with recursive') return body;
+    return { sql: `SELECT * FROM (${body.sql})`, columns: body.columns };
+  }
+
   private statement(s: A.Statement, scope: Scope): { sql: string; columns: OutColumn[] } {
     switch (s.type) {
       case 'select':
@@ -102,7 +109,7 @@ export class Translator {
           const step = this.statement(recursive.right, inner);
           body = `SELECT * FROM (${seed.sql}) ${recursive.type === 'union' ? 'UNION' : 'UNION ALL'} ${step.sql}`;
         }
-        const main = this.statement(s.in, inner);
+        const main = this.withBody(s.in, inner);
         const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
         return {
           sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body}) ${main.sql}`,
@@ -139,7 +146,7 @@ export class Translator {
       });
       parts.push(`${quoteIdent(b.alias.name)} AS (${r.sql})`);
     }
-    const main = this.statement(s.in, inner);
+    const main = this.withBody(s.in, inner);
     return { sql: `WITH ${parts.join(', ')} ${main.sql}`, columns: main.columns };
   }
 
@@ -153,9 +160,15 @@ export class Translator {
         type: rows.map((r) => r[i]?.type).find((t) => t && t !== 'unknown') ?? 'text',
       });
     }
+    // A literal in a column of another type is read as that type (PostgreSQL resolves the column's type
+    // first: 'x' beside a json value is json input, and fails as such).
+    const cell = (c: Typed, i: number) => {
+      const type = columns[i].type;
+      return c.type === 'unknown' && type && type !== 'text' ? castSql(c, type) : c.sql;
+    };
     // Name the columns as PostgreSQL does (column1, column2, ...), through a first SELECT row.
-    const first = rows[0].map((c, i) => `${c.sql} AS ${quoteIdent(`column${i + 1}`)}`).join(', ');
-    const rest = rows.slice(1).map((r) => `SELECT ${r.map((c) => c.sql).join(', ')}`);
+    const first = rows[0].map((c, i) => `${cell(c, i)} AS ${quoteIdent(`column${i + 1}`)}`).join(', ');
+    const rest = rows.slice(1).map((r) => `SELECT ${r.map(cell).join(', ')}`);
     return { sql: [`SELECT ${first}`, ...rest].join(' UNION ALL '), columns };
   }
 
@@ -250,9 +263,17 @@ export class Translator {
 
   private limit(l: A.LimitStatement | null | undefined, scope: Scope): string {
     if (!l) return '';
-    const lim = l.limit ? this.typedParam(l.limit, scope, 'int8').sql : '-1';
-    const off = l.offset ? ` OFFSET ${this.typedParam(l.offset, scope, 'int8').sql}` : '';
+    const lim = l.limit ? this.limitValue(l.limit, scope, 'LIMIT') : '-1';
+    const off = l.offset ? ` OFFSET ${this.limitValue(l.offset, scope, 'OFFSET')}` : '';
     return ` LIMIT ${lim}${off}`;
+  }
+
+  /** A LIMIT or OFFSET value as bigint, as PostgreSQL coerces it (SQLite wants an integer there). */
+  private limitValue(e: A.Expr, scope: Scope, clause: string): string {
+    const v = this.typedParam(e, scope, 'int8');
+    if (v.type && v.type !== 'unknown' && !isNumericType(v.type) && !isIntegerType(v.type))
+      throw err('42804', `argument of ${clause} must be type bigint, not type ${v.type}`);
+    return `pg_limit_value(${castSql(v, 'int8')}, ${quoteLit(clause)})`;
   }
 
   private fromItem(f: A.From, scope: Scope, first: boolean): string {

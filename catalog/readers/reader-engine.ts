@@ -3,7 +3,7 @@
 // that serves the wire and the task engine.
 import Database from 'better-sqlite3';
 import type { BackendActivity, BackendSignal } from '../../pg/activity';
-import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
+import { checkJsonText, decodeParam, formatTimestampMicros } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { canonicalType, Oid, typeNameOfOid } from '../../pg/types';
 import { buildEmulation, type Emulation } from '../pg-catalog';
@@ -290,6 +290,8 @@ function toSqlite(v: unknown, oid: number): unknown {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'number' && Number.isInteger(v) && INTEGER_OIDS.has(oid)) return BigInt(v);
   if (v === undefined) return null;
+  // A value sent as text before its type was known: json's input function checks it here.
+  if (typeof v === 'string' && (oid === Oid.json || oid === Oid.jsonb)) return checkJsonText(v);
   return v;
 }
 
