@@ -3,8 +3,8 @@
 // error, no SQLite text, no internal table reached, and the server answers SELECT 1 throughout.
 import test from 'ava';
 import pg from 'pg';
-import { catalogRelations, fuzzSql } from './helpers/sql-fuzz';
 import { startTestServer } from './helpers/server';
+import { catalogRelations, fuzzSql } from './helpers/sql-fuzz';
 
 test('SQL fuzzer, seed 16, 2,000 statements: proper SQLSTATEs only, nothing internal reached', async (t) => {
   const server = await startTestServer({ auth: 'trust' });
