@@ -563,6 +563,12 @@ export class Translator {
     const v = this.typedParam(operand, scope, to);
     // A parameter arrives as its text (or decoded) value: it still needs the conversion the cast implies.
     const source = operand.type === 'parameter' ? { ...v, type: 'unknown' } : v;
+    // An array is made from an array or from text (array input); PostgreSQL has no cast from another scalar.
+    const scalar =
+      source.type &&
+      !source.type.endsWith('[]') &&
+      !['unknown', 'text', 'varchar', 'name'].includes(source.type);
+    if (to.endsWith('[]') && scalar) throw err('42846', `cannot cast type ${source.type} to ${to}`);
     return { sql: castSql(source, to), type: to };
   }
 
