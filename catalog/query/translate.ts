@@ -488,8 +488,13 @@ export class Translator {
         return { sql: `(${e.expressions.map((x) => this.expr(x, scope).sql).join(', ')})`, type: null };
       case 'array': {
         const items = e.expressions.map((x) => this.expr(x, scope));
-        const elem = items.find((i) => i.type && i.type !== 'unknown')?.type ?? 'text';
-        return { sql: `pg_array(${items.map((i) => i.sql).join(', ')})`, type: '_' + elem.replace(/^_/, '') };
+        const known = items.filter((i) => i.type && i.type !== 'unknown');
+        const elem = known[0]?.type ?? 'text';
+        // PostgreSQL's select_common_type: elements of different type categories cannot share an array.
+        const other = known.find((i) => typeCategory(i.type as string) !== typeCategory(elem));
+        if (other) throw err('42804', `ARRAY types ${elem} and ${other.type} cannot be matched`);
+        const sqlOf = (i: Typed) => (i.type === 'unknown' && elem !== 'text' ? castSql(i, elem) : i.sql);
+        return { sql: `pg_array(${items.map(sqlOf).join(', ')})`, type: '_' + elem.replace(/^_/, '') };
       }
       case 'array select': {
         const inner = this.statement(e.select, { tables: [], ctes: scope.ctes, parent: scope });
@@ -566,9 +571,9 @@ export class Translator {
     // An array is made from an array or from text (array input); PostgreSQL has no cast from another scalar.
     const scalar =
       source.type &&
-      !source.type.endsWith('[]') &&
+      !source.type.startsWith('_') &&
       !['unknown', 'text', 'varchar', 'name'].includes(source.type);
-    if (to.endsWith('[]') && scalar) throw err('42846', `cannot cast type ${source.type} to ${to}`);
+    if (to.startsWith('_') && scalar) throw err('42846', `cannot cast type ${source.type} to ${to}`);
     return { sql: castSql(source, to), type: to };
   }
 
@@ -782,4 +787,14 @@ export function outputName(e: A.Expr): string {
 function canonicalName(t: string): string {
   const c = canonicalType(t) ?? t;
   return c.startsWith('_') ? c.slice(1) : c;
+}
+
+/** PostgreSQL's type categories (pg_type.typcategory), as far as they decide whether types can be mixed. */
+function typeCategory(t: string): string {
+  if (t.startsWith('_')) return 'A';
+  if (isNumericType(t) || t === 'oid' || t.startsWith('reg')) return 'N';
+  if (['text', 'varchar', 'name', 'bpchar', 'char'].includes(t)) return 'S';
+  if (['date', 'timestamp', 'timestamptz', 'time', 'timetz'].includes(t)) return 'D';
+  if (t === 'bool') return 'B';
+  return t;
 }
