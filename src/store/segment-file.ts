@@ -197,7 +197,9 @@ const FULL: Record<string, string> = { ENOSPC: 'No space left on device', EDQUOT
 export function deviceFull(err: unknown, path: string): SqlError | null {
   const reason = FULL[(err as NodeJS.ErrnoException)?.code ?? ''];
   if (!reason) return null;
-  return new SqlError('53100', `could not extend file "${path}": ${reason}`, { hint: 'Check free disk space.' });
+  return new SqlError('53100', `could not extend file "${path}": ${reason}`, {
+    hint: 'Check free disk space.',
+  });
 }
 
 /** Parses and checks a header; throws SegmentFault when it is not a valid header for `expected`. */

@@ -210,7 +210,10 @@ export class SegmentStore {
         ).catch((err) => {
           const where = `device ${p.device.path} of node ${p.node}`;
           if (err instanceof SqlError && err.code === '53100')
-            throw new SqlError(err.code, err.message, { ...err.extra, detail: `The segment was for ${where}.` });
+            throw new SqlError(err.code, err.message, {
+              ...err.extra,
+              detail: `The segment was for ${where}.`,
+            });
           throw new StoreError('58030', `could not write segment to ${where}: ${(err as Error).message}`);
         });
         state.written.push(res.path);
