@@ -572,7 +572,7 @@ export class Translator {
     const scalar =
       source.type &&
       !source.type.startsWith('_') &&
-      !['unknown', 'text', 'varchar', 'name'].includes(source.type);
+      !['unknown', 'text', 'varchar', 'name', 'int2vector', 'oidvector'].includes(source.type);
     if (to.startsWith('_') && scalar) throw err('42846', `cannot cast type ${source.type} to ${to}`);
     return { sql: castSql(source, to), type: to };
   }
@@ -791,7 +791,7 @@ function canonicalName(t: string): string {
 
 /** PostgreSQL's type categories (pg_type.typcategory), as far as they decide whether types can be mixed. */
 function typeCategory(t: string): string {
-  if (t.startsWith('_')) return 'A';
+  if (t.startsWith('_') || t === 'int2vector' || t === 'oidvector') return 'A';
   if (isNumericType(t) || t === 'oid' || t.startsWith('reg')) return 'N';
   if (['text', 'varchar', 'name', 'bpchar', 'char'].includes(t)) return 'S';
   if (['date', 'timestamp', 'timestamptz', 'time', 'timetz'].includes(t)) return 'D';
