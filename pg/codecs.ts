@@ -414,9 +414,24 @@ function decodeText(s: string, oid: number): unknown {
       return canonicalTimestamp(s, true);
     case Oid.uuid:
       return uuidText(s);
+    case Oid.json:
+    case Oid.jsonb:
+      return checkJsonText(s);
     default:
       return s;
   }
+}
+
+/** A json or jsonb value as the client wrote it, once it is known to be JSON (jsonfuncs.c: 22P02). */
+export function checkJsonText(s: string): string {
+  try {
+    JSON.parse(s);
+  } catch {
+    throw new SqlError('22P02', 'invalid input syntax for type json', {
+      detail: `Token "${s.slice(0, 40)}" is invalid.`,
+    });
+  }
+  return s;
 }
 
 /**

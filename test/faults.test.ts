@@ -74,14 +74,17 @@ test.serial(
     const free = fill(tiny);
     try {
       await client.query('CREATE TABLE t (b bytea) IN CLUSTER c1');
-      const e = await t.throwsAsync<Error & { code: string }>(
+      const e = await t.throwsAsync<Error & { code: string; hint?: string; detail?: string }>(
         pipeline(Readable.from([randomBytes(3 * 4 * SEG)]), client.query(copyFrom('COPY t FROM STDIN'))),
       );
       t.is(e?.code, '53100');
+      // PostgreSQL's words (md.c): the file is on the full device, and the detail names device and node.
       t.regex(
         e?.message ?? '',
-        new RegExp(`could not write segment to device ${tiny}.*(no space|ENOSPC)`, 'i'),
+        new RegExp(`^could not extend file "${tiny}/segments/[^"]+": No space left on device$`),
       );
+      t.is(e?.hint, 'Check free disk space.');
+      t.regex(e?.detail ?? '', new RegExp(`device ${tiny} of node n6`));
       t.is(
         Number(
           (await client.query("SELECT segment_groups FROM sys.tables WHERE name = 't'")).rows[0]

@@ -68,6 +68,13 @@ export class Translator {
 
   // ---------- statements ----------
 
+  /** The statement a WITH clause applies to; one with a WITH of its own is a subquery in SQLite. */
+  private withBody(s: A.Statement, scope: Scope): { sql: string; columns: OutColumn[] } {
+    const body = this.statement(s, scope);
+    if (s.type !== 'with' && s.type !== 'with recursive') return body;
+    return { sql: `SELECT * FROM (${body.sql})`, columns: body.columns };
+  }
+
   private statement(s: A.Statement, scope: Scope): { sql: string; columns: OutColumn[] } {
     switch (s.type) {
       case 'select':
@@ -102,7 +109,7 @@ export class Translator {
           const step = this.statement(recursive.right, inner);
           body = `SELECT * FROM (${seed.sql}) ${recursive.type === 'union' ? 'UNION' : 'UNION ALL'} ${step.sql}`;
         }
-        const main = this.statement(s.in, inner);
+        const main = this.withBody(s.in, inner);
         const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
         return {
           sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body}) ${main.sql}`,
@@ -139,7 +146,7 @@ export class Translator {
       });
       parts.push(`${quoteIdent(b.alias.name)} AS (${r.sql})`);
     }
-    const main = this.statement(s.in, inner);
+    const main = this.withBody(s.in, inner);
     return { sql: `WITH ${parts.join(', ')} ${main.sql}`, columns: main.columns };
   }
 
@@ -153,9 +160,15 @@ export class Translator {
         type: rows.map((r) => r[i]?.type).find((t) => t && t !== 'unknown') ?? 'text',
       });
     }
+    // A literal in a column of another type is read as that type (PostgreSQL resolves the column's type
+    // first: 'x' beside a json value is json input, and fails as such).
+    const cell = (c: Typed, i: number) => {
+      const type = columns[i].type;
+      return c.type === 'unknown' && type && type !== 'text' ? castSql(c, type) : c.sql;
+    };
     // Name the columns as PostgreSQL does (column1, column2, ...), through a first SELECT row.
-    const first = rows[0].map((c, i) => `${c.sql} AS ${quoteIdent(`column${i + 1}`)}`).join(', ');
-    const rest = rows.slice(1).map((r) => `SELECT ${r.map((c) => c.sql).join(', ')}`);
+    const first = rows[0].map((c, i) => `${cell(c, i)} AS ${quoteIdent(`column${i + 1}`)}`).join(', ');
+    const rest = rows.slice(1).map((r) => `SELECT ${r.map(cell).join(', ')}`);
     return { sql: [`SELECT ${first}`, ...rest].join(' UNION ALL '), columns };
   }
 
@@ -250,9 +263,17 @@ export class Translator {
 
   private limit(l: A.LimitStatement | null | undefined, scope: Scope): string {
     if (!l) return '';
-    const lim = l.limit ? this.typedParam(l.limit, scope, 'int8').sql : '-1';
-    const off = l.offset ? ` OFFSET ${this.typedParam(l.offset, scope, 'int8').sql}` : '';
+    const lim = l.limit ? this.limitValue(l.limit, scope, 'LIMIT') : '-1';
+    const off = l.offset ? ` OFFSET ${this.limitValue(l.offset, scope, 'OFFSET')}` : '';
     return ` LIMIT ${lim}${off}`;
+  }
+
+  /** A LIMIT or OFFSET value as bigint, as PostgreSQL coerces it (SQLite wants an integer there). */
+  private limitValue(e: A.Expr, scope: Scope, clause: string): string {
+    const v = this.typedParam(e, scope, 'int8');
+    if (v.type && v.type !== 'unknown' && !isNumericType(v.type) && !isIntegerType(v.type))
+      throw err('42804', `argument of ${clause} must be type bigint, not type ${v.type}`);
+    return `pg_limit_value(${castSql(v, 'int8')}, ${quoteLit(clause)})`;
   }
 
   private fromItem(f: A.From, scope: Scope, first: boolean): string {
@@ -467,8 +488,13 @@ export class Translator {
         return { sql: `(${e.expressions.map((x) => this.expr(x, scope).sql).join(', ')})`, type: null };
       case 'array': {
         const items = e.expressions.map((x) => this.expr(x, scope));
-        const elem = items.find((i) => i.type && i.type !== 'unknown')?.type ?? 'text';
-        return { sql: `pg_array(${items.map((i) => i.sql).join(', ')})`, type: '_' + elem.replace(/^_/, '') };
+        const known = items.filter((i) => i.type && i.type !== 'unknown');
+        const elem = known[0]?.type ?? 'text';
+        // PostgreSQL's select_common_type: elements of different type categories cannot share an array.
+        const other = known.find((i) => typeCategory(i.type as string) !== typeCategory(elem));
+        if (other) throw err('42804', `ARRAY types ${elem} and ${other.type} cannot be matched`);
+        const sqlOf = (i: Typed) => (i.type === 'unknown' && elem !== 'text' ? castSql(i, elem) : i.sql);
+        return { sql: `pg_array(${items.map(sqlOf).join(', ')})`, type: '_' + elem.replace(/^_/, '') };
       }
       case 'array select': {
         const inner = this.statement(e.select, { tables: [], ctes: scope.ctes, parent: scope });
@@ -542,6 +568,12 @@ export class Translator {
     const v = this.typedParam(operand, scope, to);
     // A parameter arrives as its text (or decoded) value: it still needs the conversion the cast implies.
     const source = operand.type === 'parameter' ? { ...v, type: 'unknown' } : v;
+    // An array is made from an array or from text (array input); PostgreSQL has no cast from another scalar.
+    const scalar =
+      source.type &&
+      !source.type.startsWith('_') &&
+      !['unknown', 'text', 'varchar', 'name', 'int2vector', 'oidvector'].includes(source.type);
+    if (to.startsWith('_') && scalar) throw err('42846', `cannot cast type ${source.type} to ${to}`);
     return { sql: castSql(source, to), type: to };
   }
 
@@ -755,4 +787,14 @@ export function outputName(e: A.Expr): string {
 function canonicalName(t: string): string {
   const c = canonicalType(t) ?? t;
   return c.startsWith('_') ? c.slice(1) : c;
+}
+
+/** PostgreSQL's type categories (pg_type.typcategory), as far as they decide whether types can be mixed. */
+function typeCategory(t: string): string {
+  if (t.startsWith('_') || t === 'int2vector' || t === 'oidvector') return 'A';
+  if (isNumericType(t) || t === 'oid' || t.startsWith('reg')) return 'N';
+  if (['text', 'varchar', 'name', 'bpchar', 'char'].includes(t)) return 'S';
+  if (['date', 'timestamp', 'timestamptz', 'time', 'timetz'].includes(t)) return 'D';
+  if (t === 'bool') return 'B';
+  return t;
 }

@@ -3,7 +3,7 @@
 // that serves the wire and the task engine.
 import Database from 'better-sqlite3';
 import type { BackendActivity, BackendSignal } from '../../pg/activity';
-import { decodeParam, formatTimestampMicros } from '../../pg/codecs';
+import { checkJsonText, decodeParam, formatTimestampMicros } from '../../pg/codecs';
 import { type EncodedRows, encodeDataRows } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
 import { canonicalType, Oid, typeNameOfOid } from '../../pg/types';
@@ -128,6 +128,11 @@ export class ReaderEngine {
       return s.settings;
     }
     return this.sessionSettings.get(s.pid) ?? [];
+  }
+
+  /** Keeps a session's settings without running anything (a request the pool withdrew carried them). */
+  rememberSettings(s: SessionSnapshot): void {
+    this.settingsOf(s);
   }
 
   private makeContext(s: SessionSnapshot, settings: [string, string][]): FunctionContext {
@@ -427,6 +432,8 @@ function toSqlite(v: unknown, oid: number): unknown {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'number' && Number.isInteger(v) && INTEGER_OIDS.has(oid)) return BigInt(v);
   if (v === undefined) return null;
+  // A value sent as text before its type was known: json's input function checks it here.
+  if (typeof v === 'string' && (oid === Oid.json || oid === Oid.jsonb)) return checkJsonText(v);
   return v;
 }
 

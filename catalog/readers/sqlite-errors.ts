@@ -45,7 +45,13 @@ const RULES: Rule[] = [
   [/database or disk is full/, () => new SqlError('53100', 'could not write to the catalog: device is full')],
   [/integer overflow/, () => new SqlError('22003', 'integer out of range')],
   [/datatype mismatch/, () => new SqlError('42804', 'datatype mismatch')],
-  [/syntax error|near "/, (m) => new SqlError('42601', `syntax error in the translated query: ${m.input}`)],
+  [/malformed JSON/, () => new SqlError('22P02', 'invalid input syntax for type json')],
+  [
+    /misuse of window function (\w+)\(\)/,
+    (m) => new SqlError('42P20', `window function ${m[1]} is not allowed here`),
+  ],
+  [/near "([^"]*)": syntax error/, (m) => new SqlError('42601', `syntax error at or near "${m[1]}"`)],
+  [/syntax error/, () => new SqlError('42601', 'syntax error')],
 ];
 
 export function translateSqliteError(err: unknown): Error {

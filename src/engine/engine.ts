@@ -490,7 +490,8 @@ export class TaskEngine {
     } catch (err) {
       // The abort reached the I/O and stopped it: a cancellation, not a failure.
       if (isCancellation(err, signal)) return this.endSubtask(r, s, live, reach, 'CANCELLED');
-      const msg = err instanceof Error ? err.message : String(err);
+      const hint = (err as { extra?: { hint?: string } }).extra?.hint;
+      const msg = (err instanceof Error ? err.message : String(err)) + (hint ? ` HINT: ${hint}` : '');
       this.logger.warn({ task: r.row.id, subtask: s.id, err: msg }, 'subtask failed');
       return this.endSubtask(r, s, live, reach, 'FAILED', msg);
     }

@@ -25,6 +25,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants, type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XXHash3 } from 'xxhash-addon';
+import { SqlError } from '../../pg/errors';
 
 export const MAGIC = 0x54474553; // "SEGT" read as little-endian uint32
 export const FORMAT_VERSION = 1;
@@ -181,9 +182,24 @@ export async function writeSegmentFile(
   } catch (err) {
     await fh?.close().catch(() => {});
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw deviceFull(err, path) ?? err;
   }
   return { path, checksum, size: head.length + payload.length };
+}
+
+const FULL: Record<string, string> = { ENOSPC: 'No space left on device', EDQUOT: 'Disk quota exceeded' };
+
+/**
+ * A write that failed because its device (or the owner's quota) is full, in PostgreSQL's words for a
+ * relation file that cannot grow (md.c, mdextend): 53100 "could not extend file ...", HINT "Check free disk
+ * space."; null for any other error.
+ */
+export function deviceFull(err: unknown, path: string): SqlError | null {
+  const reason = FULL[(err as NodeJS.ErrnoException)?.code ?? ''];
+  if (!reason) return null;
+  return new SqlError('53100', `could not extend file "${path}": ${reason}`, {
+    hint: 'Check free disk space.',
+  });
 }
 
 /** Parses and checks a header; throws SegmentFault when it is not a valid header for `expected`. */

@@ -216,10 +216,13 @@ export class SegmentStore {
           { durable: false },
         ).catch((err) => {
           if (err instanceof StoreError) throw err;
-          throw new StoreError(
-            (err as NodeJS.ErrnoException).code === 'ENOSPC' ? '53100' : '58030',
-            `could not write segment to device ${p.device.path} of node ${p.node}: ${(err as Error).message}`,
-          );
+          const where = `device ${p.device.path} of node ${p.node}`;
+          if (err instanceof SqlError && err.code === '53100')
+            throw new SqlError(err.code, err.message, {
+              ...err.extra,
+              detail: `The segment was for ${where}.`,
+            });
+          throw new StoreError('58030', `could not write segment to ${where}: ${(err as Error).message}`);
         });
         let written = state.writtenBy.get(dio);
         if (!written) state.writtenBy.set(dio, (written = []));

@@ -1,5 +1,5 @@
-// Measures how fast another connection is answered while something heavy runs: SELECT 1 in a loop, one at a
-// time, until stopped (or until maxQueries, so the loop is bounded whatever happens). The loop runs in a
+// Measures how fast another connection is answered while something heavy runs: SELECT 1 (or the query given)
+// in a loop, one at a time, until stopped (or until maxQueries, so the loop is bounded whatever happens). The loop runs in a
 // worker thread, so that the heavy client's own work in the test's thread does not count against the server.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
@@ -15,8 +15,12 @@ export interface LatencyProbe {
   stop(): Promise<LatencyReport>;
 }
 
-export async function startLatencyProbe(config: pg.ClientConfig, maxQueries = 20_000): Promise<LatencyProbe> {
-  const worker = new Worker(__filename, { workerData: { config, maxQueries } });
+export async function startLatencyProbe(
+  config: pg.ClientConfig,
+  maxQueries = 20_000,
+  query = 'SELECT 1',
+): Promise<LatencyProbe> {
+  const worker = new Worker(__filename, { workerData: { config, maxQueries, query } });
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
@@ -34,7 +38,7 @@ export async function startLatencyProbe(config: pg.ClientConfig, maxQueries = 20
   };
 }
 
-async function probeLoop(config: pg.ClientConfig, maxQueries: number): Promise<void> {
+async function probeLoop(config: pg.ClientConfig, maxQueries: number, query: string): Promise<void> {
   const client = new pg.Client(config);
   await client.connect();
   const times: number[] = [];
@@ -43,7 +47,7 @@ async function probeLoop(config: pg.ClientConfig, maxQueries: number): Promise<v
   parentPort!.postMessage('ready');
   while (!stopping && times.length < maxQueries) {
     const t0 = performance.now();
-    await client.query('SELECT 1');
+    await client.query(query);
     times.push(performance.now() - t0);
     // A pause between queries, so the probe measures waiting, not its own load.
     await new Promise((r) => setTimeout(r, 2));
@@ -61,4 +65,5 @@ async function probeLoop(config: pg.ClientConfig, maxQueries: number): Promise<v
   });
 }
 
-if (!isMainThread && workerData?.config) void probeLoop(workerData.config, workerData.maxQueries);
+if (!isMainThread && workerData?.config)
+  void probeLoop(workerData.config, workerData.maxQueries, workerData.query);

@@ -340,3 +340,70 @@ test('= ANY compares numbers as numbers, is NULL over a NULL array; substr and s
   );
   t.is(t.throws(() => q.row("SELECT split_part('a,b', ',', 0)"), { instanceOf: SqlError })?.code, '22023');
 });
+
+/** The error running sql ends with, as the reader reports it (SQLite's own errors translated). */
+function failure(sql: string): SqlError | null {
+  try {
+    q.rows(sql);
+  } catch (e) {
+    return translateSqliteError(e) as SqlError;
+  }
+  return null;
+}
+
+test('what the SQL fuzzer found: nested WITH, LIMIT/OFFSET values, json input, window misuse, text arithmetic, array casts', (t) => {
+  t.deepEqual(q.rows('WITH a AS (SELECT 1 AS x) WITH b AS (SELECT 2 AS y) SELECT y FROM b'), [[2]]);
+  t.is(q.rows('SELECT g FROM generate_series(1, 5) g LIMIT NULL').length, 5);
+  t.is(q.rows('SELECT g FROM generate_series(1, 5) g LIMIT 1.5 OFFSET NULL').length, 2);
+  t.like(
+    t.throws(() => q.rows('SELECT g FROM generate_series(1, 5) g LIMIT -1')),
+    { code: '2201W', message: 'LIMIT must not be negative' },
+  );
+  t.like(
+    t.throws(() => q.rows('SELECT 1 OFFSET -1')),
+    { code: '2201X', message: 'OFFSET must not be negative' },
+  );
+  t.like(
+    t.throws(() => q.translate('SELECT 1 LIMIT true')),
+    {
+      code: '42804',
+      message: 'argument of LIMIT must be type bigint, not type bool',
+    },
+  );
+  t.like(
+    t.throws(() => q.rows("SELECT 1 LIMIT 'x'")),
+    { code: '22P02' },
+  );
+  t.deepEqual(q.rows(`SELECT '{"a": 1}'::json`), [['{"a": 1}']]);
+  t.is(failure("SELECT 'pg_class'::json")?.code, '22P02');
+  t.is(failure("VALUES ('pg_class'), ('1'::json)")?.code, '22P02');
+  t.like(translateSqliteError(new Error('misuse of window function lag()')), { code: '42P20' });
+  t.like(translateSqliteError(new Error('near "WITH": syntax error')), {
+    code: '42601',
+    message: 'syntax error at or near "WITH"',
+  });
+  t.like(
+    t.throws(() => q.translate('SELECT relname / 1 FROM pg_class')),
+    { code: '42883' },
+  );
+  t.like(
+    t.throws(() => q.translate('SELECT (1 < 2)::int4[]')),
+    { code: '42846' },
+  );
+  t.deepEqual(q.row("SELECT '{1,2}'::int4[]").values, ['{1,2}']);
+  t.like(
+    t.throws(() => q.translate(`SELECT ARRAY['{}'::json, current_schema()]`)),
+    {
+      code: '42804',
+      message: 'ARRAY types json and name cannot be matched',
+    },
+  );
+  t.deepEqual(q.row('SELECT ARRAY[1::int2, 2::int8]').values, ['{1,2}']);
+  t.like(
+    t.throws(() => q.translate('SELECT unnest(now())')),
+    {
+      code: '42883',
+      message: 'function unnest(timestamp with time zone) does not exist',
+    },
+  );
+});

@@ -41,6 +41,11 @@ export function castSql(v: Typed, to: string): string {
       return `pg_to_uuid(${v.sql})`;
     case 'interval':
       return `pg_to_interval(${v.sql})`;
+    case 'json':
+    case 'jsonb':
+      // The text as written when it is JSON; SQLite's json() raises "malformed JSON" (22P02) when it is not.
+      if (v.type === 'json' || v.type === 'jsonb') return v.sql;
+      return `(CASE WHEN json_valid(${v.sql}) THEN ${v.sql} ELSE json(${v.sql}) END)`;
     default:
       return v.sql;
   }

@@ -131,9 +131,15 @@ export const BINARY_OPERATORS: Record<string, BinaryOperator> = {
   'IS NOT': infix(true, () => 'bool'),
 };
 
+/** Operators PostgreSQL has for numbers (and date/time), never for strings. */
+const NUMERIC_ONLY = new Set(['*', '/', '%']);
+const STRING_TYPES = new Set(['text', 'varchar', 'name', 'bpchar', 'char']);
+
 export function binaryOperator(op: string, l: Typed, r: Typed): Typed {
   const def = BINARY_OPERATORS[op];
-  if (!def)
+  const noneForStrings =
+    NUMERIC_ONLY.has(op) && (STRING_TYPES.has(l.type ?? '') || STRING_TYPES.has(r.type ?? ''));
+  if (!def || noneForStrings)
     throw err('42883', `operator does not exist: ${l.type ?? 'unknown'} ${op} ${r.type ?? 'unknown'}`);
   return def.apply(l, r, op);
 }

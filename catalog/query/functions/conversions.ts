@@ -37,6 +37,13 @@ function toInt(v: V, type: string): number | bigint | null {
 
 export function register(reg: Register, ctx: () => FunctionContext): void {
   reg('pg_to_int', (v: V, t: V) => toInt(v, String(t)));
+  // LIMIT NULL is no limit, OFFSET NULL none; negative ones are errors (nodeLimit.c), which SQLite has not.
+  reg('pg_limit_value', (v: V, clause: V) => {
+    if (v === null) return clause === 'LIMIT' ? -1 : 0;
+    if (Number(v) < 0)
+      throw new SqlError(clause === 'LIMIT' ? '2201W' : '2201X', `${clause} must not be negative`);
+    return v;
+  });
   reg('pg_to_float', (v: V) => {
     if (v === null) return null;
     const n = Number(typeof v === 'string' ? v.trim() : v);
@@ -70,6 +77,12 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
   reg('pg_div', (a: V, b: V, integral: V) => {
     if (a === null || b === null) return null;
     if (Number(b) === 0) throw new SqlError('22012', 'division by zero');
+    for (const v of [a, b])
+      if (Number.isNaN(Number(v)) && String(v) !== 'NaN')
+        throw new SqlError(
+          '22P02',
+          `invalid input syntax for type ${Number(integral) ? 'integer' : 'numeric'}: "${v}"`,
+        );
     if (Number(integral)) {
       const x = BigInt(Math.trunc(Number(a)));
       const y = BigInt(Math.trunc(Number(b)));

@@ -91,11 +91,17 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
   switch (name) {
     case 'generate_series':
       return { sqlite: 'pg_generate_series', columns: [{ name: 'value', type: seriesType(argTypes) }] };
-    case 'unnest':
+    case 'unnest': {
+      const t = argTypes[0];
+      if (t && t !== 'unknown' && !t.startsWith('_') && t !== 'int2vector' && t !== 'oidvector')
+        throw new SqlError('42883', `function unnest(${formatTypeName(t, -1)}) does not exist`, {
+          hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+        });
       return {
         sqlite: 'pg_array_each',
         columns: [{ name: 'value', type: (argTypes[0] ?? '_text').replace(/^_/, '') || 'text' }],
       };
+    }
     case 'generate_subscripts':
       return {
         sqlite: 'pg_generate_subscripts',
