@@ -435,6 +435,10 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   const indexDefs = new Map<number, string>();
   const indexColumns = new Map<number, string[]>();
   const constraintDefs = new Map<number, string>();
+  const foreignKeys = sysForeignKeys(db, relations);
+  // PostgreSQL enforces a foreign key with triggers on both tables, so relhastriggers is true on each; psql
+  // and pgcli list a table's foreign keys (and what references it) only when it is.
+  const withTriggers = new Set(foreignKeys.flatMap((fk) => [fk.table.oid, fk.references.oid]));
   for (const rel of relations) {
     const ns = namespaceOid(rel.schema);
     const hasPk = !!rel.primaryKey?.length;
@@ -459,7 +463,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       rel.columns.length,
       0,
       0,
-      0,
+      withTriggers.has(rel.oid) ? 1 : 0,
       0,
       0,
       0,
@@ -711,7 +715,6 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   fill('pg_catalog.pg_attribute', attrRows);
   fill('pg_catalog.pg_description', descRows);
   fill('pg_catalog.pg_index', indexRows);
-  const foreignKeys = sysForeignKeys(db, relations);
   const attnum = (rel: RelationDef, col: string) => rel.columns.findIndex((c) => c.name === col) + 1;
   foreignKeys.forEach((fk, k) => {
     const oid = 19000 + k;
@@ -756,7 +759,16 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     'pg_catalog.pg_tables',
     relations
       .filter((r) => r.kind === 'r')
-      .map((r) => [r.schema, r.name, 'admin', null, r.primaryKey?.length ? 1 : 0, 0, 0, 0]),
+      .map((r) => [
+        r.schema,
+        r.name,
+        'admin',
+        null,
+        r.primaryKey?.length ? 1 : 0,
+        0,
+        withTriggers.has(r.oid) ? 1 : 0,
+        0,
+      ]),
   );
   fill(
     'pg_catalog.pg_stat_user_tables',

@@ -14,6 +14,7 @@ const TABLE_FUNCTIONS = new Set([
   'pg_generate_series',
   'pg_generate_subscripts',
   'pg_get_keywords',
+  'pg_partition_ancestors',
 ]);
 
 /** Words that end a FROM list at their nesting level. */

@@ -120,6 +120,8 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
           { name: 'catdesc', type: 'text' },
         ],
       };
+    case 'pg_partition_ancestors':
+      return { sqlite: 'pg_partition_ancestors', columns: [{ name: 'relid', type: 'regclass' }] };
     default:
       return null;
   }
@@ -176,6 +178,12 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
         yield [sqlInteger(v)];
       }
     },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  // No relation here is a partition, and PostgreSQL lists no ancestors (not even the relation) for one that is not.
+  db.table('pg_partition_ancestors', {
+    columns: ['relid'],
+    parameters: ['rel'],
+    *rows(_rel: V) {},
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
   db.table('pg_get_keywords', {
     columns: ['word', 'catcode', 'catdesc'],

@@ -79,9 +79,9 @@ function signalBackend(c: FunctionContext, pid: V, how: BackendSignal): number |
 }
 
 export const definitions: Record<string, FnDef> = {
-  pg_index_column_has_property: constant('0', 'bool'),
-  pg_indexam_has_property: constant('0', 'bool'),
-  pg_index_has_property: constant('0', 'bool'),
+  pg_index_column_has_property: call('pg_index_column_has_property_fn', 'bool', ['oid', 'int4', 'text']),
+  pg_indexam_has_property: call('pg_indexam_has_property_fn', 'bool', ['oid', 'text']),
+  pg_index_has_property: call('pg_index_has_property_fn', 'bool', ['oid', 'text']),
   // session and system information
   version: constant('pg_version()', 'text'),
   current_database: constant('pg_current_database()', 'name'),
@@ -135,7 +135,11 @@ export const definitions: Record<string, FnDef> = {
   pg_get_function_identity_arguments: constant("''", 'text'),
   pg_get_partkeydef: constant('NULL', 'text'),
   pg_get_statisticsobjdef_columns: constant('NULL', 'text'),
-  pg_tablespace_location: constant("''", 'text'),
+  // the default tablespaces have no location of their own (''); NULL in, NULL out (the function is strict)
+  pg_tablespace_location: {
+    sql: ([oid]) => `(CASE WHEN ${oid} IS NULL THEN NULL ELSE '' END)`,
+    returns: () => 'text',
+  },
   pg_get_serial_sequence: constant('NULL', 'text'),
   pg_is_other_temp_schema: constant('0', 'bool'),
   pg_sleep: call('pg_sleep_fn', 'void'),
@@ -148,7 +152,61 @@ export const definitions: Record<string, FnDef> = {
   pg_current_xact_id: constant('1', 'int8'),
 };
 
+/**
+ * The properties PostgreSQL 15 reports for btree, the access method of every index here (all of them ascending,
+ * NULLS LAST): pg_indexam_has_property, pg_index_has_property and pg_index_column_has_property answer from
+ * these; an unknown object, column or property is NULL, as in PostgreSQL.
+ */
+const BTREE_AM = 403;
+const BTREE_AM_PROPERTIES: Record<string, boolean> = {
+  can_order: true,
+  can_unique: true,
+  can_multi_col: true,
+  can_exclude: true,
+  can_include: true,
+};
+const BTREE_INDEX_PROPERTIES: Record<string, boolean> = {
+  clusterable: true,
+  index_scan: true,
+  bitmap_scan: true,
+  backward_scan: true,
+};
+const BTREE_COLUMN_PROPERTIES: Record<string, boolean> = {
+  asc: true,
+  desc: false,
+  nulls_first: false,
+  nulls_last: true,
+  orderable: true,
+  distance_orderable: false,
+  returnable: true,
+  search_array: true,
+  search_nulls: true,
+};
+const property = (table: Record<string, boolean>, name: V) => {
+  const v = table[String(name).toLowerCase()];
+  return v === undefined ? null : v ? 1 : 0;
+};
+
 export function register(reg: Register, ctx: () => FunctionContext): void {
+  reg('pg_indexam_has_property_fn', (am: V, prop: V) =>
+    am === null || prop === null || Number(am) !== BTREE_AM ? null : property(BTREE_AM_PROPERTIES, prop),
+  );
+  reg(
+    'pg_index_has_property_fn',
+    (oid: V, prop: V) =>
+      oid === null || prop === null || ctx().indexDef(Number(oid), 0) === null
+        ? null
+        : property(BTREE_INDEX_PROPERTIES, prop),
+    SESSION,
+  );
+  reg(
+    'pg_index_column_has_property_fn',
+    (oid: V, col: V, prop: V) =>
+      oid === null || col === null || prop === null || ctx().indexDef(Number(oid), Number(col)) === null
+        ? null
+        : property(BTREE_COLUMN_PROPERTIES, prop),
+    SESSION,
+  );
   reg('pg_size_pretty', (n: V) => (n === null ? null : sizePretty(Number(n))));
   reg('pg_encoding_to_char', (n: V) => ENCODINGS[Number(n)] ?? '');
   reg(
