@@ -20,6 +20,7 @@ import {
   USER_TABLE_OID_BASE,
 } from './relations';
 import { sysRelations } from './schema';
+import { FIRST_ADMIN } from './users';
 
 const PG: Record<string, string> = {
   pg_type: `oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char
@@ -91,7 +92,28 @@ const PG: Record<string, string> = {
   pg_partitioned_table:
     'partrelid:oid partstrat:char partnatts:int2 partdefid:oid partattrs:int2vector partclass:oidvector partcollation:oidvector partexprs:pg_node_tree',
   pg_statistic_ext_data: 'stxoid:oid stxdinherit:bool',
-  pg_subscription: 'oid:oid subdbid:oid subname:name subowner:oid subenabled:bool',
+  // subskiplsn is a pg_lsn in PostgreSQL, a type this server does not have: text (the table is empty)
+  pg_subscription: `oid:oid subdbid:oid subskiplsn:text subname:name subowner:oid subenabled:bool subbinary:bool
+    substream:bool subtwophasestate:char subdisableonerr:bool subconninfo:text subslotname:name subsynccommit:text
+    subpublications:_text`,
+  pg_init_privs: 'objoid:oid classoid:oid objsubid:int4 privtype:char initprivs:_aclitem',
+  pg_default_acl: 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl:_aclitem',
+  pg_opfamily: 'oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid',
+  pg_amop: `oid:oid amopfamily:oid amoplefttype:oid amoprighttype:oid amopstrategy:int2 amoppurpose:char
+    amopopr:oid amopmethod:oid amopsortfamily:oid`,
+  pg_amproc: 'oid:oid amprocfamily:oid amproclefttype:oid amprocrighttype:oid amprocnum:int2 amproc:regproc',
+  pg_ts_parser: `oid:oid prsname:name prsnamespace:oid prsstart:regproc prstoken:regproc prsend:regproc
+    prsheadline:regproc prslextype:regproc`,
+  pg_ts_template: 'oid:oid tmplname:name tmplnamespace:oid tmplinit:regproc tmpllexize:regproc',
+  pg_ts_dict: 'oid:oid dictname:name dictnamespace:oid dictowner:oid dicttemplate:oid dictinitoption:text',
+  pg_ts_config: 'oid:oid cfgname:name cfgnamespace:oid cfgowner:oid cfgparser:oid',
+  pg_ts_config_map: 'mapcfg:oid maptokentype:int4 mapseqno:int4 mapdict:oid',
+  pg_transform: 'oid:oid trftype:oid trflang:oid trffromsql:regproc trftosql:regproc',
+  pg_seclabel: 'objoid:oid classoid:oid objsubid:int4 provider:text label:text',
+  pg_seclabels: `objoid:oid classoid:oid objsubid:int4 objtype:text objnamespace:oid objname:text provider:text
+    label:text`,
+  pg_shseclabel: 'objoid:oid classoid:oid provider:text label:text',
+  pg_largeobject_metadata: 'oid:oid lomowner:oid lomacl:_aclitem',
   pg_stat_user_tables: `relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8
     idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_tup_hot_upd:int8 n_live_tup:int8 n_dead_tup:int8
     n_mod_since_analyze:int8 n_ins_since_vacuum:int8 last_vacuum:timestamptz last_autovacuum:timestamptz
@@ -116,6 +138,12 @@ const PG: Record<string, string> = {
   pg_timezone_names: 'name:text abbrev:text utc_offset:interval is_dst:bool',
 };
 
+/**
+ * A user's role OID. The first administrator, admin, is the bootstrap superuser, OID 10 as in PostgreSQL: it
+ * owns the schemas, catalogs and sys tables (nspowner, relowner, datdba), so every owner OID names a role.
+ */
+const roleOid = (u: string) => `(CASE WHEN ${u}.name = '${FIRST_ADMIN}' THEN 10 ELSE 16000 + ${u}.rowid END)`;
+
 /** Relations whose rows depend on users or live data: TEMP views over the catalog file. */
 const DYNAMIC: Record<string, { spec: string; sql: string }> = {
   pg_roles: {
@@ -124,30 +152,30 @@ const DYNAMIC: Record<string, { spec: string; sql: string }> = {
       rolconfig:_text oid:oid`,
     sql: `SELECT u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND r.role = 'sysadmin'), 1,
       EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND r.role = 'sysadmin'), 0, 1, 0, -1,
-      '********', NULL, 0, NULL, 16000 + u.rowid FROM main.users u
+      '********', NULL, 0, NULL, ${roleOid('u')} FROM main.users u
       UNION ALL SELECT 'sysadmin', 1, 1, 1, 0, 0, 0, -1, NULL, NULL, 0, NULL, 15999`,
   },
   pg_user: {
     spec: `usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text
       valuntil:timestamptz useconfig:_text`,
-    sql: `SELECT u.name, 16000 + u.rowid, 0, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
+    sql: `SELECT u.name, ${roleOid('u')}, 0, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
       r.role = 'sysadmin'), 0, 0, '********', NULL, NULL FROM main.users u`,
   },
   pg_authid: {
     spec: `oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool
       rolreplication:bool rolbypassrls:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz`,
-    sql: `SELECT 16000 + u.rowid, u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
+    sql: `SELECT ${roleOid('u')}, u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
       r.role = 'sysadmin'), 1, 0, 0, 1, 0, 0, -1, NULL, NULL FROM main.users u`,
   },
   pg_auth_members: {
     spec: 'roleid:oid member:oid grantor:oid admin_option:bool',
-    sql: `SELECT 15999, 16000 + u.rowid, 10, 0 FROM main.user_roles r JOIN main.users u ON u.name = r.user_name`,
+    sql: `SELECT 15999, ${roleOid('u')}, 10, 0 FROM main.user_roles r JOIN main.users u ON u.name = r.user_name`,
   },
   pg_database: {
     spec: `oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool
       datconnlimit:int4 datfrozenxid:xid datminmxid:xid dattablespace:oid datcollate:text datctype:text
       daticulocale:text datcollversion:text datacl:_aclitem`,
-    sql: `SELECT 16383, pg_current_database(), 16001, 6, 'c', 0, 1, -1, 0, 1, 1663, 'C.UTF-8', 'C.UTF-8', NULL, NULL, NULL`,
+    sql: `SELECT 16383, pg_current_database(), 10, 6, 'c', 0, 1, -1, 0, 1, 1663, 'C.UTF-8', 'C.UTF-8', NULL, NULL, NULL`,
   },
   // Each session as the wire reports it (pg_backend_activity is filled per statement by the worker). As in
   // PostgreSQL, a role sees what other roles' sessions run only if it is a superuser: otherwise their query
@@ -228,7 +256,7 @@ const USER_TABLE_ACL = `CASE WHEN EXISTS (SELECT 1 FROM main.table_privileges p 
     FROM main.table_privileges p WHERE p.table_id = t.id GROUP BY p.grantee ORDER BY min(p.rowid))), '') || '}'
   END`;
 const USER_TABLE_CLASS_ROWS = `SELECT ${USER_TABLE_OID_BASE} + t.rowid, t.name, ${namespaceOid('public')}, 0, 0,
-  coalesce((SELECT 16000 + u.rowid FROM main.users u WHERE u.name = t.owner), 10), 2, ${USER_TABLE_OID_BASE} + t.rowid,
+  coalesce((SELECT ${roleOid('u')} FROM main.users u WHERE u.name = t.owner), 10), 2, ${USER_TABLE_OID_BASE} + t.rowid,
   0, 0, -1, 0, 0, 0, 0, 'p', 'r', 0, 0, 0, 0, 0, 0, 0, 1, 'd', 0, 0, 0, 1, ${USER_TABLE_ACL}, NULL, NULL
   FROM main.tables t`;
 const PRIVILEGE_NAMES = `(SELECT 'a' AS letter, 'INSERT' AS name UNION ALL SELECT 'r', 'SELECT' UNION ALL SELECT 'w', 'UPDATE'
@@ -491,7 +519,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         -1,
         typeSize(oid) > 0 && typeSize(oid) <= 8 ? 1 : 0,
         'i',
-        'p',
+        // attstorage is the type's storage (typstorage): pg_dump emits SET STORAGE where they differ
+        typeSize(oid) > 0 ? 'p' : 'x',
         '',
         c.notNull ? 1 : 0,
         0,
@@ -914,12 +943,12 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   return {
     registry,
     prepareFor(sql: string) {
-      if (/pg_get_userbyid/.test(sql)) {
+      if (/pg_get_userbyid|acldefault/.test(sql)) {
         const v = dataVersion();
         if (v !== usersVersion) {
           users = new Map(
             (
-              db.prepare('SELECT 16000 + rowid AS oid, name FROM main.users').all() as {
+              db.prepare(`SELECT ${roleOid('u')} AS oid, name FROM main.users u`).all() as {
                 oid: number;
                 name: string;
               }[]
@@ -994,7 +1023,6 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       }
     },
     userName(oid) {
-      if (oid === 10) return 'admin';
       if (oid === 15999) return 'sysadmin';
       return users.get(oid) ?? null;
     },

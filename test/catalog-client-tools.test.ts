@@ -4,7 +4,7 @@
 // pandas.read_sql_table; DBD::Pg's catalog methods; pgjdbc's key metadata. What each prints is compared with what
 // it prints against PostgreSQL, and the content is asserted on its own (so that two equally wrong answers fail).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -99,7 +99,9 @@ async function pgcliCompletions(t: Target): Promise<{ tables: string[]; columns:
 test.serial(
   'pgcli completes the sys tables and the columns of a sys table, as against PostgreSQL 15',
   async (t) => {
-    const [ours, theirs] = await both(pgcliCompletions);
+    // one after the other: two first runs of pgcli under one fresh $HOME race to write its config
+    const ours = await pgcliCompletions(targets[0]);
+    const theirs = await pgcliCompletions(targets[1]);
     t.deepEqual(ours.tables, [...sysRelations].sort());
     // the menu shows the columns matching "c", fuzzily, ranked by pgcli
     t.true(ours.columns.includes('created_at') && ours.columns.includes('created_by'), ours.columns.join());
@@ -125,7 +127,8 @@ test.serial(
   'pgcli \\d of sys tables: columns, keys, foreign keys and what references the table',
   async (t) => {
     for (const table of ['sys.subtasks', 'sys.tasks', 'sys.segment_groups']) {
-      const [ours, theirs] = await both((x) => pgcliDescribe(x, table));
+      const ours = await pgcliDescribe(targets[0], table);
+      const theirs = await pgcliDescribe(targets[1], table);
       t.is(ours, theirs, table);
       if (table === 'sys.subtasks') {
         t.regex(ours, /^\| task_id +\| uuid +\| +not null \|$/m);
@@ -214,4 +217,82 @@ test('pgjdbc getImportedKeys, getExportedKeys, getCrossReference, getPrimaryKeys
   t.deepEqual(rows('pk_segments'), ['null|sys|segments|storage_id|1|segments_pkey']);
   t.is(rows('columns_subtasks').length, 24);
   t.deepEqual(ours, theirs);
+});
+
+// ---------- pg_dump ----------
+
+/** The columns and constraints of schema sys, as PostgreSQL's catalog states them, one line each. */
+async function sysShape(dsn: string): Promise<string[]> {
+  const r = await run('psql', [
+    dsn,
+    '-X',
+    '-A',
+    '-t',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    `SELECT c.relname || '.' || a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) ||
+       CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'sys' AND c.relkind = 'r' AND a.attnum > 0 ORDER BY 1`,
+    '-c',
+    `SELECT conrelid::pg_catalog.regclass::text || ' ' || conname || ' ' || pg_catalog.pg_get_constraintdef(oid)
+     FROM pg_catalog.pg_constraint WHERE connamespace = 'sys'::regnamespace ORDER BY 1`,
+  ]);
+  if (r.code !== 0) throw new Error(`${dsn}: ${r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
+
+test("pg_dump --schema-only -n sys of segtasks equals PostgreSQL 15's, and restored into PostgreSQL recreates the sys tables", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-dump-'));
+  try {
+    const dsnOf = (x: Target, db = 'segtasks') =>
+      `host=127.0.0.1 port=${x.port} user=admin password=${x.password} dbname=${db}`;
+    const [ours, theirs] = await both(async (x) => {
+      const file = join(dir, `${x.name}.sql`);
+      const r = await run('pg_dump', [dsnOf(x), '--schema-only', '-n', 'sys', '-f', file], {
+        timeoutMs: 90_000,
+      });
+      if (r.code !== 0) throw new Error(`pg_dump of ${x.name}: ${r.stderr}`);
+      return { file, text: readFileSync(file, 'utf8') };
+    });
+    // what may differ: the server version in the header and pg_dump's random \restrict key
+    const comparable = (s: string) =>
+      s.replace(/^(\\(un)?restrict) \S+$/gm, '$1 <key>').replace(/^-- Dumped from database version .*$/m, '');
+    t.is(comparable(ours.text), comparable(theirs.text));
+    t.regex(ours.text, /^CREATE TABLE sys\.subtasks \($/m);
+    t.regex(
+      ours.text,
+      /^ {4}ADD CONSTRAINT subtasks_task_id_fkey FOREIGN KEY \(task_id\) REFERENCES sys\.tasks\(id\);$/m,
+    );
+
+    const pg = targets[1];
+    const restored = `restored_${process.pid}`;
+    const create = await run('psql', [dsnOf(pg, 'postgres'), '-X', '-c', `CREATE DATABASE ${restored}`]);
+    t.is(create.code, 0, create.stderr);
+    const restore = await run('psql', [
+      dsnOf(pg, restored),
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-f',
+      ours.file,
+    ]);
+    t.is(restore.code, 0, restore.stderr);
+    t.is(restore.stderr, '');
+    const [shapeOurs, shapeRestored] = [
+      await sysShape(dsnOf(targets[0])),
+      await sysShape(dsnOf(pg, restored)),
+    ];
+    t.true(shapeOurs.includes('tasks.id uuid NOT NULL'), shapeOurs.join('\n'));
+    t.true(
+      shapeOurs.includes('sys.subtasks subtasks_task_id_fkey FOREIGN KEY (task_id) REFERENCES sys.tasks(id)'),
+    );
+    t.true(shapeOurs.includes('sys.segments segments_pkey PRIMARY KEY (storage_id)'));
+    t.deepEqual(shapeRestored, shapeOurs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -47,6 +47,7 @@ const SELECT_LIST_SRFS = new Set([
   'generate_series',
   'generate_subscripts',
   'pg_partition_ancestors',
+  'pg_options_to_table',
 ]);
 
 export class Translator {

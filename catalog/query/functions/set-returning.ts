@@ -120,6 +120,14 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
           { name: 'catdesc', type: 'text' },
         ],
       };
+    case 'pg_options_to_table':
+      return {
+        sqlite: 'pg_options_to_table',
+        columns: [
+          { name: 'option_name', type: 'text' },
+          { name: 'option_value', type: 'text' },
+        ],
+      };
     case 'pg_partition_ancestors':
       return { sqlite: 'pg_partition_ancestors', columns: [{ name: 'relid', type: 'regclass' }] };
     default:
@@ -176,6 +184,18 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
         if (++count > 10_000_000)
           throw new SqlError('54000', 'generate_series would return more than 10,000,000 rows');
         yield [sqlInteger(v)];
+      }
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  // reloptions-style arrays, {name=value,...}: one row per option, split at its first '=' (no '=': NULL value)
+  db.table('pg_options_to_table', {
+    columns: ['option_name', 'option_value'],
+    parameters: ['options'],
+    *rows(a: V) {
+      for (const o of arr(a)) {
+        if (o === null) continue;
+        const eq = o.indexOf('=');
+        yield eq < 0 ? [o, null] : [o.slice(0, eq), o.slice(eq + 1)];
       }
     },
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);

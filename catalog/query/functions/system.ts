@@ -6,6 +6,7 @@ import { SqlError } from '../../../pg/errors';
 import { checkNotification } from '../../../pg/notify';
 import { typeNameOfOid } from '../../../pg/types';
 import { presetSetting } from '../../preset-settings';
+import { NAMESPACES } from '../../relations';
 import {
   call,
   constant,
@@ -79,13 +80,14 @@ function signalBackend(c: FunctionContext, pid: V, how: BackendSignal): number |
 }
 
 export const definitions: Record<string, FnDef> = {
+  acldefault: call('pg_acldefault', '_aclitem', ['char', 'oid']),
   pg_index_column_has_property: call('pg_index_column_has_property_fn', 'bool', ['oid', 'int4', 'text']),
   pg_indexam_has_property: call('pg_indexam_has_property_fn', 'bool', ['oid', 'text']),
   pg_index_has_property: call('pg_index_has_property_fn', 'bool', ['oid', 'text']),
   // session and system information
   version: constant('pg_version()', 'text'),
   current_database: constant('pg_current_database()', 'name'),
-  current_schema: constant("'public'", 'name'),
+  current_schema: constant('pg_current_schema()', 'name'),
   current_schemas: call('pg_current_schemas', '_name', ['bool']),
   current_user: constant('pg_current_user()', 'name'),
   session_user: constant('pg_current_user()', 'name'),
@@ -187,7 +189,57 @@ const property = (table: Record<string, boolean>, name: V) => {
   return v === undefined ? null : v ? 1 : 0;
 };
 
+/**
+ * The schemas of the session's search_path that exist, in order: "$user" is the user's own schema, and
+ * quoted names keep their case (PostgreSQL's recomputeNamespacePath).
+ */
+function searchPath(c: FunctionContext): string[] {
+  const raw = c.changedSettings.get('search_path') ?? c.settings.get('search_path') ?? '"$user", public';
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase()))
+    .map((s) => (s === '$user' ? c.user : s))
+    .filter((s, i, all) => NAMESPACES.some((n) => n.name === s) && all.indexOf(s) === i);
+}
+
+/**
+ * acldefault(): the privileges an object has before any GRANT, by object type (PostgreSQL 15's acl.c): for
+ * each type, the rights of PUBLIC (if any) and of the owner, who also grants them.
+ */
+const DEFAULT_ACL: Record<string, { world: string; owner: string }> = {
+  c: { world: '', owner: '' },
+  r: { world: '', owner: 'arwdDxt' },
+  s: { world: '', owner: 'rwU' },
+  d: { world: 'Tc', owner: 'CTc' },
+  f: { world: 'X', owner: 'X' },
+  l: { world: 'U', owner: 'U' },
+  L: { world: '', owner: 'rw' },
+  n: { world: '', owner: 'UC' },
+  t: { world: '', owner: 'C' },
+  F: { world: '', owner: 'U' },
+  S: { world: '', owner: 'U' },
+  T: { world: 'U', owner: 'U' },
+  p: { world: '', owner: 'sA' },
+};
+
+/** A role name as an aclitem prints it: double-quoted unless it is only letters, digits and underscores. */
+const aclName = (n: string) => (/^[A-Za-z0-9_]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`);
+
 export function register(reg: Register, ctx: () => FunctionContext): void {
+  reg(
+    'pg_acldefault',
+    (type: V, owner: V) => {
+      if (type === null || owner === null) return null;
+      const d = DEFAULT_ACL[String(type)];
+      if (!d) throw new SqlError('XX000', `unrecognized object type abbreviation: ${type}`);
+      const o = aclName(ctx().userName(Number(owner)) ?? String(owner));
+      const items = [...(d.world ? [`=${d.world}/${o}`] : []), ...(d.owner ? [`${o}=${d.owner}/${o}`] : [])];
+      return `{${items.join(',')}}`;
+    },
+    SESSION,
+  );
   reg('pg_indexam_has_property_fn', (am: V, prop: V) =>
     am === null || prop === null || Number(am) !== BTREE_AM ? null : property(BTREE_AM_PROPERTIES, prop),
   );
@@ -225,9 +277,15 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
   reg('pg_postmaster_start_time', () => ctx().startedAt, SESSION);
   reg(
     'pg_current_schemas',
-    (implicit: V) => formatArrayLiteral(Number(implicit) ? ['pg_catalog', 'public'] : ['public']),
+    (implicit: V) => {
+      const path = searchPath(ctx());
+      return formatArrayLiteral(
+        Number(implicit) && !path.includes('pg_catalog') ? ['pg_catalog', ...path] : path,
+      );
+    },
     SESSION,
   );
+  reg('pg_current_schema', () => searchPath(ctx())[0] ?? null, SESSION);
   reg(
     'pg_current_setting',
     (name: V, missingOk?: V) => {
