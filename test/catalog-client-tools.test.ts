@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { sysRelations } from '../catalog/schema';
-import { type Mirror, startMirror } from './oracle/mirror';
 import { PYTHON, run, runJdbcProgram } from './helpers/run';
 import { ADMIN_PASSWORD } from './helpers/server';
+import { type Mirror, startMirror } from './oracle/mirror';
 
 const CLIENTS = join(__dirname, '..', '..', 'test', 'clients');
 
