@@ -462,6 +462,9 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   let indexOid = 17000;
   const indexDefs = new Map<number, string>();
   const indexColumns = new Map<number, string[]>();
+  /** The emulated indexes by OID, and by schema-qualified name: regclass names them too. */
+  const indexNames = new Map<number, { schema: string; name: string }>();
+  const indexOids = new Map<string, number>();
   const constraintDefs = new Map<number, string>();
   const foreignKeys = sysForeignKeys(db, relations);
   // PostgreSQL enforces a foreign key with triggers on both tables, so relhastriggers is true on each; psql
@@ -675,6 +678,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       if (rel.schema === 'sys')
         userIndexRows.push([rel.oid, idx, rel.schema, rel.name, `${rel.name}_pkey`, 0, 0, 0]);
       pkIndexOf.set(rel.oid, idx);
+      indexNames.set(idx, { schema: rel.schema, name: `${rel.name}_pkey` });
+      indexOids.set(`${rel.schema}.${rel.name}_pkey`, idx);
       const keyList = rel.primaryKey!.join(', ');
       indexColumns.set(idx, rel.primaryKey!);
       indexDefs.set(
@@ -991,7 +996,11 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
             parts.length === 2
               ? registry.lookup(parts[0], parts[1])
               : (registry.lookup(null, parts[0]) ?? registry.lookup('sys', parts[0]));
-          return rel?.oid ?? null;
+          const index =
+            parts.length === 2
+              ? indexOids.get(`${parts[0]}.${parts[1]}`)
+              : (indexOids.get(`pg_catalog.${parts[0]}`) ?? indexOids.get(`public.${parts[0]}`));
+          return rel?.oid ?? index ?? null;
         }
         case 'regtype': {
           const t = canonicalType(parts[parts.length - 1]);
@@ -1006,7 +1015,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     regName(kind, oid) {
       switch (kind) {
         case 'regclass': {
-          const rel = registry.byOid(oid);
+          const rel = registry.byOid(oid) ?? indexNames.get(oid);
           if (!rel) return null;
           return rel.schema === 'pg_catalog' || rel.schema === 'public'
             ? rel.name

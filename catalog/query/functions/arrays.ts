@@ -24,6 +24,7 @@ export const definitions: Record<string, FnDef> = {
     argTypes: [null, 'int4'],
   },
   array_dims: call('pg_array_dims', 'text'),
+  array_ndims: call('pg_array_ndims', 'int4'),
   cardinality: call('pg_cardinality', 'int4'),
   array_append: call('pg_array_append', arrayType(0, 1)),
   array_prepend: {
@@ -65,6 +66,7 @@ export function register(reg: Register, _ctx: () => FunctionContext, db: BetterS
     const n = a === null ? 0 : arr(a).length;
     return n ? `[1:${n}]` : null;
   });
+  reg('pg_array_ndims', (a: V) => (a === null || !arr(a).length ? null : 1));
   reg('pg_cardinality', (a: V) => (a === null ? null : arr(a).length));
   reg(
     'pg_array_append',
