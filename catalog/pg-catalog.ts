@@ -3,6 +3,13 @@
 // depend on users or live data are TEMP views over the catalog file, so they are always current.
 import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
+import {
+  ARRAY_SUBSCRIPT_HANDLER,
+  BTHANDLER,
+  HEAP_TABLEAM_HANDLER,
+  IO_FUNCTIONS,
+  TYPE_IO,
+} from '../pg/type-io';
 import { canonicalType, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
 import { ACTION_NAME, foreignKeyDef, sysForeignKeys } from './foreign-keys';
@@ -96,6 +103,10 @@ const PG: Record<string, string> = {
   pg_subscription: `oid:oid subdbid:oid subskiplsn:text subname:name subowner:oid subenabled:bool subbinary:bool
     substream:bool subtwophasestate:char subdisableonerr:bool subconninfo:text subslotname:name subsynccommit:text
     subpublications:_text`,
+  pg_sequences: `schemaname:name sequencename:name sequenceowner:name data_type:regtype start_value:int8
+    min_value:int8 max_value:int8 increment_by:int8 cycle:bool cache_size:int8 last_value:int8`,
+  pg_policies:
+    'schemaname:name tablename:name policyname:name permissive:text roles:_name cmd:text qual:text with_check:text',
   pg_init_privs: 'objoid:oid classoid:oid objsubid:int4 privtype:char initprivs:_aclitem',
   pg_default_acl: 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl:_aclitem',
   pg_opfamily: 'oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid',
@@ -277,7 +288,7 @@ const DYNAMIC_INFO: Record<string, { spec: string; sql: string }> = {
 };
 
 const sqlType = (t: string) =>
-  ['int2', 'int4', 'int8', 'oid', 'bool', 'xid'].includes(t)
+  ['int2', 'int4', 'int8', 'oid', 'bool', 'xid', 'regproc', 'regclass', 'regtype', 'regnamespace'].includes(t)
     ? 'INTEGER'
     : t === 'float4' || t === 'float8'
       ? 'REAL'
@@ -318,16 +329,13 @@ function typeRows(): unknown[][] {
       1,
       ',',
       0,
-      t.category === 'A' ? 'array_subscript_handler' : '-',
+      t.category === 'A' ? ARRAY_SUBSCRIPT_HANDLER : 0,
       t.elem,
       t.array,
-      `${t.name}in`,
-      `${t.name}out`,
-      `${t.name}recv`,
-      `${t.name}send`,
-      '-',
-      '-',
-      '-',
+      ...(TYPE_IO[t.name] ?? [0, 0, 0, 0]),
+      0,
+      0,
+      0,
       len === 8 ? 'd' : len === 4 ? 'i' : len === 2 ? 's' : 'c',
       len > 0 ? 'p' : 'x',
       0,
@@ -433,9 +441,45 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     NAMESPACES.map((n) => [n.oid, n.name, 10, null]),
   );
   fill('pg_catalog.pg_am', [
-    [2, 'heap', 'heap_tableam_handler', 't'],
-    [403, 'btree', 'bthandler', 'i'],
+    [2, 'heap', HEAP_TABLEAM_HANDLER, 't'],
+    [403, 'btree', BTHANDLER, 'i'],
   ]);
+  // pg_proc: the type I/O functions and handlers the catalog names (pg_type, pg_am join to them by OID)
+  fill(
+    'pg_catalog.pg_proc',
+    IO_FUNCTIONS.map((f) => [
+      f.oid,
+      f.name,
+      11,
+      10,
+      12,
+      1,
+      0,
+      0,
+      0,
+      'f',
+      0,
+      0,
+      1,
+      0,
+      f.volatility,
+      's',
+      f.args.length,
+      0,
+      f.returns,
+      f.args.join(' '),
+      null,
+      null,
+      null,
+      null,
+      null,
+      f.name,
+      null,
+      null,
+      null,
+      null,
+    ]),
+  );
   fill('pg_catalog.pg_tablespace', [
     [1663, 'pg_default', 10, null, null],
     [1664, 'pg_global', 10, null, null],
@@ -1008,6 +1052,14 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         }
         case 'regnamespace':
           return namespaceOid(parts[0]) || null;
+        case 'regproc': {
+          // a bare or pg_catalog-qualified name, with an argument list for regprocedure
+          const fname = name
+            .replace(/\(.*\)$/, '')
+            .replace(/^pg_catalog\./, '')
+            .replace(/"/g, '');
+          return IO_FUNCTIONS.find((f) => f.name === fname)?.oid ?? null;
+        }
         default:
           return null;
       }
@@ -1027,6 +1079,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         }
         case 'regnamespace':
           return NAMESPACES.find((n) => n.oid === oid)?.name ?? null;
+        case 'regproc':
+          return IO_FUNCTIONS.find((f) => f.oid === oid)?.name ?? null;
         default:
           return null;
       }

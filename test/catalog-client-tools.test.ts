@@ -84,12 +84,15 @@ async function pgcliCompletions(t: Target): Promise<{ tables: string[]; columns:
       await sleep(500);
       tables = menuEntries(tmux('capture-pane', '-t', session, '-p'), 'table');
     }
-    tmux('send-keys', '-t', session, 'C-u');
-    tmux('send-keys', '-t', session, '-l', 'SELECT  FROM sys.tasks');
-    tmux('send-keys', '-t', session, 'C-a', ...Array(7).fill('Right'));
-    tmux('send-keys', '-t', session, '-l', 'c');
-    await sleep(800);
-    const columns = menuEntries(tmux('capture-pane', '-t', session, '-p'), 'column');
+    let columns: string[] = [];
+    for (let i = 0; i < 20 && !columns.length; i++) {
+      tmux('send-keys', '-t', session, 'C-u');
+      tmux('send-keys', '-t', session, '-l', 'SELECT  FROM sys.tasks');
+      tmux('send-keys', '-t', session, 'C-a', ...Array(7).fill('Right'));
+      tmux('send-keys', '-t', session, '-l', 'c');
+      await sleep(800);
+      columns = menuEntries(tmux('capture-pane', '-t', session, '-p'), 'column');
+    }
     return { tables, columns };
   } finally {
     tmux('kill-session', '-t', session);

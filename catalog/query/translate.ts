@@ -48,6 +48,7 @@ const SELECT_LIST_SRFS = new Set([
   'generate_subscripts',
   'pg_partition_ancestors',
   'pg_options_to_table',
+  'regexp_split_to_table',
 ]);
 
 export class Translator {
@@ -708,6 +709,11 @@ export class Translator {
       args.map((a) => a.type),
       !!e.distinct,
     );
+    if (e.orderBy?.length) {
+      if (!def.aggregate) throw err('42809', `ORDER BY specified, but ${name} is not an aggregate function`);
+      // SQLite (3.44+) orders an aggregate's input as PostgreSQL does, inside the call's parentheses
+      sql = `${sql.slice(0, -1)} ORDER BY ${this.orderBy(e.orderBy, scope, [])})`;
+    }
     if (e.filter) {
       if (!def.aggregate) throw err('42601', `FILTER specified, but ${name} is not an aggregate function`);
       sql = sql.replace(/\)$/, '') + `) FILTER (WHERE ${this.bool(e.filter, scope)})`;

@@ -181,7 +181,7 @@ export class ReaderEngine {
   }
 
   /**
-   * A regclass, regtype or regnamespace result is an OID in SQLite; PostgreSQL prints the object's name (the
+   * A regclass, regtype, regnamespace or regproc result is an OID in SQLite; PostgreSQL prints the object's name (the
    * OID itself when there is no such object, '-' for 0). Returns the rows, changed in place.
    */
   private nameRegValues(typeOids: readonly number[], rows: unknown[][]): unknown[][] {
@@ -444,6 +444,7 @@ const REG_KINDS = new Map<number, string>([
   [Oid.regclass, 'regclass'],
   [Oid.regtype, 'regtype'],
   [Oid.regnamespace, 'regnamespace'],
+  [Oid.regproc, 'regproc'],
 ]);
 
 const INTEGER_OIDS = new Set<number>([Oid.int2, Oid.int4, Oid.int8, Oid.oid]);

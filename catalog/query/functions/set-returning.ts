@@ -2,6 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
 import { arr, type FunctionContext, type Register, type V } from './define';
+import { regexpSplit } from './regex';
 import { formatTypeName } from './system';
 
 export const KEYWORDS = [
@@ -120,6 +121,8 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
           { name: 'catdesc', type: 'text' },
         ],
       };
+    case 'regexp_split_to_table':
+      return { sqlite: 'pg_regexp_split_to_table', columns: [{ name: 'value', type: 'text' }] };
     case 'pg_options_to_table':
       return {
         sqlite: 'pg_options_to_table',
@@ -185,6 +188,15 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
           throw new SqlError('54000', 'generate_series would return more than 10,000,000 rows');
         yield [sqlInteger(v)];
       }
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  db.table('pg_regexp_split_to_table', {
+    columns: ['value'],
+    parameters: ['s', 'pattern', 'flags'],
+    *rows(s: V, p: V, flags: V) {
+      if (s === null || p === null || flags === null) return;
+      for (const part of regexpSplit(String(s), String(p), String(flags ?? ''), 'regexp_split_to_table'))
+        yield [part];
     },
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
   // reloptions-style arrays, {name=value,...}: one row per option, split at its first '=' (no '=': NULL value)

@@ -7,6 +7,7 @@ import { checkNotification } from '../../../pg/notify';
 import { typeNameOfOid } from '../../../pg/types';
 import { presetSetting } from '../../preset-settings';
 import { NAMESPACES } from '../../relations';
+import { typeOid } from '../pgtypes';
 import {
   call,
   constant,
@@ -80,6 +81,11 @@ function signalBackend(c: FunctionContext, pid: V, how: BackendSignal): number |
 }
 
 export const definitions: Record<string, FnDef> = {
+  // the type the translator inferred for the argument, as a regtype (an untyped literal is unknown)
+  pg_typeof: {
+    sql: (_args, types) => String(types[0] ? typeOid(types[0]) : typeOid('unknown')),
+    returns: () => 'regtype',
+  },
   acldefault: call('pg_acldefault', '_aclitem', ['char', 'oid']),
   pg_index_column_has_property: call('pg_index_column_has_property_fn', 'bool', ['oid', 'int4', 'text']),
   pg_indexam_has_property: call('pg_indexam_has_property_fn', 'bool', ['oid', 'text']),
