@@ -78,14 +78,14 @@ async function pgcliCompletions(t: Target): Promise<{ tables: string[]; columns:
     for (let i = 0; i < 100 && !tmux('capture-pane', '-t', session, '-p').includes('segtasks>'); i++)
       await sleep(100);
     let tables: string[] = [];
-    for (let i = 0; i < 20 && !tables.includes('tasks'); i++) {
+    for (let i = 0; i < 60 && !tables.includes('tasks'); i++) {
       tmux('send-keys', '-t', session, 'C-u');
       tmux('send-keys', '-t', session, '-l', 'SELECT * FROM sys.');
       await sleep(500);
       tables = menuEntries(tmux('capture-pane', '-t', session, '-p'), 'table');
     }
     let columns: string[] = [];
-    for (let i = 0; i < 20 && !columns.length; i++) {
+    for (let i = 0; i < 40 && !columns.length; i++) {
       tmux('send-keys', '-t', session, 'C-u');
       tmux('send-keys', '-t', session, '-l', 'SELECT  FROM sys.tasks');
       tmux('send-keys', '-t', session, 'C-a', ...Array(7).fill('Right'));
@@ -218,7 +218,12 @@ test('pgjdbc getImportedKeys, getExportedKeys, getCrossReference, getPrimaryKeys
   ]);
   t.deepEqual(rows('cross'), rows('imported_subtasks'));
   t.deepEqual(rows('pk_segments'), ['null|sys|segments|storage_id|1|segments_pkey']);
-  t.is(rows('columns_subtasks').length, 24);
+  t.deepEqual(
+    rows('columns_subtasks')
+      .slice(0, 2)
+      .map((r) => r.split('|').slice(0, 6).join('|')),
+    ['null|sys|subtasks|id|1111|uuid', 'null|sys|subtasks|task_id|1111|uuid'],
+  );
   t.deepEqual(ours, theirs);
 });
 
