@@ -176,7 +176,11 @@ export class ReaderEngine {
       throw translateSqliteError(err);
     }
     if (plan.noColumns) collected = collected.map(() => []);
-    else this.nameRegValues(plan.fields.map((f) => f.typeOid), collected);
+    else
+      this.nameRegValues(
+        plan.fields.map((f) => f.typeOid),
+        collected,
+      );
     return { fields: plan.fields, rows: collected, ...this.takeEffects() };
   }
 
