@@ -86,7 +86,8 @@ async function pgcliCompletions(t: Target): Promise<{ tables: string[]; columns:
     }
     let columns: string[] = [];
     for (let i = 0; i < 40 && !columns.length; i++) {
-      tmux('send-keys', '-t', session, 'C-u');
+      // the cursor was left inside the line: to its end, then clear it (C-u deletes only what is before it)
+      tmux('send-keys', '-t', session, 'C-e', 'C-u');
       tmux('send-keys', '-t', session, '-l', 'SELECT  FROM sys.tasks');
       tmux('send-keys', '-t', session, 'C-a', ...Array(7).fill('Right'));
       tmux('send-keys', '-t', session, '-l', 'c');
