@@ -3,6 +3,13 @@
 // depend on users or live data are TEMP views over the catalog file, so they are always current.
 import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
+import {
+  ARRAY_SUBSCRIPT_HANDLER,
+  BTHANDLER,
+  HEAP_TABLEAM_HANDLER,
+  IO_FUNCTIONS,
+  TYPE_IO,
+} from '../pg/type-io';
 import { canonicalType, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
 import { ACTION_NAME, foreignKeyDef, sysForeignKeys } from './foreign-keys';
@@ -20,6 +27,7 @@ import {
   USER_TABLE_OID_BASE,
 } from './relations';
 import { sysRelations } from './schema';
+import { FIRST_ADMIN } from './users';
 
 const PG: Record<string, string> = {
   pg_type: `oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char
@@ -91,7 +99,32 @@ const PG: Record<string, string> = {
   pg_partitioned_table:
     'partrelid:oid partstrat:char partnatts:int2 partdefid:oid partattrs:int2vector partclass:oidvector partcollation:oidvector partexprs:pg_node_tree',
   pg_statistic_ext_data: 'stxoid:oid stxdinherit:bool',
-  pg_subscription: 'oid:oid subdbid:oid subname:name subowner:oid subenabled:bool',
+  // subskiplsn is a pg_lsn in PostgreSQL, a type this server does not have: text (the table is empty)
+  pg_subscription: `oid:oid subdbid:oid subskiplsn:text subname:name subowner:oid subenabled:bool subbinary:bool
+    substream:bool subtwophasestate:char subdisableonerr:bool subconninfo:text subslotname:name subsynccommit:text
+    subpublications:_text`,
+  pg_sequences: `schemaname:name sequencename:name sequenceowner:name data_type:regtype start_value:int8
+    min_value:int8 max_value:int8 increment_by:int8 cycle:bool cache_size:int8 last_value:int8`,
+  pg_policies:
+    'schemaname:name tablename:name policyname:name permissive:text roles:_name cmd:text qual:text with_check:text',
+  pg_init_privs: 'objoid:oid classoid:oid objsubid:int4 privtype:char initprivs:_aclitem',
+  pg_default_acl: 'oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl:_aclitem',
+  pg_opfamily: 'oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid',
+  pg_amop: `oid:oid amopfamily:oid amoplefttype:oid amoprighttype:oid amopstrategy:int2 amoppurpose:char
+    amopopr:oid amopmethod:oid amopsortfamily:oid`,
+  pg_amproc: 'oid:oid amprocfamily:oid amproclefttype:oid amprocrighttype:oid amprocnum:int2 amproc:regproc',
+  pg_ts_parser: `oid:oid prsname:name prsnamespace:oid prsstart:regproc prstoken:regproc prsend:regproc
+    prsheadline:regproc prslextype:regproc`,
+  pg_ts_template: 'oid:oid tmplname:name tmplnamespace:oid tmplinit:regproc tmpllexize:regproc',
+  pg_ts_dict: 'oid:oid dictname:name dictnamespace:oid dictowner:oid dicttemplate:oid dictinitoption:text',
+  pg_ts_config: 'oid:oid cfgname:name cfgnamespace:oid cfgowner:oid cfgparser:oid',
+  pg_ts_config_map: 'mapcfg:oid maptokentype:int4 mapseqno:int4 mapdict:oid',
+  pg_transform: 'oid:oid trftype:oid trflang:oid trffromsql:regproc trftosql:regproc',
+  pg_seclabel: 'objoid:oid classoid:oid objsubid:int4 provider:text label:text',
+  pg_seclabels: `objoid:oid classoid:oid objsubid:int4 objtype:text objnamespace:oid objname:text provider:text
+    label:text`,
+  pg_shseclabel: 'objoid:oid classoid:oid provider:text label:text',
+  pg_largeobject_metadata: 'oid:oid lomowner:oid lomacl:_aclitem',
   pg_stat_user_tables: `relid:oid schemaname:name relname:name seq_scan:int8 seq_tup_read:int8 idx_scan:int8
     idx_tup_fetch:int8 n_tup_ins:int8 n_tup_upd:int8 n_tup_del:int8 n_tup_hot_upd:int8 n_live_tup:int8 n_dead_tup:int8
     n_mod_since_analyze:int8 n_ins_since_vacuum:int8 last_vacuum:timestamptz last_autovacuum:timestamptz
@@ -116,6 +149,12 @@ const PG: Record<string, string> = {
   pg_timezone_names: 'name:text abbrev:text utc_offset:interval is_dst:bool',
 };
 
+/**
+ * A user's role OID. The first administrator, admin, is the bootstrap superuser, OID 10 as in PostgreSQL: it
+ * owns the schemas, catalogs and sys tables (nspowner, relowner, datdba), so every owner OID names a role.
+ */
+const roleOid = (u: string) => `(CASE WHEN ${u}.name = '${FIRST_ADMIN}' THEN 10 ELSE 16000 + ${u}.rowid END)`;
+
 /** Relations whose rows depend on users or live data: TEMP views over the catalog file. */
 const DYNAMIC: Record<string, { spec: string; sql: string }> = {
   pg_roles: {
@@ -124,30 +163,30 @@ const DYNAMIC: Record<string, { spec: string; sql: string }> = {
       rolconfig:_text oid:oid`,
     sql: `SELECT u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND r.role = 'sysadmin'), 1,
       EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND r.role = 'sysadmin'), 0, 1, 0, -1,
-      '********', NULL, 0, NULL, 16000 + u.rowid FROM main.users u
+      '********', NULL, 0, NULL, ${roleOid('u')} FROM main.users u
       UNION ALL SELECT 'sysadmin', 1, 1, 1, 0, 0, 0, -1, NULL, NULL, 0, NULL, 15999`,
   },
   pg_user: {
     spec: `usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text
       valuntil:timestamptz useconfig:_text`,
-    sql: `SELECT u.name, 16000 + u.rowid, 0, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
+    sql: `SELECT u.name, ${roleOid('u')}, 0, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
       r.role = 'sysadmin'), 0, 0, '********', NULL, NULL FROM main.users u`,
   },
   pg_authid: {
     spec: `oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool
       rolreplication:bool rolbypassrls:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz`,
-    sql: `SELECT 16000 + u.rowid, u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
+    sql: `SELECT ${roleOid('u')}, u.name, EXISTS(SELECT 1 FROM main.user_roles r WHERE r.user_name = u.name AND
       r.role = 'sysadmin'), 1, 0, 0, 1, 0, 0, -1, NULL, NULL FROM main.users u`,
   },
   pg_auth_members: {
     spec: 'roleid:oid member:oid grantor:oid admin_option:bool',
-    sql: `SELECT 15999, 16000 + u.rowid, 10, 0 FROM main.user_roles r JOIN main.users u ON u.name = r.user_name`,
+    sql: `SELECT 15999, ${roleOid('u')}, 10, 0 FROM main.user_roles r JOIN main.users u ON u.name = r.user_name`,
   },
   pg_database: {
     spec: `oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool
       datconnlimit:int4 datfrozenxid:xid datminmxid:xid dattablespace:oid datcollate:text datctype:text
       daticulocale:text datcollversion:text datacl:_aclitem`,
-    sql: `SELECT 16383, pg_current_database(), 16001, 6, 'c', 0, 1, -1, 0, 1, 1663, 'C.UTF-8', 'C.UTF-8', NULL, NULL, NULL`,
+    sql: `SELECT 16383, pg_current_database(), 10, 6, 'c', 0, 1, -1, 0, 1, 1663, 'C.UTF-8', 'C.UTF-8', NULL, NULL, NULL`,
   },
   // Each session as the wire reports it (pg_backend_activity is filled per statement by the worker). As in
   // PostgreSQL, a role sees what other roles' sessions run only if it is a superuser: otherwise their query
@@ -228,7 +267,7 @@ const USER_TABLE_ACL = `CASE WHEN EXISTS (SELECT 1 FROM main.table_privileges p 
     FROM main.table_privileges p WHERE p.table_id = t.id GROUP BY p.grantee ORDER BY min(p.rowid))), '') || '}'
   END`;
 const USER_TABLE_CLASS_ROWS = `SELECT ${USER_TABLE_OID_BASE} + t.rowid, t.name, ${namespaceOid('public')}, 0, 0,
-  coalesce((SELECT 16000 + u.rowid FROM main.users u WHERE u.name = t.owner), 10), 2, ${USER_TABLE_OID_BASE} + t.rowid,
+  coalesce((SELECT ${roleOid('u')} FROM main.users u WHERE u.name = t.owner), 10), 2, ${USER_TABLE_OID_BASE} + t.rowid,
   0, 0, -1, 0, 0, 0, 0, 'p', 'r', 0, 0, 0, 0, 0, 0, 0, 1, 'd', 0, 0, 0, 1, ${USER_TABLE_ACL}, NULL, NULL
   FROM main.tables t`;
 const PRIVILEGE_NAMES = `(SELECT 'a' AS letter, 'INSERT' AS name UNION ALL SELECT 'r', 'SELECT' UNION ALL SELECT 'w', 'UPDATE'
@@ -249,7 +288,7 @@ const DYNAMIC_INFO: Record<string, { spec: string; sql: string }> = {
 };
 
 const sqlType = (t: string) =>
-  ['int2', 'int4', 'int8', 'oid', 'bool', 'xid'].includes(t)
+  ['int2', 'int4', 'int8', 'oid', 'bool', 'xid', 'regproc', 'regclass', 'regtype', 'regnamespace'].includes(t)
     ? 'INTEGER'
     : t === 'float4' || t === 'float8'
       ? 'REAL'
@@ -290,16 +329,13 @@ function typeRows(): unknown[][] {
       1,
       ',',
       0,
-      t.category === 'A' ? 'array_subscript_handler' : '-',
+      t.category === 'A' ? ARRAY_SUBSCRIPT_HANDLER : 0,
       t.elem,
       t.array,
-      `${t.name}in`,
-      `${t.name}out`,
-      `${t.name}recv`,
-      `${t.name}send`,
-      '-',
-      '-',
-      '-',
+      ...(TYPE_IO[t.name] ?? [0, 0, 0, 0]),
+      0,
+      0,
+      0,
       len === 8 ? 'd' : len === 4 ? 'i' : len === 2 ? 's' : 'c',
       len > 0 ? 'p' : 'x',
       0,
@@ -405,9 +441,45 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     NAMESPACES.map((n) => [n.oid, n.name, 10, null]),
   );
   fill('pg_catalog.pg_am', [
-    [2, 'heap', 'heap_tableam_handler', 't'],
-    [403, 'btree', 'bthandler', 'i'],
+    [2, 'heap', HEAP_TABLEAM_HANDLER, 't'],
+    [403, 'btree', BTHANDLER, 'i'],
   ]);
+  // pg_proc: the type I/O functions and handlers the catalog names (pg_type, pg_am join to them by OID)
+  fill(
+    'pg_catalog.pg_proc',
+    IO_FUNCTIONS.map((f) => [
+      f.oid,
+      f.name,
+      11,
+      10,
+      12,
+      1,
+      0,
+      0,
+      0,
+      'f',
+      0,
+      0,
+      1,
+      0,
+      f.volatility,
+      's',
+      f.args.length,
+      0,
+      f.returns,
+      f.args.join(' '),
+      null,
+      null,
+      null,
+      null,
+      null,
+      f.name,
+      null,
+      null,
+      null,
+      null,
+    ]),
+  );
   fill('pg_catalog.pg_tablespace', [
     [1663, 'pg_default', 10, null, null],
     [1664, 'pg_global', 10, null, null],
@@ -434,7 +506,14 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   let indexOid = 17000;
   const indexDefs = new Map<number, string>();
   const indexColumns = new Map<number, string[]>();
+  /** The emulated indexes by OID, and by schema-qualified name: regclass names them too. */
+  const indexNames = new Map<number, { schema: string; name: string }>();
+  const indexOids = new Map<string, number>();
   const constraintDefs = new Map<number, string>();
+  const foreignKeys = sysForeignKeys(db, relations);
+  // PostgreSQL enforces a foreign key with triggers on both tables, so relhastriggers is true on each; psql
+  // and pgcli list a table's foreign keys (and what references it) only when it is.
+  const withTriggers = new Set(foreignKeys.flatMap((fk) => [fk.table.oid, fk.references.oid]));
   for (const rel of relations) {
     const ns = namespaceOid(rel.schema);
     const hasPk = !!rel.primaryKey?.length;
@@ -459,7 +538,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       rel.columns.length,
       0,
       0,
-      0,
+      withTriggers.has(rel.oid) ? 1 : 0,
       0,
       0,
       0,
@@ -487,7 +566,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         -1,
         typeSize(oid) > 0 && typeSize(oid) <= 8 ? 1 : 0,
         'i',
-        'p',
+        // attstorage is the type's storage (typstorage): pg_dump emits SET STORAGE where they differ
+        typeSize(oid) > 0 ? 'p' : 'x',
         '',
         c.notNull ? 1 : 0,
         0,
@@ -642,6 +722,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       if (rel.schema === 'sys')
         userIndexRows.push([rel.oid, idx, rel.schema, rel.name, `${rel.name}_pkey`, 0, 0, 0]);
       pkIndexOf.set(rel.oid, idx);
+      indexNames.set(idx, { schema: rel.schema, name: `${rel.name}_pkey` });
+      indexOids.set(`${rel.schema}.${rel.name}_pkey`, idx);
       const keyList = rel.primaryKey!.join(', ');
       indexColumns.set(idx, rel.primaryKey!);
       indexDefs.set(
@@ -711,7 +793,6 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   fill('pg_catalog.pg_attribute', attrRows);
   fill('pg_catalog.pg_description', descRows);
   fill('pg_catalog.pg_index', indexRows);
-  const foreignKeys = sysForeignKeys(db, relations);
   const attnum = (rel: RelationDef, col: string) => rel.columns.findIndex((c) => c.name === col) + 1;
   foreignKeys.forEach((fk, k) => {
     const oid = 19000 + k;
@@ -756,7 +837,16 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     'pg_catalog.pg_tables',
     relations
       .filter((r) => r.kind === 'r')
-      .map((r) => [r.schema, r.name, 'admin', null, r.primaryKey?.length ? 1 : 0, 0, 0, 0]),
+      .map((r) => [
+        r.schema,
+        r.name,
+        'admin',
+        null,
+        r.primaryKey?.length ? 1 : 0,
+        0,
+        withTriggers.has(r.oid) ? 1 : 0,
+        0,
+      ]),
   );
   fill(
     'pg_catalog.pg_stat_user_tables',
@@ -902,12 +992,12 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   return {
     registry,
     prepareFor(sql: string) {
-      if (/pg_get_userbyid/.test(sql)) {
+      if (/pg_get_userbyid|acldefault/.test(sql)) {
         const v = dataVersion();
         if (v !== usersVersion) {
           users = new Map(
             (
-              db.prepare('SELECT 16000 + rowid AS oid, name FROM main.users').all() as {
+              db.prepare(`SELECT ${roleOid('u')} AS oid, name FROM main.users u`).all() as {
                 oid: number;
                 name: string;
               }[]
@@ -950,7 +1040,11 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
             parts.length === 2
               ? registry.lookup(parts[0], parts[1])
               : (registry.lookup(null, parts[0]) ?? registry.lookup('sys', parts[0]));
-          return rel?.oid ?? null;
+          const index =
+            parts.length === 2
+              ? indexOids.get(`${parts[0]}.${parts[1]}`)
+              : (indexOids.get(`pg_catalog.${parts[0]}`) ?? indexOids.get(`public.${parts[0]}`));
+          return rel?.oid ?? index ?? null;
         }
         case 'regtype': {
           const t = canonicalType(parts[parts.length - 1]);
@@ -958,6 +1052,14 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         }
         case 'regnamespace':
           return namespaceOid(parts[0]) || null;
+        case 'regproc': {
+          // a bare or pg_catalog-qualified name, with an argument list for regprocedure
+          const fname = name
+            .replace(/\(.*\)$/, '')
+            .replace(/^pg_catalog\./, '')
+            .replace(/"/g, '');
+          return IO_FUNCTIONS.find((f) => f.name === fname)?.oid ?? null;
+        }
         default:
           return null;
       }
@@ -965,7 +1067,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     regName(kind, oid) {
       switch (kind) {
         case 'regclass': {
-          const rel = registry.byOid(oid);
+          const rel = registry.byOid(oid) ?? indexNames.get(oid);
           if (!rel) return null;
           return rel.schema === 'pg_catalog' || rel.schema === 'public'
             ? rel.name
@@ -977,12 +1079,13 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         }
         case 'regnamespace':
           return NAMESPACES.find((n) => n.oid === oid)?.name ?? null;
+        case 'regproc':
+          return IO_FUNCTIONS.find((f) => f.oid === oid)?.name ?? null;
         default:
           return null;
       }
     },
     userName(oid) {
-      if (oid === 10) return 'admin';
       if (oid === 15999) return 'sysadmin';
       return users.get(oid) ?? null;
     },

@@ -6,6 +6,8 @@ import { SqlError } from '../pg/errors';
 import { type Catalog, nowText } from './db';
 
 export const SYSADMIN = 'sysadmin';
+/** The first administrator, created when there are no users: PostgreSQL's bootstrap superuser (OID 10). */
+export const FIRST_ADMIN = 'admin';
 
 /** A role error (42710, 42704): a SqlError of its own so that callers can tell it from others. */
 export class UserError extends SqlError {}
@@ -111,8 +113,8 @@ export class Users {
     if (count > 0) return { created: false, generated: null };
     const generated = password ? null : randomBytes(12).toString('base64url');
     this.db.transaction(() => {
-      this.create('admin', password ?? generated);
-      this.grant(SYSADMIN, 'admin');
+      this.create(FIRST_ADMIN, password ?? generated);
+      this.grant(SYSADMIN, FIRST_ADMIN);
     })();
     return { created: true, generated };
   }

@@ -114,8 +114,22 @@ function floatText(n: number): string {
   return String(n);
 }
 
+/**
+ * A value of an object-identifier alias type (regclass, regtype, regnamespace): an OID whose text output is the
+ * object's name (schema-qualified where the search path needs it), and whose binary form is the OID. The
+ * catalog that knows the name makes it; a plain object, so it crosses a worker thread.
+ */
+export interface RegValue {
+  regOid: number;
+  regName: string;
+}
+
+export const isRegValue = (v: unknown): v is RegValue =>
+  typeof v === 'object' && v !== null && 'regOid' in v && 'regName' in v;
+
 /** Encodes a value in PostgreSQL's text format for the given type. */
 export function encodeText(v: unknown, oid: number): string {
+  if (isRegValue(v)) return v.regName;
   switch (oid) {
     case Oid.bool:
       return boolOf(v) ? 't' : 'f';
@@ -242,7 +256,7 @@ export function encodeBinary(v: unknown, oid: number): Buffer {
     case Oid.regtype:
     case Oid.regnamespace:
     case Oid.xid:
-      return fixedWidth(4, (b) => b.writeUInt32BE(Number(v) >>> 0, 0));
+      return fixedWidth(4, (b) => b.writeUInt32BE(Number(isRegValue(v) ? v.regOid : v) >>> 0, 0));
     case Oid.int8:
       return fixedWidth(8, (b) => b.writeBigInt64BE(toBigInt(v), 0));
     case Oid.float4:

@@ -72,6 +72,16 @@ const TYPES = {
   record: T(2249, 2287, -1, 'P', false),
   anyarray: T(2277, 0, -1, 'P', false),
   void: T(2278, 0, 4, 'P', true),
+  // pseudo-types that function signatures name (pg_proc.prorettype / proargtypes; pgcli reads them as regtype)
+  cstring: T(2275, 1263, -2, 'P', false),
+  internal: T(2281, 0, 8, 'P', false),
+  trigger: T(2279, 0, 4, 'P', false),
+  event_trigger: T(3838, 0, 4, 'P', false),
+  language_handler: T(2280, 0, 4, 'P', false),
+  fdw_handler: T(3115, 0, 4, 'P', false),
+  index_am_handler: T(325, 0, 4, 'P', false),
+  table_am_handler: T(269, 0, 4, 'P', false),
+  anyelement: T(2283, 0, 4, 'P', false),
 } satisfies Record<string, TypeDef>;
 
 type BaseName = keyof typeof TYPES;

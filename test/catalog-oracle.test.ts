@@ -1,5 +1,5 @@
 // psql's \d output for every sys table, compared with what a real PostgreSQL 15 prints for the same table
-// (built from our own catalog's column list): the emulated pg_catalog must tell psql the same story.
+// (built from our own catalog's column list and keys): the emulated pg_catalog must tell psql the same story.
 import test from 'ava';
 import pg from 'pg';
 import { type RealPostgres, startRealPostgres } from '../bench/common';
@@ -44,6 +44,13 @@ test('\\d sys.<table> prints the same on segtasks and on PostgreSQL 15', async (
       if (pk.rows.length) defs.push(`PRIMARY KEY (${pk.rows.map((r) => `"${r.attname}"`).join(', ')})`);
       await theirs.query(`CREATE TABLE sys.${name} (${defs.join(', ')})`);
     }
+    // the foreign keys once every table exists: \d lists them and what references each table
+    const fks = await ours.query(
+      `SELECT conrelid::regclass::text AS rel, conname, pg_catalog.pg_get_constraintdef(oid) AS def
+       FROM pg_catalog.pg_constraint WHERE contype = 'f' ORDER BY conname`,
+    );
+    for (const fk of fks.rows)
+      await theirs.query(`ALTER TABLE ${fk.rel} ADD CONSTRAINT ${fk.conname} ${fk.def}`);
   } finally {
     await ours.end();
     await theirs.end();

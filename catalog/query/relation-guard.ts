@@ -14,6 +14,9 @@ const TABLE_FUNCTIONS = new Set([
   'pg_generate_series',
   'pg_generate_subscripts',
   'pg_get_keywords',
+  'pg_partition_ancestors',
+  'pg_options_to_table',
+  'pg_regexp_split_to_table',
 ]);
 
 /** Words that end a FROM list at their nesting level. */

@@ -41,7 +41,15 @@ export interface Translation {
 }
 
 /** Set-returning functions that may stand in a select list; they become joined table-valued functions. */
-const SELECT_LIST_SRFS = new Set(['_pg_expandarray', 'unnest', 'generate_series', 'generate_subscripts']);
+const SELECT_LIST_SRFS = new Set([
+  '_pg_expandarray',
+  'unnest',
+  'generate_series',
+  'generate_subscripts',
+  'pg_partition_ancestors',
+  'pg_options_to_table',
+  'regexp_split_to_table',
+]);
 
 export class Translator {
   private readonly params: (string | null)[] = [];
@@ -80,15 +88,8 @@ export class Translator {
       case 'select':
         return this.select(s, scope);
       case 'union':
-      case 'union all': {
-        const l = this.statement(s.left, scope);
-        const r = this.statement(s.right, scope);
-        const op = s.type === 'union' ? 'UNION' : 'UNION ALL';
-        return {
-          sql: `SELECT * FROM (${l.sql}) ${op} SELECT * FROM (${r.sql})`,
-          columns: mergeColumns(l.columns, r.columns),
-        };
-      }
+      case 'union all':
+        return this.union(s, scope);
       case 'values':
         return this.values(s, scope);
       case 'with':
@@ -133,6 +134,47 @@ export class Translator {
         );
       }
     }
+  }
+
+  /**
+   * pgsql-ast-parser reads `a UNION ALL b UNION c ORDER BY x LIMIT n` right-nested, with the ORDER BY and LIMIT
+   * on c. PostgreSQL's set operations associate to the left and an ORDER BY or LIMIT after the last operand
+   * applies to the whole result. (A parenthesized operand was made a subquery by parse/rewrite.ts, so the
+   * chain here is only what was written without parentheses.)
+   */
+  private union(s: A.SelectFromUnion, scope: Scope): { sql: string; columns: OutColumn[] } {
+    const operands: A.SelectStatement[] = [];
+    const ops: string[] = [];
+    let node: A.SelectStatement = s;
+    while (node.type === 'union' || node.type === 'union all') {
+      operands.push(node.left);
+      ops.push(node.type === 'union' ? 'UNION' : 'UNION ALL');
+      node = node.right;
+    }
+    let orderBy: A.OrderByStatement[] | null | undefined;
+    let limit: A.LimitStatement | null | undefined;
+    if (node.type === 'select' && (node.orderBy?.length || node.limit)) {
+      ({ orderBy, limit } = node);
+      node = { ...node, orderBy: null, limit: null };
+    }
+    operands.push(node);
+    const parts = operands.map((o) => this.statement(o, scope));
+    let sql = `SELECT * FROM (${parts[0].sql})`;
+    let columns = parts[0].columns;
+    parts.slice(1).forEach((p, i) => {
+      sql += ` ${ops[i]} SELECT * FROM (${p.sql})`;
+      columns = mergeColumns(columns, p.columns);
+    });
+    if (!orderBy?.length && !limit) return { sql, columns };
+    const result: Scope = {
+      tables: [{ alias: '__set_result', columns: columns.map((c) => ({ name: c.name, type: c.type })) }],
+      ctes: scope.ctes,
+      parent: scope,
+    };
+    let out = `SELECT * FROM (${sql}) AS "__set_result"`;
+    if (orderBy?.length) out += ` ORDER BY ${this.orderBy(orderBy, result, columns)}`;
+    out += this.limit(limit, result);
+    return { sql: out, columns };
   }
 
   private with(s: A.WithStatement, scope: Scope): { sql: string; columns: OutColumn[] } {
@@ -341,10 +383,15 @@ export class Translator {
       const names =
         f.alias?.columns?.map((c) => c.name) ??
         (tf.columns.length === 1 ? [alias] : tf.columns.map((c) => c.name));
-      sql = `(SELECT ${tf.columns.map((c, i) => `${quoteIdent(c.name)} AS ${quoteIdent(names[i] ?? c.name)}`).join(', ')} FROM ${tableCall(tf, args)}) AS ${quoteIdent(alias)}`;
+      // WITH ORDINALITY numbers the rows from 1 in the function's order: the virtual table's rowid.
+      const cols = [
+        ...tf.columns.map((c) => ({ sql: quoteIdent(c.name), type: c.type, name: c.name })),
+        ...(f.withOrdinality ? [{ sql: 'rowid', type: 'int8', name: 'ordinality' }] : []),
+      ];
+      sql = `(SELECT ${cols.map((c, i) => `${c.sql} AS ${quoteIdent(names[i] ?? c.name)}`).join(', ')} FROM ${tableCall(tf, args)}) AS ${quoteIdent(alias)}`;
       scope.tables.push({
         alias,
-        columns: tf.columns.map((c, i) => ({ name: names[i] ?? c.name, type: c.type })),
+        columns: cols.map((c, i) => ({ name: names[i] ?? c.name, type: c.type })),
       });
     } else {
       throw err('0A000', `unsupported FROM item`);
@@ -694,6 +741,11 @@ export class Translator {
       args.map((a) => a.type),
       !!e.distinct,
     );
+    if (e.orderBy?.length) {
+      if (!def.aggregate) throw err('42809', `ORDER BY specified, but ${name} is not an aggregate function`);
+      // SQLite (3.44+) orders an aggregate's input as PostgreSQL does, inside the call's parentheses
+      sql = `${sql.slice(0, -1)} ORDER BY ${this.orderBy(e.orderBy, scope, [])})`;
+    }
     if (e.filter) {
       if (!def.aggregate) throw err('42601', `FILTER specified, but ${name} is not an aggregate function`);
       sql = sql.replace(/\)$/, '') + `) FILTER (WHERE ${this.bool(e.filter, scope)})`;

@@ -3,7 +3,7 @@
 // that serves the wire and the task engine.
 import Database from 'better-sqlite3';
 import type { BackendActivity, BackendSignal } from '../../pg/activity';
-import { checkJsonText, decodeParam, formatTimestampMicros } from '../../pg/codecs';
+import { checkJsonText, decodeParam, formatTimestampMicros, type RegValue } from '../../pg/codecs';
 import { type EncodedRows, encodeDataRows } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
 import { canonicalType, Oid, typeNameOfOid } from '../../pg/types';
@@ -181,7 +181,31 @@ export class ReaderEngine {
       throw translateSqliteError(err);
     }
     if (plan.noColumns) collected = collected.map(() => []);
+    else
+      this.nameRegValues(
+        plan.fields.map((f) => f.typeOid),
+        collected,
+      );
     return { fields: plan.fields, rows: collected, ...this.takeEffects() };
+  }
+
+  /**
+   * A regclass, regtype, regnamespace or regproc result is an OID in SQLite; PostgreSQL prints the object's name (the
+   * OID itself when there is no such object, '-' for 0). Returns the rows, changed in place.
+   */
+  private nameRegValues(typeOids: readonly number[], rows: unknown[][]): unknown[][] {
+    typeOids.forEach((typeOid, i) => {
+      const kind = REG_KINDS.get(typeOid);
+      if (!kind) return;
+      for (const r of rows) {
+        const v = r[i];
+        if (v === null || v === undefined || !/^\d+$/.test(String(v))) continue;
+        const oid = Number(v);
+        const regName = oid === 0 ? '-' : (this.emulation.regName(kind, oid) ?? String(oid));
+        r[i] = { regOid: oid, regName } satisfies RegValue;
+      }
+    });
+    return rows;
   }
 
   /**
@@ -226,7 +250,7 @@ export class ReaderEngine {
       throw translateSqliteError(err);
     }
     if (batch.done) this.cursor = null;
-    const rows = c.noColumns ? batch.rows.map(() => []) : batch.rows;
+    const rows = c.noColumns ? batch.rows.map(() => []) : this.nameRegValues(c.oids, batch.rows);
     let encoded: EncodedRows | null = null;
     try {
       // The rest taken at once comes as values, to cross between threads in parts (see the worker).
@@ -424,6 +448,13 @@ function literalValue(text: string, oid: number): unknown {
   }
   return decodeParam(Buffer.from(text, 'utf8'), oid, false);
 }
+
+const REG_KINDS = new Map<number, string>([
+  [Oid.regclass, 'regclass'],
+  [Oid.regtype, 'regtype'],
+  [Oid.regnamespace, 'regnamespace'],
+  [Oid.regproc, 'regproc'],
+]);
 
 const INTEGER_OIDS = new Set<number>([Oid.int2, Oid.int4, Oid.int8, Oid.oid]);
 

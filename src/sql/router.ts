@@ -20,6 +20,7 @@ import type {
 import { stripComments } from '../../wire/splitter';
 import { lex } from '../ddl/lexer';
 import { parseUserStatement, type UserStatement } from '../ddl/users';
+import { lockTableStatement, parseLockTable } from './lock-table';
 
 /** A module that recognises and runs statements of its own (CREATE TASK, storage DDL, COPY ...). */
 export interface StatementModule {
@@ -238,6 +239,8 @@ export class Router implements QueryHandler {
         );
       }
     }
+    const lock = first === 'lock' ? parseLockTable(sql) : null;
+    if (lock) return lockTableStatement(lock, (schema, name) => this.relationExists(schema, name));
     if (WRITE_WORDS.has(first)) {
       throw new SqlError(
         '42501',
@@ -261,6 +264,19 @@ export class Router implements QueryHandler {
     throw new SqlError('42601', `syntax error at or near "${/^\S+/.exec(sql.slice(at))?.[0] ?? ''}"`, {
       position: at + 1,
     });
+  }
+
+  /** Whether a query may name the relation: a catalog relation, or a user table (read with COPY). */
+  private async relationExists(schema: string | null, name: string): Promise<boolean> {
+    const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
+    try {
+      await this.readers.describe(`SELECT FROM ${schema ? `${q(schema)}.` : ''}${q(name)}`, []);
+      return true;
+    } catch (e) {
+      if ((e as SqlError).code === '42P01') return false;
+      if ((e as SqlError).code === '0A000') return true; // a user table: it exists, and is read with COPY
+      throw e;
+    }
   }
 
   private async readQuery(sql: string, types: number[], describe: boolean): Promise<PreparedQuery> {

@@ -4,8 +4,16 @@ import { isIntegerType, isNumericType } from '../../../pg/types';
 import { quoteLit, type Typed } from './typed';
 
 /** SQL for a cast of v to the PostgreSQL type `to`. */
+const REG_TYPES = ['regclass', 'regtype', 'regnamespace', 'regproc'];
+
 export function castSql(v: Typed, to: string): string {
   if (v.type === to) return v.sql;
+  if (to.startsWith('_')) {
+    // an array of object names (oidvector::regtype[]): each OID becomes the name its reg type prints
+    if (REG_TYPES.includes(to.slice(1))) return `pg_reg_names(${v.sql}, ${quoteLit(to.slice(1))})`;
+    // int2vector and oidvector are kept as their space-separated text: an array is {a,b}
+    if (v.type === 'int2vector' || v.type === 'oidvector') return `pg_vector_to_array(${v.sql})`;
+  }
   if (isIntegerType(to)) {
     if (v.type === 'bool') return v.sql;
     return `pg_to_int(${v.sql}, ${quoteLit(to)})`;
@@ -20,14 +28,13 @@ export function castSql(v: Typed, to: string): string {
     case 'bpchar':
     case 'char':
       if (v.type === 'bool') return `(CASE ${v.sql} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)`;
-      if (v.type && ['regclass', 'regtype', 'regnamespace', 'regproc'].includes(v.type)) {
+      if (v.type && REG_TYPES.includes(v.type)) {
         return `pg_reg_name(${v.sql}, ${quoteLit(v.type)})`;
       }
       return `CAST(${v.sql} AS TEXT)`;
     case 'regproc':
     case 'regprocedure':
-      // The emulated catalogs name their functions (typinput = 'array_in'): a regproc is that name.
-      return `pg_regproc_name(${v.sql})`;
+      return `pg_reg_oid(${v.sql}, 'regproc')`;
     case 'regclass':
     case 'regtype':
     case 'regnamespace':

@@ -8,8 +8,13 @@ export const definitions: Record<string, FnDef> = {
     returns: fixed('int8'),
     aggregate: true,
   },
+  // PostgreSQL: sum(int2|int4) is int8, sum(int8) and sum(numeric) are numeric, sum(float*) float8
   sum: aggregate('sum', (t) =>
-    t[0] === 'float8' || t[0] === 'float4' ? 'float8' : t[0] === 'numeric' ? 'numeric' : 'int8',
+    t[0] === 'float8' || t[0] === 'float4'
+      ? 'float8'
+      : t[0] === 'numeric' || t[0] === 'int8'
+        ? 'numeric'
+        : 'int8',
   ),
   avg: aggregate('avg', (t) => (t[0] === 'float8' || t[0] === 'float4' ? 'float8' : 'numeric')),
   min: aggregate('min', firstArg),

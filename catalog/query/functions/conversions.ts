@@ -1,8 +1,8 @@
 // The conversions behind casts (expressions/casts.ts) and division, with PostgreSQL's errors.
-import { canonicalTimestamp } from '../../../pg/codecs';
+import { canonicalTimestamp, formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { formatInterval, intervalMicros } from './datetime';
-import { type FunctionContext, type Register, SESSION, statementTime, type V } from './define';
+import { arr, type FunctionContext, type Register, SESSION, statementTime, type V } from './define';
 
 const roundHalfAway = (n: number) => Math.sign(n) * Math.round(Math.abs(n));
 
@@ -90,13 +90,6 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
     }
     return Number(a) / Number(b);
   });
-  reg('pg_regproc_name', (v: V) =>
-    v === null
-      ? null
-      : String(v)
-          .replace(/^pg_catalog\./, '')
-          .replace(/\(.*\)$/, ''),
-  );
   reg(
     'pg_reg_oid',
     (v: V, kind: V) => {
@@ -111,12 +104,30 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
           regproc: 'function',
           regprocedure: 'function',
         }[String(kind)];
-        throw new SqlError(kind === 'regclass' ? '42P01' : '42704', `${what} "${v}" does not exist`);
+        const code = kind === 'regclass' ? '42P01' : kind === 'regproc' ? '42883' : '42704';
+        throw new SqlError(code, `${what} "${v}" does not exist`);
       }
       return oid;
     },
     SESSION,
   );
+  reg(
+    'pg_reg_names',
+    (a: V, kind: V) =>
+      a === null
+        ? null
+        : formatArrayLiteral(
+            arr(a).map((x) =>
+              x === null || !/^\d+$/.test(x)
+                ? x
+                : Number(x) === 0
+                  ? '-'
+                  : (ctx().regName(String(kind), Number(x)) ?? x),
+            ),
+          ),
+    SESSION,
+  );
+  reg('pg_vector_to_array', (a: V) => (a === null ? null : formatArrayLiteral(arr(a))));
   reg(
     'pg_reg_name',
     (oid: V, kind: V) => (oid === null ? null : (ctx().regName(String(kind), Number(oid)) ?? String(oid))),

@@ -2,6 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
 import { arr, type FunctionContext, type Register, type V } from './define';
+import { regexpSplit } from './regex';
 import { formatTypeName } from './system';
 
 export const KEYWORDS = [
@@ -126,6 +127,18 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
           { name: 'catdesc', type: 'text' },
         ],
       };
+    case 'regexp_split_to_table':
+      return { sqlite: 'pg_regexp_split_to_table', columns: [{ name: 'value', type: 'text' }] };
+    case 'pg_options_to_table':
+      return {
+        sqlite: 'pg_options_to_table',
+        columns: [
+          { name: 'option_name', type: 'text' },
+          { name: 'option_value', type: 'text' },
+        ],
+      };
+    case 'pg_partition_ancestors':
+      return { sqlite: 'pg_partition_ancestors', columns: [{ name: 'relid', type: 'regclass' }] };
     default:
       return null;
   }
@@ -182,6 +195,33 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
         yield [sqlInteger(v)];
       }
     },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  db.table('pg_regexp_split_to_table', {
+    columns: ['value'],
+    parameters: ['s', 'pattern', 'flags'],
+    *rows(s: V, p: V, flags: V) {
+      if (s === null || p === null || flags === null) return;
+      for (const part of regexpSplit(String(s), String(p), String(flags ?? ''), 'regexp_split_to_table'))
+        yield [part];
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  // reloptions-style arrays, {name=value,...}: one row per option, split at its first '=' (no '=': NULL value)
+  db.table('pg_options_to_table', {
+    columns: ['option_name', 'option_value'],
+    parameters: ['options'],
+    *rows(a: V) {
+      for (const o of arr(a)) {
+        if (o === null) continue;
+        const eq = o.indexOf('=');
+        yield eq < 0 ? [o, null] : [o.slice(0, eq), o.slice(eq + 1)];
+      }
+    },
+  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  // No relation here is a partition, and PostgreSQL lists no ancestors (not even the relation) for one that is not.
+  db.table('pg_partition_ancestors', {
+    columns: ['relid'],
+    parameters: ['rel'],
+    *rows(_rel: V) {},
   } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
   db.table('pg_get_keywords', {
     columns: ['word', 'catcode', 'catdesc'],

@@ -1,33 +1,9 @@
 // String functions and regular expressions.
+import { formatArrayLiteral } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { call, type FnDef, fixed, type Register, type V, VARIADIC } from './define';
+import { cachedRegex, regexpSplit } from './regex';
 import { KEYWORDS } from './set-returning';
-
-/** Converts a JS RegExp-incompatible PostgreSQL pattern detail where it matters (ARE classes). */
-function pgRegex(pattern: string, flags: string): RegExp {
-  const p = pattern
-    .replace(/\[\[:alpha:\]\]/g, '[A-Za-z]')
-    .replace(/\[\[:digit:\]\]/g, '[0-9]')
-    .replace(/\[\[:space:\]\]/g, '\\s')
-    .replace(/\[\[:alnum:\]\]/g, '[A-Za-z0-9]');
-  try {
-    return new RegExp(p, flags);
-  } catch (e) {
-    throw new SqlError('2201B', `invalid regular expression: ${(e as Error).message}`);
-  }
-}
-
-const regexCache = new Map<string, RegExp>();
-function cachedRegex(pattern: string, flags: string): RegExp {
-  const key = flags + '\0' + pattern;
-  let r = regexCache.get(key);
-  if (!r) {
-    if (regexCache.size > 500) regexCache.clear();
-    r = pgRegex(pattern, flags);
-    regexCache.set(key, r);
-  }
-  return r;
-}
 
 export const definitions: Record<string, FnDef> = {
   lower: call('lower', 'text'),
@@ -61,9 +37,78 @@ export const definitions: Record<string, FnDef> = {
   quote_ident: call('pg_quote_ident', 'text'),
   quote_literal: call('quote', 'text'),
   regexp_replace: call('pg_regexp_replace', 'text'),
+  regexp_split_to_array: call('pg_regexp_split_to_array', '_text'),
+  parse_ident: call('pg_parse_ident', '_text', ['text', 'bool']),
 };
 
+/**
+ * parse_ident(): splits a qualified identifier as PostgreSQL's parser reads it: "quoted" parts keep their case
+ * (with "" for a quote), bare parts are folded to lower case, parts are joined by '.' with optional spaces.
+ * In strict mode anything after the last identifier is an error; otherwise it is ignored.
+ */
+function parseIdent(text: string, strict: boolean): string[] {
+  const invalid = (detail?: string) =>
+    new SqlError('22023', `string is not a valid identifier: "${text}"`, detail ? { detail } : undefined);
+  const parts: string[] = [];
+  let i = 0;
+  const skipSpace = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  skipSpace();
+  for (;;) {
+    if (text[i] === '"') {
+      let part = '';
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) throw invalid('String has unclosed double quotes.');
+        part += text.slice(i, q);
+        i = q + 1;
+        if (text[i] === '"') {
+          part += '"';
+          i++;
+        } else break;
+      }
+      if (part === '') throw invalid('Quoted identifier must not be empty.');
+      parts.push(part);
+    } else if (i < text.length && /[A-Za-z_\u0080-\uffff]/.test(text[i])) {
+      const start = i;
+      while (i < text.length && /[A-Za-z0-9_$\u0080-\uffff]/.test(text[i])) i++;
+      parts.push(text.slice(start, i).replace(/[A-Z]/g, (c) => c.toLowerCase()));
+    } else if (text[i] === '.') {
+      throw invalid(parts.length ? 'No valid identifier after ".".' : 'No valid identifier before ".".');
+    } else {
+      throw invalid();
+    }
+    skipSpace();
+    if (text[i] === '.') {
+      i++;
+      skipSpace();
+      if (i >= text.length) throw invalid('No valid identifier after ".".');
+      continue;
+    }
+    if (i < text.length && strict) throw invalid();
+    return parts;
+  }
+}
+
 export function register(reg: Register): void {
+  reg(
+    'pg_regexp_split_to_array',
+    (s: V, p: V, flags?: V) =>
+      s === null || p === null || flags === null
+        ? null
+        : formatArrayLiteral(regexpSplit(String(s), String(p), String(flags ?? ''), 'regexp_split_to_array')),
+    VARIADIC,
+  );
+  reg(
+    'pg_parse_ident',
+    (s: V, strict?: V) =>
+      s === null || strict === null
+        ? null
+        : formatArrayLiteral(parseIdent(String(s), strict === undefined || !!Number(strict))),
+    VARIADIC,
+  );
   reg('pg_regex_match', (s: V, p: V, flags: V) =>
     s === null || p === null ? null : cachedRegex(String(p), String(flags)).test(String(s)) ? 1 : 0,
   );

@@ -6,6 +6,8 @@ import { SqlError } from '../../../pg/errors';
 import { checkNotification } from '../../../pg/notify';
 import { typeNameOfOid } from '../../../pg/types';
 import { presetSetting } from '../../preset-settings';
+import { NAMESPACES } from '../../relations';
+import { typeOid } from '../pgtypes';
 import {
   call,
   constant,
@@ -79,13 +81,19 @@ function signalBackend(c: FunctionContext, pid: V, how: BackendSignal): number |
 }
 
 export const definitions: Record<string, FnDef> = {
-  pg_index_column_has_property: constant('0', 'bool'),
-  pg_indexam_has_property: constant('0', 'bool'),
-  pg_index_has_property: constant('0', 'bool'),
+  // the type the translator inferred for the argument, as a regtype (an untyped literal is unknown)
+  pg_typeof: {
+    sql: (_args, types) => String(types[0] ? typeOid(types[0]) : typeOid('unknown')),
+    returns: () => 'regtype',
+  },
+  acldefault: call('pg_acldefault', '_aclitem', ['char', 'oid']),
+  pg_index_column_has_property: call('pg_index_column_has_property_fn', 'bool', ['oid', 'int4', 'text']),
+  pg_indexam_has_property: call('pg_indexam_has_property_fn', 'bool', ['oid', 'text']),
+  pg_index_has_property: call('pg_index_has_property_fn', 'bool', ['oid', 'text']),
   // session and system information
   version: constant('pg_version()', 'text'),
   current_database: constant('pg_current_database()', 'name'),
-  current_schema: constant("'public'", 'name'),
+  current_schema: constant('pg_current_schema()', 'name'),
   current_schemas: call('pg_current_schemas', '_name', ['bool']),
   current_user: constant('pg_current_user()', 'name'),
   session_user: constant('pg_current_user()', 'name'),
@@ -135,7 +143,11 @@ export const definitions: Record<string, FnDef> = {
   pg_get_function_identity_arguments: constant("''", 'text'),
   pg_get_partkeydef: constant('NULL', 'text'),
   pg_get_statisticsobjdef_columns: constant('NULL', 'text'),
-  pg_tablespace_location: constant("''", 'text'),
+  // the default tablespaces have no location of their own (''); NULL in, NULL out (the function is strict)
+  pg_tablespace_location: {
+    sql: ([oid]) => `(CASE WHEN ${oid} IS NULL THEN NULL ELSE '' END)`,
+    returns: () => 'text',
+  },
   pg_get_serial_sequence: constant('NULL', 'text'),
   pg_is_other_temp_schema: constant('0', 'bool'),
   pg_sleep: call('pg_sleep_fn', 'void'),
@@ -148,7 +160,111 @@ export const definitions: Record<string, FnDef> = {
   pg_current_xact_id: constant('1', 'int8'),
 };
 
+/**
+ * The properties PostgreSQL 15 reports for btree, the access method of every index here (all of them ascending,
+ * NULLS LAST): pg_indexam_has_property, pg_index_has_property and pg_index_column_has_property answer from
+ * these; an unknown object, column or property is NULL, as in PostgreSQL.
+ */
+const BTREE_AM = 403;
+const BTREE_AM_PROPERTIES: Record<string, boolean> = {
+  can_order: true,
+  can_unique: true,
+  can_multi_col: true,
+  can_exclude: true,
+  can_include: true,
+};
+const BTREE_INDEX_PROPERTIES: Record<string, boolean> = {
+  clusterable: true,
+  index_scan: true,
+  bitmap_scan: true,
+  backward_scan: true,
+};
+const BTREE_COLUMN_PROPERTIES: Record<string, boolean> = {
+  asc: true,
+  desc: false,
+  nulls_first: false,
+  nulls_last: true,
+  orderable: true,
+  distance_orderable: false,
+  returnable: true,
+  search_array: true,
+  search_nulls: true,
+};
+const property = (table: Record<string, boolean>, name: V) => {
+  const v = table[String(name).toLowerCase()];
+  return v === undefined ? null : v ? 1 : 0;
+};
+
+/**
+ * The schemas of the session's search_path that exist, in order: "$user" is the user's own schema, and
+ * quoted names keep their case (PostgreSQL's recomputeNamespacePath).
+ */
+function searchPath(c: FunctionContext): string[] {
+  const raw = c.changedSettings.get('search_path') ?? c.settings.get('search_path') ?? '"$user", public';
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s.toLowerCase()))
+    .map((s) => (s === '$user' ? c.user : s))
+    .filter((s, i, all) => NAMESPACES.some((n) => n.name === s) && all.indexOf(s) === i);
+}
+
+/**
+ * acldefault(): the privileges an object has before any GRANT, by object type (PostgreSQL 15's acl.c): for
+ * each type, the rights of PUBLIC (if any) and of the owner, who also grants them.
+ */
+const DEFAULT_ACL: Record<string, { world: string; owner: string }> = {
+  c: { world: '', owner: '' },
+  r: { world: '', owner: 'arwdDxt' },
+  s: { world: '', owner: 'rwU' },
+  d: { world: 'Tc', owner: 'CTc' },
+  f: { world: 'X', owner: 'X' },
+  l: { world: 'U', owner: 'U' },
+  L: { world: '', owner: 'rw' },
+  n: { world: '', owner: 'UC' },
+  t: { world: '', owner: 'C' },
+  F: { world: '', owner: 'U' },
+  S: { world: '', owner: 'U' },
+  T: { world: 'U', owner: 'U' },
+  p: { world: '', owner: 'sA' },
+};
+
+/** A role name as an aclitem prints it: double-quoted unless it is only letters, digits and underscores. */
+const aclName = (n: string) => (/^[A-Za-z0-9_]*$/.test(n) ? n : `"${n.replace(/"/g, '""')}"`);
+
 export function register(reg: Register, ctx: () => FunctionContext): void {
+  reg(
+    'pg_acldefault',
+    (type: V, owner: V) => {
+      if (type === null || owner === null) return null;
+      const d = DEFAULT_ACL[String(type)];
+      if (!d) throw new SqlError('XX000', `unrecognized object type abbreviation: ${type}`);
+      const o = aclName(ctx().userName(Number(owner)) ?? String(owner));
+      const items = [...(d.world ? [`=${d.world}/${o}`] : []), ...(d.owner ? [`${o}=${d.owner}/${o}`] : [])];
+      return `{${items.join(',')}}`;
+    },
+    SESSION,
+  );
+  reg('pg_indexam_has_property_fn', (am: V, prop: V) =>
+    am === null || prop === null || Number(am) !== BTREE_AM ? null : property(BTREE_AM_PROPERTIES, prop),
+  );
+  reg(
+    'pg_index_has_property_fn',
+    (oid: V, prop: V) =>
+      oid === null || prop === null || ctx().indexDef(Number(oid), 0) === null
+        ? null
+        : property(BTREE_INDEX_PROPERTIES, prop),
+    SESSION,
+  );
+  reg(
+    'pg_index_column_has_property_fn',
+    (oid: V, col: V, prop: V) =>
+      oid === null || col === null || prop === null || ctx().indexDef(Number(oid), Number(col)) === null
+        ? null
+        : property(BTREE_COLUMN_PROPERTIES, prop),
+    SESSION,
+  );
   reg('pg_size_pretty', (n: V) => (n === null ? null : sizePretty(Number(n))));
   reg('pg_encoding_to_char', (n: V) => ENCODINGS[Number(n)] ?? '');
   reg(
@@ -167,9 +283,15 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
   reg('pg_postmaster_start_time', () => ctx().startedAt, SESSION);
   reg(
     'pg_current_schemas',
-    (implicit: V) => formatArrayLiteral(Number(implicit) ? ['pg_catalog', 'public'] : ['public']),
+    (implicit: V) => {
+      const path = searchPath(ctx());
+      return formatArrayLiteral(
+        Number(implicit) && !path.includes('pg_catalog') ? ['pg_catalog', ...path] : path,
+      );
+    },
     SESSION,
   );
+  reg('pg_current_schema', () => searchPath(ctx())[0] ?? null, SESSION);
   reg(
     'pg_current_setting',
     (name: V, missingOk?: V) => {

@@ -8,6 +8,10 @@
 //   trim(both|leading|trailing x from y) -> btrim|ltrim|rtrim(y, x)
 //   (expr).field                       -> pg_field(expr, 'field')
 //   AS <keyword>                       -> AS "<keyword>"
+//   UNION [ALL] (SELECT ...)           -> UNION [ALL] SELECT * FROM (SELECT ...) AS __set_operand
+//     (the parser drops the parentheses of a set operation's right operand, which would leave its ORDER BY
+//     and LIMIT indistinguishable from those of the whole set operation, and its own set operations merged
+//     into the outer chain; as a subquery it keeps its meaning)
 // It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
 // that syntax errors point at the user's text.
 import { isWord, matchParen, nextSolid, prevSolid, quoteString, type Token, tokenize } from './tokens';
@@ -424,6 +428,27 @@ function rewrite(input: Token[]): Token[] {
       tokens = [...tokens.slice(0, j), ...repl, ...tokens.slice(i + 3)];
       i = j + repl.length - 1;
     }
+  }
+  // Pass 4: a parenthesized right operand of UNION becomes a subquery.
+  for (let i = 0; i < tokens.length; i++) {
+    if (!isWord(tokens[i], 'union')) continue;
+    let open = nextSolid(tokens, i + 1);
+    if (isWord(tokens[open], 'all') || isWord(tokens[open], 'distinct')) open = nextSolid(tokens, open + 1);
+    if (!(tokens[open]?.kind === 'punct' && tokens[open].text === '(')) continue;
+    const first = tokens[nextSolid(tokens, open + 1)];
+    if (!(['select', 'values', 'with', 'table'].some((w) => isWord(first, w)) || first?.text === '('))
+      continue;
+    const close = matchParen(tokens, open);
+    if (close < 0) continue;
+    const at = tokens[open].at;
+    tokens = [
+      ...tokens.slice(0, open),
+      synth('SELECT * FROM ', at),
+      ...tokens.slice(open, close),
+      synth(' AS ', at),
+      synth('__set_operand', at),
+      ...tokens.slice(close),
+    ];
   }
   return tokens;
 }
