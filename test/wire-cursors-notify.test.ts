@@ -143,12 +143,24 @@ SELECT 1;
   t.regex(r.stderr, /ERROR: {2}permission denied to notify channel "segtasks_tasks"/);
 });
 
-test('node-postgres: notification events from another session at its COMMIT, and from the server', async (t) => {
+/** A listening and a sending node-postgres session, ended whatever the test does. */
+async function withListenerAndSender(
+  body: (listener: pg.Client, sender: pg.Client) => Promise<void>,
+): Promise<void> {
   const listener = new pg.Client(pgConfig());
   const sender = new pg.Client(pgConfig());
   await listener.connect();
   await sender.connect();
   try {
+    await body(listener, sender);
+  } finally {
+    await listener.end();
+    await sender.end();
+  }
+}
+
+test('node-postgres: notification events from another session at its COMMIT, and from the server', (t) =>
+  withListenerAndSender(async (listener, sender) => {
     const received: pg.Notification[] = [];
     const arrived = (n: number) =>
       new Promise<void>((resolve) => {
@@ -176,18 +188,10 @@ test('node-postgres: notification events from another session at its COMMIT, and
     await sender.query({ name: 'by_parse', text: 'SELECT 1 AS one' });
     t.is((await sender.query('DEALLOCATE by_parse')).command, 'DEALLOCATE');
     t.is((await sender.query('DEALLOCATE by_parse').catch((e) => e)).code, '26000');
-  } finally {
-    await listener.end();
-    await sender.end();
-  }
-});
+  }));
 
-test("pg_notify() in a query: sent at COMMIT, one per distinct row, with NOTIFY's checks", async (t) => {
-  const listener = new pg.Client(pgConfig());
-  const sender = new pg.Client(pgConfig());
-  await listener.connect();
-  await sender.connect();
-  try {
+test("pg_notify() in a query: sent at COMMIT, one per distinct row, with NOTIFY's checks", (t) =>
+  withListenerAndSender(async (listener, sender) => {
     const received: pg.Notification[] = [];
     listener.on('notification', (n) => received.push(n));
     await listener.query('LISTEN from_sql');
@@ -226,11 +230,7 @@ test("pg_notify() in a query: sent at COMMIT, one per distinct row, with NOTIFY'
     t.like(long, { code: '22023', message: 'payload string too long' });
     const server = await sender.query(`SELECT pg_notify('${TASK_CHANNEL}', 'forged')`).catch((e) => e);
     t.is(server.code, '42501');
-  } finally {
-    await listener.end();
-    await sender.end();
-  }
-});
+  }));
 
 test('psycopg 3: conn.notifies() yields notifications sent by another connection', async (t) => {
   const code = `
