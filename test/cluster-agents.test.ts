@@ -7,16 +7,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import { AgentClient } from '../src/agent/client';
 import { parseSecret, signRequest } from '../src/agent/signing';
 import { type AgentProcess, startAgentProcess, within } from './helpers/agents';
 import { startTestServer, type TestServer } from './helpers/server';
-import { findings, runTask } from './helpers/tasks';
+import { copyOutBytes, findings, runTask } from './helpers/tasks';
 
 const SEG = 65536;
 const OFFLINE_AFTER_MS = 2000;
@@ -63,18 +63,8 @@ test.after.always(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-async function readBack(): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await pipeline(
-    client.query(copyTo('COPY t TO STDOUT WITH (FORMAT binary)')),
-    new Writable({
-      write(chunk, _e, cb) {
-        parts.push(chunk);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(parts);
+function readBack(): Promise<Buffer> {
+  return copyOutBytes(client, 'COPY t TO STDOUT WITH (FORMAT binary)');
 }
 
 async function nodeStatus(node: string): Promise<string> {

@@ -9,14 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import { within } from './helpers/agents';
 import { ADMIN_PASSWORD } from './helpers/server';
-import { createTask, findings, waitTask } from './helpers/tasks';
+import { copyOutBytes, createTask, findings, waitTask } from './helpers/tasks';
 
 const CLI = join(__dirname, '..', 'src', 'cli.js');
 const SEG = 65536;
@@ -166,18 +166,8 @@ test.after.always(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-async function readBack(): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await pipeline(
-    client.query(copyTo('COPY t TO STDOUT WITH (FORMAT binary)')),
-    new Writable({
-      write(chunk, _e, cb) {
-        parts.push(chunk);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(parts);
+function readBack(): Promise<Buffer> {
+  return copyOutBytes(client, 'COPY t TO STDOUT WITH (FORMAT binary)');
 }
 
 test.serial('agents in their own namespaces: the table reads back byte-identical', async (t) => {

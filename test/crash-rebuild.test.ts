@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import {
   assertProgressKept,
   assertStoreConsistent,
@@ -17,7 +17,7 @@ import {
   killRepeatedly,
   startServerProcess,
 } from './helpers/process';
-import { createTask, waitTask } from './helpers/tasks';
+import { copyOutBytes, createTask, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
 const SEG = 65536;
@@ -72,9 +72,7 @@ test(`rebuild survives ${KILLS} kill -9 at random moments`, async (t) => {
       'no segment reported twice',
     );
     await assertStoreConsistent(t, client, dir);
-    const parts: Buffer[] = [];
-    for await (const chunk of client.query(copyTo('COPY precious TO STDOUT'))) parts.push(chunk as Buffer);
-    t.true(Buffer.concat(parts).equals(data));
+    t.true((await copyOutBytes(client, 'COPY precious TO STDOUT')).equals(data));
     const check = await waitTask(client, await createTask(client, 'CREATE TASK TYPE check_disk'));
     t.is(Number(check.segments_failed), 0, 'every file verifies');
     await client.end();
@@ -141,9 +139,7 @@ test(`rebalance survives ${KILLS} kill -9 at random moments`, async (t) => {
       'SELECT 1 FROM sys.segments GROUP BY segment_group_id, node_name HAVING count(*) > 1',
     );
     t.is(twice.rows.length, 0);
-    const parts: Buffer[] = [];
-    for await (const chunk of client.query(copyTo('COPY moving TO STDOUT'))) parts.push(chunk as Buffer);
-    t.true(Buffer.concat(parts).equals(data));
+    t.true((await copyOutBytes(client, 'COPY moving TO STDOUT')).equals(data));
     const used = (await client.query('SELECT sum(used_bytes)::int8 AS u FROM sys.storage_devices')).rows[0].u;
     const real = (await client.query('SELECT sum(size_bytes)::int8 AS s FROM sys.segments')).rows[0].s;
     t.is(used, real, 'device usage matches the segments on it');

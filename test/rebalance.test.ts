@@ -9,7 +9,7 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { IDENTITY_FILE } from '../src/store/device-identity';
 import { startTestServer, type TestServer } from './helpers/server';
-import { createTask, findings, runTask, waitTask } from './helpers/tasks';
+import { copyOutBytes, createTask, findings, runTask, waitTask } from './helpers/tasks';
 import { createTopology } from './helpers/topology';
 
 let server: TestServer;
@@ -48,9 +48,7 @@ async function invariants(t: import('ava').ExecutionContext): Promise<void> {
     'SELECT segment_group_id, node_name, count(*) AS n FROM sys.segments GROUP BY 1, 2 HAVING count(*) > 1',
   );
   t.is(twice.rows.length, 0, 'never two segments of a group on one node');
-  const parts: Buffer[] = [];
-  for await (const chunk of client.query(copyTo('COPY spread TO STDOUT'))) parts.push(chunk as Buffer);
-  t.true(Buffer.concat(parts).equals(data), 'data unchanged');
+  t.true((await copyOutBytes(client, 'COPY spread TO STDOUT')).equals(data), 'data unchanged');
   const check = await runTask(client, 'CREATE TASK TYPE check_disk');
   t.is(Number(check.segments_failed), 0, 'every moved file verifies');
 }

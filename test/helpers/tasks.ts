@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 
 export async function load(client: pg.Client, table: string, bytes: number, cluster = 'c1'): Promise<Buffer> {
   const data = randomBytes(bytes);
@@ -13,6 +13,13 @@ export async function load(client: pg.Client, table: string, bytes: number, clus
     client.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT binary)`)),
   );
   return data;
+}
+
+/** The bytes a COPY ... TO STDOUT statement sends. */
+export async function copyOutBytes(client: pg.Client, sql: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of client.query(copyTo(sql))) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
 }
 
 export interface TaskInfo {
