@@ -6,18 +6,7 @@
 // any position where SQLite reads a table (FROM, JOIN, a FROM-list comma, `IN name`) is checked.
 import { lex, type Token } from '../../pg/lexer';
 import { err } from './expressions/typed';
-
-/** Table-valued functions the translator emits (functions/set-returning.ts). */
-const TABLE_FUNCTIONS = new Set([
-  'pg_array_each',
-  'pg_expandarray',
-  'pg_generate_series',
-  'pg_generate_subscripts',
-  'pg_get_keywords',
-  'pg_partition_ancestors',
-  'pg_options_to_table',
-  'pg_regexp_split_to_table',
-]);
+import { TABLE_FUNCTION_NAMES } from './functions';
 
 /** Words that end a FROM list at their nesting level. */
 const FROM_LIST_END = new Set([
@@ -80,7 +69,7 @@ export function checkRelationReferences(sql: string, allowed: Set<string>): void
     }
     const key = parts.map((t) => t.value.toLowerCase()).join('.');
     if (isPunct(tokens[j], '(')) {
-      if (parts.length === 1 && TABLE_FUNCTIONS.has(key)) return;
+      if (parts.length === 1 && TABLE_FUNCTION_NAMES.has(key)) return;
     } else if (allowed.has(key) || (parts.length === 1 && ctes.has(key))) return;
     throw err('42P01', `relation "${parts.map((t) => t.value).join('.')}" does not exist`);
   };

@@ -77,6 +77,14 @@ export type V = unknown;
 /** Registers one JavaScript implementation on a reader connection (see functions/index.ts). */
 export type Register = (name: string, fn: (...a: V[]) => V, opts?: BetterSqlite3.RegistrationOptions) => void;
 
+/**
+ * A whole number as SQLite's INTEGER: better-sqlite3 hands a JavaScript number to SQLite as REAL, which text
+ * operations then print as 1.0 ('x' || g, 42::text as '42.0'). A BigInt is stored as INTEGER.
+ */
+export function sqlInteger(v: number): number | bigint {
+  return Number.isSafeInteger(v) ? BigInt(v) : v;
+}
+
 export const DETERMINISTIC = { deterministic: true };
 export const VARIADIC = { varargs: true, deterministic: true };
 /** Session-dependent functions are not deterministic. */

@@ -7,7 +7,7 @@ import * as conditional from './conditional';
 import * as conversions from './conversions';
 import * as datetime from './datetime';
 import type { FnDef, FunctionContext, Register, V } from './define';
-import { DETERMINISTIC } from './define';
+import { DETERMINISTIC, sqlInteger } from './define';
 import * as json from './json';
 import * as math from './math';
 import * as setReturning from './set-returning';
@@ -15,7 +15,7 @@ import * as strings from './strings';
 import * as system from './system';
 
 export type { FnDef, FunctionContext } from './define';
-export { lowerBound, type TableFunction, tableFunction } from './set-returning';
+export { lowerBound, TABLE_FUNCTION_NAMES, type TableFunction, tableFunction } from './set-returning';
 export { formatTypeName } from './system';
 
 /** Every function a query may call, by name. */
@@ -46,13 +46,12 @@ const REGISTRATIONS: Registration[] = [
 
 /** Registers the JavaScript implementations of every module on a reader connection. */
 export function registerFunctions(db: BetterSqlite3.Database, ctx: () => FunctionContext): void {
-  // A JS number returned to SQLite is stored as REAL; integral results go back as BigInt so that they stay
-  // INTEGER (otherwise 42 would print as '42.0' when cast to text).
+  // Integral results go back as SQLite INTEGERs (sqlInteger), not REALs.
   const reg: Register = (name, fn, opts = DETERMINISTIC) => {
     // varargs: the wrapper's own length is 0, which better-sqlite3 would take as the function's arity.
     db.function(name, { ...opts, varargs: true }, ((...args: V[]) => {
       const r = fn(...args);
-      return typeof r === 'number' && Number.isSafeInteger(r) ? BigInt(r) : r;
+      return typeof r === 'number' ? sqlInteger(r) : r;
     }) as (...params: unknown[]) => unknown);
   };
   for (const register of REGISTRATIONS) register(reg, ctx, db);

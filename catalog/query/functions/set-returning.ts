@@ -1,7 +1,7 @@
 // Set-returning functions usable in FROM (and in a select list), backed by SQLite table-valued functions.
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
-import { arr, type FunctionContext, type Register, type V } from './define';
+import { arr, type FunctionContext, type Register, sqlInteger, type V } from './define';
 import { regexpSplit } from './regex';
 import { formatTypeName } from './system';
 
@@ -144,31 +144,31 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
   }
 }
 
-/**
- * A whole number as SQLite's INTEGER: better-sqlite3 hands a JavaScript number to SQLite as REAL, which text
- * operations then print as 1.0 ('x' || g). A BigInt is stored as INTEGER.
- */
-function sqlInteger(v: number): number | bigint {
-  return Number.isSafeInteger(v) ? BigInt(v) : v;
+/** A SQLite table-valued function, as better-sqlite3's db.table() takes it. */
+interface VirtualTable {
+  columns: string[];
+  parameters?: string[];
+  rows(...args: V[]): Generator<unknown[]>;
 }
 
-export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
-  db.table('pg_array_each', {
+/** The table-valued functions tableFunction() names, by their SQLite name. */
+const TABLES: Record<string, VirtualTable> = {
+  pg_array_each: {
     columns: ['value'],
     parameters: ['arr'],
     *rows(a: V) {
       for (const v of arr(a)) yield [v];
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
-  db.table('pg_expandarray', {
+  },
+  pg_expandarray: {
     columns: ['x', 'n'],
     parameters: ['arr'],
     *rows(a: V) {
       let n = 1;
       for (const v of arr(a)) yield [v === null ? null : sqlInteger(Number(v)), sqlInteger(n++)];
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
-  db.table('pg_generate_subscripts', {
+  },
+  pg_generate_subscripts: {
     columns: ['value'],
     parameters: ['arr', 'dim', 'reverse', 'lower'],
     *rows(a: V, dim: V, reverse: V, lower: V) {
@@ -179,8 +179,8 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
       if (Number(reverse)) for (let i = n - 1; i >= 0; i--) yield [sqlInteger(lo + i)];
       else for (let i = 0; i < n; i++) yield [sqlInteger(lo + i)];
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
-  db.table('pg_generate_series', {
+  },
+  pg_generate_series: {
     columns: ['value'],
     parameters: ['start', 'stop', 'step'],
     *rows(start: V, stop: V, step: V) {
@@ -195,8 +195,8 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
         yield [sqlInteger(v)];
       }
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
-  db.table('pg_regexp_split_to_table', {
+  },
+  pg_regexp_split_to_table: {
     columns: ['value'],
     parameters: ['s', 'pattern', 'flags'],
     *rows(s: V, p: V, flags: V) {
@@ -204,9 +204,9 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
       for (const part of regexpSplit(String(s), String(p), String(flags ?? ''), 'regexp_split_to_table'))
         yield [part];
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  },
   // reloptions-style arrays, {name=value,...}: one row per option, split at its first '=' (no '=': NULL value)
-  db.table('pg_options_to_table', {
+  pg_options_to_table: {
     columns: ['option_name', 'option_value'],
     parameters: ['options'],
     *rows(a: V) {
@@ -216,17 +216,25 @@ export function register(_reg: Register, _ctx: () => FunctionContext, db: Better
         yield eq < 0 ? [o, null] : [o.slice(0, eq), o.slice(eq + 1)];
       }
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  },
   // No relation here is a partition, and PostgreSQL lists no ancestors (not even the relation) for one that is not.
-  db.table('pg_partition_ancestors', {
+  pg_partition_ancestors: {
     columns: ['relid'],
     parameters: ['rel'],
     *rows(_rel: V) {},
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
-  db.table('pg_get_keywords', {
+  },
+  pg_get_keywords: {
     columns: ['word', 'catcode', 'catdesc'],
     *rows() {
       for (const w of KEYWORDS) yield [w, 'R', 'reserved'];
     },
-  } as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  },
+};
+
+/** The SQLite names of the table-valued functions: relations translated SQL may read (relation-guard.ts). */
+export const TABLE_FUNCTION_NAMES: ReadonlySet<string> = new Set(Object.keys(TABLES));
+
+export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
+  for (const [name, table] of Object.entries(TABLES))
+    db.table(name, table as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
 }
