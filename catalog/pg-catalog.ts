@@ -196,7 +196,7 @@ const DYNAMIC: Record<string, { spec: string; sql: string }> = {
     client_addr:inet client_hostname:text client_port:int4 backend_start:timestamptz xact_start:timestamptz
     query_start:timestamptz state_change:timestamptz wait_event_type:text wait_event:text state:text
     backend_xid:xid backend_xmin:xid query_id:int8 query:text backend_type:text`,
-    sql: `SELECT 16383, a.datname, a.pid, NULL, 16000 + u.rowid, a.usename, a.application_name,
+    sql: `SELECT 16383, a.datname, a.pid, NULL, ${roleOid('u')}, a.usename, a.application_name,
       CASE WHEN a.ok THEN a.client_addr END, NULL, CASE WHEN a.ok THEN a.client_port END,
       CASE WHEN a.ok THEN a.backend_start END, CASE WHEN a.ok THEN a.xact_start END,
       CASE WHEN a.ok THEN a.query_start END, CASE WHEN a.ok THEN a.state_change END,

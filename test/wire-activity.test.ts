@@ -72,6 +72,15 @@ test.serial('psql sees an active and an idle-in-transaction session with their q
       ].join('\n'),
     );
 
+    // usesysid is the role's OID, as pg_roles has it.
+    t.deepEqual(
+      (
+        await watcher.query(
+          "SELECT r.rolname FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid WHERE a.application_name = 'sleeper'",
+        )
+      ).rows,
+      [{ rolname: 'admin' }],
+    );
     // pg_cancel_backend cancels the statement, not the session.
     const pid = (await watcher.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'sleeper'"))
       .rows[0].pid;
