@@ -33,7 +33,7 @@ interface IntSetting {
   context: Context;
 }
 
-const INT_MAX = 2147483647;
+export const INT_MAX = 2147483647;
 
 /** The limit settings this server enforces; anything else is settable without checks. */
 export const LIMIT_SETTINGS: Record<string, IntSetting> = {
@@ -46,6 +46,7 @@ export const LIMIT_SETTINGS: Record<string, IntSetting> = {
   'segtasks.result_memory_limit': { unit: 'kB', min: 64, max: INT_MAX, context: 'sighup' },
 };
 
+/** Milliseconds per time unit, as guc.c's unit tables. */
 const TIME_UNITS: Record<string, number> = {
   us: 0.001,
   ms: 1,
@@ -57,7 +58,7 @@ const TIME_UNITS: Record<string, number> = {
 const MEMORY_UNITS: Record<string, number> = { B: 1 / 1024, kB: 1, MB: 1024, GB: 1024 ** 2, TB: 1024 ** 3 };
 
 /** Parses "1000", "1s", '5 min', "64MB" in the setting's base unit (ms, s or kB); null when not a valid value. */
-function parseWithUnit(value: string, unit: IntSetting['unit']): number | null {
+export function parseWithUnit(value: string, unit: IntSetting['unit']): number | null {
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
   if (!m) return null;
   const n = Number(m[1]);
@@ -71,7 +72,7 @@ function parseWithUnit(value: string, unit: IntSetting['unit']): number | null {
 }
 
 /** SHOW's spelling: the largest unit that divides the value exactly, as PostgreSQL's GUC_UNIT display. */
-function formatWithUnit(n: number, unit: IntSetting['unit']): string {
+export function formatWithUnit(n: number, unit: IntSetting['unit']): string {
   if (!unit || n === 0) return String(n);
   if (unit === 'kB') {
     for (const u of ['TB', 'GB', 'MB']) if (n % MEMORY_UNITS[u] === 0) return `${n / MEMORY_UNITS[u]}${u}`;

@@ -2,7 +2,7 @@
 // set them and when (PGC_SUSET: superusers only; PGC_SU_BACKEND: superusers, at connection start only).
 // Values are stored in the form SHOW prints. Settings without a rule accept any text, as they always have.
 import { SqlError } from '../pg/errors';
-import { checkLimitSetting, isLimitSetting } from './limits';
+import { checkLimitSetting, formatWithUnit, INT_MAX, isLimitSetting, parseWithUnit } from './limits';
 
 interface Rule {
   context: 'suset' | 'su_backend';
@@ -31,21 +31,9 @@ function boolRule(name: string, value: string): string {
   throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
 }
 
-const MS_PER_UNIT: Record<string, number> = {
-  us: 0.001,
-  ms: 1,
-  s: 1000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-const INT_MAX = 2 ** 31 - 1;
-
 /** Milliseconds as guc.c's parse_int reads them: a number with an optional unit (ms when none). */
 export function parseMilliseconds(value: string): number | null {
-  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(value);
-  if (!m) return null;
-  return Math.round(Number(m[1]) * MS_PER_UNIT[m[2] ?? 'ms']);
+  return parseWithUnit(value, 'ms');
 }
 
 /** A time setting in milliseconds (-1 = off), printed with the largest unit that divides it. */
@@ -57,10 +45,7 @@ function millisecondsRule(name: string, value: string): string {
       '22023',
       `${ms} ms is outside the valid range for parameter "${name}" (-1 .. ${INT_MAX})`,
     );
-  if (ms <= 0) return String(ms);
-  for (const unit of ['d', 'h', 'min', 's'])
-    if (ms % MS_PER_UNIT[unit] === 0) return `${ms / MS_PER_UNIT[unit]}${unit}`;
-  return `${ms}ms`;
+  return ms <= 0 ? String(ms) : formatWithUnit(ms, 'ms');
 }
 
 export const LOG_STATEMENT_LEVELS = ['none', 'ddl', 'mod', 'all'];

@@ -6,42 +6,37 @@ import { Fatal } from './fatal';
 
 export function parseStartupOptions(options: string): [string, string][] {
   const words: string[] = [];
+  // Words are separated by spaces; a backslash escapes the next character (pg_split_opts).
   let word = '';
-  let inWord = false;
-  for (let i = 0; i < options.length; i++) {
-    const c = options[i];
-    if (c === '\\' && i + 1 < options.length) {
-      word += options[++i];
-      inWord = true;
+  let escaped = false;
+  let any = false;
+  for (const c of options) {
+    if (escaped) {
+      word += c;
+      escaped = false;
+    } else if (c === '\\') {
+      escaped = true;
+      any = true;
     } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
+      if (any) words.push(word);
       word = '';
-      inWord = false;
+      any = false;
     } else {
       word += c;
-      inWord = true;
+      any = true;
     }
   }
-  if (inWord) words.push(word);
+  if (any) words.push(word);
   const settings: [string, string][] = [];
   for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    let assignment: string | undefined;
-    if (w === '-c') assignment = words[++i];
-    else if (w.startsWith('-c')) assignment = w.slice(2);
-    else if (w.startsWith('--')) assignment = w.slice(2);
-    else throw new Fatal('42601', `invalid command-line argument for server process: ${w}`);
-    const eq = assignment?.indexOf('=') ?? -1;
-    if (!assignment || eq <= 0) {
-      throw new Fatal(
-        '42601',
-        assignment
-          ? `-c ${assignment} requires a value`
-          : 'invalid command-line argument for server process: -c',
-      );
-    }
-    // PostgreSQL accepts dashes for underscores in switch names.
-    settings.push([assignment.slice(0, eq).replace(/-/g, '_'), assignment.slice(eq + 1)]);
+    let pair: string | undefined;
+    if (words[i] === '-c') pair = words[++i];
+    else if (words[i].startsWith('-c')) pair = words[i].slice(2);
+    else if (words[i].startsWith('--')) pair = words[i].slice(2);
+    else throw new Fatal('42601', `invalid command-line argument for server process: ${words[i]}`);
+    const eq = pair?.indexOf('=') ?? -1;
+    if (!pair || eq <= 0) throw new Fatal('42601', `-c ${pair ?? ''} requires a value`);
+    settings.push([pair.slice(0, eq).replace(/-/g, '_'), pair.slice(eq + 1)]);
   }
   return settings;
 }
