@@ -73,15 +73,8 @@ export function rowDescription(fields: FieldDescription[], formats: number[]): B
   return w.finish(B.RowDescription);
 }
 
-export { formatOf };
-
-export function dataRow(values: readonly unknown[], fields: FieldDescription[], formats: number[]): Buffer {
-  return encodeDataRow(
-    values,
-    fields.map((f) => f.typeOid),
-    formats,
-  );
-}
+/** One DataRow; typeOids are the row's column types, taken from its fields once per result, not per row. */
+export const dataRow = encodeDataRow;
 
 function noticeOrError(code: number, f: ErrorFields): Buffer {
   w.byte(ErrorField.Severity).cstring(f.severity);

@@ -68,6 +68,7 @@ export async function runPortal(
   }
   const p = portal.rows;
   const formats = formatsOf(portal);
+  const typeOids = p.fields.map((f) => f.typeOid);
   signal ??= b.startStatement().signal;
   // Rows are taken from the cursor a batch at a time and sent with a flush that waits for the socket to
   // drain: a client that does not read stops this loop, and with it the reader producing the rows.
@@ -78,7 +79,7 @@ export async function runPortal(
       const want = Math.min(limit - sent, SEND_BATCH);
       const rows = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
       // A streamed row may come encoded already, by the reader that produced it.
-      for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, p.fields, formats));
+      for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
       sent += rows.length;
       if (rows.length < want) break;
       await out.flushIfLarge();

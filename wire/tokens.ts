@@ -3,6 +3,7 @@
 // string constants unescaped. Identifiers are truncated to NAMEDATALEN - 1 bytes, as PostgreSQL does.
 import { SqlError } from '../pg/errors';
 import { lex } from '../pg/lexer';
+import { truncateName } from './limits';
 
 export interface Token {
   /** word: a bare identifier or keyword; ident: a "quoted" identifier; op: an operator or punctuation. */
@@ -11,16 +12,6 @@ export interface Token {
   /** Offsets of the token in the statement text. */
   start: number;
   end: number;
-}
-
-const MAX_IDENTIFIER_BYTES = 63;
-
-function truncateIdentifier(name: string): string {
-  const bytes = Buffer.from(name);
-  if (bytes.length <= MAX_IDENTIFIER_BYTES) return name;
-  let n = MAX_IDENTIFIER_BYTES;
-  while (n > 0 && (bytes[n] & 0xc0) === 0x80) n--;
-  return bytes.subarray(0, n).toString();
 }
 
 const KINDS: Record<string, Token['kind']> = {
@@ -35,7 +26,7 @@ const KINDS: Record<string, Token['kind']> = {
 export function tokenize(sql: string): Token[] {
   return lex(sql).map((t) => {
     const kind = KINDS[t.kind] ?? 'other';
-    const value = kind === 'word' || kind === 'ident' ? truncateIdentifier(t.value) : t.value;
+    const value = kind === 'word' || kind === 'ident' ? truncateName(t.value) : t.value;
     return { kind, value, start: t.at, end: t.end };
   });
 }

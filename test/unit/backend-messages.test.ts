@@ -68,11 +68,12 @@ test('RowDescription and DataRow in text and binary, with NULL', async (t) => {
     { name: 'id', typeOid: Oid.int4, tableOid: 42, columnNo: 1 },
     { name: 'name', typeOid: Oid.text },
   ];
+  const typeOids = fields.map((f) => f.typeOid);
   const [desc, text, binary] = await decoded(
     Buffer.concat([
       msg.rowDescription(fields, [1, 0]),
-      msg.dataRow([7, null], fields, []),
-      msg.dataRow([7, 'x'], fields, [1]),
+      msg.dataRow([7, null], typeOids, []),
+      msg.dataRow([7, 'x'], typeOids, [1]),
     ]),
   );
   const described = desc.fields as Record<string, unknown>[];
@@ -93,7 +94,7 @@ test('RowDescription and DataRow in text and binary, with NULL', async (t) => {
   );
   t.deepEqual(text.fields, ['7', null]);
   // pg-protocol hands binary columns over as text of their raw bytes; check those bytes.
-  const raw = msg.dataRow([7, 'x'], fields, [1]);
+  const raw = msg.dataRow([7, 'x'], typeOids, [1]);
   t.deepEqual(raw.subarray(7, 15), bytes(0, 0, 0, 4, 0, 0, 0, 7));
   t.is((binary.fields as unknown[]).length, 2);
 });
