@@ -2,10 +2,10 @@
 // pg_notify() check them where they are called, whichever layer runs them.
 
 import { SqlError } from './errors';
+import { NAMEDATALEN } from './names';
 
 /** NOTIFY_PAYLOAD_MAX_LENGTH = BLCKSZ - NAMEDATALEN - 128. */
 export const MAX_PAYLOAD_BYTES = 8000;
-const NAMEDATALEN = 64;
 
 /** The checks of async.c's Async_Notify. */
 export function checkNotification(channel: string, payload: string): void {

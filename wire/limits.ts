@@ -2,22 +2,7 @@
 // and the timers that enforce them on one connection: statement_timeout, idle_in_transaction_session_timeout
 // and authentication_timeout. The connection-count limits are the listener's (see admission.ts).
 import { SqlError } from '../pg/errors';
-
-/** Names are truncated to NAMEDATALEN - 1 bytes, as PostgreSQL does with user, database and application names. */
-export const NAMEDATALEN = 64;
-
-/** Cuts s to at most NAMEDATALEN - 1 UTF-8 bytes, never in the middle of a character. */
-export function truncateName(s: string): string {
-  if (s.length < NAMEDATALEN / 4 || Buffer.byteLength(s) < NAMEDATALEN) return s;
-  let bytes = 0;
-  let out = '';
-  for (const ch of s) {
-    bytes += Buffer.byteLength(ch);
-    if (bytes > NAMEDATALEN - 1) break;
-    out += ch;
-  }
-  return out;
-}
+import { truncateName } from '../pg/names';
 
 /**
  * Who may change a setting, as PostgreSQL's GucContext: user (SET, startup options), sighup (the server's

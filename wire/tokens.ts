@@ -3,7 +3,7 @@
 // string constants unescaped. Identifiers are truncated to NAMEDATALEN - 1 bytes, as PostgreSQL does.
 import { SqlError } from '../pg/errors';
 import { lex } from '../pg/lexer';
-import { truncateName } from './limits';
+import { truncateName } from '../pg/names';
 
 export interface Token {
   /** word: a bare identifier or keyword; ident: a "quoted" identifier; op: an operator or punctuation. */
