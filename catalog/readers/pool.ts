@@ -71,6 +71,9 @@ interface Slot {
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
+/** 34000: a held cursor whose reader was freed (closed, committed, cancelled, or its session ended). */
+const cursorGone = () => new SqlError('34000', 'the cursor of this portal is no longer open');
+
 export class ReaderPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
@@ -238,7 +241,7 @@ export class ReaderPool {
     if (head && !keepHead) head.reject(reason);
     // Requests that were only waiting behind the head are sent again elsewhere, settings included; the
     // batches of this worker's cursor are gone with it.
-    const gone = new SqlError('34000', 'the cursor of this portal is no longer open');
+    const gone = cursorGone();
     for (const p of rest.reverse()) {
       if (p.req.op === 'next') {
         p.reject(gone);
@@ -290,8 +293,7 @@ export class ReaderPool {
     let closed = false;
     return {
       next: (max, signal, formats) => {
-        if (closed || slot.dead || slot.cursor !== cursor)
-          return Promise.reject(new SqlError('34000', 'the cursor of this portal is no longer open'));
+        if (closed || slot.dead || slot.cursor !== cursor) return Promise.reject(cursorGone());
         // max 0: every remaining row at once (see materialized()), collected within the memory limit.
         if (signal?.aborted) return Promise.reject(abortError(signal));
         // The signal outlives this batch (it is the stream's): its listener goes when the batch is answered.
@@ -379,7 +381,7 @@ function materialized(rest: StreamedBatch): ReaderCursor {
   let taken = false;
   return {
     next: async () => {
-      if (taken) throw new SqlError('34000', 'the cursor of this portal is no longer open');
+      if (taken) throw cursorGone();
       taken = true;
       return rest;
     },
