@@ -11,7 +11,7 @@ import { BATCH_SEGMENTS } from '../src/engine/check-disk';
 import { demoData } from '../src/store/demo';
 import { writeIdentity } from '../src/store/device-identity';
 import { VerifyPool } from '../src/store/verify-pool';
-import { machine, runAsync, runBenchTask, since, startBenchAppWithTable } from './common';
+import { machine, psqlAsync, runAsync, runBenchTask, since, startBenchAppWithTable } from './common';
 import { emitResult } from './results';
 import { alternate, pairRatios, spread } from './stats';
 
@@ -247,13 +247,7 @@ async function main() {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 20);
     const t0 = process.hrtime.bigint();
-    const r = await runAsync('psql', [
-      `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
-      '-X',
-      '-q',
-      '-c',
-      'CREATE TASK planning TYPE check_disk',
-    ]);
+    const r = await psqlAsync(app, 'CREATE TASK planning TYPE check_disk');
     const stmtSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const id = /task ([0-9a-f-]{36})/.exec(r.err)?.[1];
     const subtasks = db.prepare('SELECT count(*) FROM subtasks WHERE task_id = ?').pluck().get(id) as number;

@@ -98,6 +98,23 @@ export async function timed(cmd: string, args: string[]): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
+/** A numeric command-line option `--name N`, or the fallback when it is not given. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** One statement through psql, as the admin user, against an in-process server (trust authentication). */
+export function psqlAsync(app: App, sql: string): ReturnType<typeof runAsync> {
+  return runAsync('psql', [
+    `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
+    '-X',
+    '-q',
+    '-c',
+    sql,
+  ]);
+}
+
 /**
  * Runs CREATE TASK through psql against an in-process server and waits for the task. Returns its id, status,
  * bytes done, and its run time as the catalog recorded it (started_at to finished_at) and as seen from here.
@@ -106,13 +123,7 @@ export async function runBenchTask(
   app: App,
   sql: string,
 ): Promise<{ id: string; status: string; bytes: number; seconds: number; wallSeconds: number }> {
-  const r = await runAsync('psql', [
-    `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
-    '-X',
-    '-q',
-    '-c',
-    sql,
-  ]);
+  const r = await psqlAsync(app, sql);
   const id = /task ([0-9a-f-]{36})/.exec(r.err)?.[1];
   if (!id) throw new Error(`no task id: ${r.err}`);
   const t = process.hrtime.bigint();

@@ -5,14 +5,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startApp } from '../src/app';
 import { fuzzProtocol } from '../test/helpers/protocol-fuzz';
+import { numberArg } from './common';
 
 async function main(): Promise<void> {
-  const arg = (name: string, fallback: number) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-  };
-  const seconds = arg('seconds', 60);
-  const seed = arg('seed', 16);
+  const seconds = numberArg('seconds', 60);
+  const seed = numberArg('seed', 16);
   const dataDir = mkdtempSync(join(tmpdir(), 'segtasks-fuzz-'));
   const app = await startApp({
     host: '127.0.0.1',

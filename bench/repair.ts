@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '../src/app';
-import { dropCaches, machine, runAsync, runBenchTask, startBenchAppWithTable, timed } from './common';
+import { dropCaches, machine, psqlAsync, runBenchTask, startBenchAppWithTable, timed } from './common';
 import { emitResult } from './results';
 import { alternate, pairRatios, spread } from './stats';
 
@@ -16,13 +16,7 @@ const DEMO_MB = Number(process.env.BENCH_MB ?? 256);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function psql(app: App, sql: string): Promise<void> {
-  const r = await runAsync('psql', [
-    `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`,
-    '-X',
-    '-q',
-    '-c',
-    sql,
-  ]);
+  const r = await psqlAsync(app, sql);
   if (r.code !== 0) throw new Error(`${sql}: ${r.err}`);
 }
 

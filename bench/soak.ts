@@ -12,12 +12,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { connectAdmin, filesUnder, type ServerProcess, startServerProcess } from '../test/helpers/process';
 import { rng } from '../test/helpers/protocol-fuzz';
 import { createTopology } from '../test/helpers/topology';
-import { machine } from './common';
-
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+import { machine, numberArg } from './common';
 
 interface Loaded {
   data: Buffer;
@@ -92,9 +87,9 @@ function startLoad(port: number, r: () => number, tables: Map<string, Loaded>, r
 }
 
 async function main(): Promise<void> {
-  const rounds = arg('rounds', 6);
-  const seconds = arg('seconds', 180);
-  const r = rng(arg('seed', 16));
+  const rounds = numberArg('rounds', 6);
+  const seconds = numberArg('seconds', 180);
+  const r = rng(numberArg('seed', 16));
   console.log(machine());
   const dataDir = mkdtempSync(join(tmpdir(), 'segtasks-soak-'));
   const deadline = Date.now() + seconds * 1000;

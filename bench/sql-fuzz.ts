@@ -6,14 +6,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startApp } from '../src/app';
 import { catalogRelations, fuzzSql } from '../test/helpers/sql-fuzz';
+import { numberArg } from './common';
 
 async function main(): Promise<void> {
-  const arg = (name: string, fallback: number) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-  };
-  const seconds = arg('seconds', 300);
-  const seed = arg('seed', 17);
+  const seconds = numberArg('seconds', 300);
+  const seed = numberArg('seed', 17);
   const dataDir = mkdtempSync(join(tmpdir(), 'segtasks-sql-fuzz-'));
   const app = await startApp({
     host: '127.0.0.1',

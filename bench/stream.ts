@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServerProcess } from '../test/helpers/process';
 import { machine, runAsync, sh, startRealPostgres } from './common';
 import { emitResult } from './results';
 import { pairRatios, spread as stats } from './stats';
@@ -88,50 +89,6 @@ const clients: Record<string, Client> = {
   },
 };
 
-/** This server as a process of its own (its RSS is what is measured), trust authentication. */
-async function startServer(dataDir: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const cli = join(__dirname, '..', 'src', 'cli.js');
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'serve',
-      '--port',
-      '0',
-      '--http-port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--no-demo',
-      '--log-level',
-      'warn',
-    ],
-    {
-      env: { ...process.env, SEGTASKS_AUTH: 'trust', SEGTASKS_ADMIN_PASSWORD: 'bench' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stderr.on('data', (d) => (out += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on [^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  return {
-    port,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 }
@@ -181,13 +138,17 @@ async function main() {
     '-c',
     'CREATE DATABASE segtasks',
   ]);
-  const ours = await startServer(join(dir, 'data'));
+  // A process of its own (its RSS is what is measured), trust authentication.
+  const ours = await startServerProcess(join(dir, 'data'), {
+    SEGTASKS_AUTH: 'trust',
+    SEGTASKS_ADMIN_PASSWORD: 'bench',
+  });
   const results: Record<string, { ours: Sample[]; theirs: Sample[] }> = {};
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, client] of Object.entries(clients)) {
         const r = (results[name] ??= { ours: [], theirs: [] });
-        r.ours.push(await measure(client, ours.port, 'admin', ours.pid));
+        r.ours.push(await measure(client, ours.port, 'admin', ours.child.pid!));
         r.theirs.push(await measure(client, pg.port, pg.user, null));
         const [o, t] = [r.ours.at(-1)!, r.theirs.at(-1)!];
         console.log(

@@ -566,7 +566,7 @@ function decodeBinaryArray(buf: Buffer, elem: number): string {
 }
 
 /** PostgreSQL's default interval output ('1 year 2 mons 3 days 04:05:06.5'). */
-function formatInterval(micros: bigint, days: number, months: number): string {
+export function formatInterval(micros: bigint, days: number, months: number): string {
   const parts: string[] = [];
   const years = Math.trunc(months / 12);
   const mons = months % 12;

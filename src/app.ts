@@ -201,26 +201,14 @@ async function startLocked(
     logClasses: { cancel: 'ddl', pause: 'ddl', resume: 'ddl' },
   });
   obs.metrics.sampled('segtasks_wire_connections', 'Open client connections', () => wire.connectionCount);
-  obs.metrics.sampled(
-    'segtasks_reader_pool_workers',
-    'Catalog reader threads',
-    () => readers.stats().workers,
-  );
-  obs.metrics.sampled(
-    'segtasks_reader_pool_running',
-    'Statements running on reader threads',
-    () => readers.stats().running,
-  );
-  obs.metrics.sampled(
-    'segtasks_reader_pool_queued',
-    'Statements waiting for a reader thread',
-    () => readers.stats().queued,
-  );
-  obs.metrics.sampled(
-    'segtasks_reader_pool_cursors',
-    'Reader threads held by open cursors (streamed results)',
-    () => readers.stats().cursors,
-  );
+  const readerGauges = {
+    workers: 'Catalog reader threads',
+    running: 'Statements running on reader threads',
+    queued: 'Statements waiting for a reader thread',
+    cursors: 'Reader threads held by open cursors (streamed results)',
+  } as const;
+  for (const [key, help] of Object.entries(readerGauges) as [keyof typeof readerGauges, string][])
+    obs.metrics.sampled(`segtasks_reader_pool_${key}`, help, () => readers.stats()[key]);
   // Task events go to every session that has run LISTEN segtasks_tasks.
   engine.events.on('task', (e) => wire.notify(TASK_CHANNEL, JSON.stringify(e)));
   const addr = await wire.listen();

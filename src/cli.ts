@@ -37,6 +37,9 @@ function readSecret(file: string): Buffer {
   }
 }
 
+/** pino's levels, for --log-level of both commands. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 /** How long SIGTERM/SIGINT may take before the process exits regardless. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -132,7 +135,7 @@ program
   )
   .addOption(
     new Option('--log-level <level>', 'log level for the JSON log on stderr')
-      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .choices(LOG_LEVELS)
       .env('SEGTASKS_LOG_LEVEL')
       .default('info'),
   )
@@ -262,7 +265,7 @@ program
   )
   .addOption(
     new Option('--log-level <level>', 'log level for the JSON log on stderr')
-      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .choices(LOG_LEVELS)
       .env('SEGTASKS_LOG_LEVEL')
       .default('info'),
   )

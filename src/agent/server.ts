@@ -18,6 +18,7 @@ import {
   DeviceUnavailable,
   inspectLocalDevice,
   LocalDeviceIO,
+  type PeerRebuild,
 } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import { RemoteDeviceIO } from '../store/remote-device-io';
@@ -274,14 +275,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
    * gets the outcome: the new file, and which survivors were faulty or could not be reached.
    */
   async function rebuildFromPeers(body: Record<string, unknown>, segment: string) {
-    const target = body.target as {
-      device: string;
-      device_id: string;
-      storage_id: string;
-      group: number;
-      position: number;
-      parity: boolean;
-    };
+    const target = body.target as PeerRebuild['target'];
     if (!target || segment !== target.storage_id)
       throw new PathRefused(`the request is signed for segment ${segment}, not ${target?.storage_id}`);
     const k = Number(body.k);

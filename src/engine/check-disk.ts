@@ -6,6 +6,7 @@
 import { nowText } from '../../catalog/db';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SegmentFault } from '../store/segment-file';
+import { verifyJobFor } from '../store/verify-pool';
 import { TaskError } from './errors';
 import { array, boolean, nullable, object, optional, string } from './plan-decoder';
 import { segmentRow } from './results';
@@ -180,18 +181,7 @@ export const checkDisk = defineTaskType({
       );
       const todo = segs.filter((seg) => !skipped.has(seg));
       const last = segs[segs.length - 1].rowid;
-      const verified = io.verify(
-        todo.map((seg) => ({
-          path: seg.path,
-          expected: {
-            storageId: seg.storage_id,
-            groupId: seg.segment_group_id,
-            position: seg.position,
-            payloadLength: seg.shard_bytes,
-          },
-          sampleRate,
-        })),
-      );
+      const verified = io.verify(todo.map((seg) => verifyJobFor(seg, sampleRate)));
       verified.catch(() => {}); // awaited by settle
       return async () => {
         const outcomes = await verified;

@@ -326,7 +326,6 @@ export class TaskEngine {
       for (;;) {
         const s = list.shift();
         if (!s) return;
-        // Paused or shut down: the subtasks not started stay PENDING for the next run.
         if (signal.aborted) {
           // A subtask that never started stays PENDING for a later run, unless the task is being cancelled.
           if (!this.resumesLater(r)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
@@ -349,8 +348,7 @@ export class TaskEngine {
         return;
       }
       // PAUSE TASK or server shutdown: the interrupted subtasks are PENDING again at their last checkpoint
-      // (endSubtask), for RESUME TASK or the next start of the server.
-      this.tasks.refreshTaskTotals(r.row.id);
+      // (endSubtask), for RESUME TASK or the next start of the server; the totals were refreshed above.
       return;
     }
     if (type.summary) {

@@ -8,7 +8,7 @@ import { removeReplaced, switchTo, writeVerifiedCopy } from '../store/relocate';
 import { fileSizeFor, SegmentFault } from '../store/segment-file';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
-import { Layout, type PlannedMove, planMoves } from './rebalance-planner';
+import { Layout, type PlanDevice, type PlannedMove, type PlanSegment, planMoves } from './rebalance-planner';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
@@ -26,7 +26,7 @@ interface RebalancePlan {
 }
 
 /** The cluster as the planner sees it: its ACTIVE devices on ONLINE nodes, and their INTACT segments. */
-function layoutOf(storage: StorageCatalog, cluster: string): Layout {
+function clusterAsPlanned(storage: StorageCatalog, cluster: string): [PlanDevice[], PlanSegment[]] {
   const devices = storage
     .devicesOfCluster(cluster)
     .filter((d) => d.status === 'ACTIVE' && d.node_status === 'ONLINE')
@@ -46,7 +46,7 @@ function layoutOf(storage: StorageCatalog, cluster: string): Layout {
       device: s.device_id,
       bytes: s.size_bytes,
     }));
-  return new Layout(devices, segments);
+  return [devices, segments];
 }
 
 export const rebalance = defineTaskType({
@@ -72,12 +72,7 @@ export const rebalance = defineTaskType({
     const clusters = location.type === 'CLUSTER' ? [location.name!] : storage.clusters().map((c) => c.name);
     const subtasks: PlannedSubtask<RebalancePlan>[] = [];
     for (const cluster of clusters) {
-      const now = layoutOf(storage, cluster);
-      const { moves, before, after } = planMoves(
-        now.devices,
-        now.devices.flatMap((d) => d.segs),
-        options.threshold,
-      );
+      const { moves, before, after } = planMoves(...clusterAsPlanned(storage, cluster), options.threshold);
       if (!moves.length) {
         // An empty subtask keeps the cluster's before/after figures for the summary.
         subtasks.push({
@@ -137,7 +132,7 @@ export const rebalance = defineTaskType({
     const clusters = new Map<string, number>();
     for (const p of plans) if (!clusters.has(p.cluster)) clusters.set(p.cluster, p.before);
     return [...clusters].map(([cluster, before]) => {
-      const layout = layoutOf(storage, cluster);
+      const layout = new Layout(...clusterAsPlanned(storage, cluster));
       const outside = layout.explain(threshold);
       return {
         node_name: null,

@@ -1,6 +1,7 @@
 // A schedule's interval: read from what an operator writes ('1 day', '6 hours', '1 week', '90 minutes',
 // '1 day 12:00:00', '00:30:00'), kept in seconds, shown as PostgreSQL shows an interval ('1 day', '7 days',
 // '06:00:00', '1 day 12:00:00'). Months and years are refused: their length varies, a schedule's does not.
+import { formatInterval as pgInterval } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 
 const UNIT_SECONDS: [RegExp, number][] = [
@@ -47,11 +48,5 @@ export function parseInterval(text: string): number {
 
 /** PostgreSQL's output of the interval (IntervalStyle postgres, days and time). */
 export function formatInterval(seconds: number): string {
-  const days = Math.floor(seconds / 86_400);
-  const rest = seconds % 86_400;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const clock = `${pad(Math.floor(rest / 3600))}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`;
-  if (!days) return clock;
-  const d = `${days} day${days === 1 ? '' : 's'}`;
-  return rest ? `${d} ${clock}` : d;
+  return pgInterval(BigInt(seconds % 86_400) * 1_000_000n, Math.floor(seconds / 86_400), 0);
 }

@@ -3,6 +3,7 @@
 import { nowText } from '../../catalog/db';
 import type { StorageCatalog } from '../../catalog/storage';
 import { DeviceUnavailable, type StorageIO } from './device-io';
+import { verifyJobFor } from './verify-pool';
 
 /** Sets a node OFFLINE: its INTACT segments cannot be read and are MISSING until rebuilt or back. */
 export function setNodeOffline(
@@ -55,18 +56,7 @@ export async function setNodeOnline(
     const batch = missing.slice(i, i + 64);
     let outcomes: Awaited<ReturnType<typeof dio.verify>>;
     try {
-      outcomes = await dio.verify(
-        batch.map((seg) => ({
-          path: seg.path,
-          expected: {
-            storageId: seg.storage_id,
-            groupId: seg.segment_group_id,
-            position: seg.position,
-            payloadLength: seg.shard_bytes,
-          },
-          sampleRate: 1,
-        })),
-      );
+      outcomes = await dio.verify(batch.map((seg) => verifyJobFor(seg, 1)));
     } catch (err) {
       if (err instanceof DeviceUnavailable) break;
       throw err;

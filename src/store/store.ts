@@ -33,9 +33,12 @@ export class StoreError extends SqlError {
 export async function removeFiles(catalog: StorageCatalog, io: StorageIO, paths: string[]): Promise<number> {
   const nodes = catalog.pendingRemovalNodes(paths);
   const byIO = new Map<DeviceIO, string[]>();
+  // Looked up once per node (each is a catalog read), not once per file.
+  const ioOfNode = new Map<string | null, DeviceIO>();
   for (const p of paths) {
     const node = nodes.get(p) ?? null;
-    const dio = node ? io.forNode(node) : io.local;
+    let dio = ioOfNode.get(node);
+    if (!dio) ioOfNode.set(node, (dio = node ? io.forNode(node) : io.local));
     let list = byIO.get(dio);
     if (!list) byIO.set(dio, (list = []));
     list.push(p);

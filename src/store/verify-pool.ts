@@ -4,12 +4,30 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Segment } from '../../catalog/storage';
 import type { FindingKind, SegmentMeta } from './segment-file';
 
 export interface VerifyJob {
   path: string;
   expected: Partial<SegmentMeta> & { payloadLength?: number };
   sampleRate: number;
+}
+
+/** The job that verifies a catalogued segment against what its row and its group's row say it holds. */
+export function verifyJobFor(
+  seg: Pick<Segment, 'path' | 'storage_id' | 'segment_group_id' | 'position'> & { shard_bytes: number },
+  sampleRate: number,
+): VerifyJob {
+  return {
+    path: seg.path,
+    expected: {
+      storageId: seg.storage_id,
+      groupId: seg.segment_group_id,
+      position: seg.position,
+      payloadLength: seg.shard_bytes,
+    },
+    sampleRate,
+  };
 }
 
 export type VerifyOutcome =
