@@ -139,16 +139,16 @@ async function main() {
     // Engine overhead: 10,000 small segments, the task against verifying the same files directly.
     const small = join(dir, 'small');
     const sdb = app.storage;
-    sdb.createStorageSpace('small_space', 6, 2, 4096);
-    sdb.createCluster('small', 'small_space');
+    await sdb.createStorageSpace('small_space', 6, 2, 4096);
+    await sdb.createCluster('small', 'small_space');
     for (let n = 1; n <= 6; n++) {
       const p = join(small, `n${n}`);
       mkdirSync(p, { recursive: true });
-      sdb.createNode(`small_n${n}`, 'small', [{ path: p, capacity: 1e12 }]);
+      await sdb.createNode(`small_n${n}`, 'small', [{ path: p, capacity: 1e12 }]);
       // what CREATE NODE does besides the catalog: the device's identity file
-      for (const d of sdb.devices(`small_n${n}`)) await writeIdentity(d);
+      for (const d of await sdb.devices(`small_n${n}`)) await writeIdentity(d);
     }
-    sdb.createTable('small_t', 'small', '', 'admin');
+    await sdb.createTable('small_t', 'small', '', 'admin');
     const groups = Math.ceil(SMALL_SEGMENTS / 6);
     await app.store.load('small_t', demoData(groups * 4 * 4096));
     const smallSegs = db
@@ -219,11 +219,11 @@ async function main() {
     });
 
     // Planning over 1,000,000 catalogued segments (rows only: the files do not exist).
-    const tbl = sdb.createTable('huge', 'cluster1', '', 'admin');
+    const tbl = await sdb.createTable('huge', 'cluster1', '', 'admin');
     const dev = db
       .prepare("SELECT id, node_name FROM storage_devices WHERE node_name LIKE 'node%' ORDER BY path")
       .all() as { id: string; node_name: string }[];
-    const start = sdb.reserveGroupIds(Math.ceil(PLAN_SEGMENTS / 6));
+    const start = await sdb.reserveGroupIds(Math.ceil(PLAN_SEGMENTS / 6));
     const ig = db.prepare(
       "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, 'cluster1', 6, 2, 4194304, 1048576, 'INTACT')",
     );
@@ -251,7 +251,7 @@ async function main() {
     const stmtSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const id = /task ([0-9a-f-]{36})/.exec(r.err)?.[1];
     const subtasks = db.prepare('SELECT count(*) FROM subtasks WHERE task_id = ?').pluck().get(id) as number;
-    app.engine.cancel('planning');
+    await app.engine.cancel('planning');
     await app.engine.wait(id!);
     clearInterval(sampler);
     out(

@@ -191,7 +191,7 @@ export async function* filler(total: number): AsyncGenerator<Buffer> {
  */
 export async function startBenchAppWithTable(dataDir: string, name: string, bytes: number): Promise<App> {
   const app = await startBenchApp(dataDir, 1024 * 1024);
-  app.storage.createTable(name, 'cluster1', '', 'admin');
+  await app.storage.createTable(name, 'cluster1', '', 'admin');
   await app.store.load(name, filler(bytes));
   return app;
 }

@@ -23,13 +23,15 @@ async function psql(app: App, sql: string): Promise<void> {
 const mbps = (bytes: number, s: number) => `${(bytes / s / 1e6).toFixed(0)} MB/s`;
 
 /** Every segment on node1 and node2 lost (two per group, the most a group can lose); what a rebuild reads. */
-function loseTwoNodes(app: App): { rebuiltBytes: number; survivors: string[] } {
+async function loseTwoNodes(app: App): Promise<{ rebuiltBytes: number; survivors: string[] }> {
   const db = app.catalog.db;
   const lost = db
     .prepare("SELECT storage_id, path, size_bytes FROM segments WHERE node_name IN ('node1', 'node2')")
     .all() as { storage_id: string; path: string; size_bytes: number }[];
   for (const s of lost) unlinkSync(s.path);
-  app.storage.setSegmentStatus(lost.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
+  await app.storage.setSegmentStatus(
+    lost.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })),
+  );
   // The rebuild reads k = 4 survivors of each group: the lowest positions that are intact.
   const survivors = db
     .prepare(
@@ -67,7 +69,7 @@ async function benchRebuild(dir: string): Promise<void> {
         return { bytes: round.rebuiltBytes, cat, write };
       },
       async (side) => {
-        if (side === 'ours') round = loseTwoNodes(app);
+        if (side === 'ours') round = await loseTwoNodes(app);
         dropCaches();
       },
     );

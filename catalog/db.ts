@@ -6,20 +6,28 @@ import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSource } from './schema';
+import { type Sql, SqliteSql } from './sql';
 
 export interface Catalog {
   knex: Knex;
-  /** The writer connection itself, for synchronous transactions on hot paths. */
-  db: BetterSqlite3.Database;
+  /** The catalog's statements (catalog/sql.ts): the data-access modules run everything through it. */
+  sql: Sql;
+  /** Where the catalog is, for the log and the readers: a file path, or a PostgreSQL URL without password. */
   path: string;
   close(): Promise<void>;
+}
+
+/** The embedded catalog: one SQLite file in the data directory. */
+export interface SqliteCatalog extends Catalog {
+  /** The writer connection itself (tests read it directly). */
+  db: BetterSqlite3.Database;
 }
 
 export function catalogPath(dataDir: string): string {
   return join(dataDir, 'catalog.sqlite');
 }
 
-export async function openCatalog(dataDir: string): Promise<Catalog> {
+export async function openCatalog(dataDir: string): Promise<SqliteCatalog> {
   mkdirSync(dataDir, { recursive: true });
   const path = catalogPath(dataDir);
   const knex = knexFactory({
@@ -45,6 +53,7 @@ export async function openCatalog(dataDir: string): Promise<Catalog> {
   return {
     knex,
     db,
+    sql: new SqliteSql(db),
     path,
     close: async () => {
       await knex.destroy();

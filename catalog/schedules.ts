@@ -1,6 +1,6 @@
 // Data access for schedules (sys.task_schedules): one row per schedule, with the CREATE TASK it runs, when it
 // runs next, and how its last run went.
-import type { Catalog } from './db';
+import type { Sql } from './sql';
 
 export interface ScheduleRow {
   name: string;
@@ -35,58 +35,75 @@ function fromDb(r: Record<string, unknown> | undefined): ScheduleRow | undefined
 }
 
 export class ScheduleCatalog {
-  constructor(private readonly catalog: Catalog) {}
+  constructor(private readonly catalog: { sql: Sql }) {}
 
-  private get db() {
-    return this.catalog.db;
+  private get sql(): Sql {
+    return this.catalog.sql;
   }
 
-  /** Runs `fn` in one catalog transaction (nested transactions become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  insert(
+  async insert(
     s: Omit<ScheduleRow, 'last_run' | 'last_task_id' | 'last_status' | 'paused' | 'skipped_runs' | 'note'>,
-  ): void {
-    this.transaction(() => {
-      if (this.get(s.name)) throw new DuplicateScheduleError(s.name);
-      this.db
-        .prepare(
-          `INSERT INTO task_schedules (name, definition, interval, next_run, paused, created_by, created_at)
-           VALUES (@name, @definition, @interval, @next_run, 0, @created_by, @created_at)`,
-        )
-        .run(s);
+  ): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      if (await new ScheduleCatalog({ sql: tx }).get(s.name)) throw new DuplicateScheduleError(s.name);
+      await tx.run(
+        `INSERT INTO task_schedules (name, definition, interval, next_run, paused, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [
+          s.name,
+          s.definition,
+          s.interval,
+          s.next_run,
+          tx.dialect === 'postgres' ? false : 0,
+          s.created_by,
+          s.created_at,
+        ],
+      );
     });
   }
 
-  get(name: string): ScheduleRow | undefined {
-    return fromDb(this.db.prepare('SELECT * FROM task_schedules WHERE name = ?').get(name) as never);
+  async get(name: string): Promise<ScheduleRow | undefined> {
+    return fromDb(
+      await this.sql.get<Record<string, unknown>>('SELECT * FROM task_schedules WHERE name = ?', [name]),
+    );
   }
 
-  all(): ScheduleRow[] {
-    return (this.db.prepare('SELECT * FROM task_schedules ORDER BY name').all() as never[]).map(
+  async all(): Promise<ScheduleRow[]> {
+    return (await this.sql.all<Record<string, unknown>>('SELECT * FROM task_schedules ORDER BY name')).map(
       (r) => fromDb(r)!,
     );
   }
 
-  update(name: string, change: ScheduleChange): void {
+  async update(name: string, change: ScheduleChange): Promise<void> {
+    await this.change(name, null, change);
+  }
+
+  /**
+   * Changes a schedule only if its next_run is still `dueAt`: the claim of one due run, which another claimer
+   * (a second coordinator, an overlapping tick) may have made first. Returns whether this one made it.
+   */
+  async advance(name: string, dueAt: string, change: ScheduleChange): Promise<boolean> {
+    return (await this.change(name, dueAt, change)) > 0;
+  }
+
+  private async change(name: string, dueAt: string | null, change: ScheduleChange): Promise<number> {
     const keys = Object.keys(change) as (keyof ScheduleChange)[];
-    if (!keys.length) return;
-    const values = Object.fromEntries(
-      keys.map((k) => [k, typeof change[k] === 'boolean' ? (change[k] ? 1 : 0) : change[k]]),
+    if (!keys.length) return 0;
+    const pg = this.sql.dialect === 'postgres';
+    const values = keys.map((k) => (typeof change[k] === 'boolean' && !pg ? (change[k] ? 1 : 0) : change[k]));
+    const r = await this.sql.run(
+      `UPDATE task_schedules SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE name = ?${dueAt === null ? '' : ' AND next_run = ?'}`,
+      [...values, name, ...(dueAt === null ? [] : [dueAt])],
     );
-    this.db
-      .prepare(`UPDATE task_schedules SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE name = @name`)
-      .run({ ...values, name });
+    return r.changes;
   }
 
   /** Keeps last_status equal to the status of the task the schedule last created. */
-  setLastStatus(taskId: string, status: string): void {
-    this.db.prepare('UPDATE task_schedules SET last_status = ? WHERE last_task_id = ?').run(status, taskId);
+  async setLastStatus(taskId: string, status: string): Promise<void> {
+    await this.sql.run('UPDATE task_schedules SET last_status = ? WHERE last_task_id = ?', [status, taskId]);
   }
 
-  drop(name: string): boolean {
-    return this.db.prepare('DELETE FROM task_schedules WHERE name = ?').run(name).changes > 0;
+  async drop(name: string): Promise<boolean> {
+    return (await this.sql.run('DELETE FROM task_schedules WHERE name = ?', [name])).changes > 0;
   }
 }

@@ -1,10 +1,11 @@
-// Data access for the storage topology and the segment catalog. Every write is a short synchronous SQLite
-// transaction on the server's one writer connection; the rules about what may change (no dropping what holds
-// data, names unique) are checked inside the same transaction.
+// Data access for the storage topology and the segment catalog. Every write is a short catalog transaction
+// (catalog/sql.ts); the rules about what may change (no dropping what holds data, names unique) are checked
+// inside the same transaction.
 
 import { randomUUID } from 'node:crypto';
 import { SqlError } from '../pg/errors';
-import { type Catalog, nowText } from './db';
+import { nowText } from './db';
+import { DIALECTS, type DialectSql, type Sql } from './sql';
 
 export class CatalogError extends SqlError {
   constructor(code: string, message: string, hint?: string) {
@@ -138,7 +139,7 @@ export interface SegmentFilter {
   onlyUnhealthy?: boolean;
 }
 
-function segmentWhere(filter: SegmentFilter): { where: string; args: unknown[] } {
+function segmentWhere(d: DialectSql, filter: SegmentFilter): { where: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.cluster) {
@@ -159,7 +160,7 @@ function segmentWhere(filter: SegmentFilter): { where: string; args: unknown[] }
     args.push(...filter.statuses);
   }
   if (filter.groupIds) {
-    where.push('g.id IN (SELECT value FROM json_each(?))');
+    where.push(d.inJsonArray('g.id', 'int8'));
     args.push(JSON.stringify(filter.groupIds));
   }
   if (filter.tableId) {
@@ -167,7 +168,7 @@ function segmentWhere(filter: SegmentFilter): { where: string; args: unknown[] }
     args.push(filter.tableId);
   }
   if (filter.storageIds) {
-    where.push('s.storage_id IN (SELECT value FROM json_each(?))');
+    where.push(d.inJsonArray('s.storage_id', 'uuid'));
     args.push(JSON.stringify(filter.storageIds));
   }
   return { where: where.length ? 'WHERE ' + where.join(' AND ') : '', args };
@@ -175,43 +176,45 @@ function segmentWhere(filter: SegmentFilter): { where: string; args: unknown[] }
 
 const STATUS_RANK: Record<string, number> = { INTACT: 0, REBUILDING: 1, DAMAGED: 2, MISSING: 3 };
 
-export class StorageCatalog {
-  constructor(private readonly catalog: Catalog) {}
+const NODE_COLUMNS = 'id, name, cluster_name, status, address, offline_reason';
+const TABLE_COLUMNS = 'id, name, cluster_name, bytes, segment_groups, owner';
 
-  private get db() {
-    return this.catalog.db;
+export class StorageCatalog {
+  constructor(private readonly catalog: { sql: Sql }) {}
+
+  private get sql(): Sql {
+    return this.catalog.sql;
   }
 
-  private tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  private get d(): DialectSql {
+    return DIALECTS[this.sql.dialect];
+  }
+
+  /** Runs `fn` in one transaction, with a StorageCatalog bound to it. */
+  private tx<T>(fn: (s: StorageCatalog, tx: Sql) => Promise<T>): Promise<T> {
+    return this.sql.transaction((tx) => fn(new StorageCatalog({ sql: tx }), tx));
   }
 
   // ---------- storage spaces, clusters, nodes, devices ----------
 
-  createStorageSpace(name: string, width: number, parity: number, segmentSize: number): void {
-    this.tx(() => {
-      if (this.space(name)) throw new CatalogError('42710', `storage space "${name}" already exists`);
-      this.db
-        .prepare(
-          'INSERT INTO storage_spaces (name, width, parity_width, segment_size, created_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(name, width, parity, segmentSize, nowText());
+  createStorageSpace(name: string, width: number, parity: number, segmentSize: number): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (await c.space(name)) throw new CatalogError('42710', `storage space "${name}" already exists`);
+      await tx.run(
+        'INSERT INTO storage_spaces (name, width, parity_width, segment_size, created_at) VALUES (?, ?, ?, ?, ?)',
+        [name, width, parity, segmentSize, nowText()],
+      );
     });
   }
 
-  space(name: string): StorageSpace | undefined {
-    return this.db.prepare('SELECT * FROM storage_spaces WHERE name = ?').get(name) as
-      | StorageSpace
-      | undefined;
+  space(name: string): Promise<StorageSpace | undefined> {
+    return this.sql.get<StorageSpace>('SELECT * FROM storage_spaces WHERE name = ?', [name]);
   }
 
-  dropStorageSpace(name: string): void {
-    this.tx(() => {
-      if (!this.space(name)) throw unknownStorageSpace(name);
-      const users = this.db
-        .prepare('SELECT name FROM clusters WHERE storage_space = ?')
-        .pluck()
-        .all(name) as string[];
+  dropStorageSpace(name: string): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (!(await c.space(name))) throw unknownStorageSpace(name);
+      const users = await tx.column<string>('SELECT name FROM clusters WHERE storage_space = ?', [name]);
       if (users.length) {
         throw new CatalogError(
           '2BP01',
@@ -219,49 +222,44 @@ export class StorageCatalog {
           'Drop the clusters that use it first.',
         );
       }
-      this.db.prepare('DELETE FROM storage_spaces WHERE name = ?').run(name);
+      await tx.run('DELETE FROM storage_spaces WHERE name = ?', [name]);
     });
   }
 
-  createCluster(name: string, space: string): void {
-    this.tx(() => {
-      if (this.cluster(name)) throw new CatalogError('42710', `cluster "${name}" already exists`);
-      if (!this.space(space)) throw unknownStorageSpace(space);
-      this.db
-        .prepare('INSERT INTO clusters (id, name, storage_space, created_at) VALUES (?, ?, ?, ?)')
-        .run(randomUUID(), name, space, nowText());
+  createCluster(name: string, space: string): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (await c.cluster(name)) throw new CatalogError('42710', `cluster "${name}" already exists`);
+      if (!(await c.space(space))) throw unknownStorageSpace(space);
+      await tx.run('INSERT INTO clusters (id, name, storage_space, created_at) VALUES (?, ?, ?, ?)', [
+        randomUUID(),
+        name,
+        space,
+        nowText(),
+      ]);
     });
   }
 
-  cluster(name: string): Cluster | undefined {
-    return this.db.prepare('SELECT id, name, storage_space FROM clusters WHERE name = ?').get(name) as
-      | Cluster
-      | undefined;
+  cluster(name: string): Promise<Cluster | undefined> {
+    return this.sql.get<Cluster>('SELECT id, name, storage_space FROM clusters WHERE name = ?', [name]);
   }
 
-  clusters(): Cluster[] {
-    return this.db.prepare('SELECT id, name, storage_space FROM clusters ORDER BY name').all() as Cluster[];
+  clusters(): Promise<Cluster[]> {
+    return this.sql.all<Cluster>('SELECT id, name, storage_space FROM clusters ORDER BY name');
   }
 
-  dropCluster(name: string): void {
-    this.tx(() => {
-      if (!this.cluster(name)) throw unknownCluster(name);
-      const tables = this.db
-        .prepare('SELECT name FROM tables WHERE cluster_name = ?')
-        .pluck()
-        .all(name) as string[];
+  dropCluster(name: string): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (!(await c.cluster(name))) throw unknownCluster(name);
+      const tables = await tx.column<string>('SELECT name FROM tables WHERE cluster_name = ?', [name]);
       if (tables.length)
         throw new CatalogError(
           '2BP01',
           `cannot drop cluster "${name}": table "${tables[0]}" is stored in it`,
         );
-      const nodes = this.db
-        .prepare('SELECT name FROM nodes WHERE cluster_name = ?')
-        .pluck()
-        .all(name) as string[];
+      const nodes = await tx.column<string>('SELECT name FROM nodes WHERE cluster_name = ?', [name]);
       if (nodes.length)
         throw new CatalogError('2BP01', `cannot drop cluster "${name}": node "${nodes[0]}" belongs to it`);
-      this.db.prepare('DELETE FROM clusters WHERE name = ?').run(name);
+      await tx.run('DELETE FROM clusters WHERE name = ?', [name]);
     });
   }
 
@@ -270,100 +268,81 @@ export class StorageCatalog {
     cluster: string,
     devices: { path: string; capacity: number }[],
     address: string | null = null,
-  ): void {
-    this.tx(() => {
-      if (this.node(name)) throw new CatalogError('42710', `node "${name}" already exists`);
-      if (!this.cluster(cluster)) throw unknownCluster(cluster);
-      this.db
-        .prepare(
-          "INSERT INTO nodes (id, name, cluster_name, status, address, created_at) VALUES (?, ?, ?, 'ONLINE', ?, ?)",
-        )
-        .run(randomUUID(), name, cluster, address, nowText());
-      for (const d of devices) this.insertDevice(name, d.path, d.capacity);
+  ): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (await c.node(name)) throw new CatalogError('42710', `node "${name}" already exists`);
+      if (!(await c.cluster(cluster))) throw unknownCluster(cluster);
+      await tx.run(
+        "INSERT INTO nodes (id, name, cluster_name, status, address, created_at) VALUES (?, ?, ?, 'ONLINE', ?, ?)",
+        [randomUUID(), name, cluster, address, nowText()],
+      );
+      for (const d of devices) await c.insertDevice(name, d.path, d.capacity);
     });
   }
 
   /** The agent address of a node (null: served in process, or no such node). */
-  nodeAddress(name: string): string | null {
-    return (
-      (this.db.prepare('SELECT address FROM nodes WHERE name = ?').pluck().get(name) as string | null) ?? null
-    );
+  async nodeAddress(name: string): Promise<string | null> {
+    return (await this.sql.value<string | null>('SELECT address FROM nodes WHERE name = ?', [name])) ?? null;
   }
 
   /** Nodes served by agents, with their devices' paths: what the heartbeat declares to each agent. */
-  agentNodes(): { name: string; address: string; status: string; offline_reason: string | null }[] {
-    return this.db
-      .prepare(
-        'SELECT name, address, status, offline_reason FROM nodes WHERE address IS NOT NULL ORDER BY name',
-      )
-      .all() as { name: string; address: string; status: string; offline_reason: string | null }[];
+  agentNodes(): Promise<{ name: string; address: string; status: string; offline_reason: string | null }[]> {
+    return this.sql.all(
+      'SELECT name, address, status, offline_reason FROM nodes WHERE address IS NOT NULL ORDER BY name',
+    );
   }
 
-  private insertDevice(node: string, path: string, capacity: number): void {
+  private async insertDevice(node: string, path: string, capacity: number): Promise<void> {
     // A path names a directory of one host: it may belong to one node of that host (nodes served in process
     // share this host; nodes of one agent address share that one).
-    const taken = this.db
-      .prepare(
-        `SELECT d.node_name FROM storage_devices d JOIN nodes n ON n.name = d.node_name
-         WHERE d.path = ? AND n.address IS (SELECT address FROM nodes WHERE name = ?)`,
-      )
-      .pluck()
-      .get(path, node) as string | undefined;
+    const taken = await this.sql.value<string>(
+      `SELECT d.node_name FROM storage_devices d JOIN nodes n ON n.name = d.node_name
+       WHERE d.path = ? AND ${this.d.isNotDistinct('n.address', '(SELECT address FROM nodes WHERE name = ?)')}`,
+      [path, node],
+    );
     if (taken) throw new CatalogError('42710', `device "${path}" already belongs to node "${taken}"`);
-    this.db
-      .prepare(
-        "INSERT INTO storage_devices (id, node_name, path, capacity_bytes, used_bytes, status, created_at) VALUES (?, ?, ?, ?, 0, 'ACTIVE', ?)",
-      )
-      .run(randomUUID(), node, path, capacity, nowText());
+    await this.sql.run(
+      "INSERT INTO storage_devices (id, node_name, path, capacity_bytes, used_bytes, status, created_at) VALUES (?, ?, ?, ?, 0, 'ACTIVE', ?)",
+      [randomUUID(), node, path, capacity, nowText()],
+    );
   }
 
-  addDevice(node: string, path: string, capacity: number): void {
-    this.tx(() => {
-      if (!this.node(node)) throw unknownNode(node);
-      this.insertDevice(node, path, capacity);
+  addDevice(node: string, path: string, capacity: number): Promise<void> {
+    return this.tx(async (c) => {
+      if (!(await c.node(node))) throw unknownNode(node);
+      await c.insertDevice(node, path, capacity);
     });
   }
 
-  node(name: string): Node | undefined {
-    return this.db
-      .prepare('SELECT id, name, cluster_name, status, address, offline_reason FROM nodes WHERE name = ?')
-      .get(name) as Node | undefined;
+  node(name: string): Promise<Node | undefined> {
+    return this.sql.get<Node>(`SELECT ${NODE_COLUMNS} FROM nodes WHERE name = ?`, [name]);
   }
 
-  nodes(cluster?: string): Node[] {
-    return (
-      cluster
-        ? this.db
-            .prepare(
-              'SELECT id, name, cluster_name, status, address, offline_reason FROM nodes WHERE cluster_name = ? ORDER BY name',
-            )
-            .all(cluster)
-        : this.db
-            .prepare(
-              'SELECT id, name, cluster_name, status, address, offline_reason FROM nodes ORDER BY name',
-            )
-            .all()
-    ) as Node[];
+  nodes(cluster?: string): Promise<Node[]> {
+    return cluster
+      ? this.sql.all<Node>(`SELECT ${NODE_COLUMNS} FROM nodes WHERE cluster_name = ? ORDER BY name`, [
+          cluster,
+        ])
+      : this.sql.all<Node>(`SELECT ${NODE_COLUMNS} FROM nodes ORDER BY name`);
   }
 
-  setNodeStatus(
+  async setNodeStatus(
     name: string,
     status: 'ONLINE' | 'OFFLINE',
     reason: 'operator' | 'unreachable' = 'operator',
-  ): void {
-    const r = this.db
-      .prepare('UPDATE nodes SET status = ?, offline_reason = ? WHERE name = ?')
-      .run(status, status === 'OFFLINE' ? reason : null, name);
+  ): Promise<void> {
+    const r = await this.sql.run('UPDATE nodes SET status = ?, offline_reason = ? WHERE name = ?', [
+      status,
+      status === 'OFFLINE' ? reason : null,
+      name,
+    ]);
     if (!r.changes) throw unknownNode(name);
   }
 
-  dropNode(name: string): void {
-    this.tx(() => {
-      if (!this.node(name)) throw unknownNode(name);
-      const n = this.db
-        .prepare('SELECT count(*) FROM segments WHERE node_name = ?')
-        .pluck()
-        .get(name) as number;
+  dropNode(name: string): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (!(await c.node(name))) throw unknownNode(name);
+      const n = Number(await tx.value('SELECT count(*) FROM segments WHERE node_name = ?', [name]));
       if (n > 0) {
         throw new CatalogError(
           '2BP01',
@@ -371,160 +350,169 @@ export class StorageCatalog {
           'Run a rebuild with OPTIONS node = ... or a rebalance to move them first.',
         );
       }
-      this.db.prepare('DELETE FROM storage_devices WHERE node_name = ?').run(name);
-      this.db.prepare('DELETE FROM nodes WHERE name = ?').run(name);
+      await tx.run('DELETE FROM storage_devices WHERE node_name = ?', [name]);
+      await tx.run('DELETE FROM nodes WHERE name = ?', [name]);
     });
   }
 
-  devices(node?: string): Device[] {
-    return (
-      node
-        ? this.db.prepare('SELECT * FROM storage_devices WHERE node_name = ? ORDER BY path').all(node)
-        : this.db.prepare('SELECT * FROM storage_devices ORDER BY node_name, path').all()
-    ) as Device[];
+  devices(node?: string): Promise<Device[]> {
+    return node
+      ? this.sql.all<Device>('SELECT * FROM storage_devices WHERE node_name = ? ORDER BY path', [node])
+      : this.sql.all<Device>('SELECT * FROM storage_devices ORDER BY node_name, path');
   }
 
-  device(id: string): Device | undefined {
-    return this.db.prepare('SELECT * FROM storage_devices WHERE id = ?').get(id) as Device | undefined;
+  device(id: string): Promise<Device | undefined> {
+    return this.sql.get<Device>('SELECT * FROM storage_devices WHERE id = ?', [id]);
   }
 
-  devicesOfCluster(cluster: string): (Device & { node_status: string })[] {
-    return this.db
-      .prepare(
-        `SELECT d.*, n.status AS node_status FROM storage_devices d JOIN nodes n ON n.name = d.node_name
-         WHERE n.cluster_name = ? ORDER BY d.node_name, d.path`,
-      )
-      .all(cluster) as (Device & { node_status: string })[];
+  devicesOfCluster(cluster: string): Promise<(Device & { node_status: string })[]> {
+    return this.sql.all(
+      `SELECT d.*, n.status AS node_status FROM storage_devices d JOIN nodes n ON n.name = d.node_name
+       WHERE n.cluster_name = ? ORDER BY d.node_name, d.path`,
+      [cluster],
+    );
   }
 
-  setDeviceStatus(id: string, status: 'ACTIVE' | 'FAILED'): void {
-    this.db.prepare('UPDATE storage_devices SET status = ? WHERE id = ?').run(status, id);
+  async setDeviceStatus(id: string, status: 'ACTIVE' | 'FAILED'): Promise<void> {
+    await this.sql.run('UPDATE storage_devices SET status = ? WHERE id = ?', [status, id]);
   }
 
-  setDeviceCapacity(id: string, capacity: number): void {
-    this.db.prepare('UPDATE storage_devices SET capacity_bytes = ? WHERE id = ?').run(capacity, id);
+  async setDeviceCapacity(id: string, capacity: number): Promise<void> {
+    await this.sql.run('UPDATE storage_devices SET capacity_bytes = ? WHERE id = ?', [capacity, id]);
   }
 
   // ---------- tables ----------
 
-  createTable(name: string, cluster: string, columns: string, owner: string): Table {
-    return this.tx(() => {
-      if (this.table(name)) throw new CatalogError('42P07', `relation "${name}" already exists`);
-      if (!this.cluster(cluster)) throw unknownCluster(cluster);
+  createTable(name: string, cluster: string, columns: string, owner: string): Promise<Table> {
+    return this.tx(async (c, tx) => {
+      if (await c.table(name)) throw new CatalogError('42P07', `relation "${name}" already exists`);
+      if (!(await c.cluster(cluster))) throw unknownCluster(cluster);
       const id = randomUUID();
-      this.db
-        .prepare(
-          'INSERT INTO tables (id, name, cluster_name, bytes, segment_groups, columns, owner, created_at) VALUES (?, ?, ?, 0, 0, ?, ?, ?)',
-        )
-        .run(id, name, cluster, columns, owner, nowText());
-      return this.table(name)!;
+      await tx.run(
+        'INSERT INTO tables (id, name, cluster_name, bytes, segment_groups, columns, owner, created_at) VALUES (?, ?, ?, 0, 0, ?, ?, ?)',
+        [id, name, cluster, columns, owner, nowText()],
+      );
+      return (await c.table(name))!;
     });
   }
 
-  table(name: string): Table | undefined {
-    return this.db
-      .prepare('SELECT id, name, cluster_name, bytes, segment_groups, owner FROM tables WHERE name = ?')
-      .get(name) as Table | undefined;
+  table(name: string): Promise<Table | undefined> {
+    return this.sql.get<Table>(`SELECT ${TABLE_COLUMNS} FROM tables WHERE name = ?`, [name]);
   }
 
-  tableById(id: string): Table | undefined {
-    return this.db
-      .prepare('SELECT id, name, cluster_name, bytes, segment_groups, owner FROM tables WHERE id = ?')
-      .get(id) as Table | undefined;
+  tableById(id: string): Promise<Table | undefined> {
+    return this.sql.get<Table>(`SELECT ${TABLE_COLUMNS} FROM tables WHERE id = ?`, [id]);
   }
 
   /**
    * Removes a table from the catalog and returns the segment files that the caller must delete. The paths are
    * recorded as pending removals in the same transaction; the caller forgets them once the files are gone.
    */
-  dropTable(name: string): string[] {
-    return this.tx(() => {
-      const t = this.table(name);
+  dropTable(name: string): Promise<string[]> {
+    return this.tx(async (c, tx) => {
+      const t = await c.table(name);
       if (!t) throw new CatalogError('42P01', `table "${name}" does not exist`);
-      const segs = this.db
-        .prepare(
-          'SELECT s.path, s.device_id, s.size_bytes, s.node_name FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id WHERE g.table_id = ?',
-        )
-        .all(t.id) as { path: string; device_id: string; size_bytes: number; node_name: string }[];
-      const upd = this.db.prepare(
-        'UPDATE storage_devices SET used_bytes = max(0, used_bytes - ?) WHERE id = ?',
+      const segs = await tx.all<{ path: string; device_id: string; size_bytes: number; node_name: string }>(
+        'SELECT s.path, s.device_id, s.size_bytes, s.node_name FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id WHERE g.table_id = ?',
+        [t.id],
       );
-      for (const s of segs) upd.run(s.size_bytes, s.device_id);
-      this.db
-        .prepare(
-          'DELETE FROM segments WHERE segment_group_id IN (SELECT id FROM segment_groups WHERE table_id = ?)',
-        )
-        .run(t.id);
-      this.db.prepare('DELETE FROM segment_groups WHERE table_id = ?').run(t.id);
-      const pending = this.db.prepare(
-        'INSERT OR IGNORE INTO pending_file_removals (path, node_name) VALUES (?, ?)',
+      for (const s of segs) await c.releaseBytes(s.device_id, s.size_bytes);
+      await tx.run(
+        'DELETE FROM segments WHERE segment_group_id IN (SELECT id FROM segment_groups WHERE table_id = ?)',
+        [t.id],
       );
-      for (const s of segs) pending.run(s.path, s.node_name);
-      this.db.prepare('DELETE FROM table_privileges WHERE table_id = ?').run(t.id);
-      this.db.prepare('DELETE FROM tables WHERE id = ?').run(t.id);
+      await tx.run('DELETE FROM segment_groups WHERE table_id = ?', [t.id]);
+      const { verb, tail } = this.d.insertIgnore;
+      for (const s of segs)
+        await tx.run(`${verb} INTO pending_file_removals (path, node_name) VALUES (?, ?)${tail}`, [
+          s.path,
+          s.node_name,
+        ]);
+      await tx.run('DELETE FROM table_privileges WHERE table_id = ?', [t.id]);
+      await tx.run('DELETE FROM tables WHERE id = ?', [t.id]);
       return segs.map((s) => s.path);
     });
   }
 
+  /** A device's used bytes less `bytes`, never below 0. */
+  private async releaseBytes(deviceId: string, bytes: number): Promise<void> {
+    await this.sql.run(
+      `UPDATE storage_devices SET used_bytes = ${this.d.greatest('0', 'used_bytes - ?')} WHERE id = ?`,
+      [bytes, deviceId],
+    );
+  }
+
   /** Files of dropped tables not yet known to be removed. */
-  pendingFileRemovals(): string[] {
-    return this.db.prepare('SELECT path FROM pending_file_removals').pluck().all() as string[];
+  pendingFileRemovals(): Promise<string[]> {
+    return this.sql.column<string>('SELECT path FROM pending_file_removals');
   }
 
   /** The node each pending removal's file is on (null for records older than node addresses: this host). */
-  pendingRemovalNodes(paths: string[]): Map<string, string | null> {
-    const rows = this.db
-      .prepare(
-        'SELECT path, node_name FROM pending_file_removals WHERE path IN (SELECT value FROM json_each(?))',
-      )
-      .all(JSON.stringify(paths)) as { path: string; node_name: string | null }[];
+  async pendingRemovalNodes(paths: string[]): Promise<Map<string, string | null>> {
+    const rows = await this.sql.all<{ path: string; node_name: string | null }>(
+      `SELECT path, node_name FROM pending_file_removals WHERE ${this.d.inJsonArray('path')}`,
+      [JSON.stringify(paths)],
+    );
     return new Map(rows.map((r) => [r.path, r.node_name]));
   }
 
   /** Forgets pending removals whose files are gone. */
-  fileRemovalsDone(paths: string[]): void {
+  async fileRemovalsDone(paths: string[]): Promise<void> {
     if (!paths.length) return;
-    this.db
-      .prepare('DELETE FROM pending_file_removals WHERE path IN (SELECT value FROM json_each(?))')
-      .run(JSON.stringify(paths));
+    await this.sql.run(`DELETE FROM pending_file_removals WHERE ${this.d.inJsonArray('path')}`, [
+      JSON.stringify(paths),
+    ]);
   }
 
   // ---------- table privileges (PostgreSQL's aclitem letters: r = SELECT, a = INSERT, ...) ----------
 
   /** Grants privileges on a table; the grantor is recorded as the owner, as PostgreSQL does for a superuser. */
-  grantTable(tableId: string, grantees: string[], privileges: string[], grantor: string): void {
-    this.tx(() => {
-      const ins = this.db.prepare(
-        'INSERT OR IGNORE INTO table_privileges (table_id, grantee, privilege, grantor) VALUES (?, ?, ?, ?)',
-      );
-      for (const g of grantees) for (const p of privileges) ins.run(tableId, g, p, grantor);
+  grantTable(tableId: string, grantees: string[], privileges: string[], grantor: string): Promise<void> {
+    const { verb, tail } = this.d.insertIgnore;
+    return this.tx(async (_c, tx) => {
+      for (const g of grantees)
+        for (const p of privileges)
+          await tx.run(
+            `${verb} INTO table_privileges (table_id, grantee, privilege, grantor) VALUES (?, ?, ?, ?)${tail}`,
+            [tableId, g, p, grantor],
+          );
     });
   }
 
-  revokeTable(tableId: string, grantees: string[], privileges: string[]): void {
-    this.tx(() => {
-      const del = this.db.prepare(
-        'DELETE FROM table_privileges WHERE table_id = ? AND grantee = ? AND privilege = ?',
-      );
-      for (const g of grantees) for (const p of privileges) del.run(tableId, g, p);
+  revokeTable(tableId: string, grantees: string[], privileges: string[]): Promise<void> {
+    return this.tx(async (_c, tx) => {
+      for (const g of grantees)
+        for (const p of privileges)
+          await tx.run('DELETE FROM table_privileges WHERE table_id = ? AND grantee = ? AND privilege = ?', [
+            tableId,
+            g,
+            p,
+          ]);
     });
   }
 
   /** Whether a user (or PUBLIC) holds a privilege on a table by grant (owners and sysadmins are checked apart). */
-  hasTablePrivilege(tableId: string, user: string, privilege: string): boolean {
-    return !!this.db
-      .prepare(
-        "SELECT 1 FROM table_privileges WHERE table_id = ? AND grantee IN (?, 'public') AND privilege = ?",
-      )
-      .get(tableId, user, privilege);
+  async hasTablePrivilege(tableId: string, user: string, privilege: string): Promise<boolean> {
+    return !!(await this.sql.get(
+      "SELECT 1 FROM table_privileges WHERE table_id = ? AND grantee IN (?, 'public') AND privilege = ?",
+      [tableId, user, privilege],
+    ));
   }
 
   // ---------- segment groups and segments ----------
 
   /** Reserves `count` consecutive group ids. Ids are never reused. */
-  reserveGroupIds(count: number): number {
-    const max =
-      (this.db.prepare('SELECT coalesce(max(id), 0) FROM segment_groups').pluck().get() as number) ?? 0;
+  async reserveGroupIds(count: number): Promise<number> {
+    if (this.sql.dialect === 'postgres') {
+      // Several coordinators reserve ids: the catalog's sequence hands out each id once (migration 009).
+      return Number(
+        await this.sql.value(
+          "SELECT setval('segment_group_ids', nextval('segment_group_ids') + ? - 1) - ? + 1",
+          [count, count],
+        ),
+      );
+    }
+    const max = Number((await this.sql.value('SELECT coalesce(max(id), 0) FROM segment_groups')) ?? 0);
     const reserved = this.reservedUpTo ?? max;
     const start = Math.max(max, reserved) + 1;
     this.reservedUpTo = start + count - 1;
@@ -532,12 +520,13 @@ export class StorageCatalog {
   }
   private reservedUpTo: number | null = null;
 
-  nextSeq(tableId: string): number {
+  async nextSeq(tableId: string): Promise<number> {
     return (
-      ((this.db
-        .prepare('SELECT coalesce(max(seq), -1) FROM segment_groups WHERE table_id = ?')
-        .pluck()
-        .get(tableId) as number) ?? -1) + 1
+      Number(
+        (await this.sql.value('SELECT coalesce(max(seq), -1) FROM segment_groups WHERE table_id = ?', [
+          tableId,
+        ])) ?? -1,
+      ) + 1
     );
   }
 
@@ -546,130 +535,140 @@ export class StorageCatalog {
    * `seq` are their order within this load; the table's sequence numbers are assigned here, after those of every
    * load committed before, so concurrent loads each land as one contiguous run.
    */
-  addGroups(table: Table, cluster: string, width: number, parity: number, groups: NewGroup[]): void {
-    this.tx(() => {
-      if (!this.tableById(table.id)) {
+  addGroups(table: Table, cluster: string, width: number, parity: number, groups: NewGroup[]): Promise<void> {
+    return this.tx(async (c, tx) => {
+      if (tx.dialect === 'postgres') {
+        // Loads into one table from several coordinators take their sequence numbers one after the other.
+        await tx.run('SELECT 1 FROM tables WHERE id = ? FOR UPDATE', [table.id]);
+      }
+      if (!(await c.tableById(table.id))) {
         throw new CatalogError(
           '42P01',
           `table "${table.name}" was dropped while the COPY into it ran; nothing was loaded`,
         );
       }
-      const base = this.nextSeq(table.id);
-      const g = this.db.prepare(
-        "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
-      );
-      const s = this.db.prepare(
-        "INSERT INTO segments (storage_id, segment_group_id, position, is_parity, node_name, device_id, path, size_bytes, status, checksum, last_checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT', ?, NULL)",
-      );
-      const dev = this.db.prepare('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?');
+      const base = await c.nextSeq(table.id);
       let bytes = 0;
       for (const grp of groups) {
-        g.run(grp.id, table.id, base + grp.seq, cluster, width, parity, grp.data_bytes, grp.shard_bytes);
+        await tx.run(
+          "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
+          [grp.id, table.id, base + grp.seq, cluster, width, parity, grp.data_bytes, grp.shard_bytes],
+        );
         bytes += grp.data_bytes;
         for (const seg of grp.segments) {
-          s.run(
-            seg.storage_id,
-            grp.id,
-            seg.position,
-            seg.is_parity ? 1 : 0,
-            seg.node_name,
-            seg.device_id,
-            seg.path,
-            seg.size_bytes,
-            seg.checksum,
+          await tx.run(
+            "INSERT INTO segments (storage_id, segment_group_id, position, is_parity, node_name, device_id, path, size_bytes, status, checksum, last_checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT', ?, NULL)",
+            [
+              seg.storage_id,
+              grp.id,
+              seg.position,
+              seg.is_parity ? 1 : 0,
+              seg.node_name,
+              seg.device_id,
+              seg.path,
+              seg.size_bytes,
+              seg.checksum,
+            ],
           );
-          dev.run(seg.size_bytes, seg.device_id);
+          await tx.run('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?', [
+            seg.size_bytes,
+            seg.device_id,
+          ]);
         }
       }
-      this.db
-        .prepare('UPDATE tables SET bytes = bytes + ?, segment_groups = segment_groups + ? WHERE id = ?')
-        .run(bytes, groups.length, table.id);
+      await tx.run('UPDATE tables SET bytes = bytes + ?, segment_groups = segment_groups + ? WHERE id = ?', [
+        bytes,
+        groups.length,
+        table.id,
+      ]);
     });
   }
 
-  groupsOfTable(tableId: string): SegmentGroup[] {
-    return this.db
-      .prepare('SELECT * FROM segment_groups WHERE table_id = ? ORDER BY seq')
-      .all(tableId) as SegmentGroup[];
+  groupsOfTable(tableId: string): Promise<SegmentGroup[]> {
+    return this.sql.all<SegmentGroup>('SELECT * FROM segment_groups WHERE table_id = ? ORDER BY seq', [
+      tableId,
+    ]);
   }
 
-  group(id: number): SegmentGroup | undefined {
-    return this.db.prepare('SELECT * FROM segment_groups WHERE id = ?').get(id) as SegmentGroup | undefined;
+  group(id: number): Promise<SegmentGroup | undefined> {
+    return this.sql.get<SegmentGroup>('SELECT * FROM segment_groups WHERE id = ?', [id]);
   }
 
-  segmentsOfGroup(groupId: number): Segment[] {
-    return this.db
-      .prepare('SELECT * FROM segments WHERE segment_group_id = ? ORDER BY position')
-      .all(groupId) as Segment[];
+  segmentsOfGroup(groupId: number): Promise<Segment[]> {
+    return this.sql.all<Segment>('SELECT * FROM segments WHERE segment_group_id = ? ORDER BY position', [
+      groupId,
+    ]);
   }
 
-  segment(storageId: string): Segment | undefined {
-    return this.db.prepare('SELECT * FROM segments WHERE storage_id = ?').get(storageId) as
-      | Segment
-      | undefined;
+  segment(storageId: string): Promise<Segment | undefined> {
+    return this.sql.get<Segment>('SELECT * FROM segments WHERE storage_id = ?', [storageId]);
   }
 
   /** Sets segment statuses and refreshes the status of their groups, in one transaction. */
-  setSegmentStatus(updates: { storageId: string; status: SegmentStatus; checkedAt?: string }[]): void {
+  async setSegmentStatus(
+    updates: { storageId: string; status: SegmentStatus; checkedAt?: string }[],
+  ): Promise<void> {
     if (!updates.length) return;
-    this.tx(() => {
-      const upd = this.db.prepare(
-        'UPDATE segments SET status = ?, last_checked_at = coalesce(?, last_checked_at) WHERE storage_id = ?',
-      );
+    await this.tx(async (c, tx) => {
       const groups = new Set<number>();
       for (const u of updates) {
-        upd.run(u.status, u.checkedAt ?? null, u.storageId);
-        const g = this.db
-          .prepare('SELECT segment_group_id FROM segments WHERE storage_id = ?')
-          .pluck()
-          .get(u.storageId) as number | undefined;
+        await tx.run(
+          'UPDATE segments SET status = ?, last_checked_at = coalesce(?, last_checked_at) WHERE storage_id = ?',
+          [u.status, u.checkedAt ?? null, u.storageId],
+        );
+        const g = await tx.value<number>('SELECT segment_group_id FROM segments WHERE storage_id = ?', [
+          u.storageId,
+        ]);
         if (g !== undefined) groups.add(g);
       }
-      for (const g of groups) this.refreshGroupStatus(g);
+      for (const g of groups) await c.refreshGroupStatus(g);
     });
   }
 
   /** Records that segments were checked (clean), without changing their status. */
-  markChecked(storageIds: string[], at: string): void {
+  async markChecked(storageIds: string[], at: string): Promise<void> {
     if (!storageIds.length) return;
-    this.tx(() => {
-      const upd = this.db.prepare('UPDATE segments SET last_checked_at = ? WHERE storage_id = ?');
-      for (const id of storageIds) upd.run(at, id);
+    await this.tx(async (_c, tx) => {
+      for (const id of storageIds)
+        await tx.run('UPDATE segments SET last_checked_at = ? WHERE storage_id = ?', [at, id]);
     });
   }
 
-  refreshGroupStatus(groupId: number): void {
-    const statuses = this.db
-      .prepare('SELECT status FROM segments WHERE segment_group_id = ?')
-      .pluck()
-      .all(groupId) as string[];
+  async refreshGroupStatus(groupId: number): Promise<void> {
+    const statuses = await this.sql.column<string>('SELECT status FROM segments WHERE segment_group_id = ?', [
+      groupId,
+    ]);
     const worst = statuses.reduce((w, s) => (STATUS_RANK[s] > STATUS_RANK[w] ? s : w), 'INTACT');
-    this.db.prepare('UPDATE segment_groups SET status = ? WHERE id = ?').run(worst, groupId);
+    await this.sql.run('UPDATE segment_groups SET status = ? WHERE id = ?', [worst, groupId]);
   }
 
   /** Groups with a DAMAGED, MISSING or REBUILDING segment (the work of a rebuild), filtered. */
-  groupsNeedingRebuild(filter: {
+  async groupsNeedingRebuild(filter: {
     cluster?: string;
     node?: string;
     groupIds?: number[] | null;
     tableId?: string | null;
-  }): number[] {
-    const { where, args } = segmentWhere({ ...filter, statuses: ['DAMAGED', 'MISSING', 'REBUILDING'] });
-    return this.db
-      .prepare(
+  }): Promise<number[]> {
+    const { where, args } = segmentWhere(this.d, {
+      ...filter,
+      statuses: ['DAMAGED', 'MISSING', 'REBUILDING'],
+    });
+    return (
+      await this.sql.column(
         `SELECT DISTINCT g.id FROM segment_groups g JOIN segments s ON s.segment_group_id = g.id ${where} ORDER BY g.id`,
+        args,
       )
-      .pluck()
-      .all(...args) as number[];
+    ).map(Number);
   }
 
   /** Group ids of the list that do not exist. */
-  unknownGroupIds(ids: number[]): number[] {
+  async unknownGroupIds(ids: number[]): Promise<number[]> {
     const known = new Set(
-      this.db
-        .prepare('SELECT id FROM segment_groups WHERE id IN (SELECT value FROM json_each(?))')
-        .pluck()
-        .all(JSON.stringify(ids)) as number[],
+      (
+        await this.sql.column(`SELECT id FROM segment_groups WHERE ${this.d.inJsonArray('id', 'int8')}`, [
+          JSON.stringify(ids),
+        ])
+      ).map(Number),
     );
     return ids.filter((i) => !known.has(i));
   }
@@ -682,28 +681,26 @@ export class StorageCatalog {
     storageId: string,
     to: { device_id: string; node_name: string; path: string; size_bytes: number; checksum: string },
     checkedAt: string,
-  ): void {
-    this.tx(() => {
-      const old = this.segment(storageId);
+  ): Promise<void> {
+    return this.tx(async (c, tx) => {
+      const old = await c.segment(storageId);
       if (!old) throw new CatalogError('42704', `segment ${storageId} does not exist`);
-      this.db
-        .prepare(
-          "UPDATE segments SET device_id = ?, node_name = ?, path = ?, size_bytes = ?, checksum = ?, status = 'INTACT', last_checked_at = ? WHERE storage_id = ?",
-        )
-        .run(to.device_id, to.node_name, to.path, to.size_bytes, to.checksum, checkedAt, storageId);
-      this.db
-        .prepare('UPDATE storage_devices SET used_bytes = max(0, used_bytes - ?) WHERE id = ?')
-        .run(old.size_bytes, old.device_id);
-      this.db
-        .prepare('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?')
-        .run(to.size_bytes, to.device_id);
-      this.refreshGroupStatus(old.segment_group_id);
+      await tx.run(
+        "UPDATE segments SET device_id = ?, node_name = ?, path = ?, size_bytes = ?, checksum = ?, status = 'INTACT', last_checked_at = ? WHERE storage_id = ?",
+        [to.device_id, to.node_name, to.path, to.size_bytes, to.checksum, checkedAt, storageId],
+      );
+      await c.releaseBytes(old.device_id, old.size_bytes);
+      await tx.run('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?', [
+        to.size_bytes,
+        to.device_id,
+      ]);
+      await c.refreshGroupStatus(old.segment_group_id);
     });
   }
 
   /** Every segment file path the catalog knows, for the orphan scan at start-up. */
-  allSegmentPaths(): Set<string> {
-    return new Set(this.db.prepare('SELECT path FROM segments').pluck().all() as string[]);
+  async allSegmentPaths(): Promise<Set<string>> {
+    return new Set(await this.sql.column<string>('SELECT path FROM segments'));
   }
 
   /**
@@ -712,29 +709,29 @@ export class StorageCatalog {
    * group would cost a lookup per segment, which at a million segments is seconds. The payload is derived
    * from the file size (the header and the 8-byte block checksums are the rest).
    */
-  segmentsPerDevice(filter: SegmentFilter): {
-    device_id: string;
-    node_name: string;
-    cluster_name: string;
-    path: string;
-    segments: number;
-    bytes: number;
-    payload: number;
-  }[] {
+  async segmentsPerDevice(filter: SegmentFilter): Promise<
+    {
+      device_id: string;
+      node_name: string;
+      cluster_name: string;
+      path: string;
+      segments: number;
+      bytes: number;
+      payload: number;
+    }[]
+  > {
     const { cluster, ...rest } = filter;
     const devices = new Map(
       (
-        this.db
-          .prepare(
-            'SELECT d.id, d.path, d.node_name, d.used_bytes, n.cluster_name FROM storage_devices d JOIN nodes n ON n.name = d.node_name',
-          )
-          .all() as {
+        await this.sql.all<{
           id: string;
           path: string;
           node_name: string;
           used_bytes: number;
           cluster_name: string;
-        }[]
+        }>(
+          'SELECT d.id, d.path, d.node_name, d.used_bytes, n.cluster_name FROM storage_devices d JOIN nodes n ON n.name = d.node_name',
+        )
       ).map((d) => [d.id, d]),
     );
     if (
@@ -747,13 +744,12 @@ export class StorageCatalog {
     ) {
       // The common case (a whole location): bytes are the devices' used_bytes, kept by every catalog write, and
       // the count comes from the device index alone, so a million segments plan in milliseconds.
-      const counts = this.db
-        .prepare(
-          `SELECT device_id, count(*) AS n FROM segments ${rest.node ? 'WHERE node_name = ?' : ''} GROUP BY device_id`,
-        )
-        .all(...(rest.node ? [rest.node] : [])) as { device_id: string; n: number }[];
+      const counts = await this.sql.all<{ device_id: string; n: number }>(
+        `SELECT device_id, count(*) AS n FROM segments ${rest.node ? 'WHERE node_name = ?' : ''} GROUP BY device_id`,
+        rest.node ? [rest.node] : [],
+      );
       return counts
-        .map((c) => ({ d: devices.get(c.device_id)!, n: c.n }))
+        .map((c) => ({ d: devices.get(c.device_id)!, n: Number(c.n) }))
         .filter(({ d }) => !cluster || d.cluster_name === cluster)
         .map(({ d, n }) => {
           const overhead = n * 64 + Math.ceil((d.used_bytes / (128 * 1024 + 8)) * 8);
@@ -769,78 +765,67 @@ export class StorageCatalog {
         })
         .sort((a, b) => a.node_name.localeCompare(b.node_name) || a.path.localeCompare(b.path));
     }
-    const { where, args } = segmentWhere(rest);
+    const { where, args } = segmentWhere(this.d, rest);
     const clusterCond = cluster
       ? `${where ? ' AND' : ' WHERE'} s.node_name IN (SELECT name FROM nodes WHERE cluster_name = ?)`
       : '';
-    const rows = this.db
-      .prepare(
-        `SELECT s.device_id, count(*) AS segments, sum(s.size_bytes) AS bytes FROM segments s
-         ${where}${clusterCond} GROUP BY s.device_id`,
-      )
-      .all(...args, ...(cluster ? [cluster] : [])) as {
-      device_id: string;
-      segments: number;
-      bytes: number;
-    }[];
+    const rows = await this.sql.all<{ device_id: string; segments: number; bytes: number }>(
+      `SELECT s.device_id, count(*) AS segments, sum(s.size_bytes) AS bytes FROM segments s
+       ${where}${clusterCond} GROUP BY s.device_id`,
+      [...args, ...(cluster ? [cluster] : [])],
+    );
 
     return rows
       .map((r) => {
         const d = devices.get(r.device_id)!;
-        const overhead = r.segments * 64 + Math.ceil((r.bytes / (128 * 1024 + 8)) * 8);
+        const segments = Number(r.segments);
+        const bytes = Number(r.bytes);
+        const overhead = segments * 64 + Math.ceil((bytes / (128 * 1024 + 8)) * 8);
         return {
-          ...r,
+          device_id: r.device_id,
+          segments,
+          bytes,
           node_name: d.node_name,
           cluster_name: d.cluster_name,
           path: d.path,
-          payload: Math.max(0, r.bytes - overhead),
+          payload: Math.max(0, bytes - overhead),
         };
       })
       .sort((a, b) => a.node_name.localeCompare(b.node_name) || a.path.localeCompare(b.path));
   }
 
   /** Storage ids of the list that the catalog does not know. */
-  unknownStorageIds(ids: string[]): string[] {
+  async unknownStorageIds(ids: string[]): Promise<string[]> {
     const known = new Set(
-      this.db
-        .prepare('SELECT storage_id FROM segments WHERE storage_id IN (SELECT value FROM json_each(?))')
-        .pluck()
-        .all(JSON.stringify(ids)) as string[],
+      await this.sql.column<string>(
+        `SELECT storage_id FROM segments WHERE ${this.d.inJsonArray('storage_id', 'uuid')}`,
+        [JSON.stringify(ids)],
+      ),
     );
     return ids.filter((i) => !known.has(i));
   }
 
   /** Segments to consider for a check, with their group's shard size. */
-  segmentsForCheck(filter: SegmentFilter): (Segment & {
-    shard_bytes: number;
-    cluster_name: string;
-    table_id: string;
-    rowid: number;
-  })[] {
-    const { where, args } = segmentWhere(filter);
-    if (filter.limit) {
-      return this.db
-        .prepare(
-          `SELECT s.rowid AS rowid, s.*, g.shard_bytes, g.cluster_name, g.table_id FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
-           ${where ? where + ' AND' : 'WHERE'} s.rowid > ? ORDER BY s.rowid LIMIT ?`,
-        )
-        .all(...args, filter.afterRowid ?? 0, filter.limit) as (Segment & {
-        shard_bytes: number;
-        cluster_name: string;
-        table_id: string;
-        rowid: number;
-      })[];
-    }
-    return this.db
-      .prepare(
-        `SELECT s.*, g.shard_bytes, g.cluster_name, g.table_id FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
-         ${where} ORDER BY s.device_id, s.path`,
-      )
-      .all(...args) as (Segment & {
+  segmentsForCheck(filter: SegmentFilter): Promise<
+    (Segment & {
       shard_bytes: number;
       cluster_name: string;
       table_id: string;
       rowid: number;
-    })[];
+    })[]
+  > {
+    const { where, args } = segmentWhere(this.d, filter);
+    if (filter.limit) {
+      return this.sql.all(
+        `SELECT s.rowid AS rowid, s.*, g.shard_bytes, g.cluster_name, g.table_id FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
+         ${where ? where + ' AND' : 'WHERE'} s.rowid > ? ORDER BY s.rowid LIMIT ?`,
+        [...args, filter.afterRowid ?? 0, filter.limit],
+      );
+    }
+    return this.sql.all(
+      `SELECT s.*, g.shard_bytes, g.cluster_name, g.table_id FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
+       ${where} ORDER BY s.device_id, s.path`,
+      args,
+    );
   }
 }

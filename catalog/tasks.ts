@@ -1,6 +1,8 @@
 // Data access for tasks, subtasks and their results (sys.tasks, sys.subtasks, sys.result_cache).
 import { randomUUID } from 'node:crypto';
-import { type Catalog, nowText } from './db';
+import { nowText } from './db';
+import { DIALECTS, type DialectSql, type Sql } from './sql';
+import { StorageCatalog } from './storage';
 
 export type TaskStatus =
   | 'PENDING'
@@ -78,7 +80,7 @@ export interface Checkpoint {
   position: number | null;
   progress: Progress;
   results: ResultRow[];
-  apply: (() => void)[];
+  apply: ((storage: StorageCatalog) => Promise<void>)[];
 }
 
 /** What the engine writes for a running subtask: its live counters and rate, and a checkpoint if one was reached. */
@@ -116,28 +118,37 @@ export interface ResultRow {
  * A subtask's fraction_complete for new counter values (SQL; an UPDATE's expressions see the old row, so the
  * new values are named, not the columns being set).
  */
-const fraction = (bytesDone: string, segmentsDone: string) =>
-  `CASE WHEN bytes_total > 0 THEN min(1.0, CAST(${bytesDone} AS REAL) / bytes_total)
-     WHEN segments_total > 0 THEN min(1.0, CAST(${segmentsDone} AS REAL) / segments_total) ELSE 0 END`;
+const fraction = (d: DialectSql, bytesDone: string, segmentsDone: string) =>
+  `CASE WHEN bytes_total > 0 THEN ${d.least('1.0', `CAST(${bytesDone} AS DOUBLE PRECISION) / bytes_total`)}
+     WHEN segments_total > 0 THEN ${d.least('1.0', `CAST(${segmentsDone} AS DOUBLE PRECISION) / segments_total`)} ELSE 0 END`;
 
 /**
- * When the remaining bytes are done at the current rate, in the catalog's timestamptz text form (nowText's);
- * NULL while the rate is 0 or nothing remains.
+ * When the remaining bytes are done at the current rate, in the catalog's timestamptz form; NULL while the
+ * rate is 0 or nothing remains.
  */
-const etaAt = (remainingBytes: string, bytesPerSec: string) =>
+const etaAt = (d: DialectSql, remainingBytes: string, bytesPerSec: string) =>
   `CASE WHEN ${bytesPerSec} > 0 AND ${remainingBytes} > 0
-     THEN strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || (CAST(${remainingBytes} AS REAL) / ${bytesPerSec}) || ' seconds') || '+00'
+     THEN ${d.nowPlusSeconds(`CAST(${remainingBytes} AS DOUBLE PRECISION) / ${bytesPerSec}`)}
    END`;
 
 export class TaskCatalog {
-  constructor(private readonly catalog: Catalog) {}
+  constructor(private readonly catalog: { sql: Sql }) {}
 
-  private get db() {
-    return this.catalog.db;
+  private get sql(): Sql {
+    return this.catalog.sql;
+  }
+
+  private get d(): DialectSql {
+    return DIALECTS[this.sql.dialect];
+  }
+
+  /** Runs `fn` in one catalog transaction, with a TaskCatalog and a StorageCatalog bound to it. */
+  transaction<T>(fn: (tasks: TaskCatalog, storage: StorageCatalog) => Promise<T>): Promise<T> {
+    return this.sql.transaction((tx) => fn(new TaskCatalog({ sql: tx }), new StorageCatalog({ sql: tx })));
   }
 
   /** Inserts a task with its subtasks (status PENDING) in one transaction; returns the task id. */
-  createTask(
+  async createTask(
     t: {
       name: string | null;
       type: string;
@@ -148,19 +159,18 @@ export class TaskCatalog {
     },
     subtasks: NewSubtask[],
     /** Runs inside the same transaction, after the inserts. */
-    alongside?: (taskId: string) => void,
-  ): string {
+    alongside?: (taskId: string, tx: Sql) => Promise<void>,
+  ): Promise<string> {
     const id = randomUUID();
-    this.db.transaction(() => {
-      if (t.name && this.activeByName(t.name)) throw new DuplicateTaskError(t.name);
+    await this.sql.transaction(async (tx) => {
+      if (t.name && (await new TaskCatalog({ sql: tx }).activeByName(t.name)))
+        throw new DuplicateTaskError(t.name);
       const bytes = subtasks.reduce((s, x) => s + x.bytes_total, 0);
       const segs = subtasks.reduce((s, x) => s + x.segments_total, 0);
-      this.db
-        .prepare(
-          `INSERT INTO tasks (id, name, type, location_type, location_name, options, status, created_by, created_at, bytes_total, segments_total)
-           VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`,
-        )
-        .run(
+      await tx.run(
+        `INSERT INTO tasks (id, name, type, location_type, location_name, options, status, created_by, created_at, bytes_total, segments_total)
+         VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?)`,
+        [
           id,
           t.name,
           t.type,
@@ -171,235 +181,226 @@ export class TaskCatalog {
           nowText(),
           bytes,
           segs,
-        );
-      const ins = this.db.prepare(
-        `INSERT INTO subtasks (id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total, segments_total, plan)
-         VALUES (?, ?, NULL, ?, ?, ?, ?, 'PENDING', ?, ?, ?)`,
+        ],
       );
       for (const s of subtasks) {
-        ins.run(
-          randomUUID(),
-          id,
-          s.node_name,
-          s.cluster_name,
-          s.device_id,
-          s.description,
-          s.bytes_total,
-          s.segments_total,
-          JSON.stringify(s.plan),
+        await tx.run(
+          `INSERT INTO subtasks (id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total, segments_total, plan)
+           VALUES (?, ?, NULL, ?, ?, ?, ?, 'PENDING', ?, ?, ?)`,
+          [
+            randomUUID(),
+            id,
+            s.node_name,
+            s.cluster_name,
+            s.device_id,
+            s.description,
+            s.bytes_total,
+            s.segments_total,
+            JSON.stringify(s.plan),
+          ],
         );
       }
-      alongside?.(id);
-    })();
+      await alongside?.(id, tx);
+    });
     return id;
   }
 
-  activeByName(name: string): TaskRow | undefined {
-    return this.db.prepare(`SELECT * FROM tasks WHERE name = ? AND status IN (${ACTIVE_SQL})`).get(name) as
-      | TaskRow
-      | undefined;
+  activeByName(name: string): Promise<TaskRow | undefined> {
+    return this.sql.get<TaskRow>(`SELECT * FROM tasks WHERE name = ? AND status IN (${ACTIVE_SQL})`, [name]);
   }
 
   /** Finds a task by id, or by name (the most recent one with that name). */
-  find(nameOrId: string): TaskRow | undefined {
-    const byId = /^[0-9a-f-]{36}$/i.test(nameOrId)
-      ? (this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(nameOrId.toLowerCase()) as
-          | TaskRow
-          | undefined)
-      : undefined;
+  async find(nameOrId: string): Promise<TaskRow | undefined> {
+    const byId = /^[0-9a-f-]{36}$/i.test(nameOrId) ? await this.task(nameOrId.toLowerCase()) : undefined;
     if (byId) return byId;
     return (
-      (this.db.prepare(`SELECT * FROM tasks WHERE name = ? AND status IN (${ACTIVE_SQL})`).get(nameOrId) as
-        | TaskRow
-        | undefined) ??
-      (this.db.prepare('SELECT * FROM tasks WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(nameOrId) as
-        | TaskRow
-        | undefined)
+      (await this.activeByName(nameOrId)) ??
+      (await this.sql.get<TaskRow>('SELECT * FROM tasks WHERE name = ? ORDER BY created_at DESC LIMIT 1', [
+        nameOrId,
+      ]))
     );
   }
 
-  task(id: string): TaskRow | undefined {
-    return this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+  task(id: string): Promise<TaskRow | undefined> {
+    return this.sql.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [id]);
   }
 
   /** Tasks that have not ended (PAUSED ones included), oldest first. */
-  activeTasks(): TaskRow[] {
-    return this.db
-      .prepare(`SELECT * FROM tasks WHERE status IN (${ACTIVE_SQL}) ORDER BY created_at`)
-      .all() as TaskRow[];
+  activeTasks(): Promise<TaskRow[]> {
+    return this.sql.all<TaskRow>(`SELECT * FROM tasks WHERE status IN (${ACTIVE_SQL}) ORDER BY created_at`);
   }
 
-  subtasks(taskId: string): SubtaskRow[] {
-    return this.db
-      .prepare(
-        `SELECT id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total,
-           segments_total, plan, checkpoint, checkpoint_bytes_done, checkpoint_segments_done,
-           checkpoint_segments_failed
-         FROM subtasks WHERE task_id = ? ORDER BY rowid`,
-      )
-      .all(taskId) as SubtaskRow[];
+  subtasks(taskId: string): Promise<SubtaskRow[]> {
+    return this.sql.all<SubtaskRow>(
+      `SELECT id, task_id, parent_id, node_name, cluster_name, device_id, description, status, bytes_total,
+         segments_total, plan, checkpoint, checkpoint_bytes_done, checkpoint_segments_done,
+         checkpoint_segments_failed
+       FROM subtasks WHERE task_id = ? ORDER BY rowid`,
+      [taskId],
+    );
   }
 
-  setTaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
+  async setTaskStatus(id: string, status: TaskStatus, error: string | null = null): Promise<void> {
     const finished = isFinished(status);
-    this.db
-      .prepare(
-        `UPDATE tasks SET status = ?, error = coalesce(?, error),
-           started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ? ELSE started_at END,
-           finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
-           bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
-           eta = CASE WHEN ? = 'RUNNING' THEN eta END
-         WHERE id = ?`,
-      )
-      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id);
+    await this.sql.run(
+      `UPDATE tasks SET status = ?, error = coalesce(?, error),
+         started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ? ELSE started_at END,
+         finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END,
+         bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
+         eta = CASE WHEN ? = 'RUNNING' THEN eta END
+       WHERE id = ?`,
+      [status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id],
+    );
   }
 
-  setSubtaskStatus(id: string, status: TaskStatus, error: string | null = null): void {
+  async setSubtaskStatus(id: string, status: TaskStatus, error: string | null = null): Promise<void> {
     const finished = isFinished(status);
-    this.db
-      .prepare(
-        `UPDATE subtasks SET status = ?, error = ?,
-           started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END,
-           finished_at = CASE WHEN ? THEN ? ELSE NULL END,
-           bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
-           eta = CASE WHEN ? = 'RUNNING' THEN eta END
-         WHERE id = ?`,
-      )
-      .run(status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id);
+    await this.sql.run(
+      `UPDATE subtasks SET status = ?, error = ?,
+         started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END,
+         finished_at = CASE WHEN ? = 1 THEN ? ELSE NULL END,
+         bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
+         eta = CASE WHEN ? = 'RUNNING' THEN eta END
+       WHERE id = ?`,
+      [status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id],
+    );
   }
 
   /**
    * Makes an interrupted subtask ready to run again from its last checkpoint: its counters go back to what
    * the checkpoint recorded (the work after it is redone, and its results were never written).
    */
-  resumeSubtask(id: string): void {
-    this.db
-      .prepare(
-        `UPDATE subtasks SET status = 'PENDING', bytes_done = checkpoint_bytes_done,
-           segments_done = checkpoint_segments_done, segments_failed = checkpoint_segments_failed,
-           fraction_complete = ${fraction('checkpoint_bytes_done', 'checkpoint_segments_done')}, bytes_per_sec = 0, eta = NULL, started_at = NULL, finished_at = NULL,
-           error = NULL
-         WHERE id = ?`,
-      )
-      .run(id);
+  async resumeSubtask(id: string): Promise<void> {
+    await this.sql.run(
+      `UPDATE subtasks SET status = 'PENDING', bytes_done = checkpoint_bytes_done,
+         segments_done = checkpoint_segments_done, segments_failed = checkpoint_segments_failed,
+         fraction_complete = ${fraction(this.d, 'checkpoint_bytes_done', 'checkpoint_segments_done')}, bytes_per_sec = 0, eta = NULL, started_at = NULL, finished_at = NULL,
+         error = NULL
+       WHERE id = ?`,
+      [id],
+    );
   }
 
   /**
    * Writes the progress of several subtasks, the checkpoints they reached (with their result rows and
    * catalog changes) and the totals of their tasks, in one transaction.
    */
-  writeProgress(updates: Map<string, SubtaskProgress>): void {
+  async writeProgress(updates: Map<string, SubtaskProgress>): Promise<void> {
     if (!updates.size) return;
-    this.db.transaction(() => {
-      const live = this.db.prepare(
-        `UPDATE subtasks SET bytes_done = @bytes_done, segments_done = @segments_done,
-           segments_failed = @segments_failed, bytes_per_sec = @bytes_per_sec,
-           fraction_complete = ${fraction('@bytes_done', '@segments_done')},
-           eta = ${etaAt('bytes_total - @bytes_done', '@bytes_per_sec')}
-         WHERE id = @id`,
-      );
-      const mark = this.db.prepare(
-        `UPDATE subtasks SET checkpoint = @position, checkpoint_bytes_done = @bytes_done,
-           checkpoint_segments_done = @segments_done, checkpoint_segments_failed = @segments_failed,
-           checkpointed_at = @at
-         WHERE id = @id`,
-      );
-      const tasks = new Set<string>();
+    const d = this.d;
+    const live = `UPDATE subtasks SET bytes_done = ?, segments_done = ?, segments_failed = ?, bytes_per_sec = ?,
+         fraction_complete = ${fraction(d, '?', '?')},
+         eta = ${etaAt(d, 'bytes_total - ?', '?')}
+       WHERE id = ?`;
+    const mark = `UPDATE subtasks SET checkpoint = ?, checkpoint_bytes_done = ?, checkpoint_segments_done = ?,
+         checkpoint_segments_failed = ?, checkpointed_at = ?
+       WHERE id = ?`;
+    await this.transaction(async (tasks, storage) => {
+      const tx = tasks.sql;
+      const ids = new Set<string>();
       for (const [id, p] of updates) {
         const cp = p.checkpoint;
         if (cp) {
-          for (const f of cp.apply) f();
-          this.addResults(p.task_id, p.task_type, cp.results);
-          mark.run({ id, position: cp.position, at: nowText(), ...cp.progress });
+          for (const f of cp.apply) await f(storage);
+          await tasks.addResults(p.task_id, p.task_type, cp.results);
+          const c = cp.progress;
+          await tx.run(mark, [cp.position, c.bytes_done, c.segments_done, c.segments_failed, nowText(), id]);
         }
-        live.run({
+        // fraction's and eta's placeholders come in the order they appear in the statement.
+        await tx.run(live, [
+          p.bytes_done,
+          p.segments_done,
+          p.segments_failed,
+          p.bytes_per_sec,
+          p.bytes_done,
+          p.segments_done,
+          p.bytes_per_sec,
+          p.bytes_done,
+          p.bytes_done,
+          p.bytes_per_sec,
           id,
-          bytes_done: p.bytes_done,
-          segments_done: p.segments_done,
-          segments_failed: p.segments_failed,
-          bytes_per_sec: p.bytes_per_sec,
-        });
-        tasks.add(p.task_id);
+        ]);
+        ids.add(p.task_id);
       }
-      for (const t of tasks) this.refreshTaskTotals(t);
-    })();
+      for (const t of ids) await tasks.refreshTaskTotals(t);
+    });
   }
 
   /** Replaces a task's options (ALTER TASK). */
-  setTaskOptions(id: string, options: unknown): void {
-    this.db.prepare('UPDATE tasks SET options = ? WHERE id = ?').run(JSON.stringify(options), id);
+  async setTaskOptions(id: string, options: unknown): Promise<void> {
+    await this.sql.run('UPDATE tasks SET options = ? WHERE id = ?', [JSON.stringify(options), id]);
   }
 
-  refreshTaskTotals(taskId: string): void {
-    this.db
-      .prepare(
-        `UPDATE tasks SET
-           bytes_total = (SELECT coalesce(sum(bytes_total), 0) FROM subtasks WHERE task_id = @id),
-           bytes_done = (SELECT coalesce(sum(bytes_done), 0) FROM subtasks WHERE task_id = @id),
-           segments_total = (SELECT coalesce(sum(segments_total), 0) FROM subtasks WHERE task_id = @id),
-           segments_done = (SELECT coalesce(sum(segments_done), 0) FROM subtasks WHERE task_id = @id),
-           segments_failed = (SELECT coalesce(sum(segments_failed), 0) FROM subtasks WHERE task_id = @id),
-           bytes_per_sec = CASE WHEN status = 'RUNNING' THEN (SELECT coalesce(sum(bytes_per_sec), 0) FROM subtasks
-             WHERE task_id = @id AND status = 'RUNNING') ELSE 0 END
-         WHERE id = @id`,
-      )
-      .run({ id: taskId });
-    this.db
-      .prepare(
-        `UPDATE tasks SET fraction_complete = CASE
-           WHEN bytes_total > 0 THEN min(1.0, CAST(bytes_done AS REAL) / bytes_total)
-           WHEN segments_total > 0 THEN min(1.0, CAST(segments_done AS REAL) / segments_total)
-           ELSE fraction_complete END,
-           eta = CASE WHEN status = 'RUNNING' THEN ${etaAt('bytes_total - bytes_done', 'bytes_per_sec')} END
-         WHERE id = ?`,
-      )
-      .run(taskId);
+  async refreshTaskTotals(taskId: string): Promise<void> {
+    const d = this.d;
+    await this.sql.run(
+      `UPDATE tasks SET bytes_total = x.bytes_total, bytes_done = x.bytes_done, segments_total = x.segments_total,
+         segments_done = x.segments_done, segments_failed = x.segments_failed,
+         bytes_per_sec = CASE WHEN tasks.status = 'RUNNING' THEN x.running_rate ELSE 0 END
+       FROM (SELECT coalesce(sum(bytes_total), 0) AS bytes_total, coalesce(sum(bytes_done), 0) AS bytes_done,
+           coalesce(sum(segments_total), 0) AS segments_total, coalesce(sum(segments_done), 0) AS segments_done,
+           coalesce(sum(segments_failed), 0) AS segments_failed,
+           coalesce(sum(CASE WHEN status = 'RUNNING' THEN bytes_per_sec END), 0) AS running_rate
+         FROM subtasks WHERE task_id = ?) AS x
+       WHERE tasks.id = ?`,
+      [taskId, taskId],
+    );
+    await this.sql.run(
+      `UPDATE tasks SET fraction_complete = CASE
+         WHEN bytes_total > 0 THEN ${d.least('1.0', 'CAST(bytes_done AS DOUBLE PRECISION) / bytes_total')}
+         WHEN segments_total > 0 THEN ${d.least('1.0', 'CAST(segments_done AS DOUBLE PRECISION) / segments_total')}
+         ELSE fraction_complete END,
+         eta = CASE WHEN status = 'RUNNING' THEN ${etaAt(d, 'bytes_total - bytes_done', 'bytes_per_sec')} END
+       WHERE id = ?`,
+      [taskId],
+    );
   }
 
-  setFinalFraction(taskId: string): void {
-    this.db.prepare('UPDATE tasks SET fraction_complete = 1.0 WHERE id = ?').run(taskId);
+  async setFinalFraction(taskId: string): Promise<void> {
+    await this.sql.run('UPDATE tasks SET fraction_complete = 1.0 WHERE id = ?', [taskId]);
   }
 
-  addResults(taskId: string, taskType: string, rows: ResultRow[]): void {
+  /** Adds result rows (in one transaction; inside the caller's when it is a transaction's TaskCatalog). */
+  async addResults(taskId: string, taskType: string, rows: ResultRow[]): Promise<void> {
     if (!rows.length) return;
-    this.db.transaction(() => {
-      const ins = this.db.prepare(
-        `INSERT INTO result_cache (task_id, subtask_id, task_type, node_name, device_id, table_id, segment_group_id, storage_id, result, detail, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const at = nowText();
+    const at = nowText();
+    await this.sql.transaction(async (tx) => {
       for (const r of rows) {
-        ins.run(
-          taskId,
-          r.subtask_id,
-          taskType,
-          r.node_name,
-          r.device_id,
-          r.table_id,
-          r.segment_group_id,
-          r.storage_id,
-          r.result,
-          r.detail,
-          at,
+        await tx.run(
+          `INSERT INTO result_cache (task_id, subtask_id, task_type, node_name, device_id, table_id, segment_group_id, storage_id, result, detail, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            taskId,
+            r.subtask_id,
+            taskType,
+            r.node_name,
+            r.device_id,
+            r.table_id,
+            r.segment_group_id,
+            r.storage_id,
+            r.result,
+            r.detail,
+            at,
+          ],
         );
       }
-    })();
+    });
   }
 
   /** How many result rows of each kind (CHECKSUM_MISMATCH, REBUILT, MOVED ...) the task has. */
-  resultCounts(taskId: string): Record<string, number> {
-    const rows = this.db
-      .prepare(
-        'SELECT result, count(*) AS n FROM result_cache WHERE task_id = ? GROUP BY result ORDER BY result',
-      )
-      .all(taskId) as { result: string; n: number }[];
+  async resultCounts(taskId: string): Promise<Record<string, number>> {
+    const rows = await this.sql.all<{ result: string; n: number }>(
+      'SELECT result, count(*) AS n FROM result_cache WHERE task_id = ? GROUP BY result ORDER BY result',
+      [taskId],
+    );
     return Object.fromEntries(rows.map((r) => [r.result, r.n]));
   }
 
-  results(taskId: string): (ResultRow & { id: number })[] {
-    return this.db
-      .prepare('SELECT * FROM result_cache WHERE task_id = ? ORDER BY id')
-      .all(taskId) as (ResultRow & { id: number })[];
+  results(taskId: string): Promise<(ResultRow & { id: number })[]> {
+    return this.sql.all<ResultRow & { id: number }>(
+      'SELECT * FROM result_cache WHERE task_id = ? ORDER BY id',
+      [taskId],
+    );
   }
 }
 

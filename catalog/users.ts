@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { makeMd5Hash, makeScramVerifier, type StoredCredentials } from '../pg/auth';
 import { SqlError } from '../pg/errors';
-import { type Catalog, nowText } from './db';
+import { nowText } from './db';
+import { DIALECTS, type Sql } from './sql';
 
 export const SYSADMIN = 'sysadmin';
 /** The first administrator, created when there are no users: PostgreSQL's bootstrap superuser (OID 10). */
@@ -13,63 +14,58 @@ export const FIRST_ADMIN = 'admin';
 export class UserError extends SqlError {}
 
 export class Users {
-  constructor(private readonly catalog: Catalog) {}
+  constructor(private readonly catalog: { sql: Sql }) {}
 
-  private get db() {
-    return this.catalog.db;
+  private get sql(): Sql {
+    return this.catalog.sql;
   }
 
-  credentials(name: string): StoredCredentials | null {
-    const row = this.db.prepare('SELECT scram_verifier, md5_hash FROM users WHERE name = ?').get(name) as
-      | { scram_verifier: string | null; md5_hash: string | null }
-      | undefined;
+  async credentials(name: string): Promise<StoredCredentials | null> {
+    const row = await this.sql.get<{ scram_verifier: string | null; md5_hash: string | null }>(
+      'SELECT scram_verifier, md5_hash FROM users WHERE name = ?',
+      [name],
+    );
     return row ? { scramVerifier: row.scram_verifier, md5Hash: row.md5_hash } : null;
   }
 
-  roles(name: string): string[] {
-    return (
-      this.db.prepare('SELECT role FROM user_roles WHERE user_name = ?').all(name) as { role: string }[]
-    ).map((r) => r.role);
+  roles(name: string): Promise<string[]> {
+    return this.sql.column<string>('SELECT role FROM user_roles WHERE user_name = ?', [name]);
   }
 
-  isSysadmin(name: string): boolean {
-    return this.roles(name).includes(SYSADMIN);
+  async isSysadmin(name: string): Promise<boolean> {
+    return (await this.roles(name)).includes(SYSADMIN);
   }
 
-  exists(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(name) !== undefined;
+  async exists(name: string): Promise<boolean> {
+    return (await this.sql.get('SELECT 1 FROM users WHERE name = ?', [name])) !== undefined;
   }
 
-  create(name: string, password: string | null): void {
-    if (this.exists(name)) throw new UserError('42710', `role "${name}" already exists`);
-    this.db
-      .prepare('INSERT INTO users (name, scram_verifier, md5_hash, created_at) VALUES (?, ?, ?, ?)')
-      .run(
-        name,
-        password ? makeScramVerifier(password) : null,
-        password ? makeMd5Hash(name, password) : null,
-        nowText(),
-      );
+  async create(name: string, password: string | null): Promise<void> {
+    if (await this.exists(name)) throw new UserError('42710', `role "${name}" already exists`);
+    await this.sql.run('INSERT INTO users (name, scram_verifier, md5_hash, created_at) VALUES (?, ?, ?, ?)', [
+      name,
+      password ? makeScramVerifier(password) : null,
+      password ? makeMd5Hash(name, password) : null,
+      nowText(),
+    ]);
   }
 
-  setPassword(name: string, password: string | null): void {
-    const r = this.db
-      .prepare('UPDATE users SET scram_verifier = ?, md5_hash = ? WHERE name = ?')
-      .run(
-        password ? makeScramVerifier(password) : null,
-        password ? makeMd5Hash(name, password) : null,
-        name,
-      );
+  async setPassword(name: string, password: string | null): Promise<void> {
+    const r = await this.sql.run('UPDATE users SET scram_verifier = ?, md5_hash = ? WHERE name = ?', [
+      password ? makeScramVerifier(password) : null,
+      password ? makeMd5Hash(name, password) : null,
+      name,
+    ]);
     if (r.changes === 0) throw new UserError('42704', `role "${name}" does not exist`);
   }
 
-  drop(name: string, ifExists: boolean): void {
-    const dependents = this.dependentsOf(name);
+  async drop(name: string, ifExists: boolean): Promise<void> {
+    const dependents = await this.dependentsOf(name);
     if (dependents.length)
       throw new UserError('2BP01', `role "${name}" cannot be dropped because some objects depend on it`, {
         detail: dependents.join('\n'),
       });
-    const r = this.db.prepare('DELETE FROM users WHERE name = ?').run(name);
+    const r = await this.sql.run('DELETE FROM users WHERE name = ?', [name]);
     if (r.changes === 0 && !ifExists) throw new UserError('42704', `role "${name}" does not exist`);
   }
 
@@ -77,45 +73,51 @@ export class Users {
    * What a role owns or was granted, in PostgreSQL's words for DROP ROLE's detail (checkSharedDependencies):
    * tables it owns, tables it holds privileges on, and the schedules that run as it.
    */
-  private dependentsOf(name: string): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT 'owner of table ' || name AS d, name AS k FROM tables WHERE owner = @name
+  private async dependentsOf(name: string): Promise<string[]> {
+    const rows = await this.sql.all<{ d: string }>(
+      `SELECT d FROM (
+         SELECT 'owner of table ' || name AS d, name AS k FROM tables WHERE owner = ?
          UNION ALL
          SELECT DISTINCT 'privileges for table ' || t.name, t.name FROM table_privileges p
-           JOIN tables t ON t.id = p.table_id WHERE p.grantee = @name
+           JOIN tables t ON t.id = p.table_id WHERE p.grantee = ?
          UNION ALL
-         SELECT 'owner of schedule ' || name, name FROM task_schedules WHERE created_by = @name
-         ORDER BY 2, 1`,
-      )
-      .all({ name }) as { d: string }[];
+         SELECT 'owner of schedule ' || name, name FROM task_schedules WHERE created_by = ?) AS x
+       ORDER BY k, d`,
+      [name, name, name],
+    );
     return rows.map((r) => r.d);
   }
 
-  grant(role: string, user: string): void {
+  async grant(role: string, user: string): Promise<void> {
     if (role !== SYSADMIN) throw new UserError('42704', `role "${role}" does not exist`);
-    if (!this.exists(user)) throw new UserError('42704', `role "${user}" does not exist`);
-    this.db.prepare('INSERT OR IGNORE INTO user_roles (user_name, role) VALUES (?, ?)').run(user, role);
+    if (!(await this.exists(user))) throw new UserError('42704', `role "${user}" does not exist`);
+    const { verb, tail } = DIALECTS[this.sql.dialect].insertIgnore;
+    await this.sql.run(`${verb} INTO user_roles (user_name, role) VALUES (?, ?)${tail}`, [user, role]);
   }
 
-  revoke(role: string, user: string): void {
+  async revoke(role: string, user: string): Promise<void> {
     if (role !== SYSADMIN) throw new UserError('42704', `role "${role}" does not exist`);
-    if (!this.exists(user)) throw new UserError('42704', `role "${user}" does not exist`);
-    this.db.prepare('DELETE FROM user_roles WHERE user_name = ? AND role = ?').run(user, role);
+    if (!(await this.exists(user))) throw new UserError('42704', `role "${user}" does not exist`);
+    await this.sql.run('DELETE FROM user_roles WHERE user_name = ? AND role = ?', [user, role]);
   }
 
   /**
    * Creates the first administrator when there are no users yet. Returns the generated password when one
    * was generated (to be printed once), or null.
    */
-  bootstrapAdmin(password: string | undefined): { created: boolean; generated: string | null } {
-    const count = (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
-    if (count > 0) return { created: false, generated: null };
+  async bootstrapAdmin(
+    password: string | undefined,
+  ): Promise<{ created: boolean; generated: string | null }> {
     const generated = password ? null : randomBytes(12).toString('base64url');
-    this.db.transaction(() => {
-      this.create(FIRST_ADMIN, password ?? generated);
-      this.grant(SYSADMIN, FIRST_ADMIN);
-    })();
-    return { created: true, generated };
+    const created = await this.sql.transaction(async (tx) => {
+      // Coordinators starting together on one PostgreSQL catalog: only the first creates the admin.
+      if (tx.dialect === 'postgres') await tx.run('LOCK TABLE users IN EXCLUSIVE MODE');
+      if (Number(await tx.value('SELECT count(*) FROM users')) > 0) return false;
+      const u = new Users({ sql: tx });
+      await u.create(FIRST_ADMIN, password ?? generated);
+      await u.grant(SYSADMIN, FIRST_ADMIN);
+      return true;
+    });
+    return created ? { created, generated } : { created, generated: null };
   }
 }

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { type Catalog, nowText, openCatalog } from '../catalog/db';
+import { nowText, openCatalog, type SqliteCatalog } from '../catalog/db';
 import { ReaderPool } from '../catalog/readers/pool';
 import { ScheduleCatalog } from '../catalog/schedules';
 import { StorageCatalog } from '../catalog/storage';
@@ -75,7 +75,7 @@ export interface App {
   port: number;
   /** The HTTP port (metrics and console), or null when HTTP is off. */
   httpPort: number | null;
-  catalog: Catalog;
+  catalog: SqliteCatalog;
   users: Users;
   storage: StorageCatalog;
   store: SegmentStore;
@@ -112,7 +112,7 @@ async function startLocked(
 ): Promise<App> {
   const catalog = await openCatalog(opts.dataDir);
   const users = new Users(catalog);
-  const admin = users.bootstrapAdmin(opts.adminPassword);
+  const admin = await users.bootstrapAdmin(opts.adminPassword);
   if (admin.created) {
     say(
       admin.generated
@@ -131,10 +131,10 @@ async function startLocked(
   const store = new SegmentStore(storage, io);
   // Agents learn their devices from us: declared first, so that an agent restarted without its --data-dir
   // serves them for the checks below (one that cannot be reached is the heartbeat's business).
-  for (const n of storage.agentNodes())
+  for (const n of await storage.agentNodes())
     await io
       .forAddress(n.address)
-      .serve(n.name, storage.devices(n.name))
+      .serve(n.name, await storage.devices(n.name))
       .catch((err: Error) =>
         logger.warn({ node: n.name, address: n.address, reason: err.message }, 'agent not reached at start'),
       );
@@ -147,7 +147,7 @@ async function startLocked(
   for (const d of recovered.missingDevices) logger.warn({ device: d }, 'device directory is missing');
   for (const d of recovered.unreachableDevices)
     logger.warn({ device: d }, 'device not checked at start: its agent cannot be reached');
-  const atStart = await checkDevicesAtStart(storage, io, storage.allSegmentPaths());
+  const atStart = await checkDevicesAtStart(storage, io, await storage.allSegmentPaths());
   for (const d of atStart.failed)
     logger.warn({ device: d }, 'device FAILED: its directory or identity is missing or wrong');
   const liveness = new AgentLiveness(storage, io, logger, {
@@ -177,7 +177,7 @@ async function startLocked(
     logger,
     verifier,
   );
-  engine.start();
+  await engine.start();
   const scheduler = new TaskScheduler(new ScheduleCatalog(catalog), tasks, engine, logger);
   scheduler.start();
   const router = new Router(readers, users)

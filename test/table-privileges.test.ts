@@ -152,7 +152,7 @@ test.serial(
       0,
     );
     // The first step of DROP TABLE alone, as a crash right after its transaction leaves it.
-    const paths = server.app.storage.dropTable('doomed');
+    const paths = await server.app.storage.dropTable('doomed');
     t.true(paths.length > 0 && paths.every((p) => existsSync(p)));
     await admin.end();
     await server.app.close();
@@ -171,7 +171,7 @@ test.serial(
       paths.every((p) => !existsSync(p)),
       'files removed at start',
     );
-    t.deepEqual(server.app.storage.pendingFileRemovals(), []);
+    t.deepEqual(await server.app.storage.pendingFileRemovals(), []);
   },
 );
 

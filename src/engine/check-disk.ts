@@ -22,18 +22,19 @@ interface CheckDiskPlan {
   only_unhealthy: boolean;
 }
 
-function locationFilter(input: { location: TaskLocation; storage: StorageCatalog }): {
+async function locationFilter(input: { location: TaskLocation; storage: StorageCatalog }): Promise<{
   cluster?: string;
   node?: string;
-} {
+}> {
   const { location, storage } = input;
   if (location.type === 'CLUSTER') {
-    if (!storage.cluster(location.name!))
+    if (!(await storage.cluster(location.name!)))
       throw new TaskError('42704', `cluster "${location.name}" does not exist`);
     return { cluster: location.name! };
   }
   if (location.type === 'NODE') {
-    if (!storage.node(location.name!)) throw new TaskError('42704', `node "${location.name}" does not exist`);
+    if (!(await storage.node(location.name!)))
+      throw new TaskError('42704', `node "${location.name}" does not exist`);
     return { node: location.name! };
   }
   return {};
@@ -70,19 +71,19 @@ export const checkDisk = defineTaskType({
     only_unhealthy: boolean,
   }),
 
-  plan(input) {
-    const where = locationFilter(input);
+  async plan(input) {
+    const where = await locationFilter(input);
     const o = input.options;
     const storageIds = o.storage_ids;
     if (storageIds) {
-      const unknown = input.storage.unknownStorageIds(storageIds);
+      const unknown = await input.storage.unknownStorageIds(storageIds);
       if (unknown.length)
         throw new TaskError('42704', `segment storage id "${unknown[0]}" does not exist`, {
           hint: 'See sys.segments for the storage ids.',
         });
     }
     const rate = o.sample ? o.sample_rate : 1;
-    const perDevice = input.storage.segmentsPerDevice({
+    const perDevice = await input.storage.segmentsPerDevice({
       ...where,
       storageIds,
       onlyUnhealthy: !!o.only_unhealthy,
@@ -106,13 +107,13 @@ export const checkDisk = defineTaskType({
 
   async run({ plan, options, resumeFrom }, ctx) {
     const { storage } = ctx;
-    const device = storage.device(plan.device_id);
+    const device = await storage.device(plan.device_id);
     // The device's segments are read from the catalog a page at a time, so that a device with a million
     // segments neither fills memory nor holds the event loop.
     async function* pages() {
       let after = resumeFrom ?? 0;
       for (;;) {
-        const page = storage.segmentsForCheck({
+        const page = await storage.segmentsForCheck({
           deviceId: plan.device_id,
           cluster: plan.cluster,
           node: plan.node,
@@ -130,13 +131,13 @@ export const checkDisk = defineTaskType({
     const fix = options.fix;
     const sampleRate = options.sample ? options.sample_rate : 1;
     // The device's I/O: in process, or its node's agent (which then does the hashing beside the data).
-    const io = ctx.store.io.forNode(device?.node_name ?? plan.node ?? '');
+    const io = await ctx.store.io.forNode(device?.node_name ?? plan.node ?? '');
     let deviceGone = false;
     if (device) deviceGone = !(await io.usable(device.path));
     // A finding for one segment: reported, and with fix applied to its status.
-    const report = (seg: (typeof batch)[number], err: SegmentFault): boolean => {
+    const report = async (seg: (typeof batch)[number], err: SegmentFault): Promise<boolean> => {
       // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
-      const now = storage.segment(seg.storage_id);
+      const now = await storage.segment(seg.storage_id);
       if (
         !now ||
         now.path !== seg.path ||
@@ -156,7 +157,7 @@ export const checkDisk = defineTaskType({
       if (fix) {
         const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
         if (now.status !== status)
-          storage.setSegmentStatus([{ storageId: seg.storage_id, status, checkedAt: nowText() }]);
+          await storage.setSegmentStatus([{ storageId: seg.storage_id, status, checkedAt: nowText() }]);
       }
       return true;
     };
@@ -190,7 +191,7 @@ export const checkDisk = defineTaskType({
         for (const seg of skipped) ctx.progress({ segments: 1, bytes: expectedOf(seg) });
         let bytes = 0;
         const clean: string[] = [];
-        todo.forEach((seg, i) => {
+        for (const [i, seg] of todo.entries()) {
           const o = outcomes[i];
           bytes += expectedOf(seg);
           let fault: SegmentFault | null = null;
@@ -205,13 +206,13 @@ export const checkDisk = defineTaskType({
             clean.push(seg.storage_id);
             ctx.progress({ segments: 1, bytes: expectedOf(seg) });
           } else {
-            const found = report(seg, fault);
+            const found = await report(seg, fault);
             ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
           }
-        });
+        }
         // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
-        storage.markChecked(clean, nowText());
-        ctx.checkpoint(last);
+        await storage.markChecked(clean, nowText());
+        await ctx.checkpoint(last);
         await ctx.throttle(bytes);
       };
     };
@@ -235,6 +236,6 @@ export const checkDisk = defineTaskType({
     if (batch.length && !ctx.signal.aborted) await submit();
     await previous;
     if (fix && deviceGone && device && device.status !== 'FAILED')
-      storage.setDeviceStatus(device.id, 'FAILED');
+      await storage.setDeviceStatus(device.id, 'FAILED');
   },
 });

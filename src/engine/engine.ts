@@ -11,6 +11,7 @@
 // of the wire.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import type { Sql } from '../../catalog/sql';
 import type { StorageCatalog } from '../../catalog/storage';
 import {
   type Checkpoint,
@@ -88,20 +89,20 @@ export class TaskEngine {
   }
 
   /** Resumes what a previous run of the server left PENDING or RUNNING, ends what it left CANCELLING. */
-  start(): void {
-    for (const t of this.tasks.activeTasks()) {
+  async start(): Promise<void> {
+    for (const t of await this.tasks.activeTasks()) {
       if (t.status === 'CANCELLING') {
-        this.endCancelled(t.id);
+        await this.endCancelled(t.id);
         continue;
       }
       let resumed = 0;
-      for (const s of this.tasks.subtasks(t.id)) {
+      for (const s of await this.tasks.subtasks(t.id)) {
         if (s.status === 'RUNNING') {
-          this.tasks.resumeSubtask(s.id);
+          await this.tasks.resumeSubtask(s.id);
           resumed++;
         }
       }
-      this.tasks.refreshTaskTotals(t.id);
+      await this.tasks.refreshTaskTotals(t.id);
       // A paused task stays paused: only RESUME TASK runs it again.
       if (t.status === 'PAUSED') continue;
       this.logger.info(
@@ -111,30 +112,32 @@ export class TaskEngine {
       this.launch(t);
     }
     this.flushTimer = setInterval(() => {
-      try {
-        this.flushProgress();
-      } catch (err) {
+      this.flushProgress().catch((err) => {
         this.logger.error({ err: (err as Error).stack }, 'could not write task progress');
-      }
+      });
     }, PROGRESS_FLUSH_MS);
     this.flushTimer.unref();
   }
 
   /** Plans a validated CREATE TASK without creating it: the errors CREATE TASK would give (unknown node...). */
-  check(v: ValidatedTask): void {
-    this.typeOf(v).plan({ location: v.location, options: v.options, storage: this.storage });
+  async check(v: ValidatedTask): Promise<void> {
+    await this.typeOf(v).plan({ location: v.location, options: v.options, storage: this.storage });
   }
 
   /**
    * Validated CREATE TASK: plans, persists and starts the task. Returns the new task's row. `alongside` runs
    * in the catalog transaction that inserts the task (a schedule claims its run there).
    */
-  create(v: ValidatedTask, user: string, alongside?: (taskId: string) => void): TaskRow {
+  async create(
+    v: ValidatedTask,
+    user: string,
+    alongside?: (taskId: string, tx: Sql) => Promise<void>,
+  ): Promise<TaskRow> {
     const type = this.typeOf(v);
-    const subtasks = type.plan({ location: v.location, options: v.options, storage: this.storage });
+    const subtasks = await type.plan({ location: v.location, options: v.options, storage: this.storage });
     let id: string;
     try {
-      id = this.tasks.createTask(
+      id = await this.tasks.createTask(
         {
           name: v.name,
           type: v.type,
@@ -154,7 +157,7 @@ export class TaskEngine {
       }
       throw err;
     }
-    const row = this.tasks.task(id)!;
+    const row = (await this.tasks.task(id))!;
     logLifecycle(this.logger, 'task.created', row);
     this.events.emit('task', taskEvent(row));
     this.launch(row);
@@ -162,18 +165,18 @@ export class TaskEngine {
   }
 
   /** CANCEL TASK: stops at the next safe point. Returns the task as it was found. */
-  cancel(nameOrId: string, by?: string): TaskRow {
-    const t = this.findTask(nameOrId);
+  async cancel(nameOrId: string, by?: string): Promise<TaskRow> {
+    const t = await this.findTask(nameOrId);
     if (isFinished(t.status)) {
       throw new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
     }
-    if (t.status !== 'CANCELLING') this.setStatus(t.id, 'CANCELLING', { by });
+    if (t.status !== 'CANCELLING') await this.setStatus(t.id, 'CANCELLING', { by });
     const r = this.running.get(t.id);
     if (r) {
       // A pause in flight becomes a cancel: the run ends CANCELLED instead of setting subtasks aside.
       r.stopReason = 'cancel';
       r.abort.abort();
-    } else this.endCancelled(t.id);
+    } else await this.endCancelled(t.id);
     return t;
   }
 
@@ -182,49 +185,49 @@ export class TaskEngine {
    * done; an interrupted subtask runs again from its start on RESUME TASK. Returns the paused task.
    */
   async pause(nameOrId: string, by?: string): Promise<TaskRow> {
-    const t = this.findTask(nameOrId);
+    const t = await this.findTask(nameOrId);
     if (t.status !== 'RUNNING' && t.status !== 'PENDING') {
       throw new TaskError('55000', `task "${t.name ?? t.id}" cannot be paused: its status is ${t.status}`, {
         hint: t.status === 'PAUSED' ? 'RESUME TASK continues it.' : undefined,
       });
     }
-    this.setStatus(t.id, 'PAUSED', { by });
+    await this.setStatus(t.id, 'PAUSED', { by });
     const r = this.running.get(t.id);
     if (r) {
       r.stopReason = 'pause';
       r.abort.abort();
       await r.done;
     }
-    return this.tasks.task(t.id)!;
+    return (await this.tasks.task(t.id))!;
   }
 
   /** RESUME TASK: runs a paused task's unfinished subtasks. Returns the task, RUNNING. */
   async resume(nameOrId: string, by?: string): Promise<TaskRow> {
-    const t = this.findTask(nameOrId);
+    const t = await this.findTask(nameOrId);
     const notPaused = (status: TaskStatus) =>
       new TaskError('55000', `task "${t.name ?? t.id}" cannot be resumed: its status is ${status}`);
     if (t.status !== 'PAUSED') throw notPaused(t.status);
     // A pause still winding down: its run must be over before the next one starts.
     await this.running.get(t.id)?.done;
-    const now = this.tasks.task(t.id)!;
+    const now = (await this.tasks.task(t.id))!;
     if (now.status !== 'PAUSED' || this.running.has(t.id)) throw notPaused(now.status);
-    this.setStatus(t.id, 'RUNNING', { by });
-    this.launch(this.tasks.task(t.id)!);
-    return this.tasks.task(t.id)!;
+    await this.setStatus(t.id, 'RUNNING', { by });
+    this.launch((await this.tasks.task(t.id))!);
+    return (await this.tasks.task(t.id))!;
   }
 
   /**
    * WAIT FOR TASK: resolves with the task once it has ended (at once for one that has), rejects with the
    * signal's reason when `signal` aborts first. A PAUSED task has not ended: waiting goes on through it.
    */
-  waitFor(nameOrId: string, signal: AbortSignal): Promise<TaskRow> {
-    const t = this.findTask(nameOrId);
-    if (isFinished(t.status)) return Promise.resolve(t);
+  async waitFor(nameOrId: string, signal: AbortSignal): Promise<TaskRow> {
+    const t = await this.findTask(nameOrId);
+    if (isFinished(t.status)) return t;
     return new Promise<TaskRow>((resolve, reject) => {
       const onEvent = (e: { task_id: string; status: TaskStatus }) => {
         if (e.task_id !== t.id || !isFinished(e.status)) return;
         done();
-        resolve(this.tasks.task(t.id)!);
+        this.tasks.task(t.id).then((row) => resolve(row!), reject);
       };
       const onAbort = () => {
         done();
@@ -244,13 +247,13 @@ export class TaskEngine {
    * ALTER TASK ... SET max_bytes_per_sec: kept in the task's options (a restart keeps it) and applied to the
    * running subtasks' next reads and writes. Returns the task as it was found.
    */
-  setThrottle(nameOrId: string, bytesPerSec: number | null): TaskRow {
-    const t = this.findTask(nameOrId);
+  async setThrottle(nameOrId: string, bytesPerSec: number | null): Promise<TaskRow> {
+    const t = await this.findTask(nameOrId);
     if (isFinished(t.status)) {
       throw new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
     }
     const options = { ...(JSON.parse(t.options) as OptionsOf<OptionDefs>), max_bytes_per_sec: bytesPerSec };
-    this.tasks.setTaskOptions(t.id, options);
+    await this.tasks.setTaskOptions(t.id, options);
     const r = this.running.get(t.id);
     if (r) {
       r.options.max_bytes_per_sec = bytesPerSec;
@@ -271,7 +274,7 @@ export class TaskEngine {
     }
     await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     if (this.flushTimer) clearInterval(this.flushTimer);
-    this.flushProgress();
+    await this.flushProgress();
     await this.verifier.close();
   }
 
@@ -279,7 +282,11 @@ export class TaskEngine {
     const type = this.types.get(row.type);
     if (!type) {
       // A task left by a build that had this type: it cannot run here, and saying so beats leaving it RUNNING.
-      this.setStatus(row.id, 'FAILED', { error: `task type ${row.type} is not available in this build` });
+      this.setStatus(row.id, 'FAILED', {
+        error: `task type ${row.type} is not available in this build`,
+      }).catch((err) =>
+        this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),
+      );
       return;
     }
     // The options were validated against the type when the task was created, defaults included.
@@ -301,8 +308,11 @@ export class TaskEngine {
       .then(() => this.runTask(r))
       .catch((err) => {
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'task failed unexpectedly');
-        this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` });
+        return this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` });
       })
+      .catch((err) =>
+        this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),
+      )
       .finally(() => this.running.delete(row.id));
   }
 
@@ -310,11 +320,11 @@ export class TaskEngine {
     const { type } = r;
     const { signal } = r.abort;
     const parallelism = r.options.parallelism ?? 2;
-    const all = this.tasks.subtasks(r.row.id);
+    const all = await this.tasks.subtasks(r.row.id);
     const queue = all.filter((s) => s.status === 'PENDING');
     // Read afresh: a PAUSE TASK may have come between launch and this turn of the event loop.
-    if (!signal.aborted && this.tasks.task(r.row.id)?.status === 'PENDING')
-      this.setStatus(r.row.id, 'RUNNING');
+    if (!signal.aborted && (await this.tasks.task(r.row.id))?.status === 'PENDING')
+      await this.setStatus(r.row.id, 'RUNNING');
     // Per node, at most `parallelism` subtasks at once; nodes run side by side.
     const perNode = new Map<string, SubtaskRow[]>();
     for (const s of queue) {
@@ -328,7 +338,7 @@ export class TaskEngine {
         if (!s) return;
         if (signal.aborted) {
           // A subtask that never started stays PENDING for a later run, unless the task is being cancelled.
-          if (!this.resumesLater(r)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+          if (!this.resumesLater(r)) await this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
           continue;
         }
         const err = await this.runSubtask(r, s);
@@ -340,11 +350,11 @@ export class TaskEngine {
         Array.from({ length: Math.min(parallelism, list.length) }, () => worker(list)),
       ),
     );
-    this.flushProgress();
-    this.tasks.refreshTaskTotals(r.row.id);
+    await this.flushProgress();
+    await this.tasks.refreshTaskTotals(r.row.id);
     if (signal.aborted) {
       if (!this.resumesLater(r)) {
-        this.endCancelled(r.row.id);
+        await this.endCancelled(r.row.id);
         return;
       }
       // PAUSE TASK or server shutdown: the interrupted subtasks are PENDING again at their last checkpoint
@@ -353,25 +363,25 @@ export class TaskEngine {
     }
     if (type.summary) {
       const plans = all.map((s) => decodePlan(type.planDecoder, s.plan));
-      this.tasks.addResults(
+      await this.tasks.addResults(
         r.row.id,
         r.row.type,
-        type.summary(r.row, r.options, this.storage, plans).map((x) => ({ ...x, subtask_id: null })),
+        (await type.summary(r.row, r.options, this.storage, plans)).map((x) => ({ ...x, subtask_id: null })),
       );
     }
     const failedBefore = all.filter((s) => s.status === 'FAILED').length;
-    const outcome = type.outcome?.(r.row, this.tasks.results(r.row.id)) ?? null;
+    const outcome = type.outcome ? type.outcome(r.row, await this.tasks.results(r.row.id)) : null;
     if (failures.length || failedBefore) {
       const n = failures.length + failedBefore;
-      this.setStatus(r.row.id, 'FAILED', {
+      await this.setStatus(r.row.id, 'FAILED', {
         error: `${n} of ${all.length} subtask(s) failed${failures.length ? `; first: ${failures[0]}` : ''}`,
       });
     } else if (outcome?.status === 'FAILED') {
-      this.tasks.setFinalFraction(r.row.id);
-      this.setStatus(r.row.id, 'FAILED', { error: outcome.error ?? 'failed' });
+      await this.tasks.setFinalFraction(r.row.id);
+      await this.setStatus(r.row.id, 'FAILED', { error: outcome.error ?? 'failed' });
     } else {
-      this.tasks.setFinalFraction(r.row.id);
-      this.setStatus(r.row.id, 'COMPLETE');
+      await this.tasks.setFinalFraction(r.row.id);
+      await this.setStatus(r.row.id, 'COMPLETE');
     }
   }
 
@@ -381,28 +391,32 @@ export class TaskEngine {
     return type;
   }
 
-  private findTask(nameOrId: string): TaskRow {
-    const t = this.tasks.find(nameOrId);
+  private async findTask(nameOrId: string): Promise<TaskRow> {
+    const t = await this.tasks.find(nameOrId);
     if (!t) throw new TaskError('42704', `task "${nameOrId}" does not exist`);
     return t;
   }
 
   /** Ends a task that is not running (any more) CANCELLED, with its unfinished subtasks. */
-  private endCancelled(taskId: string): void {
-    for (const s of this.tasks.subtasks(taskId))
-      if (!isFinished(s.status)) this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
-    this.tasks.refreshTaskTotals(taskId);
-    this.setStatus(taskId, 'CANCELLED');
+  private async endCancelled(taskId: string): Promise<void> {
+    for (const s of await this.tasks.subtasks(taskId))
+      if (!isFinished(s.status)) await this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+    await this.tasks.refreshTaskTotals(taskId);
+    await this.setStatus(taskId, 'CANCELLED');
   }
 
   /** Every change of a task's status: the catalog, the lifecycle log, the task event. */
-  private setStatus(id: string, status: TaskStatus, how: { error?: string; by?: string } = {}): void {
-    const before = this.tasks.task(id)?.status ?? null;
-    this.tasks.setTaskStatus(id, status, how.error ?? null);
-    const row = this.tasks.task(id)!;
+  private async setStatus(
+    id: string,
+    status: TaskStatus,
+    how: { error?: string; by?: string } = {},
+  ): Promise<void> {
+    const before = (await this.tasks.task(id))?.status ?? null;
+    await this.tasks.setTaskStatus(id, status, how.error ?? null);
+    const row = (await this.tasks.task(id))!;
     const event = lifecycleEvent(before, status);
     if (event) {
-      const findings = isFinished(status) ? this.tasks.resultCounts(id) : undefined;
+      const findings = isFinished(status) ? await this.tasks.resultCounts(id) : undefined;
       logLifecycle(this.logger, event, row, { by: how.by, findings });
     }
     this.events.emit('task', taskEvent(row));
@@ -416,7 +430,7 @@ export class TaskEngine {
   /** Runs one subtask, from its last checkpoint if it has one; returns an error message when it failed. */
   private async runSubtask(r: Running, s: SubtaskRow): Promise<string | null> {
     const { type } = r;
-    this.tasks.setSubtaskStatus(s.id, 'RUNNING');
+    await this.tasks.setSubtaskStatus(s.id, 'RUNNING');
     const live: LiveSubtask = {
       task_id: r.row.id,
       task_type: r.row.type,
@@ -434,7 +448,10 @@ export class TaskEngine {
     this.live.set(s.id, live);
     const { signal } = r.abort;
     /** Makes what was reported so far part of the next checkpoint write, at `position`. */
-    const reach = (position: number | null, apply?: () => void): Checkpoint => {
+    const reach = (
+      position: number | null,
+      apply?: (storage: StorageCatalog) => Promise<void>,
+    ): Checkpoint => {
       const progress = {
         bytes_done: live.bytes_done,
         segments_done: live.segments_done,
@@ -470,12 +487,12 @@ export class TaskEngine {
           result: (row) => {
             live.pending.push({ ...row, subtask_id: s.id });
           },
-          checkpoint: (position, apply) => {
+          checkpoint: async (position, apply) => {
             const cp = reach(position, apply);
             // A checkpoint with catalog changes is written at once and alone: what the type does next
             // (remove the file a segment had) depends on it, and its failure is this subtask's alone.
-            if (apply) this.flushProgress([s.id]);
-            else if (cp.results.length >= RESULTS_PER_FLUSH) this.flushProgress();
+            if (apply) await this.flushProgress([s.id]);
+            else if (cp.results.length >= RESULTS_PER_FLUSH) await this.flushProgress();
           },
           signal,
           throttle: (n, on) => {
@@ -484,7 +501,7 @@ export class TaskEngine {
           },
         },
       );
-      return this.endSubtask(r, s, live, reach, signal.aborted ? 'CANCELLED' : 'COMPLETE');
+      return await this.endSubtask(r, s, live, reach, signal.aborted ? 'CANCELLED' : 'COMPLETE');
     } catch (err) {
       // The abort reached the I/O and stopped it: a cancellation, not a failure.
       if (isCancellation(err, signal)) return this.endSubtask(r, s, live, reach, 'CANCELLED');
@@ -499,31 +516,47 @@ export class TaskEngine {
    * The end of a run. Stopped for a later run: what was checkpointed is written, the rest is dropped and
    * redone. Otherwise the end is the last checkpoint: everything reported is written, and the status set.
    */
-  private endSubtask(
+  private async endSubtask(
     r: Running,
     s: SubtaskRow,
     live: LiveSubtask,
     reach: (position: number | null) => Checkpoint,
     status: 'COMPLETE' | 'CANCELLED' | 'FAILED',
     error: string | null = null,
-  ): string | null {
+  ): Promise<string | null> {
     live.ended = true;
     if (status === 'CANCELLED' && this.resumesLater(r)) {
       live.pending = [];
-      this.flushProgress([s.id]);
-      this.tasks.resumeSubtask(s.id);
+      await this.flushProgress([s.id]);
+      await this.tasks.resumeSubtask(s.id);
       return null;
     }
     reach(live.position);
-    this.flushProgress([s.id]);
-    this.tasks.setSubtaskStatus(s.id, status, error);
+    await this.flushProgress([s.id]);
+    await this.tasks.setSubtaskStatus(s.id, status, error);
     return status === 'FAILED' ? error : null;
   }
 
-  /** Writes the progress of running subtasks (all that changed, or the ones named) and their checkpoints. */
-  private flushProgress(only?: string[]): void {
+  /**
+   * Writes the progress of running subtasks (all that changed, or the ones named) and their checkpoints. The
+   * writes are chained: each starts after the one before has committed, so they commit in the order taken.
+   */
+  private flushProgress(only?: string[]): Promise<void> {
+    const batch = this.takeProgress(only);
+    if (!batch.size) return this.flushing;
+    const write = this.flushing.then(async () => {
+      await this.tasks.writeProgress(batch);
+      await this.emitFindings(batch);
+    });
+    // A failed write is its caller's to report; the chain goes on.
+    this.flushing = write.catch(() => {});
+    return write;
+  }
+  private flushing: Promise<void> = Promise.resolve();
+
+  /** The progress to write now, taken from the live subtasks (all that changed, or the ones named). */
+  private takeProgress(only?: string[]): Map<string, SubtaskProgress> {
     const ids = only ?? [...this.dirty];
-    if (!ids.length) return;
     const batch = new Map<string, SubtaskProgress>();
     for (const id of ids) {
       const live = this.live.get(id);
@@ -544,16 +577,15 @@ export class TaskEngine {
       this.dirty.delete(id);
       if (live.ended) this.live.delete(id);
     }
-    this.tasks.writeProgress(batch);
-    this.emitFindings(batch);
+    return batch;
   }
 
   /** A finding event for each result row just written (only when someone listens: NOTIFY, the console). */
-  private emitFindings(batch: Map<string, SubtaskProgress>): void {
+  private async emitFindings(batch: Map<string, SubtaskProgress>): Promise<void> {
     if (!this.events.listenerCount('task')) return;
     for (const p of batch.values()) {
       if (!p.checkpoint?.results.length) continue;
-      const task = this.tasks.task(p.task_id);
+      const task = await this.tasks.task(p.task_id);
       if (!task) continue;
       for (const f of p.checkpoint.results) this.events.emit('task', taskEvent(task, f));
     }

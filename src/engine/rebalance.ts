@@ -26,9 +26,11 @@ interface RebalancePlan {
 }
 
 /** The cluster as the planner sees it: its ACTIVE devices on ONLINE nodes, and their INTACT segments. */
-function clusterAsPlanned(storage: StorageCatalog, cluster: string): [PlanDevice[], PlanSegment[]] {
-  const devices = storage
-    .devicesOfCluster(cluster)
+async function clusterAsPlanned(
+  storage: StorageCatalog,
+  cluster: string,
+): Promise<[PlanDevice[], PlanSegment[]]> {
+  const devices = (await storage.devicesOfCluster(cluster))
     .filter((d) => d.status === 'ACTIVE' && d.node_status === 'ONLINE')
     .map((d) => ({
       id: d.id,
@@ -37,8 +39,7 @@ function clusterAsPlanned(storage: StorageCatalog, cluster: string): [PlanDevice
       capacity: d.capacity_bytes,
       used: d.used_bytes,
     }));
-  const segments = storage
-    .segmentsForCheck({ cluster })
+  const segments = (await storage.segmentsForCheck({ cluster }))
     .filter((s) => s.status === 'INTACT')
     .map((s) => ({
       storage_id: s.storage_id,
@@ -65,14 +66,18 @@ export const rebalance = defineTaskType({
     after: number,
   }),
 
-  plan(input) {
+  async plan(input) {
     const { storage, location, options } = input;
-    if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
+    if (location.type === 'CLUSTER' && !(await storage.cluster(location.name!)))
       throw new TaskError('42704', `cluster "${location.name}" does not exist`);
-    const clusters = location.type === 'CLUSTER' ? [location.name!] : storage.clusters().map((c) => c.name);
+    const clusters =
+      location.type === 'CLUSTER' ? [location.name!] : (await storage.clusters()).map((c) => c.name);
     const subtasks: PlannedSubtask<RebalancePlan>[] = [];
     for (const cluster of clusters) {
-      const { moves, before, after } = planMoves(...clusterAsPlanned(storage, cluster), options.threshold);
+      const { moves, before, after } = planMoves(
+        ...(await clusterAsPlanned(storage, cluster)),
+        options.threshold,
+      );
       if (!moves.length) {
         // An empty subtask keeps the cluster's before/after figures for the summary.
         subtasks.push({
@@ -117,7 +122,7 @@ export const rebalance = defineTaskType({
           ),
         );
         ctx.progress({ segments: 1, bytes: mv.bytes });
-        ctx.checkpoint(i + 1);
+        await ctx.checkpoint(i + 1);
         continue;
       }
       try {
@@ -128,13 +133,14 @@ export const rebalance = defineTaskType({
     }
   },
 
-  summary(_task, { threshold }, storage, plans) {
+  async summary(_task, { threshold }, storage, plans) {
     const clusters = new Map<string, number>();
     for (const p of plans) if (!clusters.has(p.cluster)) clusters.set(p.cluster, p.before);
-    return [...clusters].map(([cluster, before]) => {
-      const layout = new Layout(...clusterAsPlanned(storage, cluster));
+    const rows = [];
+    for (const [cluster, before] of clusters) {
+      const layout = new Layout(...(await clusterAsPlanned(storage, cluster)));
       const outside = layout.explain(threshold);
-      return {
+      rows.push({
         node_name: null,
         device_id: null,
         table_id: null,
@@ -146,26 +152,27 @@ export const rebalance = defineTaskType({
           (outside.length
             ? `outside the threshold of ${(threshold * 100).toFixed(0)}% (plus one segment): ${outside.join('; ')}`
             : `every device within the threshold of ${(threshold * 100).toFixed(0)}% (plus one segment)`),
-      };
-    });
+      });
+    }
+    return rows;
   },
 });
 
 /** Moves one segment, the move that makes `done` moves of its subtask's plan, and checkpoints it. */
 async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<void> {
   const { storage } = ctx;
-  const seg = storage.segment(mv.storage_id);
+  const seg = await storage.segment(mv.storage_id);
   // Changed by someone else since the plan (moved, dropped, damaged): nothing to do.
   if (!seg || seg.device_id !== mv.from || seg.status !== 'INTACT') {
     ctx.progress({ segments: 1, bytes: mv.bytes });
     return ctx.checkpoint(done);
   }
-  const dest = storage.device(mv.to);
-  const group = storage.group(seg.segment_group_id)!;
-  const others = storage.segmentsOfGroup(group.id).filter((s) => s.storage_id !== seg.storage_id);
+  const dest = await storage.device(mv.to);
+  const group = (await storage.group(seg.segment_group_id))!;
+  const others = (await storage.segmentsOfGroup(group.id)).filter((s) => s.storage_id !== seg.storage_id);
   if (
     dest?.status !== 'ACTIVE' ||
-    storage.node(dest.node_name)?.status !== 'ONLINE' ||
+    (await storage.node(dest.node_name))?.status !== 'ONLINE' ||
     others.some((s) => s.node_name === dest.node_name)
   ) {
     ctx.result(segmentRow(seg, group.table_id, 'SKIPPED', 'the destination is no longer suitable'));
@@ -174,7 +181,7 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
   }
   const payload = Buffer.alloc(group.shard_bytes);
   try {
-    await ctx.store.io.forNode(seg.node_name).readSegment(
+    await (await ctx.store.io.forNode(seg.node_name)).readSegment(
       seg.path,
       {
         storageId: seg.storage_id,
@@ -187,7 +194,7 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
   } catch (err) {
     if (!(err instanceof SegmentFault)) throw err;
     // Never copy a bad segment: mark it, and leave it for rebuild.
-    markFailedSegment(ctx, seg, group.table_id, err, 'not moved');
+    await markFailedSegment(ctx, seg, group.table_id, err, 'not moved');
     ctx.progress({ segments: 1, failed: 1, bytes: mv.bytes });
     return ctx.checkpoint(done);
   }
@@ -203,6 +210,6 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
     ),
   );
   ctx.progress({ segments: 1, bytes: mv.bytes });
-  ctx.checkpoint(done, () => switchTo(storage, copy));
+  await ctx.checkpoint(done, (tx) => switchTo(tx, copy));
   await removeReplaced(ctx.store.io, copy);
 }

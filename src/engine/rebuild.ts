@@ -40,29 +40,29 @@ export const rebuild = defineTaskType({
   },
   planDecoder: object<RebuildPlan>({ groups: array(number), node: nullable(string) }),
 
-  plan(input) {
+  async plan(input) {
     const { storage, options, location } = input;
-    if (location.type === 'CLUSTER' && !storage.cluster(location.name!))
+    if (location.type === 'CLUSTER' && !(await storage.cluster(location.name!)))
       throw new TaskError('42704', `cluster "${location.name}" does not exist`);
     const node = options.node;
     if (node) {
-      const n = storage.node(node);
+      const n = await storage.node(node);
       if (!n) throw new TaskError('42704', `node "${node}" does not exist`);
       if (location.type === 'CLUSTER' && n.cluster_name !== location.name) {
         throw new TaskError('22023', `node "${node}" is not in cluster "${location.name}"`);
       }
     }
     const tableId = options.table_id;
-    if (tableId && !storage.tableById(tableId))
+    if (tableId && !(await storage.tableById(tableId)))
       throw new TaskError('42704', `table with id "${tableId}" does not exist`, {
         hint: 'See sys.tables for table ids.',
       });
     const groupIds = options.segment_groups;
     if (groupIds) {
-      const unknown = storage.unknownGroupIds(groupIds);
+      const unknown = await storage.unknownGroupIds(groupIds);
       if (unknown.length) throw new TaskError('42704', `segment group ${unknown[0]} does not exist`);
     }
-    const groups = storage.groupsNeedingRebuild({
+    const groups = await storage.groupsNeedingRebuild({
       cluster: location.type === 'CLUSTER' ? location.name! : undefined,
       node: node ?? undefined,
       groupIds,
@@ -75,11 +75,11 @@ export const rebuild = defineTaskType({
       let segs = 0;
       let cluster: string | null = null;
       for (const id of batch) {
-        const g = storage.group(id)!;
+        const g = (await storage.group(id))!;
         cluster = g.cluster_name;
-        const lost = storage
-          .segmentsOfGroup(id)
-          .filter((s) => s.status !== 'INTACT' && (!node || s.node_name === node));
+        const lost = (await storage.segmentsOfGroup(id)).filter(
+          (s) => s.status !== 'INTACT' && (!node || s.node_name === node),
+        );
         // read k survivors, write each lost segment
         bytes += (g.width - g.parity_width) * g.shard_bytes + lost.length * fileSizeFor(g.shard_bytes);
         segs += lost.length;
@@ -119,7 +119,7 @@ export const rebuild = defineTaskType({
         await new Promise((r) => setTimeout(r, 100));
       }
       if (!ctx.locks.tryLock([groupId], task.id)) {
-        ctx.checkpoint(i + 1);
+        await ctx.checkpoint(i + 1);
         continue;
       }
       try {
@@ -148,13 +148,13 @@ async function rebuildGroup(
   index: number,
 ): Promise<void> {
   const { storage } = ctx;
-  const group = storage.group(groupId);
+  const group = await storage.group(groupId);
   if (!group) return ctx.checkpoint(index + 1);
-  const table = storage.tableById(group.table_id);
+  const table = await storage.tableById(group.table_id);
   const k = group.width - group.parity_width;
   const m = group.parity_width;
   const S = group.shard_bytes;
-  const segs = storage.segmentsOfGroup(groupId);
+  const segs = await storage.segmentsOfGroup(groupId);
   const unhealthy = new Set(segs.filter((s) => s.status !== 'INTACT').map((s) => s.position));
   const targets = segs.filter(
     (s) => unhealthy.has(s.position) && (!nodeFilter || s.node_name === nodeFilter),
@@ -193,9 +193,8 @@ async function rebuildGroup(
   while (good < k && candidates.length) {
     const wave = candidates.splice(0, k - good);
     const results = await Promise.all(
-      wave.map((s) =>
-        ctx.store.io
-          .forNode(s.node_name)
+      wave.map(async (s) =>
+        (await ctx.store.io.forNode(s.node_name))
           .readSegment(
             s.path,
             { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
@@ -221,7 +220,7 @@ async function rebuildGroup(
         continue;
       }
       if (!(err instanceof SegmentFault)) throw err;
-      markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
+      await markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
     }
     readBytes += S * wave.length;
     await Promise.all(wave.map((s) => ctx.throttle(fileSizeFor(S), s.device_id)));
@@ -243,7 +242,9 @@ async function rebuildGroup(
     S,
     [...missing].sort((a, b) => a - b),
   );
-  storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })));
+  await storage.setSegmentStatus(
+    targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })),
+  );
   // Destinations are chosen one after another (each choice counts the nodes already taken, including the ones
   // chosen for this group's other targets), then the writes run side by side.
   const occupied = new Set(segs.filter((x) => !targets.includes(x)).map((x) => x.node_name));
@@ -262,25 +263,22 @@ async function rebuildGroup(
     return w.status === 'rejected' && isCancellation(w.reason, ctx.signal);
   });
   if (aborted.length)
-    storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));
+    await storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));
   const failed = writes.find((w) => w.status === 'rejected');
   const copies = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
   ctx.progress({ segments: copies.length, bytes: readBytes + copies.length * fileSizeFor(S) });
   // The verified copies are switched in with their REBUILT rows; the group counts as done only if all of
   // its targets were (else a resumed run takes it again, and finds the switched ones INTACT).
-  ctx.checkpoint(failed ? index : index + 1, () => {
-    for (const c of copies) switchTo(storage, c);
+  await ctx.checkpoint(failed ? index : index + 1, async (tx) => {
+    for (const c of copies) await switchTo(tx, c);
   });
   await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** A device can take a rebuilt segment now (an agent that cannot be reached counts as no). */
-function usable(ctx: RunContext, d: { node_name: string; path: string }): Promise<boolean> {
-  return ctx.store.io
-    .forNode(d.node_name)
-    .usable(d.path)
-    .catch(() => false);
+async function usable(ctx: RunContext, d: { node_name: string; path: string }): Promise<boolean> {
+  return (await ctx.store.io.forNode(d.node_name)).usable(d.path).catch(() => false);
 }
 
 /** Places, writes, verifies and switches one rebuilt segment. */
@@ -300,7 +298,7 @@ async function chooseDestination(
   occupied: Set<string>,
 ): Promise<Destination> {
   const { storage } = ctx;
-  const devices = storage.devicesOfCluster(group.cluster_name);
+  const devices = await storage.devicesOfCluster(group.cluster_name);
   const need = fileSizeFor(group.shard_bytes);
   const healthy = (d: (typeof devices)[number]) =>
     d.status === 'ACTIVE' && d.node_status === 'ONLINE' && d.capacity_bytes - d.used_bytes >= need;
@@ -396,12 +394,13 @@ async function agentDestinations(
   unhealthy: Set<number>,
 ): Promise<Destination[] | null> {
   const { storage } = ctx;
-  if (segs.some((s) => !unhealthy.has(s.position) && !storage.nodeAddress(s.node_name))) return null;
+  for (const s of segs)
+    if (!unhealthy.has(s.position) && !(await storage.nodeAddress(s.node_name))) return null;
   const occupied = new Set(segs.filter((x) => !targets.includes(x)).map((x) => x.node_name));
   const destinations: Destination[] = [];
   for (const t of targets) {
     const d = await chooseDestination(ctx, group, t, occupied);
-    if (!ctx.store.io.forNode(d.dest.node_name).rebuildFromPeers) return null;
+    if (!(await ctx.store.io.forNode(d.dest.node_name)).rebuildFromPeers) return null;
     occupied.add(d.dest.node_name);
     destinations.push(d);
   }
@@ -427,11 +426,15 @@ async function rebuildOnAgents(
   const k = group.width - group.parity_width;
   const S = group.shard_bytes;
   const survivors = segs.filter((s) => !unhealthy.has(s.position));
-  storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })));
+  const addresses = new Map<string, string | null>();
+  for (const s of survivors) addresses.set(s.node_name, await storage.nodeAddress(s.node_name));
+  await storage.setSegmentStatus(
+    targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })),
+  );
   const outcomes = await Promise.allSettled(
-    targets.map((t, i) => {
+    targets.map(async (t, i) => {
       const d = destinations[i].dest;
-      return ctx.store.io.forNode(d.node_name).rebuildFromPeers!(
+      return (await ctx.store.io.forNode(d.node_name)).rebuildFromPeers!(
         {
           target: {
             device: d.path,
@@ -445,7 +448,7 @@ async function rebuildOnAgents(
           m: group.parity_width,
           shard_bytes: S,
           survivors: survivors.map((s) => ({
-            address: s.node_name === d.node_name ? null : storage.nodeAddress(s.node_name),
+            address: s.node_name === d.node_name ? null : (addresses.get(s.node_name) ?? null),
             path: s.path,
             storage_id: s.storage_id,
             position: s.position,
@@ -462,7 +465,7 @@ async function rebuildOnAgents(
       const s = survivors.find((x) => x.storage_id === f.storage_id);
       if (!s || marked.has(f.storage_id)) continue;
       marked.add(f.storage_id);
-      markFailedSegment(
+      await markFailedSegment(
         ctx,
         s,
         group.table_id,
@@ -504,15 +507,15 @@ async function rebuildOnAgents(
     copies.push(copy);
   }
   if (notDone.length)
-    storage.setSegmentStatus(notDone.map((t) => ({ storageId: t.storage_id, status: t.status })));
+    await storage.setSegmentStatus(notDone.map((t) => ({ storageId: t.storage_id, status: t.status })));
   if (tooFew && !failed && !copies.length) {
     unrecoverable(tooFew);
     ctx.progress({ failed: targets.length, segments: targets.length });
     return ctx.checkpoint(index + 1);
   }
   ctx.progress({ segments: copies.length, bytes: copies.length * (k * S + fileSizeFor(S)) });
-  ctx.checkpoint(failed || notDone.length ? index : index + 1, () => {
-    for (const c of copies) switchTo(storage, c);
+  await ctx.checkpoint(failed || notDone.length ? index : index + 1, async (tx) => {
+    for (const c of copies) await switchTo(tx, c);
   });
   await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
   if (failed) throw failed;

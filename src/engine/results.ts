@@ -31,10 +31,10 @@ export function markFailedSegment(
   tableId: string,
   err: SegmentFault,
   why: string,
-): void {
+): Promise<void> {
   const missing = err.kind === 'MISSING';
-  ctx.storage.setSegmentStatus([
+  ctx.result(segmentRow(seg, tableId, missing ? 'MISSING' : 'CHECKSUM_MISMATCH', `${why}: ${err.message}`));
+  return ctx.storage.setSegmentStatus([
     { storageId: seg.storage_id, status: missing ? 'MISSING' : 'DAMAGED', checkedAt: nowText() },
   ]);
-  ctx.result(segmentRow(seg, tableId, missing ? 'MISSING' : 'CHECKSUM_MISMATCH', `${why}: ${err.message}`));
 }

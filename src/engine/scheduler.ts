@@ -1,10 +1,10 @@
 // Schedules: a CREATE TASK run every interval (check_disk with sample = true every day, a full check every
 // week, as Ceph's scrub and deep scrub). Each due run is claimed in one catalog transaction that creates the
-// task and advances next_run together, so a restart neither loses a due run (a run that fell due while the
+// task and advances next_run together (if no one advanced it first), so a restart neither loses a due run (a run that fell due while the
 // server was down runs once at the next start) nor doubles one. A schedule never starts a run while its
 // previous one has not ended: that run is skipped, counted and explained in the row, and rescheduled.
 import type { Logger } from 'pino';
-import { DuplicateScheduleError, type ScheduleCatalog, type ScheduleRow } from '../../catalog/schedules';
+import { DuplicateScheduleError, ScheduleCatalog, type ScheduleRow } from '../../catalog/schedules';
 import { isFinished, type TaskCatalog } from '../../catalog/tasks';
 import { formatTimestampMicros, parseTimestampMicros } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
@@ -31,13 +31,20 @@ export class TaskScheduler {
     private readonly now: () => bigint = nowMicros,
   ) {
     engine.events.on('task', (e) => {
-      if (e.event === 'status') this.schedules.setLastStatus(e.task_id, e.status);
+      if (e.event === 'status')
+        this.schedules
+          .setLastStatus(e.task_id, e.status)
+          .catch((err) =>
+            this.logger.error({ err: (err as Error).stack }, 'could not record a schedule run'),
+          );
     });
   }
 
   start(tickMs = TICK_MS): void {
-    this.tick();
-    this.timer = setInterval(() => this.tick(), tickMs);
+    const tick = () =>
+      this.tick().catch((err) => this.logger.error({ err: (err as Error).stack }, 'schedule tick failed'));
+    void tick();
+    this.timer = setInterval(tick, tickMs);
     this.timer.unref();
   }
 
@@ -47,7 +54,7 @@ export class TaskScheduler {
   }
 
   /** CREATE SCHEDULE: the definition is checked now as CREATE TASK would check it, and again at each run. */
-  create(stmt: CreateScheduleStatement, user: string): ScheduleRow {
+  async create(stmt: CreateScheduleStatement, user: string): Promise<ScheduleRow> {
     let seconds: number;
     try {
       seconds = parseInterval(stmt.every);
@@ -60,9 +67,9 @@ export class TaskScheduler {
     } catch (err) {
       throw positioned(err, stmt.startingAtPos);
     }
-    this.engine.check(validateTask(stmt.task, [], this.engine.types));
+    await this.engine.check(validateTask(stmt.task, [], this.engine.types));
     try {
-      this.schedules.insert({
+      await this.schedules.insert({
         name: stmt.name,
         definition: stmt.definition,
         interval: formatInterval(seconds),
@@ -78,70 +85,81 @@ export class TaskScheduler {
       { event: 'schedule.created', schedule: stmt.name, every: formatInterval(seconds), by: user },
       `schedule created: ${stmt.name}`,
     );
-    return this.schedules.get(stmt.name)!;
+    return (await this.schedules.get(stmt.name))!;
   }
 
   /** ALTER SCHEDULE ... PAUSE | RESUME. Resuming plans the next run from now on (missed runs are not run). */
-  setPaused(name: string, paused: boolean): void {
-    const s = this.find(name);
+  async setPaused(name: string, paused: boolean): Promise<void> {
+    const s = await this.find(name);
     const change: Parameters<ScheduleCatalog['update']>[1] = { paused };
     if (!paused && s.paused) change.next_run = text(this.nextAfter(s, this.now()));
-    this.schedules.update(name, change);
+    await this.schedules.update(name, change);
   }
 
-  drop(name: string): boolean {
+  drop(name: string): Promise<boolean> {
     return this.schedules.drop(name);
   }
 
   /** Starts the runs that are due. */
-  tick(): void {
+  async tick(): Promise<void> {
     const now = this.now();
-    for (const s of this.schedules.all()) if (!s.paused && micros(s.next_run) <= now) this.claim(s.name, now);
+    for (const s of await this.schedules.all())
+      if (!s.paused && micros(s.next_run) <= now) await this.claim(s, now);
   }
 
-  /** One due run, in one transaction: the task (or the skip) and the next run. */
-  private claim(name: string, now: bigint): void {
-    this.schedules.transaction(() => {
-      const s = this.schedules.get(name);
-      if (!s || s.paused || micros(s.next_run) > now) return;
-      const next = text(this.nextAfter(s, now));
-      const last = s.last_task_id ? this.tasks.task(s.last_task_id) : undefined;
-      if (last && !isFinished(last.status)) {
-        const note = `run due at ${s.next_run} skipped: the previous run (task ${last.id}) is still ${last.status}`;
-        this.schedules.update(name, { next_run: next, skipped_runs: s.skipped_runs + 1, note });
+  /**
+   * One due run: the task (or the skip) is recorded with the next run, on the condition that next_run is
+   * still the one read (ScheduleCatalog.advance). Another claimer that got there first (a second coordinator on
+   * the same catalog, an overlapping tick) makes this one a no-op, and the task it was creating is rolled back.
+   */
+  private async claim(s: ScheduleRow, now: bigint): Promise<void> {
+    const name = s.name;
+    const next = text(this.nextAfter(s, now));
+    const last = s.last_task_id ? await this.tasks.task(s.last_task_id) : undefined;
+    if (last && !isFinished(last.status)) {
+      const note = `run due at ${s.next_run} skipped: the previous run (task ${last.id}) is still ${last.status}`;
+      if (
+        await this.schedules.advance(name, s.next_run, {
+          next_run: next,
+          skipped_runs: s.skipped_runs + 1,
+          note,
+        })
+      )
         this.logger.info({ event: 'schedule.skipped', schedule: name, task: last.id }, note);
-        return;
-      }
-      try {
-        const stmt = parseTaskStatement(s.definition, this.engine.types.names());
-        if (stmt?.kind !== 'create_task') throw new Error(`not a CREATE TASK: ${s.definition}`);
-        const v = validateTask(stmt, [], this.engine.types);
-        const task = this.engine.create(v, s.created_by, (taskId) =>
-          this.schedules.update(name, {
-            next_run: next,
-            last_run: text(now),
-            last_task_id: taskId,
-            last_status: 'PENDING',
-            note: null,
-          }),
-        );
-        this.logger.info(
-          { event: 'schedule.run', schedule: name, task: task.id },
-          `schedule ${name} created task ${task.id}`,
-        );
-      } catch (err) {
-        // The run is spent (a topology change may have made the definition invalid): the row says why.
-        const msg = err instanceof Error ? err.message : String(err);
-        this.schedules.update(name, {
+      return;
+    }
+    try {
+      const stmt = parseTaskStatement(s.definition, this.engine.types.names());
+      if (stmt?.kind !== 'create_task') throw new Error(`not a CREATE TASK: ${s.definition}`);
+      const v = validateTask(stmt, [], this.engine.types);
+      const task = await this.engine.create(v, s.created_by, async (taskId, tx) => {
+        const claimed = await new ScheduleCatalog({ sql: tx }).advance(name, s.next_run, {
           next_run: next,
           last_run: text(now),
-          last_task_id: null,
-          last_status: 'FAILED',
-          note: `could not create the task: ${msg}`,
+          last_task_id: taskId,
+          last_status: 'PENDING',
+          note: null,
         });
+        if (!claimed) throw new ClaimedElsewhere();
+      });
+      this.logger.info(
+        { event: 'schedule.run', schedule: name, task: task.id },
+        `schedule ${name} created task ${task.id}`,
+      );
+    } catch (err) {
+      if (err instanceof ClaimedElsewhere) return;
+      // The run is spent (a topology change may have made the definition invalid): the row says why.
+      const msg = err instanceof Error ? err.message : String(err);
+      const spent = await this.schedules.advance(name, s.next_run, {
+        next_run: next,
+        last_run: text(now),
+        last_task_id: null,
+        last_status: 'FAILED',
+        note: `could not create the task: ${msg}`,
+      });
+      if (spent)
         this.logger.warn({ event: 'schedule.failed', schedule: name, err: msg }, `schedule ${name} failed`);
-      }
-    });
+    }
   }
 
   /** The first slot of the schedule (next_run plus whole intervals) after `now`. */
@@ -152,12 +170,15 @@ export class TaskScheduler {
     return at + ((now - at) / step + 1n) * step;
   }
 
-  private find(name: string): ScheduleRow {
-    const s = this.schedules.get(name);
+  private async find(name: string): Promise<ScheduleRow> {
+    const s = await this.schedules.get(name);
     if (!s) throw new TaskError('42704', `schedule "${name}" does not exist`);
     return s;
   }
 }
+
+/** The due run was claimed by someone else between the read and the claim. */
+class ClaimedElsewhere extends Error {}
 
 function positioned(err: unknown, at: number): unknown {
   return err instanceof SqlError

@@ -62,10 +62,11 @@ export interface RunContext {
   /**
    * Marks a point the subtask need not redo: `position` (in the type's own unit: a row id, a count of groups
    * or moves) is where a resumed run starts (`resumeFrom`). The progress and results reported so far and the
-   * catalog changes `apply` makes are committed together in one transaction. Without `apply` the engine
-   * batches checkpoints (every 250 ms); with it, the checkpoint is written before this call returns.
+   * catalog changes `apply` makes (through the StorageCatalog of that transaction it is given) are committed
+   * together in one transaction. Without `apply` the engine batches checkpoints (every 250 ms); with it, the
+   * checkpoint is written before the returned promise resolves.
    */
-  checkpoint(position: number, apply?: () => void): void;
+  checkpoint(position: number, apply?: (storage: StorageCatalog) => Promise<void>): Promise<void>;
   /**
    * Accounts `bytes` read or written on a device (default: the subtask's own) and waits as long as that
    * device's max_bytes_per_sec requires (not past an abort). The bucket is shared by the task's subtasks.
@@ -89,7 +90,7 @@ export interface TaskType<P = unknown, D extends OptionDefs = OptionDefs> {
   /** Reads a plan back from the catalog (on every run, and after a restart). */
   readonly planDecoder: Decoder<P>;
   /** Plans the subtasks. Throws TaskError for a location or option value that names nothing (unknown node etc.). */
-  plan(input: PlanInput<OptionsOf<D>>): PlannedSubtask<P>[];
+  plan(input: PlanInput<OptionsOf<D>>): Promise<PlannedSubtask<P>[]>;
   /**
    * Runs one subtask to its end, or to the next safe point once ctx.signal is aborted, starting after
    * `resumeFrom` when it is set. Must be idempotent past its last checkpoint: work after it may be redone.
@@ -103,7 +104,7 @@ export interface TaskType<P = unknown, D extends OptionDefs = OptionDefs> {
     options: OptionsOf<D>,
     storage: StorageCatalog,
     plans: P[],
-  ): Omit<ResultRow, 'subtask_id'>[];
+  ): Promise<Omit<ResultRow, 'subtask_id'>[]>;
 }
 
 /** Declares a task type; the identity function, there so that TypeScript infers P and D from the literal. */

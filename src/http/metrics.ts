@@ -34,9 +34,9 @@ export class Metrics {
       help: 'Tasks in sys.tasks by type and status',
       labelNames: ['type', 'status'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const r of observer.taskCounts()) this.set({ type: r.type, status: r.status }, r.n);
+        for (const r of await observer.taskCounts()) this.set({ type: r.type, status: r.status }, r.n);
       },
     });
     for (const [type, name] of Object.entries(BYTES_BY_TASK_TYPE)) {
@@ -45,9 +45,9 @@ export class Metrics {
         help: `Bytes processed by ${type} subtasks (sys.subtasks.bytes_done), by node and device`,
         labelNames: ['node', 'device'],
         registers,
-        collect() {
+        async collect() {
           this.reset();
-          for (const r of observer.bytesByType())
+          for (const r of await observer.bytesByType())
             if (r.type === type) this.inc({ node: r.node, device: r.device }, r.bytes);
         },
       });
@@ -57,9 +57,10 @@ export class Metrics {
       help: 'Segments in sys.segments by cluster and status',
       labelNames: ['cluster', 'status'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const r of observer.segmentCounts()) this.set({ cluster: r.cluster, status: r.status }, r.n);
+        for (const r of await observer.segmentCounts())
+          this.set({ cluster: r.cluster, status: r.status }, r.n);
       },
     });
     const deviceGauge = (
@@ -72,9 +73,9 @@ export class Metrics {
         help,
         labelNames: ['cluster', 'node', 'device'],
         registers,
-        collect() {
+        async collect() {
           this.reset();
-          for (const d of observer.devices())
+          for (const d of await observer.devices())
             this.set({ cluster: d.cluster_name, node: d.node_name, device: d.path }, pick(d));
         },
       });
@@ -85,10 +86,10 @@ export class Metrics {
       help: 'Nodes by cluster and status (ONLINE, OFFLINE)',
       labelNames: ['cluster', 'status'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
         const counts = new Map<string, number>();
-        for (const n of observer.nodes()) {
+        for (const n of await observer.nodes()) {
           const k = `${n.cluster_name}\0${n.status}`;
           counts.set(k, (counts.get(k) ?? 0) + 1);
         }
@@ -103,10 +104,10 @@ export class Metrics {
       help: 'Segment groups with at least one segment that is not INTACT',
       labelNames: ['cluster'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const c of observer.clusters()) this.set({ cluster: c.name }, 0);
-        for (const r of observer.groupTolerance())
+        for (const c of await observer.clusters()) this.set({ cluster: c.name }, 0);
+        for (const r of await observer.groupTolerance())
           if (r.tolerance < r.parity_width) this.inc({ cluster: r.cluster }, r.n);
       },
     });
@@ -115,9 +116,9 @@ export class Metrics {
       help: 'Segment groups by cluster and remaining fault tolerance (further segment losses they survive; negative = data lost)',
       labelNames: ['cluster', 'tolerance'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const r of observer.groupTolerance())
+        for (const r of await observer.groupTolerance())
           this.set({ cluster: r.cluster, tolerance: String(r.tolerance) }, r.n);
       },
     });

@@ -97,7 +97,7 @@ export class HttpServer {
         resolve();
       });
     });
-    this.sampler = setInterval(() => this.sample(), this.pollMs);
+    this.sampler = setInterval(() => void this.sample(), this.pollMs);
     this.sampler.unref();
     return (this.server.address() as AddressInfo).port;
   }
@@ -111,14 +111,16 @@ export class HttpServer {
   }
 
   /** Records the bytes done of running tasks, and a last sample of those that just ended. */
-  private sample(): void {
+  private async sample(): Promise<void> {
     try {
-      const active = this.deps.observer.activeTasks();
+      const active = await this.deps.observer.activeTasks();
       const now = new Set(active.map((t) => t.id));
-      const ended = [...this.lastActive]
-        .filter((id) => !now.has(id))
-        .map((id) => this.deps.observer.task(id))
-        .filter((t): t is TaskSummary => t !== undefined);
+      const ended: TaskSummary[] = [];
+      for (const id of this.lastActive) {
+        if (now.has(id)) continue;
+        const t = await this.deps.observer.task(id);
+        if (t) ended.push(t);
+      }
       this.tracker.record([...active, ...ended]);
       this.lastActive = now;
     } catch (err) {
@@ -142,13 +144,13 @@ export class HttpServer {
       if (method === 'POST') return this.login(req, res);
     }
 
-    const session = this.session(req);
+    const session = await this.session(req);
     if (!session) {
       if (method === 'GET' && !path.startsWith('/events/'))
         return redirect(res, `/login?next=${encodeURIComponent(path + url.search)}`);
       throw new HttpError(401, 'sign in first');
     }
-    const viewer: Viewer = { session, sysadmin: this.deps.users.isSysadmin(session.user) };
+    const viewer: Viewer = { session, sysadmin: await this.deps.users.isSysadmin(session.user) };
     if (method === 'POST') {
       const form = await readForm(req);
       if (!sameOrigin(req) || !csrfMatches(session, form.get('csrf') ?? undefined))
@@ -167,14 +169,14 @@ export class HttpServer {
       throw new HttpError(404, 'no such page');
     }
     if (method !== 'GET') throw new HttpError(405, 'method not allowed');
-    if (path === '/') return this.html(res, 200, overviewPage(viewer, this.overview()));
+    if (path === '/') return this.html(res, 200, overviewPage(viewer, await this.overview()));
     if (path === '/tasks') return this.tasksList(res, viewer, emptyForm());
     if (path === '/events/tasks') return this.stream(req, res, session, () => this.tasksFragments(viewer));
     const events = /^\/events\/tasks\/([^/]+)$/.exec(path);
     if (events) {
       const id = events[1];
-      return this.stream(req, res, session, () => {
-        const d = this.detail(id);
+      return this.stream(req, res, session, async () => {
+        const d = await this.detail(id);
         if (!d) return null;
         return {
           parts: this.taskFragments(viewer, d),
@@ -184,7 +186,7 @@ export class HttpServer {
     }
     const task = /^\/tasks\/([^/]+)$/.exec(path);
     if (task) {
-      const d = this.detail(decodeURIComponent(task[1]));
+      const d = await this.detail(decodeURIComponent(task[1]));
       if (!d) return this.html(res, 404, notFoundPage(viewer, 'There is no task with that id.'));
       return this.html(res, 200, taskPage(viewer, d, this.tracker));
     }
@@ -199,10 +201,10 @@ export class HttpServer {
 
   // ---------- login ----------
 
-  private session(req: IncomingMessage): ConsoleSession | undefined {
+  private async session(req: IncomingMessage): Promise<ConsoleSession | undefined> {
     const s = this.sessions.touch(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
     // A dropped user's sessions end with it.
-    if (s && !this.deps.users.exists(s.user)) {
+    if (s && !(await this.deps.users.exists(s.user))) {
       this.sessions.endUser(s.user);
       return undefined;
     }
@@ -215,7 +217,7 @@ export class HttpServer {
     const user = form.get('user') ?? '';
     const password = form.get('password') ?? '';
     const next = safeNext(form.get('next'));
-    const ok = user !== '' && checkPassword(user, password, this.deps.users.credentials(user));
+    const ok = user !== '' && checkPassword(user, password, await this.deps.users.credentials(user));
     this.deps.metrics.login(ok);
     if (!ok) {
       this.deps.logger.info({ user }, 'console: failed sign-in');
@@ -229,49 +231,50 @@ export class HttpServer {
 
   // ---------- pages ----------
 
-  private overview() {
+  private async overview() {
     const o = this.deps.observer;
     return {
-      clusters: o.clusters(),
-      nodes: o.nodes(),
-      devices: o.devices(),
-      segments: o.segmentCounts(),
-      reduced: o.reducedGroups(),
+      clusters: await o.clusters(),
+      nodes: await o.nodes(),
+      devices: await o.devices(),
+      segments: await o.segmentCounts(),
+      reduced: await o.reducedGroups(),
     };
   }
 
-  private places() {
+  private async places() {
     return {
-      clusters: this.deps.observer.clusters().map((c) => c.name),
-      nodes: this.deps.observer.nodes().map((n) => n.name),
+      clusters: (await this.deps.observer.clusters()).map((c) => c.name),
+      nodes: (await this.deps.observer.nodes()).map((n) => n.name),
     };
   }
 
-  private tasksList(
+  private async tasksList(
     res: ServerResponse,
     v: Viewer,
     form: TaskFormValues,
     status = 200,
     outcome: Html | string = '',
-  ): void {
-    const tasks = this.deps.observer.recentTasks();
-    this.html(
-      res,
-      status,
-      tasksPage(v, tasks, this.tracker, form, this.deps.taskTypes, this.places(), outcome),
-    );
+  ): Promise<void> {
+    const tasks = await this.deps.observer.recentTasks();
+    const places = await this.places();
+    this.html(res, status, tasksPage(v, tasks, this.tracker, form, this.deps.taskTypes, places, outcome));
   }
 
-  private detail(id: string): TaskDetail | null {
+  private async detail(id: string): Promise<TaskDetail | null> {
     if (!UUID.test(id)) return null;
-    const task = this.deps.observer.task(id);
+    const task = await this.deps.observer.task(id);
     if (!task) return null;
-    return { task, subtasks: this.deps.observer.subtasks(id), findings: this.deps.observer.findings(id) };
+    return {
+      task,
+      subtasks: await this.deps.observer.subtasks(id),
+      findings: await this.deps.observer.findings(id),
+    };
   }
 
-  private tasksFragments(v: Viewer): { parts: Record<string, string>; done: boolean } {
+  private async tasksFragments(v: Viewer): Promise<{ parts: Record<string, string>; done: boolean }> {
     return {
-      parts: { 'tasks-body': taskRows(v, this.deps.observer.recentTasks(), this.tracker).text },
+      parts: { 'tasks-body': taskRows(v, await this.deps.observer.recentTasks(), this.tracker).text },
       done: false,
     };
   }
@@ -321,7 +324,7 @@ export class HttpServer {
     req: IncomingMessage,
     res: ServerResponse,
     session: ConsoleSession,
-    render: () => { parts: Record<string, string>; done: boolean } | null,
+    render: () => Promise<{ parts: Record<string, string>; done: boolean } | null>,
   ): void {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
@@ -331,9 +334,23 @@ export class HttpServer {
     res.write('retry: 2000\n\n');
     let last = '';
     let sinceHeartbeat = 0;
-    const tick = () => {
+    let rendering = false;
+    let stopped = false;
+    const tick = async () => {
       if (!this.sessions.alive(session.id)) return stop();
-      const r = render();
+      // A render still reading the catalog when the next tick comes: that tick is skipped.
+      if (rendering) return;
+      rendering = true;
+      let r: Awaited<ReturnType<typeof render>>;
+      try {
+        r = await render();
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'console: a live page could not read the catalog');
+        return;
+      } finally {
+        rendering = false;
+      }
+      if (stopped) return;
       if (!r) return stop();
       const data = JSON.stringify(r.parts);
       if (data !== last) {
@@ -349,15 +366,16 @@ export class HttpServer {
         stop();
       }
     };
-    const timer = setInterval(tick, this.pollMs);
+    const timer = setInterval(() => void tick(), this.pollMs);
     const stop = () => {
+      stopped = true;
       clearInterval(timer);
       this.streams.delete(stop);
       res.end();
     };
     this.streams.add(stop);
     req.on('close', stop);
-    tick();
+    void tick();
   }
 
   // ---------- responses ----------

@@ -29,7 +29,7 @@ export interface StatementModule {
     sql: string,
     paramTypes: number[],
     session: ClientSession,
-  ): PreparedQuery | Promise<PreparedQuery> | null;
+  ): PreparedQuery | null | Promise<PreparedQuery | null>;
 }
 
 /**
@@ -124,8 +124,8 @@ const PG_OBJECT_WORDS = new Set([
 ]);
 
 /** 42501 unless the user has the sysadmin role; `what` names the statement. */
-export function requireSysadmin(users: Users, user: string, what: string): void {
-  if (!users.isSysadmin(user)) {
+export async function requireSysadmin(users: Users, user: string, what: string): Promise<void> {
+  if (!(await users.isSysadmin(user))) {
     throw new SqlError('42501', `permission denied: ${what} requires the sysadmin role`, {
       hint: 'A sysadmin can grant it: GRANT sysadmin TO <user>.',
     });
@@ -200,7 +200,7 @@ export class Router implements QueryHandler {
   }
 
   async sessionSettings(user: string): Promise<Record<string, string>> {
-    return { is_superuser: this.users.isSysadmin(user) ? 'on' : 'off' };
+    return { is_superuser: (await this.users.isSysadmin(user)) ? 'on' : 'off' };
   }
 
   async prepare(
@@ -320,27 +320,27 @@ export class Router implements QueryHandler {
 
   private userStatement(stmt: UserStatement): PreparedQuery {
     const users = this.users;
-    return commandStatement([], (_params, ctx) => {
+    return commandStatement([], async (_params, ctx) => {
       const self = ctx.session.user;
       // Anyone may change their own password.
       if (!(stmt.kind === 'alter_user' && stmt.name === self))
-        requireSysadmin(users, self, describeUserStmt(stmt));
+        await requireSysadmin(users, self, describeUserStmt(stmt));
       switch (stmt.kind) {
         case 'create_user':
-          users.create(stmt.name, stmt.password);
+          await users.create(stmt.name, stmt.password);
           return { kind: 'command', tag: 'CREATE ROLE' };
         case 'alter_user':
-          users.setPassword(stmt.name, stmt.password);
+          await users.setPassword(stmt.name, stmt.password);
           return { kind: 'command', tag: 'ALTER ROLE' };
         case 'drop_user':
           if (stmt.name === self) throw new SqlError('55006', 'current user cannot be dropped');
-          users.drop(stmt.name, stmt.ifExists);
+          await users.drop(stmt.name, stmt.ifExists);
           return { kind: 'command', tag: 'DROP ROLE' };
         case 'grant':
-          users.grant(stmt.role, stmt.user);
+          await users.grant(stmt.role, stmt.user);
           return { kind: 'command', tag: 'GRANT ROLE' };
         case 'revoke':
-          users.revoke(stmt.role, stmt.user);
+          await users.revoke(stmt.role, stmt.user);
           return { kind: 'command', tag: 'REVOKE ROLE' };
       }
     });

@@ -41,7 +41,7 @@ export class StorageModule implements StatementModule {
     if (stmt.kind === 'table_privileges') return this.tablePrivileges(stmt, user);
     // A table's owner may drop it, as in PostgreSQL; the rest of the topology is the sysadmins'.
     if (!(stmt.kind === 'drop' && stmt.what === 'table'))
-      requireSysadmin(this.users, user, statementName(stmt));
+      await requireSysadmin(this.users, user, statementName(stmt));
     switch (stmt.kind) {
       case 'create_space': {
         const size = stmt.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -67,11 +67,11 @@ export class StorageModule implements StatementModule {
             `SEGMENT_SIZE must be a multiple of 8 between 4096 and 268435456 bytes, not ${size}`,
           );
         }
-        cat.createStorageSpace(stmt.name, stmt.width, stmt.parity, size);
+        await cat.createStorageSpace(stmt.name, stmt.width, stmt.parity, size);
         return { kind: 'command', tag: 'CREATE STORAGESPACE' };
       }
       case 'create_cluster':
-        cat.createCluster(stmt.name, stmt.space);
+        await cat.createCluster(stmt.name, stmt.space);
         return { kind: 'command', tag: 'CREATE CLUSTER' };
       case 'create_node': {
         if (stmt.address !== null) {
@@ -89,29 +89,29 @@ export class StorageModule implements StatementModule {
         for (const d of stmt.devices) devices.push(await io.inspectDevice(d));
         if (new Set(devices.map((d) => d.path)).size !== devices.length)
           throw new SqlError('42710', 'the same device is listed twice');
-        cat.createNode(stmt.name, stmt.cluster, devices, stmt.address);
+        await cat.createNode(stmt.name, stmt.cluster, devices, stmt.address);
         try {
-          await io.serve(stmt.name, cat.devices(stmt.name));
-          for (const d of cat.devices(stmt.name)) await io.writeIdentity(d);
+          await io.serve(stmt.name, await cat.devices(stmt.name));
+          for (const d of await cat.devices(stmt.name)) await io.writeIdentity(d);
         } catch (err) {
           // The node holds nothing yet: a node whose devices could not be given their identity is not kept.
-          cat.dropNode(stmt.name);
+          await cat.dropNode(stmt.name);
           throw err;
         }
         return { kind: 'command', tag: 'CREATE NODE' };
       }
       case 'add_device': {
-        if (!cat.node(stmt.node)) throw unknownNode(stmt.node);
-        const io = this.store.io.forNode(stmt.node);
+        if (!(await cat.node(stmt.node))) throw unknownNode(stmt.node);
+        const io = await this.store.io.forNode(stmt.node);
         const d = await io.inspectDevice(stmt.path);
-        cat.addDevice(stmt.node, d.path, d.capacity);
-        await io.serve(stmt.node, cat.devices(stmt.node));
-        const added = cat.devices(stmt.node).find((x) => x.path === d.path);
+        await cat.addDevice(stmt.node, d.path, d.capacity);
+        await io.serve(stmt.node, await cat.devices(stmt.node));
+        const added = (await cat.devices(stmt.node)).find((x) => x.path === d.path);
         if (added) await io.writeIdentity(added);
         return { kind: 'command', tag: 'ALTER NODE' };
       }
       case 'set_node': {
-        const node = cat.node(stmt.node);
+        const node = await cat.node(stmt.node);
         if (!node) throw unknownNode(stmt.node);
         if (stmt.status === 'ONLINE') {
           const r = await setNodeOnline(cat, this.store.io, stmt.node);
@@ -139,7 +139,7 @@ export class StorageModule implements StatementModule {
               : {}),
           });
         } else {
-          const missing = setNodeOffline(cat, stmt.node, 'operator');
+          const missing = await setNodeOffline(cat, stmt.node, 'operator');
           if (missing)
             ctx.notice({
               message: `${missing} segment(s) on node ${stmt.node} are now MISSING`,
@@ -149,10 +149,10 @@ export class StorageModule implements StatementModule {
         return { kind: 'command', tag: 'ALTER NODE' };
       }
       case 'create_table': {
-        const cluster = cat.cluster(stmt.cluster);
+        const cluster = await cat.cluster(stmt.cluster);
         if (!cluster) throw unknownCluster(stmt.cluster);
-        const space = cat.space(cluster.storage_space)!;
-        const nodes = cat.nodes(stmt.cluster).length;
+        const space = (await cat.space(cluster.storage_space))!;
+        const nodes = (await cat.nodes(stmt.cluster)).length;
         if (nodes < space.width) {
           throw new SqlError(
             '55000',
@@ -162,75 +162,77 @@ export class StorageModule implements StatementModule {
             },
           );
         }
-        cat.createTable(stmt.name, stmt.cluster, stmt.columns, user);
+        await cat.createTable(stmt.name, stmt.cluster, stmt.columns, user);
         return { kind: 'command', tag: 'CREATE TABLE' };
       }
       case 'drop': {
         const exists =
           stmt.what === 'node'
-            ? cat.node(stmt.name)
+            ? await cat.node(stmt.name)
             : stmt.what === 'table'
-              ? cat.table(stmt.name)
+              ? await cat.table(stmt.name)
               : stmt.what === 'cluster'
-                ? cat.cluster(stmt.name)
-                : cat.space(stmt.name);
+                ? await cat.cluster(stmt.name)
+                : await cat.space(stmt.name);
         if (!exists && stmt.ifExists) {
           ctx.notice({ message: `${stmt.what} "${stmt.name}" does not exist, skipping` });
           return { kind: 'command', tag: `DROP ${stmt.what.toUpperCase()}` };
         }
-        if (stmt.what === 'node') cat.dropNode(stmt.name);
+        if (stmt.what === 'node') await cat.dropNode(stmt.name);
         else if (stmt.what === 'table') {
-          this.requireOwner(stmt.name, user);
+          await this.requireOwner(stmt.name, user);
           await this.store.dropTable(stmt.name);
-        } else if (stmt.what === 'cluster') cat.dropCluster(stmt.name);
-        else cat.dropStorageSpace(stmt.name);
+        } else if (stmt.what === 'cluster') await cat.dropCluster(stmt.name);
+        else await cat.dropStorageSpace(stmt.name);
         return { kind: 'command', tag: `DROP ${stmt.what.toUpperCase()}` };
       }
     }
   }
 
-  private table(name: string): Table {
-    const t = this.store.catalog.table(name);
+  private async table(name: string): Promise<Table> {
+    const t = await this.store.catalog.table(name);
     if (!t) throw new SqlError('42P01', `relation "${name}" does not exist`);
     return t;
   }
 
   /** 42501 unless the user owns the table or is a sysadmin (PostgreSQL's superuser). */
-  private requireOwner(tableName: string, user: string): Table {
-    const t = this.table(tableName);
-    if (t.owner !== user && !this.users.isSysadmin(user))
+  private async requireOwner(tableName: string, user: string): Promise<Table> {
+    const t = await this.table(tableName);
+    if (t.owner !== user && !(await this.users.isSysadmin(user)))
       throw new SqlError('42501', `must be owner of table ${t.name}`);
     return t;
   }
 
-  private tablePrivileges(
+  private async tablePrivileges(
     stmt: Extract<StorageStatement, { kind: 'table_privileges' }>,
     user: string,
-  ): QueryResult {
+  ): Promise<QueryResult> {
     const cat = this.store.catalog;
-    const tables = stmt.tables.map((name) => this.requireOwner(name, user));
+    const tables: Table[] = [];
+    for (const name of stmt.tables) tables.push(await this.requireOwner(name, user));
     for (const g of stmt.grantees)
-      if (g !== 'public' && !this.users.exists(g)) throw new SqlError('42704', `role "${g}" does not exist`);
+      if (g !== 'public' && !(await this.users.exists(g)))
+        throw new SqlError('42704', `role "${g}" does not exist`);
     for (const t of tables) {
-      if (stmt.grant) cat.grantTable(t.id, stmt.grantees, stmt.privileges, t.owner);
-      else cat.revokeTable(t.id, stmt.grantees, stmt.privileges);
+      if (stmt.grant) await cat.grantTable(t.id, stmt.grantees, stmt.privileges, t.owner);
+      else await cat.revokeTable(t.id, stmt.grantees, stmt.privileges);
     }
     return { kind: 'command', tag: stmt.grant ? 'GRANT' : 'REVOKE' };
   }
 
   /** COPY FROM needs INSERT on the table, COPY TO needs SELECT (owners and sysadmins hold both). */
-  private requireTablePrivilege(t: Table, user: string, letter: 'a' | 'r'): void {
-    if (t.owner === user || this.users.isSysadmin(user)) return;
-    if (this.store.catalog.hasTablePrivilege(t.id, user, letter)) return;
+  private async requireTablePrivilege(t: Table, user: string, letter: 'a' | 'r'): Promise<void> {
+    if (t.owner === user || (await this.users.isSysadmin(user))) return;
+    if (await this.store.catalog.hasTablePrivilege(t.id, user, letter)) return;
     throw new SqlError('42501', `permission denied for table ${t.name}`, {
       hint: `The owner or a sysadmin can allow it: GRANT ${letter === 'a' ? 'INSERT' : 'SELECT'} ON ${t.name} TO ${user}.`,
     });
   }
 
-  private copy(stmt: Extract<StorageStatement, { kind: 'copy' }>, user: string): QueryResult {
+  private async copy(stmt: Extract<StorageStatement, { kind: 'copy' }>, user: string): Promise<QueryResult> {
     const store = this.store;
     const logger = this.logger;
-    this.requireTablePrivilege(this.table(stmt.table), user, stmt.direction === 'in' ? 'a' : 'r');
+    await this.requireTablePrivilege(await this.table(stmt.table), user, stmt.direction === 'in' ? 'a' : 'r');
     const counter = new CopyRowCounter(stmt.binary);
     if (stmt.direction === 'in') {
       return {
@@ -246,7 +248,7 @@ export class StorageModule implements StatementModule {
       kind: 'copyOut',
       binary: stmt.binary,
       async *produce(ctx) {
-        const cluster = store.catalog.table(stmt.table)?.cluster_name;
+        const cluster = (await store.catalog.table(stmt.table))?.cluster_name;
         const onRepair = (r: RepairedSegment) => {
           logger.warn(
             {

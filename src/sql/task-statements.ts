@@ -55,10 +55,11 @@ export class TaskModule implements StatementModule {
     private readonly users: Users,
   ) {}
 
-  prepare(sql: string, types: number[], session: ClientSession): PreparedQuery | null {
+  async prepare(sql: string, types: number[], session: ClientSession): Promise<PreparedQuery | null> {
     // The privilege is checked before the parse: a non-sysadmin's statement costs no more than this look.
     const verb = TASK_VERB.exec(sql.slice(0, 256))?.[1]?.toLowerCase();
-    if (verb) requireSysadmin(this.users, session.user, verb === 'create' ? 'CREATE TASK' : 'CANCEL TASK');
+    if (verb)
+      await requireSysadmin(this.users, session.user, verb === 'create' ? 'CREATE TASK' : 'CANCEL TASK');
     const alter = parseAlterTask(sql);
     if (alter) {
       const refs = [alter.target, alter.value].flatMap((v) => (typeof v === 'object' && v ? [v.param] : []));
@@ -82,10 +83,10 @@ export class TaskModule implements StatementModule {
     return commandStatement(paramTypes, (params, ctx) => this.run(stmt, params, ctx));
   }
 
-  private alter(stmt: AlterTaskStatement, params: unknown[], ctx: QueryContext): QueryResult {
+  private async alter(stmt: AlterTaskStatement, params: unknown[], ctx: QueryContext): Promise<QueryResult> {
     if (ctx.session.inTransactionBlock)
       throw new SqlError('25001', 'ALTER TASK cannot run inside a transaction block');
-    requireSysadmin(this.users, ctx.session.user, 'ALTER TASK');
+    await requireSysadmin(this.users, ctx.session.user, 'ALTER TASK');
     const target = typeof stmt.target === 'object' ? params[stmt.target.param - 1] : stmt.target;
     if (target === undefined || target === null)
       throw new SqlError('42P02', 'ALTER TASK needs a task name or id');
@@ -98,7 +99,7 @@ export class TaskModule implements StatementModule {
           hint: 'Or DEFAULT for unlimited.',
         });
     }
-    const t = this.engine.setThrottle(String(target), value);
+    const t = await this.engine.setThrottle(String(target), value);
     ctx.notice({
       message: `task ${t.id}${t.name ? ` (${t.name})` : ''}: ${stmt.key} = ${value ?? 'unlimited'}`,
     });
@@ -111,11 +112,11 @@ export class TaskModule implements StatementModule {
     // Nothing here can be rolled back: refused inside a block, as PostgreSQL refuses VACUUM.
     if (ctx.session.inTransactionBlock)
       throw new SqlError('25001', `${what} cannot run inside a transaction block`);
-    requireSysadmin(this.users, user, what);
+    await requireSysadmin(this.users, user, what);
     switch (stmt.kind) {
       case 'create_task': {
         const v = validateTask(stmt, params, this.engine.types);
-        const row = this.engine.create(v, user);
+        const row = await this.engine.create(v, user);
         const where = v.location.type === 'SYSTEM' ? 'SYSTEM' : `${v.location.type} ${v.location.name}`;
         ctx.notice({
           message: `task ${row.id}${row.name ? ` (${row.name})` : ''} created: ${row.type} on ${where}`,
@@ -128,7 +129,7 @@ export class TaskModule implements StatementModule {
       case 'resume_task': {
         const target = this.target(stmt.target, params, what);
         if (stmt.kind === 'cancel_task') {
-          const t = this.engine.cancel(target, user);
+          const t = await this.engine.cancel(target, user);
           ctx.notice({ message: `task ${t.id}${t.name ? ` (${t.name})` : ''} is being cancelled` });
         } else if (stmt.kind === 'pause_task') {
           const t = await this.engine.pause(target, user);
@@ -151,10 +152,10 @@ export class TaskModule implements StatementModule {
     }
   }
 
-  private schedule(stmt: ScheduleStatement, user: string, ctx: QueryContext): QueryResult {
+  private async schedule(stmt: ScheduleStatement, user: string, ctx: QueryContext): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'create_schedule': {
-        const s = this.scheduler.create(stmt, user);
+        const s = await this.scheduler.create(stmt, user);
         ctx.notice({
           message: `schedule ${s.name} created: every ${s.interval}, next run at ${s.next_run}`,
           detail: `Follow it with: SELECT * FROM sys.task_schedules WHERE name = '${s.name}'`,
@@ -162,10 +163,10 @@ export class TaskModule implements StatementModule {
         return { kind: 'command', tag: 'CREATE SCHEDULE' };
       }
       case 'alter_schedule':
-        this.scheduler.setPaused(stmt.name, stmt.action === 'pause');
+        await this.scheduler.setPaused(stmt.name, stmt.action === 'pause');
         return { kind: 'command', tag: 'ALTER SCHEDULE' };
       case 'drop_schedule':
-        if (!this.scheduler.drop(stmt.name)) {
+        if (!(await this.scheduler.drop(stmt.name))) {
           if (!stmt.ifExists) throw new SqlError('42704', `schedule "${stmt.name}" does not exist`);
           ctx.notice({ message: `schedule "${stmt.name}" does not exist, skipping` });
         }

@@ -44,9 +44,9 @@ export async function ensureEmbeddedDefault(
   store: SegmentStore,
   demoBytes = 32 * 1024 * 1024,
 ): Promise<string | null> {
-  if (catalog.clusters().length > 0 || catalog.space(DEMO.space)) return null;
-  catalog.createStorageSpace(DEMO.space, 6, 2, DEFAULT_SEGMENT_SIZE);
-  catalog.createCluster(DEMO.cluster, DEMO.space);
+  if ((await catalog.clusters()).length > 0 || (await catalog.space(DEMO.space))) return null;
+  await catalog.createStorageSpace(DEMO.space, 6, 2, DEFAULT_SEGMENT_SIZE);
+  await catalog.createCluster(DEMO.cluster, DEMO.space);
   for (let n = 1; n <= DEMO.nodes; n++) {
     const devices = [];
     for (let d = 1; d <= DEMO.devicesPerNode; d++) {
@@ -54,11 +54,11 @@ export async function ensureEmbeddedDefault(
       await mkdir(path, { recursive: true });
       devices.push({ path, capacity: await deviceCapacity(path) });
     }
-    catalog.createNode(`node${n}`, DEMO.cluster, devices);
-    for (const d of catalog.devices(`node${n}`)) await writeIdentity(d);
+    await catalog.createNode(`node${n}`, DEMO.cluster, devices);
+    for (const d of await catalog.devices(`node${n}`)) await writeIdentity(d);
   }
-  catalog.createTable(DEMO.table, DEMO.cluster, '(line text)', 'admin');
+  await catalog.createTable(DEMO.table, DEMO.cluster, '(line text)', 'admin');
   const loaded = await store.load(DEMO.table, demoData(demoBytes));
-  const groups = catalog.table(DEMO.table)!.segment_groups;
+  const groups = (await catalog.table(DEMO.table))!.segment_groups;
   return `created the embedded default: storage space ${DEMO.space} (WIDTH 6, PARITY_WIDTH 2), cluster ${DEMO.cluster} with ${DEMO.nodes} nodes x ${DEMO.devicesPerNode} devices under ${join(dataDir, 'devices')}, table ${DEMO.table} with ${(loaded / 2 ** 20).toFixed(0)} MiB in ${groups} segment groups`;
 }

@@ -81,7 +81,7 @@ export async function writeToDevice(
     return await io.writeSegment(d, meta, payload, opts);
   } catch (err) {
     if (!(err instanceof DeviceIdentityProblem)) throw err;
-    storage.setDeviceStatus(d.id, 'FAILED');
+    await storage.setDeviceStatus(d.id, 'FAILED');
     throw new StoreError(
       '58030',
       `device ${d.path} of node ${d.node_name} is not written: ${err.message}`,
@@ -102,8 +102,8 @@ export async function checkDevicesAtStart(
 ): Promise<{ failed: string[]; unreachable: string[] }> {
   const failed: string[] = [];
   const unreachable: string[] = [];
-  for (const d of storage.devices()) {
-    const dio = io.forNode(d.node_name);
+  for (const d of await storage.devices()) {
+    const dio = await io.forNode(d.node_name);
     let problem: string | null;
     try {
       problem = await dio.identityProblem(d);
@@ -117,7 +117,7 @@ export async function checkDevicesAtStart(
     const adoptable = problem.includes('is missing') && (await holdsItsSegments(dio, d, known));
     if (adoptable) await dio.writeIdentity(d);
     else {
-      if (d.status !== 'FAILED') storage.setDeviceStatus(d.id, 'FAILED');
+      if (d.status !== 'FAILED') await storage.setDeviceStatus(d.id, 'FAILED');
       failed.push(d.path);
     }
   }

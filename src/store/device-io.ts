@@ -256,8 +256,8 @@ export class StorageIO {
     return io;
   }
 
-  forNode(node: string): DeviceIO {
-    return this.forAddress(this.catalog.nodeAddress(node));
+  async forNode(node: string): Promise<DeviceIO> {
+    return this.forAddress(await this.catalog.nodeAddress(node));
   }
 
   /** The agents' I/O made so far, to close their connections. */

@@ -52,15 +52,17 @@ export class AgentLiveness {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.tick();
+      this.tick().catch((err) =>
+        this.logger.error({ err: (err as Error).stack }, 'could not read the agent nodes for a heartbeat'),
+      );
       this.schedule();
     }, this.intervalMs);
     this.timer.unref();
   }
 
   /** One round: a heartbeat to every agent node not still busy with the previous one. */
-  private tick(): void {
-    for (const node of this.catalog.agentNodes()) {
+  private async tick(): Promise<void> {
+    for (const node of await this.catalog.agentNodes()) {
       if (this.busy.has(node.name)) continue;
       this.busy.add(node.name);
       this.beat(node).finally(() => this.busy.delete(node.name));
@@ -72,17 +74,14 @@ export class AgentLiveness {
     if (!this.lastAnswer.has(node.name)) this.lastAnswer.set(node.name, now);
     try {
       // Bounded by the interval, so that a silent agent does not hold its node's next beat.
+      const devices = await this.catalog.devices(node.name);
       await this.io
         .forAddress(node.address)
-        .serve(
-          node.name,
-          this.catalog.devices(node.name),
-          Math.max(200, Math.min(this.intervalMs, this.offlineAfterMs)),
-        );
+        .serve(node.name, devices, Math.max(200, Math.min(this.intervalMs, this.offlineAfterMs)));
     } catch (err) {
       const silent = Date.now() - this.lastAnswer.get(node.name)!;
       if (node.status === 'ONLINE' && silent >= this.offlineAfterMs && !this.stopped) {
-        const missing = setNodeOffline(this.catalog, node.name, 'unreachable');
+        const missing = await setNodeOffline(this.catalog, node.name, 'unreachable');
         this.logger.warn(
           {
             event: 'node_unreachable',
@@ -100,7 +99,7 @@ export class AgentLiveness {
     this.lastAnswer.set(node.name, Date.now());
     if (node.status === 'OFFLINE' && node.offline_reason === 'unreachable' && !this.stopped) {
       const r = await setNodeOnline(this.catalog, this.io, node.name);
-      const left = await removeFiles(this.catalog, this.io, this.pendingOn(node.name));
+      const left = await removeFiles(this.catalog, this.io, await this.pendingOn(node.name));
       this.logger.info(
         { event: 'node_reachable', node: node.name, address: node.address, ...r, removals_left: left },
         'node ONLINE: its agent answers again',
@@ -108,9 +107,9 @@ export class AgentLiveness {
     }
   }
 
-  private pendingOn(node: string): string[] {
-    const pending = this.catalog.pendingFileRemovals();
-    const nodes = this.catalog.pendingRemovalNodes(pending);
+  private async pendingOn(node: string): Promise<string[]> {
+    const pending = await this.catalog.pendingFileRemovals();
+    const nodes = await this.catalog.pendingRemovalNodes(pending);
     return pending.filter((p) => nodes.get(p) === node);
   }
 }

@@ -6,14 +6,14 @@ import { DeviceUnavailable, type StorageIO } from './device-io';
 import { verifyJobFor } from './verify-pool';
 
 /** Sets a node OFFLINE: its INTACT segments cannot be read and are MISSING until rebuilt or back. */
-export function setNodeOffline(
+export async function setNodeOffline(
   catalog: StorageCatalog,
   node: string,
   reason: 'operator' | 'unreachable',
-): number {
-  catalog.setNodeStatus(node, 'OFFLINE', reason);
-  const segs = catalog.segmentsForCheck({ node }).filter((s) => s.status === 'INTACT');
-  catalog.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
+): Promise<number> {
+  await catalog.setNodeStatus(node, 'OFFLINE', reason);
+  const segs = (await catalog.segmentsForCheck({ node })).filter((s) => s.status === 'INTACT');
+  await catalog.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
   return segs.length;
 }
 
@@ -35,21 +35,21 @@ export async function setNodeOnline(
   io: StorageIO,
   node: string,
 ): Promise<OnlineReport> {
-  catalog.setNodeStatus(node, 'ONLINE');
-  const dio = io.forNode(node);
+  await catalog.setNodeStatus(node, 'ONLINE');
+  const dio = await io.forNode(node);
   const stillFailed: string[] = [];
-  for (const d of catalog.devices(node)) {
+  for (const d of await catalog.devices(node)) {
     if (d.status !== 'FAILED') continue;
     try {
       await dio.inspectDevice(d.path);
       if (await dio.identityProblem(d)) await dio.writeIdentity(d);
-      catalog.setDeviceStatus(d.id, 'ACTIVE');
+      await catalog.setDeviceStatus(d.id, 'ACTIVE');
     } catch {
       stillFailed.push(d.path);
     }
   }
-  const missing = catalog.segmentsForCheck({ node, statuses: ['MISSING'] });
-  const damaged = catalog.segmentsForCheck({ node, statuses: ['DAMAGED'] }).length;
+  const missing = await catalog.segmentsForCheck({ node, statuses: ['MISSING'] });
+  const damaged = (await catalog.segmentsForCheck({ node, statuses: ['DAMAGED'] })).length;
   // Verified where they are (on the agent's threads for a node it serves), in batches.
   const clean: string[] = [];
   for (let i = 0; i < missing.length; i += 64) {
@@ -66,7 +66,7 @@ export async function setNodeOnline(
     });
   }
   const at = nowText();
-  catalog.setSegmentStatus(
+  await catalog.setSegmentStatus(
     clean.map((storageId) => ({ storageId, status: 'INTACT' as const, checkedAt: at })),
   );
   return { restored: clean.length, stillMissing: missing.length - clean.length, damaged, stillFailed };

@@ -18,9 +18,9 @@ export interface RecoveryReport {
 }
 
 export async function recoverStore(catalog: StorageCatalog, io: StorageIO): Promise<RecoveryReport> {
-  const dropped = catalog.pendingFileRemovals();
+  const dropped = await catalog.pendingFileRemovals();
   const left = await removeFiles(catalog, io, dropped);
-  const known = catalog.allSegmentPaths();
+  const known = await catalog.allSegmentPaths();
   const report: RecoveryReport = {
     removedDropped: dropped.length - left,
     removedTemp: 0,
@@ -28,8 +28,8 @@ export async function recoverStore(catalog: StorageCatalog, io: StorageIO): Prom
     missingDevices: [],
     unreachableDevices: [],
   };
-  for (const d of catalog.devices()) {
-    const dio = io.forNode(d.node_name);
+  for (const d of await catalog.devices()) {
+    const dio = await io.forNode(d.node_name);
     const dir = segmentDir(d.path);
     let names: string[] | null;
     try {

@@ -28,7 +28,7 @@ export async function writeVerifiedCopy(
   payload: Buffer,
   signal?: AbortSignal,
 ): Promise<VerifiedCopy> {
-  const dio = io.forNode(dest.node_name);
+  const dio = await io.forNode(dest.node_name);
   const meta = {
     storageId: seg.storage_id,
     groupId: group.id,
@@ -47,9 +47,9 @@ export async function writeVerifiedCopy(
   return { seg, dest, path: written.path, size: written.size, checksum: written.checksum };
 }
 
-/** Points the catalog at the copy (INTACT, on its device). Synchronous: it can run inside a transaction. */
-export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): void {
-  storage.switchSegment(
+/** Points the catalog at the copy (INTACT, on its device), through `storage` (that of the caller's transaction). */
+export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): Promise<void> {
+  return storage.switchSegment(
     copy.seg.storage_id,
     {
       device_id: copy.dest.id,
@@ -68,8 +68,5 @@ export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): void {
  */
 export async function removeReplaced(io: StorageIO, copy: VerifiedCopy): Promise<void> {
   if (copy.path !== copy.seg.path || copy.dest.node_name !== copy.seg.node_name)
-    await io
-      .forNode(copy.seg.node_name)
-      .remove([copy.seg.path])
-      .catch(() => {});
+    await (await io.forNode(copy.seg.node_name)).remove([copy.seg.path]).catch(() => {});
 }

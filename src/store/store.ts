@@ -31,14 +31,14 @@ export class StoreError extends SqlError {
  * agent's return; returns how many.
  */
 export async function removeFiles(catalog: StorageCatalog, io: StorageIO, paths: string[]): Promise<number> {
-  const nodes = catalog.pendingRemovalNodes(paths);
+  const nodes = await catalog.pendingRemovalNodes(paths);
   const byIO = new Map<DeviceIO, string[]>();
   // Looked up once per node (each is a catalog read), not once per file.
   const ioOfNode = new Map<string | null, DeviceIO>();
   for (const p of paths) {
     const node = nodes.get(p) ?? null;
     let dio = ioOfNode.get(node);
-    if (!dio) ioOfNode.set(node, (dio = node ? io.forNode(node) : io.local));
+    if (!dio) ioOfNode.set(node, (dio = node ? await io.forNode(node) : io.local));
     let list = byIO.get(dio);
     if (!list) byIO.set(dio, (list = []));
     list.push(p);
@@ -47,7 +47,7 @@ export async function removeFiles(catalog: StorageCatalog, io: StorageIO, paths:
   for (const [dio, list] of byIO) {
     try {
       await dio.remove(list);
-      catalog.fileRemovalsDone(list);
+      await catalog.fileRemovalsDone(list);
     } catch (err) {
       if (!(err instanceof DeviceUnavailable)) throw err;
       left += list.length;
@@ -101,10 +101,10 @@ export class SegmentStore {
     readonly io: StorageIO = new StorageIO(catalog),
   ) {}
 
-  private clusterLayout(clusterName: string) {
-    const cluster = this.catalog.cluster(clusterName);
+  private async clusterLayout(clusterName: string) {
+    const cluster = await this.catalog.cluster(clusterName);
     if (!cluster) throw unknownCluster(clusterName);
-    const space = this.catalog.space(cluster.storage_space)!;
+    const space = (await this.catalog.space(cluster.storage_space))!;
     return {
       cluster,
       space,
@@ -120,10 +120,10 @@ export class SegmentStore {
    * signal aborts) every file written by this load is removed: the table is as it was before.
    */
   async load(tableName: string, data: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<number> {
-    const table = this.catalog.table(tableName);
+    const table = await this.catalog.table(tableName);
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
-    const { k, m, shard } = this.clusterLayout(table.cluster_name);
-    const devices = this.catalog.devicesOfCluster(table.cluster_name) as PlacementDevice[];
+    const { k, m, shard } = await this.clusterLayout(table.cluster_name);
+    const devices = (await this.catalog.devicesOfCluster(table.cluster_name)) as PlacementDevice[];
     const state: LoadState = {
       table,
       cluster: table.cluster_name,
@@ -177,7 +177,7 @@ export class SegmentStore {
       // this point leaves only uncatalogued files, which start-up recovery removes.)
       await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.makeDurable(paths)));
       state.groups.sort((a, b) => a.seq - b.seq);
-      this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
+      await this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
       return total;
     } catch (err) {
       await Promise.allSettled(inFlight);
@@ -198,13 +198,13 @@ export class SegmentStore {
     await coderFor(k, m).encode(dataBuf, parity, shardBytes);
     const fileBytes = fileSizeFor(shardBytes);
     const placements = state.placer.placeGroup(k + m, fileBytes);
-    const groupId = this.catalog.reserveGroupIds(1);
+    const groupId = await this.catalog.reserveGroupIds(1);
     // allSettled, not all: when one write fails the others must finish (and be recorded for cleanup) before
     // the load gives up, or a write still in flight would leave an orphan file behind.
     const settled = await Promise.allSettled(
       placements.map(async (p, position) => {
         const storageId = randomUUID();
-        const dio = this.io.forNode(p.node);
+        const dio = await this.io.forNode(p.node);
         const payload =
           position < k
             ? dataBuf.subarray(position * shardBytes, (position + 1) * shardBytes)
@@ -269,7 +269,7 @@ export class SegmentStore {
     const k = group.width - group.parity_width;
     const m = group.parity_width;
     const S = group.shard_bytes;
-    const segs = this.catalog.segmentsOfGroup(group.id);
+    const segs = await this.catalog.segmentsOfGroup(group.id);
     let data = Buffer.alloc(k * S);
     let parity = Buffer.alloc(m * S);
     const found: RepairedSegment[] = [];
@@ -285,13 +285,11 @@ export class SegmentStore {
       const abort = new AbortController();
       aborts.set(position, abort);
       try {
-        await this.io
-          .forNode(seg.node_name)
-          .readSegment(
-            seg.path,
-            { storageId: seg.storage_id, groupId: group.id, position, payloadLength: S },
-            { into, signal: abort.signal },
-          );
+        await (await this.io.forNode(seg.node_name)).readSegment(
+          seg.path,
+          { storageId: seg.storage_id, groupId: group.id, position, payloadLength: S },
+          { into, signal: abort.signal },
+        );
         return true;
       } catch (err) {
         // Stopped because the group was decoded without it: not a finding.
@@ -314,9 +312,9 @@ export class SegmentStore {
         return false;
       }
     };
-    const reportFound = () => {
+    const reportFound = async () => {
       if (!found.length) return;
-      this.catalog.setSegmentStatus(found.map((f) => ({ storageId: f.storageId, status: f.status })));
+      await this.catalog.setSegmentStatus(found.map((f) => ({ storageId: f.storageId, status: f.status })));
       for (const f of found) onRepair?.(f);
     };
     // The data segments are read at once. Parity is read for each one that fails, and, after a deadline (a
@@ -355,7 +353,7 @@ export class SegmentStore {
     const good = [...done].filter(([, ok]) => ok).map(([p]) => p);
     if (good.length < k) {
       for (const a of aborts.values()) a.abort();
-      reportFound();
+      await reportFound();
       throw new StoreError(
         'XX001',
         `segment group ${group.id} of table "${tableName}" cannot be read: ${k + m - good.length} of its ${k + m} segments are lost or corrupt, and it has only ${m} parity`,
@@ -382,7 +380,7 @@ export class SegmentStore {
       const lost = Array.from({ length: k + m }, (_, p) => p).filter((p) => !goodSet.has(p));
       await coderFor(k, m).reconstruct(data, parity, S, lost);
     }
-    reportFound();
+    await reportFound();
     return data.subarray(0, group.data_bytes);
   }
 
@@ -392,9 +390,9 @@ export class SegmentStore {
     signal?: AbortSignal,
     onRepair?: (r: RepairedSegment) => void,
   ): AsyncGenerator<Buffer> {
-    const table = this.catalog.table(tableName);
+    const table = await this.catalog.table(tableName);
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
-    const groups = this.catalog.groupsOfTable(table.id);
+    const groups = await this.catalog.groupsOfTable(table.id);
     // One group is read ahead while the current one is sent.
     let next = groups.length ? this.readGroup(groups[0], table.name, onRepair) : null;
     next?.catch(() => {});
@@ -415,7 +413,7 @@ export class SegmentStore {
    * leaves records that start-up recovery finishes (recovery.ts).
    */
   async dropTable(name: string): Promise<void> {
-    await removeFiles(this.catalog, this.io, this.catalog.dropTable(name));
+    await removeFiles(this.catalog, this.io, await this.catalog.dropTable(name));
   }
 }
 

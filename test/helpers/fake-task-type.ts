@@ -54,7 +54,7 @@ export function writeFilesType(probe: Probe) {
     },
     planDecoder: object<WriteFilesPlan>({ node: string, index: number, files: array(string) }),
 
-    plan({ location, options }) {
+    async plan({ location, options }) {
       const nodes = location.type === 'NODE' ? [location.name!] : options.nodes;
       if (!nodes) throw new TaskError('22023', 'write_files at LOCATION SYSTEM needs the nodes option');
       return nodes.flatMap((node) =>

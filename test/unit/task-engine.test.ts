@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import pino from 'pino';
-import { type Catalog, openCatalog } from '../../catalog/db';
+import { openCatalog, type SqliteCatalog } from '../../catalog/db';
 import { StorageCatalog } from '../../catalog/storage';
 import { TaskCatalog } from '../../catalog/tasks';
 import type { SqlError } from '../../pg/errors';
@@ -30,7 +30,7 @@ import { FILE_BYTES, newProbe, type Probe, writeFilesType } from '../helpers/fak
 interface World {
   root: string;
   files: string;
-  catalog: Catalog;
+  catalog: SqliteCatalog;
   tasks: TaskCatalog;
 }
 
@@ -53,7 +53,7 @@ function registry(probe: Probe): TaskTypeRegistry {
   return new TaskTypeRegistry([rebuild, checkDisk, rebalance, writeFilesType(probe)]);
 }
 
-function engine(w: World, probe: Probe): TaskEngine {
+async function engine(w: World, probe: Probe): Promise<TaskEngine> {
   const storage = new StorageCatalog(w.catalog);
   const e = new TaskEngine(
     w.tasks,
@@ -63,15 +63,15 @@ function engine(w: World, probe: Probe): TaskEngine {
     pino({ level: 'silent' }),
     new VerifyPool(1),
   );
-  e.start();
+  await e.start();
   return e;
 }
 
 /** CREATE TASK as the statement module does it, without the wire. */
-function create(e: TaskEngine, sql: string): string {
+async function create(e: TaskEngine, sql: string): Promise<string> {
   const stmt = parseTaskStatement(sql, e.types.names());
   if (stmt?.kind !== 'create_task') throw new Error(`not CREATE TASK: ${sql}`);
-  return e.create(validateTask(stmt, [], e.types), 'admin').id;
+  return (await e.create(validateTask(stmt, [], e.types), 'admin')).id;
 }
 
 function validationError(sql: string): SqlError {
@@ -156,7 +156,7 @@ test('the registered types make the type list, and each type its own location an
     locations: ['SYSTEM'],
     options: { parallelism: option.int(1, 'its own parallelism') },
     planDecoder: number,
-    plan: () => [],
+    plan: async () => [],
     run: async () => {},
   });
   t.throws(() => types.register(clash), {
@@ -168,15 +168,15 @@ test('subtasks run to the end, at most `parallelism` at once per node and the no
   const w = await world();
   const probe = newProbe();
   probe.beforeFile = () => sleep(20);
-  const e = engine(w, probe);
-  const id = create(
+  const e = await engine(w, probe);
+  const id = await create(
     e,
     `CREATE TASK TYPE write_files OPTIONS dir = '${w.files}', nodes = ['a', 'b', 'c'], subtasks_per_node = 4, files = 3`,
   );
   await e.wait(id);
-  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 36, fraction_complete: 1 });
+  t.like(await w.tasks.task(id), { status: 'COMPLETE', segments_done: 36, fraction_complete: 1 });
   t.deepEqual(
-    w.tasks.subtasks(id).map((s) => s.status),
+    (await w.tasks.subtasks(id)).map((s) => s.status),
     Array(12).fill('COMPLETE'),
   );
   t.deepEqual([...probe.maxPerNode.entries()].sort(), [
@@ -185,7 +185,7 @@ test('subtasks run to the end, at most `parallelism` at once per node and the no
     ['c', 2],
   ]);
   t.is(probe.maxTotal, 6);
-  const results = w.tasks.results(id);
+  const results = await w.tasks.results(id);
   t.is(results.length, 36);
   t.is(new Set(results.map((r) => r.storage_id)).size, 36);
   t.is(readdirSync(w.files).length, 36);
@@ -195,13 +195,13 @@ test('subtasks run to the end, at most `parallelism` at once per node and the no
 
 test('a stored plan that does not decode fails its subtask, not the engine', async (t) => {
   const w = await world();
-  const e = engine(w, newProbe());
-  const id = create(
+  const e = await engine(w, newProbe());
+  const id = await create(
     e,
     `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 2`,
   );
   // Before the run starts (the next turn of the event loop), as if another version had written the plan.
-  const [first] = w.tasks.subtasks(id);
+  const [first] = await w.tasks.subtasks(id);
   w.catalog.db
     .prepare('UPDATE subtasks SET plan = ? WHERE id = ?')
     .run('{"node": "a", "files": []}', first.id);
@@ -213,32 +213,32 @@ test('a stored plan that does not decode fails its subtask, not the engine', asy
     { status: 'FAILED', error: 'stored plan is invalid: plan.index should be a number, is undefined' },
     { status: 'COMPLETE', error: null },
   ]);
-  t.like(w.tasks.task(id), { status: 'FAILED' });
+  t.like(await w.tasks.task(id), { status: 'FAILED' });
   await dispose(w, e);
 });
 
 test('CANCEL TASK aborts the signal: a throttle wait ends at once, and nothing is left half written', async (t) => {
   const w = await world();
   const probe = newProbe();
-  const e = engine(w, probe);
+  const e = await engine(w, probe);
   // One file per second: after the first file of each subtask, the throttle holds it for about a second.
-  const id = create(
+  const id = await create(
     e,
     `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', files = 20, max_bytes_per_sec = ${FILE_BYTES}`,
   );
   while (probe.written < 2) await sleep(10);
   const cancelledAt = Date.now();
-  e.cancel(id);
+  await e.cancel(id);
   await e.wait(id);
   t.true(Date.now() - cancelledAt < 500, `cancel took ${Date.now() - cancelledAt} ms`);
-  t.like(w.tasks.task(id), { status: 'CANCELLED', error: null });
+  t.like(await w.tasks.task(id), { status: 'CANCELLED', error: null });
   t.deepEqual(
-    w.tasks.subtasks(id).map((s) => s.status),
+    (await w.tasks.subtasks(id)).map((s) => s.status),
     ['CANCELLED', 'CANCELLED', 'CANCELLED'],
   );
   t.deepEqual(probe.finished, []);
   t.is(readdirSync(w.files).length, probe.written);
-  t.is(w.tasks.results(id).length, probe.written);
+  t.is((await w.tasks.results(id)).length, probe.written);
   await assertOnlyWholeFiles(t, w.files);
   await dispose(w, e);
 });
@@ -248,15 +248,15 @@ test('an AbortError from I/O given the signal ends the subtask CANCELLED, not FA
   const probe = newProbe();
   // Stands for any I/O that takes the signal (a read, a timer): it rejects with an AbortError on cancel.
   probe.beforeFile = (_s, ctx) => sleep(60_000, undefined, { signal: ctx.signal });
-  const e = engine(w, probe);
-  const id = create(
+  const e = await engine(w, probe);
+  const id = await create(
     e,
     `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1`,
   );
   while (probe.started.length < 1) await sleep(5);
-  e.cancel(id);
+  await e.cancel(id);
   await e.wait(id);
-  t.like(w.tasks.task(id), { status: 'CANCELLED', error: null });
+  t.like(await w.tasks.task(id), { status: 'CANCELLED', error: null });
   t.deepEqual(w.catalog.db.prepare('SELECT status, error FROM subtasks WHERE task_id = ?').all(id), [
     { status: 'CANCELLED', error: null },
   ]);
@@ -278,19 +278,19 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
     }
     return Promise.resolve();
   };
-  const first = engine(w, before);
-  const id = create(
+  const first = await engine(w, before);
+  const id = await create(
     first,
     `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 4, files = 2, parallelism = 1`,
   );
   await crash;
   await sleep(300); // its last progress reaches the catalog, as it would before a crash
   t.deepEqual(
-    w.tasks.subtasks(id).map((s) => s.status),
+    (await w.tasks.subtasks(id)).map((s) => s.status),
     ['COMPLETE', 'COMPLETE', 'RUNNING', 'PENDING'],
   );
   // What the interrupted subtask did is in the catalog as progress, its result rows were not flushed yet.
-  t.like(w.tasks.subtasks(id)[2], { status: 'RUNNING' });
+  t.like((await w.tasks.subtasks(id))[2], { status: 'RUNNING' });
   t.deepEqual(
     w.catalog.db
       .prepare('SELECT segments_done FROM subtasks WHERE task_id = ? ORDER BY rowid')
@@ -298,12 +298,12 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
       .all(id),
     [2, 2, 1, 0],
   );
-  t.is(w.tasks.results(id).length, 4);
+  t.is((await w.tasks.results(id)).length, 4);
 
   const after = newProbe();
-  const second = engine(w, after);
+  const second = await engine(w, after);
   await second.wait(id);
-  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 8 });
+  t.like(await w.tasks.task(id), { status: 'COMPLETE', segments_done: 8 });
   t.deepEqual(
     w.catalog.db
       .prepare('SELECT segments_done FROM subtasks WHERE task_id = ? ORDER BY rowid')
@@ -312,7 +312,7 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
     [2, 2, 2, 2],
   );
   t.deepEqual(after.started, ['write 2 file(s) on a (#2)', 'write 2 file(s) on a (#3)']);
-  const results = w.tasks.results(id);
+  const results = await w.tasks.results(id);
   // The interrupted subtask ran again from its start: one row per file, its counters as if run once.
   t.is(results.length, 8);
   t.is(new Set(results.map((r) => r.storage_id)).size, 8);
@@ -333,8 +333,8 @@ test('after a crash, a subtask that checkpoints resumes after its checkpoint: it
     }
     return Promise.resolve();
   };
-  const first = engine(w, before);
-  const id = create(
+  const first = await engine(w, before);
+  const id = await create(
     first,
     `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 2, files = 8, checkpoints = true, parallelism = 1`,
   );
@@ -345,7 +345,7 @@ test('after a crash, a subtask that checkpoints resumes after its checkpoint: it
     .pluck()
     .get(id) as number;
   const after = newProbe();
-  const second = engine(w, after);
+  const second = await engine(w, after);
   // right after the restart, nothing checkpointed is taken back
   const resumed = w.catalog.db
     .prepare('SELECT segments_done, checkpoint FROM subtasks WHERE task_id = ? ORDER BY rowid')
@@ -358,10 +358,10 @@ test('after a crash, a subtask that checkpoints resumes after its checkpoint: it
     w.catalog.db.prepare('SELECT bytes_done FROM tasks WHERE id = ?').pluck().get(task) as number;
   t.true(doneBytes(id) >= shownBytes);
   await second.wait(id);
-  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 16, bytes_done: 16 * FILE_BYTES });
+  t.like(await w.tasks.task(id), { status: 'COMPLETE', segments_done: 16, bytes_done: 16 * FILE_BYTES });
   // the second run wrote only the five files after the checkpoint
   t.is(after.written, 5);
-  const results = w.tasks.results(id);
+  const results = await w.tasks.results(id);
   t.is(results.length, 16);
   t.is(new Set(results.map((r) => r.storage_id)).size, 16);
   await assertOnlyWholeFiles(t, w.files);
@@ -372,21 +372,21 @@ test('after a shutdown, the next engine resumes the task where it stopped', asyn
   const w = await world();
   const before = newProbe();
   before.beforeFile = () => sleep(30);
-  const first = engine(w, before);
-  const id = create(
+  const first = await engine(w, before);
+  const id = await create(
     first,
     `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 6, parallelism = 1`,
   );
   while (before.finished.length < 2) await sleep(5);
   await first.stop();
-  t.like(w.tasks.task(id), { status: 'RUNNING' });
+  t.like(await w.tasks.task(id), { status: 'RUNNING' });
   const done = before.finished.length;
   const after = newProbe();
-  const second = engine(w, after);
+  const second = await engine(w, after);
   await second.wait(id);
-  t.like(w.tasks.task(id), { status: 'COMPLETE' });
+  t.like(await w.tasks.task(id), { status: 'COMPLETE' });
   t.is(after.finished.length, 6 - done);
-  t.is(w.tasks.results(id).length, 12);
+  t.is((await w.tasks.results(id)).length, 12);
   await assertOnlyWholeFiles(t, w.files);
   await dispose(w, second);
 });

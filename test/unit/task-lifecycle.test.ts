@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import pino from 'pino';
-import { type Catalog, openCatalog } from '../../catalog/db';
+import { openCatalog, type SqliteCatalog } from '../../catalog/db';
 import { ScheduleCatalog } from '../../catalog/schedules';
 import { StorageCatalog } from '../../catalog/storage';
 import { TaskCatalog } from '../../catalog/tasks';
@@ -24,7 +24,7 @@ import { newProbe, type Probe, writeFilesType } from '../helpers/fake-task-type'
 interface World {
   root: string;
   files: string;
-  catalog: Catalog;
+  catalog: SqliteCatalog;
   tasks: TaskCatalog;
   log: Record<string, unknown>[];
 }
@@ -37,7 +37,7 @@ async function world(): Promise<World> {
   return { root, files, catalog, tasks: new TaskCatalog(catalog), log: [] };
 }
 
-function engine(w: World, probe: Probe): TaskEngine {
+async function engine(w: World, probe: Probe): Promise<TaskEngine> {
   const storage = new StorageCatalog(w.catalog);
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -53,7 +53,7 @@ function engine(w: World, probe: Probe): TaskEngine {
     pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, sink),
     new VerifyPool(1),
   );
-  e.start();
+  await e.start();
   return e;
 }
 
@@ -63,10 +63,10 @@ async function dispose(w: World, ...engines: TaskEngine[]): Promise<void> {
   rmSync(w.root, { recursive: true, force: true });
 }
 
-function create(e: TaskEngine, sql: string): string {
+async function create(e: TaskEngine, sql: string): Promise<string> {
   const stmt = parseTaskStatement(sql, e.types.names());
   if (stmt?.kind !== 'create_task') throw new Error(`not CREATE TASK: ${sql}`);
-  return e.create(validateTask(stmt, [], e.types), 'admin').id;
+  return (await e.create(validateTask(stmt, [], e.types), 'admin')).id;
 }
 
 const slowTask = (w: World, n = 6) =>
@@ -76,30 +76,30 @@ test('PAUSE stops at a safe point and keeps what is done; RESUME continues from 
   const w = await world();
   const probe = newProbe();
   probe.beforeFile = () => sleep(20);
-  const e = engine(w, probe);
-  const id = create(e, slowTask(w));
+  const e = await engine(w, probe);
+  const id = await create(e, slowTask(w));
   while (probe.finished.length < 2) await sleep(5);
   const paused = await e.pause('slow', 'admin');
   t.is(paused.status, 'PAUSED');
   const writtenAtPause = probe.written;
-  const statuses = w.tasks.subtasks(id).map((s) => s.status);
+  const statuses = (await w.tasks.subtasks(id)).map((s) => s.status);
   t.false(statuses.includes('RUNNING'));
   t.false(statuses.includes('CANCELLED'));
   const done = statuses.filter((s) => s === 'COMPLETE').length;
   t.true(done >= 2 && done < 6, statuses.join());
   await sleep(150);
   t.is(probe.written, writtenAtPause, 'nothing is written while paused');
-  t.like(w.tasks.task(id), { status: 'PAUSED' });
+  t.like(await w.tasks.task(id), { status: 'PAUSED' });
   // Not applicable: 55000 with the current status
   await t.throwsAsync(e.pause('slow'), { message: 'task "slow" cannot be paused: its status is PAUSED' });
-  t.throws(() => e.cancel('nope'), { message: 'task "nope" does not exist' });
+  await t.throwsAsync(e.cancel('nope'), { message: 'task "nope" does not exist' });
   const resumed = await e.resume('slow', 'admin');
   t.is(resumed.status, 'RUNNING');
   const ended = await e.waitFor('slow', new AbortController().signal);
   t.like(ended, { status: 'COMPLETE', segments_done: 12 });
   // The subtasks that had finished before the pause did not run again
   t.is(probe.finished.length, 6);
-  t.is(w.tasks.results(id).length, 12);
+  t.is((await w.tasks.results(id)).length, 12);
   t.is(readdirSync(w.files).length, 12);
   await t.throwsAsync(e.resume('slow'), {
     message: 'task "slow" cannot be resumed: its status is COMPLETE',
@@ -111,26 +111,26 @@ test('a PAUSED task stays paused across a restart, resumes on RESUME, and a paus
   const w = await world();
   const probe = newProbe();
   probe.beforeFile = () => sleep(20);
-  const first = engine(w, probe);
-  const id = create(first, slowTask(w));
+  const first = await engine(w, probe);
+  const id = await create(first, slowTask(w));
   while (probe.finished.length < 1) await sleep(5);
   await first.pause(id);
   await first.stop();
   const after = newProbe();
-  const second = engine(w, after);
+  const second = await engine(w, after);
   await sleep(200);
   t.deepEqual(after.started, [], 'a paused task is not resumed at start');
-  t.like(w.tasks.task(id), { status: 'PAUSED' });
+  t.like(await w.tasks.task(id), { status: 'PAUSED' });
   await second.resume(id);
   await second.wait(id);
-  t.like(w.tasks.task(id), { status: 'COMPLETE', segments_done: 12 });
+  t.like(await w.tasks.task(id), { status: 'COMPLETE', segments_done: 12 });
 
-  const other = create(second, slowTask(w).replace('slow', 'other'));
+  const other = await create(second, slowTask(w).replace('slow', 'other'));
   while (after.finished.length < 7) await sleep(5);
   await second.pause('other');
-  second.cancel('other', 'admin');
-  t.like(w.tasks.task(other), { status: 'CANCELLED' });
-  t.false(w.tasks.subtasks(other).some((s) => s.status === 'PENDING' || s.status === 'RUNNING'));
+  await second.cancel('other', 'admin');
+  t.like(await w.tasks.task(other), { status: 'CANCELLED' });
+  t.false((await w.tasks.subtasks(other)).some((s) => s.status === 'PENDING' || s.status === 'RUNNING'));
   await dispose(w, second);
 });
 
@@ -138,8 +138,8 @@ test('WAIT returns at once for an ended task, waits through a pause, and ends wh
   const w = await world();
   const probe = newProbe();
   probe.beforeFile = () => sleep(10);
-  const e = engine(w, probe);
-  const id = create(e, slowTask(w, 3));
+  const e = await engine(w, probe);
+  const id = await create(e, slowTask(w, 3));
   const waiting = e.waitFor(id, new AbortController().signal);
   const stop = new AbortController();
   const aborted = e.waitFor(id, stop.signal);
@@ -162,10 +162,10 @@ test('WAIT returns at once for an ended task, waits through a pause, and ends wh
 test('every status change and every finding is an event with the task, its status, fraction and counts', async (t) => {
   const w = await world();
   const probe = newProbe();
-  const e = engine(w, probe);
+  const e = await engine(w, probe);
   const events: TaskEvent[] = [];
   e.events.on('task', (ev) => events.push(ev));
-  const id = create(e, slowTask(w, 2));
+  const id = await create(e, slowTask(w, 2));
   await e.wait(id);
   const statuses = events.filter((x) => x.event === 'status').map((x) => x.status);
   t.deepEqual(statuses, ['PENDING', 'RUNNING', 'COMPLETE']);
@@ -188,14 +188,14 @@ test('the log tells each task lifecycle step as a structured event with ISO-8601
   const w = await world();
   const probe = newProbe();
   probe.beforeFile = () => sleep(15);
-  const e = engine(w, probe);
-  const id = create(e, slowTask(w, 3));
+  const e = await engine(w, probe);
+  const id = await create(e, slowTask(w, 3));
   while (probe.finished.length < 1) await sleep(5);
   await e.pause(id, 'operator1');
   await e.resume(id, 'operator2');
   await e.wait(id);
-  const other = create(e, slowTask(w, 3).replace('slow', 'doomed'));
-  e.cancel(other, 'operator3');
+  const other = await create(e, slowTask(w, 3).replace('slow', 'doomed'));
+  await e.cancel(other, 'operator3');
   await e.wait(other);
   const mine = w.log.filter((l) => l.task === id);
   t.deepEqual(
@@ -211,7 +211,7 @@ test('the log tells each task lifecycle step as a structured event with ISO-8601
     status: 'COMPLETE',
     segments_done: 6,
     segments_total: 6,
-    bytes_done: w.tasks.task(id)!.bytes_done,
+    bytes_done: (await w.tasks.task(id))!.bytes_done,
     findings: { WRITTEN: 6 },
     rebuilt: 0,
     moved: 0,
@@ -232,10 +232,10 @@ function scheduler(w: World, e: TaskEngine, now: () => bigint): TaskScheduler {
   return new TaskScheduler(new ScheduleCatalog(w.catalog), w.tasks, e, pino({ level: 'silent' }), now);
 }
 
-function createSchedule(s: TaskScheduler, e: TaskEngine, sql: string): void {
+async function createSchedule(s: TaskScheduler, e: TaskEngine, sql: string): Promise<void> {
   const stmt = parseTaskStatement(sql, e.types.names());
   if (stmt?.kind !== 'create_schedule') throw new Error(`not CREATE SCHEDULE: ${sql}`);
-  s.create(stmt, 'admin');
+  await s.create(stmt, 'admin');
 }
 
 const at = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
@@ -243,30 +243,30 @@ const at = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
 test('a due run is claimed once with its next run: a restart neither loses nor doubles it', async (t) => {
   const w = await world();
   const probe = newProbe();
-  const first = engine(w, probe);
+  const first = await engine(w, probe);
   let now = at('2026-01-01T00:00:00Z');
   const s1 = scheduler(w, first, () => now);
-  createSchedule(
+  await createSchedule(
     s1,
     first,
     `CREATE SCHEDULE hourly EVERY '1 hour' STARTING AT '2026-01-01 01:00:00+00' FOR CREATE TASK hourly_files TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1`,
   );
-  s1.tick();
-  t.is(w.tasks.activeTasks().length, 0, 'not due yet');
+  await s1.tick();
+  t.is((await w.tasks.activeTasks()).length, 0, 'not due yet');
   await first.stop();
   // The server is down from 00:00 to 03:30: the runs of 01:00, 02:00 and 03:00 are one due run, run once.
   now = at('2026-01-01T03:30:00Z');
-  const second = engine(w, probe);
+  const second = await engine(w, probe);
   const s2 = scheduler(w, second, () => now);
   const s3 = scheduler(w, second, () => now);
-  s2.tick();
-  s3.tick();
-  s2.tick();
+  await s2.tick();
+  await s3.tick();
+  await s2.tick();
   const rows = w.catalog.db.prepare("SELECT id, status FROM tasks WHERE name = 'hourly_files'").all() as {
     id: string;
   }[];
   t.is(rows.length, 1);
-  const sched = new ScheduleCatalog(w.catalog).get('hourly')!;
+  const sched = (await new ScheduleCatalog(w.catalog).get('hourly'))!;
   t.like(sched, {
     next_run: '2026-01-01 04:00:00+00',
     last_run: '2026-01-01 03:30:00+00',
@@ -274,7 +274,7 @@ test('a due run is claimed once with its next run: a restart neither loses nor d
     skipped_runs: 0,
   });
   await second.wait(rows[0].id);
-  t.is(new ScheduleCatalog(w.catalog).get('hourly')!.last_status, 'COMPLETE');
+  t.is((await new ScheduleCatalog(w.catalog).get('hourly'))!.last_status, 'COMPLETE');
   await dispose(w, second);
 });
 
@@ -284,30 +284,30 @@ test('a schedule skips a run while its previous one is active, and says so', asy
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   probe.beforeFile = () => held;
-  const e = engine(w, probe);
+  const e = await engine(w, probe);
   let now = at('2026-01-01T00:00:00Z');
   const s = scheduler(w, e, () => now);
-  createSchedule(
+  await createSchedule(
     s,
     e,
     `CREATE SCHEDULE often EVERY '10 minutes' STARTING AT '2026-01-01 00:00:00+00' FOR CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1`,
   );
-  s.tick();
-  const firstTask = new ScheduleCatalog(w.catalog).get('often')!.last_task_id!;
+  await s.tick();
+  const firstTask = (await new ScheduleCatalog(w.catalog).get('often'))!.last_task_id!;
   now = at('2026-01-01T00:10:00Z');
-  s.tick();
-  const row = new ScheduleCatalog(w.catalog).get('often')!;
+  await s.tick();
+  const row = (await new ScheduleCatalog(w.catalog).get('often'))!;
   t.like(row, { last_task_id: firstTask, skipped_runs: 1, next_run: '2026-01-01 00:20:00+00' });
   t.regex(
     row.note ?? '',
     /^run due at 2026-01-01 00:10:00\+00 skipped: the previous run \(task .+\) is still (PENDING|RUNNING)$/,
   );
-  t.is(w.tasks.activeTasks().length, 1);
+  t.is((await w.tasks.activeTasks()).length, 1);
   release();
   await e.wait(firstTask);
   now = at('2026-01-01T00:20:00Z');
-  s.tick();
-  t.not(new ScheduleCatalog(w.catalog).get('often')!.last_task_id, firstTask);
-  await e.wait(new ScheduleCatalog(w.catalog).get('often')!.last_task_id!);
+  await s.tick();
+  t.not((await new ScheduleCatalog(w.catalog).get('often'))!.last_task_id, firstTask);
+  await e.wait((await new ScheduleCatalog(w.catalog).get('often'))!.last_task_id!);
   await dispose(w, e);
 });

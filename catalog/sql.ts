@@ -1,0 +1,189 @@
+// The catalog's data access: every statement of the catalog modules runs through this one small interface,
+// so that the same code runs on SQLite (the embedded default, one process) and on PostgreSQL (several
+// coordinators on one catalog, docs/cluster.md). Statements are written with `?` placeholders; a
+// transaction is a callback that gets an Sql of its own, and everything done through that one is committed
+// together (a nested transaction is a savepoint).
+import type BetterSqlite3 from 'better-sqlite3';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+}
+
+export interface Sql {
+  readonly dialect: Dialect;
+  all<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  get<T>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** The first column of every row. */
+  column<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** The first column of the first row. */
+  value<T>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
+  run(text: string, params?: readonly unknown[]): Promise<RunResult>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it rejects. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+}
+
+/** SQL that differs between the two dialects, named by what it means. */
+export interface DialectSql {
+  /** `expr IN (the values of a JSON array passed as the next parameter)`, the values of PostgreSQL type pgType. */
+  inJsonArray(expr: string, pgType?: 'text' | 'uuid' | 'int8'): string;
+  /** The larger of two numbers (SQLite's two-argument max, PostgreSQL's greatest). */
+  greatest(a: string, b: string): string;
+  least(a: string, b: string): string;
+  /** `a IS b`: equal, NULLs equal. */
+  isNotDistinct(a: string, b: string): string;
+  /** Now plus a number of seconds, in the catalog's timestamptz text form. */
+  nowPlusSeconds(seconds: string): string;
+  /** INSERT that skips rows whose key exists: the words before `INTO`, and what follows the VALUES. */
+  insertIgnore: { verb: string; tail: string };
+}
+
+export const DIALECTS: Record<Dialect, DialectSql> = {
+  sqlite: {
+    inJsonArray: (e) => `${e} IN (SELECT value FROM json_each(?))`,
+    greatest: (a, b) => `max(${a}, ${b})`,
+    least: (a, b) => `min(${a}, ${b})`,
+    isNotDistinct: (a, b) => `${a} IS ${b}`,
+    nowPlusSeconds: (s) => `strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || (${s}) || ' seconds') || '+00'`,
+    insertIgnore: { verb: 'INSERT OR IGNORE', tail: '' },
+  },
+  postgres: {
+    inJsonArray: (e, t = 'text') =>
+      `${e} IN (SELECT CAST(json_array_elements_text(CAST(? AS json)) AS ${t}))`,
+    greatest: (a, b) => `greatest(${a}, ${b})`,
+    least: (a, b) => `least(${a}, ${b})`,
+    isNotDistinct: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
+    nowPlusSeconds: (s) => `now() + (${s}) * interval '1 second'`,
+    insertIgnore: { verb: 'INSERT', tail: ' ON CONFLICT DO NOTHING' },
+  },
+};
+
+/**
+ * SQLite through better-sqlite3. Statements run synchronously under the promises (prepared once and kept), so
+ * a transaction's statements cost what they cost before; a transaction holds the one connection until its
+ * callback settles, and statements from outside it wait for it to end (they would otherwise land inside it).
+ */
+export class SqliteSql implements Sql {
+  readonly dialect = 'sqlite';
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Settles when the transaction in progress ends; null when none is. */
+  private busy: Promise<void> | null = null;
+
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  prepare(text: string): BetterSqlite3.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  private async idle(): Promise<void> {
+    while (this.busy) await this.busy;
+  }
+
+  async all<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.busy) await this.idle();
+    return this.prepare(text)
+      .pluck(false)
+      .all(...params) as T[];
+  }
+
+  async get<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    if (this.busy) await this.idle();
+    return this.prepare(text)
+      .pluck(false)
+      .get(...params) as T | undefined;
+  }
+
+  async column<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.busy) await this.idle();
+    return this.prepare(text)
+      .pluck(true)
+      .all(...params) as T[];
+  }
+
+  async value<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    if (this.busy) await this.idle();
+    return this.prepare(text)
+      .pluck(true)
+      .get(...params) as T | undefined;
+  }
+
+  async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
+    if (this.busy) await this.idle();
+    return { changes: this.prepare(text).run(...params).changes };
+  }
+
+  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    if (this.busy) await this.idle();
+    let end!: () => void;
+    this.busy = new Promise((resolve) => (end = resolve));
+    try {
+      return await new SqliteTransaction(this, 0).within(fn);
+    } finally {
+      this.busy = null;
+      end();
+    }
+  }
+}
+
+/** The statements of one SQLite transaction (depth 0) or savepoint (depth > 0). */
+class SqliteTransaction implements Sql {
+  readonly dialect = 'sqlite';
+  constructor(
+    private readonly root: SqliteSql,
+    private readonly depth: number,
+  ) {}
+
+  async within<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const sp = `sp${this.depth}`;
+    this.root.prepare(this.depth ? `SAVEPOINT ${sp}` : 'BEGIN').run();
+    try {
+      const v = await fn(this);
+      this.root.prepare(this.depth ? `RELEASE ${sp}` : 'COMMIT').run();
+      return v;
+    } catch (err) {
+      if (this.depth) {
+        this.root.prepare(`ROLLBACK TO ${sp}`).run();
+        this.root.prepare(`RELEASE ${sp}`).run();
+      } else this.root.prepare('ROLLBACK').run();
+      throw err;
+    }
+  }
+
+  async all<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.root
+      .prepare(text)
+      .pluck(false)
+      .all(...params) as T[];
+  }
+  async get<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return this.root
+      .prepare(text)
+      .pluck(false)
+      .get(...params) as T | undefined;
+  }
+  async column<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.root
+      .prepare(text)
+      .pluck(true)
+      .all(...params) as T[];
+  }
+  async value<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
+    return this.root
+      .prepare(text)
+      .pluck(true)
+      .get(...params) as T | undefined;
+  }
+  async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
+    return { changes: this.root.prepare(text).run(...params).changes };
+  }
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return new SqliteTransaction(this.root, this.depth + 1).within(fn);
+  }
+}
