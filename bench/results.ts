@@ -68,6 +68,13 @@ export const TARGETS: Target[] = [
     value: 0.5,
     unit: 'x',
   },
+  {
+    id: 'copy.growth',
+    what: 'COPY FROM time with ~100,000 segments catalogued vs into an empty catalog (issue 16)',
+    op: '<=',
+    value: 1.5,
+    unit: 'x',
+  },
   { id: 'copy.out', what: 'COPY TO of 256 MiB vs dd, caches dropped', op: '>=', value: 0.7, unit: 'x' },
   {
     id: 'check_disk.one',

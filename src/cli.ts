@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { checkLimitSetting, settingValue } from '../wire/limits';
+import { checkLimitSetting, parseWithUnit, settingValue } from '../wire/limits';
 import { ERROR_STATEMENT_LEVELS, LOG_STATEMENT_LEVELS } from '../wire/setting-rules';
 import { parseAddress } from './agent/client';
 import { startAgent } from './agent/server';
@@ -21,12 +21,12 @@ function limitOption(name: string, given: string | undefined): number | undefine
   }
 }
 
-/** A duration given as 500ms, 5s, 1min or a bare number of milliseconds. */
+/** A duration in PostgreSQL's units (500ms, 5s, 1min, ...) or a bare number of milliseconds. */
 function durationOption(name: string, given: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min)?$/.exec(given.trim());
-  if (!m) return program.error(`invalid ${name} "${given}": expected a duration such as 500ms, 5s or 1min`);
-  const unit = m[2] === 's' ? 1000 : m[2] === 'min' ? 60_000 : 1;
-  return Math.round(Number(m[1]) * unit);
+  const ms = parseWithUnit(given, 'ms');
+  if (ms === null || ms < 0)
+    return program.error(`invalid ${name} "${given}": expected a duration such as 500ms, 5s or 1min`);
+  return ms;
 }
 
 function readSecret(file: string): Buffer {
