@@ -36,6 +36,8 @@ export interface DialectSql {
   isNotDistinct(a: string, b: string): string;
   /** Now plus a number of seconds, in the catalog's timestamptz text form. */
   nowPlusSeconds(seconds: string): string;
+  /** A timestamptz parameter where PostgreSQL cannot infer its type (CASE, coalesce): `CAST(? AS timestamptz)`. */
+  timestamp: string;
   /** INSERT that skips rows whose key exists: the words before `INTO`, and what follows the VALUES. */
   insertIgnore: { verb: string; tail: string };
 }
@@ -47,6 +49,7 @@ export const DIALECTS: Record<Dialect, DialectSql> = {
     least: (a, b) => `min(${a}, ${b})`,
     isNotDistinct: (a, b) => `${a} IS ${b}`,
     nowPlusSeconds: (s) => `strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || (${s}) || ' seconds') || '+00'`,
+    timestamp: '?',
     insertIgnore: { verb: 'INSERT OR IGNORE', tail: '' },
   },
   postgres: {
@@ -56,6 +59,7 @@ export const DIALECTS: Record<Dialect, DialectSql> = {
     least: (a, b) => `least(${a}, ${b})`,
     isNotDistinct: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
     nowPlusSeconds: (s) => `now() + (${s}) * interval '1 second'`,
+    timestamp: 'CAST(? AS timestamptz)',
     insertIgnore: { verb: 'INSERT', tail: ' ON CONFLICT DO NOTHING' },
   },
 };

@@ -613,7 +613,7 @@ export class StorageCatalog {
       const groups = new Set<number>();
       for (const u of updates) {
         await tx.run(
-          'UPDATE segments SET status = ?, last_checked_at = coalesce(?, last_checked_at) WHERE storage_id = ?',
+          `UPDATE segments SET status = ?, last_checked_at = coalesce(${this.d.timestamp}, last_checked_at) WHERE storage_id = ?`,
           [u.status, u.checkedAt ?? null, u.storageId],
         );
         const g = await tx.value<number>('SELECT segment_group_id FROM segments WHERE storage_id = ?', [

@@ -244,8 +244,8 @@ export class TaskCatalog {
     const finished = isFinished(status);
     await this.sql.run(
       `UPDATE tasks SET status = ?, error = coalesce(?, error),
-         started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ? ELSE started_at END,
-         finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END,
+         started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ${this.d.timestamp} ELSE started_at END,
+         finished_at = CASE WHEN ? = 1 THEN ${this.d.timestamp} ELSE finished_at END,
          bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
          eta = CASE WHEN ? = 'RUNNING' THEN eta END
        WHERE id = ?`,
@@ -257,8 +257,8 @@ export class TaskCatalog {
     const finished = isFinished(status);
     await this.sql.run(
       `UPDATE subtasks SET status = ?, error = ?,
-         started_at = CASE WHEN ? = 'RUNNING' THEN ? ELSE started_at END,
-         finished_at = CASE WHEN ? = 1 THEN ? ELSE NULL END,
+         started_at = CASE WHEN ? = 'RUNNING' THEN ${this.d.timestamp} ELSE started_at END,
+         finished_at = CASE WHEN ? = 1 THEN ${this.d.timestamp} ELSE NULL END,
          bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
          eta = CASE WHEN ? = 'RUNNING' THEN eta END
        WHERE id = ?`,
