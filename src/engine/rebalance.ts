@@ -8,7 +8,7 @@
 import type { StorageCatalog } from '../../catalog/storage';
 import { BufferPool } from '../store/buffer-pool';
 import { fileSizeFor, SegmentFault } from '../store/segment-file';
-import { copyInBatches, noTally, type PreparedItem } from './copy-batches';
+import { copyInBatches, noTally, type PreparedItem, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
 import { Layout, type PlanDevice, type PlannedMove, type PlanSegment, planMoves } from './rebalance-planner';
@@ -105,7 +105,7 @@ export const rebalance = defineTaskType({
     return subtasks;
   },
 
-  async run({ task, plan, resumeFrom }, ctx) {
+  async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of moves of the plan that are done.
     const buffers = new BufferPool();
     await copyInBatches(
@@ -113,6 +113,7 @@ export const rebalance = defineTaskType({
       task.id,
       plan.moves.length,
       resumeFrom ?? 0,
+      readAhead(options.max_bytes_per_sec),
       (i) => prepareMove(ctx, task.id, plan.moves[i], i, buffers),
       (i) => plan.moves[i].group,
     );
@@ -154,7 +155,7 @@ async function prepareMove(
   index: number,
   buffers: BufferPool,
 ): Promise<PreparedItem> {
-  const out: PreparedItem = { index, locked: [], tally: noTally(), outcomes: [], writeBytes: 0 };
+  const out: PreparedItem = { index, locked: [], tally: noTally(), outcomes: [] };
   if (!ctx.locks.tryLock([mv.group], taskId)) {
     out.outcomes.push(
       segmentRow(
@@ -220,7 +221,6 @@ async function readMove(ctx: RunContext, mv: Move, out: PreparedItem, buffers: B
     return;
   }
   await ctx.throttle(fileSizeFor(group.shard_bytes), seg.device_id);
-  out.writeBytes = fileSizeFor(group.shard_bytes);
   out.write = async (batch) => {
     const [copy] = await batch
       .addGroup([{ seg, group, dest, payload }], ctx.signal)

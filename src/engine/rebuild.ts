@@ -11,7 +11,7 @@ import { DeviceUnavailable } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import type { CopyBatch, VerifiedCopy } from '../store/relocate';
 import { type FindingKind, fileSizeFor, SegmentFault } from '../store/segment-file';
-import { copyInBatches, noTally, type PreparedItem, type Row } from './copy-batches';
+import { copyInBatches, noTally, type PreparedItem, type Row, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
@@ -95,11 +95,16 @@ export const rebuild = defineTaskType({
     return subtasks;
   },
 
-  async run({ task, plan, resumeFrom }, ctx) {
+  async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of groups of the plan that are done.
     const buffers = new BufferPool();
-    await copyInBatches(ctx, task.id, plan.groups.length, resumeFrom ?? 0, (i) =>
-      prepareGroup(ctx, task.id, plan, i, buffers),
+    await copyInBatches(
+      ctx,
+      task.id,
+      plan.groups.length,
+      resumeFrom ?? 0,
+      readAhead(options.max_bytes_per_sec),
+      (i) => prepareGroup(ctx, task.id, plan, i, buffers),
     );
   },
 
@@ -127,7 +132,7 @@ async function prepareGroup(
   buffers: BufferPool,
 ): Promise<PreparedItem> {
   const groupId = plan.groups[index];
-  const out: PreparedItem = { index, locked: [], tally: noTally(), outcomes: [], writeBytes: 0 };
+  const out: PreparedItem = { index, locked: [], tally: noTally(), outcomes: [] };
   const deadline = Date.now() + LOCK_WAIT_MS;
   while (!ctx.locks.tryLock([groupId], taskId)) {
     if (Date.now() > deadline || ctx.signal.aborted) {
@@ -198,7 +203,6 @@ async function planGroup(
     return;
   }
   const lost: LostGroup = { group, segs, targets, unhealthy, unrecoverable };
-  out.writeBytes = targets.length * fileSizeFor(group.shard_bytes);
   // Where every survivor is an agent's, the destination agents may do it all (peer to peer): decided when
   // the destinations are chosen, with the batch's.
   if (segs.every((s) => unhealthy.has(s.position) || storage.nodeAddress(s.node_name))) {
