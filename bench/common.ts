@@ -1,7 +1,7 @@
 // Shared helpers for benchmarks: machine facts, subprocesses, a throwaway real PostgreSQL 15.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type App, startApp } from '../src/app';
@@ -113,6 +113,26 @@ export function psqlAsync(app: App, sql: string): ReturnType<typeof runAsync> {
     '-c',
     sql,
   ]);
+}
+
+/**
+ * This process's threads (main, libuv pool, workers) from /proc/self/task/N/schedstat, in seconds: time on a CPU
+ * and time runnable but waiting for one. On a shared machine the second says how much of a run was lost to
+ * the other jobs, which a `cat` or `dd` beside it hardly needs CPU to avoid.
+ */
+export function schedStat(): { cpu: number; waited: number } {
+  let cpu = 0;
+  let waited = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      const [run, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
+      cpu += run / 1e9;
+      waited += wait / 1e9;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { cpu, waited };
 }
 
 /**

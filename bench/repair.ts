@@ -8,7 +8,15 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '../src/app';
-import { dropCaches, machine, psqlAsync, runBenchTask, startBenchAppWithTable, timed } from './common';
+import {
+  dropCaches,
+  machine,
+  psqlAsync,
+  runBenchTask,
+  schedStat,
+  startBenchAppWithTable,
+  timed,
+} from './common';
 import { emitResult } from './results';
 import { alternate, pairRatios, spread } from './stats';
 
@@ -21,6 +29,11 @@ async function psql(app: App, sql: string): Promise<void> {
 }
 
 const mbps = (bytes: number, s: number) => `${(bytes / s / 1e6).toFixed(0)} MB/s`;
+
+/** The CPU time this process's threads had during a task, and the time they were runnable without a CPU. */
+function sched(before: ReturnType<typeof schedStat>, after: ReturnType<typeof schedStat>) {
+  return { cpu: after.cpu - before.cpu, waited: after.waited - before.waited };
+}
 
 /** Every segment on node1 and node2 lost (two per group, the most a group can lose); what a rebuild reads. */
 async function loseTwoNodes(app: App): Promise<{ rebuiltBytes: number; survivors: string[] }> {
@@ -51,9 +64,11 @@ async function benchRebuild(dir: string): Promise<void> {
     const r = await alternate(
       ROUNDS,
       async () => {
+        const before = schedStat();
         const t = await runBenchTask(app, 'CREATE TASK TYPE rebuild');
+        const after = schedStat();
         if (t.status !== 'COMPLETE') throw new Error(`rebuild ended ${t.status}`);
-        return { bytes: round.rebuiltBytes, seconds: t.seconds };
+        return { bytes: round.rebuiltBytes, seconds: t.seconds, ...sched(before, after) };
       },
       async () => {
         const cat = await timed('sh', ['-c', `cat ${round.survivors.join(' ')} > /dev/null`]);
@@ -74,7 +89,7 @@ async function benchRebuild(dir: string): Promise<void> {
       },
     );
     console.log(
-      '\n| round | rebuild | I/O bound (cat survivors + dd conv=fsync) | ratio |\n|---|---|---|---|',
+      '\n| round | rebuild | CPU / waiting for a CPU | I/O bound (cat survivors + dd conv=fsync) | ratio |\n|---|---|---|---|---|',
     );
     const ours = r.ours.map((o) => o.bytes / o.seconds);
     const peer = r.peer.map((p) => p.bytes / (p.cat + p.write));
@@ -82,7 +97,7 @@ async function benchRebuild(dir: string): Promise<void> {
     r.ours.forEach((o, i) => {
       const p = r.peer[i];
       console.log(
-        `| ${i + 1} | ${mbps(o.bytes, o.seconds)} (${(o.bytes / 2 ** 20).toFixed(0)} MiB in ${o.seconds.toFixed(2)} s) | ${mbps(p.bytes, p.cat + p.write)} (cat ${p.cat.toFixed(2)} s + dd ${p.write.toFixed(2)} s) | ${ratios[i].toFixed(2)}x |`,
+        `| ${i + 1} | ${mbps(o.bytes, o.seconds)} (${(o.bytes / 2 ** 20).toFixed(0)} MiB in ${o.seconds.toFixed(2)} s) | ${o.cpu.toFixed(2)} s / ${o.waited.toFixed(2)} s | ${mbps(p.bytes, p.cat + p.write)} (cat ${p.cat.toFixed(2)} s + dd ${p.write.toFixed(2)} s) | ${ratios[i].toFixed(2)}x |`,
       );
     });
     emitResult({
@@ -104,7 +119,9 @@ async function benchRebalance(dir: string): Promise<void> {
     const r = await alternate(
       ROUNDS,
       async () => {
+        const before = schedStat();
         const t = await runBenchTask(app!, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
+        const after = schedStat();
         if (t.status !== 'COMPLETE') throw new Error(`rebalance ended ${t.status}`);
         const rows = app!.catalog.db
           .prepare(
@@ -114,7 +131,7 @@ async function benchRebalance(dir: string): Promise<void> {
         if (!rows.length) throw new Error('rebalance moved nothing');
         moved = rows.map((x) => x.path);
         movedBytes = rows.reduce((s, x) => s + x.size_bytes, 0);
-        return { bytes: movedBytes, seconds: t.seconds, segments: rows.length };
+        return { bytes: movedBytes, seconds: t.seconds, segments: rows.length, ...sched(before, after) };
       },
       async () => {
         mkdirSync(target);
@@ -137,13 +154,15 @@ async function benchRebalance(dir: string): Promise<void> {
         dropCaches();
       },
     );
-    console.log('\n| round | rebalance | cp + sync of the same files | ratio |\n|---|---|---|---|');
+    console.log(
+      '\n| round | rebalance | CPU / waiting for a CPU | cp + sync of the same files | ratio |\n|---|---|---|---|---|',
+    );
     const ours = r.ours.map((o) => o.bytes / o.seconds);
     const peer = r.peer.map((p) => p.bytes / p.seconds);
     const ratios = pairRatios(ours, peer);
     r.ours.forEach((o, i) => {
       console.log(
-        `| ${i + 1} | ${mbps(o.bytes, o.seconds)} (${o.segments} segments, ${(o.bytes / 2 ** 20).toFixed(0)} MiB in ${o.seconds.toFixed(2)} s) | ${mbps(r.peer[i].bytes, r.peer[i].seconds)} (${r.peer[i].seconds.toFixed(2)} s) | ${ratios[i].toFixed(2)}x |`,
+        `| ${i + 1} | ${mbps(o.bytes, o.seconds)} (${o.segments} segments, ${(o.bytes / 2 ** 20).toFixed(0)} MiB in ${o.seconds.toFixed(2)} s) | ${o.cpu.toFixed(2)} s / ${o.waited.toFixed(2)} s | ${mbps(r.peer[i].bytes, r.peer[i].seconds)} (${r.peer[i].seconds.toFixed(2)} s) | ${ratios[i].toFixed(2)}x |`,
       );
     });
     emitResult({

@@ -186,11 +186,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (hash.digest('hex') !== digest)
         throw new HttpError(400, { message: 'body does not match its signed digest' });
       const result = check.finish();
-      await fh.sync();
+      // durable=0: a batch's files are synced together later (POST /v1/sync), before the catalog names them.
+      const durable = p.get('durable') !== '0';
+      if (durable) await fh.sync();
       await fh.close();
       closed = true;
       await rename(tmp, file);
-      await fsyncDir(dir);
+      if (durable) await fsyncDir(dir);
       return { path: file, size, checksum: result.checksum };
     } catch (err) {
       if (!closed) await fh.close().catch(() => {});
@@ -437,6 +439,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         for (const p of paths) served.parseSegmentPath(str(p, 'path'));
         await local.remove(paths);
         return sendJson(res, nonce, 200, { removed: paths.length });
+      }
+      case '/v1/sync': {
+        const paths = (Array.isArray(body.paths) ? body.paths : []) as string[];
+        for (const p of paths) served.parseSegmentPath(str(p, 'path'));
+        await local.makeDurable(paths);
+        return sendJson(res, nonce, 200, { synced: paths.length });
       }
       case '/v1/list': {
         const device = served.device(str(body.device, 'device'));

@@ -1,11 +1,14 @@
 // rebalance: moves INTACT segments from the fullest disks of a cluster to the emptiest ones until every disk
 // is within `threshold` of the mean used fraction, never putting two segments of a group on one node (the
-// planner, rebalance-planner.ts). The moves are planned at CREATE TASK; one subtask per batch of moves; each
-// move is a verified copy, then a switch, checkpointed per move: the switch, its MOVED row and the count of
-// moves done are one transaction, and only then is the source removed.
+// planner, rebalance-planner.ts). The moves are planned at CREATE TASK; one subtask per run of moves. Each move
+// reads and verifies its source, and writes a copy whose checksums are computed from the bytes written; the
+// moves are checkpointed per batch (copy-batches.ts): the batch's files are synced together, then the
+// switches, their MOVED rows and the count of moves done are one transaction, and only then are the sources
+// removed.
 import type { StorageCatalog } from '../../catalog/storage';
-import { removeReplaced, switchTo, writeVerifiedCopy } from '../store/relocate';
+import { BufferPool } from '../store/buffer-pool';
 import { fileSizeFor, SegmentFault } from '../store/segment-file';
+import { copyInBatches, noTally, type PreparedItem, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
 import { Layout, type PlanDevice, type PlannedMove, type PlanSegment, planMoves } from './rebalance-planner';
@@ -107,30 +110,18 @@ export const rebalance = defineTaskType({
     return subtasks;
   },
 
-  async run({ task, plan, resumeFrom }, ctx) {
+  async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of moves of the plan that are done.
-    for (let i = resumeFrom ?? 0; i < plan.moves.length; i++) {
-      const mv = plan.moves[i];
-      if (ctx.signal.aborted) return;
-      if (!ctx.locks.tryLock([mv.group], task.id)) {
-        ctx.result(
-          segmentRow(
-            { storage_id: mv.storage_id, segment_group_id: mv.group, node_name: null, device_id: mv.from },
-            null,
-            'SKIPPED',
-            'another task is changing this group',
-          ),
-        );
-        ctx.progress({ segments: 1, bytes: mv.bytes });
-        await ctx.checkpoint(i + 1);
-        continue;
-      }
-      try {
-        await moveSegment(ctx, mv, i + 1);
-      } finally {
-        ctx.locks.unlock([mv.group], task.id);
-      }
-    }
+    const buffers = new BufferPool();
+    await copyInBatches(
+      ctx,
+      task.id,
+      plan.moves.length,
+      resumeFrom ?? 0,
+      readAhead(options.max_bytes_per_sec),
+      (i) => prepareMove(ctx, task.id, plan.moves[i], i, buffers),
+      (i) => plan.moves[i].group,
+    );
   },
 
   async summary(_task, { threshold }, storage, plans) {
@@ -158,14 +149,50 @@ export const rebalance = defineTaskType({
   },
 });
 
-/** Moves one segment, the move that makes `done` moves of its subtask's plan, and checkpoints it. */
-async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<void> {
+/**
+ * Prepares the `index`-th move of the plan: locks its group, checks the move still makes sense, and reads and
+ * verifies the source into memory (a bad source is marked and left for rebuild, never copied). Its write
+ * puts the copy on the destination; the switch, the MOVED row and the removal of the source follow with the
+ * batch's checkpoint (copy-batches.ts).
+ */
+async function prepareMove(
+  ctx: RunContext,
+  taskId: string,
+  mv: Move,
+  index: number,
+  buffers: BufferPool,
+): Promise<PreparedItem> {
+  const out: PreparedItem = { index, locked: [], tally: noTally(), outcomes: [] };
+  if (!ctx.locks.tryLock([mv.group], taskId)) {
+    out.outcomes.push(
+      segmentRow(
+        { storage_id: mv.storage_id, segment_group_id: mv.group, node_name: null, device_id: mv.from },
+        null,
+        'SKIPPED',
+        'another task is changing this group',
+      ),
+    );
+    out.tally = { segments: 1, bytes: mv.bytes, failed: 0 };
+    return out;
+  }
+  out.locked = [mv.group];
+  try {
+    await readMove(ctx, mv, out, buffers);
+    return out;
+  } catch (err) {
+    ctx.locks.unlock([mv.group], taskId);
+    throw err;
+  }
+}
+
+async function readMove(ctx: RunContext, mv: Move, out: PreparedItem, buffers: BufferPool): Promise<void> {
   const { storage } = ctx;
+  const skipped = { segments: 1, bytes: mv.bytes, failed: 0 };
   const seg = await storage.segment(mv.storage_id);
   // Changed by someone else since the plan (moved, dropped, damaged): nothing to do.
   if (!seg || seg.device_id !== mv.from || seg.status !== 'INTACT') {
-    ctx.progress({ segments: 1, bytes: mv.bytes });
-    return ctx.checkpoint(done);
+    out.tally = skipped;
+    return;
   }
   const dest = await storage.device(mv.to);
   const group = (await storage.group(seg.segment_group_id))!;
@@ -175,11 +202,12 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
     (await storage.node(dest.node_name))?.status !== 'ONLINE' ||
     others.some((s) => s.node_name === dest.node_name)
   ) {
-    ctx.result(segmentRow(seg, group.table_id, 'SKIPPED', 'the destination is no longer suitable'));
-    ctx.progress({ segments: 1, bytes: mv.bytes });
-    return ctx.checkpoint(done);
+    out.outcomes.push(segmentRow(seg, group.table_id, 'SKIPPED', 'the destination is no longer suitable'));
+    out.tally = skipped;
+    return;
   }
-  const payload = Buffer.alloc(group.shard_bytes);
+  // Filled whole by the verified read below (or not used).
+  const payload = buffers.take(group.shard_bytes);
   try {
     await (await ctx.store.io.forNode(seg.node_name)).readSegment(
       seg.path,
@@ -192,24 +220,27 @@ async function moveSegment(ctx: RunContext, mv: Move, done: number): Promise<voi
       { into: payload, signal: ctx.signal },
     );
   } catch (err) {
+    buffers.give(payload);
     if (!(err instanceof SegmentFault)) throw err;
     // Never copy a bad segment: mark it, and leave it for rebuild.
     await markFailedSegment(ctx, seg, group.table_id, err, 'not moved');
-    ctx.progress({ segments: 1, failed: 1, bytes: mv.bytes });
-    return ctx.checkpoint(done);
+    out.tally = { segments: 1, failed: 1, bytes: mv.bytes };
+    return;
   }
   await ctx.throttle(fileSizeFor(group.shard_bytes), seg.device_id);
-  const copy = await writeVerifiedCopy(ctx.storage, ctx.store.io, seg, group, dest, payload, ctx.signal);
-  await ctx.throttle(copy.size, dest.id);
-  ctx.result(
-    segmentRow(
-      { ...seg, node_name: dest.node_name, device_id: dest.id },
-      group.table_id,
-      'MOVED',
-      `from ${seg.path} to ${copy.path}`,
-    ),
-  );
-  ctx.progress({ segments: 1, bytes: mv.bytes });
-  await ctx.checkpoint(done, (tx) => switchTo(tx, copy));
-  await removeReplaced(ctx.store.io, copy);
+  out.write = async (batch) => {
+    const [copy] = await batch
+      .addGroup([{ seg, group, dest, payload }], ctx.signal)
+      .finally(() => buffers.give(payload));
+    await ctx.throttle(copy.size, dest.id); // ends early on an abort, never throws
+    out.outcomes.push(
+      segmentRow(
+        { ...seg, node_name: dest.node_name, device_id: dest.id },
+        group.table_id,
+        'MOVED',
+        `from ${seg.path} to ${copy.path}`,
+      ),
+    );
+    out.tally = { segments: 1, bytes: mv.bytes, failed: 0 };
+  };
 }

@@ -1,24 +1,22 @@
 // rebuild: reconstructs DAMAGED and MISSING segments from the rest of their group with Reed-Solomon, writes
-// them to healthy disks, verifies them, and marks them INTACT. Never loses a byte: the new file is written to
-// a temporary name, fsynced, verified against its checksum, then switched in the catalog, and only then is an
-// old file elsewhere removed. One subtask per batch of segment groups, checkpointed per group: the switches
-// of a group's rebuilt segments, their REBUILT rows and the count of groups done are one transaction.
+// them to healthy disks, and marks them INTACT. Never loses a byte (store/relocate.ts, docs/durability.md): a
+// rebuilt payload must hash to the segment's checksum in the catalog before it is written, the new file is
+// written through its node's device I/O and made durable with its batch, then switched in the catalog, and
+// only then is an old file elsewhere removed. One subtask per run of segment groups, checkpointed per batch of
+// groups (copy-batches.ts): the switches of the batch's rebuilt segments, their REBUILT rows and the count of
+// groups done are one transaction, and the batch's files and directories are synced once, together.
 import type { Segment, SegmentGroup } from '../../catalog/storage';
+import { BufferPool } from '../store/buffer-pool';
 import { DeviceUnavailable } from '../store/device-io';
 import { coderFor } from '../store/erasure';
-import { removeReplaced, switchTo, type VerifiedCopy, writeVerifiedCopy } from '../store/relocate';
+import type { CopyBatch, VerifiedCopy } from '../store/relocate';
 import { type FindingKind, fileSizeFor, SegmentFault } from '../store/segment-file';
+import { copyInBatches, noTally, type PreparedItem, type Row, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
-import {
-  defineTaskType,
-  isCancellation,
-  nodeThroughClusterOption,
-  type PlannedSubtask,
-  type RunContext,
-} from './task-type';
+import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
 
 const GROUPS_PER_SUBTASK = 16;
 const LOCK_WAIT_MS = 30_000;
@@ -97,37 +95,17 @@ export const rebuild = defineTaskType({
     return subtasks;
   },
 
-  async run({ task, plan, resumeFrom }, ctx) {
+  async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of groups of the plan that are done.
-    for (let i = resumeFrom ?? 0; i < plan.groups.length; i++) {
-      const groupId = plan.groups[i];
-      if (ctx.signal.aborted) return;
-      const deadline = Date.now() + LOCK_WAIT_MS;
-      while (!ctx.locks.tryLock([groupId], task.id)) {
-        if (Date.now() > deadline || ctx.signal.aborted) {
-          ctx.result({
-            node_name: null,
-            device_id: null,
-            table_id: null,
-            segment_group_id: groupId,
-            storage_id: null,
-            result: 'SKIPPED',
-            detail: 'another task is changing this group',
-          });
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      if (!ctx.locks.tryLock([groupId], task.id)) {
-        await ctx.checkpoint(i + 1);
-        continue;
-      }
-      try {
-        await rebuildGroup(ctx, groupId, plan.node, i);
-      } finally {
-        ctx.locks.unlock([groupId], task.id);
-      }
-    }
+    const buffers = new BufferPool();
+    await copyInBatches(
+      ctx,
+      task.id,
+      plan.groups.length,
+      resumeFrom ?? 0,
+      readAhead(options.max_bytes_per_sec),
+      (i) => prepareGroup(ctx, task.id, plan, i, buffers),
+    );
   },
 
   outcome(_task, results) {
@@ -140,45 +118,130 @@ export const rebuild = defineTaskType({
   },
 });
 
-/** Rebuilds one group, the `index`-th of its subtask's plan, and checkpoints it (done: index + 1). */
-async function rebuildGroup(
+/**
+ * Locks the `index`-th group of the plan, reads its survivors and rebuilds the payloads of its targets in
+ * memory (or, when its survivors are all on agents, leaves that to its write: the destination agents may do
+ * it from their peers). Findings about survivors are reported at once (their status changes at once); the
+ * rest waits for the batch's checkpoint in `outcomes`. The lock is kept (`locked`) until then.
+ */
+async function prepareGroup(
   ctx: RunContext,
-  groupId: number,
-  nodeFilter: string | null,
+  taskId: string,
+  plan: RebuildPlan,
   index: number,
+  buffers: BufferPool,
+): Promise<PreparedItem> {
+  const groupId = plan.groups[index];
+  const out: PreparedItem = { index, locked: [], tally: noTally(), outcomes: [] };
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  while (!ctx.locks.tryLock([groupId], taskId)) {
+    if (Date.now() > deadline || ctx.signal.aborted) {
+      out.outcomes.push({
+        node_name: null,
+        device_id: null,
+        table_id: null,
+        segment_group_id: groupId,
+        storage_id: null,
+        result: 'SKIPPED',
+        detail: 'another task is changing this group',
+      });
+      return out;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  out.locked = [groupId];
+  try {
+    await planGroup(ctx, plan.node, groupId, out, buffers);
+    return out;
+  } catch (err) {
+    ctx.locks.unlock([groupId], taskId);
+    throw err;
+  }
+}
+
+/** A group to rebuild: its segments, the ones written (targets), and the positions not to read. */
+interface LostGroup {
+  group: SegmentGroup;
+  segs: Segment[];
+  targets: Segment[];
+  unhealthy: Set<number>;
+  unrecoverable: (why: string) => void;
+}
+
+async function planGroup(
+  ctx: RunContext,
+  nodeFilter: string | null,
+  groupId: number,
+  out: PreparedItem,
+  buffers: BufferPool,
 ): Promise<void> {
   const { storage } = ctx;
   const group = await storage.group(groupId);
-  if (!group) return ctx.checkpoint(index + 1);
+  if (!group) return;
   const table = await storage.tableById(group.table_id);
   const k = group.width - group.parity_width;
   const m = group.parity_width;
-  const S = group.shard_bytes;
   const segs = await storage.segmentsOfGroup(groupId);
   const unhealthy = new Set(segs.filter((s) => s.status !== 'INTACT').map((s) => s.position));
   const targets = segs.filter(
     (s) => unhealthy.has(s.position) && (!nodeFilter || s.node_name === nodeFilter),
   );
-  if (!targets.length) return ctx.checkpoint(index + 1);
-  const base = { node_name: null, device_id: null, table_id: group.table_id, segment_group_id: groupId };
+  if (!targets.length) return;
   const unrecoverable = (why: string) =>
-    ctx.result({
-      ...base,
+    out.outcomes.push({
+      node_name: null,
+      device_id: null,
+      table_id: group.table_id,
+      segment_group_id: groupId,
       storage_id: null,
       result: 'UNRECOVERABLE',
       detail: `segment group ${groupId} of table "${table?.name ?? group.table_id}": ${why}`,
     });
   if (unhealthy.size > m) {
     unrecoverable(`${unhealthy.size} of ${k + m} segments are lost or damaged, more than its ${m} parity`);
-    ctx.progress({ failed: targets.length, segments: targets.length });
-    return ctx.checkpoint(index + 1);
+    out.tally = { bytes: 0, segments: targets.length, failed: targets.length };
+    return;
   }
-  // Where the destinations and every survivor are agents', the destination agents do it (peer to peer).
-  const onAgents = await agentDestinations(ctx, group, segs, targets, unhealthy);
-  if (onAgents) return rebuildOnAgents(ctx, group, segs, targets, unhealthy, onAgents, index, unrecoverable);
-  // Read survivors until there are k good shards; a survivor that fails its checksum is DAMAGED too.
-  const data = Buffer.alloc(k * S);
-  const parity = Buffer.alloc(m * S);
+  const lost: LostGroup = { group, segs, targets, unhealthy, unrecoverable };
+  // Where every survivor is an agent's, the destination agents may do it all (peer to peer): decided when
+  // the destinations are chosen, with the batch's.
+  let allOnAgents = true;
+  for (const s of segs)
+    if (!unhealthy.has(s.position) && !(await storage.nodeAddress(s.node_name))) allOnAgents = false;
+  if (allOnAgents) {
+    out.write = async (batch) => {
+      const onAgents = await agentDestinations(ctx, lost, batch.reserved);
+      if (onAgents) return rebuildOnAgents(ctx, batch, out, lost, onAgents);
+      await (await readAndDecode(ctx, lost, out, buffers))?.(batch);
+    };
+    return;
+  }
+  out.write = (await readAndDecode(ctx, lost, out, buffers)) ?? undefined;
+}
+
+/**
+ * Reads survivors until there are k good shards (a survivor that fails its checksum is DAMAGED too) and
+ * reconstructs the targets' payloads. Returns what writes them, or null when the group cannot be rebuilt.
+ */
+async function readAndDecode(
+  ctx: RunContext,
+  lost: LostGroup,
+  out: PreparedItem,
+  buffers: BufferPool,
+): Promise<((batch: CopyBatch) => Promise<void>) | null> {
+  const { group, segs, targets, unrecoverable } = lost;
+  const unhealthy = new Set(lost.unhealthy);
+  const groupId = group.id;
+  const k = group.width - group.parity_width;
+  const m = group.parity_width;
+  const S = group.shard_bytes;
+  // Every byte of both is either read (and verified) or recomputed by the coder before anything uses it.
+  const data = buffers.take(k * S);
+  const parity = buffers.take(m * S);
+  const release = () => {
+    buffers.give(data);
+    buffers.give(parity);
+  };
   const shard = (pos: number) =>
     pos < k ? data.subarray(pos * S, (pos + 1) * S) : parity.subarray((pos - k) * S, (pos - k + 1) * S);
   let good = 0;
@@ -186,62 +249,87 @@ async function rebuildGroup(
   // Read survivors in waves, all of a wave at once: as many as are still needed, until k are good or none
   // is left. A survivor that fails verification is marked and another one is read in the next wave.
   const candidates = segs.filter((s) => !unhealthy.has(s.position));
-  // Counted with the group's checkpoint, so that progress shown is never progress a restart takes back.
+  // Counted with the batch's checkpoint, so that progress shown is never progress a restart takes back.
   let readBytes = 0;
   const read = new Set<number>();
   const unavailable: string[] = [];
-  while (good < k && candidates.length) {
-    const wave = candidates.splice(0, k - good);
-    const results = await Promise.all(
-      wave.map(async (s) =>
-        (await ctx.store.io.forNode(s.node_name))
-          .readSegment(
-            s.path,
-            { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
-            { into: shard(s.position), signal: ctx.signal },
-          )
-          .then(
-            () => null,
-            (err: unknown) => err,
-          ),
-      ),
-    );
-    for (const [w, err] of results.entries()) {
-      const s = wave[w];
-      if (err === null) {
-        good++;
-        read.add(s.position);
-        continue;
+  try {
+    while (good < k && candidates.length) {
+      const wave = candidates.splice(0, k - good);
+      const results = await Promise.all(
+        wave.map(async (s) =>
+          (await ctx.store.io.forNode(s.node_name))
+            .readSegment(
+              s.path,
+              { storageId: s.storage_id, groupId, position: s.position, payloadLength: S },
+              { into: shard(s.position), signal: ctx.signal },
+            )
+            .then(
+              () => null,
+              (err: unknown) => err,
+            ),
+        ),
+      );
+      for (const [w, err] of results.entries()) {
+        const s = wave[w];
+        if (err === null) {
+          good++;
+          read.add(s.position);
+          continue;
+        }
+        unhealthy.add(s.position);
+        // A survivor whose agent cannot be reached now is not damaged: it is only not read this time.
+        if (err instanceof DeviceUnavailable) {
+          unavailable.push(err.message);
+          continue;
+        }
+        if (!(err instanceof SegmentFault)) throw err;
+        await markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
       }
-      unhealthy.add(s.position);
-      // A survivor whose agent cannot be reached now is not damaged: it is only not read this time.
-      if (err instanceof DeviceUnavailable) {
-        unavailable.push(err.message);
-        continue;
-      }
-      if (!(err instanceof SegmentFault)) throw err;
-      await markFailedSegment(ctx, s, group.table_id, err, 'survivor failed while rebuilding');
+      readBytes += S * wave.length;
+      await Promise.all(wave.map((s) => ctx.throttle(fileSizeFor(S), s.device_id)));
     }
-    readBytes += S * wave.length;
-    await Promise.all(wave.map((s) => ctx.throttle(fileSizeFor(S), s.device_id)));
-  }
-  // Everything not read is recomputed by the coder (only the targets are written).
-  for (const s of segs) if (!read.has(s.position)) missing.add(s.position);
-  if (good < k && unavailable.length)
-    throw new Error(
-      `segment group ${groupId}: only ${good} of the ${k} segments needed could be read, ${unavailable.length} of the others are on devices that cannot be reached now (${unavailable[0]})`,
+    if (good < k && unavailable.length)
+      throw new Error(
+        `segment group ${groupId}: only ${good} of the ${k} segments needed could be read, ${unavailable.length} of the others are on devices that cannot be reached now (${unavailable[0]})`,
+      );
+    if (good < k) {
+      unrecoverable(`only ${good} of the ${k} segments needed could be read`);
+      out.tally = { bytes: readBytes, segments: targets.length, failed: targets.length };
+      release();
+      return null;
+    }
+    // Everything not read is recomputed by the coder (only the targets are written).
+    for (const s of segs) if (!read.has(s.position)) missing.add(s.position);
+    await coderFor(k, m).reconstruct(
+      data,
+      parity,
+      S,
+      [...missing].sort((a, b) => a - b),
     );
-  if (good < k) {
-    unrecoverable(`only ${good} of the ${k} segments needed could be read`);
-    ctx.progress({ failed: targets.length, segments: targets.length, bytes: readBytes });
-    return ctx.checkpoint(index + 1);
+  } catch (err) {
+    release();
+    throw err;
   }
-  await coderFor(k, m).reconstruct(
-    data,
-    parity,
-    S,
-    [...missing].sort((a, b) => a - b),
-  );
+  out.tally.bytes = readBytes;
+  const payloads = targets.map((t) => shard(t.position));
+  return (batch) => writeGroup(ctx, batch, out, lost, payloads).finally(release);
+}
+
+/**
+ * Chooses where each target of a prepared group goes, marks them REBUILDING, and writes their copies into the
+ * batch, all of them or none. An abort puts the targets back as they were; the result rows go to the
+ * group's outcomes, to be reported with its switch.
+ */
+async function writeGroup(
+  ctx: RunContext,
+  batch: CopyBatch,
+  g: PreparedItem,
+  lost: LostGroup,
+  payloads: Buffer[],
+): Promise<void> {
+  const { storage } = ctx;
+  const { group, segs, targets } = lost;
   await storage.setSegmentStatus(
     targets.map((t) => ({ storageId: t.storage_id, status: 'REBUILDING' as const })),
   );
@@ -249,31 +337,28 @@ async function rebuildGroup(
   // chosen for this group's other targets), then the writes run side by side.
   const occupied = new Set(segs.filter((x) => !targets.includes(x)).map((x) => x.node_name));
   const destinations: Destination[] = [];
-  for (const t of targets) {
-    const d = await chooseDestination(ctx, group, t, occupied);
-    occupied.add(d.dest.node_name);
-    destinations.push(d);
+  let copies: VerifiedCopy[];
+  try {
+    for (const t of targets) {
+      const d = await chooseDestination(ctx, group, t, occupied, batch.reserved);
+      occupied.add(d.dest.node_name);
+      destinations.push(d);
+    }
+    copies = await batch.addGroup(
+      targets.map((t, i) => ({ seg: t, group, dest: destinations[i].dest, payload: payloads[i] })),
+      ctx.signal,
+    );
+  } catch (err) {
+    // The group's copies are all removed (or, written in place, left to a segment still not INTACT): its
+    // targets are as they were.
+    await storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: t.status })));
+    throw err;
   }
-  const writes = await Promise.allSettled(
-    targets.map((t, i) => writeRebuilt(ctx, group, t, shard(t.position), destinations[i])),
-  );
-  // A write the abort stopped left no file behind (writeSegmentFile): its segment is as it was.
-  const aborted = targets.filter((_, i) => {
-    const w = writes[i];
-    return w.status === 'rejected' && isCancellation(w.reason, ctx.signal);
-  });
-  if (aborted.length)
-    await storage.setSegmentStatus(aborted.map((t) => ({ storageId: t.storage_id, status: t.status })));
-  const failed = writes.find((w) => w.status === 'rejected');
-  const copies = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
-  ctx.progress({ segments: copies.length, bytes: readBytes + copies.length * fileSizeFor(S) });
-  // The verified copies are switched in with their REBUILT rows; the group counts as done only if all of
-  // its targets were (else a resumed run takes it again, and finds the switched ones INTACT).
-  await ctx.checkpoint(failed ? index : index + 1, async (tx) => {
-    for (const c of copies) await switchTo(tx, c);
-  });
-  await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  await Promise.all(copies.map((c) => ctx.throttle(c.size, c.dest.id))); // ends early on an abort
+  for (const [i, copy] of copies.entries())
+    g.outcomes.push(...rebuiltRows(group, targets[i], copy, destinations[i], ''));
+  g.tally.segments += copies.length;
+  g.tally.bytes += copies.length * fileSizeFor(group.shard_bytes);
 }
 
 /** A device can take a rebuilt segment now (an agent that cannot be reached counts as no). */
@@ -281,7 +366,7 @@ async function usable(ctx: RunContext, d: { node_name: string; path: string }): 
   return (await ctx.store.io.forNode(d.node_name)).usable(d.path).catch(() => false);
 }
 
-/** Places, writes, verifies and switches one rebuilt segment. */
+/** Where one rebuilt segment goes, and whether it shares a node with another segment of its group. */
 interface Destination {
   dest: { id: string; node_name: string; path: string };
   reduced: boolean;
@@ -296,23 +381,25 @@ async function chooseDestination(
   group: SegmentGroup,
   target: Segment,
   occupied: Set<string>,
+  reserved: ReadonlyMap<string, number>,
 ): Promise<Destination> {
   const { storage } = ctx;
   const devices = await storage.devicesOfCluster(group.cluster_name);
   const need = fileSizeFor(group.shard_bytes);
+  // What a device has free counts the copies this batch wrote there and has not switched in yet.
+  const free = (d: (typeof devices)[number]) => d.capacity_bytes - d.used_bytes - (reserved.get(d.id) ?? 0);
   const healthy = (d: (typeof devices)[number]) =>
-    d.status === 'ACTIVE' && d.node_status === 'ONLINE' && d.capacity_bytes - d.used_bytes >= need;
+    d.status === 'ACTIVE' && d.node_status === 'ONLINE' && free(d) >= need;
   const own = devices.find((d) => d.id === target.device_id);
   let dest = own && healthy(own) && (await usable(ctx, own)) ? own : undefined;
   let reduced = false;
   if (!dest) {
     // Failure domain = node: prefer a node that holds no other segment of this group.
-    const taken = occupied;
     const candidates = devices
       .filter((d) => healthy(d) && d.id !== target.device_id)
-      .sort((a, b) => b.capacity_bytes - b.used_bytes - (a.capacity_bytes - a.used_bytes));
+      .sort((a, b) => free(b) - free(a));
     for (const d of candidates) {
-      if (!taken.has(d.node_name) && (await usable(ctx, d))) {
+      if (!occupied.has(d.node_name) && (await usable(ctx, d))) {
         dest = d;
         break;
       }
@@ -334,33 +421,17 @@ async function chooseDestination(
   return { dest, reduced };
 }
 
-/** Writes and verifies one rebuilt segment at its chosen destination, and reports it (switched in later). */
-async function writeRebuilt(
-  ctx: RunContext,
-  group: SegmentGroup,
-  target: Segment,
-  payload: Buffer,
-  where: Destination,
-): Promise<VerifiedCopy> {
-  const { dest } = where;
-  const copy = await writeVerifiedCopy(ctx.storage, ctx.store.io, target, group, dest, payload, ctx.signal);
-  await ctx.throttle(copy.size, dest.id);
-  reportRebuilt(ctx, group, target, copy, where, '');
-  return copy;
-}
-
-/** The REBUILT row of a verified copy (and FAULT_TOLERANCE_REDUCED when it shares a node with its group). */
-function reportRebuilt(
-  ctx: RunContext,
+/** The REBUILT row of a copy (and FAULT_TOLERANCE_REDUCED when it shares a node with its group). */
+function rebuiltRows(
   group: SegmentGroup,
   target: Segment,
   copy: VerifiedCopy,
   where: Destination,
   how: string,
-): void {
+): Row[] {
   const { dest, reduced } = where;
   const at = { ...target, node_name: dest.node_name, device_id: dest.id };
-  ctx.result(
+  const rows = [
     segmentRow(
       at,
       group.table_id,
@@ -369,9 +440,9 @@ function reportRebuilt(
         ? `rebuilt in place on ${dest.path}${how}`
         : `rebuilt on node ${dest.node_name} (${dest.path})${how}; was on node ${target.node_name}`,
     ),
-  );
-  if (reduced) {
-    ctx.result(
+  ];
+  if (reduced)
+    rows.push(
       segmentRow(
         at,
         group.table_id,
@@ -379,27 +450,24 @@ function reportRebuilt(
         `no node without another segment of group ${group.id} had room: node ${dest.node_name} now holds two of its segments`,
       ),
     );
-  }
+  return rows;
 }
 
 /**
- * The destinations of a group's targets when the rebuild can run on the destination agents: every survivor
- * and every destination is on an agent. Null otherwise (the coordinator reads and reconstructs).
+ * The destinations of a group's targets when the rebuild can run on the destination agents (every survivor
+ * is on an agent, checked by the caller, and so is every destination). Null otherwise (the coordinator reads
+ * and reconstructs).
  */
 async function agentDestinations(
   ctx: RunContext,
-  group: SegmentGroup,
-  segs: Segment[],
-  targets: Segment[],
-  unhealthy: Set<number>,
+  lost: LostGroup,
+  reserved: ReadonlyMap<string, number>,
 ): Promise<Destination[] | null> {
-  const { storage } = ctx;
-  for (const s of segs)
-    if (!unhealthy.has(s.position) && !(await storage.nodeAddress(s.node_name))) return null;
+  const { group, segs, targets } = lost;
   const occupied = new Set(segs.filter((x) => !targets.includes(x)).map((x) => x.node_name));
   const destinations: Destination[] = [];
   for (const t of targets) {
-    const d = await chooseDestination(ctx, group, t, occupied);
+    const d = await chooseDestination(ctx, group, t, occupied, reserved);
     if (!(await ctx.store.io.forNode(d.dest.node_name)).rebuildFromPeers) return null;
     occupied.add(d.dest.node_name);
     destinations.push(d);
@@ -409,20 +477,19 @@ async function agentDestinations(
 
 /**
  * Rebuild on the destination agents: each pulls k survivors from its peers, reconstructs its target, writes it
- * durably and verifies it; the coordinator marks the survivors the agents found faulty, then switches the
- * copies in with the group's checkpoint, as the other path does.
+ * durably and verifies it; the coordinator marks the survivors the agents found faulty, and adds the copies to
+ * the batch, to be switched in with its checkpoint as the other path's are. A group whose agents could not all
+ * do it keeps nothing of it (its copies elsewhere are removed) and fails the batch after what came before.
  */
 async function rebuildOnAgents(
   ctx: RunContext,
-  group: SegmentGroup,
-  segs: Segment[],
-  targets: Segment[],
-  unhealthy: Set<number>,
+  batch: CopyBatch,
+  out: PreparedItem,
+  lost: LostGroup,
   destinations: Destination[],
-  index: number,
-  unrecoverable: (why: string) => void,
 ): Promise<void> {
   const { storage } = ctx;
+  const { group, segs, targets, unhealthy } = lost;
   const k = group.width - group.parity_width;
   const S = group.shard_bytes;
   const survivors = segs.filter((s) => !unhealthy.has(s.position));
@@ -474,7 +541,7 @@ async function rebuildOnAgents(
       );
     }
   }
-  const copies: VerifiedCopy[] = [];
+  const copies: { copy: VerifiedCopy; where: Destination }[] = [];
   const notDone: Segment[] = [];
   let failed: unknown = null;
   let tooFew: string | null = null;
@@ -502,21 +569,32 @@ async function rebuildOnAgents(
       size: r.size!,
       checksum: r.checksum!,
     };
-    await ctx.throttle(copy.size, copy.dest.id);
-    reportRebuilt(ctx, group, t, copy, destinations[i], ', on its agent from the survivors on its peers');
-    copies.push(copy);
+    copies.push({ copy, where: destinations[i] });
+  }
+  if (failed) {
+    await Promise.all(
+      copies
+        .filter(({ copy: c }) => c.path !== c.seg.path || c.dest.node_name !== c.seg.node_name)
+        .map(async ({ copy: c }) =>
+          (await ctx.store.io.forNode(c.dest.node_name)).remove([c.path]).catch(() => {}),
+        ),
+    );
+    await storage.setSegmentStatus(targets.map((t) => ({ storageId: t.storage_id, status: t.status })));
+    throw failed;
   }
   if (notDone.length)
     await storage.setSegmentStatus(notDone.map((t) => ({ storageId: t.storage_id, status: t.status })));
-  if (tooFew && !failed && !copies.length) {
-    unrecoverable(tooFew);
-    ctx.progress({ failed: targets.length, segments: targets.length });
-    return ctx.checkpoint(index + 1);
+  if (tooFew && !copies.length) {
+    lost.unrecoverable(tooFew);
+    out.tally = { bytes: 0, segments: targets.length, failed: targets.length };
+    return;
   }
-  ctx.progress({ segments: copies.length, bytes: copies.length * (k * S + fileSizeFor(S)) });
-  await ctx.checkpoint(failed || notDone.length ? index : index + 1, async (tx) => {
-    for (const c of copies) await switchTo(tx, c);
-  });
-  await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
-  if (failed) throw failed;
+  batch.addDurable(copies.map((c) => c.copy));
+  await Promise.all(copies.map(({ copy }) => ctx.throttle(copy.size, copy.dest.id)));
+  for (const { copy, where } of copies)
+    out.outcomes.push(
+      ...rebuiltRows(group, copy.seg, copy, where, ', on its agent from the survivors on its peers'),
+    );
+  out.tally.segments += copies.length;
+  out.tally.bytes += copies.length * (k * S + fileSizeFor(S));
 }

@@ -11,6 +11,7 @@ import {
   type DeviceIO,
   DeviceUnavailable,
   type StorageIO,
+  type WriteOptions,
   type WrittenSegment,
 } from './device-io';
 import { type SegmentMeta, segmentDir } from './segment-file';
@@ -75,7 +76,7 @@ export async function writeToDevice(
   d: Pick<Device, 'id' | 'node_name' | 'path'>,
   meta: SegmentMeta,
   payload: Buffer,
-  opts: { durable: boolean; signal?: AbortSignal },
+  opts: WriteOptions,
 ): Promise<WrittenSegment> {
   try {
     return await io.writeSegment(d, meta, payload, opts);

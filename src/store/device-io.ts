@@ -41,6 +41,13 @@ export interface WrittenSegment {
   size: number;
 }
 
+export interface WriteOptions {
+  durable: boolean;
+  /** The catalog's checksum of the segment being copied: a payload that does not hash to it is not written. */
+  checksum?: string;
+  signal?: AbortSignal;
+}
+
 export interface DeviceIO {
   /** Where the node's devices are, for messages: "in process" or "agent host:port". */
   readonly where: string;
@@ -57,16 +64,12 @@ export interface DeviceIO {
   usable(devicePath: string): Promise<boolean>;
   /**
    * Writes a segment file (temporary name, rename) after checking the device's identity (DeviceIdentityProblem).
-   * With durable = false the caller makes it durable later with makeDurable (a remote write is always durable
-   * when acknowledged). An abort of `signal` before the rename leaves no file.
+   * With durable = false the caller makes it durable later with makeDurable (on an agent too: it then writes
+   * without syncing). With `checksum`, the whole-segment checksum the payload must hash to, computed before
+   * anything is written (CopyMismatch). An abort of `signal` before the rename leaves no file.
    */
-  writeSegment(
-    d: DeviceRef,
-    meta: SegmentMeta,
-    payload: Buffer,
-    opts: { durable: boolean; signal?: AbortSignal },
-  ): Promise<WrittenSegment>;
-  /** fsyncs files written with durable = false, and their directories. */
+  writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions): Promise<WrittenSegment>;
+  /** fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once. */
   makeDurable(paths: string[]): Promise<void>;
   /** Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there. */
   readSegment(
@@ -166,12 +169,7 @@ export class LocalDeviceIO implements DeviceIO {
     }
   }
 
-  async writeSegment(
-    d: DeviceRef,
-    meta: SegmentMeta,
-    payload: Buffer,
-    opts: { durable: boolean; signal?: AbortSignal },
-  ) {
+  async writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions) {
     const problem = await identityProblem(d);
     if (problem) throw new DeviceIdentityProblem(problem);
     // Only the segments subdirectory is created, never the device's own directory (device-identity.ts).
@@ -179,7 +177,7 @@ export class LocalDeviceIO implements DeviceIO {
     await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
-    return writeSegmentFile(dir, meta, payload, opts.durable, opts.durable, opts.signal);
+    return writeSegmentFile(dir, meta, payload, opts.durable, opts.durable, opts.signal, opts.checksum);
   }
 
   makeDurable(paths: string[]): Promise<void> {

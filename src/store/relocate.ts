@@ -1,50 +1,141 @@
-// Puts a segment's (verified) payload in a file on a device and points the catalog at it. The one sequence
-// rebuild and rebalance share, and the one that must never lose a byte: write to a temporary name, fsync,
-// rename, fsync the directory, read the file back and verify it (writeVerifiedCopy); switch the catalog
-// (switchTo, which the caller runs inside the transaction of its checkpoint, so that the switch and the
-// result row reporting it are never apart); only then remove the file the segment had before
-// (removeReplaced). An abort of `signal` is honoured only up to the rename. A crash between the rename and
-// the switch leaves a file the catalog does not know, which start-up recovery removes (or, written in place,
-// the same bytes the catalog expects), so the copy is simply made again.
+// Puts segments' payloads in files on devices and points the catalog at them: the one sequence rebuild and
+// rebalance share, and the one that must never lose a byte (docs/durability.md). Every write goes through the
+// device-I/O seam of the destination's node (device-io.ts), in process or on its agent.
+//   1. addGroup(): the file's header and block checksum table are computed from the very payload buffer that
+//      is written (hash before write), and the whole-segment checksum they give must equal the catalog's for
+//      the segment: a rebuilt payload that is not byte for byte the segment it replaces is never written. The
+//      file is written (temporary name, rename) without waiting for the disk (`durable: false`).
+//   2. commit(): one makeDurable per device I/O for the whole batch: in process, the batch's files fdatasynced
+//      together and each directory fsynced once; on an agent, the agent does the same for its files.
+//   3. switchTo(), which the caller runs inside the transaction of its checkpoint, so that the switch and the
+//      result row reporting it are never apart.
+//   4. removeReplaced(): only then the file the segment had before goes.
+// An abort is honoured up to the commit. A crash before the commit leaves files the catalog does not point at
+// as INTACT: temporary files and copies elsewhere (start-up recovery removes both) or, written in place, a file
+// of a segment the catalog still calls MISSING, DAMAGED or REBUILDING; the copy is simply made again.
 import { nowText } from '../../catalog/db';
 import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
 import { writeToDevice } from './device-identity';
-import type { StorageIO } from './device-io';
+import type { DeviceIO, StorageIO } from './device-io';
+
+export interface CopyDestination {
+  id: string;
+  node_name: string;
+  path: string;
+}
 
 export interface VerifiedCopy {
   seg: Segment;
-  dest: { id: string; node_name: string; path: string };
+  dest: CopyDestination;
   path: string;
   size: number;
   checksum: string;
 }
 
-export async function writeVerifiedCopy(
-  storage: StorageCatalog,
-  io: StorageIO,
-  seg: Segment,
-  group: SegmentGroup,
-  dest: { id: string; node_name: string; path: string },
-  payload: Buffer,
-  signal?: AbortSignal,
-): Promise<VerifiedCopy> {
-  const dio = await io.forNode(dest.node_name);
-  const meta = {
-    storageId: seg.storage_id,
-    groupId: group.id,
-    position: seg.position,
-    isParity: seg.position >= group.width - group.parity_width,
-  };
-  const written = await writeToDevice(storage, dio, dest, meta, payload, { durable: true, signal });
-  try {
-    await dio.readSegment(written.path, { ...meta, payloadLength: group.shard_bytes }, {});
-  } catch (err) {
-    // A copy that does not verify is never switched in; the segment keeps the file it had.
-    if (written.path !== seg.path || dest.node_name !== seg.node_name)
-      await dio.remove([written.path]).catch(() => {});
-    throw err;
+/** Whether a copy replaces its segment's file (the same file on the same node): nothing to remove after. */
+function inPlace(c: VerifiedCopy): boolean {
+  return c.path === c.seg.path && c.dest.node_name === c.seg.node_name;
+}
+
+export class CopyBatch {
+  /** The copies written and not yet durable, per device I/O (one makeDurable each at the commit). */
+  private readonly pending = new Map<DeviceIO, VerifiedCopy[]>();
+  /** Copies already durable when added (written by an agent that rebuilt them from its peers). */
+  private durable: VerifiedCopy[] = [];
+  /** Bytes written per destination device, not yet in the catalog's used_bytes. */
+  readonly reserved = new Map<string, number>();
+  private written = 0;
+
+  constructor(
+    private readonly storage: StorageCatalog,
+    private readonly io: StorageIO,
+  ) {}
+
+  get bytes(): number {
+    return this.written;
   }
-  return { seg, dest, path: written.path, size: written.size, checksum: written.checksum };
+
+  private note(copies: VerifiedCopy[]): void {
+    for (const c of copies) {
+      this.reserved.set(c.dest.id, (this.reserved.get(c.dest.id) ?? 0) + c.size);
+      this.written += c.size;
+    }
+  }
+
+  /**
+   * Writes copies (step 1 at the top of this file), all of them or none: when one fails, the others' files
+   * are removed (unless written in place) and the error thrown. An abort of `signal` before a write counts as
+   * a failure.
+   */
+  async addGroup(
+    items: { seg: Segment; group: SegmentGroup; dest: CopyDestination; payload: Buffer }[],
+    signal?: AbortSignal,
+  ): Promise<VerifiedCopy[]> {
+    const settled = await Promise.allSettled(
+      items.map(async ({ seg, group, dest, payload }) => {
+        const dio = await this.io.forNode(dest.node_name);
+        const meta = {
+          storageId: seg.storage_id,
+          groupId: group.id,
+          position: seg.position,
+          isParity: seg.position >= group.width - group.parity_width,
+        };
+        const w = await writeToDevice(this.storage, dio, dest, meta, payload, {
+          durable: false,
+          checksum: seg.checksum ?? undefined,
+          signal,
+        });
+        const copy: VerifiedCopy = { seg, dest, path: w.path, size: w.size, checksum: w.checksum };
+        return { dio, copy };
+      }),
+    );
+    const done = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(
+        done.filter((d) => !inPlace(d.copy)).map((d) => d.dio.remove([d.copy.path]).catch(() => {})),
+      );
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    for (const { dio, copy } of done) {
+      const list = this.pending.get(dio) ?? [];
+      list.push(copy);
+      this.pending.set(dio, list);
+    }
+    const copies = done.map((d) => d.copy);
+    this.note(copies);
+    return copies;
+  }
+
+  /** Adds copies that are durable and verified already (switched in with the batch). */
+  addDurable(copies: VerifiedCopy[]): void {
+    this.durable.push(...copies);
+    this.note(copies);
+  }
+
+  /**
+   * Makes every copy durable (step 2) and returns them all, to be switched in. On failure nothing is
+   * switched, and the files written to a path that is not their segment's current one are removed.
+   */
+  async commit(): Promise<VerifiedCopy[]> {
+    const pending = [...this.pending];
+    const copies = [...this.durable, ...pending.flatMap(([, list]) => list)];
+    this.pending.clear();
+    this.durable = [];
+    this.reserved.clear();
+    this.written = 0;
+    try {
+      await Promise.all(pending.map(([dio, list]) => dio.makeDurable(list.map((c) => c.path))));
+    } catch (err) {
+      await Promise.all(
+        copies
+          .filter((c) => !inPlace(c))
+          .map(async (c) => (await this.io.forNode(c.dest.node_name)).remove([c.path]).catch(() => {})),
+      );
+      throw err;
+    }
+    return copies;
+  }
 }
 
 /** Points the catalog at the copy (INTACT, on its device), through `storage` (that of the caller's transaction). */
@@ -67,6 +158,5 @@ export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): Promise<v
  * reached keeps an uncatalogued file, which the orphan scan at the next start removes.
  */
 export async function removeReplaced(io: StorageIO, copy: VerifiedCopy): Promise<void> {
-  if (copy.path !== copy.seg.path || copy.dest.node_name !== copy.seg.node_name)
-    await (await io.forNode(copy.seg.node_name)).remove([copy.seg.path]).catch(() => {});
+  if (!inPlace(copy)) await (await io.forNode(copy.seg.node_name)).remove([copy.seg.path]).catch(() => {});
 }

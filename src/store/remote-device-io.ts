@@ -1,6 +1,7 @@
 // The devices of a node served by a storage agent (src/agent/server.ts), through the agent protocol. The same
 // contract as LocalDeviceIO: segment files are named by the catalog's path (<device>/segments/<id>.seg, a path
-// on the agent's host), written durably before the agent acknowledges, read back as a stream that is checked
+// on the agent's host), written durably before the agent acknowledges (or, with durable = false, once
+// makeDurable asks the agent to sync a batch), read back as a stream that is checked
 // block by block here (the checksums were computed where the data was coded: end to end), and verified for
 // check_disk on the agent itself (only the outcomes cross the network).
 
@@ -14,10 +15,12 @@ import {
   type Expected,
   type PeerRebuild,
   type PeerRebuildResult,
+  type WriteOptions,
   type WrittenSegment,
 } from './device-io';
 import {
   buildHeader,
+  checkCopy,
   type FindingKind,
   SegmentFault,
   type SegmentMeta,
@@ -107,10 +110,11 @@ export class RemoteDeviceIO implements DeviceIO {
     d: DeviceRef,
     meta: SegmentMeta,
     payload: Buffer,
-    opts: { durable: boolean; signal?: AbortSignal },
+    opts: WriteOptions,
   ): Promise<WrittenSegment> {
     opts.signal?.throwIfAborted();
     const { head, checksum } = buildHeader(meta, payload);
+    if (opts.checksum !== undefined) checkCopy(meta, checksum, opts.checksum);
     const path = `/v1/segment?${q({
       device: d.path,
       device_id: d.id,
@@ -118,6 +122,7 @@ export class RemoteDeviceIO implements DeviceIO {
       group: meta.groupId,
       position: meta.position,
       parity: meta.isParity ? 1 : 0,
+      durable: opts.durable ? 1 : 0,
     })}`;
     const r = await this.client
       .json<WrittenSegment>('PUT', path, undefined, {
@@ -134,8 +139,10 @@ export class RemoteDeviceIO implements DeviceIO {
     return r;
   }
 
-  async makeDurable(): Promise<void> {
-    // Every write was durable (file and directory fsynced) before the agent acknowledged it.
+  /** The agent fsyncs the files (written with durable = false) and their directories, as a local batch does. */
+  async makeDurable(paths: string[]): Promise<void> {
+    if (!paths.length) return;
+    await this.client.json('POST', '/v1/sync', { paths }, { timeoutMs: 60_000 }).catch(rethrow);
   }
 
   async readSegment(

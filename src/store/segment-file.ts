@@ -150,11 +150,26 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** The payload to be written is not the segment the catalog records. */
+export class CopyMismatch extends Error {}
+
+/**
+ * A copy of a catalogued segment (rebuilt or moved) must hash to the catalog's checksum: checked on the header
+ * computed from the very buffer that is then written (hash before write), so a wrong copy is never written.
+ */
+export function checkCopy(meta: SegmentMeta, checksum: string, expected: string): void {
+  if (checksum !== expected)
+    throw new CopyMismatch(
+      `the bytes computed for segment ${meta.storageId} (group ${meta.groupId}, position ${meta.position}) do not hash to its checksum in the catalog (${checksum}, expected ${expected}); nothing was written`,
+    );
+}
+
 /**
  * Writes a segment durably: temporary file, fsync, rename, directory fsync. Returns the final path and the
  * whole-segment checksum. On any error the temporary file is removed. With syncDir = false the caller fsyncs
  * the directory itself (once for many files) before it catalogues them. An abort of `signal` before the
- * rename removes the temporary file and throws its reason; once renamed, the write completes.
+ * rename removes the temporary file and throws its reason; once renamed, the write completes. With
+ * `expectChecksum`, a payload that does not hash to it is refused before anything is written (CopyMismatch).
  */
 export async function writeSegmentFile(
   dir: string,
@@ -163,8 +178,10 @@ export async function writeSegmentFile(
   syncDir = true,
   syncFile = true,
   signal?: AbortSignal,
+  expectChecksum?: string,
 ): Promise<{ path: string; checksum: string; size: number }> {
   const { head, checksum } = buildHeader(meta, payload);
+  if (expectChecksum !== undefined) checkCopy(meta, checksum, expectChecksum);
   const path = join(dir, segmentFileName(meta.storageId));
   const tmp = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
   let fh: FileHandle | null = null;

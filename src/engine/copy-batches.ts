@@ -1,0 +1,191 @@
+// The loop rebuild and rebalance share: the items of a subtask's plan (groups to rebuild, segments to move) are
+// taken in batches. Each item is first prepared (locked, read, verified or decoded: the payloads it will
+// write) and then written into the batch's CopyBatch; up to readAhead() items after the current one are
+// prepared while it is written, so reads overlap writes and each other. A batch ends after BATCH_BYTES of copies or BATCH_MS (so a throttled task
+// still checkpoints item by item); its copies are then made durable in one pass (one makeDurable per device I/O:
+// files fdatasynced together, each directory fsynced once), switched in one checkpoint transaction with their
+// result rows and the count of items done, and only then are the files they replace removed and the locks
+// released.
+import { CopyBatch, removeReplaced, switchTo, type VerifiedCopy } from '../store/relocate';
+import { isCancellation, type RunContext } from './task-type';
+
+export const BATCH_BYTES = 64 * 1024 * 1024;
+export const BATCH_MS = 250;
+/**
+ * Items prepared ahead of the one being written: a move reads one segment, so a single read ahead left a
+ * rebalance with one read in flight per subtask, far from what the disk serves with a deeper queue. With a
+ * throttle, one: reads ahead would take the device's budget before the write of the current item, and delay
+ * its checkpoint by as many items.
+ */
+export function readAhead(maxBytesPerSec: number | null | undefined): number {
+  return maxBytesPerSec ? 1 : 4;
+}
+
+export interface Tally {
+  bytes: number;
+  segments: number;
+  failed: number;
+}
+
+export type Row = Parameters<RunContext['result']>[0];
+
+/** One item of the plan, ready to be written. */
+export interface PreparedItem {
+  index: number;
+  /** Groups it locked: released once the batch holding it is checkpointed. */
+  locked: number[];
+  /** Counted, and reported, with the checkpoint that covers the item (never before its switch). */
+  tally: Tally;
+  outcomes: Row[];
+  /** Stages its copies in the batch (all or none), adding to tally and outcomes; absent: nothing to write. */
+  write?: (batch: CopyBatch) => Promise<void>;
+}
+
+export const noTally = (): Tally => ({ bytes: 0, segments: 0, failed: 0 });
+
+/** An item being prepared, by its index in the plan. */
+interface Ahead {
+  index: number;
+  item: Promise<PreparedItem>;
+}
+
+/**
+ * Runs the items of a plan from the `from`-th of `count` on, batch after batch, until the end or an abort.
+ * Items are prepared ahead of their write, across batches too: the reads go on while a batch is made durable
+ * and checkpointed. An item whose group (`groupOf`) an earlier item of its batch changes is prepared only once
+ * that batch is switched in: what it checks and reads (where the group's segments are) depends on it. A
+ * failure is thrown once what was written before it is checkpointed.
+ */
+export async function copyInBatches(
+  ctx: RunContext,
+  taskId: string,
+  count: number,
+  from: number,
+  depth: number,
+  prepare: (index: number) => Promise<PreparedItem>,
+  groupOf?: (index: number) => number,
+): Promise<void> {
+  const run = new Pipeline(ctx, taskId, count, from, depth, prepare, groupOf);
+  try {
+    while (!run.finished() && !ctx.signal.aborted) await run.oneBatch();
+  } finally {
+    // Items prepared for a batch that never started (an abort, a failure): not done, their locks released.
+    await run.abandon();
+  }
+}
+
+class Pipeline {
+  /** Being prepared, in plan order; the first is the next to be written. */
+  private queue: Ahead[] = [];
+  private next: number;
+  /** The groups of the current batch's items, written or in the queue. */
+  private groups = new Set<number>();
+  /** The next item's group is one the current batch changes: it waits for the batch's switch. */
+  private blocked = false;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly taskId: string,
+    private readonly count: number,
+    from: number,
+    /** Items prepared ahead of the one being written, at most. */
+    private readonly depth: number,
+    private readonly prepare: (index: number) => Promise<PreparedItem>,
+    private readonly groupOf?: (index: number) => number,
+  ) {
+    this.next = from;
+  }
+
+  finished(): boolean {
+    return !this.queue.length && this.next >= this.count;
+  }
+
+  /** Prepares items ahead up to `depth` (none past one that must wait for this batch's switch). */
+  private fill(): void {
+    while (!this.blocked && this.queue.length < this.depth && this.next < this.count) {
+      const g = this.groupOf?.(this.next);
+      if (g !== undefined && this.groups.has(g)) {
+        this.blocked = true;
+        return;
+      }
+      if (g !== undefined) this.groups.add(g);
+      const item = this.prepare(this.next);
+      item.catch(() => {}); // awaited where it is used, and a rejection handled there
+      this.queue.push({ index: this.next++, item });
+    }
+  }
+
+  async abandon(): Promise<void> {
+    const left = this.queue;
+    this.queue = [];
+    for (const a of left) {
+      const item = await a.item.catch(() => null);
+      if (item) this.ctx.locks.unlock(item.locked, this.taskId);
+    }
+  }
+
+  /**
+   * One batch: writes prepared items until it is full or nothing more can be written before its switch,
+   * makes it durable, checkpoints it, removes the replaced files. A failure commits what was fully written
+   * before it, checkpoints that, and is thrown; an abort does the same and returns. Items prepared ahead and
+   * not written are carried to the next batch (they do not depend on this one's changes).
+   */
+  async oneBatch(): Promise<void> {
+    const { ctx } = this;
+    const started = Date.now();
+    const batch = new CopyBatch(ctx.storage, ctx.store.io);
+    const locked: number[] = [];
+    const tally = noTally();
+    const outcomes: Row[] = [];
+    let done: number | null = null;
+    let failure: unknown = null;
+    this.blocked = false;
+    const groupOf = this.groupOf;
+    this.groups = new Set(groupOf ? this.queue.map((a) => groupOf(a.index)) : []);
+    this.fill();
+    try {
+      while (this.queue.length) {
+        const full =
+          done !== null &&
+          (batch.bytes >= BATCH_BYTES || Date.now() - started >= BATCH_MS || ctx.signal.aborted);
+        if (full) break;
+        const item: PreparedItem = await this.queue.shift()!.item;
+        locked.push(...item.locked);
+        done ??= item.index;
+        this.fill();
+        await item.write?.(batch);
+        tally.bytes += item.tally.bytes;
+        tally.segments += item.tally.segments;
+        tally.failed += item.tally.failed;
+        outcomes.push(...item.outcomes);
+        done = item.index + 1;
+      }
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      let copies: VerifiedCopy[];
+      try {
+        copies = await batch.commit();
+      } catch (err) {
+        // Nothing was switched: the batch's items are redone by a later run.
+        throw failure ?? err;
+      }
+      for (const row of outcomes) ctx.result(row);
+      ctx.progress(tally);
+      if (done !== null)
+        await ctx.checkpoint(
+          done,
+          copies.length
+            ? async (tx) => {
+                for (const c of copies) await switchTo(tx, c);
+              }
+            : undefined,
+        );
+      await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
+    } finally {
+      ctx.locks.unlock(locked, this.taskId);
+    }
+    if (failure && !isCancellation(failure, ctx.signal)) throw failure;
+  }
+}
