@@ -34,6 +34,8 @@ export interface DialectSql {
   least(a: string, b: string): string;
   /** `a IS b`: equal, NULLs equal. */
   isNotDistinct(a: string, b: string): string;
+  /** Now, by the catalog's clock (one clock for every coordinator), in the catalog's timestamptz form. */
+  now: string;
   /** Now plus a number of seconds, in the catalog's timestamptz text form. */
   nowPlusSeconds(seconds: string): string;
   /** A timestamptz parameter where PostgreSQL cannot infer its type (CASE, coalesce): `CAST(? AS timestamptz)`. */
@@ -48,6 +50,7 @@ export const DIALECTS: Record<Dialect, DialectSql> = {
     greatest: (a, b) => `max(${a}, ${b})`,
     least: (a, b) => `min(${a}, ${b})`,
     isNotDistinct: (a, b) => `${a} IS ${b}`,
+    now: "strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00'",
     nowPlusSeconds: (s) => `strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || (${s}) || ' seconds') || '+00'`,
     timestamp: '?',
     insertIgnore: { verb: 'INSERT OR IGNORE', tail: '' },
@@ -58,6 +61,7 @@ export const DIALECTS: Record<Dialect, DialectSql> = {
     greatest: (a, b) => `greatest(${a}, ${b})`,
     least: (a, b) => `least(${a}, ${b})`,
     isNotDistinct: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
+    now: 'now()',
     nowPlusSeconds: (s) => `now() + (${s}) * interval '1 second'`,
     timestamp: 'CAST(? AS timestamptz)',
     insertIgnore: { verb: 'INSERT', tail: ' ON CONFLICT DO NOTHING' },

@@ -1,14 +1,19 @@
 // The catalog's data access on PostgreSQL 15 (a real one, started in a temporary directory) against the same on
 // SQLite: one scenario of every kind of statement the catalog modules run (topology, segments and their
 // paging, tasks with a checkpoint that switches a segment, results, schedules, users, DROP TABLE), run on both,
-// must give the same answers.
+// must give the same answers. Then the task leases of several coordinators (catalog/leases.ts): a lease is
+// taken from another coordinator only after it has expired, renewal keeps it, and concurrent subtask claims
+// (FOR UPDATE SKIP LOCKED) never hand one subtask out twice.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import pg from 'pg';
 import { type RealPostgres, startRealPostgres } from '../bench/common';
 import { type Catalog, openCatalog } from '../catalog/db';
-import { numberedPlaceholders, openPostgresCatalog } from '../catalog/postgres';
+import { TaskLeases } from '../catalog/leases';
+import { numberedPlaceholders, openPostgresCatalog, type PostgresCatalog } from '../catalog/postgres';
 import { ScheduleCatalog } from '../catalog/schedules';
 import { type NewGroup, StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
@@ -27,7 +32,37 @@ test.after.always(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const url = () => `postgres://${real.user}@127.0.0.1:${PORT}/postgres`;
+const url = (db = 'postgres') => `postgres://${real.user}@127.0.0.1:${PORT}/${db}`;
+
+/** A catalog in a database of its own (tests in this file run side by side). */
+async function freshCatalog(name: string): Promise<PostgresCatalog> {
+  const admin = new pg.Client(url());
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return openPostgresCatalog(url(name));
+}
+
+const newTask = (tasks: TaskCatalog, subtasks: number) =>
+  tasks.createTask(
+    {
+      name: null,
+      type: 'check_disk',
+      location_type: 'SYSTEM',
+      location_name: null,
+      options: {},
+      created_by: 'admin',
+    },
+    Array.from({ length: subtasks }, (_, i) => ({
+      node_name: null,
+      cluster_name: null,
+      device_id: null,
+      description: `part ${i}`,
+      bytes_total: 0,
+      segments_total: 0,
+      plan: i,
+    })),
+  );
 
 /** A storage id that is the same in both runs. */
 const sid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -226,7 +261,6 @@ test('the catalog modules answer the same on PostgreSQL as on SQLite', async (t)
   try {
     const expected = await scenario(lite);
     t.deepEqual(await scenario(onPg), expected);
-    t.log(JSON.stringify(expected));
   } finally {
     await lite.close();
     await onPg.close();
@@ -238,4 +272,61 @@ test('? placeholders become $n outside quotes', (t) => {
     numberedPlaceholders(`SELECT '?', "a?" FROM x WHERE a = ? AND b IN (?, ?)`),
     `SELECT '?', "a?" FROM x WHERE a = $1 AND b IN ($2, $3)`,
   );
+});
+
+test('a lease is taken from its owner only after it expired; renewing keeps it', async (t) => {
+  const catalog = await freshCatalog('leases');
+  try {
+    const tasks = new TaskCatalog(catalog);
+    const a = new TaskLeases(catalog, 'coordinator-a', 600);
+    const b = new TaskLeases(catalog, 'coordinator-b', 600);
+    const id = await newTask(tasks, 1);
+    t.deepEqual(await b.adoptable(), [id], 'a task nobody holds is adoptable');
+    t.true(await a.acquire(id));
+    t.true(await a.acquire(id), 'the owner takes it again');
+    t.false(await b.acquire(id), 'not while it is held');
+    t.deepEqual(await b.adoptable(), []);
+    // Renewed within its time, it stays with its owner.
+    for (let i = 0; i < 3; i++) {
+      await sleep(300);
+      t.deepEqual(await a.renew(), new Set([id]));
+      t.false(await b.acquire(id));
+    }
+    // Not renewed, it expires and the other coordinator adopts it; the old owner learns it at its next renewal.
+    await sleep(800);
+    t.deepEqual(await b.adoptable(), [id]);
+    t.true(await b.acquire(id));
+    t.false(await a.acquire(id));
+    t.deepEqual(await a.renew(), new Set());
+    t.deepEqual(await b.renew(), new Set([id]));
+    // Only the holder claims subtasks.
+    t.is(await a.claimSubtask(id), null);
+    t.truthy(await b.claimSubtask(id));
+    await b.release(id);
+    t.deepEqual(await a.adoptable(), [id], 'released: adoptable at once');
+  } finally {
+    await catalog.close();
+  }
+});
+
+test('concurrent subtask claims (SKIP LOCKED) hand each subtask out once', async (t) => {
+  const catalog = await freshCatalog('claims');
+  try {
+    const tasks = new TaskCatalog(catalog);
+    const leases = new TaskLeases(catalog, 'coordinator-a', 60_000);
+    const id = await newTask(tasks, 40);
+    t.true(await leases.acquire(id));
+    // Eight claimers at once, on eight connections of the pool, until none is left.
+    const claimed: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let s = await leases.claimSubtask(id); s; s = await leases.claimSubtask(id)) claimed.push(s);
+      }),
+    );
+    t.is(claimed.length, 40);
+    t.is(new Set(claimed).size, 40, 'no subtask claimed twice');
+    t.true((await tasks.subtasks(id)).every((s) => s.status === 'RUNNING'));
+  } finally {
+    await catalog.close();
+  }
 });
