@@ -78,6 +78,11 @@ class PostgresStatements implements Sql {
   async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
     return { changes: (await this.rows(text, params)).rowCount ?? 0 };
   }
+  async runEach(text: string, rows: readonly (readonly unknown[])[]): Promise<RunResult> {
+    let changes = 0;
+    for (const r of rows) changes += (await this.run(text, r)).changes;
+    return { changes };
+  }
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     return this.begin(fn);
   }

@@ -548,34 +548,39 @@ export class StorageCatalog {
         );
       }
       const base = await c.nextSeq(table.id);
-      let bytes = 0;
-      for (const grp of groups) {
-        await tx.run(
-          "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
-          [grp.id, table.id, base + grp.seq, cluster, width, parity, grp.data_bytes, grp.shard_bytes],
-        );
-        bytes += grp.data_bytes;
-        for (const seg of grp.segments) {
-          await tx.run(
-            "INSERT INTO segments (storage_id, segment_group_id, position, is_parity, node_name, device_id, path, size_bytes, status, checksum, last_checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT', ?, NULL)",
-            [
-              seg.storage_id,
-              grp.id,
-              seg.position,
-              seg.is_parity ? 1 : 0,
-              seg.node_name,
-              seg.device_id,
-              seg.path,
-              seg.size_bytes,
-              seg.checksum,
-            ],
-          );
-          await tx.run('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?', [
-            seg.size_bytes,
-            seg.device_id,
-          ]);
-        }
-      }
+      const bytes = groups.reduce((n, g) => n + g.data_bytes, 0);
+      await tx.runEach(
+        "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
+        groups.map((g) => [
+          g.id,
+          table.id,
+          base + g.seq,
+          cluster,
+          width,
+          parity,
+          g.data_bytes,
+          g.shard_bytes,
+        ]),
+      );
+      const segments = groups.flatMap((g) => g.segments.map((seg) => ({ g, seg })));
+      await tx.runEach(
+        "INSERT INTO segments (storage_id, segment_group_id, position, is_parity, node_name, device_id, path, size_bytes, status, checksum, last_checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT', ?, NULL)",
+        segments.map(({ g, seg }) => [
+          seg.storage_id,
+          g.id,
+          seg.position,
+          seg.is_parity ? 1 : 0,
+          seg.node_name,
+          seg.device_id,
+          seg.path,
+          seg.size_bytes,
+          seg.checksum,
+        ]),
+      );
+      await tx.runEach(
+        'UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?',
+        segments.map(({ seg }) => [seg.size_bytes, seg.device_id]),
+      );
       await tx.run('UPDATE tables SET bytes = bytes + ?, segment_groups = segment_groups + ? WHERE id = ?', [
         bytes,
         groups.length,
@@ -628,10 +633,12 @@ export class StorageCatalog {
   /** Records that segments were checked (clean), without changing their status. */
   async markChecked(storageIds: string[], at: string): Promise<void> {
     if (!storageIds.length) return;
-    await this.tx(async (_c, tx) => {
-      for (const id of storageIds)
-        await tx.run('UPDATE segments SET last_checked_at = ? WHERE storage_id = ?', [at, id]);
-    });
+    await this.tx((_c, tx) =>
+      tx.runEach(
+        'UPDATE segments SET last_checked_at = ? WHERE storage_id = ?',
+        storageIds.map((id) => [at, id]),
+      ),
+    );
   }
 
   async refreshGroupStatus(groupId: number): Promise<void> {

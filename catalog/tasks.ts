@@ -364,27 +364,25 @@ export class TaskCatalog {
   async addResults(taskId: string, taskType: string, rows: ResultRow[]): Promise<void> {
     if (!rows.length) return;
     const at = nowText();
-    await this.sql.transaction(async (tx) => {
-      for (const r of rows) {
-        await tx.run(
-          `INSERT INTO result_cache (task_id, subtask_id, task_type, node_name, device_id, table_id, segment_group_id, storage_id, result, detail, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            taskId,
-            r.subtask_id,
-            taskType,
-            r.node_name,
-            r.device_id,
-            r.table_id,
-            r.segment_group_id,
-            r.storage_id,
-            r.result,
-            r.detail,
-            at,
-          ],
-        );
-      }
-    });
+    await this.sql.transaction((tx) =>
+      tx.runEach(
+        `INSERT INTO result_cache (task_id, subtask_id, task_type, node_name, device_id, table_id, segment_group_id, storage_id, result, detail, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        rows.map((r) => [
+          taskId,
+          r.subtask_id,
+          taskType,
+          r.node_name,
+          r.device_id,
+          r.table_id,
+          r.segment_group_id,
+          r.storage_id,
+          r.result,
+          r.detail,
+          at,
+        ]),
+      ),
+    );
   }
 
   /** How many result rows of each kind (CHECKSUM_MISMATCH, REBUILT, MOVED ...) the task has. */
