@@ -83,6 +83,11 @@ export class SqliteSql implements Sql {
 
   constructor(private readonly db: BetterSqlite3.Database) {}
 
+  /** False once SQLite has ended a transaction by itself (it rolls back on some errors, SQLITE_FULL ...). */
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
   prepare(text: string): BetterSqlite3.Statement {
     let s = this.statements.get(text);
     if (!s) {
@@ -163,10 +168,12 @@ class SqliteTransaction implements Sql {
       this.root.prepare(this.depth ? `RELEASE ${sp}` : 'COMMIT').run();
       return v;
     } catch (err) {
-      if (this.depth) {
-        this.root.prepare(`ROLLBACK TO ${sp}`).run();
-        this.root.prepare(`RELEASE ${sp}`).run();
-      } else this.root.prepare('ROLLBACK').run();
+      if (this.root.inTransaction) {
+        if (this.depth) {
+          this.root.prepare(`ROLLBACK TO ${sp}`).run();
+          this.root.prepare(`RELEASE ${sp}`).run();
+        } else this.root.prepare('ROLLBACK').run();
+      }
       throw err;
     }
   }

@@ -1,0 +1,68 @@
+// catalog/sql.ts on SQLite: a transaction is all or nothing, a nested one is a savepoint, and a statement
+// from outside a transaction in progress waits for it instead of landing inside it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { SqliteSql } from '../../catalog/sql';
+
+function sql(): SqliteSql {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v integer)');
+  return new SqliteSql(db);
+}
+
+const count = (s: SqliteSql) => s.value<number>('SELECT count(*) FROM t');
+
+test('a transaction that rejects leaves nothing; one that resolves commits everything', async (t) => {
+  const s = sql();
+  await t.throwsAsync(
+    s.transaction(async (tx) => {
+      await tx.run('INSERT INTO t VALUES (1)');
+      throw new Error('no');
+    }),
+    { message: 'no' },
+  );
+  t.is(await count(s), 0);
+  t.is(
+    await s.transaction(
+      async (tx) => (await tx.runEach('INSERT INTO t VALUES (?)', [[1], [2], [3]])).changes,
+    ),
+    3,
+  );
+  t.is(await count(s), 3);
+});
+
+test('a nested transaction is a savepoint: its failure undoes only its own statements', async (t) => {
+  const s = sql();
+  await s.transaction(async (tx) => {
+    await tx.run('INSERT INTO t VALUES (1)');
+    await t.throwsAsync(
+      tx.transaction(async (inner) => {
+        await inner.run('INSERT INTO t VALUES (2)');
+        throw new Error('inner');
+      }),
+    );
+    await tx.transaction((inner) => inner.run('INSERT INTO t VALUES (3)'));
+  });
+  t.deepEqual(await s.column('SELECT v FROM t ORDER BY v'), [1, 3]);
+});
+
+test('statements from outside wait for the transaction in progress, and are not rolled back with it', async (t) => {
+  const s = sql();
+  let seenInside = -1;
+  const tx = s.transaction(async (tx) => {
+    await tx.run('INSERT INTO t VALUES (1)');
+    await sleep(50);
+    seenInside = (await tx.value<number>('SELECT count(*) FROM t')) ?? -1;
+    throw new Error('rolled back');
+  });
+  const outside = (async () => {
+    await sleep(10);
+    await s.run('INSERT INTO t VALUES (2)');
+    return count(s);
+  })();
+  await t.throwsAsync(tx);
+  t.is(seenInside, 1, 'the outside insert did not land inside the transaction');
+  t.is(await outside, 1, 'it ran after the rollback, and stayed');
+  t.deepEqual(await s.column('SELECT v FROM t'), [2]);
+});
