@@ -303,6 +303,38 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       });
     },
   },
+  '009_segment_checks': {
+    // check_disk records what it verified as ranges of a device's segments (by catalog row id), one row per
+    // run of clean segments of a batch, instead of a last_checked_at write for every segment: that write was
+    // most of a sampled check's time and of the engine's overhead on small segments. The ranges of a device
+    // never overlap (markCheckedRange keeps them apart), so a segment's latest range is found with one index
+    // probe. sys.segments reads the view, whose last_checked_at is the later of the row's own (written by
+    // findings, rebuilds, moves and ONLINE verification) and that of the range covering it; it lists the
+    // columns of segments in their order (a column added to segments is added here too).
+    async up(k) {
+      await k.schema.createTable('segment_checks', (t) => {
+        uuid(t, 'device_id').notNullable();
+        t.specificType('first_rowid', 'int8').notNullable();
+        t.specificType('last_rowid', 'int8').notNullable();
+        ts(t, 'checked_at').notNullable();
+        t.index(['device_id', 'last_rowid']);
+        t.index(['last_rowid']);
+      });
+      await k.raw(`CREATE VIEW sys_segments AS
+        SELECT s.storage_id, s.segment_group_id, s.position, s.is_parity, s.node_name, s.device_id, s.path,
+               s.size_bytes, s.status, s.checksum,
+               max(coalesce(s.last_checked_at, r.checked_at), coalesce(r.checked_at, s.last_checked_at))
+                 AS last_checked_at
+        FROM segments s LEFT JOIN segment_checks r ON r.rowid = (
+          SELECT c.rowid FROM segment_checks c
+          WHERE c.device_id = s.device_id AND c.last_rowid >= s.rowid
+          ORDER BY c.last_rowid LIMIT 1) AND r.first_rowid <= s.rowid`);
+    },
+    async down(k) {
+      await k.raw('DROP VIEW IF EXISTS sys_segments');
+      await k.schema.dropTable('segment_checks');
+    },
+  },
 };
 
 /** A knex MigrationSource over the migrations above, so they ship inside the compiled code. */
@@ -326,3 +358,11 @@ export const sysRelations = [
   'segments',
   'task_schedules',
 ] as const;
+
+/**
+ * Where a sys relation is read from when that is not its table: a view with the table's columns, in its
+ * order (the relation's columns and types are the table's).
+ */
+export const sysSources: Partial<Record<(typeof sysRelations)[number], string>> = {
+  segments: 'sys_segments',
+};

@@ -555,6 +555,11 @@ export class StorageCatalog {
         );
       }
       const base = this.nextSeq(table.id);
+      // New rows get row ids above the largest one now; a checked range past it names rows since removed,
+      // whose ids the new rows may take again: cut it there.
+      const top = (this.db.prepare('SELECT max(rowid) FROM segments').pluck().get() as number | null) ?? 0;
+      this.db.prepare('DELETE FROM segment_checks WHERE first_rowid > ?').run(top);
+      this.db.prepare('UPDATE segment_checks SET last_rowid = ? WHERE last_rowid > ?').run(top, top);
       const g = this.db.prepare(
         "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
       );
@@ -635,6 +640,42 @@ export class StorageCatalog {
     this.tx(() => {
       const upd = this.db.prepare('UPDATE segments SET last_checked_at = ? WHERE storage_id = ?');
       for (const id of storageIds) upd.run(at, id);
+    });
+  }
+
+  /**
+   * Records that every segment of a device whose row id is in one of `runs` ([first, last], inclusive) was
+   * checked clean at `at`: one row per run (segment_checks, schema.ts) instead of one write per segment. The
+   * caller vouches that the runs hold no segment of the device it did not check clean. The device's ranges
+   * stay apart: older ones are cut around each new one.
+   */
+  markCheckedRange(deviceId: string, runs: [number, number][], at: string): void {
+    if (!runs.length) return;
+    this.tx(() => {
+      const inside = this.db.prepare(
+        'DELETE FROM segment_checks WHERE device_id = ? AND first_rowid >= ? AND last_rowid <= ?',
+      );
+      const across = this.db.prepare(
+        'SELECT rowid, last_rowid, checked_at FROM segment_checks WHERE device_id = ? AND first_rowid < ? AND last_rowid > ?',
+      );
+      const insert = this.db.prepare(
+        'INSERT INTO segment_checks (device_id, first_rowid, last_rowid, checked_at) VALUES (?, ?, ?, ?)',
+      );
+      const cutEnd = this.db.prepare(
+        'UPDATE segment_checks SET last_rowid = ? WHERE device_id = ? AND first_rowid < ? AND last_rowid >= ?',
+      );
+      const cutStart = this.db.prepare(
+        'UPDATE segment_checks SET first_rowid = ? WHERE device_id = ? AND first_rowid <= ? AND last_rowid > ?',
+      );
+      for (const [a, b] of runs) {
+        inside.run(deviceId, a, b);
+        // A range reaching past both ends keeps its two outer parts.
+        for (const r of across.all(deviceId, a, b) as { last_rowid: number; checked_at: string }[])
+          insert.run(deviceId, b + 1, r.last_rowid, r.checked_at);
+        cutEnd.run(a - 1, deviceId, a, a);
+        cutStart.run(b + 1, deviceId, b, b);
+        insert.run(deviceId, a, b, at);
+      }
     });
   }
 

@@ -128,6 +128,10 @@ export const checkDisk = defineTaskType({
       }
     }
     const fix = options.fix;
+    // Every segment of the device is read, in row-id order: a batch's runs of clean segments are all of the
+    // device's segments in their row-id ranges, recorded as ranges (markCheckedRange). A filtered plan
+    // records its clean segments one by one.
+    const wholeDevice = !plan.storage_ids && !plan.only_unhealthy;
     const sampleRate = options.sample ? options.sample_rate : 1;
     // The device's I/O: in process, or its node's agent (which then does the hashing beside the data).
     const io = ctx.store.io.forNode(device?.node_name ?? plan.node ?? '');
@@ -210,7 +214,8 @@ export const checkDisk = defineTaskType({
           }
         });
         // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
-        storage.markChecked(clean, nowText());
+        if (wholeDevice) storage.markCheckedRange(plan.device_id, cleanRuns(segs, new Set(clean)), nowText());
+        else storage.markChecked(clean, nowText());
         ctx.checkpoint(last);
         await ctx.throttle(bytes);
       };
@@ -238,3 +243,21 @@ export const checkDisk = defineTaskType({
       storage.setDeviceStatus(device.id, 'FAILED');
   },
 });
+
+/** The [first, last] row ids of each run of consecutive segments of `segs` (in row-id order) that are clean. */
+function cleanRuns(segs: { rowid: number; storage_id: string }[], clean: Set<string>): [number, number][] {
+  const runs: [number, number][] = [];
+  let open: [number, number] | null = null;
+  for (const seg of segs) {
+    if (!clean.has(seg.storage_id)) {
+      open = null;
+      continue;
+    }
+    if (open) open[1] = seg.rowid;
+    else {
+      open = [seg.rowid, seg.rowid];
+      runs.push(open);
+    }
+  }
+  return runs;
+}
