@@ -26,7 +26,7 @@ import {
   relationOid,
   USER_TABLE_OID_BASE,
 } from './relations';
-import { sysRelations } from './schema';
+import { sysRelations, sysSources } from './schema';
 import { FIRST_ADMIN } from './users';
 
 const PG: Record<string, string> = {
@@ -366,7 +366,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       name,
       oid: relationOid('sys', name, i),
       kind: 'r',
-      sqlite: `main."${name}"`,
+      sqlite: `main."${sysSources[name] ?? name}"`,
       columns: info.map((c) => ({
         // a primary-key column is NOT NULL in PostgreSQL (SQLite does not enforce it on non-INTEGER keys)
         name: c.name,

@@ -306,7 +306,41 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       });
     },
   },
-  '009_task_leases': {
+  '009_segment_checks': {
+    // check_disk records what it verified as ranges of a device's segments (by catalog row id), one row per
+    // run of clean segments of a batch, instead of a last_checked_at write for every segment: that write was
+    // most of a sampled check's time and of the engine's overhead on small segments. The ranges of a device
+    // never overlap (markCheckedRange keeps them apart), so a segment's latest range is found with one index
+    // probe. sys.segments reads the view, whose last_checked_at is the later of the row's own (written by
+    // findings, rebuilds, moves and ONLINE verification) and that of the range covering it; it lists the
+    // columns of segments in their order (a column added to segments is added here too).
+    async up(k) {
+      await k.schema.createTable('segment_checks', (t) => {
+        uuid(t, 'device_id').notNullable();
+        t.specificType('first_rowid', 'int8').notNullable();
+        t.specificType('last_rowid', 'int8').notNullable();
+        ts(t, 'checked_at').notNullable();
+        t.index(['device_id', 'last_rowid']);
+        t.index(['last_rowid']);
+      });
+      // On PostgreSQL the view needs the rowid columns of migration 010: it is made there.
+      if (k.client.config.client === 'pg') return;
+      await k.raw(`CREATE VIEW sys_segments AS
+        SELECT s.storage_id, s.segment_group_id, s.position, s.is_parity, s.node_name, s.device_id, s.path,
+               s.size_bytes, s.status, s.checksum,
+               max(coalesce(s.last_checked_at, r.checked_at), coalesce(r.checked_at, s.last_checked_at))
+                 AS last_checked_at
+        FROM segments s LEFT JOIN segment_checks r ON r.rowid = (
+          SELECT c.rowid FROM segment_checks c
+          WHERE c.device_id = s.device_id AND c.last_rowid >= s.rowid
+          ORDER BY c.last_rowid LIMIT 1) AND r.first_rowid <= s.rowid`);
+    },
+    async down(k) {
+      await k.raw('DROP VIEW IF EXISTS sys_segments');
+      await k.schema.dropTable('segment_checks');
+    },
+  },
+  '010_task_leases': {
     // Several coordinators on one PostgreSQL catalog (docs/cluster.md): a task runs on the coordinator that
     // holds its lease, renewed by heartbeat; another adopts it once the lease has expired. Internal (not a
     // sys.* relation). On PostgreSQL, which has no rowid, the columns the catalog orders and pages by (the
@@ -326,10 +360,23 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       await k.raw(
         "SELECT setval('segment_group_ids', coalesce((SELECT max(id) FROM segment_groups), 0) + 1, false)",
       );
+      // Migration 009's view, in PostgreSQL's words (greatest for SQLite's two-argument max).
+      await k.raw('ALTER TABLE segment_checks ADD COLUMN rowid bigserial');
+      await k.raw(`CREATE VIEW sys_segments AS
+        SELECT s.storage_id, s.segment_group_id, s.position, s.is_parity, s.node_name, s.device_id, s.path,
+               s.size_bytes, s.status, s.checksum,
+               greatest(coalesce(s.last_checked_at, r.checked_at), coalesce(r.checked_at, s.last_checked_at))
+                 AS last_checked_at
+        FROM segments s LEFT JOIN segment_checks r ON r.rowid = (
+          SELECT c.rowid FROM segment_checks c
+          WHERE c.device_id = s.device_id AND c.last_rowid >= s.rowid
+          ORDER BY c.last_rowid LIMIT 1) AND r.first_rowid <= s.rowid`);
     },
     async down(k) {
       await k.schema.dropTable('task_leases');
       if (k.client.config.client !== 'pg') return;
+      await k.raw('DROP VIEW IF EXISTS sys_segments');
+      await k.raw('ALTER TABLE segment_checks DROP COLUMN rowid');
       await k.raw('DROP SEQUENCE segment_group_ids');
       await k.raw('ALTER TABLE result_cache ALTER COLUMN id DROP IDENTITY');
       await k.raw('ALTER TABLE segments DROP COLUMN rowid');
@@ -359,3 +406,11 @@ export const sysRelations = [
   'segments',
   'task_schedules',
 ] as const;
+
+/**
+ * Where a sys relation is read from when that is not its table: a view with the table's columns, in its
+ * order (the relation's columns and types are the table's).
+ */
+export const sysSources: Partial<Record<(typeof sysRelations)[number], string>> = {
+  segments: 'sys_segments',
+};

@@ -548,6 +548,11 @@ export class StorageCatalog {
         );
       }
       const base = await c.nextSeq(table.id);
+      // New rows get row ids above the largest one now; a checked range past it names rows since removed,
+      // whose ids the new rows may take again: cut it there.
+      const top = Number((await tx.value('SELECT max(rowid) FROM segments')) ?? 0);
+      await tx.run('DELETE FROM segment_checks WHERE first_rowid > ?', [top]);
+      await tx.run('UPDATE segment_checks SET last_rowid = ? WHERE last_rowid > ?', [top, top]);
       const bytes = groups.reduce((n, g) => n + g.data_bytes, 0);
       await tx.runEach(
         "INSERT INTO segment_groups (id, table_id, seq, cluster_name, width, parity_width, data_bytes, shard_bytes, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTACT')",
@@ -639,6 +644,41 @@ export class StorageCatalog {
         storageIds.map((id) => [at, id]),
       ),
     );
+  }
+
+  /**
+   * Records that every segment of a device whose row id is in one of `runs` ([first, last], inclusive) was
+   * checked clean at `at`: one row per run (segment_checks, schema.ts) instead of one write per segment. The
+   * caller vouches that the runs hold no segment of the device it did not check clean. The device's ranges
+   * stay apart: older ones are cut around each new one.
+   */
+  async markCheckedRange(deviceId: string, runs: [number, number][], at: string): Promise<void> {
+    if (!runs.length) return;
+    const insert =
+      'INSERT INTO segment_checks (device_id, first_rowid, last_rowid, checked_at) VALUES (?, ?, ?, ?)';
+    await this.tx(async (_c, tx) => {
+      for (const [a, b] of runs) {
+        await tx.run(
+          'DELETE FROM segment_checks WHERE device_id = ? AND first_rowid >= ? AND last_rowid <= ?',
+          [deviceId, a, b],
+        );
+        // A range reaching past both ends keeps its two outer parts.
+        const across = await tx.all<{ last_rowid: number; checked_at: string }>(
+          'SELECT rowid, last_rowid, checked_at FROM segment_checks WHERE device_id = ? AND first_rowid < ? AND last_rowid > ?',
+          [deviceId, a, b],
+        );
+        for (const r of across) await tx.run(insert, [deviceId, b + 1, r.last_rowid, r.checked_at]);
+        await tx.run(
+          'UPDATE segment_checks SET last_rowid = ? WHERE device_id = ? AND first_rowid < ? AND last_rowid >= ?',
+          [a - 1, deviceId, a, a],
+        );
+        await tx.run(
+          'UPDATE segment_checks SET first_rowid = ? WHERE device_id = ? AND first_rowid <= ? AND last_rowid > ?',
+          [b + 1, deviceId, b, b],
+        );
+        await tx.run(insert, [deviceId, a, b, at]);
+      }
+    });
   }
 
   async refreshGroupStatus(groupId: number): Promise<void> {

@@ -120,6 +120,13 @@ async function scenario(catalog: Catalog): Promise<unknown[]> {
   const perDevice = async (f: Parameters<StorageCatalog['segmentsPerDevice']>[0]) =>
     (await storage.segmentsPerDevice(f)).map(({ device_id: _, ...rest }) => rest);
   out.push(await perDevice({}), await perDevice({ storageIds: [sid(1)] }));
+  // check_disk's ranges of clean segments, read through the view sys.segments is made of.
+  await storage.markCheckedRange(
+    devices[0].id,
+    [[page[0].rowid, next[next.length - 1].rowid]],
+    '2026-01-02 00:00:00+00',
+  );
+  out.push(await catalog.sql.all('SELECT storage_id, last_checked_at FROM sys_segments ORDER BY storage_id'));
   await storage.setSegmentStatus([{ storageId: sid(4), status: 'MISSING' }]);
   out.push((await storage.group(first + 1))?.status, await storage.groupsNeedingRebuild({ node: 'n2' }));
   out.push(await storage.unknownGroupIds([first, 999]), await storage.unknownStorageIds([sid(0), sid(99)]));

@@ -129,6 +129,10 @@ export const checkDisk = defineTaskType({
       }
     }
     const fix = options.fix;
+    // Every segment of the device is read, in row-id order: a batch's runs of clean segments are all of the
+    // device's segments in their row-id ranges, recorded as ranges (markCheckedRange). A filtered plan
+    // records its clean segments one by one.
+    const wholeDevice = !plan.storage_ids && !plan.only_unhealthy;
     const sampleRate = options.sample ? options.sample_rate : 1;
     // The device's I/O: in process, or its node's agent (which then does the hashing beside the data).
     const io = await ctx.store.io.forNode(device?.node_name ?? plan.node ?? '');
@@ -211,7 +215,9 @@ export const checkDisk = defineTaskType({
           }
         }
         // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
-        await storage.markChecked(clean, nowText());
+        if (wholeDevice)
+          await storage.markCheckedRange(plan.device_id, cleanRuns(segs, new Set(clean)), nowText());
+        else await storage.markChecked(clean, nowText());
         await ctx.checkpoint(last);
         await ctx.throttle(bytes);
       };
@@ -239,3 +245,21 @@ export const checkDisk = defineTaskType({
       await storage.setDeviceStatus(device.id, 'FAILED');
   },
 });
+
+/** The [first, last] row ids of each run of consecutive segments of `segs` (in row-id order) that are clean. */
+function cleanRuns(segs: { rowid: number; storage_id: string }[], clean: Set<string>): [number, number][] {
+  const runs: [number, number][] = [];
+  let open: [number, number] | null = null;
+  for (const seg of segs) {
+    if (!clean.has(seg.storage_id)) {
+      open = null;
+      continue;
+    }
+    if (open) open[1] = seg.rowid;
+    else {
+      open = [seg.rowid, seg.rowid];
+      runs.push(open);
+    }
+  }
+  return runs;
+}

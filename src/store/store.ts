@@ -6,6 +6,7 @@ import { statfs } from 'node:fs/promises';
 import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
 import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
+import { BufferPool } from './buffer-pool';
 import { writeToDevice } from './device-identity';
 import { type DeviceIO, DeviceUnavailable, StorageIO } from './device-io';
 import { coderFor } from './erasure';
@@ -138,17 +139,23 @@ export class SegmentStore {
     // Receiving the next group overlaps coding and writing the previous ones.
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
+    // Group and parity buffers go back to the pool once their files are written (all of a group's writes
+    // have settled by then): allocating and zeroing them for every group kept the garbage collector busy.
+    const buffers = new BufferPool(GROUPS_IN_FLIGHT + 1);
     const submit = async (group: Buffer, bytes: number, seq: number) => {
-      const p = this.writeGroup(state, group, bytes, seq).catch((err) => {
-        failure ??= err;
-      });
+      const p = this.writeGroup(state, group, bytes, seq, buffers)
+        .catch((err) => {
+          failure ??= err;
+        })
+        .finally(() => buffers.give(group));
       inFlight.add(p);
       p.finally(() => inFlight.delete(p));
       while (inFlight.size >= GROUPS_IN_FLIGHT) await Promise.race(inFlight);
       if (failure) throw failure;
     };
     const groupBytes = k * shard;
-    let buf = Buffer.alloc(groupBytes);
+    // Filled up to `fill` before use; the rest of a last, short group is zeroed by writeGroup.
+    let buf = buffers.take(groupBytes);
     let fill = 0;
     let total = 0;
     try {
@@ -162,7 +169,7 @@ export class SegmentStore {
           off += n;
           if (fill === groupBytes) {
             await submit(buf, fill, state.nextSeq++);
-            buf = Buffer.alloc(groupBytes);
+            buf = buffers.take(groupBytes);
             fill = 0;
           }
         }
@@ -186,15 +193,39 @@ export class SegmentStore {
     }
   }
 
-  private async writeGroup(state: LoadState, data: Buffer, dataBytes: number, seq: number): Promise<void> {
+  private async writeGroup(
+    state: LoadState,
+    data: Buffer,
+    dataBytes: number,
+    seq: number,
+    buffers: BufferPool,
+  ): Promise<void> {
     const { k, m, shard } = state;
-    // The last group of a load is shorter: its shards shrink to fit (kept a multiple of 8 for the coder).
+    // The last group of a load is shorter: its shards shrink to fit (kept a multiple of 8 for the coder),
+    // zero-padded (the pooled buffer holds an earlier group's bytes past dataBytes).
     const shardBytes = dataBytes === k * shard ? shard : Math.max(8, Math.ceil(dataBytes / k / 8) * 8);
     const dataBuf =
       shardBytes === shard
-        ? data
+        ? data.fill(0, dataBytes)
         : Buffer.concat([data.subarray(0, dataBytes), Buffer.alloc(k * shardBytes - dataBytes)]);
-    const parity = Buffer.alloc(m * shardBytes);
+    // Every byte of it is written by the coder; back to the pool once the group's files are written.
+    const parity = buffers.take(m * shardBytes);
+    try {
+      await this.writeShards(state, dataBuf, parity, shardBytes, dataBytes, seq);
+    } finally {
+      buffers.give(parity);
+    }
+  }
+
+  private async writeShards(
+    state: LoadState,
+    dataBuf: Buffer,
+    parity: Buffer,
+    shardBytes: number,
+    dataBytes: number,
+    seq: number,
+  ): Promise<void> {
+    const { k, m } = state;
     await coderFor(k, m).encode(dataBuf, parity, shardBytes);
     const fileBytes = fileSizeFor(shardBytes);
     const placements = state.placer.placeGroup(k + m, fileBytes);
