@@ -1,0 +1,337 @@
+// bench/cluster (root: ip netns): rebuild and check_disk over network namespaces (test/helpers/netns.ts), six
+// storage agents each in a namespace of its own and the coordinator in another, against socat moving the same
+// bytes between the same namespaces, in ROUNDS alternated rounds (segtasks, socat, segtasks, ...):
+//   rebuild: the node with the most segments set OFFLINE, `rebuild ... OPTIONS node = ...`: each destination
+//            agent pulls k survivors of each group from its peers. Figure: the survivors' bytes pulled per
+//            second (wall time of the task). socat: the same survivor files sent from the namespaces that hold
+//            them to the destinations' namespaces, one stream per (source, destination) pair, all at once.
+//   check_disk: `check_disk LOCATION NODE` of the node with the most segments: the hashing runs on its agent.
+//            Figure: its segment bytes verified per second. socat: the same files sent from its namespace to
+//            the coordinator's (what checking them at the coordinator would have to move first).
+// Then the same with TLS on (mutual TLS, certificates made by openssl): agents and coordinator restarted on the
+// same data. Files are in the page cache on both sides (written just before); nothing is dropped.
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { NetnsHosts } from '../test/helpers/netns';
+import { runTask } from '../test/helpers/tasks';
+import { agentTlsArgs, type CertFiles, makeCa, makeCert } from '../test/helpers/tls-certs';
+import { machine } from './common';
+import { emitResult } from './results';
+import { alternate, pairRatios, spread } from './stats';
+
+const TABLE_MB = Number(process.env.BENCH_MB ?? 256);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const AGENTS = 6;
+const SEGMENT = 1024 * 1024;
+const PASSWORD = 'bench-cluster';
+
+const hosts = new NetnsHosts(`${process.pid % 10000}`, `10.214.${process.pid % 250}`, AGENTS);
+
+interface Segment {
+  storage_id: string;
+  segment_group_id: number;
+  position: number;
+  node_name: string;
+  path: string;
+  size_bytes: number;
+}
+
+/** Bytes to move from one node's namespace to another's (or to the coordinator's: 'coordinator'). */
+type Transfers = Map<string, Map<string, string[]>>;
+
+const mbps = (bytes: number, s: number) => `${(bytes / s / 1e6).toFixed(0)} MB/s`;
+
+function nsOf(node: string): string {
+  return node === 'coordinator' ? hosts.coordNs : hosts.agentNs(Number(node.slice(1)));
+}
+
+function addrOf(node: string): string {
+  return node === 'coordinator' ? `${hosts.subnet}.1` : hosts.agentAddr(Number(node.slice(1)));
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+/**
+ * socat: every transfer at once, one TCP stream per (source, destination) pair, read with cat from the files
+ * and written to /dev/null on the receiving side. Returns the seconds from the first sender's start to the
+ * last receiver's end.
+ */
+async function socatTransfers(transfers: Transfers): Promise<number> {
+  const receivers: Promise<number | null>[] = [];
+  const senders: { ns: string; args: string[] }[] = [];
+  let port = 20000;
+  for (const [from, tos] of transfers)
+    for (const [to, files] of tos) {
+      port++;
+      receivers.push(
+        exited(
+          hosts.spawnIn(nsOf(to), 'socat', [
+            '-u',
+            `TCP-LISTEN:${port},bind=${addrOf(to)},reuseaddr`,
+            'OPEN:/dev/null',
+          ]),
+        ),
+      );
+      senders.push({
+        ns: nsOf(from),
+        args: [
+          '-c',
+          `cat "$@" | socat -u STDIN TCP:${addrOf(to)}:${port},retry=100,interval=0.02`,
+          'sh',
+          ...files,
+        ],
+      });
+    }
+  const t0 = process.hrtime.bigint();
+  const sent = senders.map((s) => exited(hosts.spawnIn(s.ns, 'sh', s.args)));
+  const codes = await Promise.all([...sent, ...receivers]);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (codes.some((c) => c !== 0)) throw new Error(`socat failed: exit codes ${codes.join(',')}`);
+  return seconds;
+}
+
+async function segments(client: pg.Client): Promise<Segment[]> {
+  return (
+    await client.query(
+      "SELECT storage_id, segment_group_id, position, node_name, path, size_bytes FROM sys.segments WHERE status = 'INTACT'",
+    )
+  ).rows.map((r) => ({ ...r, size_bytes: Number(r.size_bytes), position: Number(r.position) }));
+}
+
+function busiestNode(segs: Segment[]): string {
+  const count = new Map<string, number>();
+  for (const s of segs) count.set(s.node_name, (count.get(s.node_name) ?? 0) + 1);
+  return [...count].sort((a, b) => b[1] - a[1])[0][0];
+}
+
+function add(t: Transfers, from: string, to: string, file: string): void {
+  if (!t.has(from)) t.set(from, new Map());
+  const m = t.get(from)!;
+  if (!m.has(to)) m.set(to, []);
+  m.get(to)!.push(file);
+}
+
+async function sql(client: pg.Client, text: string): Promise<void> {
+  await client.query(text);
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Everything ONLINE and INTACT (after a restart of the processes). */
+async function settled(client: pg.Client): Promise<void> {
+  await waitFor('every node ONLINE and segment INTACT', async () => {
+    const r = await client.query(
+      "SELECT (SELECT count(*) FROM sys.nodes WHERE status <> 'ONLINE')::int + (SELECT count(*) FROM sys.segments WHERE status <> 'INTACT')::int AS n",
+    );
+    return r.rows[0].n === 0;
+  });
+}
+
+/**
+ * One rebuild round: the busiest node OFFLINE, its segments rebuilt by the destination agents from their
+ * peers, the node ONLINE again (empty of them). Returns the survivors' bytes pulled, the seconds, and what
+ * socat is to move for the same: for each rebuilt segment, the k lowest intact positions of its group, from
+ * their nodes to the segment's new node.
+ */
+async function rebuildRound(client: pg.Client, k: number) {
+  const before = await segments(client);
+  const node = busiestNode(before);
+  const lost = before.filter((s) => s.node_name === node);
+  await sql(client, `ALTER NODE ${node} SET OFFLINE`);
+  const t0 = process.hrtime.bigint();
+  const task = await runTask(client, `CREATE TASK TYPE rebuild LOCATION CLUSTER c1 OPTIONS node = '${node}'`);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (task.status !== 'COMPLETE') throw new Error(`rebuild ended ${task.status}: ${task.error}`);
+  await sql(client, `ALTER NODE ${node} SET ONLINE`);
+  const after = await segments(client);
+  const byId = new Map(after.map((s) => [s.storage_id, s]));
+  const transfers: Transfers = new Map();
+  let pulled = 0;
+  for (const l of lost) {
+    const now = byId.get(l.storage_id);
+    if (!now) throw new Error(`segment ${l.storage_id} not rebuilt`);
+    const survivors = before
+      .filter((s) => s.segment_group_id === l.segment_group_id && s.node_name !== node)
+      .sort((a, b) => a.position - b.position)
+      .slice(0, k);
+    for (const s of survivors) {
+      add(transfers, s.node_name, now.node_name, s.path);
+      pulled += s.size_bytes;
+    }
+  }
+  return { node, segments: lost.length, pulled, seconds, transfers };
+}
+
+async function checkDiskRound(client: pg.Client) {
+  const segs = await segments(client);
+  const node = busiestNode(segs);
+  const mine = segs.filter((s) => s.node_name === node);
+  const t0 = process.hrtime.bigint();
+  const task = await runTask(client, `CREATE TASK TYPE check_disk LOCATION NODE ${node}`);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (task.status !== 'COMPLETE') throw new Error(`check_disk ended ${task.status}: ${task.error}`);
+  const transfers: Transfers = new Map();
+  for (const s of mine) add(transfers, node, 'coordinator', s.path);
+  return { node, bytes: mine.reduce((n, s) => n + s.size_bytes, 0), seconds, transfers };
+}
+
+async function measure(client: pg.Client, k: number, label: string, suffix: string): Promise<void> {
+  let plan: Transfers = new Map();
+  let planBytes = 0;
+  const rebuild = await alternate(
+    ROUNDS,
+    async () => {
+      const r = await rebuildRound(client, k);
+      plan = r.transfers;
+      planBytes = r.pulled;
+      console.log(
+        `  ${label} rebuild of ${r.node}: ${r.segments} segments, ${(r.pulled / 2 ** 20).toFixed(0)} MiB pulled in ${r.seconds.toFixed(2)} s (${mbps(r.pulled, r.seconds)})`,
+      );
+      return r.pulled / r.seconds;
+    },
+    async () => {
+      const s = await socatTransfers(plan);
+      console.log(`  socat of the same files: ${s.toFixed(2)} s (${mbps(planBytes, s)})`);
+      return planBytes / s;
+    },
+  );
+  const rr = spread(pairRatios(rebuild.ours, rebuild.peer));
+  emitResult({
+    target: `cluster.rebuild${suffix}`,
+    value: rr,
+    detail: `rebuild ${mbps(spread(rebuild.ours).median, 1)} vs socat ${mbps(spread(rebuild.peer).median, 1)} (medians)`,
+  });
+  const check = await alternate(
+    ROUNDS,
+    async () => {
+      const r = await checkDiskRound(client);
+      plan = r.transfers;
+      planBytes = r.bytes;
+      console.log(
+        `  ${label} check_disk of ${r.node}: ${(r.bytes / 2 ** 20).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s (${mbps(r.bytes, r.seconds)})`,
+      );
+      return r.bytes / r.seconds;
+    },
+    async () => {
+      const s = await socatTransfers(plan);
+      console.log(`  socat of its files to the coordinator: ${s.toFixed(2)} s (${mbps(planBytes, s)})`);
+      return planBytes / s;
+    },
+  );
+  emitResult({
+    target: `cluster.check_disk${suffix}`,
+    value: spread(pairRatios(check.ours, check.peer)),
+    detail: `check_disk ${mbps(spread(check.ours).median, 1)} vs socat ${mbps(spread(check.peer).median, 1)} (medians)`,
+  });
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/cluster needs root (ip netns)');
+  execFileSync('socat', ['-V'], { stdio: 'ignore' });
+  console.log(
+    `${machine()}; ${AGENTS} agents in network namespaces, a ${TABLE_MB} MiB table, ${ROUNDS} rounds`,
+  );
+  const root = mkdtempSync(join(tmpdir(), 'segtasks-bench-cluster-'));
+  const procs: ChildProcess[] = [];
+  let client: pg.Client | null = null;
+  try {
+    hosts.create();
+    const secretFile = join(root, 'cluster.secret');
+    writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    const pki = join(root, 'pki');
+    mkdirSync(pki);
+    const ca = makeCa(pki);
+    const certs: CertFiles[] = [];
+    for (let i = 1; i <= AGENTS; i++) certs.push(makeCert(pki, `agent${i}`, ca, [hosts.agentAddr(i)]));
+    const coordinatorCert = makeCert(pki, 'coordinator', ca, []);
+    let starts = 0;
+    const start = async (tls: boolean) => {
+      for (let i = 1; i <= AGENTS; i++)
+        procs.push(await hosts.startAgent(i, secretFile, tls ? agentTlsArgs(certs[i - 1], ca, true) : []));
+      const tlsArgs = tls
+        ? [
+            '--agent-ca',
+            ca.cert,
+            '--tls-client-cert',
+            coordinatorCert.cert,
+            '--tls-client-key',
+            coordinatorCert.key,
+          ]
+        : [];
+      const c = await hosts.startCoordinator(
+        join(root, `sock${starts++}`),
+        [
+          '--data-dir',
+          join(root, 'coordinator'),
+          '--secret-file',
+          secretFile,
+          '--log-level',
+          'warn',
+          ...tlsArgs,
+        ],
+        PASSWORD,
+      );
+      procs.push(c.child, c.forwarder);
+      const pgc = new pg.Client(c.pgConfig);
+      pgc.on('notice', () => {});
+      await pgc.connect();
+      return pgc;
+    };
+    client = await start(false);
+    await sql(client, `CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEGMENT}`);
+    await sql(client, 'CREATE CLUSTER c1 STORAGESPACE s');
+    for (let i = 1; i <= AGENTS; i++) {
+      const devices = [1, 2].map((d) => join(root, `host${i}`, `d${d}`));
+      for (const d of devices) mkdirSync(d, { recursive: true });
+      await sql(
+        client,
+        `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${hosts.agentAddress(i)}' DEVICES (${devices.map((d) => `'${d}'`).join(', ')})`,
+      );
+    }
+    await sql(client, 'CREATE TABLE t (b bytea) IN CLUSTER c1');
+    const t0 = Date.now();
+    const chunk = randomBytes(SEGMENT);
+    await pipeline(
+      Readable.from(Array.from({ length: TABLE_MB }, () => chunk)),
+      client.query(copyFrom('COPY t FROM STDIN WITH (FORMAT binary)')),
+    );
+    console.log(`loaded ${TABLE_MB} MiB through the agents in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const k = 3;
+    console.log('plain HTTP:');
+    await measure(client, k, 'plain', '');
+    await client.end();
+    client = null;
+    for (const p of procs.splice(0)) await hosts.kill(p);
+    client = await start(true);
+    await settled(client);
+    console.log('mutual TLS:');
+    await measure(client, k, 'TLS', '.tls');
+  } finally {
+    await client?.end().catch(() => {});
+    hosts.destroy();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
