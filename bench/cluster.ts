@@ -5,11 +5,14 @@
 //            agent pulls k survivors of each group from its peers. Figure: the survivors' bytes pulled per
 //            second (wall time of the task). socat: the same survivor files sent from the namespaces that hold
 //            them to the destinations' namespaces, one stream per (source, destination) pair, all at once.
-//   check_disk: `check_disk LOCATION NODE` of the node with the most segments: the hashing runs on its agent.
-//            Figure: its segment bytes verified per second. socat: the same files sent from its namespace to
-//            the coordinator's (what checking them at the coordinator would have to move first).
-// Then the same with TLS on (mutual TLS, certificates made by openssl): agents and coordinator restarted on the
-// same data. Files are in the page cache on both sides (written just before); nothing is dropped.
+//   check_disk: `check_disk LOCATION CLUSTER` of the six agent nodes: the hashing runs on each agent. Figure:
+//            segment bytes verified per second. socat: each node's files sent from its namespace to the
+//            coordinator's, six streams at once (what checking them at the coordinator would move first).
+// Both also against the same task on a second cluster of six nodes served in process (devices on this
+// machine's disk, the coordinator reading the survivors itself), for the local-disk figures. Then the same
+// with TLS on (mutual TLS, certificates made by openssl): agents and coordinator restarted on the same data.
+// Files are in the page cache (written just before); nothing is dropped. A task's time is its run time in the
+// catalog (started_at to finished_at); socat's is from starting the senders to the last receiver's end.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,13 +23,15 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { NetnsHosts } from '../test/helpers/netns';
-import { runTask } from '../test/helpers/tasks';
+import { createTask, type TaskInfo, waitTask } from '../test/helpers/tasks';
 import { agentTlsArgs, type CertFiles, makeCa, makeCert } from '../test/helpers/tls-certs';
 import { machine } from './common';
 import { emitResult } from './results';
 import { alternate, pairRatios, spread } from './stats';
 
-const TABLE_MB = Number(process.env.BENCH_MB ?? 256);
+const TABLE_MB = Number(process.env.BENCH_MB ?? 128);
+/** Longest a task may run (the machine is shared; a round can be slow). */
+const TASK_MS = 600_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const AGENTS = 6;
 const SEGMENT = 1024 * 1024;
@@ -102,12 +107,22 @@ async function socatTransfers(transfers: Transfers): Promise<number> {
   return seconds;
 }
 
-async function segments(client: pg.Client): Promise<Segment[]> {
+/** A cluster of the benchmark: its name and the prefix of its nodes' names (n1..n6 on agents, l1..l6 local). */
+interface Cluster {
+  name: string;
+  prefix: string;
+}
+const AGENT_CLUSTER: Cluster = { name: 'c1', prefix: 'n' };
+const LOCAL_CLUSTER: Cluster = { name: 'c2', prefix: 'l' };
+
+async function segments(client: pg.Client, c: Cluster): Promise<Segment[]> {
   return (
     await client.query(
       "SELECT storage_id, segment_group_id, position, node_name, path, size_bytes FROM sys.segments WHERE status = 'INTACT'",
     )
-  ).rows.map((r) => ({ ...r, size_bytes: Number(r.size_bytes), position: Number(r.position) }));
+  ).rows
+    .filter((r) => r.node_name.startsWith(c.prefix))
+    .map((r) => ({ ...r, size_bytes: Number(r.size_bytes), position: Number(r.position) }));
 }
 
 function busiestNode(segs: Segment[]): string {
@@ -121,6 +136,16 @@ function add(t: Transfers, from: string, to: string, file: string): void {
   const m = t.get(from)!;
   if (!m.has(to)) m.set(to, []);
   m.get(to)!.push(file);
+}
+
+/** Runs a task; its time is its run time as the catalog records it (started_at to finished_at). */
+async function runTask(client: pg.Client, text: string) {
+  const task = (await waitTask(client, await createTask(client, text), TASK_MS)) as TaskInfo & {
+    started_at: Date;
+    finished_at: Date;
+  };
+  if (task.status !== 'COMPLETE') throw new Error(`${text}: ended ${task.status}: ${task.error}`);
+  return { ...task, seconds: (task.finished_at.getTime() - task.started_at.getTime()) / 1000 };
 }
 
 async function sql(client: pg.Client, text: string): Promise<void> {
@@ -151,17 +176,17 @@ async function settled(client: pg.Client): Promise<void> {
  * socat is to move for the same: for each rebuilt segment, the k lowest intact positions of its group, from
  * their nodes to the segment's new node.
  */
-async function rebuildRound(client: pg.Client, k: number) {
-  const before = await segments(client);
+async function rebuildRound(client: pg.Client, k: number, c: Cluster) {
+  const before = await segments(client, c);
   const node = busiestNode(before);
   const lost = before.filter((s) => s.node_name === node);
   await sql(client, `ALTER NODE ${node} SET OFFLINE`);
-  const t0 = process.hrtime.bigint();
-  const task = await runTask(client, `CREATE TASK TYPE rebuild LOCATION CLUSTER c1 OPTIONS node = '${node}'`);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (task.status !== 'COMPLETE') throw new Error(`rebuild ended ${task.status}: ${task.error}`);
+  const { seconds } = await runTask(
+    client,
+    `CREATE TASK TYPE rebuild LOCATION CLUSTER ${c.name} OPTIONS node = '${node}'`,
+  );
   await sql(client, `ALTER NODE ${node} SET ONLINE`);
-  const after = await segments(client);
+  const after = await segments(client, c);
   const byId = new Map(after.map((s) => [s.storage_id, s]));
   const transfers: Transfers = new Map();
   let pulled = 0;
@@ -180,67 +205,83 @@ async function rebuildRound(client: pg.Client, k: number) {
   return { node, segments: lost.length, pulled, seconds, transfers };
 }
 
-async function checkDiskRound(client: pg.Client) {
-  const segs = await segments(client);
-  const node = busiestNode(segs);
-  const mine = segs.filter((s) => s.node_name === node);
-  const t0 = process.hrtime.bigint();
-  const task = await runTask(client, `CREATE TASK TYPE check_disk LOCATION NODE ${node}`);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (task.status !== 'COMPLETE') throw new Error(`check_disk ended ${task.status}: ${task.error}`);
+/** check_disk of every node of a cluster at once; socat is to send each node's files to the coordinator. */
+async function checkDiskRound(client: pg.Client, c: Cluster) {
+  const segs = await segments(client, c);
+  const { seconds } = await runTask(client, `CREATE TASK TYPE check_disk LOCATION CLUSTER ${c.name}`);
   const transfers: Transfers = new Map();
-  for (const s of mine) add(transfers, node, 'coordinator', s.path);
-  return { node, bytes: mine.reduce((n, s) => n + s.size_bytes, 0), seconds, transfers };
+  for (const s of segs) add(transfers, s.node_name, 'coordinator', s.path);
+  return { bytes: segs.reduce((n, s) => n + s.size_bytes, 0), seconds, transfers };
 }
 
-async function measure(client: pg.Client, k: number, label: string, suffix: string): Promise<void> {
+/** Rebuild and check_disk on the agents against socat of the same bytes, and (`local`) against in-process nodes. */
+async function measure(client: pg.Client, k: number, label: string, suffix: string, local: boolean) {
   let plan: Transfers = new Map();
   let planBytes = 0;
-  const rebuild = await alternate(
-    ROUNDS,
-    async () => {
-      const r = await rebuildRound(client, k);
-      plan = r.transfers;
-      planBytes = r.pulled;
-      console.log(
-        `  ${label} rebuild of ${r.node}: ${r.segments} segments, ${(r.pulled / 2 ** 20).toFixed(0)} MiB pulled in ${r.seconds.toFixed(2)} s (${mbps(r.pulled, r.seconds)})`,
-      );
-      return r.pulled / r.seconds;
-    },
-    async () => {
-      const s = await socatTransfers(plan);
-      console.log(`  socat of the same files: ${s.toFixed(2)} s (${mbps(planBytes, s)})`);
-      return planBytes / s;
-    },
-  );
-  const rr = spread(pairRatios(rebuild.ours, rebuild.peer));
+  const rebuildOnAgents = async () => {
+    const r = await rebuildRound(client, k, AGENT_CLUSTER);
+    plan = r.transfers;
+    planBytes = r.pulled;
+    console.log(
+      `  ${label} rebuild of ${r.node}: ${r.segments} segments, ${(r.pulled / 2 ** 20).toFixed(0)} MiB pulled in ${r.seconds.toFixed(2)} s (${mbps(r.pulled, r.seconds)} pulled, ${mbps(r.pulled / k, r.seconds)} rebuilt)`,
+    );
+    return r.pulled / r.seconds;
+  };
+  const socat = async (what: string) => {
+    const s = await socatTransfers(plan);
+    console.log(`  socat of ${what}: ${s.toFixed(2)} s (${mbps(planBytes, s)})`);
+    return planBytes / s;
+  };
+  const rebuild = await alternate(ROUNDS, rebuildOnAgents, () => socat('the same files'));
   emitResult({
     target: `cluster.rebuild${suffix}`,
-    value: rr,
-    detail: `rebuild ${mbps(spread(rebuild.ours).median, 1)} vs socat ${mbps(spread(rebuild.peer).median, 1)} (medians)`,
+    value: spread(pairRatios(rebuild.ours, rebuild.peer)),
+    detail: `rebuild pulls ${mbps(spread(rebuild.ours).median, 1)} vs socat ${mbps(spread(rebuild.peer).median, 1)} (medians)`,
   });
-  const check = await alternate(
-    ROUNDS,
-    async () => {
-      const r = await checkDiskRound(client);
-      plan = r.transfers;
-      planBytes = r.bytes;
+  if (local) {
+    // Per rebuilt byte on both sides (the local rebuild reads the survivors from its own disk).
+    const vsLocal = await alternate(ROUNDS, rebuildOnAgents, async () => {
+      const r = await rebuildRound(client, k, LOCAL_CLUSTER);
       console.log(
-        `  ${label} check_disk of ${r.node}: ${(r.bytes / 2 ** 20).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s (${mbps(r.bytes, r.seconds)})`,
+        `  in-process rebuild of ${r.node}: ${r.segments} segments in ${r.seconds.toFixed(2)} s (${mbps(r.pulled / k, r.seconds)} rebuilt)`,
       );
-      return r.bytes / r.seconds;
-    },
-    async () => {
-      const s = await socatTransfers(plan);
-      console.log(`  socat of its files to the coordinator: ${s.toFixed(2)} s (${mbps(planBytes, s)})`);
-      return planBytes / s;
-    },
-  );
+      return r.pulled / r.seconds;
+    });
+    emitResult({
+      target: 'cluster.rebuild.local',
+      value: spread(pairRatios(vsLocal.ours, vsLocal.peer)),
+      detail: `rebuilt ${mbps(spread(vsLocal.ours).median / k, 1)} on agents vs ${mbps(spread(vsLocal.peer).median / k, 1)} in process (medians)`,
+    });
+  }
+  const checkOnAgent = async () => {
+    const r = await checkDiskRound(client, AGENT_CLUSTER);
+    plan = r.transfers;
+    planBytes = r.bytes;
+    console.log(
+      `  ${label} check_disk of cluster c1: ${(r.bytes / 2 ** 20).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s (${mbps(r.bytes, r.seconds)})`,
+    );
+    return r.bytes / r.seconds;
+  };
+  const check = await alternate(ROUNDS, checkOnAgent, () => socat('its files to the coordinator'));
   emitResult({
     target: `cluster.check_disk${suffix}`,
     value: spread(pairRatios(check.ours, check.peer)),
     detail: `check_disk ${mbps(spread(check.ours).median, 1)} vs socat ${mbps(spread(check.peer).median, 1)} (medians)`,
   });
+  if (local) {
+    const vsLocal = await alternate(ROUNDS, checkOnAgent, async () => {
+      const r = await checkDiskRound(client, LOCAL_CLUSTER);
+      console.log(
+        `  in-process check_disk of cluster c2: ${(r.bytes / 2 ** 20).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s (${mbps(r.bytes, r.seconds)})`,
+      );
+      return r.bytes / r.seconds;
+    });
+    emitResult({
+      target: 'cluster.check_disk.local',
+      value: spread(pairRatios(vsLocal.ours, vsLocal.peer)),
+      detail: `check_disk ${mbps(spread(vsLocal.ours).median, 1)} on an agent vs ${mbps(spread(vsLocal.peer).median, 1)} in process (medians)`,
+    });
+  }
 }
 
 async function main(): Promise<void> {
@@ -306,24 +347,41 @@ async function main(): Promise<void> {
         `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${hosts.agentAddress(i)}' DEVICES (${devices.map((d) => `'${d}'`).join(', ')})`,
       );
     }
-    await sql(client, 'CREATE TABLE t (b bytea) IN CLUSTER c1');
-    const t0 = Date.now();
+    // The same shape on six nodes served in process (devices on this machine's disk), for the local figures.
+    await sql(client, 'CREATE CLUSTER c2 STORAGESPACE s');
+    for (let i = 1; i <= AGENTS; i++) {
+      const devices = [1, 2].map((d) => join(root, `local${i}`, `d${d}`));
+      for (const d of devices) mkdirSync(d, { recursive: true });
+      await sql(
+        client,
+        `CREATE NODE l${i} IN CLUSTER c2 DEVICES (${devices.map((d) => `'${d}'`).join(', ')})`,
+      );
+    }
     const chunk = randomBytes(SEGMENT);
-    await pipeline(
-      Readable.from(Array.from({ length: TABLE_MB }, () => chunk)),
-      client.query(copyFrom('COPY t FROM STDIN WITH (FORMAT binary)')),
-    );
-    console.log(`loaded ${TABLE_MB} MiB through the agents in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const [table, cluster] of [
+      ['t', 'c1'],
+      ['tl', 'c2'],
+    ]) {
+      await sql(client, `CREATE TABLE ${table} (b bytea) IN CLUSTER ${cluster}`);
+      const t0 = Date.now();
+      await pipeline(
+        Readable.from(Array.from({ length: TABLE_MB }, () => chunk)),
+        client.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT binary)`)),
+      );
+      console.log(
+        `loaded ${TABLE_MB} MiB into cluster ${cluster} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    }
     const k = 3;
     console.log('plain HTTP:');
-    await measure(client, k, 'plain', '');
+    await measure(client, k, 'plain', '', true);
     await client.end();
     client = null;
     for (const p of procs.splice(0)) await hosts.kill(p);
     client = await start(true);
     await settled(client);
     console.log('mutual TLS:');
-    await measure(client, k, 'TLS', '.tls');
+    await measure(client, k, 'TLS', '.tls', false);
   } finally {
     await client?.end().catch(() => {});
     hosts.destroy();

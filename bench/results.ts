@@ -105,7 +105,17 @@ export const TARGETS: Target[] = [
   },
   {
     id: 'cluster.check_disk',
-    what: 'check_disk on an agent (netns) vs socat of its segment files to the coordinator',
+    what: 'check_disk on the agents (netns) vs socat of their segment files to the coordinator',
+    unit: 'x',
+  },
+  {
+    id: 'cluster.rebuild.local',
+    what: 'rebuild over netns (on the agents) vs the same rebuild on in-process nodes, per rebuilt byte',
+    unit: 'x',
+  },
+  {
+    id: 'cluster.check_disk.local',
+    what: 'check_disk on the agents (netns) vs check_disk of in-process nodes',
     unit: 'x',
   },
   {
@@ -115,7 +125,7 @@ export const TARGETS: Target[] = [
   },
   {
     id: 'cluster.check_disk.tls',
-    what: 'check_disk on an agent (netns, TLS on) vs socat of its segment files',
+    what: 'check_disk on the agents (netns, TLS on) vs socat of their segment files',
     unit: 'x',
   },
   {
