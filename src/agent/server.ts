@@ -1,6 +1,7 @@
 // `segtasks agent`: one process per storage host, serving the devices of its host to the coordinators over
-// HTTP/1.1 (node:http), or over HTTPS with a certificate (tls.ts; with a client CA, mutual TLS). Every request must be signed with the cluster secret (signing.ts); anything else is
-// refused with 401 and logged. The agent touches only the segment files of the devices it was told it serves
+// HTTP/1.1 (node:http), or over HTTPS when given a certificate (tls.ts; with a client CA, mutual TLS). Every
+// request must be signed with the cluster secret (signing.ts), TLS or not; anything else is refused with 401
+// and logged. The agent touches only the segment files of the devices it was told it serves
 // (served-devices.ts). Writes are checked as they stream in (the segment's own checksums, and the body digest
 // that the signature covers), fsynced with their directory before they are acknowledged; reads stream the file
 // in bounded chunks, with the digest and the answer's signature in trailers; check_disk's hashing runs here, on
