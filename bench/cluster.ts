@@ -10,7 +10,8 @@
 //            coordinator's, six streams at once (what checking them at the coordinator would move first).
 // Both also against the same task on a second cluster of six nodes served in process (devices on this
 // machine's disk, the coordinator reading the survivors itself), for the local-disk figures. Then the same
-// with TLS on (mutual TLS, certificates made by openssl): agents and coordinator restarted on the same data.
+// with mutual TLS (certificates made by openssl): a second agent in each namespace serves TLS, with devices
+// of its own, to a second coordinator; and the TLS and plain tasks alternated against each other.
 // Files are in the page cache (written just before); nothing is dropped. A task's time is its run time in the
 // catalog (started_at to finished_at); socat's is from starting the senders to the last receiver's end.
 import { type ChildProcess, execFileSync } from 'node:child_process';
@@ -22,9 +23,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { NetnsHosts } from '../test/helpers/netns';
+import { AGENT_PORT, NetnsHosts } from '../test/helpers/netns';
 import { createTask, type TaskInfo, waitTask } from '../test/helpers/tasks';
-import { agentTlsArgs, type CertFiles, makeCa, makeCert } from '../test/helpers/tls-certs';
+import { agentTlsArgs, makeCa, makeCert } from '../test/helpers/tls-certs';
 import { machine } from './common';
 import { emitResult } from './results';
 import { alternate, pairRatios, spread } from './stats';
@@ -152,24 +153,6 @@ async function sql(client: pg.Client, text: string): Promise<void> {
   await client.query(text);
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Everything ONLINE and INTACT (after a restart of the processes). */
-async function settled(client: pg.Client): Promise<void> {
-  await waitFor('every node ONLINE and segment INTACT', async () => {
-    const r = await client.query(
-      "SELECT (SELECT count(*) FROM sys.nodes WHERE status <> 'ONLINE')::int + (SELECT count(*) FROM sys.segments WHERE status <> 'INTACT')::int AS n",
-    );
-    return r.rows[0].n === 0;
-  });
-}
-
 /**
  * One rebuild round: the busiest node OFFLINE, its segments rebuilt by the destination agents from their
  * peers, the node ONLINE again (empty of them). Returns the survivors' bytes pulled, the seconds, and what
@@ -284,6 +267,9 @@ async function measure(client: pg.Client, k: number, label: string, suffix: stri
   }
 }
 
+/** Port of the agents that serve TLS, beside the plain ones (AGENT_PORT) in the same namespaces. */
+const TLS_PORT = AGENT_PORT + 1;
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/cluster needs root (ip netns)');
   execFileSync('socat', ['-V'], { stdio: 'ignore' });
@@ -291,8 +277,7 @@ async function main(): Promise<void> {
     `${machine()}; ${AGENTS} agents in network namespaces, a ${TABLE_MB} MiB table, ${ROUNDS} rounds`,
   );
   const root = mkdtempSync(join(tmpdir(), 'segtasks-bench-cluster-'));
-  const procs: ChildProcess[] = [];
-  let client: pg.Client | null = null;
+  const clients: pg.Client[] = [];
   try {
     hosts.create();
     const secretFile = join(root, 'cluster.secret');
@@ -300,90 +285,114 @@ async function main(): Promise<void> {
     const pki = join(root, 'pki');
     mkdirSync(pki);
     const ca = makeCa(pki);
-    const certs: CertFiles[] = [];
-    for (let i = 1; i <= AGENTS; i++) certs.push(makeCert(pki, `agent${i}`, ca, [hosts.agentAddr(i)]));
     const coordinatorCert = makeCert(pki, 'coordinator', ca, []);
-    let starts = 0;
-    const start = async (tls: boolean) => {
-      for (let i = 1; i <= AGENTS; i++)
-        procs.push(await hosts.startAgent(i, secretFile, tls ? agentTlsArgs(certs[i - 1], ca, true) : []));
-      const tlsArgs = tls
-        ? [
-            '--agent-ca',
-            ca.cert,
-            '--tls-client-cert',
-            coordinatorCert.cert,
-            '--tls-client-key',
-            coordinatorCert.key,
-          ]
-        : [];
+    // Two agents in each namespace: one plain, one serving mutual TLS, each with devices of its own.
+    for (let i = 1; i <= AGENTS; i++) {
+      await hosts.startAgent(i, secretFile);
+      const cert = makeCert(pki, `agent${i}`, ca, [hosts.agentAddr(i)]);
+      await hosts.startAgent(i, secretFile, agentTlsArgs(cert, ca, true), TLS_PORT);
+    }
+    const coordinator = async (name: string, extra: string[]) => {
       const c = await hosts.startCoordinator(
-        join(root, `sock${starts++}`),
-        [
-          '--data-dir',
-          join(root, 'coordinator'),
-          '--secret-file',
-          secretFile,
-          '--log-level',
-          'warn',
-          ...tlsArgs,
-        ],
+        join(root, `sock-${name}`),
+        ['--data-dir', join(root, name), '--secret-file', secretFile, '--log-level', 'warn', ...extra],
         PASSWORD,
       );
-      procs.push(c.child, c.forwarder);
       const pgc = new pg.Client(c.pgConfig);
       pgc.on('notice', () => {});
       await pgc.connect();
+      clients.push(pgc);
       return pgc;
     };
-    client = await start(false);
-    await sql(client, `CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEGMENT}`);
-    await sql(client, 'CREATE CLUSTER c1 STORAGESPACE s');
-    for (let i = 1; i <= AGENTS; i++) {
-      const devices = [1, 2].map((d) => join(root, `host${i}`, `d${d}`));
-      for (const d of devices) mkdirSync(d, { recursive: true });
-      await sql(
-        client,
-        `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${hosts.agentAddress(i)}' DEVICES (${devices.map((d) => `'${d}'`).join(', ')})`,
-      );
-    }
-    // The same shape on six nodes served in process (devices on this machine's disk), for the local figures.
-    await sql(client, 'CREATE CLUSTER c2 STORAGESPACE s');
-    for (let i = 1; i <= AGENTS; i++) {
-      const devices = [1, 2].map((d) => join(root, `local${i}`, `d${d}`));
-      for (const d of devices) mkdirSync(d, { recursive: true });
-      await sql(
-        client,
-        `CREATE NODE l${i} IN CLUSTER c2 DEVICES (${devices.map((d) => `'${d}'`).join(', ')})`,
-      );
-    }
+    // The plain coordinator: cluster c1 on the plain agents, c2 on six nodes served in process (devices on
+    // this machine's disk, for the local figures). The TLS one: its c1 on the TLS agents.
+    const plain = await coordinator('coordinator-plain', []);
+    const tls = await coordinator('coordinator-tls', [
+      '--agent-ca',
+      ca.cert,
+      '--tls-client-cert',
+      coordinatorCert.cert,
+      '--tls-client-key',
+      coordinatorCert.key,
+    ]);
     const chunk = randomBytes(SEGMENT);
-    for (const [table, cluster] of [
-      ['t', 'c1'],
-      ['tl', 'c2'],
-    ]) {
-      await sql(client, `CREATE TABLE ${table} (b bytea) IN CLUSTER ${cluster}`);
+    /** A cluster of six nodes (`address`: its agent's, or null for a node served in process) and its table. */
+    const setUp = async (
+      client: pg.Client,
+      c: Cluster,
+      address: (i: number) => string | null,
+      host: string,
+    ) => {
+      const cluster = c.name;
+      await sql(client, `CREATE CLUSTER ${cluster} STORAGESPACE s`);
+      for (let i = 1; i <= AGENTS; i++) {
+        const devices = [1, 2].map((d) => join(root, `${host}${i}`, `d${d}`));
+        for (const d of devices) mkdirSync(d, { recursive: true });
+        const at = address(i);
+        await sql(
+          client,
+          `CREATE NODE ${c.prefix}${i} IN CLUSTER ${cluster}${at ? ` ADDRESS '${at}'` : ''} DEVICES (${devices.map((d) => `'${d}'`).join(', ')})`,
+        );
+      }
+      await sql(client, `CREATE TABLE t_${cluster} (b bytea) IN CLUSTER ${cluster}`);
       const t0 = Date.now();
       await pipeline(
         Readable.from(Array.from({ length: TABLE_MB }, () => chunk)),
-        client.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT binary)`)),
+        client.query(copyFrom(`COPY t_${cluster} FROM STDIN WITH (FORMAT binary)`)),
       );
       console.log(
-        `loaded ${TABLE_MB} MiB into cluster ${cluster} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        `loaded ${TABLE_MB} MiB into cluster ${cluster} (${host}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
       );
-    }
+    };
+    for (const client of [plain, tls])
+      await sql(client, `CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEGMENT}`);
+    await setUp(plain, AGENT_CLUSTER, (i) => hosts.agentAddress(i), 'host');
+    await setUp(plain, LOCAL_CLUSTER, () => null, 'local');
+    await setUp(tls, AGENT_CLUSTER, (i) => hosts.agentAddress(i, TLS_PORT), 'tlshost');
     const k = 3;
     console.log('plain HTTP:');
-    await measure(client, k, 'plain', '', true);
-    await client.end();
-    client = null;
-    for (const p of procs.splice(0)) await hosts.kill(p);
-    client = await start(true);
-    await settled(client);
+    await measure(plain, k, 'plain', '', true);
     console.log('mutual TLS:');
-    await measure(client, k, 'TLS', '.tls', false);
+    await measure(tls, k, 'TLS', '.tls', false);
+    console.log('mutual TLS against plain HTTP, alternated:');
+    const rebuilds = await alternate(
+      ROUNDS,
+      async () => {
+        const r = await rebuildRound(tls, k, AGENT_CLUSTER);
+        console.log(`  TLS rebuild of ${r.node}: ${mbps(r.pulled, r.seconds)} pulled`);
+        return r.pulled / r.seconds;
+      },
+      async () => {
+        const r = await rebuildRound(plain, k, AGENT_CLUSTER);
+        console.log(`  plain rebuild of ${r.node}: ${mbps(r.pulled, r.seconds)} pulled`);
+        return r.pulled / r.seconds;
+      },
+    );
+    emitResult({
+      target: 'cluster.rebuild.tls_vs_plain',
+      value: spread(pairRatios(rebuilds.ours, rebuilds.peer)),
+      detail: `rebuild pulls ${mbps(spread(rebuilds.ours).median, 1)} with TLS vs ${mbps(spread(rebuilds.peer).median, 1)} plain (medians)`,
+    });
+    const checks = await alternate(
+      ROUNDS,
+      async () => {
+        const r = await checkDiskRound(tls, AGENT_CLUSTER);
+        console.log(`  TLS check_disk: ${mbps(r.bytes, r.seconds)}`);
+        return r.bytes / r.seconds;
+      },
+      async () => {
+        const r = await checkDiskRound(plain, AGENT_CLUSTER);
+        console.log(`  plain check_disk: ${mbps(r.bytes, r.seconds)}`);
+        return r.bytes / r.seconds;
+      },
+    );
+    emitResult({
+      target: 'cluster.check_disk.tls_vs_plain',
+      value: spread(pairRatios(checks.ours, checks.peer)),
+      detail: `check_disk ${mbps(spread(checks.ours).median, 1)} with TLS vs ${mbps(spread(checks.peer).median, 1)} plain (medians)`,
+    });
   } finally {
-    await client?.end().catch(() => {});
+    for (const c of clients) await c.end().catch(() => {});
     hosts.destroy();
     rmSync(root, { recursive: true, force: true });
   }

@@ -129,6 +129,16 @@ export const TARGETS: Target[] = [
     unit: 'x',
   },
   {
+    id: 'cluster.rebuild.tls_vs_plain',
+    what: 'rebuild over netns with mutual TLS vs plain HTTP, alternated',
+    unit: 'x',
+  },
+  {
+    id: 'cluster.check_disk.tls_vs_plain',
+    what: 'check_disk over netns with TLS vs plain HTTP, alternated',
+    unit: 'x',
+  },
+  {
     id: 'engine.overhead',
     what: 'engine overhead, check_disk of 10,000 small segments',
     op: '<=',

@@ -52,8 +52,8 @@ export class NetnsHosts {
   }
 
   /** host:port of agent i, as CREATE NODE ... ADDRESS names it. */
-  agentAddress(i: number): string {
-    return `${this.agentAddr(i)}:${AGENT_PORT}`;
+  agentAddress(i: number, port = AGENT_PORT): string {
+    return `${this.agentAddr(i)}:${port}`;
   }
 
   inNs(ns: string, ...args: string[]): void {
@@ -127,14 +127,19 @@ export class NetnsHosts {
   }
 
   /** `segtasks agent` in agent i's namespace, on its address; `extra`: more options (--tls-cert ...). */
-  async startAgent(i: number, secretFile: string, extra: string[] = []): Promise<ChildProcess> {
+  async startAgent(
+    i: number,
+    secretFile: string,
+    extra: string[] = [],
+    port = AGENT_PORT,
+  ): Promise<ChildProcess> {
     const { child } = await this.startIn(
       this.agentNs(i),
       [
         CLI,
         'agent',
         '--listen',
-        this.agentAddress(i),
+        this.agentAddress(i, port),
         '--secret-file',
         secretFile,
         '--log-level',
