@@ -55,11 +55,15 @@ export function tlsFailure(address: string, err: NodeJS.ErrnoException): string 
   const code = err.code ?? '';
   if (UNTRUSTED.has(code))
     return `TLS: the certificate of agent ${address} is not trusted (${code}: ${err.message}); is --agent-ca the CA that signed the agents' certificates, and is ${address.replace(/:\d+$/, '')} in the certificate's subjectAltName?`;
-  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(code))
-    return `TLS: agent ${address} does not serve TLS (${code}); start it with --tls-cert and --tls-key, or this server without --agent-ca`;
+  // A plain HTTP answer to our ClientHello: OpenSSL reports it as EPROTO with the reason in the message.
+  if (
+    /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(code) ||
+    (code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(err.message))
+  )
+    return `TLS: agent ${address} does not serve TLS (${code === 'EPROTO' ? 'wrong version number' : code}); start it with --tls-cert and --tls-key, or this server without --agent-ca`;
   if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE/.test(code))
     return `TLS: agent ${address} refused this server's client certificate (${code}); give --tls-client-cert and --tls-client-key, signed by the CA of the agent's --tls-ca`;
-  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO')
     return `TLS handshake with agent ${address} failed (${code}: ${err.message})`;
   return null;
 }

@@ -33,6 +33,17 @@ test('an agent without TLS, and a refused client certificate, are told apart', (
   );
 });
 
+test('a plain HTTP agent met by a TLS client (EPROTO, wrong version number) is named as such', (t) => {
+  const e = err(
+    'EPROTO',
+    'write EPROTO 801C09D9807F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:ssl3_record.c:350:',
+  );
+  t.is(
+    tlsFailure('h:1', e),
+    'TLS: agent h:1 does not serve TLS (wrong version number); start it with --tls-cert and --tls-key, or this server without --agent-ca',
+  );
+});
+
 test('failures that are not TLS are left to the caller', (t) => {
   for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'])
     t.is(tlsFailure('h:1', err(code)), null);
