@@ -113,7 +113,11 @@ export class ReaderEngine {
     encoding: { formats: number[] } | null;
   } | null = null;
 
-  constructor(private readonly opts: ReaderOptions) {
+  constructor(
+    private readonly opts: ReaderOptions,
+    /** How the statement's functions wait (pg_sleep): the worker's wait gives up when the pool cancels. */
+    private readonly sleep?: (ms: number) => void,
+  ) {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
     this.db.pragma('case_sensitive_like = ON');
     this.emulation = buildEmulation(this.db);
@@ -158,6 +162,7 @@ export class ReaderEngine {
       databaseSize: () => e.databaseSize(),
       indexDef: (o, col) => e.indexDef(o, col),
       constraintDef: (o) => e.constraintDef(o),
+      sleep: this.sleep,
     };
   }
 

@@ -2,6 +2,8 @@
 // rows of a query a batch at a time when the pool lets it hold a cursor.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
+import { claim } from './claims';
+import { waitUnlessInterrupted } from './interrupt';
 import { ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
 
 export type ReaderRequest =
@@ -39,7 +41,25 @@ export type ReaderResponse =
       error: { code: string; message: string; hint?: string; detail?: string; position?: number };
     };
 
-const engine = new ReaderEngine(workerData as ReaderOptions);
+/**
+ * The reader's options, the claim cells of the requests posted to it (claims.ts) and the cell through which
+ * the pool interrupts the request it runs (interrupt.ts).
+ */
+export type WorkerData = ReaderOptions & { claims: Int32Array; interrupt: Int32Array };
+
+/** A request as posted, with its sequence number on this worker (its claim cell). */
+export interface Posted {
+  req: ReaderRequest;
+  seq: number;
+}
+
+const { claims, interrupt, ...options } = workerData as WorkerData;
+/** The id of the request being answered: the one an interrupt must name to stop it. */
+let current = 0;
+const engine = new ReaderEngine(options, (ms) => {
+  if (!waitUnlessInterrupted(interrupt, current, ms))
+    throw new SqlError('57014', 'canceling statement due to user request');
+});
 
 /**
  * Rows per message: the receiving thread decodes each message in one go, so a large result arrives in parts
@@ -89,7 +109,13 @@ function answer(req: ReaderRequest): ReaderResponse | null {
   }
 }
 
-parentPort!.on('message', (req: ReaderRequest) => {
+parentPort!.on('message', ({ req, seq }: Posted) => {
+  if (!claim(claims, seq)) {
+    // Withdrawn by the pool and sent to another worker; the settings it carried are now this worker's too.
+    if (req.op === 'run') engine.rememberSession(req.session);
+    return;
+  }
+  current = req.id;
   const open = engine.openCursor;
   if (open !== null && !((req.op === 'next' || req.op === 'close') && req.cursor === open)) {
     // Sent before the pool knew this worker would hold a cursor: run elsewhere (the settings are kept, as the

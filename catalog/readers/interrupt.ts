@@ -1,0 +1,23 @@
+// Stopping a request a reader worker is running without ending the worker: the pool writes the request's id
+// into a cell shared with the worker's thread and wakes it; whatever waits in the worker (pg_sleep) waits on
+// that cell and gives up when it holds the id of the request it serves. A statement busy inside SQLite does
+// not look at the cell: the pool ends such a worker when it has not answered within a grace period.
+export const newInterrupt = (): Int32Array => new Int32Array(new SharedArrayBuffer(4));
+
+/** The pool: asks the worker to stop request id, if it is the one it runs. */
+export function interrupt(cell: Int32Array, id: number): void {
+  Atomics.store(cell, 0, id | 0);
+  Atomics.notify(cell, 0);
+}
+
+/** The worker: waits ms milliseconds; false as soon as the pool interrupts request id. */
+export function waitUnlessInterrupted(cell: Int32Array, id: number, ms: number): boolean {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const seen = Atomics.load(cell, 0);
+    if (seen === (id | 0)) return false;
+    const left = deadline - performance.now();
+    if (left <= 0) return true;
+    Atomics.wait(cell, 0, seen, left);
+  }
+}
