@@ -84,9 +84,13 @@ test.serial(
     t.deepEqual((await pool.run('SELECT 2', [], [], session(2))).rows, [[2]]);
     t.log(`next statement answered in ${Date.now() - t0} ms`);
     // Ended after the grace period, and replaced.
-    for (const end = Date.now() + 20_000; pool.stats().workers < 2 && Date.now() < end; ) await sleep(20);
-    t.true(pool.stats().workers >= 2);
+    const until = async (what: () => boolean) => {
+      for (const end = Date.now() + 20_000; !what() && Date.now() < end; ) await sleep(20);
+    };
+    await until(() => pool.stats().running === 0);
     t.is(pool.stats().running, 0);
+    await until(() => pool.stats().workers >= 2);
+    t.true(pool.stats().workers >= 2);
   },
 );
 

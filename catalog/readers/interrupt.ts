@@ -12,10 +12,22 @@ export function interrupt(cell: Int32Array, id: number): void {
 
 /** The worker: waits ms milliseconds; false as soon as the pool interrupts request id. */
 export function waitUnlessInterrupted(cell: Int32Array, id: number, ms: number): boolean {
+  return waitUntil(cell, ms, (seen) => seen === (id | 0));
+}
+
+/**
+ * The worker, between requests (reading a cursor's rows ahead): waits ms milliseconds; false as soon as the
+ * pool interrupts anything after `base` was read from the cell (a held worker's requests are all its cursor's).
+ */
+export function waitUnlessChanged(cell: Int32Array, base: number, ms: number): boolean {
+  return waitUntil(cell, ms, (seen) => seen !== base);
+}
+
+function waitUntil(cell: Int32Array, ms: number, stop: (seen: number) => boolean): boolean {
   const deadline = performance.now() + ms;
   for (;;) {
     const seen = Atomics.load(cell, 0);
-    if (seen === (id | 0)) return false;
+    if (stop(seen)) return false;
     const left = deadline - performance.now();
     if (left <= 0) return true;
     Atomics.wait(cell, 0, seen, left);

@@ -424,8 +424,11 @@ export class ReaderPool {
         if (closed) return;
         closed = true;
         if (slot.dead || slot.cursor !== cursor) return;
-        // The worker reads messages in order: whatever is sent after the close finds the cursor gone.
-        this.post(slot, { id: this.nextId++, op: 'close', cursor });
+        // The worker reads messages in order: whatever is sent after the close finds the cursor gone. A wait
+        // while it reads the cursor's rows ahead (pg_sleep) is interrupted: nobody wants those rows now.
+        const id = this.nextId++;
+        this.post(slot, { id, op: 'close', cursor });
+        interrupt(slot.interrupt, id);
         this.release(slot);
         this.dispatch();
       },

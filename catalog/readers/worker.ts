@@ -3,8 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
 import { claim } from './claims';
-import { waitUnlessInterrupted } from './interrupt';
-import { ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
+import { waitUnlessChanged, waitUnlessInterrupted } from './interrupt';
+import { BATCH_ROWS, ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
 
 export type ReaderRequest =
   | { id: number; op: 'describe'; sql: string; types: number[] }
@@ -56,9 +56,14 @@ export interface Posted {
 const { claims, interrupt, ...options } = workerData as WorkerData;
 /** The id of the request being answered: the one an interrupt must name to stop it. */
 let current = 0;
+/** While reading a cursor's rows ahead: the interrupt cell as it was then (any interrupt stops the wait). */
+let aheadBase: number | null = null;
 const engine = new ReaderEngine(options, (ms) => {
-  if (!waitUnlessInterrupted(interrupt, current, ms))
-    throw new SqlError('57014', 'canceling statement due to user request');
+  const waited =
+    aheadBase === null
+      ? waitUnlessInterrupted(interrupt, current, ms)
+      : waitUnlessChanged(interrupt, aheadBase, ms);
+  if (!waited) throw new SqlError('57014', 'canceling statement due to user request');
 });
 
 /**
@@ -136,6 +141,12 @@ parentPort!.on('message', ({ req, seq }: Posted) => {
     res = failure(req.id, e);
   }
   if (res) parentPort!.postMessage(res);
+  // A cursor left open: its next rows are read while the wire sends these.
+  if (res?.ok && 'result' in res && (res.result as { done?: boolean }).done === false) {
+    aheadBase = Atomics.load(interrupt, 0);
+    engine.readAhead(req.op === 'next' ? req.max : BATCH_ROWS);
+    aheadBase = null;
+  }
 });
 parentPort!.postMessage({ id: 0, ok: true, result: 'ready' });
 
