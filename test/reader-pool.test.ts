@@ -50,6 +50,7 @@ test.serial(
   'a cancelled pg_sleep is interrupted: its reader answers the next statement, none is ended',
   async (t) => {
     const before = pool.stats().workers;
+    const spawned = pool.stats().spawned;
     const ac = new AbortController();
     const sleeping = pool.run('SELECT pg_sleep(30)', [], [], session(1), ac.signal);
     await sleep(200);
@@ -61,6 +62,7 @@ test.serial(
     // Every worker stays: ending one (as a cancel did) took a worker away for the second its replacement
     // needed to start.
     t.is(await fewestWorkers(600), before);
+    t.is(pool.stats().spawned, spawned, 'no worker was started in place of one ended');
     t.deepEqual((await pool.run('SELECT 1', [], [], session(1))).rows, [[1]]);
     t.is(pool.stats().running, 0);
   },
@@ -113,11 +115,13 @@ test.serial(
     const workers = pool.stats().workers;
     const batch = opened.cursor!.next(500, ac.signal);
     await sleep(200);
+    const spawned = pool.stats().spawned;
     ac.abort(timeout());
     t.is(((await t.throwsAsync(batch)) as SqlError).code, '57014');
     for (const end = Date.now() + 2000; pool.stats().cursors && Date.now() < end; ) await sleep(5);
     t.is(pool.stats().cursors, 0);
     t.is(((await t.throwsAsync(opened.cursor!.next(10))) as SqlError).code, '34000');
     t.is(await fewestWorkers(400), workers);
+    t.is(pool.stats().spawned, spawned, 'no worker was started in place of one ended');
   },
 );

@@ -120,6 +120,8 @@ export class ReaderPool {
   private checkTimer: NodeJS.Timeout | null = null;
   /** A send() is scheduled. */
   private sending = false;
+  /** Workers started, ever. */
+  private spawned = 0;
 
   constructor(
     private readonly opts: ReaderOptions,
@@ -191,6 +193,7 @@ export class ReaderPool {
   }
 
   private spawn(): Slot {
+    this.spawned++;
     const claims = newClaims();
     const cell = newInterrupt();
     const workerData: WorkerData = { ...this.opts, claims, interrupt: cell };
@@ -570,9 +573,13 @@ export class ReaderPool {
     }
   }
 
-  /** Started workers, the statements they are running, and the statements waiting for one (for metrics). */
-  stats(): { workers: number; running: number; queued: number; cursors: number } {
+  /**
+   * Started workers, the statements they are running, the statements waiting for one, workers held by
+   * cursors, and workers started since the pool began (a cancel that ends one shows there) (for metrics).
+   */
+  stats(): { workers: number; running: number; queued: number; cursors: number; spawned: number } {
     return {
+      spawned: this.spawned,
       cursors: this.slots.filter((s) => s.cursor !== null).length,
       workers: this.slots.filter((s) => s.started).length,
       running: this.slots.reduce((n, s) => n + s.inFlight.length, 0),
