@@ -47,7 +47,7 @@ const STALL_MS = 10;
 /** Workers kept free for users who occupy none, however many requests the others have waiting. */
 const KEPT_FREE = 1;
 /** How long an interrupted request may take to end before its worker is terminated. */
-const STOP_GRACE_MS = 250;
+const STOP_GRACE_MS = 1000;
 
 interface Pending {
   /** Whose request it is: the unit of fair sharing. */
