@@ -209,6 +209,7 @@ async function startLocked(
     running: 'Statements running on reader threads',
     queued: 'Statements waiting for a reader thread',
     cursors: 'Reader threads held by open cursors (streamed results)',
+    spawned: 'Reader threads started since the server started',
   } as const;
   for (const [key, help] of Object.entries(readerGauges) as [keyof typeof readerGauges, string][])
     obs.metrics.sampled(`segtasks_reader_pool_${key}`, help, () => readers.stats()[key]);
