@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { type BenchResult, parseResults, summaryTable } from './results';
 
-const BENCHES = ['wire', 'stream', 'copy', 'copy-growth', 'check-disk', 'repair', 'restart'];
+const BENCHES = ['wire', 'stream', 'copy', 'copy-growth', 'check-disk', 'repair', 'restart', 'cluster'];
 
 /** Runs one benchmark, passing its output through, and returns what it printed on stdout. */
 function run(name: string): Promise<{ code: number | null; out: string }> {

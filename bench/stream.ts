@@ -15,6 +15,8 @@ import { pairRatios, spread as stats } from './stats';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SQL = `SELECT g, repeat('x', 100) FROM generate_series(1, ${ROWS}) g`;
+/** Only the clients whose name contains this (BENCH_CLIENTS=psql), to measure one alone. */
+const ONLY = process.env.BENCH_CLIENTS ?? '';
 const JDBC_JAR = '/usr/share/java/postgresql.jar';
 const JDBC_PROGRAM = join(__dirname, '..', '..', 'test', 'clients', 'JdbcStream.java');
 
@@ -146,7 +148,7 @@ async function main() {
   const results: Record<string, { ours: Sample[]; theirs: Sample[] }> = {};
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [name, client] of Object.entries(clients)) {
+      for (const [name, client] of Object.entries(clients).filter(([n]) => n.includes(ONLY))) {
         const r = (results[name] ??= { ours: [], theirs: [] });
         r.ours.push(await measure(client, ours.port, 'admin', ours.child.pid!));
         r.theirs.push(await measure(client, pg.port, pg.user, null));

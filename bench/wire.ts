@@ -1,14 +1,21 @@
 // bench/wire: pgbench point SELECTs by id on sys.tasks (10,000 rows) against this server and against a real
 // PostgreSQL 15 holding the same rows, -M simple and -M prepared, 1 and 16 clients, in the same run.
-// Prints tps, the ratio to PostgreSQL, and p99 latency from pgbench's per-transaction log.
+// Prints tps, the ratio to PostgreSQL, and p99 latency from pgbench's per-transaction log, as the median and
+// spread of alternated rounds (BENCH_ROUNDS, default 5).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nowText } from '../catalog/db';
-import { machine, PG_BIN, percentile, ratio, runAsync, sh, startBenchApp, startRealPostgres } from './common';
+import { machine, PG_BIN, percentile, runAsync, sh, startBenchApp, startRealPostgres } from './common';
+import { emitResult } from './results';
+import { pairRatios, type Spread, spread } from './stats';
 
 const ROWS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Client counts (BENCH_CLIENTS=16 for the targets alone) and protocol modes. */
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,16').split(',').map(Number);
+const MODES = ['simple', 'prepared'];
 const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const SCRIPT = `\\set id random(1, ${ROWS})
 SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad(:id::text, 12, '0'))::uuid;
@@ -103,15 +110,22 @@ async function main() {
     for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`, nowText());
   })();
 
-  const rows: string[] = [];
+  // Alternated rounds (bench/stats.ts): in each round every case runs against this server and then against
+  // PostgreSQL, next to each other in time; the ratios of the rounds are summarized by their median.
+  const cases = CLIENTS.flatMap((clients) => MODES.map((mode) => ({ mode, clients })));
+  const runs = new Map<string, { ours: Run[]; theirs: Run[] }>();
   try {
-    for (const mode of ['simple', 'prepared']) {
-      for (const clients of [1, 16]) {
-        const ours = await pgbench(app.port, 'admin', 'bench', mode, clients, dir);
-        const theirs = await pgbench(55432, 'bench', '', mode, clients, dir);
-        const line = `| ${mode} | ${clients} | ${ours.tps.toFixed(0)} | ${theirs.tps.toFixed(0)} | ${ratio(ours.tps, theirs.tps)} | ${ours.p99ms.toFixed(2)} | ${theirs.p99ms.toFixed(2)} |`;
-        rows.push(line);
-        console.log(line);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of cases) {
+        const key = `${c.mode} ${c.clients}`;
+        const r = runs.get(key) ?? { ours: [], theirs: [] };
+        runs.set(key, r);
+        r.ours.push(await pgbench(app.port, 'admin', 'bench', c.mode, c.clients, dir));
+        r.theirs.push(await pgbench(55432, 'bench', '', c.mode, c.clients, dir));
+        const [o, t] = [r.ours.at(-1)!, r.theirs.at(-1)!];
+        console.log(
+          `round ${round} ${key}: segtasks ${o.tps.toFixed(0)} tps p99 ${o.p99ms.toFixed(2)} ms; PostgreSQL ${t.tps.toFixed(0)} tps p99 ${t.p99ms.toFixed(2)} ms (load ${loadavg()[0].toFixed(1)})`,
+        );
       }
     }
   } finally {
@@ -120,10 +134,42 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    '\n| mode | clients | segtasks tps | PostgreSQL tps | ratio | segtasks p99 ms | PostgreSQL p99 ms |',
+    '\n| mode | clients | segtasks tps | PostgreSQL tps | ratio, median (min-max) of rounds | segtasks p99 ms | PostgreSQL p99 ms | p99 ratio |',
   );
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(r);
+  console.log('|---|---|---|---|---|---|---|---|');
+  const fmt = (x: Spread, d = 2) => `${x.median.toFixed(d)} (${x.min.toFixed(d)}-${x.max.toFixed(d)})`;
+  const summary = new Map<string, { tps: Spread; p99: Spread }>();
+  for (const [key, r] of runs) {
+    const tps = spread(
+      pairRatios(
+        r.ours.map((x) => x.tps),
+        r.theirs.map((x) => x.tps),
+      ),
+    );
+    const p99 = spread(
+      pairRatios(
+        r.ours.map((x) => x.p99ms),
+        r.theirs.map((x) => x.p99ms),
+      ),
+    );
+    summary.set(key, { tps, p99 });
+    const [mode, clients] = key.split(' ');
+    console.log(
+      `| ${mode} | ${clients} | ${fmt(spread(r.ours.map((x) => x.tps)), 0)} | ${fmt(spread(r.theirs.map((x) => x.tps)), 0)} | ${fmt(tps)}x | ${fmt(spread(r.ours.map((x) => x.p99ms)))} | ${fmt(spread(r.theirs.map((x) => x.p99ms)))} | ${fmt(p99)}x |`,
+    );
+  }
+  const at16 = (mode: string) => summary.get(`${mode} 16`);
+  const simple = at16('simple');
+  const prepared = at16('prepared');
+  if (simple)
+    emitResult({ target: 'wire.simple', value: simple.tps, detail: `${ROUNDS} rounds of ${SECONDS} s` });
+  if (prepared)
+    emitResult({ target: 'wire.prepared', value: prepared.tps, detail: `${ROUNDS} rounds of ${SECONDS} s` });
+  // p99 as the worse of the two modes at 16 clients.
+  const worst = [simple, prepared]
+    .filter((x) => x !== undefined)
+    .sort((a, b) => b.p99.median - a.p99.median)[0];
+  if (worst) emitResult({ target: 'wire.p99', value: worst.p99, detail: 'the worse of simple and prepared' });
 }
 
 main().catch((e) => {

@@ -14,6 +14,7 @@ import { resolveLimits, type ServerLimits } from '../wire/limits';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/settings';
 import { AgentClient } from './agent/client';
+import type { AgentClientTls } from './agent/tls';
 import { type DataDirLock, lockDataDir } from './data-dir-lock';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
@@ -62,6 +63,8 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** The cluster secret shared with the storage agents (--secret-file); without it no node may have an ADDRESS. */
   secret?: Buffer;
+  /** TLS towards the storage agents (--agent-ca, --tls-client-cert): without it they are spoken to over HTTP. */
+  agentTls?: AgentClientTls;
   /** Heartbeat interval and the silence after which an agent's node is OFFLINE (defaults 1 s and 5 s). */
   agentHeartbeatMs?: number;
   agentOfflineAfterMs?: number;
@@ -126,7 +129,7 @@ async function startLocked(
   const io = new StorageIO(
     storage,
     new LocalDeviceIO(verifier),
-    secret ? (address) => new RemoteDeviceIO(new AgentClient(address, secret)) : null,
+    secret ? (address) => new RemoteDeviceIO(new AgentClient(address, secret, { tls: opts.agentTls })) : null,
   );
   const store = new SegmentStore(storage, io);
   // Agents learn their devices from us: declared first, so that an agent restarted without its --data-dir
@@ -206,6 +209,7 @@ async function startLocked(
     running: 'Statements running on reader threads',
     queued: 'Statements waiting for a reader thread',
     cursors: 'Reader threads held by open cursors (streamed results)',
+    spawned: 'Reader threads started since the server started',
   } as const;
   for (const [key, help] of Object.entries(readerGauges) as [keyof typeof readerGauges, string][])
     obs.metrics.sampled(`segtasks_reader_pool_${key}`, help, () => readers.stats()[key]);

@@ -9,6 +9,7 @@ import { ERROR_STATEMENT_LEVELS, LOG_STATEMENT_LEVELS } from '../wire/setting-ru
 import { parseAddress } from './agent/client';
 import { startAgent } from './agent/server';
 import { parseSecret } from './agent/signing';
+import { type AgentClientTls, readPem } from './agent/tls';
 import { startApp, VERSION } from './app';
 
 /** A limit option's value as PostgreSQL would read it from postgresql.conf (units allowed), or a usage error. */
@@ -35,6 +36,35 @@ function readSecret(file: string): Buffer {
   } catch (err) {
     return program.error(`cannot use the cluster secret: ${(err as Error).message}`);
   }
+}
+
+/** A PEM file named by an option, or a usage error. */
+function pemOption(file: string | undefined, option: string): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readPem(file, option);
+  } catch (err) {
+    return program.error((err as Error).message);
+  }
+}
+
+/** How agents are verified (--agent-ca) and what certificate is presented to them, from a command's options. */
+function agentClientTls(
+  caFile: string | undefined,
+  cert: { file?: string; option: string },
+  key: { file?: string; option: string },
+): AgentClientTls | undefined {
+  if (!!cert.file !== !!key.file) program.error(`${cert.option} and ${key.option} go together`);
+  if (!caFile) {
+    if (cert.file)
+      program.error(`${cert.option} needs --agent-ca (a client certificate is only sent over TLS)`);
+    return undefined;
+  }
+  return {
+    ca: pemOption(caFile, '--agent-ca')!,
+    cert: pemOption(cert.file, cert.option),
+    key: pemOption(key.file, key.option),
+  };
 }
 
 /** pino's levels, for --log-level of both commands. */
@@ -119,6 +149,23 @@ program
       '--secret-file <file>',
       'file holding the cluster secret shared with the storage agents (needed for nodes with an ADDRESS)',
     ).env('SEGTASKS_SECRET_FILE'),
+  )
+  .addOption(
+    new Option(
+      '--agent-ca <file>',
+      'PEM CA certificate: the storage agents are spoken to over TLS and their certificates verified against it',
+    ).env('SEGTASKS_AGENT_CA'),
+  )
+  .addOption(
+    new Option(
+      '--tls-client-cert <file>',
+      'PEM certificate presented to the storage agents (for agents that require client certificates)',
+    ).env('SEGTASKS_TLS_CLIENT_CERT'),
+  )
+  .addOption(
+    new Option('--tls-client-key <file>', 'PEM private key for --tls-client-cert').env(
+      'SEGTASKS_TLS_CLIENT_KEY',
+    ),
   )
   .addOption(
     new Option('--agent-heartbeat-interval <time>', 'time between heartbeats to each storage agent')
@@ -217,6 +264,11 @@ Example:
       },
       embeddedDefault: o.demo !== false,
       secret: o.secretFile ? readSecret(o.secretFile) : undefined,
+      agentTls: agentClientTls(
+        o.agentCa,
+        { file: o.tlsClientCert, option: '--tls-client-cert' },
+        { file: o.tlsClientKey, option: '--tls-client-key' },
+      ),
       agentHeartbeatMs: durationOption('--agent-heartbeat-interval', o.agentHeartbeatInterval),
       agentOfflineAfterMs: durationOption('--agent-offline-after', o.agentOfflineAfter),
       httpPort: o.http === false ? undefined : httpPort,
@@ -264,6 +316,25 @@ program
     ),
   )
   .addOption(
+    new Option(
+      '--tls-cert <file>',
+      'PEM certificate: serve HTTPS (its subjectAltName must hold the --listen host)',
+    ).env('SEGTASKS_AGENT_TLS_CERT'),
+  )
+  .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('SEGTASKS_AGENT_TLS_KEY'))
+  .addOption(
+    new Option(
+      '--tls-ca <file>',
+      'PEM CA certificate: require clients (coordinators, peer agents) to present a certificate it signed',
+    ).env('SEGTASKS_AGENT_TLS_CA'),
+  )
+  .addOption(
+    new Option(
+      '--agent-ca <file>',
+      "PEM CA certificate the peer agents' certificates are verified against (a rebuild's pulls)",
+    ).env('SEGTASKS_AGENT_CA'),
+  )
+  .addOption(
     new Option('--log-level <level>', 'log level for the JSON log on stderr')
       .choices(LOG_LEVELS)
       .env('SEGTASKS_LOG_LEVEL')
@@ -279,6 +350,24 @@ program
       }
     })();
     const { host, port } = listen;
+    if (!!o.tlsCert !== !!o.tlsKey) program.error('--tls-cert and --tls-key go together');
+    if (o.tlsCert && !o.agentCa)
+      program.error('--tls-cert needs --agent-ca: the peers this agent pulls from serve TLS too');
+    if (o.tlsCa && !o.tlsCert)
+      program.error('--tls-ca needs --tls-cert (client certificates are asked for over TLS)');
+    const tls = o.tlsCert
+      ? {
+          cert: pemOption(o.tlsCert, '--tls-cert')!,
+          key: pemOption(o.tlsKey, '--tls-key')!,
+          clientCa: pemOption(o.tlsCa, '--tls-ca'),
+        }
+      : undefined;
+    // Towards its peers the agent presents its own certificate (they may require one signed by their --tls-ca).
+    const peerTls = agentClientTls(
+      o.agentCa,
+      { file: o.tlsCert, option: '--tls-cert' },
+      { file: o.tlsKey, option: '--tls-key' },
+    );
     const logger = pino(
       { level: o.logLevel, base: { app: 'segtasks-agent' }, timestamp: pino.stdTimeFunctions.isoTime },
       pino.destination(2),
@@ -289,13 +378,15 @@ program
       secret: readSecret(o.secretFile),
       dataDir: o.dataDir,
       logger,
+      tls,
+      peerTls,
     }).catch((err: Error & { code?: string }) => {
       process.stderr.write(
         `segtasks agent: could not start: ${err.code === 'EADDRINUSE' ? `${o.listen} is in use` : err.message}\n`,
       );
       process.exit(1);
     });
-    process.stdout.write(`agent listening on ${host}:${agent.port}\n`);
+    process.stdout.write(`agent listening on ${host}:${agent.port}${tls ? ' (TLS)' : ''}\n`);
     const stop = async () => {
       setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
       await agent.close();

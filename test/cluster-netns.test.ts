@@ -1,10 +1,10 @@
-// Hosts as network namespaces (we run as root): six storage agents, each in a namespace of its own behind a
-// veth pair, and the coordinator in a seventh namespace that holds the bridge, so that every address the test
-// uses is inside a namespace it creates (10.213.x.0/24) and removes. The test reaches the coordinator through a
-// Unix socket that a small forwarder inside the coordinator's namespace passes on to its port. An agent's link
+// Hosts as network namespaces (we run as root; helpers/netns.ts): six storage agents, each in a namespace of
+// its own behind a veth pair, and the coordinator in a seventh namespace that holds the bridge, so that every
+// address the test uses is inside a namespace it creates (10.213.x.0/24) and removes. The test reaches the
+// coordinator through a Unix socket that a small forwarder inside the coordinator's namespace passes on to its
+// port. An agent's link
 // is cut (ip link set ... down) while a rebalance copies segments onto it: the task ends COMPLETE or FAILED with
 // its reason, and no segment is lost (every one INTACT, with its file, and the table reads back identical).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,115 +15,30 @@ import test from 'ava';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { within } from './helpers/agents';
+import { NetnsHosts } from './helpers/netns';
 import { ADMIN_PASSWORD } from './helpers/server';
 import { copyOutBytes, createTask, findings, waitTask } from './helpers/tasks';
 
-const CLI = join(__dirname, '..', 'src', 'cli.js');
 const SEG = 65536;
-const tag = `${process.pid % 10000}`;
-const subnet = `10.213.${process.pid % 250}`;
-const coordNs = `segt${tag}c`;
-const agentNs = (i: number) => `segt${tag}a${i}`;
-const agentAddr = (i: number) => `${subnet}.${10 + i}`;
-const bridge = `stb${tag}`;
+const hosts = new NetnsHosts(`${process.pid % 10000}`, `10.213.${process.pid % 250}`, 6);
 let root: string;
-const children: ChildProcess[] = [];
 let client: pg.Client;
 let data: Buffer;
 
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'pipe' });
-}
-
-function inNs(ns: string, ...args: string[]): void {
-  ip('netns', 'exec', ns, ...args);
-}
-
-/** Starts a process inside a namespace and waits for a line of its output to match. */
-function startIn(ns: string, args: string[], ready: RegExp, env: Record<string, string> = {}) {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not started in ${ns}: ${out}`)), 30_000);
-    child.stdout!.on('data', () => {
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} in ${ns}: ${out}`));
-    });
-  });
-}
-
-const FORWARDER = `
-const net = require('node:net');
-const [path, port] = process.argv.slice(1);
-net.createServer((c) => {
-  const u = net.connect(Number(port), '127.0.0.1');
-  c.pipe(u); u.pipe(c);
-  c.on('error', () => u.destroy()); u.on('error', () => c.destroy());
-}).listen(path, () => console.log('forwarding'));`;
-
-function cleanup(): void {
-  for (const c of children) c.kill('SIGKILL');
-  for (const ns of [coordNs, ...[1, 2, 3, 4, 5, 6].map(agentNs)]) {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // not created
-    }
-  }
-}
-
 test.before(async () => {
   root = mkdtempSync(join(tmpdir(), 'segtasks-netns-'));
-  cleanup();
-  ip('netns', 'add', coordNs);
-  inNs(coordNs, 'ip', 'link', 'set', 'lo', 'up');
-  inNs(coordNs, 'ip', 'link', 'add', bridge, 'type', 'bridge');
-  inNs(coordNs, 'ip', 'addr', 'add', `${subnet}.1/24`, 'dev', bridge);
-  inNs(coordNs, 'ip', 'link', 'set', bridge, 'up');
+  hosts.create();
   const secretFile = join(root, 'cluster.secret');
   writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
   for (let i = 1; i <= 6; i++) {
-    const ns = agentNs(i);
-    ip('netns', 'add', ns);
-    inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
-    // The pair is made inside the agent's namespace; its peer moves to the coordinator's, onto the bridge.
-    inNs(ns, 'ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p${tag}x${i}`);
-    inNs(ns, 'ip', 'link', 'set', `p${tag}x${i}`, 'netns', coordNs);
-    inNs(coordNs, 'ip', 'link', 'set', `p${tag}x${i}`, 'master', bridge, 'up');
-    inNs(ns, 'ip', 'addr', 'add', `${agentAddr(i)}/24`, 'dev', 'eth0');
-    inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
     for (const d of [1, 2]) mkdirSync(join(root, `host${i}`, `d${d}`), { recursive: true });
-    await startIn(
-      ns,
-      [CLI, 'agent', '--listen', `${agentAddr(i)}:7433`, '--secret-file', secretFile, '--log-level', 'warn'],
-      /agent listening on/,
-    );
+    await hosts.startAgent(i, secretFile);
   }
-  const dataDir = join(root, 'coordinator');
-  const m = await startIn(
-    coordNs,
+  const { pgConfig } = await hosts.startCoordinator(
+    join(root, 'sock'),
     [
-      CLI,
-      'serve',
-      '--port',
-      '0',
-      '--no-http',
-      '--no-demo',
       '--data-dir',
-      dataDir,
+      join(root, 'coordinator'),
       '--secret-file',
       secretFile,
       '--agent-heartbeat-interval',
@@ -133,19 +48,9 @@ test.before(async () => {
       '--log-level',
       'warn',
     ],
-    /listening on 127\.0\.0\.1:(\d+)/,
-    { SEGTASKS_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    ADMIN_PASSWORD,
   );
-  const sockDir = join(root, 'sock');
-  mkdirSync(sockDir);
-  await startIn(coordNs, ['-e', FORWARDER, join(sockDir, '.s.PGSQL.5433'), m[1]], /forwarding/);
-  client = new pg.Client({
-    host: sockDir,
-    port: 5433,
-    user: 'admin',
-    password: ADMIN_PASSWORD,
-    database: 'segtasks',
-  });
+  client = new pg.Client(pgConfig);
   client.on('notice', () => {});
   await client.connect();
   await client.query(`CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEG}`);
@@ -153,7 +58,7 @@ test.before(async () => {
   // Five nodes take the data; the sixth comes after, so that a rebalance has segments to move onto it.
   for (let i = 1; i <= 5; i++)
     await client.query(
-      `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${agentAddr(i)}:7433' DEVICES ('${join(root, `host${i}`, 'd1')}', '${join(root, `host${i}`, 'd2')}')`,
+      `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${hosts.agentAddress(i)}' DEVICES ('${join(root, `host${i}`, 'd1')}', '${join(root, `host${i}`, 'd2')}')`,
     );
   await client.query('CREATE TABLE t (b bytea) IN CLUSTER c1');
   data = randomBytes(60 * 3 * SEG + 777);
@@ -162,7 +67,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   await client?.end().catch(() => {});
-  cleanup();
+  hosts.destroy();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -176,7 +81,7 @@ test.serial('agents in their own namespaces: the table reads back byte-identical
 
 test.serial('a link cut during a rebalance: the task ends with a reason, nothing is lost', async (t) => {
   await client.query(
-    `CREATE NODE n6 IN CLUSTER c1 ADDRESS '${agentAddr(6)}:7433' DEVICES ('${join(root, 'host6', 'd1')}', '${join(root, 'host6', 'd2')}')`,
+    `CREATE NODE n6 IN CLUSTER c1 ADDRESS '${hosts.agentAddress(6)}' DEVICES ('${join(root, 'host6', 'd1')}', '${join(root, 'host6', 'd2')}')`,
   );
   // Throttled so that the moves are still running when the link goes down.
   const id = await createTask(
@@ -190,7 +95,7 @@ test.serial('a link cut during a rebalance: the task ends with a reason, nothing
       (await client.query("SELECT count(*)::int AS n FROM sys.segments WHERE node_name = 'n6'")).rows[0].n >
       0,
   );
-  inNs(agentNs(6), 'ip', 'link', 'set', 'eth0', 'down');
+  hosts.setLink(6, false);
   try {
     await within(
       15_000,
@@ -201,7 +106,7 @@ test.serial('a link cut during a rebalance: the task ends with a reason, nothing
     // Down for longer than a request may wait (10 s): the copy in flight to n6 fails.
     await new Promise((r) => setTimeout(r, 11_000));
   } finally {
-    inNs(agentNs(6), 'ip', 'link', 'set', 'eth0', 'up');
+    hosts.setLink(6, true);
   }
   const task = await waitTask(client, id, 120_000);
   t.is(task.status, 'FAILED');

@@ -12,7 +12,7 @@ import { compileQuery } from '../query/compile';
 import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
-import { collectRows, takeRows } from './result-budget';
+import { collectRows, rowBytes, takeRows } from './result-budget';
 import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
@@ -74,6 +74,8 @@ export const BATCH_ROWS = 2000;
 /** The first batch is smaller: the first rows reach the client sooner; a small result still fits in it. */
 const FIRST_BATCH_ROWS = 250;
 const BATCH_BYTES = 1024 * 1024;
+/** How long a reader reads ahead of the next batch: bounded, as nobody waits for these rows yet. */
+const READ_AHEAD_MS = 50;
 
 interface Plan {
   stmt: Database.Statement;
@@ -111,9 +113,17 @@ export class ReaderEngine {
     oids: number[];
     /** Encode the rows as DataRow messages in these result formats (a batch may say others). */
     encoding: { formats: number[] } | null;
+    /** Rows read ahead of the next request (readAhead), as SQLite gave them. */
+    ahead: unknown[][];
+    /** How reading ahead ended, when it reached the end of the rows or an error. */
+    aheadEnd: { error: unknown } | 'done' | null;
   } | null = null;
 
-  constructor(private readonly opts: ReaderOptions) {
+  constructor(
+    private readonly opts: ReaderOptions,
+    /** How the statement's functions wait (pg_sleep): the worker's wait gives up when the pool cancels. */
+    private readonly sleep?: (ms: number) => void,
+  ) {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
     this.db.pragma('case_sensitive_like = ON');
     this.emulation = buildEmulation(this.db);
@@ -158,6 +168,7 @@ export class ReaderEngine {
       databaseSize: () => e.databaseSize(),
       indexDef: (o, col) => e.indexDef(o, col),
       constraintDef: (o) => e.constraintDef(o),
+      sleep: this.sleep,
     };
   }
 
@@ -225,7 +236,15 @@ export class ReaderEngine {
     const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams);
     const oids = plan.fields.map((f) => f.typeOid);
     const encoding = formats && { formats };
-    this.cursor = { id, rows: rows[Symbol.iterator](), noColumns: plan.noColumns, oids, encoding };
+    this.cursor = {
+      id,
+      rows: rows[Symbol.iterator](),
+      noColumns: plan.noColumns,
+      oids,
+      encoding,
+      ahead: [],
+      aheadEnd: null,
+    };
     const batch = this.next(id, FIRST_BATCH_ROWS);
     return { fields: plan.fields, ...batch };
   }
@@ -240,11 +259,7 @@ export class ReaderEngine {
     if (!c || c.id !== id) throw new SqlError('34000', 'the cursor of this portal is no longer open');
     let batch: { rows: unknown[][]; done: boolean };
     try {
-      // maxRows 0: the rest at once, as a materialized result is collected.
-      batch =
-        maxRows === 0
-          ? { rows: collectRows(iterable(c.rows), this.opts.resultMemoryLimitBytes ?? Infinity), done: true }
-          : takeRows(c.rows, Math.min(maxRows, BATCH_ROWS), BATCH_BYTES);
+      batch = this.take(c, maxRows);
     } catch (err) {
       this.closeCursor(id);
       throw translateSqliteError(err);
@@ -266,6 +281,56 @@ export class ReaderEngine {
       done: batch.done,
       ...this.takeEffects(),
     };
+  }
+
+  /** The rows of the next batch: those read ahead first, then from the statement. */
+  private take(
+    c: NonNullable<ReaderEngine['cursor']>,
+    maxRows: number,
+  ): { rows: unknown[][]; done: boolean } {
+    const limit = this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY;
+    const want = maxRows === 0 ? Number.POSITIVE_INFINITY : Math.min(maxRows, BATCH_ROWS);
+    const ahead = c.ahead.length <= want ? c.ahead.splice(0) : c.ahead.splice(0, want);
+    if (ahead.length === want) return { rows: ahead, done: false };
+    if (c.aheadEnd === 'done') return { rows: ahead, done: true };
+    if (c.aheadEnd) {
+      // Reading ahead failed after these rows: they go out first, the error with the next batch (a result
+      // taken whole fails whole).
+      if (ahead.length && maxRows !== 0) return { rows: ahead, done: false };
+      throw c.aheadEnd.error;
+    }
+    // maxRows 0: the rest at once, as a materialized result is collected.
+    const more =
+      maxRows === 0
+        ? { rows: collectRows(iterable(c.rows), limit, ahead), done: true }
+        : takeRows(c.rows, want - ahead.length, BATCH_BYTES);
+    return { rows: ahead.length && maxRows !== 0 ? ahead.concat(more.rows) : more.rows, done: more.done };
+  }
+
+  /**
+   * Reads up to maxRows of the open cursor's next rows (at most a batch's bytes, for at most READ_AHEAD_MS)
+   * while the wire sends the batch just answered, so that the next request finds them read: a client that
+   * FETCHes batch after batch waits for the encoding of each, not for the statement's stepping.
+   */
+  readAhead(maxRows: number): void {
+    const c = this.cursor;
+    if (!c || c.ahead.length || c.aheadEnd) return;
+    const until = performance.now() + READ_AHEAD_MS;
+    const max = Math.min(maxRows, BATCH_ROWS);
+    let bytes = 0;
+    try {
+      while (c.ahead.length < max && bytes < BATCH_BYTES && performance.now() < until) {
+        const r = c.rows.next();
+        if (r.done) {
+          c.aheadEnd = 'done';
+          return;
+        }
+        c.ahead.push(r.value);
+        bytes += rowBytes(r.value);
+      }
+    } catch (error) {
+      c.aheadEnd = { error };
+    }
   }
 
   closeCursor(id: number): void {

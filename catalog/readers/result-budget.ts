@@ -12,16 +12,24 @@ function valueBytes(v: unknown): number {
   return 8;
 }
 
-function rowBytes(row: unknown[]): number {
+export function rowBytes(row: unknown[]): number {
   let bytes = 32 + 8 * row.length;
   for (const v of row) bytes += valueBytes(v);
   return bytes;
 }
 
-/** Collects the rows of an iterator; throws 53200 when their estimated size passes limitBytes. */
-export function collectRows(rows: Iterable<unknown[]>, limitBytes: number): unknown[][] {
-  const out: unknown[][] = [];
+/**
+ * Collects the rows of an iterator after those already taken (`first`); throws 53200 when their estimated
+ * size passes limitBytes.
+ */
+export function collectRows(
+  rows: Iterable<unknown[]>,
+  limitBytes: number,
+  first: unknown[][] = [],
+): unknown[][] {
+  const out = first;
   let bytes = 0;
+  for (const row of out) bytes += rowBytes(row);
   for (const row of rows) {
     bytes += rowBytes(row);
     if (bytes > limitBytes) {

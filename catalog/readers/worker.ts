@@ -2,7 +2,9 @@
 // rows of a query a batch at a time when the pool lets it hold a cursor.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
-import { ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
+import { claim } from './claims';
+import { waitUnlessChanged, waitUnlessInterrupted } from './interrupt';
+import { BATCH_ROWS, ReaderEngine, type ReaderOptions, type SessionSnapshot } from './reader-engine';
 
 export type ReaderRequest =
   | { id: number; op: 'describe'; sql: string; types: number[] }
@@ -39,7 +41,30 @@ export type ReaderResponse =
       error: { code: string; message: string; hint?: string; detail?: string; position?: number };
     };
 
-const engine = new ReaderEngine(workerData as ReaderOptions);
+/**
+ * The reader's options, the claim cells of the requests posted to it (claims.ts) and the cell through which
+ * the pool interrupts the request it runs (interrupt.ts).
+ */
+export type WorkerData = ReaderOptions & { claims: Int32Array; interrupt: Int32Array };
+
+/** A request as posted, with its sequence number on this worker (its claim cell); they come in arrays. */
+export interface Posted {
+  req: ReaderRequest;
+  seq: number;
+}
+
+const { claims, interrupt, ...options } = workerData as WorkerData;
+/** The id of the request being answered: the one an interrupt must name to stop it. */
+let current = 0;
+/** While reading a cursor's rows ahead: the interrupt cell as it was then (any interrupt stops the wait). */
+let aheadBase: number | null = null;
+const engine = new ReaderEngine(options, (ms) => {
+  const waited =
+    aheadBase === null
+      ? waitUnlessInterrupted(interrupt, current, ms)
+      : waitUnlessChanged(interrupt, aheadBase, ms);
+  if (!waited) throw new SqlError('57014', 'canceling statement due to user request');
+});
 
 /**
  * Rows per message: the receiving thread decodes each message in one go, so a large result arrives in parts
@@ -52,8 +77,9 @@ function sendInParts(id: number, result: { rows: unknown[][] }): void {
   const rows = result.rows;
   if (rows.length <= ROWS_PER_MESSAGE) return;
   let at = 0;
+  flush();
   for (; at + ROWS_PER_MESSAGE < rows.length; at += ROWS_PER_MESSAGE)
-    parentPort!.postMessage({ id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) });
+    parentPort!.postMessage([{ id, ok: true, rowsPart: rows.slice(at, at + ROWS_PER_MESSAGE) }]);
   result.rows = rows.slice(at);
 }
 
@@ -89,18 +115,60 @@ function answer(req: ReaderRequest): ReaderResponse | null {
   }
 }
 
-parentPort!.on('message', (req: ReaderRequest) => {
+/**
+ * Answers wait to go out together (one message for several, as the pool posts several requests in one) only
+ * while the worker goes on with requests it knows to be quick: an answer is never held behind a request that
+ * may take long.
+ */
+let outbox: ReaderResponse[] = [];
+function send(res: ReaderResponse): void {
+  outbox.push(res);
+}
+function flush(): void {
+  if (!outbox.length) return;
+  parentPort!.postMessage(outbox);
+  outbox = [];
+}
+
+/** How long each statement took when it last ran here (ms), to know which are quick. */
+const lastMs = new Map<string, number>();
+const QUICK_MS = 1;
+const statementKey = (req: ReaderRequest) =>
+  req.op === 'run'
+    ? `r${req.hold ? 'h' : ''}${req.autoParams ? 'a' : ''}${req.sql}`
+    : req.op === 'describe'
+      ? `d${req.sql}`
+      : null;
+
+parentPort!.on('message', (batch: Posted[]) => {
+  for (const posted of batch) {
+    const key = statementKey(posted.req);
+    if (outbox.length && !(key !== null && (lastMs.get(key) ?? Infinity) < QUICK_MS)) flush();
+    const t0 = performance.now();
+    serve(posted);
+    if (key !== null) {
+      if (lastMs.size > 1000) lastMs.clear();
+      lastMs.set(key, performance.now() - t0);
+    }
+  }
+  flush();
+});
+
+function serve({ req, seq }: Posted): void {
+  if (!claim(claims, seq)) {
+    // Withdrawn by the pool and sent to another worker; the settings it carried are now this worker's too.
+    if (req.op === 'run') engine.rememberSession(req.session);
+    return;
+  }
+  current = req.id;
   const open = engine.openCursor;
   if (open !== null && !((req.op === 'next' || req.op === 'close') && req.cursor === open)) {
     // Sent before the pool knew this worker would hold a cursor: run elsewhere (the settings are kept, as the
     // pool now counts them as sent here).
     if (req.op === 'run') engine.rememberSession(req.session);
-    if (req.op !== 'close' && req.op !== 'next')
-      parentPort!.postMessage({ id: req.id, ok: false, bounced: true });
+    if (req.op !== 'close' && req.op !== 'next') send({ id: req.id, ok: false, bounced: true });
     else if (req.op === 'next')
-      parentPort!.postMessage(
-        failure(req.id, new SqlError('34000', 'the cursor of this portal is no longer open')),
-      );
+      send(failure(req.id, new SqlError('34000', 'the cursor of this portal is no longer open')));
     return;
   }
   let res: ReaderResponse | null;
@@ -109,9 +177,17 @@ parentPort!.on('message', (req: ReaderRequest) => {
   } catch (e) {
     res = failure(req.id, e);
   }
-  if (res) parentPort!.postMessage(res);
-});
-parentPort!.postMessage({ id: 0, ok: true, result: 'ready' });
+  if (!res) return;
+  send(res);
+  // A cursor left open: its next rows are read while the wire sends these.
+  if (res.ok && 'result' in res && (res.result as { done?: boolean }).done === false) {
+    flush();
+    aheadBase = Atomics.load(interrupt, 0);
+    engine.readAhead(req.op === 'next' ? req.max : BATCH_ROWS);
+    aheadBase = null;
+  }
+}
+parentPort!.postMessage([{ id: 0, ok: true, result: 'ready' }] satisfies ReaderResponse[]);
 
 function failure(id: number, e: unknown): ReaderResponse {
   const err = e instanceof SqlError ? e : new SqlError('XX000', (e as Error).message ?? String(e));

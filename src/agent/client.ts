@@ -1,11 +1,16 @@
-// The coordinator's side of the agent protocol: signed HTTP/1.1 requests over keep-alive connections
-// (node:http's Agent), JSON answers and streamed segment bodies, every answer's signature checked. A failure
-// to reach the agent (refused, reset, timed out, or an answer that is not the agent's) is DeviceUnavailable:
-// the caller treats the device as absent for now, not its data as lost.
+// The coordinator's side of the agent protocol (and an agent's, towards its peers): signed HTTP/1.1 requests
+// over keep-alive connections (node:http's Agent, or node:https' when the agents serve TLS), JSON answers and
+// streamed segment bodies, every answer's signature checked. A failure to reach the agent (refused, reset,
+// timed out, a TLS handshake that fails, or an answer that is not the agent's) is DeviceUnavailable: the
+// caller treats the device as absent for now, not its data as lost.
 import { createHash } from 'node:crypto';
-import { Agent, type IncomingMessage, request } from 'node:http';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { DeviceUnavailable } from '../store/device-io';
 import { H, sha256Hex, signRequest, verifyResponse } from './signing';
+import { type AgentClientTls, tlsFailure } from './tls';
+
+type IncomingMessage = http.IncomingMessage;
 
 /** How long a request may wait for a socket to connect or for bytes to move before the agent counts as unreachable. */
 export const AGENT_REQUEST_TIMEOUT_MS = 10_000;
@@ -37,17 +42,40 @@ export interface StreamSink {
   chunk(b: Buffer): void;
 }
 
+export interface AgentClientOptions {
+  /** Speak HTTPS, verifying the agent's certificate (and presenting ours, for mutual TLS). */
+  tls?: AgentClientTls;
+  timeoutMs?: number;
+}
+
+/** Connections kept open to one agent, and at most this many at once. */
+const MAX_SOCKETS = 32;
+
 export class AgentClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32, keepAliveMsecs: 1000 });
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
   private readonly host: string;
   private readonly port: number;
+  private readonly timeoutMs: number;
+  private readonly tls: boolean;
 
   constructor(
     readonly address: string,
     private readonly secret: Buffer,
-    private readonly timeoutMs = AGENT_REQUEST_TIMEOUT_MS,
+    opts: AgentClientOptions = {},
   ) {
     ({ host: this.host, port: this.port } = parseAddress(address));
+    this.timeoutMs = opts.timeoutMs ?? AGENT_REQUEST_TIMEOUT_MS;
+    const keepAlive = { keepAlive: true, maxSockets: MAX_SOCKETS, keepAliveMsecs: 1000 };
+    this.tls = !!opts.tls;
+    if (opts.tls) {
+      // Only the given CA is trusted (not the system's): an agent's certificate comes from the cluster's CA.
+      this.agent = new https.Agent({ ...keepAlive, ...opts.tls, rejectUnauthorized: true });
+      this.request = https.request;
+    } else {
+      this.agent = new http.Agent(keepAlive);
+      this.request = http.request;
+    }
   }
 
   close(): void {
@@ -56,7 +84,11 @@ export class AgentClient {
 
   private unreachable(err: unknown): DeviceUnavailable {
     const e = err as NodeJS.ErrnoException;
-    return new DeviceUnavailable(`agent ${this.address} is unreachable: ${e.code ?? e.message}`);
+    const tls = this.tls ? tlsFailure(this.address, e) : null;
+    if (tls) return new DeviceUnavailable(tls);
+    // A TLS agent closes a plain connection at its first bytes; a dead one refuses it (ECONNREFUSED).
+    const hint = !this.tls && e.code === 'ECONNRESET' ? ' (if the agent serves TLS, give --agent-ca)' : '';
+    return new DeviceUnavailable(`agent ${this.address} is unreachable: ${e.code ?? e.message}${hint}`);
   }
 
   /**
@@ -96,7 +128,7 @@ export class AgentClient {
         settled = true;
         reject(err);
       };
-      const req = request(
+      const req = this.request(
         {
           host: this.host,
           port: this.port,

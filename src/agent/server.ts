@@ -1,6 +1,7 @@
 // `segtasks agent`: one process per storage host, serving the devices of its host to the coordinators over
-// HTTP/1.1 (node:http). Every request must be signed with the cluster secret (signing.ts); anything else is
-// refused with 401 and logged. The agent touches only the segment files of the devices it was told it serves
+// HTTP/1.1 (node:http), or over HTTPS when given a certificate (tls.ts; with a client CA, mutual TLS). Every
+// request must be signed with the cluster secret (signing.ts), TLS or not; anything else is refused with 401
+// and logged. The agent touches only the segment files of the devices it was told it serves
 // (served-devices.ts). Writes are checked as they stream in (the segment's own checksums, and the body digest
 // that the signature covers), fsynced with their directory before they are acknowledged; reads stream the file
 // in bounded chunks, with the digest and the answer's signature in trailers; check_disk's hashing runs here, on
@@ -8,8 +9,11 @@
 // given): at start, and whenever it is told of a device, it removes the temporary files of writes a crash cut.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { dirname, join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { SqlError } from '../../pg/errors';
 import { identityProblem, writeIdentity } from '../store/device-identity';
@@ -28,6 +32,7 @@ import { type VerifyJob, VerifyPool } from '../store/verify-pool';
 import { AgentClient } from './client';
 import { checkDevicePath, PathRefused, type ServedDevice, ServedDevices } from './served-devices';
 import { H, ReplayGuard, sha256Hex, signResponse, verifyRequest } from './signing';
+import type { AgentClientTls, AgentServerTls } from './tls';
 
 export interface AgentOptions {
   host: string;
@@ -37,6 +42,10 @@ export interface AgentOptions {
   dataDir?: string;
   logger: Logger;
   verifierThreads?: number;
+  /** Serve HTTPS with this certificate (and, with its client CA, require clients' certificates). */
+  tls?: AgentServerTls;
+  /** How the peers are spoken to when this agent pulls survivors from them (HTTPS when given). */
+  peerTls?: AgentClientTls;
 }
 
 export interface RunningAgent {
@@ -266,7 +275,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const peers = new Map<string, RemoteDeviceIO>();
   const peer = (address: string) => {
     let io = peers.get(address);
-    if (!io) peers.set(address, (io = new RemoteDeviceIO(new AgentClient(address, secret))));
+    if (!io)
+      peers.set(address, (io = new RemoteDeviceIO(new AgentClient(address, secret, { tls: opts.peerTls }))));
     return io;
   };
 
@@ -455,7 +465,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   }
 
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const url = new URL(req.url ?? '/', 'http://agent');
     const auth = verifyRequest(secret, req.method ?? '', req.url ?? '', req.headers, guard);
@@ -511,7 +521,34 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       sendJson(res, auth.fields.nonce, status, body);
       if (!req.readableEnded) req.resume();
     });
-  });
+  };
+  const tls = opts.tls;
+  const server: http.Server = tls
+    ? https.createServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.clientCa,
+          requestCert: !!tls.clientCa,
+          rejectUnauthorized: !!tls.clientCa,
+        },
+        handle,
+      )
+    : http.createServer(handle);
+  if (tls)
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // A client that hangs up during the handshake (a heartbeat given up) is not a refusal.
+      if (err.code === 'ECONNRESET') return;
+      logger.warn(
+        {
+          event: 'agent_tls_refused',
+          reason: err.code ?? err.message,
+          message: err.message,
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        },
+        'refused a connection that did not complete the TLS handshake',
+      );
+    });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

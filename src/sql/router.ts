@@ -214,7 +214,7 @@ export class Router implements QueryHandler {
     const first = /^[(\s]*([A-Za-z_]+)/.exec(head)?.[1]?.toLowerCase() ?? '';
     if (READ_WORDS.has(first)) {
       const body = first === 'table' ? `SELECT * FROM ${stripComments(sql).replace(/^table\s+/i, '')}` : sql;
-      return this.readQuery(body, types, describe);
+      return this.readQuery(body, types, describe, session.user);
     }
     if (sql.length > MAX_COMMAND_BYTES) {
       throw new SqlError(
@@ -279,9 +279,14 @@ export class Router implements QueryHandler {
     }
   }
 
-  private async readQuery(sql: string, types: number[], describe: boolean): Promise<PreparedQuery> {
+  private async readQuery(
+    sql: string,
+    types: number[],
+    describe: boolean,
+    user: string,
+  ): Promise<PreparedQuery> {
     const readers = this.readers;
-    const desc = describe ? await readers.describe(sql, types) : null;
+    const desc = describe ? await readers.describe(sql, types, user) : null;
     const readsSessions = READS_SESSIONS.test(sql);
     return {
       paramTypes: desc?.paramTypes ?? [],

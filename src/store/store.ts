@@ -8,13 +8,16 @@ import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
 import { BufferPool } from './buffer-pool';
 import { writeToDevice } from './device-identity';
-import { type DeviceIO, DeviceUnavailable, StorageIO } from './device-io';
+import { type DeviceIO, type DeviceRef, DeviceUnavailable, StorageIO } from './device-io';
 import { coderFor } from './erasure';
 import { type PlacementDevice, Placer } from './placement';
 import { type FindingKind, fileSizeFor, SegmentFault } from './segment-file';
 
 /** Segment (shard) size of a storage space created without SEGMENT_SIZE, and of the embedded default. */
 export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
+
+/** How long a load waits for each agent of its cluster to answer before placing its segments elsewhere. */
+export const LOAD_PROBE_MS = 1000;
 
 export class StoreError extends SqlError {
   constructor(code: string, message: string, hint?: string) {
@@ -76,6 +79,8 @@ interface LoadState {
   m: number;
   shard: number;
   placer: Placer;
+  /** Nodes whose agents did not answer at the start of the load: no segment is placed on them. */
+  away: Set<string>;
   groups: NewGroup[];
   nextSeq: number;
   /** Files written with each device I/O, made durable before the catalog transaction. */
@@ -125,6 +130,23 @@ export class SegmentStore {
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
     const { k, m, shard } = await this.clusterLayout(table.cluster_name);
     const devices = (await this.catalog.devicesOfCluster(table.cluster_name)) as PlacementDevice[];
+    const away = await this.unreachableNodes(devices);
+    const usable = new Set(
+      devices
+        .filter((d) => d.node_status === 'ONLINE' && d.status === 'ACTIVE' && !away.has(d.node_name))
+        .map((d) => d.node_name),
+    );
+    if (away.size && usable.size < k + m)
+      throw new StoreError(
+        '58030',
+        `cannot load table "${tableName}": a segment group needs ${k + m} nodes of cluster ${table.cluster_name}, and only ${usable.size} answer; unreachable: ${[
+          ...away,
+        ]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([node, why]) => `node ${node} (${why})`)
+          .join(', ')}`,
+        'Start the storage agents of those nodes again (segtasks agent on their hosts), or add nodes to the cluster.',
+      );
     const state: LoadState = {
       table,
       cluster: table.cluster_name,
@@ -132,6 +154,7 @@ export class SegmentStore {
       m,
       shard,
       placer: new Placer(devices),
+      away: new Set(away.keys()),
       groups: [],
       nextSeq: 0, // order within this load; the catalog numbers the table's groups when it commits
       writtenBy: new Map(),
@@ -193,6 +216,34 @@ export class SegmentStore {
     }
   }
 
+  /**
+   * The ONLINE agent nodes among a load's devices that do not answer now (a heartbeat within LOAD_PROBE_MS),
+   * with why. A load places its groups around them, rather than fail at its first write to one (or wait for a
+   * hung host's request timeout); the heartbeat sets them OFFLINE in its own time. Nodes served in process
+   * always answer.
+   */
+  private async unreachableNodes(devices: PlacementDevice[]): Promise<Map<string, string>> {
+    const byNode = new Map<string, DeviceRef[]>();
+    for (const d of devices) {
+      if (d.node_status !== 'ONLINE') continue;
+      let refs = byNode.get(d.node_name);
+      if (!refs) byNode.set(d.node_name, (refs = []));
+      refs.push({ id: d.id, node_name: d.node_name, path: d.path });
+    }
+    const away = new Map<string, string>();
+    await Promise.all(
+      [...byNode].map(async ([node, refs]) => {
+        try {
+          await (await this.io.forNode(node)).serve(node, refs, LOAD_PROBE_MS);
+        } catch (err) {
+          // As for the heartbeat: whatever keeps the agent from answering, it does not answer.
+          away.set(node, (err as Error).message);
+        }
+      }),
+    );
+    return away;
+  }
+
   private async writeGroup(
     state: LoadState,
     data: Buffer,
@@ -228,7 +279,7 @@ export class SegmentStore {
     const { k, m } = state;
     await coderFor(k, m).encode(dataBuf, parity, shardBytes);
     const fileBytes = fileSizeFor(shardBytes);
-    const placements = state.placer.placeGroup(k + m, fileBytes);
+    const placements = state.placer.placeGroup(k + m, fileBytes, state.away);
     const groupId = await this.catalog.reserveGroupIds(1);
     // allSettled, not all: when one write fails the others must finish (and be recorded for cleanup) before
     // the load gives up, or a write still in flight would leave an orphan file behind.

@@ -18,10 +18,12 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
+/** `extra` are more options of `segtasks agent` (--tls-cert ... for TLS). */
 export async function startAgentProcess(
   secretFile: string,
   dataDir: string,
   port = 0,
+  extra: string[] = [],
 ): Promise<AgentProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -36,6 +38,7 @@ export async function startAgentProcess(
       dataDir,
       '--log-level',
       'info',
+      ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { AuthMethod } from '../../pg/auth';
+import type { AgentClientTls } from '../../src/agent/tls';
 import { type App, startApp } from '../../src/app';
 import type { ServerLimits } from '../../wire/limits';
 
@@ -31,6 +32,8 @@ export async function startTestServer(
     secret?: Buffer;
     agentHeartbeatMs?: number;
     agentOfflineAfterMs?: number;
+    /** TLS towards the agents (the CA that signed their certificates, and a client certificate). */
+    agentTls?: AgentClientTls;
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'segtasks-test-'));
@@ -48,6 +51,7 @@ export async function startTestServer(
     secret: opts.secret,
     agentHeartbeatMs: opts.agentHeartbeatMs,
     agentOfflineAfterMs: opts.agentOfflineAfterMs,
+    agentTls: opts.agentTls,
   });
   return {
     app,

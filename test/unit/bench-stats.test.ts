@@ -91,3 +91,12 @@ test('summaryTable lists every target, measured or not, with its median, spread 
   t.regex(row(TARGETS.find((x) => x.id === 'copy.in')!.what), /\| not measured \|/);
   t.regex(rows[rows.length - 1], /^\| made\.up \(no such target\) \|/);
 });
+
+test('a target without a goal (a recorded figure) shows its median, "recorded" and no verdict', (t) => {
+  const cluster = TARGETS.find((x) => x.id === 'cluster.rebuild')!;
+  t.is(meets(cluster, 0.5), null);
+  const row = summaryTable([{ target: 'cluster.rebuild', value: spread([0.4, 0.5, 0.6]) }])
+    .split('\n')
+    .find((r) => r.startsWith(`| ${cluster.what} |`));
+  t.is(row, `| ${cluster.what} | 0.50x | 0.40x-0.60x | 3 | recorded |  |`);
+});

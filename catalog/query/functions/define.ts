@@ -70,6 +70,8 @@ export interface FunctionContext {
   /** The whole CREATE INDEX (col 0) or the name of key column `col` (1-based), as pg_get_indexdef gives. */
   indexDef(oid: number, col: number): string | null;
   constraintDef(oid: number): string | null;
+  /** Waits ms milliseconds, throwing when the statement is cancelled meanwhile (pg_sleep); absent: a plain wait. */
+  sleep?(ms: number): void;
 }
 /** A value as SQLite hands it to a JavaScript function. */
 export type V = unknown;

@@ -271,7 +271,9 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
     'pg_sleep_fn',
     (secs: V) => {
       const ms = Math.max(0, Math.min(3_600_000, Number(secs) * 1000));
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      const c = ctx();
+      if (c.sleep) c.sleep(ms);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
       return '';
     },
     { deterministic: false },
