@@ -7,7 +7,7 @@ import { lex } from '../../pg/lexer';
 import type { RelationRegistry } from '../relations';
 import { normalize } from './parse/rewrite';
 import { checkRelationReferences, relationKey } from './relation-guard';
-import { type Translation, Translator } from './translate';
+import { type Translation, translate } from './translate';
 
 export function compileQuery(
   sql: string,
@@ -24,7 +24,7 @@ export function compileQuery(
     throw syntaxError(e as Error, norm.sql, norm.originalOffset);
   }
   if (ast.length !== 1) throw new SqlError('42601', 'expected exactly one statement');
-  const t = new Translator(registry, clientParamTypes).translate(ast[0]);
+  const t = translate(ast[0], registry, clientParamTypes);
   checkRelationReferences(t.sql, allowedRelations(registry));
   return t;
 }
