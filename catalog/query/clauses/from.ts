@@ -8,6 +8,7 @@ import { expr } from '../expressions/expr';
 import { err, quoteIdent } from '../expressions/typed';
 import { FUNCTIONS, tableFunction } from '../functions';
 import { statement } from '../statements';
+import { isSetOperation, setOperationItem } from '../statements/set-operations';
 import { tableCall } from './select-list-srfs';
 
 /** The SQL of one FROM item: the first bare, the others with their join (or a comma). */
@@ -15,6 +16,7 @@ export function fromItem(ctx: Context, f: A.From, scope: Scope, first: boolean):
   let sql: string;
   if (f.type === 'table') sql = tableItem(ctx, f, scope);
   else if (f.type === 'statement') sql = subqueryItem(ctx, f, scope);
+  else if (f.type === 'call' && isSetOperation(f.function.name)) sql = setOperation(ctx, f, scope);
   else if (f.type === 'call') sql = functionItem(ctx, f, scope);
   else throw err('0A000', `unsupported FROM item`);
   if (first || !f.join) return first ? sql : `, ${sql}`;
@@ -61,6 +63,14 @@ function subqueryItem(ctx: Context, f: A.FromStatement, scope: Scope): string {
     : `(${inner.sql})`;
   scope.tables.push({ alias, columns: cols.map((c) => ({ name: c.name, type: c.type })) });
   return `${sql} AS ${quoteIdent(alias)}`;
+}
+
+/** A set operation in FROM (INTERSECT and EXCEPT reach the translator so: parse/set-operations.ts). */
+function setOperation(ctx: Context, f: A.FromCall, scope: Scope): string {
+  const alias = f.alias?.name ?? f.function.name;
+  const rows = setOperationItem(ctx, f, scope);
+  scope.tables.push({ alias, columns: rows.columns.map((c) => ({ name: c.name, type: c.type })) });
+  return `(${rows.sql}) AS ${quoteIdent(alias)}`;
 }
 
 /** A function in FROM: a set-returning one as a table-valued function, a scalar one as a one-row relation. */

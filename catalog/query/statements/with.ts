@@ -1,4 +1,5 @@
-// WITH and WITH RECURSIVE: common table expressions, visible by name to the statements after them.
+// WITH and WITH RECURSIVE: common table expressions, visible by name to the statements after them. The
+// statement after a WITH clause is never a WITH of its own (PostgreSQL's 42601: parse/with-clauses.ts).
 import type * as A from 'pgsql-ast-parser';
 import type { Context, Rows, Scope } from '../context';
 import { quoteIdent } from '../expressions/typed';
@@ -15,7 +16,7 @@ export function withQuery(ctx: Context, s: A.WithStatement, scope: Scope): Rows 
     });
     parts.push(`${quoteIdent(b.alias.name)} AS (${r.sql})`);
   }
-  const main = withBody(ctx, s.in, inner);
+  const main = statement(ctx, s.in, inner);
   return { sql: `WITH ${parts.join(', ')} ${main.sql}`, columns: main.columns };
 }
 
@@ -35,17 +36,10 @@ export function withRecursive(ctx: Context, s: A.WithRecursiveStatement, scope: 
     const step = statement(ctx, recursive.right, inner);
     body = `SELECT * FROM (${seed.sql}) ${recursive.type === 'union' ? 'UNION' : 'UNION ALL'} ${step.sql}`;
   }
-  const main = withBody(ctx, s.in, inner);
+  const main = statement(ctx, s.in, inner);
   const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
   return {
     sql: `WITH RECURSIVE ${quoteIdent(name)}(${colList}) AS (${body}) ${main.sql}`,
     columns: main.columns,
   };
-}
-
-/** The statement a WITH clause applies to; one with a WITH of its own is a subquery in SQLite. */
-function withBody(ctx: Context, s: A.Statement, scope: Scope): Rows {
-  const body = statement(ctx, s, scope);
-  if (s.type !== 'with' && s.type !== 'with recursive') return body;
-  return { sql: `SELECT * FROM (${body.sql})`, columns: body.columns };
 }
