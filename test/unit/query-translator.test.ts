@@ -499,3 +499,35 @@ test('SELECT DISTINCT ON keeps the first row of each key in ORDER BY order; keys
   // the plan cache keeps a DISTINCT ON position as it keeps an ORDER BY position
   t.deepEqual(parameterizeLiterals(`SELECT DISTINCT ON (1) a, 'x' FROM t ORDER BY 1`)?.values, ['x']);
 });
+
+test('system columns of a relation; pg_proc lists the implemented functions; "char" is not char', (t) => {
+  t.deepEqual(q.rows('SELECT ctid, xmin, cmin, xmax, cmax FROM pg_class LIMIT 1'), [['(0,1)', 1, 0, 0, 0]]);
+  t.deepEqual(
+    q.rows(
+      "SELECT attname, attnum FROM pg_attribute WHERE attrelid = 'pg_class'::regclass AND attnum < 0 ORDER BY attnum",
+    ),
+    [
+      ['tableoid', -6],
+      ['cmax', -5],
+      ['xmax', -4],
+      ['cmin', -3],
+      ['xmin', -2],
+      ['ctid', -1],
+    ],
+  );
+  // PostgreSQL 15's OIDs and overloads: version() is 89, generate_series has eight
+  t.deepEqual(q.rows("SELECT oid, prorettype FROM pg_proc WHERE proname = 'version'"), [[89, 25]]);
+  t.deepEqual(q.rows("SELECT count(*) FROM pg_proc WHERE proname = 'generate_series'"), [[8]]);
+  t.deepEqual(q.rows("SELECT 'now'::regproc::oid"), [[1299]]);
+  const r = q.translate(`SELECT ' '::"char", ' '::char, '{a}'::"char"[]`);
+  t.deepEqual(
+    r.columns.map((c) => [c.name, c.type]),
+    [
+      ['char', 'char'],
+      ['bpchar', 'bpchar'],
+      ['char', '_char'],
+    ],
+  );
+  // a subscript by an expression, unspaced
+  t.deepEqual(q.rows('SELECT (ARRAY[10, 20, 30])[3-1]'), [['20']]);
+});

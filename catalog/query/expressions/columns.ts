@@ -1,6 +1,7 @@
 // Column references: a name looked up in the FROM items of the query and of the queries around it, with the
-// tableoid system column of every registry relation.
+// system columns (tableoid, ctid, xmin, ...) of every registry relation.
 import type * as A from 'pgsql-ast-parser';
+import { SYSTEM_COLUMNS } from '../../relations';
 import type { Scope } from '../context';
 import { err, quoteIdent, type Typed } from './typed';
 
@@ -15,9 +16,9 @@ export function findColumn(
       if (table && t.alias !== table) continue;
       const c = t.columns.find((x) => x.name === name);
       if (c) return { type: c.type, alias: t.alias };
-      // Every row of a relation has the system column tableoid: the OID of the relation it is in.
-      if (name === 'tableoid' && t.oid !== undefined)
-        return { type: 'oid', alias: t.alias, sql: String(t.oid) };
+      // Every row of a relation has the system columns: tableoid is the OID of the relation it is in.
+      const system = t.oid !== undefined ? SYSTEM_COLUMNS.find((x) => x.name === name) : undefined;
+      if (system) return { type: system.type, alias: t.alias, sql: system.sql ?? String(t.oid) };
     }
     if (!deep) break;
   }

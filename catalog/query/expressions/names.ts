@@ -37,7 +37,9 @@ export function outputName(e: A.Expr): string {
 export function typeName(t: A.DataTypeDef): string {
   if ('kind' in t && t.kind === 'array') return typeName(t.arrayOf) + '[]';
   const b = t as A.BasicDataTypeDef;
-  return (b.schema && b.schema !== 'pg_catalog' ? b.schema + '.' : '') + b.name;
+  // a quoted name stays quoted: "char" is another type than char
+  const name = b.doubleQuoted ? `"${b.name}"` : b.name;
+  return (b.schema && b.schema !== 'pg_catalog' ? b.schema + '.' : '') + name;
 }
 
 /** PostgreSQL names a cast column after the type's SQL name (int4 -> int4, integer -> int4, text -> text). */
