@@ -1,5 +1,6 @@
 // The query engine's entry: PostgreSQL SQL in, SQLite SQL with its result and parameter types out. The text is
-// rewritten where pgsql-ast-parser cannot read it (parse/rewrite.ts), parsed, and translated (translate.ts);
+// rewritten where pgsql-ast-parser cannot read it (parse/rewrite.ts), parsed, and translated (translate.ts and
+// the statements/, clauses/ and expressions/ it is made of);
 // syntax errors carry the position in the user's text, as PostgreSQL reports them.
 import { parse } from 'pgsql-ast-parser';
 import { SqlError } from '../../pg/errors';
