@@ -782,6 +782,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT * FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
   );
   fill('pg_catalog.pg_attribute', attrRows);
+  // PostgreSQL's comments on the functions pg_proc lists (obj_description(oid, 'pg_proc'))
+  for (const p of pgProcRows()) if (p.description) descRows.push([p.oid, 1255, 0, p.description]);
   fill('pg_catalog.pg_description', descRows);
   fill('pg_catalog.pg_index', indexRows);
   const attnum = (rel: RelationDef, col: string) => rel.columns.findIndex((c) => c.name === col) + 1;

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
       `SELECT p.oid::int AS oid, proname, n.nspname, prokind, proretset, provolatile, proisstrict, pronargs,
               pronargdefaults, prorettype::int AS rettype, proargtypes::text AS argtypes,
               provariadic::int AS variadic, procost, prorows, proargnames, proallargtypes::int[] AS allargtypes,
-              proargmodes::text[] AS argmodes, prolang::int AS lang, prosrc, proparallel, proleakproof
+              proargmodes::text[] AS argmodes, prolang::int AS lang, prosrc, proparallel, proleakproof,
+              obj_description(p.oid, 'pg_proc') AS description
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname IN ('pg_catalog', 'information_schema')
        ORDER BY p.oid`,
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
         x.prosrc,
         x.proparallel,
         x.proleakproof,
+        x.description,
       ]),
     );
     // one row per line; the columns are those of Pg15Proc (catalog/query/functions/pg-proc.ts)

@@ -32,6 +32,7 @@ type Pg15Proc = [
   prosrc: string,
   proparallel: string,
   proleakproof: boolean,
+  description: string | null,
 ];
 
 export interface ProcRow {
@@ -40,6 +41,8 @@ export interface ProcRow {
   namespace: string;
   /** The pg_proc row, in its column order (pg-catalog.ts PG_CATALOG_COLUMNS.pg_proc). */
   row: unknown[];
+  /** PostgreSQL's comment on the function (pg_description), if any. */
+  description: string | null;
 }
 
 const array = (v: readonly unknown[] | null) => (v ? formatArrayLiteral(v) : null);
@@ -52,6 +55,7 @@ export function pgProcRows(): readonly ProcRow[] {
     oid: f.oid,
     name: f.name,
     namespace: 'pg_catalog',
+    description: null,
     // oid proname pronamespace proowner prolang procost prorows provariadic prosupport prokind prosecdef
     // proleakproof proisstrict proretset provolatile proparallel pronargs pronargdefaults prorettype
     // proargtypes proallargtypes proargmodes proargnames proargdefaults protrftypes prosrc probin prosqlbody
@@ -82,11 +86,12 @@ export function pgProcRows(): readonly ProcRow[] {
     .map((p): ProcRow => {
       const [oid, name, namespace, kind, retset, volatile, strict, nargs, ndefaults, rettype, argtypes] = p;
       const [, , , , , , , , , , , variadic, cost, rows, argnames, allargtypes, argmodes, lang, src] = p;
-      const [parallel, leakproof] = [p[19], p[20]];
+      const [parallel, leakproof, description] = [p[19], p[20], p[21]];
       return {
         oid,
         name,
         namespace,
+        description,
         row: [
           ...[oid, name, namespaceOid(namespace), 10, lang, cost, rows, variadic, 0, kind, false, leakproof],
           ...[strict, retset, volatile, parallel, nargs, ndefaults, rettype, argtypes, array(allargtypes)],
