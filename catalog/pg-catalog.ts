@@ -3,18 +3,13 @@
 // depend on users or live data are TEMP views over the catalog file, so they are always current.
 import type BetterSqlite3 from 'better-sqlite3';
 import { formatArrayLiteral } from '../pg/codecs';
-import {
-  ARRAY_SUBSCRIPT_HANDLER,
-  BTHANDLER,
-  HEAP_TABLEAM_HANDLER,
-  IO_FUNCTIONS,
-  TYPE_IO,
-} from '../pg/type-io';
+import { ARRAY_SUBSCRIPT_HANDLER, BTHANDLER, HEAP_TABLEAM_HANDLER, TYPE_IO } from '../pg/type-io';
 import { canonicalType, PG_TYPES, typeSize } from '../pg/types';
 import { SYS_DESCRIPTIONS } from './descriptions';
 import { ACTION_NAME, foreignKeyDef, sysForeignKeys } from './foreign-keys';
 import { PRESET_SETTINGS } from './preset-settings';
 import { formatTypeName } from './query/functions';
+import { pgProcRows } from './query/functions/pg-proc';
 import { typeOid } from './query/pgtypes';
 import {
   type ColumnDef,
@@ -24,6 +19,7 @@ import {
   type RelationDef,
   RelationRegistry,
   relationOid,
+  SYSTEM_COLUMNS,
   USER_TABLE_OID_BASE,
 } from './relations';
 import { sysRelations, sysSources } from './schema';
@@ -444,41 +440,10 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     [2, 'heap', HEAP_TABLEAM_HANDLER, 't'],
     [403, 'btree', BTHANDLER, 'i'],
   ]);
-  // pg_proc: the type I/O functions and handlers the catalog names (pg_type, pg_am join to them by OID)
+  // pg_proc: the type I/O functions and handlers the catalog names, and the functions queries may call
   fill(
     'pg_catalog.pg_proc',
-    IO_FUNCTIONS.map((f) => [
-      f.oid,
-      f.name,
-      11,
-      10,
-      12,
-      1,
-      0,
-      0,
-      0,
-      'f',
-      0,
-      0,
-      1,
-      0,
-      f.volatility,
-      's',
-      f.args.length,
-      0,
-      f.returns,
-      f.args.join(' '),
-      null,
-      null,
-      null,
-      null,
-      null,
-      f.name,
-      null,
-      null,
-      null,
-      null,
-    ]),
+    pgProcRows().map((p) => p.row),
   );
   fill('pg_catalog.pg_tablespace', [
     [1663, 'pg_default', 10, null, null],
@@ -552,6 +517,32 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       null,
       null,
     ]);
+    // a table's system columns (attnum < 0), as PostgreSQL lists them; a view has none
+    if (rel.kind === 'r')
+      for (const c of SYSTEM_COLUMNS) {
+        const oid = typeOid(c.type);
+        const byval = c.type === 'tid' ? 0 : 1;
+        const row: unknown[] = [rel.oid, c.name, oid, 0, typeSize(oid), c.attnum, 0, -1, -1, byval];
+        attrRows.push([
+          ...row,
+          byval ? 'i' : 's',
+          'p',
+          '',
+          1,
+          0,
+          0,
+          '',
+          '',
+          0,
+          1,
+          0,
+          0,
+          null,
+          null,
+          null,
+          null,
+        ]);
+      }
     rel.columns.forEach((c, k) => {
       const oid = typeOid(c.type);
       attrRows.push([
@@ -791,6 +782,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT * FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
   );
   fill('pg_catalog.pg_attribute', attrRows);
+  // PostgreSQL's comments on the functions pg_proc lists (obj_description(oid, 'pg_proc'))
+  for (const p of pgProcRows()) if (p.description) descRows.push([p.oid, 1255, 0, p.description]);
   fill('pg_catalog.pg_description', descRows);
   fill('pg_catalog.pg_index', indexRows);
   const attnum = (rel: RelationDef, col: string) => rel.columns.findIndex((c) => c.name === col) + 1;
@@ -1058,7 +1051,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
             .replace(/\(.*\)$/, '')
             .replace(/^pg_catalog\./, '')
             .replace(/"/g, '');
-          return IO_FUNCTIONS.find((f) => f.name === fname)?.oid ?? null;
+          return pgProcRows().find((f) => f.name === fname)?.oid ?? null;
         }
         default:
           return null;
@@ -1080,7 +1073,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         case 'regnamespace':
           return NAMESPACES.find((n) => n.oid === oid)?.name ?? null;
         case 'regproc':
-          return IO_FUNCTIONS.find((f) => f.oid === oid)?.name ?? null;
+          return pgProcRows().find((f) => f.oid === oid)?.name ?? null;
         default:
           return null;
       }

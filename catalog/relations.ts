@@ -31,6 +31,20 @@ export const NAMESPACES = [
   { oid: 16384, name: 'sys' },
 ] as const;
 
+/**
+ * PostgreSQL's system columns of a table's rows, with their attnum. segtasks's rows have no physical place and no
+ * transaction history: ctid is (0,1), xmin the bootstrap transaction, xmax, cmin and cmax 0; tableoid is the
+ * relation's OID (given by the translator).
+ */
+export const SYSTEM_COLUMNS: readonly { name: string; type: string; attnum: number; sql?: string }[] = [
+  { name: 'ctid', type: 'tid', attnum: -1, sql: "'(0,1)'" },
+  { name: 'xmin', type: 'xid', attnum: -2, sql: '1' },
+  { name: 'cmin', type: 'cid', attnum: -3, sql: '0' },
+  { name: 'xmax', type: 'xid', attnum: -4, sql: '0' },
+  { name: 'cmax', type: 'cid', attnum: -5, sql: '0' },
+  { name: 'tableoid', type: 'oid', attnum: -6 },
+];
+
 export const namespaceOid = (name: string) => NAMESPACES.find((n) => n.name === name)?.oid ?? 0;
 
 /** Schemas searched for unqualified names, in order (pg_catalog is always searched first, as in PostgreSQL). */

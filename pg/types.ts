@@ -45,7 +45,9 @@ const TYPES = {
   regproc: T(24, 1008, 4, 'N', true),
   text: T(25, 1009, -1, 'S', true),
   oid: T(26, 1028, 4, 'N', true),
+  tid: T(27, 1010, 6, 'U', false),
   xid: T(28, 1011, 4, 'U', true),
+  cid: T(29, 1012, 4, 'U', false),
   oidvector: T(30, 1013, -1, 'A', true, 26),
   json: T(114, 199, -1, 'U', true),
   xml: T(142, 143, -1, 'U', false),
@@ -187,6 +189,16 @@ const ALIASES: Record<string, string> = {
 /** Canonical type name for a name as written in SQL ('int' -> 'int4', 'text[]' -> '_text'). */
 export function canonicalType(name: string | null | undefined): string | null {
   if (!name) return null;
+  const lower = name
+    .toLowerCase()
+    .replace(/^pg_catalog\./, '')
+    .trim();
+  if (lower.endsWith('[]')) {
+    const inner = canonicalType(lower.slice(0, -2));
+    return inner ? '_' + inner : null;
+  }
+  // the quoted "char" is the one-byte type char, the bare word SQL's char(n), bpchar
+  if (lower.includes('"') && ALIASES[lower]) return ALIASES[lower];
   const n = name
     .toLowerCase()
     .replace(/^pg_catalog\./, '')

@@ -1,7 +1,8 @@
 // The catalog as real client tools read it (issue 9), each run as a subprocess against segtasks and against a
 // real PostgreSQL 15 holding the same sys tables with the same constraints and rows (the oracle's mirror,
 // test/oracle/mirror.ts): pgcli's completion (typed in tmux) and its \d; SQLAlchemy reflection and
-// pandas.read_sql_table; DBD::Pg's catalog methods; pgjdbc's key metadata. What each prints is compared with what
+// pandas.read_sql_table; DBD::Pg's catalog methods; psqlODBC's SQLTables / SQLColumns / SQLPrimaryKeys /
+// SQLForeignKeys through pyodbc (default DSN and UseDeclareFetch=1); pgjdbc's key metadata. What each prints is compared with what
 // it prints against PostgreSQL, and the content is asserted on its own (so that two equally wrong answers fail).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -201,6 +202,59 @@ test('DBD::Pg table_info, column_info, primary_key_info, foreign_key_info and st
   t.deepEqual(ours.one_element_in, [['c1_n2', 'ONLINE']]);
   t.deepEqual(ours, theirs);
 });
+
+// ---------- psqlODBC through pyodbc ----------
+
+/** SQLTables, SQLColumns, SQLPrimaryKeys and SQLForeignKeys through psqlODBC, as pyodbc calls them. */
+const odbcCatalogScript = `
+import json, sys, pyodbc
+port, password, extra = sys.argv[1], sys.argv[2], sys.argv[3]
+conn = pyodbc.connect("Driver=/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so;Server=127.0.0.1;Port=%s;"
+                      "Database=segtasks;Uid=admin;Pwd=%s;%s" % (port, password, extra))
+cur = conn.cursor()
+def rows(result):
+    cols = [d[0] for d in cur.description]
+    return {"columns": cols, "rows": [[None if v is None else str(v) for v in r] for r in result.fetchall()]}
+out = {
+    "tables": rows(cur.tables(schema="sys")),
+    "columns": rows(cur.columns(table="tasks", schema="sys")),
+    "primary_keys": rows(cur.primaryKeys("segments", schema="sys")),
+    # pyodbc's table is SQLForeignKeys' primary-key table, foreignTable the referencing one
+    "foreign_keys": rows(cur.foreignKeys(foreignTable="subtasks", foreignSchema="sys")),
+    "referencing": rows(cur.foreignKeys(table="tasks", schema="sys")),
+}
+print(json.dumps(out))
+`;
+
+for (const [label, extra] of [
+  ['the default DSN', ''],
+  ['UseDeclareFetch=1', 'UseDeclareFetch=1;Fetch=2'],
+] as const) {
+  test(`psqlODBC (pyodbc) SQLTables, SQLColumns, SQLPrimaryKeys, SQLForeignKeys with ${label} agree with PostgreSQL 15`, async (t) => {
+    const [ours, theirs] = await both(async (x) => {
+      const r = await run(PYTHON, ['-c', odbcCatalogScript, String(x.port), x.password, extra], {
+        timeoutMs: 60_000,
+      });
+      if (r.code !== 0) throw new Error(`${x.name}: ${r.stderr}`);
+      const out = JSON.parse(r.stdout);
+      // psqlODBC's SQLColumns adds the table's OID, which each server assigns on its own
+      const oid = out.columns.columns.indexOf('table oid');
+      for (const row of out.columns.rows) row[oid] = '<oid>';
+      return out;
+    });
+    t.true(ours.columns.columns.includes('table oid'));
+    const col = (k: string, name: string) =>
+      ours[k].rows.map((r: (string | null)[]) => r[ours[k].columns.indexOf(name)]);
+    t.deepEqual(col('tables', 'table_name'), [...sysRelations].sort());
+    t.true(col('tables', 'table_type').every((v: string) => v === 'TABLE'));
+    t.deepEqual(col('columns', 'column_name').slice(0, 2), ['id', 'name']);
+    t.deepEqual(col('primary_keys', 'column_name'), ['storage_id']);
+    t.deepEqual(col('foreign_keys', 'pktable_name'), ['tasks']);
+    t.deepEqual(col('foreign_keys', 'fkcolumn_name'), ['task_id']);
+    t.true(col('referencing', 'fktable_name').includes('subtasks'));
+    t.deepEqual(ours, theirs);
+  });
+}
 
 // ---------- pgjdbc ----------
 

@@ -1,5 +1,6 @@
 // The query engine's entry: PostgreSQL SQL in, SQLite SQL with its result and parameter types out. The text is
-// rewritten where pgsql-ast-parser cannot read it (parse/rewrite.ts), parsed, and translated (translate.ts);
+// rewritten where pgsql-ast-parser cannot read it (parse/rewrite.ts), parsed, and translated (translate.ts and
+// the statements/, clauses/ and expressions/ it is made of);
 // syntax errors carry the position in the user's text, as PostgreSQL reports them.
 import { parse } from 'pgsql-ast-parser';
 import { SqlError } from '../../pg/errors';
@@ -7,7 +8,7 @@ import { lex } from '../../pg/lexer';
 import type { RelationRegistry } from '../relations';
 import { normalize } from './parse/rewrite';
 import { checkRelationReferences, relationKey } from './relation-guard';
-import { type Translation, Translator } from './translate';
+import { type Translation, translate } from './translate';
 
 export function compileQuery(
   sql: string,
@@ -24,7 +25,7 @@ export function compileQuery(
     throw syntaxError(e as Error, norm.sql, norm.originalOffset);
   }
   if (ast.length !== 1) throw new SqlError('42601', 'expected exactly one statement');
-  const t = new Translator(registry, clientParamTypes).translate(ast[0]);
+  const t = translate(ast[0], registry, clientParamTypes);
   checkRelationReferences(t.sql, allowedRelations(registry));
   return t;
 }

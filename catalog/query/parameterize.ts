@@ -40,7 +40,7 @@ const VALUE_CONTEXT = new Set([
 /**
  * Replaces the literals of a statement with parameters, so that statements differing only in their constants
  * share one plan (the normalisation pg_stat_statements does). Literals whose value decides the shape of the
- * query stay: positions in ORDER BY / GROUP BY, and typed literals like interval '1 hour'. Returns null when
+ * query stay: positions in ORDER BY / GROUP BY / DISTINCT ON, and typed literals like interval '1 hour'. Returns null when
  * there is nothing to replace or the statement already has parameters.
  */
 export function parameterizeLiterals(sql: string): Parameterized | null {
@@ -66,6 +66,9 @@ export function parameterizeLiterals(sql: string): Parameterized | null {
     if (t.kind === 'word') {
       const w = t.text.toLowerCase();
       if (w === 'by') byDepth = depth;
+      // DISTINCT ON (1, 2) names output columns by position, as ORDER BY 1 does: inside its parentheses
+      else if (w === 'on' && tokens[prevSolid(tokens, i - 1)]?.text.toLowerCase() === 'distinct')
+        byDepth = depth + 1;
       else if (
         ['limit', 'offset', 'having', 'union', 'except', 'intersect', 'fetch', 'for', 'window'].includes(w) &&
         depth === byDepth

@@ -10,6 +10,7 @@ import { catalogPath, openCatalog } from '../../catalog/db';
 import { buildEmulation } from '../../catalog/pg-catalog';
 import { compileQuery } from '../../catalog/query/compile';
 import { type FunctionContext, registerFunctions } from '../../catalog/query/functions';
+import { parameterizeLiterals } from '../../catalog/query/parameterize';
 import { checkRelationReferences, relationKey } from '../../catalog/query/relation-guard';
 import { translateSqliteError } from '../../catalog/readers/sqlite-errors';
 import { SqlError } from '../../pg/errors';
@@ -352,7 +353,15 @@ function failure(sql: string): SqlError | null {
 }
 
 test('what the SQL fuzzer found: nested WITH, LIMIT/OFFSET values, json input, window misuse, text arithmetic, array casts', (t) => {
-  t.deepEqual(q.rows('WITH a AS (SELECT 1 AS x) WITH b AS (SELECT 2 AS y) SELECT y FROM b'), [[2]]);
+  // PostgreSQL's grammar has no WITH directly after a WITH clause (pgsql-ast-parser reads one): 42601 there
+  t.like(
+    t.throws(() => q.translate('WITH a AS (SELECT 1 AS x) WITH b AS (SELECT 2 AS y) SELECT y FROM b')),
+    { code: '42601', message: 'syntax error at or near "WITH"', extra: { position: 27 } },
+  );
+  t.deepEqual(
+    q.rows('WITH a AS (SELECT 1 AS x) SELECT y FROM (WITH b AS (SELECT 2 AS y) SELECT y FROM b) AS s'),
+    [[2]],
+  );
   t.is(q.rows('SELECT g FROM generate_series(1, 5) g LIMIT NULL').length, 5);
   t.is(q.rows('SELECT g FROM generate_series(1, 5) g LIMIT 1.5 OFFSET NULL').length, 2);
   t.like(
@@ -406,4 +415,119 @@ test('what the SQL fuzzer found: nested WITH, LIMIT/OFFSET values, json input, w
       message: 'function unnest(timestamp with time zone) does not exist',
     },
   );
+});
+
+test('INTERSECT and EXCEPT [ALL] with PostgreSQL precedence and counts; a set operation of unequal width is 42601', (t) => {
+  // sorted by text, a NULL (as '') first
+  const sorted = (sql: string) => q.rows(sql).sort((a, b) => String(a).localeCompare(String(b)));
+  // ALL keeps min(m, n) and max(m - n, 0) copies; NULLs are equal to each other in set operations
+  t.deepEqual(
+    sorted('VALUES (1), (1), (1), (2), (NULL), (NULL) INTERSECT ALL VALUES (1), (1), (NULL), (3)'),
+    [[null], [1], [1]],
+  );
+  t.deepEqual(sorted('VALUES (1), (1), (1), (2), (NULL), (NULL) EXCEPT ALL VALUES (1), (NULL), (3)'), [
+    [null],
+    [1],
+    [1],
+    [2],
+  ]);
+  t.deepEqual(q.rows('VALUES (1), (1), (2) EXCEPT VALUES (2)'), [[1]]);
+  // INTERSECT binds tighter than UNION; EXCEPT and UNION from the left; ORDER BY applies to the whole
+  t.deepEqual(q.rows('SELECT 1 AS x UNION SELECT 2 INTERSECT SELECT 2 ORDER BY x DESC'), [[2], [1]]);
+  t.deepEqual(q.rows('SELECT 3 AS x EXCEPT SELECT 1 UNION SELECT 1 ORDER BY x'), [[1], [3]]);
+  t.deepEqual(q.rows('(SELECT 1 AS x UNION SELECT 2) INTERSECT SELECT 2'), [[2]]);
+  t.deepEqual(q.rows('WITH w AS (SELECT 1 AS v UNION ALL SELECT 2) SELECT v FROM w EXCEPT SELECT 1'), [[2]]);
+  t.deepEqual(q.rows('SELECT 1 WHERE 1 IN (SELECT 1 INTERSECT SELECT 1)'), [[1]]);
+  const r = q.translate("SELECT 1 AS a, 'x' AS b INTERSECT ALL SELECT 1, 'x'");
+  t.deepEqual(
+    r.columns.map((c) => [c.name, c.type]),
+    [
+      ['a', 'int4'],
+      ['b', 'text'],
+    ],
+  );
+  t.like(
+    t.throws(() => q.translate('SELECT 1, 2 EXCEPT SELECT 1')),
+    {
+      code: '42601',
+      message: 'each EXCEPT query must have the same number of columns',
+    },
+  );
+  t.like(
+    t.throws(() => q.translate('SELECT 1 LIMIT 1 INTERSECT SELECT 1')),
+    {
+      code: '42601',
+      message: 'syntax error at or near "INTERSECT"',
+      extra: { position: 18 },
+    },
+  );
+  t.like(
+    t.throws(() => q.translate('SELECT 1 EXCEPT')),
+    { code: '42601', message: 'syntax error at end of input' },
+  );
+});
+
+test('SELECT DISTINCT ON keeps the first row of each key in ORDER BY order; keys must lead the ORDER BY (42P10)', (t) => {
+  const v = "(VALUES (1, 'x'), (1, 'a'), (2, NULL), (2, 'b'), (NULL, 'z'), (NULL, 'y')) AS v(a, b)";
+  t.deepEqual(q.rows(`SELECT DISTINCT ON (a) a, b FROM ${v} ORDER BY a, b`), [
+    [1, 'a'],
+    [2, 'b'],
+    [null, 'y'],
+  ]);
+  t.deepEqual(q.rows(`SELECT DISTINCT ON (a) a, b FROM ${v} ORDER BY a DESC, b DESC`), [
+    [null, 'z'],
+    [2, null],
+    [1, 'x'],
+  ]);
+  // keys and ORDER BY items may name output columns by alias or position
+  t.deepEqual(q.rows(`SELECT DISTINCT ON (k) a AS k, b FROM ${v} ORDER BY k, b LIMIT 1`), [[1, 'a']]);
+  t.deepEqual(q.rows(`SELECT DISTINCT ON (1) * FROM ${v} ORDER BY 1, 2 LIMIT 1`), [[1, 'a']]);
+  t.like(
+    t.throws(() => q.translate(`SELECT DISTINCT ON (a) a, b FROM ${v} ORDER BY b`)),
+    {
+      code: '42P10',
+      message: 'SELECT DISTINCT ON expressions must match initial ORDER BY expressions',
+    },
+  );
+  t.like(
+    t.throws(() => q.translate(`SELECT DISTINCT ON (3) a FROM ${v}`)),
+    {
+      code: '42P10',
+      message: 'DISTINCT ON position 3 is not in select list',
+    },
+  );
+  // the plan cache keeps a DISTINCT ON position as it keeps an ORDER BY position
+  t.deepEqual(parameterizeLiterals(`SELECT DISTINCT ON (1) a, 'x' FROM t ORDER BY 1`)?.values, ['x']);
+});
+
+test('system columns of a relation; pg_proc lists the implemented functions; "char" is not char', (t) => {
+  t.deepEqual(q.rows('SELECT ctid, xmin, cmin, xmax, cmax FROM pg_class LIMIT 1'), [['(0,1)', 1, 0, 0, 0]]);
+  t.deepEqual(
+    q.rows(
+      "SELECT attname, attnum FROM pg_attribute WHERE attrelid = 'pg_class'::regclass AND attnum < 0 ORDER BY attnum",
+    ),
+    [
+      ['tableoid', -6],
+      ['cmax', -5],
+      ['xmax', -4],
+      ['cmin', -3],
+      ['xmin', -2],
+      ['ctid', -1],
+    ],
+  );
+  // PostgreSQL 15's OIDs and overloads: version() is 89, generate_series has eight
+  t.deepEqual(q.rows("SELECT oid, prorettype FROM pg_proc WHERE proname = 'version'"), [[89, 25]]);
+  t.deepEqual(q.rows("SELECT count(*) FROM pg_proc WHERE proname = 'generate_series'"), [[8]]);
+  t.deepEqual(q.rows("SELECT 'now'::regproc::oid"), [[1299]]);
+  const r = q.translate(`SELECT ' '::"char", ' '::char, '{a}'::"char"[]`);
+  t.deepEqual(
+    r.columns.map((c) => [c.name, c.type]),
+    [
+      ['char', 'char'],
+      ['bpchar', 'bpchar'],
+      ['char', '_char'],
+    ],
+  );
+  // a subscript by an expression, unspaced
+  t.deepEqual(q.rows('SELECT (ARRAY[10, 20, 30])[3-1]'), [['20']]);
 });

@@ -8,13 +8,21 @@
 //   trim(both|leading|trailing x from y) -> btrim|ltrim|rtrim(y, x)
 //   (expr).field                       -> pg_field(expr, 'field')
 //   AS <keyword>                       -> AS "<keyword>"
+//   i-1 (a binary minus, unspaced)     -> i- 1 (the parser reads -1 as one number)
+//   AS [NOT] MATERIALIZED (            -> AS ( (a CTE's materialization does not change its rows)
+//   INTERSECT / EXCEPT [ALL]           -> FROM items standing for the set operation (set-operations.ts)
 //   UNION [ALL] (SELECT ...)           -> UNION [ALL] SELECT * FROM (SELECT ...) AS __set_operand
 //     (the parser drops the parentheses of a set operation's right operand, which would leave its ORDER BY
 //     and LIMIT indistinguishable from those of the whole set operation, and its own set operations merged
 //     into the outer chain; as a subquery it keeps its meaning)
+// and it raises PostgreSQL's 42601 where the parser would accept what PostgreSQL does not (a WITH clause
+// followed by another WITH: with-clauses.ts).
 // It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
 // that syntax errors point at the user's text.
+import { groupTree } from './groups';
+import { rewriteSetOperations } from './set-operations';
 import { isWord, matchParen, nextSolid, prevSolid, quoteString, type Token, tokenize } from './tokens';
+import { checkWithBodies } from './with-clauses';
 
 /** Words after AS that the parser would take as keywords; quoted so they are read as aliases. */
 const KEYWORD_ALIASES = new Set([
@@ -244,7 +252,26 @@ export function normalize(sql: string): Normalized {
 
 const synth = (text: string, at: number, kind: Token['kind'] = 'word'): Token => ({ kind, text, at });
 
+/** Whether the tokens so far end with an operand, so that a `-` after them is binary. */
+function endsOperand(out: Token[]): boolean {
+  const last = out[out.length - 1];
+  if (!last) return false;
+  // a word right before the operator (no space): a name such as k.i in k.i-1, not a keyword as in SELECT -1
+  if (last.kind === 'word') return true;
+  const p = prevSolid(out, out.length - 1);
+  const t = out[p];
+  return (
+    !!t &&
+    (t.kind === 'qident' ||
+      t.kind === 'number' ||
+      t.kind === 'param' ||
+      t.kind === 'string' ||
+      (t.kind === 'punct' && (t.text === ')' || t.text === ']')))
+  );
+}
+
 function rewrite(input: Token[]): Token[] {
+  checkWithBodies(groupTree(input));
   let tokens = input;
   // Pass 1: removals and simple replacements.
   const out: Token[] = [];
@@ -302,13 +329,26 @@ function rewrite(input: Token[]): Token[] {
       }
     }
     if (isWord(t, 'as') && !castDepths.length) {
-      const n = nextSolid(tokens, i + 1);
+      let n = nextSolid(tokens, i + 1);
+      if (isWord(tokens[n], 'not') && isWord(tokens[nextSolid(tokens, n + 1)], 'materialized'))
+        n = nextSolid(tokens, n + 1);
+      const open = nextSolid(tokens, n + 1);
+      if (isWord(tokens[n], 'materialized') && tokens[open]?.kind === 'punct' && tokens[open].text === '(') {
+        out.push(t, synth(' ', t.at, 'space'));
+        i = open - 1;
+        continue;
+      }
       const w = tokens[n];
       if (w?.kind === 'word' && KEYWORD_ALIASES.has(w.text.toLowerCase())) {
         out.push(t, synth(' ', t.at, 'space'), synth(`"${w.text.toLowerCase()}"`, w.at, 'qident'));
         i = n;
         continue;
       }
+    }
+    if (t.kind === 'op' && t.text === '-' && tokens[i + 1]?.kind === 'number' && endsOperand(out)) {
+      // a binary minus before a number: spaced, or the parser reads `i-1` as i followed by the number -1
+      out.push(t, synth(' ', t.at, 'space'));
+      continue;
     }
     out.push(t);
   }
@@ -429,6 +469,7 @@ function rewrite(input: Token[]): Token[] {
       i = j + repl.length - 1;
     }
   }
+  tokens = rewriteSetOperations(tokens);
   // Pass 4: a parenthesized right operand of UNION becomes a subquery.
   for (let i = 0; i < tokens.length; i++) {
     if (!isWord(tokens[i], 'union')) continue;

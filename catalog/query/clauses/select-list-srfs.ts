@@ -1,0 +1,83 @@
+// Set-returning functions in a select list. PostgreSQL expands such a call into rows; SQLite cannot, so each
+// call is joined as a table-valued function (calls with the same arguments share one join, which is
+// PostgreSQL's lockstep expansion) and the call itself is read from the join's columns.
+import type * as A from 'pgsql-ast-parser';
+import type { Context, Scope, SrfJoin } from '../context';
+import { expr } from '../expressions/expr';
+import { quoteIdent, type Typed } from '../expressions/typed';
+import { type TableFunction, tableFunction } from '../functions';
+
+/** Set-returning functions that may stand in a select list; they become joined table-valued functions. */
+const SELECT_LIST_SRFS = new Set([
+  '_pg_expandarray',
+  'unnest',
+  'generate_series',
+  'generate_subscripts',
+  'pg_partition_ancestors',
+  'pg_options_to_table',
+  'regexp_split_to_table',
+]);
+
+/**
+ * The joins for the set-returning calls of a select list, and the calls by their text (ctx.srfJoins while
+ * the select's expressions are translated, so that callSrf finds them).
+ */
+export function selectListSrfs(
+  ctx: Context,
+  items: A.SelectedColumn[],
+  scope: Scope,
+): { joins: string[]; srfs: Map<string, SrfJoin> } {
+  const srfs = new Map<string, SrfJoin>();
+  const joins: string[] = [];
+  for (const c of items) {
+    for (const call of findCalls(c.expr, (fn) => SELECT_LIST_SRFS.has(fn))) {
+      const key = JSON.stringify(call);
+      if (srfs.has(key)) continue;
+      const fname = call.function.name.toLowerCase();
+      const args = call.args.map((a) => expr(ctx, a, scope));
+      const tf = tableFunction(
+        fname,
+        args.map((a) => a.type),
+      )!;
+      const alias = `__srf${srfs.size + 1}`;
+      srfs.set(key, { alias, name: fname, columns: tf.columns });
+      joins.push(`${tableCall(tf, args)} AS ${quoteIdent(alias)}`);
+    }
+  }
+  return { joins, srfs };
+}
+
+/** A select-list set-returning call read from its join: its one column, or its columns as a composite. */
+export function joinedSrf(ctx: Context, e: A.ExprCall): Typed | null {
+  const srf = ctx.srfJoins?.get(JSON.stringify(e));
+  if (!srf) return null;
+  const a = quoteIdent(srf.alias);
+  if (srf.columns.length === 1)
+    return { sql: `${a}.${quoteIdent(srf.columns[0].name)}`, type: srf.columns[0].type };
+  // a composite: read with (expr).field, i.e. pg_field()
+  return {
+    sql: `json_object(${srf.columns.map((c) => `'${c.name}', ${a}.${quoteIdent(c.name)}`).join(', ')})`,
+    type: 'record',
+  };
+}
+
+/** The SQLite call of a table-valued function with its arguments. */
+export function tableCall(tf: TableFunction, args: Typed[]): string {
+  return `${tf.sqlite}(${[...args.map((a) => a.sql), ...(tf.extraArgs ?? [])].join(', ')})`;
+}
+
+/** Calls of functions matching `want` inside an expression (not descending into subqueries). */
+function findCalls(e: unknown, want: (fn: string) => boolean, out: A.ExprCall[] = []): A.ExprCall[] {
+  if (!e || typeof e !== 'object') return out;
+  const node = e as { type?: string };
+  if (node.type === 'select' || node.type === 'union' || node.type === 'with') return out;
+  if (node.type === 'call' && want((e as A.ExprCall).function.name.toLowerCase())) {
+    out.push(e as A.ExprCall);
+    return out;
+  }
+  for (const v of Object.values(e as Record<string, unknown>)) {
+    if (Array.isArray(v)) for (const x of v) findCalls(x, want, out);
+    else if (v && typeof v === 'object') findCalls(v, want, out);
+  }
+  return out;
+}
