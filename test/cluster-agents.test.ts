@@ -14,7 +14,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AgentClient } from '../src/agent/client';
 import { parseSecret, signRequest } from '../src/agent/signing';
-import { type AgentProcess, startAgentProcess, within } from './helpers/agents';
+import { type AgentProcess, createAgentCluster, startAgentProcess, within } from './helpers/agents';
 import { startTestServer, type TestServer } from './helpers/server';
 import { copyOutBytes, findings, runTask } from './helpers/tasks';
 
@@ -45,12 +45,7 @@ test.before(async () => {
   client = new pg.Client(server.pgConfig);
   client.on('notice', () => {});
   await client.connect();
-  await client.query(`CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEG}`);
-  await client.query('CREATE CLUSTER c1 STORAGESPACE s');
-  for (let i = 1; i <= 6; i++)
-    await client.query(
-      `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${agents[i - 1].address}' DEVICES ('${deviceDir(i, 1)}', '${deviceDir(i, 2)}')`,
-    );
+  await createAgentCluster(client, agents, deviceDir, SEG);
   await client.query('CREATE TABLE t (b bytea) IN CLUSTER c1');
   data = randomBytes(40 * 3 * SEG + 12345);
   await pipeline(Readable.from([data]), client.query(copyFrom('COPY t FROM STDIN WITH (FORMAT binary)')));

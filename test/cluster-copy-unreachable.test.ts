@@ -12,7 +12,7 @@ import test from 'ava';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { parseSecret } from '../src/agent/signing';
-import { type AgentProcess, startAgentProcess } from './helpers/agents';
+import { type AgentProcess, createAgentCluster, startAgentProcess } from './helpers/agents';
 import { startTestServer, type TestServer } from './helpers/server';
 import { copyOutBytes } from './helpers/tasks';
 
@@ -66,12 +66,7 @@ test.before(async () => {
   client = new pg.Client(server.pgConfig);
   client.on('notice', () => {});
   await client.connect();
-  await client.query(`CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEG}`);
-  await client.query('CREATE CLUSTER c1 STORAGESPACE s');
-  for (let i = 1; i <= 6; i++)
-    await client.query(
-      `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${agents[i - 1].address}' DEVICES ('${deviceDir(i, 1)}', '${deviceDir(i, 2)}')`,
-    );
+  await createAgentCluster(client, agents, deviceDir, SEG);
   for (const t of ['t1', 't2', 't3']) await client.query(`CREATE TABLE ${t} (b bytea) IN CLUSTER c1`);
 });
 

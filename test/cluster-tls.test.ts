@@ -17,7 +17,7 @@ import { AgentClient } from '../src/agent/client';
 import { parseSecret } from '../src/agent/signing';
 import type { AgentClientTls } from '../src/agent/tls';
 import { DeviceUnavailable } from '../src/store/device-io';
-import { type AgentProcess, startAgentProcess, within } from './helpers/agents';
+import { type AgentProcess, createAgentCluster, startAgentProcess, within } from './helpers/agents';
 import { startTestServer, type TestServer } from './helpers/server';
 import { copyOutBytes, findings, runTask } from './helpers/tasks';
 import { agentTlsArgs, type CertFiles, makeCa, makeCert } from './helpers/tls-certs';
@@ -96,12 +96,7 @@ test.before(async () => {
   dataDir = join(root, 'coordinator');
   mkdirSync(dataDir);
   await startCoordinator(ca);
-  await client.query(`CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${SEG}`);
-  await client.query('CREATE CLUSTER c1 STORAGESPACE s');
-  for (let i = 1; i <= 6; i++)
-    await client.query(
-      `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${agents[i - 1].address}' DEVICES ('${deviceDir(i, 1)}', '${deviceDir(i, 2)}')`,
-    );
+  await createAgentCluster(client, agents, deviceDir, SEG);
   await client.query('CREATE TABLE t (b bytea) IN CLUSTER c1');
   data = randomBytes(30 * 3 * SEG + 4321);
   await pipeline(Readable.from([data]), client.query(copyFrom('COPY t FROM STDIN WITH (FORMAT binary)')));

@@ -95,3 +95,26 @@ export async function within(ms: number, what: string, probe: () => Promise<bool
   }
   throw new Error(`${what}: not within ${ms} ms`);
 }
+
+/** A client that runs statements (pg.Client); only what the setup needs, so this file imports no driver. */
+interface Queryable {
+  query(sql: string): Promise<unknown>;
+}
+
+/**
+ * The agents' cluster as SQL: storage space s (WIDTH 5, PARITY_WIDTH 2, segments of `segmentSize` bytes),
+ * cluster c1, and node n<i> at agent i's address with devices deviceDir(i, 1) and deviceDir(i, 2).
+ */
+export async function createAgentCluster(
+  client: Queryable,
+  agents: AgentProcess[],
+  deviceDir: (agent: number, device: number) => string,
+  segmentSize: number,
+): Promise<void> {
+  await client.query(`CREATE STORAGESPACE s WIDTH 5 PARITY_WIDTH 2 SEGMENT_SIZE ${segmentSize}`);
+  await client.query('CREATE CLUSTER c1 STORAGESPACE s');
+  for (let i = 1; i <= agents.length; i++)
+    await client.query(
+      `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${agents[i - 1].address}' DEVICES ('${deviceDir(i, 1)}', '${deviceDir(i, 2)}')`,
+    );
+}
