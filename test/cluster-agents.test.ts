@@ -279,6 +279,65 @@ test.serial(
   },
 );
 
+test.serial(
+  'a peer rebuild whose reconstruction does not hash to the catalog checksum writes nothing (409)',
+  async (t) => {
+    // A segment on n2 rebuilt in place from the four others of its group, with a checksum that is not its own:
+    // the agent must refuse before it writes (the rebuild of a batch is never read back, docs/durability.md).
+    const [target] = (
+      await client.query(
+        `SELECT s.storage_id, s.segment_group_id, s.position, s.device_id, s.path, s.is_parity
+         FROM sys.segments s WHERE s.node_name = 'n2' AND s.status = 'INTACT' AND NOT EXISTS (
+           SELECT 1 FROM sys.segments o WHERE o.segment_group_id = s.segment_group_id AND o.status <> 'INTACT')
+         ORDER BY s.path LIMIT 1`,
+      )
+    ).rows;
+    const survivors = (
+      await client.query(
+        'SELECT storage_id, position, node_name, path FROM sys.segments WHERE segment_group_id = $1 AND storage_id <> $2',
+        [target.segment_group_id, target.storage_id],
+      )
+    ).rows;
+    const before = readFileSync(target.path);
+    const client2 = new AgentClient(agents[1].address, parseSecret(readFileSync(secretFile), secretFile));
+    try {
+      const err = await t.throwsAsync(
+        client2.json(
+          'POST',
+          '/v1/rebuild',
+          {
+            target: {
+              device: target.path.slice(0, target.path.indexOf('/segments/')),
+              device_id: target.device_id,
+              storage_id: target.storage_id,
+              group: Number(target.segment_group_id),
+              position: Number(target.position),
+              parity: target.is_parity,
+              checksum: '0'.repeat(16),
+            },
+            k: 3,
+            m: 2,
+            shard_bytes: SEG,
+            durable: false,
+            survivors: survivors.map((s) => ({
+              address: s.node_name === 'n2' ? null : agents[Number(s.node_name.slice(1)) - 1].address,
+              path: s.path,
+              storage_id: s.storage_id,
+              position: Number(s.position),
+            })),
+          },
+          { segment: target.storage_id },
+        ),
+      );
+      t.is((err as { status?: number }).status, 409, err?.message);
+    } finally {
+      client2.close();
+    }
+    t.true(readFileSync(target.path).equals(before), 'the segment file is untouched');
+    t.true((await readBack()).equals(data));
+  },
+);
+
 test.serial('rebalance onto a seventh agent moves segments agent to agent, nothing lost', async (t) => {
   for (const d of [1, 2]) mkdirSync(deviceDir(7, d), { recursive: true });
   agents.push(await startAgentProcess(secretFile, join(root, 'host7', 'agent')));

@@ -108,10 +108,19 @@ test.serial('a link cut during a rebalance: the task ends with a reason, nothing
   } finally {
     hosts.setLink(6, true);
   }
+  const linkBack = Date.now();
+  // Either outcome the issue allows: a move in flight to n6 whose request timed out fails the task with the
+  // reason; a move whose connection outlived the cut (TCP retransmits; a throttled body stalls rather than
+  // times out) finishes once the link is back, and the task is COMPLETE only then. Which one depends on
+  // where each move was when the link went down; both must lose nothing (checked below).
   const task = await waitTask(client, id, 120_000);
-  t.is(task.status, 'FAILED');
-  t.regex(task.error ?? '', /unreachable/, 'a failed task says why');
   t.log(`rebalance ended ${task.status}: ${task.error}`);
+  if (task.status === 'FAILED') t.regex(task.error ?? '', /unreachable/, 'a failed task says why');
+  else {
+    t.is(task.status, 'COMPLETE');
+    t.true((task.finished_at?.getTime() ?? 0) >= linkBack - 1000, 'COMPLETE only once the link is back');
+    t.is(Number(task.segments_failed), 0);
+  }
   await within(
     20_000,
     'n6 ONLINE again',

@@ -57,6 +57,10 @@ const kB = (n: number) => `${(n / 1000).toFixed(0)} kB/s`;
 
 test.serial('check_disk at 100 kB/s per device, then ALTER TASK to 200 kB/s while it runs', async (t) => {
   const rate = 100_000;
+  // 1.75 MB per device with this table (dropped at the end, the rebuild test counts its device's segments):
+  // at 100 kB/s, then 200 kB/s, the task still runs seconds after the last ALTER TASK below (with only the
+  // shared 8 MiB it could end just before it, and the ALTER was 55000).
+  await load(client, 'throttled_extra', 6 * 1024 * 1024);
   const id = await createTask(client, `CREATE TASK slow TYPE check_disk OPTIONS max_bytes_per_sec = ${rate}`);
   // after the first second's burst, three seconds at the rate (progress moves a batch, ~33 kB, at a time)
   await sleep(1200);
@@ -123,6 +127,7 @@ test.serial('check_disk at 100 kB/s per device, then ALTER TASK to 200 kB/s whil
     [0, null, 0],
     'an ended task and its subtasks have no rate and no ETA',
   );
+  await client.query('DROP TABLE throttled_extra');
   const e = await t.throwsAsync<Error & { code: string }>(
     client.query("ALTER TASK 'slow' SET max_bytes_per_sec = 5"),
   );

@@ -26,7 +26,7 @@ import {
 } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import { RemoteDeviceIO } from '../store/remote-device-io';
-import { fsyncDir, SegmentFault, segmentDir, TEMP_SUFFIX } from '../store/segment-file';
+import { CopyMismatch, fsyncDir, SegmentFault, segmentDir, TEMP_SUFFIX } from '../store/segment-file';
 import { SegmentStreamCheck } from '../store/segment-stream';
 import { type VerifyJob, VerifyPool } from '../store/verify-pool';
 import { AgentClient } from './client';
@@ -283,8 +283,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   /**
    * Rebuild on the destination: the survivors of the target's group are pulled from the agents that hold them
    * (or read here, for those on this agent's devices), checked as they arrive, in waves until k are good; the
-   * target is reconstructed here, written durably to its device, read back and verified. The coordinator only
-   * gets the outcome: the new file, and which survivors were faulty or could not be reached.
+   * target is reconstructed here and written to its device. The coordinator only gets the outcome: the new
+   * file, and which survivors were faulty or could not be reached. A request with durable = false is one of a
+   * batch (docs/durability.md): the reconstructed bytes are hashed as written and checked against the
+   * catalog's checksum of the segment before anything is written, and the file is synced with its batch
+   * (POST /v1/sync) before the catalog names it. Otherwise the file is written durably, read back and verified.
    */
   async function rebuildFromPeers(body: Record<string, unknown>, segment: string) {
     const target = body.target as PeerRebuild['target'];
@@ -298,7 +301,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       !Number.isInteger(m) ||
       !Number.isInteger(S) ||
       S <= 0 ||
-      S > MAX_SEGMENT_FILE
+      S > MAX_SEGMENT_FILE ||
+      !Number.isInteger(target.group) ||
+      !Number.isInteger(target.position)
     )
       throw new HttpError(400, { message: 'bad group shape' });
     const { device } = served.segmentFile(
@@ -311,6 +316,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       storage_id: string;
       position: number;
     }[];
+    if (!survivors.every((sv) => Number.isInteger(sv.position) && sv.position >= 0 && sv.position < k + m))
+      throw new HttpError(400, { message: 'bad survivor position' });
     const data = Buffer.alloc(k * S);
     const parity = Buffer.alloc(m * S);
     const shard = (p: number) =>
@@ -357,15 +364,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       isParity: target.parity,
     };
     const ref = { id: str(target.device_id, 'target device_id'), node_name: device.node, path: device.path };
+    const durable = body.durable !== false;
+    const checksum = typeof target.checksum === 'string' ? target.checksum : undefined;
     let written: Awaited<ReturnType<typeof local.writeSegment>>;
     try {
-      written = await local.writeSegment(ref, meta, shard(target.position), { durable: true });
+      written = await local.writeSegment(ref, meta, shard(target.position), { durable, checksum });
     } catch (err) {
       if (err instanceof DeviceIdentityProblem)
         throw new HttpError(409, { identity: err.message, message: err.message });
+      if (err instanceof CopyMismatch) throw new HttpError(409, { message: err.message });
       throw err;
     }
-    await local.readSegment(written.path, { ...meta, payloadLength: S }, {});
+    if (durable) await local.readSegment(written.path, { ...meta, payloadLength: S }, {});
     logger.info(
       {
         event: 'rebuilt_from_peers',

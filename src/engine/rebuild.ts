@@ -510,7 +510,9 @@ async function rebuildOnAgents(
             group: group.id,
             position: t.position,
             parity: t.position >= k,
+            checksum: t.checksum ?? undefined,
           },
+          durable: false,
           k,
           m: group.parity_width,
           shard_bytes: S,
@@ -589,7 +591,8 @@ async function rebuildOnAgents(
     out.tally = { bytes: 0, segments: targets.length, failed: targets.length };
     return;
   }
-  batch.addDurable(copies.map((c) => c.copy));
+  // Written with durable = false: synced with the batch (one POST /v1/sync per agent) before the switch.
+  for (const { copy } of copies) batch.addPending(await ctx.store.io.forNode(copy.dest.node_name), [copy]);
   await Promise.all(copies.map(({ copy }) => ctx.throttle(copy.size, copy.dest.id)));
   for (const { copy, where } of copies)
     out.outcomes.push(

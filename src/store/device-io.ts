@@ -98,11 +98,15 @@ export interface PeerRebuild {
     group: number;
     position: number;
     parity: boolean;
+    /** The catalog's checksum of the segment: reconstructed bytes that do not hash to it are not written. */
+    checksum?: string;
   };
   k: number;
   m: number;
   shard_bytes: number;
   survivors: { address: string | null; path: string; storage_id: string; position: number }[];
+  /** false: one of a batch, made durable later with makeDurable (the agent's POST /v1/sync). Default true. */
+  durable?: boolean;
 }
 
 export interface PeerRebuildResult {

@@ -40,8 +40,6 @@ function inPlace(c: VerifiedCopy): boolean {
 export class CopyBatch {
   /** The copies written and not yet durable, per device I/O (one makeDurable each at the commit). */
   private readonly pending = new Map<DeviceIO, VerifiedCopy[]>();
-  /** Copies already durable when added (written by an agent that rebuilt them from its peers). */
-  private durable: VerifiedCopy[] = [];
   /** Bytes written per destination device, not yet in the catalog's used_bytes. */
   readonly reserved = new Map<string, number>();
   private written = 0;
@@ -97,19 +95,18 @@ export class CopyBatch {
       );
       throw (failed as PromiseRejectedResult).reason;
     }
-    for (const { dio, copy } of done) {
-      const list = this.pending.get(dio) ?? [];
-      list.push(copy);
-      this.pending.set(dio, list);
-    }
-    const copies = done.map((d) => d.copy);
-    this.note(copies);
-    return copies;
+    for (const { dio, copy } of done) this.addPending(dio, [copy]);
+    return done.map((d) => d.copy);
   }
 
-  /** Adds copies that are durable and verified already (switched in with the batch). */
-  addDurable(copies: VerifiedCopy[]): void {
-    this.durable.push(...copies);
+  /**
+   * Adds copies written with durable = false through `dio` by someone else (an agent that rebuilt them from
+   * its peers), verified against the catalog's checksum before they were written: made durable at the commit.
+   */
+  addPending(dio: DeviceIO, copies: VerifiedCopy[]): void {
+    const list = this.pending.get(dio) ?? [];
+    list.push(...copies);
+    this.pending.set(dio, list);
     this.note(copies);
   }
 
@@ -119,9 +116,8 @@ export class CopyBatch {
    */
   async commit(): Promise<VerifiedCopy[]> {
     const pending = [...this.pending];
-    const copies = [...this.durable, ...pending.flatMap(([, list]) => list)];
+    const copies = pending.flatMap(([, list]) => list);
     this.pending.clear();
-    this.durable = [];
     this.reserved.clear();
     this.written = 0;
     try {

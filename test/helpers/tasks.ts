@@ -33,6 +33,7 @@ export interface TaskInfo {
   segments_done: string;
   segments_failed: string;
   error: string | null;
+  finished_at: Date | null;
 }
 
 export async function waitTask(client: pg.Client, id: string, ms = 60_000): Promise<TaskInfo> {
