@@ -149,6 +149,45 @@ const PG: Record<string, string> = {
  * A user's role OID. The first administrator, admin, is the bootstrap superuser, OID 10 as in PostgreSQL: it
  * owns the schemas, catalogs and sys tables (nspowner, relowner, datdba), so every owner OID names a role.
  */
+/** pg_attribute's columns, in order (from its spec above). */
+const ATTRIBUTE_COLUMNS = PG.pg_attribute.split(/\s+/).map((c) => c.split(':')[0]);
+
+/**
+ * What PostgreSQL stores for a plain attribute (no statistics target set, no default, local, not dropped,
+ * aligned to int, stored plain, no collation): a row lists only where it differs.
+ */
+const ATTRIBUTE_DEFAULTS: Record<string, unknown> = {
+  attstattarget: -1,
+  attndims: 0,
+  attcacheoff: -1,
+  atttypmod: -1,
+  attbyval: 0,
+  attalign: 'i',
+  attstorage: 'p',
+  attcompression: '',
+  attnotnull: 0,
+  atthasdef: 0,
+  atthasmissing: 0,
+  attidentity: '',
+  attgenerated: '',
+  attisdropped: 0,
+  attislocal: 1,
+  attinhcount: 0,
+  attcollation: 0,
+};
+
+/** One pg_attribute row in column order: the defaults above, with the attribute's own values over them. */
+function attributeRow(a: {
+  attrelid: number;
+  attname: string;
+  atttypid: number;
+  attlen: number;
+  attnum: number;
+  [column: string]: unknown;
+}): unknown[] {
+  return ATTRIBUTE_COLUMNS.map((c) => (c in a ? a[c] : (ATTRIBUTE_DEFAULTS[c] ?? null)));
+}
+
 const roleOid = (u: string) => `(CASE WHEN ${u}.name = '${FIRST_ADMIN}' THEN 10 ELSE 16000 + ${u}.rowid END)`;
 
 /** Relations whose rows depend on users or live data: TEMP views over the catalog file. */
@@ -522,58 +561,37 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       for (const c of SYSTEM_COLUMNS) {
         const oid = typeOid(c.type);
         const byval = c.type === 'tid' ? 0 : 1;
-        const row: unknown[] = [rel.oid, c.name, oid, 0, typeSize(oid), c.attnum, 0, -1, -1, byval];
-        attrRows.push([
-          ...row,
-          byval ? 'i' : 's',
-          'p',
-          '',
-          1,
-          0,
-          0,
-          '',
-          '',
-          0,
-          1,
-          0,
-          0,
-          null,
-          null,
-          null,
-          null,
-        ]);
+        attrRows.push(
+          attributeRow({
+            attrelid: rel.oid,
+            attname: c.name,
+            atttypid: oid,
+            attstattarget: 0,
+            attlen: typeSize(oid),
+            attnum: c.attnum,
+            attbyval: byval,
+            attalign: byval ? 'i' : 's',
+            attnotnull: 1,
+          }),
+        );
       }
     rel.columns.forEach((c, k) => {
       const oid = typeOid(c.type);
-      attrRows.push([
-        rel.oid,
-        c.name,
-        oid,
-        -1,
-        typeSize(oid),
-        k + 1,
-        c.type.startsWith('_') ? 1 : 0,
-        -1,
-        -1,
-        typeSize(oid) > 0 && typeSize(oid) <= 8 ? 1 : 0,
-        'i',
-        // attstorage is the type's storage (typstorage): pg_dump emits SET STORAGE where they differ
-        typeSize(oid) > 0 ? 'p' : 'x',
-        '',
-        c.notNull ? 1 : 0,
-        0,
-        0,
-        '',
-        '',
-        0,
-        1,
-        0,
-        ['text', 'varchar', 'name'].includes(c.type) ? 100 : 0,
-        null,
-        null,
-        null,
-        null,
-      ]);
+      attrRows.push(
+        attributeRow({
+          attrelid: rel.oid,
+          attname: c.name,
+          atttypid: oid,
+          attlen: typeSize(oid),
+          attnum: k + 1,
+          attndims: c.type.startsWith('_') ? 1 : 0,
+          attbyval: typeSize(oid) > 0 && typeSize(oid) <= 8 ? 1 : 0,
+          // attstorage is the type's storage (typstorage): pg_dump emits SET STORAGE where they differ
+          attstorage: typeSize(oid) > 0 ? 'p' : 'x',
+          attnotnull: c.notNull ? 1 : 0,
+          attcollation: ['text', 'varchar', 'name'].includes(c.type) ? 100 : 0,
+        }),
+      );
       const colDesc = rel.schema === 'sys' ? SYS_DESCRIPTIONS[rel.name]?.columns?.[c.name] : undefined;
       if (colDesc) descRows.push([rel.oid, 1259, k + 1, colDesc]);
       infoColumns.push([
@@ -681,34 +699,15 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
       keys.forEach((attnum, k) => {
         const col = rel.columns[attnum - 1];
         const oid = typeOid(col.type);
-        attrRows.push([
-          idx,
-          col.name,
-          oid,
-          -1,
-          typeSize(oid),
-          k + 1,
-          0,
-          -1,
-          -1,
-          0,
-          'i',
-          'p',
-          '',
-          0,
-          0,
-          0,
-          '',
-          '',
-          0,
-          1,
-          0,
-          0,
-          null,
-          null,
-          null,
-          null,
-        ]);
+        attrRows.push(
+          attributeRow({
+            attrelid: idx,
+            attname: col.name,
+            atttypid: oid,
+            attlen: typeSize(oid),
+            attnum: k + 1,
+          }),
+        );
       });
       if (rel.schema === 'sys')
         userIndexRows.push([rel.oid, idx, rel.schema, rel.name, `${rel.name}_pkey`, 0, 0, 0]);

@@ -19,6 +19,23 @@ function progressColumns(t: Table): void {
   i8(t, 'segments_failed');
 }
 
+/**
+ * sys.segments as migration 009 defines it: last_checked_at is the later of the segment row's own and that of
+ * the check range covering it. `later` is the dialect's two-argument maximum (SQLite's max, PostgreSQL's
+ * greatest); the rest is the same on both.
+ */
+function sysSegmentsView(later: 'max' | 'greatest'): string {
+  return `CREATE VIEW sys_segments AS
+    SELECT s.storage_id, s.segment_group_id, s.position, s.is_parity, s.node_name, s.device_id, s.path,
+           s.size_bytes, s.status, s.checksum,
+           ${later}(coalesce(s.last_checked_at, r.checked_at), coalesce(r.checked_at, s.last_checked_at))
+             AS last_checked_at
+    FROM segments s LEFT JOIN segment_checks r ON r.rowid = (
+      SELECT c.rowid FROM segment_checks c
+      WHERE c.device_id = s.device_id AND c.last_rowid >= s.rowid
+      ORDER BY c.last_rowid LIMIT 1) AND r.first_rowid <= s.rowid`;
+}
+
 const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '001_users': {
     async up(k) {
@@ -325,15 +342,7 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       });
       // On PostgreSQL the view needs the rowid columns of migration 010: it is made there.
       if (k.client.config.client === 'pg') return;
-      await k.raw(`CREATE VIEW sys_segments AS
-        SELECT s.storage_id, s.segment_group_id, s.position, s.is_parity, s.node_name, s.device_id, s.path,
-               s.size_bytes, s.status, s.checksum,
-               max(coalesce(s.last_checked_at, r.checked_at), coalesce(r.checked_at, s.last_checked_at))
-                 AS last_checked_at
-        FROM segments s LEFT JOIN segment_checks r ON r.rowid = (
-          SELECT c.rowid FROM segment_checks c
-          WHERE c.device_id = s.device_id AND c.last_rowid >= s.rowid
-          ORDER BY c.last_rowid LIMIT 1) AND r.first_rowid <= s.rowid`);
+      await k.raw(sysSegmentsView('max'));
     },
     async down(k) {
       await k.raw('DROP VIEW IF EXISTS sys_segments');
@@ -360,17 +369,9 @@ const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Pr
       await k.raw(
         "SELECT setval('segment_group_ids', coalesce((SELECT max(id) FROM segment_groups), 0) + 1, false)",
       );
-      // Migration 009's view, in PostgreSQL's words (greatest for SQLite's two-argument max).
+      // Migration 009's view; on PostgreSQL it needs the rowid columns made here.
       await k.raw('ALTER TABLE segment_checks ADD COLUMN rowid bigserial');
-      await k.raw(`CREATE VIEW sys_segments AS
-        SELECT s.storage_id, s.segment_group_id, s.position, s.is_parity, s.node_name, s.device_id, s.path,
-               s.size_bytes, s.status, s.checksum,
-               greatest(coalesce(s.last_checked_at, r.checked_at), coalesce(r.checked_at, s.last_checked_at))
-                 AS last_checked_at
-        FROM segments s LEFT JOIN segment_checks r ON r.rowid = (
-          SELECT c.rowid FROM segment_checks c
-          WHERE c.device_id = s.device_id AND c.last_rowid >= s.rowid
-          ORDER BY c.last_rowid LIMIT 1) AND r.first_rowid <= s.rowid`);
+      await k.raw(sysSegmentsView('greatest'));
     },
     async down(k) {
       await k.schema.dropTable('task_leases');
