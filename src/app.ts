@@ -3,8 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { nowText, openCatalog, type SqliteCatalog } from '../catalog/db';
+import { type Catalog, nowText, openCatalog, type SqliteCatalog } from '../catalog/db';
+import { openPostgresCatalog } from '../catalog/postgres';
 import { ReaderPool } from '../catalog/readers/pool';
+import { PostgresReaders } from '../catalog/readers/postgres-readers';
+import type { Readers } from '../catalog/readers/readers';
 import { ScheduleCatalog } from '../catalog/schedules';
 import { StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
@@ -18,6 +21,7 @@ import type { AgentClientTls } from './agent/tls';
 import { type DataDirLock, lockDataDir } from './data-dir-lock';
 import { checkDisk } from './engine/check-disk';
 import { TaskEngine } from './engine/engine';
+import { LeasedOwnership } from './engine/ownership';
 import { rebalance } from './engine/rebalance';
 import { rebuild } from './engine/rebuild';
 import { TaskTypeRegistry } from './engine/registry';
@@ -42,6 +46,13 @@ export interface AppOptions {
   host: string;
   port: number;
   dataDir: string;
+  /**
+   * A catalog shared by several coordinators, in the PostgreSQL database at this URL (docs/cluster.md); needs
+   * `secret`. Absent: the embedded catalog, SQLite in the data directory.
+   */
+  catalogUrl?: string;
+  /** With catalogUrl: the lease TTL of a task's owner, and the time between heartbeats and adoption scans. */
+  leases?: { ttlMs: number; intervalMs: number };
   auth: AuthMethod;
   tlsCert?: string;
   tlsKey?: string;
@@ -78,7 +89,9 @@ export interface App {
   port: number;
   /** The HTTP port (metrics and console), or null when HTTP is off. */
   httpPort: number | null;
-  catalog: SqliteCatalog;
+  catalog: Catalog;
+  /** The embedded catalog, or null when the catalog is on PostgreSQL. */
+  sqlite: SqliteCatalog | null;
   users: Users;
   storage: StorageCatalog;
   store: SegmentStore;
@@ -113,7 +126,16 @@ async function startLocked(
   logger: Logger,
   lock: DataDirLock,
 ): Promise<App> {
-  const catalog = await openCatalog(opts.dataDir);
+  const shared = opts.catalogUrl !== undefined;
+  if (shared && !opts.secret)
+    throw new Error('a catalog on PostgreSQL needs the cluster secret of its coordinators and agents');
+  const sqlite = opts.catalogUrl === undefined ? await openCatalog(opts.dataDir) : null;
+  const pgCatalog =
+    opts.catalogUrl === undefined
+      ? null
+      : await openPostgresCatalog(opts.catalogUrl, { readerSecret: opts.secret });
+  const catalog: Catalog = (sqlite ?? pgCatalog)!;
+  if (shared) logger.info({ catalog: catalog.path }, 'catalog on PostgreSQL, shared with other coordinators');
   const users = new Users(catalog);
   const admin = await users.bootstrapAdmin(opts.adminPassword);
   if (admin.created) {
@@ -130,6 +152,7 @@ async function startLocked(
     storage,
     new LocalDeviceIO(verifier),
     secret ? (address) => new RemoteDeviceIO(new AgentClient(address, secret, { tls: opts.agentTls })) : null,
+    shared,
   );
   const store = new SegmentStore(storage, io);
   // Agents learn their devices from us: declared first, so that an agent restarted without its --data-dir
@@ -141,7 +164,7 @@ async function startLocked(
       .catch((err: Error) =>
         logger.warn({ node: n.name, address: n.address, reason: err.message }, 'agent not reached at start'),
       );
-  const recovered = await recoverStore(storage, io);
+  const recovered = await recoverStore(storage, io, shared);
   if (recovered.removedDropped)
     logger.info({ files: recovered.removedDropped }, 'removed the files of tables dropped before a crash');
   if (recovered.removedTemp || recovered.removedOrphans) {
@@ -158,17 +181,25 @@ async function startLocked(
     offlineAfterMs: opts.agentOfflineAfterMs,
   });
   liveness.start();
-  if (opts.embeddedDefault) {
+  // The demo's nodes are served in process, which a shared catalog cannot have (every node needs an agent).
+  if (opts.embeddedDefault && !shared) {
     const made = await ensureEmbeddedDefault(opts.dataDir, storage, store, opts.demoBytes);
     if (made) say(made);
   }
   const limits = resolveLimits(opts.limits);
-  const readers = new ReaderPool({
-    catalogPath: catalog.path,
-    serverVersion: `${serverVersion} (${PRODUCT} ${VERSION})`,
-    startedAt: nowText(),
-    resultMemoryLimitBytes: limits.resultMemoryLimitBytes,
-  });
+  // User queries: on reader threads over the SQLite file, or in PostgreSQL itself as its read-only role.
+  const readers: Readers = sqlite
+    ? new ReaderPool({
+        catalogPath: sqlite.path,
+        serverVersion: `${serverVersion} (${PRODUCT} ${VERSION})`,
+        startedAt: nowText(),
+        resultMemoryLimitBytes: limits.resultMemoryLimitBytes,
+      })
+    : new PostgresReaders({
+        url: opts.catalogUrl as string,
+        secret: opts.secret!,
+        resultMemoryLimitBytes: limits.resultMemoryLimitBytes,
+      });
   await readers.ready();
   const tasks = new TaskCatalog(catalog);
   const engine = new TaskEngine(
@@ -179,6 +210,15 @@ async function startLocked(
     new TaskTypeRegistry([rebuild, checkDisk, rebalance]),
     logger,
     verifier,
+    {
+      ownership: pgCatalog
+        ? new LeasedOwnership(pgCatalog, {
+            ttlMs: opts.leases?.ttlMs,
+            heartbeatMs: opts.leases?.intervalMs,
+            adoptMs: opts.leases?.intervalMs,
+          })
+        : undefined,
+    },
   );
   await engine.start();
   const scheduler = new TaskScheduler(new ScheduleCatalog(catalog), tasks, engine, logger);
@@ -224,6 +264,7 @@ async function startLocked(
     port: addr.port,
     httpPort,
     catalog,
+    sqlite,
     users,
     storage,
     store,

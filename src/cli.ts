@@ -94,6 +94,25 @@ program
       .default('./data'),
   )
   .addOption(
+    new Option(
+      '--catalog <url>',
+      'postgres://... URL of a catalog shared by several coordinators (default: SQLite in the data directory); needs --secret-file',
+    ).env('SEGTASKS_CATALOG'),
+  )
+  .addOption(
+    new Option(
+      '--lease-ttl <time>',
+      "with --catalog: how long a task stays its coordinator's without a heartbeat before another adopts it",
+    )
+      .env('SEGTASKS_LEASE_TTL')
+      .default('10s'),
+  )
+  .addOption(
+    new Option('--lease-interval <time>', 'with --catalog: time between lease heartbeats and adoption scans')
+      .env('SEGTASKS_LEASE_INTERVAL')
+      .default('2s'),
+  )
+  .addOption(
     new Option('--auth <method>', 'client authentication')
       .choices(['scram', 'md5', 'password', 'trust'])
       .env('SEGTASKS_AUTH')
@@ -236,10 +255,23 @@ Example:
       program.error(`invalid --http-port "${o.httpPort}": expected a number from 0 to 65535`);
     }
     if (!!o.tlsCert !== !!o.tlsKey) program.error('--tls-cert and --tls-key go together');
+    if (o.catalog !== undefined) {
+      if (!/^postgres(ql)?:\/\//.test(o.catalog))
+        program.error('--catalog takes a PostgreSQL URL: postgres://user@host:port/database');
+      if (!o.secretFile)
+        program.error(
+          '--catalog needs --secret-file: the coordinators and agents of a shared catalog share one secret',
+        );
+    }
+    const leaseTtlMs = durationOption('--lease-ttl', o.leaseTtl);
+    const leaseIntervalMs = durationOption('--lease-interval', o.leaseInterval);
+    if (leaseIntervalMs * 2 > leaseTtlMs) program.error('--lease-interval must be at most half of --lease-ttl');
     const app = await startApp({
       host: o.host,
       port,
       dataDir: o.dataDir,
+      catalogUrl: o.catalog,
+      leases: { ttlMs: leaseTtlMs, intervalMs: leaseIntervalMs },
       auth: o.auth,
       tlsCert: o.tlsCert,
       tlsKey: o.tlsKey,

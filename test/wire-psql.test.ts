@@ -89,7 +89,7 @@ test('psql: users and roles: CREATE USER, GRANT, login as the new user, privileg
     "CREATE USER eve WITH PASSWORD 'x'",
   ]);
   t.regex(asAlice.stderr, /permission denied/);
-  const stored = server.app.catalog.db
+  const stored = server.app.sqlite!.db
     .prepare("SELECT scram_verifier, md5_hash FROM users WHERE name = 'alice'")
     .get() as {
     scram_verifier: string;

@@ -238,10 +238,23 @@ export class StorageIO {
     readonly local: DeviceIO = new LocalDeviceIO(),
     /** Makes the I/O of an agent's address; null when this server has no cluster secret. */
     private readonly remote: ((address: string) => DeviceIO) | null = null,
+    /**
+     * The catalog is shared with other coordinators (on PostgreSQL), which may run on other hosts: a node
+     * served in process would be a different set of directories on each of them, so every node needs an agent.
+     */
+    private readonly shared = false,
   ) {}
 
   forAddress(address: string | null): DeviceIO {
-    if (!address) return this.local;
+    if (!address) {
+      if (this.shared)
+        throw new SqlError(
+          '0A000',
+          'a node without ADDRESS is served in process, which a catalog shared by several coordinators cannot have',
+          { hint: "Run a storage agent on the node's host and give its address: ADDRESS 'host:port'." },
+        );
+      return this.local;
+    }
     let io = this.remotes.get(address);
     if (!io) {
       if (!this.remote)

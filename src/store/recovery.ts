@@ -17,7 +17,16 @@ export interface RecoveryReport {
   unreachableDevices: string[];
 }
 
-export async function recoverStore(catalog: StorageCatalog, io: StorageIO): Promise<RecoveryReport> {
+/**
+ * `shared`: the catalog is shared with other coordinators (on PostgreSQL). Their writes in flight are files not
+ * yet catalogued, indistinguishable from what a crash left, so no uncatalogued file is removed then; the
+ * agents still remove their own temporary files, and files of dropped tables (catalogued) go as always.
+ */
+export async function recoverStore(
+  catalog: StorageCatalog,
+  io: StorageIO,
+  shared = false,
+): Promise<RecoveryReport> {
   const dropped = await catalog.pendingFileRemovals();
   const left = await removeFiles(catalog, io, dropped);
   const known = await catalog.allSegmentPaths();
@@ -28,7 +37,7 @@ export async function recoverStore(catalog: StorageCatalog, io: StorageIO): Prom
     missingDevices: [],
     unreachableDevices: [],
   };
-  for (const d of await catalog.devices()) {
+  for (const d of shared ? [] : await catalog.devices()) {
     const dio = await io.forNode(d.node_name);
     const dir = segmentDir(d.path);
     let names: string[] | null;

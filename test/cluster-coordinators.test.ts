@@ -1,0 +1,171 @@
+// Two coordinators (segtasks serve --catalog postgres://..., child processes) on one catalog in a real
+// PostgreSQL 15, six storage agents (child processes on 127.0.0.1): a table loaded through one coordinator
+// reads back byte-identical through the other; a task created on one is seen, waited for and cancelled from
+// the other; kill -9 of the coordinator that runs a rebuild: the other adopts it within the stated time (lease
+// TTL + one scan) and completes it, nothing reported twice.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import test from 'ava';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { type RealPostgres, startRealPostgres } from '../bench/common';
+import { type AgentProcess, createAgentCluster, startAgentProcess, within } from './helpers/agents';
+import { connectAdmin, type ServerProcess, startServerProcess } from './helpers/process';
+import { copyOutBytes, createTask, findings, waitTask } from './helpers/tasks';
+
+const SEG = 65536;
+const LEASE_TTL_MS = 3000;
+const LEASE_INTERVAL_MS = 500;
+const OFFLINE_AFTER_MS = 2000;
+const PG_PORT = 57000 + (process.pid % 1000);
+
+let real: RealPostgres;
+let root: string;
+let secretFile: string;
+const agents: AgentProcess[] = [];
+const coordinators: ServerProcess[] = [];
+const clients: pg.Client[] = [];
+let data: Buffer;
+
+const deviceDir = (i: number, d: number) => join(root, `host${i}`, `d${d}`);
+
+function startCoordinator(name: string): Promise<ServerProcess> {
+  return startServerProcess(join(root, name), {
+    SEGTASKS_CATALOG: `postgres://${real.user}@127.0.0.1:${PG_PORT}/segcat`,
+    SEGTASKS_SECRET_FILE: secretFile,
+    SEGTASKS_LEASE_TTL: `${LEASE_TTL_MS}ms`,
+    SEGTASKS_LEASE_INTERVAL: `${LEASE_INTERVAL_MS}ms`,
+    SEGTASKS_AGENT_HEARTBEAT_INTERVAL: '200ms',
+    SEGTASKS_AGENT_OFFLINE_AFTER: `${OFFLINE_AFTER_MS}ms`,
+  });
+}
+
+test.before(async () => {
+  real = startRealPostgres(PG_PORT);
+  const admin = new pg.Client(`postgres://${real.user}@127.0.0.1:${PG_PORT}/postgres`);
+  await admin.connect();
+  await admin.query('CREATE DATABASE segcat');
+  await admin.end();
+  root = mkdtempSync(join(tmpdir(), 'segtasks-coord-'));
+  secretFile = join(root, 'cluster.secret');
+  writeFileSync(secretFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  for (let i = 1; i <= 6; i++) {
+    for (const d of [1, 2]) mkdirSync(deviceDir(i, d), { recursive: true });
+    agents.push(await startAgentProcess(secretFile, join(root, `host${i}`, 'agent')));
+  }
+  // Started together: both migrate and bootstrap the same catalog at once (one must wait for the other).
+  coordinators.push(...(await Promise.all([startCoordinator('a'), startCoordinator('b')])));
+  for (const c of coordinators) clients.push(await connectAdmin(c.port));
+  await createAgentCluster(clients[0], agents, deviceDir, SEG);
+  await clients[0].query('CREATE TABLE t (b bytea) IN CLUSTER c1');
+  data = randomBytes(60 * 3 * SEG + 4321);
+  await pipeline(
+    Readable.from([data]),
+    clients[0].query(copyFrom('COPY t FROM STDIN WITH (FORMAT binary)')),
+  );
+});
+
+test.after.always(async () => {
+  for (const c of clients) await c.end().catch(() => {});
+  for (const c of coordinators) await c.stop().catch(() => {});
+  for (const a of agents) await a.stop().catch(() => {});
+  real?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const readBack = (c: pg.Client) => copyOutBytes(c, 'COPY t TO STDOUT WITH (FORMAT binary)');
+
+async function rows(c: pg.Client, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  return (await c.query(sql, params)).rows;
+}
+
+test.serial('a table loaded through one coordinator reads back byte-identical through the other', async (t) => {
+  const [a, b] = clients;
+  t.true((await readBack(b)).equals(data));
+  t.true((await readBack(a)).equals(data));
+  const q = 'SELECT name, address, status FROM sys.nodes ORDER BY name';
+  t.deepEqual(await rows(b, q), await rows(a, q));
+  t.is((await rows(b, q)).length, 6);
+  const segs = 'SELECT storage_id, node_name, path, status FROM sys.segments ORDER BY storage_id';
+  const onB = await rows(b, segs);
+  t.is(onB.length, 61 * 5);
+  t.deepEqual(onB, await rows(a, segs));
+});
+
+test.serial('a task created on one coordinator is waited for and seen on the other', async (t) => {
+  const [a, b] = clients;
+  const id = await createTask(a, 'CREATE TASK shared_check TYPE check_disk LOCATION CLUSTER c1');
+  // WAIT FOR TASK on the coordinator that does not run it returns when the owner finishes it.
+  const waited = await b.query('WAIT FOR TASK shared_check');
+  t.truthy(waited);
+  const onB = (await rows(b, 'SELECT status, segments_done, segments_failed FROM sys.tasks WHERE id = $1', [id]))[0];
+  t.is(onB.status, 'COMPLETE');
+  t.is(Number(onB.segments_done), 61 * 5);
+  t.is(Number(onB.segments_failed), 0);
+});
+
+test.serial('CANCEL TASK on one coordinator stops a task that the other runs', async (t) => {
+  const [a, b] = clients;
+  const id = await createTask(
+    b,
+    'CREATE TASK slow_check TYPE check_disk LOCATION CLUSTER c1 OPTIONS max_bytes_per_sec = 65536',
+  );
+  await within(10_000, 'slow_check running', async () => {
+    const s = (await rows(a, 'SELECT status FROM sys.tasks WHERE id = $1', [id]))[0];
+    return s.status === 'RUNNING';
+  });
+  const askedAt = Date.now();
+  await a.query("CANCEL TASK 'slow_check'");
+  const ended = await waitTask(a, id, 20_000);
+  t.is(ended.status, 'CANCELLED');
+  t.true(Date.now() - askedAt < LEASE_INTERVAL_MS * 2 + 3000, `cancelled in ${Date.now() - askedAt} ms`);
+});
+
+test.serial(
+  'kill -9 of the coordinator that runs a rebuild: the other adopts it within the stated time and completes it',
+  async (t) => {
+    const [a, b] = clients;
+    const lost = await rows(b, "SELECT storage_id FROM sys.segments WHERE node_name = 'n6'");
+    t.true(lost.length > 20);
+    await agents[5].kill9();
+    await within(OFFLINE_AFTER_MS + 10_000, 'n6 OFFLINE', async () => {
+      const n = (await rows(b, "SELECT status FROM sys.nodes WHERE name = 'n6'"))[0];
+      return n.status === 'OFFLINE';
+    });
+    // Throttled so that it runs for several seconds: long enough to be killed in the middle.
+    const id = await createTask(
+      a,
+      "CREATE TASK rb TYPE rebuild LOCATION CLUSTER c1 OPTIONS node = 'n6', max_bytes_per_sec = 400000",
+    );
+    const progress = async () =>
+      Number((await rows(b, 'SELECT segments_done FROM sys.tasks WHERE id = $1', [id]))[0].segments_done);
+    await within(20_000, 'rb under way', async () => (await progress()) > 0);
+    await coordinators[0].kill9();
+    const killedAt = Date.now();
+    const atKill = await progress();
+    t.true(atKill < lost.length, `${atKill} of ${lost.length} done at the kill`);
+    // Adopted: B's run moves the counters on past what A had committed.
+    const adoptedIn = await within(LEASE_TTL_MS + LEASE_INTERVAL_MS + 10_000, 'rb adopted', async () => {
+      return (await progress()) > atKill;
+    });
+    t.log(`adopted and progressing ${adoptedIn} ms after the kill (lease TTL ${LEASE_TTL_MS} ms)`);
+    t.true(
+      Date.now() - killedAt <= LEASE_TTL_MS + 2 * LEASE_INTERVAL_MS + 5000,
+      `progress resumed ${Date.now() - killedAt} ms after the kill`,
+    );
+    const done = await waitTask(b, id, 120_000);
+    t.is(done.status, 'COMPLETE', done.error ?? '');
+    t.is(Number(done.segments_done), lost.length);
+    // Nothing reported twice: one REBUILT row per lost segment.
+    const rebuilt = (await findings(b, id)).filter((r) => r.result === 'REBUILT');
+    t.is(rebuilt.length, lost.length);
+    t.is(new Set(rebuilt.map((r) => r.storage_id)).size, lost.length);
+    t.deepEqual(await rows(b, "SELECT storage_id FROM sys.segments WHERE node_name = 'n6'"), []);
+    t.true((await rows(b, 'SELECT status FROM sys.segments')).every((s) => s.status === 'INTACT'));
+    t.true((await readBack(b)).equals(data));
+  },
+);
