@@ -5,6 +5,7 @@
 // only when it is free, expired or already the taker's, in one statement, so two coordinators can never both
 // hold one. Subtasks are claimed under the lease: FOR UPDATE SKIP LOCKED on PostgreSQL, so that concurrent
 // claims never take one subtask twice and never wait for each other.
+import { nowText } from './db';
 import { DIALECTS, type DialectSql, type Sql } from './sql';
 
 export class TaskLeases {
@@ -47,6 +48,16 @@ export class TaskLeases {
     );
   }
 
+  /** The coordinator that holds the task's lease now (unexpired), or null. */
+  async holder(taskId: string): Promise<string | null> {
+    return (
+      (await this.sql.value<string>(
+        `SELECT owner FROM task_leases WHERE task_id = ? AND expires_at > ${this.d.now}`,
+        [taskId],
+      )) ?? null
+    );
+  }
+
   async release(taskId: string): Promise<void> {
     await this.sql.run('DELETE FROM task_leases WHERE task_id = ? AND owner = ?', [taskId, this.owner]);
   }
@@ -61,20 +72,39 @@ export class TaskLeases {
   }
 
   /**
-   * Claims the next PENDING subtask of a task whose lease this coordinator holds, and marks it RUNNING, in one
-   * transaction; null when none is left (or the lease is not held).
+   * Whether this coordinator holds the task's lease now, by the catalog's clock; run inside the transaction of
+   * a write that only the owner may make (fencing). On PostgreSQL the lease row stays locked FOR SHARE until
+   * that transaction ends, so an adopter's acquire() waits for the write to commit and then sees it.
    */
-  claimSubtask(taskId: string): Promise<string | null> {
+  async holds(tx: Sql, taskId: string): Promise<boolean> {
+    const row = await tx.value<number>(
+      `SELECT 1 FROM task_leases WHERE task_id = ? AND owner = ? AND expires_at > ${DIALECTS[tx.dialect].now}${tx.dialect === 'postgres' ? ' FOR SHARE' : ''}`,
+      [taskId, this.owner],
+    );
+    return row !== undefined;
+  }
+
+  /**
+   * Claims a PENDING subtask of a task whose lease this coordinator holds (the next one, or the one named),
+   * and marks it RUNNING, in one transaction; null when none is left, the one named is no longer PENDING, or
+   * the lease is not held.
+   */
+  claimSubtask(taskId: string, subtaskId?: string): Promise<string | null> {
     return this.sql.transaction(async (tx) => {
+      if (!(await this.holds(tx, taskId))) return null;
       const id = await tx.value<string>(
         `SELECT s.id FROM subtasks s
-         WHERE s.task_id = ? AND s.status = 'PENDING'
-           AND EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = s.task_id AND l.owner = ?)
+         WHERE s.task_id = ? AND s.status = 'PENDING'${subtaskId === undefined ? '' : ' AND s.id = ?'}
          ORDER BY s.rowid LIMIT 1${tx.dialect === 'postgres' ? ' FOR UPDATE OF s SKIP LOCKED' : ''}`,
-        [taskId, this.owner],
+        subtaskId === undefined ? [taskId] : [taskId, subtaskId],
       );
       if (id === undefined) return null;
-      await tx.run("UPDATE subtasks SET status = 'RUNNING' WHERE id = ?", [id]);
+      // As TaskCatalog.setSubtaskStatus(id, 'RUNNING') writes it.
+      await tx.run(
+        `UPDATE subtasks SET status = 'RUNNING', error = NULL, started_at = ${DIALECTS[tx.dialect].timestamp},
+           finished_at = NULL, eta = NULL WHERE id = ?`,
+        [nowText(), id],
+      );
       return id;
     });
   }

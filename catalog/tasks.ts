@@ -282,11 +282,29 @@ export class TaskCatalog {
   }
 
   /**
-   * Writes the progress of several subtasks, the checkpoints they reached (with their result rows and
-   * catalog changes) and the totals of their tasks, in one transaction.
+   * Runs `fn` in one transaction if `holds`, run first in that transaction, says this writer may write (the
+   * fencing of several coordinators, catalog/leases.ts); nothing is written when it says no.
    */
-  async writeProgress(updates: Map<string, SubtaskProgress>): Promise<void> {
-    if (!updates.size) return;
+  async guarded<T>(
+    holds: (tx: Sql) => Promise<boolean>,
+    fn: (tasks: TaskCatalog) => Promise<T>,
+  ): Promise<{ held: true; value: T } | { held: false }> {
+    return this.transaction(async (tasks) =>
+      (await holds(tasks.sql)) ? { held: true as const, value: await fn(tasks) } : { held: false as const },
+    );
+  }
+
+  /**
+   * Writes the progress of several subtasks, the checkpoints they reached (with their result rows and
+   * catalog changes) and the totals of their tasks, in one transaction. With `holds`, the updates of a task
+   * it refuses (its lease is no longer this writer's) are left out; returns those tasks.
+   */
+  async writeProgress(
+    updates: Map<string, SubtaskProgress>,
+    holds?: (tx: Sql, taskId: string) => Promise<boolean>,
+  ): Promise<Set<string>> {
+    const refused = new Set<string>();
+    if (!updates.size) return refused;
     const d = this.d;
     const live = `UPDATE subtasks SET bytes_done = ?, segments_done = ?, segments_failed = ?, bytes_per_sec = ?,
          fraction_complete = ${fraction(d, '?', '?')},
@@ -298,7 +316,11 @@ export class TaskCatalog {
     await this.transaction(async (tasks, storage) => {
       const tx = tasks.sql;
       const ids = new Set<string>();
+      if (holds)
+        for (const taskId of new Set([...updates.values()].map((p) => p.task_id)))
+          if (!(await holds(tx, taskId))) refused.add(taskId);
       for (const [id, p] of updates) {
+        if (refused.has(p.task_id)) continue;
         const cp = p.checkpoint;
         if (cp) {
           for (const f of cp.apply) await f(storage);
@@ -324,6 +346,7 @@ export class TaskCatalog {
       }
       for (const t of ids) await tasks.refreshTaskTotals(t);
     });
+    return refused;
   }
 
   /** Replaces a task's options (ALTER TASK). */

@@ -7,8 +7,10 @@
 // pass to their I/O; a paused task keeps what is done and its unfinished subtasks wait, PENDING at their last
 // checkpoint, for RESUME TASK (across restarts too). max_bytes_per_sec is a bucket per device shared by the
 // task's subtasks (throttle.ts); ALTER TASK changes it while the task runs. Every status change goes through
-// setStatus, which logs the lifecycle (task-log.ts) and emits the task event (task-events.ts). Knows nothing
-// of the wire.
+// setStatus, which logs the lifecycle (task-log.ts) and emits the task event (task-events.ts). Which tasks
+// this engine runs is its ownership policy's (ownership.ts): all of them in the embedded mode; with several
+// engines on one PostgreSQL catalog, those whose lease it holds, every write of a run fenced by that lease
+// (docs/coordinators.md). Knows nothing of the wire.
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Sql } from '../../catalog/sql';
@@ -28,16 +30,20 @@ import type { SegmentStore } from '../store/store';
 import type { VerifyPool } from '../store/verify-pool';
 import { TaskError } from './errors';
 import { GroupLocks } from './locks';
+import { LOST, type OwnershipHost, SoleOwnership, type TaskOwnership } from './ownership';
 import { decodePlan } from './plan-decoder';
 import type { TaskTypeRegistry } from './registry';
-import { TaskEvents, taskEvent } from './task-events';
+import { type TaskEvent, TaskEvents, taskEvent } from './task-events';
 import { lifecycleEvent, logLifecycle } from './task-log';
 import type { OptionDefs } from './task-options';
 import { isCancellation, type OptionsOf, type TaskType, type ValidatedTask } from './task-type';
 import { DeviceThrottles, RateMeter } from './throttle';
 
-/** Why a run's signal was aborted: it ends CANCELLED, or sets its interrupted subtasks aside to run again. */
-type StopReason = 'cancel' | 'pause' | 'shutdown';
+/**
+ * Why a run's signal was aborted: it ends CANCELLED, or sets its interrupted subtasks aside to run again, or
+ * (lost: another engine took the task) stops writing nothing at all.
+ */
+type StopReason = 'cancel' | 'pause' | 'shutdown' | 'lost';
 
 /** Progress and checkpoints are written at most this often (one transaction for all running subtasks)... */
 const PROGRESS_FLUSH_MS = 250;
@@ -48,7 +54,7 @@ interface Running {
   row: TaskRow;
   type: TaskType;
   options: OptionsOf<OptionDefs>;
-  /** Aborted by CANCEL TASK, PAUSE TASK and by stop(); stopReason says which. */
+  /** Aborted by CANCEL TASK, PAUSE TASK, stop() and the loss of the task's lease; stopReason says which. */
   abort: AbortController;
   stopReason: StopReason | null;
   /** max_bytes_per_sec, per device, for all of the task's subtasks. */
@@ -63,6 +69,11 @@ interface LiveSubtask extends SubtaskProgress {
   position: number | null;
   meter: RateMeter;
   ended: boolean;
+}
+
+export interface TaskEngineOptions {
+  /** Who runs which task (ownership.ts); the default is the embedded mode's sole owner. */
+  ownership?: TaskOwnership;
 }
 
 export class TaskEngine {
@@ -83,40 +94,126 @@ export class TaskEngine {
     readonly types: TaskTypeRegistry,
     private readonly logger: Logger,
     private readonly verifier: VerifyPool,
+    options: TaskEngineOptions = {},
   ) {
+    this.ownership = options.ownership ?? new SoleOwnership();
     // Every WAIT FOR TASK and every NOTIFY bridge listens: not a leak.
     this.events.setMaxListeners(0);
   }
+  private readonly ownership: TaskOwnership;
 
-  /** Resumes what a previous run of the server left PENDING or RUNNING, ends what it left CANCELLING. */
+  /**
+   * Resumes what a previous run of the server left PENDING or RUNNING, ends what it left CANCELLING (with
+   * leases: what no live engine holds, and from then on what the adoption loop finds).
+   */
   async start(): Promise<void> {
-    for (const t of await this.tasks.activeTasks()) {
-      if (t.status === 'CANCELLING') {
-        await this.endCancelled(t.id);
-        continue;
-      }
-      let resumed = 0;
-      for (const s of await this.tasks.subtasks(t.id)) {
-        if (s.status === 'RUNNING') {
-          await this.tasks.resumeSubtask(s.id);
-          resumed++;
-        }
-      }
-      await this.tasks.refreshTaskTotals(t.id);
-      // A paused task stays paused: only RESUME TASK runs it again.
-      if (t.status === 'PAUSED') continue;
-      this.logger.info(
-        { event: 'task.recovered', task: t.id, name: t.name, restartedSubtasks: resumed },
-        'resuming task',
-      );
-      this.launch(t);
-    }
+    await this.ownership.start(this.host());
     this.flushTimer = setInterval(() => {
       this.flushProgress().catch((err) => {
         this.logger.error({ err: (err as Error).stack }, 'could not write task progress');
       });
     }, PROGRESS_FLUSH_MS);
     this.flushTimer.unref();
+  }
+
+  /** What the ownership policy calls back. */
+  private host(): OwnershipHost {
+    return {
+      runningTasks: () => [...this.running.keys()],
+      lost: (id) => this.lose(id),
+      adopt: () => this.adopt(),
+      check: (id) => this.reread(id),
+      remoteEvent: (e) => this.events.emit('task', e),
+      error: (err, what) => this.logger.error({ err: (err as Error).stack ?? String(err) }, what),
+    };
+  }
+
+  /** Takes every active task nobody runs, and recovers it as a restart does. */
+  private async adopt(): Promise<void> {
+    for (const found of await this.ownership.unowned(this.tasks)) {
+      if (this.running.has(found.id) || !(await this.ownership.take(found.id))) continue;
+      // Read again now that it is ours: it may have changed between the scan and the take.
+      const t = (await this.tasks.task(found.id))!;
+      if (isFinished(t.status)) {
+        await this.ownership.release(t.id);
+        continue;
+      }
+      if (t.status === 'CANCELLING') {
+        await this.endCancelled(t.id);
+        await this.ownership.release(t.id);
+        continue;
+      }
+      const resumed = await this.ownership.fenced(this.tasks, t.id, async (tasks) => {
+        let n = 0;
+        for (const s of await tasks.subtasks(t.id)) {
+          if (s.status === 'RUNNING') {
+            await tasks.resumeSubtask(s.id);
+            n++;
+          }
+        }
+        await tasks.refreshTaskTotals(t.id);
+        return n;
+      });
+      if (resumed === LOST) continue;
+      // A paused task stays paused: only RESUME TASK runs it again.
+      if (t.status === 'PAUSED') {
+        await this.ownership.release(t.id);
+        continue;
+      }
+      this.logger.info(
+        { event: 'task.recovered', task: t.id, name: t.name, restartedSubtasks: resumed },
+        'resuming task',
+      );
+      this.launch(t);
+    }
+  }
+
+  /**
+   * A task this engine runs was changed by another (CANCEL, PAUSE or ALTER TASK given there): what the
+   * catalog now says is applied to the run, as the statement would have here.
+   */
+  private async reread(taskId: string): Promise<void> {
+    const r = this.running.get(taskId);
+    if (!r || r.stopReason === 'lost' || r.stopReason === 'cancel') return;
+    const t = await this.tasks.task(taskId);
+    if (!t) return;
+    if (t.status === 'CANCELLING' || (t.status === 'PAUSED' && r.stopReason === null)) {
+      r.stopReason = t.status === 'PAUSED' ? 'pause' : 'cancel';
+      r.abort.abort();
+    }
+    const rate = (JSON.parse(t.options) as OptionsOf<OptionDefs>).max_bytes_per_sec ?? null;
+    if (rate !== (r.options.max_bytes_per_sec ?? null)) {
+      r.options.max_bytes_per_sec = rate;
+      r.throttles.setRate(rate);
+    }
+  }
+
+  /**
+   * Another engine holds the task now: its run stops at once and writes nothing more (its un-checkpointed work
+   * is dropped; the new owner redoes it from the last checkpoint).
+   */
+  private lose(taskId: string): void {
+    const r = this.running.get(taskId);
+    if (!r || r.stopReason === 'lost') return;
+    r.stopReason = 'lost';
+    r.abort.abort();
+    for (const [id, live] of this.live)
+      if (live.task_id === taskId) {
+        this.live.delete(id);
+        this.dirty.delete(id);
+      }
+    this.logger.warn(
+      { event: 'task.lost', task: taskId, name: r.row.name },
+      'task taken by another coordinator',
+    );
+  }
+
+  /** A write of a run, fenced by the task's lease; false (nothing written, the run lost) when not held. */
+  private async write(r: Running, fn: (tasks: TaskCatalog) => Promise<unknown>): Promise<boolean> {
+    if (r.stopReason === 'lost') return false;
+    if ((await this.ownership.fenced(this.tasks, r.row.id, fn)) !== LOST) return true;
+    this.lose(r.row.id);
+    return false;
   }
 
   /** Plans a validated CREATE TASK without creating it: the errors CREATE TASK would give (unknown node...). */
@@ -147,7 +244,11 @@ export class TaskEngine {
           created_by: user,
         },
         subtasks,
-        alongside,
+        // The lease is taken with the insert: no other engine can adopt the task before this one runs it.
+        async (taskId, tx) => {
+          await alongside?.(taskId, tx);
+          await this.ownership.take(taskId, tx);
+        },
       );
     } catch (err) {
       if (err instanceof DuplicateTaskError) {
@@ -159,7 +260,7 @@ export class TaskEngine {
     }
     const row = (await this.tasks.task(id))!;
     logLifecycle(this.logger, 'task.created', row);
-    this.events.emit('task', taskEvent(row));
+    this.emit(taskEvent(row));
     this.launch(row);
     return row;
   }
@@ -176,7 +277,11 @@ export class TaskEngine {
       // A pause in flight becomes a cancel: the run ends CANCELLED instead of setting subtasks aside.
       r.stopReason = 'cancel';
       r.abort.abort();
-    } else await this.endCancelled(t.id);
+    } else if (await this.ownership.take(t.id)) {
+      // Nobody runs it: it ends here. (Another engine that runs it ends it itself: it is told at once.)
+      await this.endCancelled(t.id);
+      await this.ownership.release(t.id);
+    }
     return t;
   }
 
@@ -197,7 +302,7 @@ export class TaskEngine {
       r.stopReason = 'pause';
       r.abort.abort();
       await r.done;
-    }
+    } else await this.ownership.settled(t.id);
     return (await this.tasks.task(t.id))!;
   }
 
@@ -209,8 +314,18 @@ export class TaskEngine {
     if (t.status !== 'PAUSED') throw notPaused(t.status);
     // A pause still winding down: its run must be over before the next one starts.
     await this.running.get(t.id)?.done;
+    // Or on another engine: it releases the task once its run is over.
+    await this.ownership.settled(t.id);
     const now = (await this.tasks.task(t.id))!;
     if (now.status !== 'PAUSED' || this.running.has(t.id)) throw notPaused(now.status);
+    if (!(await this.ownership.take(t.id)))
+      throw new TaskError('55006', `task "${t.name ?? t.id}" is still stopping on another coordinator`, {
+        hint: 'Try again in a moment.',
+      });
+    if (this.ownership.shared)
+      // An engine that died during the pause left its interrupted subtasks RUNNING: they run again.
+      for (const s of await this.tasks.subtasks(t.id))
+        if (s.status === 'RUNNING') await this.tasks.resumeSubtask(s.id);
     await this.setStatus(t.id, 'RUNNING', { by });
     this.launch((await this.tasks.task(t.id))!);
     return (await this.tasks.task(t.id))!;
@@ -233,7 +348,20 @@ export class TaskEngine {
         done();
         reject(signal.reason);
       };
+      // With several engines, an event can be missed (the channel reconnecting): the task is read now and then.
+      const poll =
+        this.ownership.pollMs === null
+          ? null
+          : setInterval(() => {
+              this.tasks.task(t.id).then((row) => {
+                if (row && isFinished(row.status)) {
+                  done();
+                  resolve(row);
+                }
+              }, reject);
+            }, this.ownership.pollMs);
       const done = () => {
+        if (poll) clearInterval(poll);
         this.events.off('task', onEvent);
         signal.removeEventListener('abort', onAbort);
       };
@@ -258,7 +386,7 @@ export class TaskEngine {
     if (r) {
       r.options.max_bytes_per_sec = bytesPerSec;
       r.throttles.setRate(bytesPerSec);
-    }
+    } else await this.ownership.poke(t.id);
     return t;
   }
 
@@ -275,6 +403,19 @@ export class TaskEngine {
     await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.flushProgress();
+    await this.ownership.stop();
+    await this.verifier.close();
+  }
+
+  /**
+   * Stops as a crash (kill -9) would leave things: the runs stop writing nothing, no lease is released, the
+   * loops stop. The other engines adopt the tasks once their leases expire. For the tests of adoption.
+   */
+  async abandon(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.ownership.stop();
+    for (const id of this.running.keys()) this.lose(id);
+    await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     await this.verifier.close();
   }
 
@@ -284,9 +425,11 @@ export class TaskEngine {
       // A task left by a build that had this type: it cannot run here, and saying so beats leaving it RUNNING.
       this.setStatus(row.id, 'FAILED', {
         error: `task type ${row.type} is not available in this build`,
-      }).catch((err) =>
-        this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),
-      );
+      })
+        .then(() => this.ownership.release(row.id))
+        .catch((err) =>
+          this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),
+        );
       return;
     }
     // The options were validated against the type when the task was created, defaults included.
@@ -308,12 +451,21 @@ export class TaskEngine {
       .then(() => this.runTask(r))
       .catch((err) => {
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'task failed unexpectedly');
-        return this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` });
+        return this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` }, r);
       })
       .catch((err) =>
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),
       )
-      .finally(() => this.running.delete(row.id));
+      .finally(async () => {
+        this.running.delete(row.id);
+        // Ended, paused or stopped: another engine may take it (RESUME TASK, or adoption after a shutdown).
+        if (r.stopReason !== 'lost')
+          await this.ownership
+            .release(row.id)
+            .catch((err) =>
+              this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not release the task'),
+            );
+      });
   }
 
   private async runTask(r: Running): Promise<void> {
@@ -324,7 +476,7 @@ export class TaskEngine {
     const queue = all.filter((s) => s.status === 'PENDING');
     // Read afresh: a PAUSE TASK may have come between launch and this turn of the event loop.
     if (!signal.aborted && (await this.tasks.task(r.row.id))?.status === 'PENDING')
-      await this.setStatus(r.row.id, 'RUNNING');
+      await this.setStatus(r.row.id, 'RUNNING', {}, r);
     // Per node, at most `parallelism` subtasks at once; nodes run side by side.
     const perNode = new Map<string, SubtaskRow[]>();
     for (const s of queue) {
@@ -338,7 +490,8 @@ export class TaskEngine {
         if (!s) return;
         if (signal.aborted) {
           // A subtask that never started stays PENDING for a later run, unless the task is being cancelled.
-          if (!this.resumesLater(r)) await this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
+          if (!this.resumesLater(r))
+            await this.write(r, (tasks) => tasks.setSubtaskStatus(s.id, 'CANCELLED'));
           continue;
         }
         const err = await this.runSubtask(r, s);
@@ -351,10 +504,10 @@ export class TaskEngine {
       ),
     );
     await this.flushProgress();
-    await this.tasks.refreshTaskTotals(r.row.id);
+    if (!(await this.write(r, (tasks) => tasks.refreshTaskTotals(r.row.id)))) return;
     if (signal.aborted) {
       if (!this.resumesLater(r)) {
-        await this.endCancelled(r.row.id);
+        await this.endCancelled(r.row.id, r);
         return;
       }
       // PAUSE TASK or server shutdown: the interrupted subtasks are PENDING again at their last checkpoint
@@ -363,25 +516,30 @@ export class TaskEngine {
     }
     if (type.summary) {
       const plans = all.map((s) => decodePlan(type.planDecoder, s.plan));
-      await this.tasks.addResults(
-        r.row.id,
-        r.row.type,
-        (await type.summary(r.row, r.options, this.storage, plans)).map((x) => ({ ...x, subtask_id: null })),
-      );
+      const rows = (await type.summary(r.row, r.options, this.storage, plans)).map((x) => ({
+        ...x,
+        subtask_id: null,
+      }));
+      if (!(await this.write(r, (tasks) => tasks.addResults(r.row.id, r.row.type, rows)))) return;
     }
     const failedBefore = all.filter((s) => s.status === 'FAILED').length;
     const outcome = type.outcome ? type.outcome(r.row, await this.tasks.results(r.row.id)) : null;
     if (failures.length || failedBefore) {
       const n = failures.length + failedBefore;
-      await this.setStatus(r.row.id, 'FAILED', {
-        error: `${n} of ${all.length} subtask(s) failed${failures.length ? `; first: ${failures[0]}` : ''}`,
-      });
+      await this.setStatus(
+        r.row.id,
+        'FAILED',
+        {
+          error: `${n} of ${all.length} subtask(s) failed${failures.length ? `; first: ${failures[0]}` : ''}`,
+        },
+        r,
+      );
     } else if (outcome?.status === 'FAILED') {
-      await this.tasks.setFinalFraction(r.row.id);
-      await this.setStatus(r.row.id, 'FAILED', { error: outcome.error ?? 'failed' });
+      if (!(await this.write(r, (tasks) => tasks.setFinalFraction(r.row.id)))) return;
+      await this.setStatus(r.row.id, 'FAILED', { error: outcome.error ?? 'failed' }, r);
     } else {
-      await this.tasks.setFinalFraction(r.row.id);
-      await this.setStatus(r.row.id, 'COMPLETE');
+      if (!(await this.write(r, (tasks) => tasks.setFinalFraction(r.row.id)))) return;
+      await this.setStatus(r.row.id, 'COMPLETE', {}, r);
     }
   }
 
@@ -397,29 +555,55 @@ export class TaskEngine {
     return t;
   }
 
-  /** Ends a task that is not running (any more) CANCELLED, with its unfinished subtasks. */
-  private async endCancelled(taskId: string): Promise<void> {
-    for (const s of await this.tasks.subtasks(taskId))
-      if (!isFinished(s.status)) await this.tasks.setSubtaskStatus(s.id, 'CANCELLED');
-    await this.tasks.refreshTaskTotals(taskId);
-    await this.setStatus(taskId, 'CANCELLED');
+  /**
+   * Ends a task that is not running (any more) CANCELLED, with its unfinished subtasks; this engine holds it
+   * (the writes are fenced: with `r`, those of its run).
+   */
+  private async endCancelled(taskId: string, r?: Running): Promise<void> {
+    const ended = await this.ownership.fenced(this.tasks, taskId, async (tasks) => {
+      for (const s of await tasks.subtasks(taskId))
+        if (!isFinished(s.status)) await tasks.setSubtaskStatus(s.id, 'CANCELLED');
+      await tasks.refreshTaskTotals(taskId);
+    });
+    if (ended === LOST) {
+      this.lose(taskId);
+      return;
+    }
+    await this.setStatus(taskId, 'CANCELLED', {}, r ?? taskId);
   }
 
-  /** Every change of a task's status: the catalog, the lifecycle log, the task event. */
+  /**
+   * Every change of a task's status: the catalog, the lifecycle log, the task event. `fence`: a change that
+   * only the task's owner may make (its run's, by `r`, or of a task this engine holds, by id).
+   */
   private async setStatus(
     id: string,
     status: TaskStatus,
     how: { error?: string; by?: string } = {},
+    fence?: Running | string,
   ): Promise<void> {
     const before = (await this.tasks.task(id))?.status ?? null;
-    await this.tasks.setTaskStatus(id, status, how.error ?? null);
+    const set = (tasks: TaskCatalog) => tasks.setTaskStatus(id, status, how.error ?? null);
+    if (fence === undefined) await set(this.tasks);
+    else if (typeof fence !== 'string') {
+      if (!(await this.write(fence, set))) return;
+    } else if ((await this.ownership.fenced(this.tasks, id, set)) === LOST) return;
     const row = (await this.tasks.task(id))!;
     const event = lifecycleEvent(before, status);
     if (event) {
       const findings = isFinished(status) ? await this.tasks.resultCounts(id) : undefined;
       logLifecycle(this.logger, event, row, { by: how.by, findings });
     }
-    this.events.emit('task', taskEvent(row));
+    this.emit(taskEvent(row));
+  }
+
+  /** A task event of this engine: to its listeners, and to the other engines on the catalog. */
+  private emit(e: TaskEvent): void {
+    this.events.emit('task', e);
+    if (this.ownership.shared)
+      this.ownership
+        .publish(e)
+        .catch((err) => this.logger.error({ err: (err as Error).stack }, 'could not publish a task event'));
   }
 
   /** Whether an aborted run stops for now and goes on later (PAUSE, server shutdown), not for good (CANCEL). */
@@ -430,7 +614,9 @@ export class TaskEngine {
   /** Runs one subtask, from its last checkpoint if it has one; returns an error message when it failed. */
   private async runSubtask(r: Running, s: SubtaskRow): Promise<string | null> {
     const { type } = r;
-    await this.tasks.setSubtaskStatus(s.id, 'RUNNING');
+    // Marked RUNNING for this run; with leases, claimed (never run by two engines, not run once lost).
+    if (r.stopReason === 'lost' || !(await this.ownership.claimSubtask(this.tasks, r.row.id, s.id)))
+      return null;
     const live: LiveSubtask = {
       task_id: r.row.id,
       task_type: r.row.type,
@@ -525,15 +711,20 @@ export class TaskEngine {
     error: string | null = null,
   ): Promise<string | null> {
     live.ended = true;
+    if (r.stopReason === 'lost') {
+      this.live.delete(s.id);
+      this.dirty.delete(s.id);
+      return null;
+    }
     if (status === 'CANCELLED' && this.resumesLater(r)) {
       live.pending = [];
       await this.flushProgress([s.id]);
-      await this.tasks.resumeSubtask(s.id);
+      await this.write(r, (tasks) => tasks.resumeSubtask(s.id));
       return null;
     }
     reach(live.position);
     await this.flushProgress([s.id]);
-    await this.tasks.setSubtaskStatus(s.id, status, error);
+    await this.write(r, (tasks) => tasks.setSubtaskStatus(s.id, status, error));
     return status === 'FAILED' ? error : null;
   }
 
@@ -545,8 +736,10 @@ export class TaskEngine {
     const batch = this.takeProgress(only);
     if (!batch.size) return this.flushing;
     const write = this.flushing.then(async () => {
-      await this.tasks.writeProgress(batch);
-      await this.emitFindings(batch);
+      // With leases, a task whose lease is gone has nothing written: its run stops.
+      const refused = await this.tasks.writeProgress(batch, this.ownership.holds);
+      for (const id of refused) this.lose(id);
+      await this.emitFindings(batch, refused);
     });
     // A failed write is its caller's to report; the chain goes on.
     this.flushing = write.catch(() => {});
@@ -580,14 +773,17 @@ export class TaskEngine {
     return batch;
   }
 
-  /** A finding event for each result row just written (only when someone listens: NOTIFY, the console). */
-  private async emitFindings(batch: Map<string, SubtaskProgress>): Promise<void> {
-    if (!this.events.listenerCount('task')) return;
+  /**
+   * A finding event for each result row just written (only when someone listens: NOTIFY, the console, or
+   * the other engines on the catalog).
+   */
+  private async emitFindings(batch: Map<string, SubtaskProgress>, refused: Set<string>): Promise<void> {
+    if (!this.events.listenerCount('task') && !this.ownership.shared) return;
     for (const p of batch.values()) {
-      if (!p.checkpoint?.results.length) continue;
+      if (!p.checkpoint?.results.length || refused.has(p.task_id)) continue;
       const task = await this.tasks.task(p.task_id);
       if (!task) continue;
-      for (const f of p.checkpoint.results) this.events.emit('task', taskEvent(task, f));
+      for (const f of p.checkpoint.results) this.emit(taskEvent(task, f));
     }
   }
 }

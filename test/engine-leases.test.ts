@@ -1,0 +1,424 @@
+// Two task engines (coordinators) on one PostgreSQL 15 catalog (a real one, started in a temporary directory),
+// with leased task ownership (src/engine/ownership.ts) and the fake task type: a task runs on the engine that
+// created it and nowhere else; an engine that dies as kill -9 would leave it has its task adopted by the other
+// within the lease's TTL plus one adoption scan, and only the work after the last checkpoint is redone, once;
+// an engine that lost its lease writes nothing more (fencing); CANCEL, PAUSE, RESUME and ALTER TASK given to
+// the engine that does not run the task reach the one that does; WAIT FOR TASK and the task events cross too.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import pg from 'pg';
+import pino from 'pino';
+import { type RealPostgres, startRealPostgres } from '../bench/common';
+import { openPostgresCatalog, type PostgresCatalog } from '../catalog/postgres';
+import { ScheduleCatalog } from '../catalog/schedules';
+import { StorageCatalog } from '../catalog/storage';
+import { TaskCatalog, type TaskRow } from '../catalog/tasks';
+import { validateTask } from '../src/ddl/task-validation';
+import { parseTaskStatement } from '../src/ddl/tasks';
+import { TaskEngine } from '../src/engine/engine';
+import { LeasedOwnership, type LeaseOptions } from '../src/engine/ownership';
+import { TaskTypeRegistry } from '../src/engine/registry';
+import { TaskScheduler } from '../src/engine/scheduler';
+import type { TaskEvent } from '../src/engine/task-events';
+import type { TaskType } from '../src/engine/task-type';
+import { SegmentStore } from '../src/store/store';
+import { VerifyPool } from '../src/store/verify-pool';
+import { FILE_BYTES, newProbe, type Probe, writeFilesType } from './helpers/fake-task-type';
+
+const PORT = 57000 + (process.pid % 1000);
+/** Short leases for the tests (the defaults are 10 s, 2 s, 2 s). */
+const LEASES = { ttlMs: 1500, heartbeatMs: 300, adoptMs: 300 } satisfies LeaseOptions;
+
+let real: RealPostgres;
+let root: string;
+
+test.before(() => {
+  real = startRealPostgres(PORT);
+  root = mkdtempSync(join(tmpdir(), 'segtasks-leases-'));
+});
+test.after.always(() => {
+  real?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const url = (db = 'postgres') => `postgres://${real.user}@127.0.0.1:${PORT}/${db}`;
+
+async function createDatabase(name: string): Promise<void> {
+  const admin = new pg.Client(url());
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+}
+
+/** One coordinator: its own catalog connections (as another process would have), engine and probe. */
+interface Coordinator {
+  name: string;
+  catalog: PostgresCatalog;
+  tasks: TaskCatalog;
+  engine: TaskEngine;
+  probe: Probe;
+}
+
+/** Each file written, by storage id: the coordinators that wrote it, in order. */
+type Writes = Map<string, string[]>;
+
+/** The fake type, recording which coordinator wrote each file. */
+function recorded(name: string, probe: Probe, writes: Writes): TaskType {
+  const type = writeFilesType(probe) as unknown as TaskType;
+  return {
+    ...type,
+    run: (subtask, ctx) =>
+      type.run(subtask, {
+        ...ctx,
+        result: (row) => {
+          writes.set(row.storage_id!, [...(writes.get(row.storage_id!) ?? []), name]);
+          ctx.result(row);
+        },
+      }),
+  };
+}
+
+async function coordinator(db: string, name: string, writes: Writes, lease: LeaseOptions = LEASES) {
+  const catalog = await openPostgresCatalog(url(db));
+  const tasks = new TaskCatalog(catalog);
+  const storage = new StorageCatalog(catalog);
+  const probe = newProbe();
+  const engine = new TaskEngine(
+    tasks,
+    storage,
+    new SegmentStore(storage),
+    new TaskTypeRegistry([recorded(name, probe, writes)]),
+    pino({ level: 'silent' }),
+    new VerifyPool(1),
+    { ownership: new LeasedOwnership(catalog, { owner: name, ...lease }) },
+  );
+  await engine.start();
+  return { name, catalog, tasks, engine, probe } satisfies Coordinator;
+}
+
+interface Pair {
+  a: Coordinator;
+  b: Coordinator;
+  files: string;
+  writes: Writes;
+  close(): Promise<void>;
+}
+
+async function pair(db: string, leaseA: LeaseOptions = LEASES): Promise<Pair> {
+  await createDatabase(db);
+  const files = join(root, db);
+  mkdirSync(files);
+  const writes: Writes = new Map();
+  const a = await coordinator(db, 'A', writes, leaseA);
+  const b = await coordinator(db, 'B', writes);
+  let stopped = false;
+  return {
+    a,
+    b,
+    files,
+    writes,
+    async close() {
+      if (stopped) return;
+      stopped = true;
+      for (const c of [a, b]) {
+        await c.engine.stop().catch(() => {});
+        await c.catalog.close();
+      }
+    },
+  };
+}
+
+/** CREATE TASK as the statement module does it, without the wire. */
+async function create(e: TaskEngine, sql: string): Promise<string> {
+  const stmt = parseTaskStatement(sql, e.types.names());
+  if (stmt?.kind !== 'create_task') throw new Error(`not CREATE TASK: ${sql}`);
+  return (await e.create(validateTask(stmt, [], e.types), 'admin')).id;
+}
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 20_000,
+) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const ended = (c: Coordinator, id: string) =>
+  until(`task ${id} to end`, async () => {
+    const t = await c.tasks.task(id);
+    return t && ['COMPLETE', 'FAILED', 'CANCELLED'].includes(t.status) ? t : undefined;
+  });
+
+const leaseOwner = async (c: Coordinator, id: string) =>
+  (await c.catalog.pool.query('SELECT owner FROM task_leases WHERE task_id = $1', [id])).rows[0]?.owner ??
+  null;
+
+const resultRows = async (c: Coordinator, id: string) =>
+  (
+    await c.catalog.pool.query<{ storage_id: string }>(
+      'SELECT storage_id FROM result_cache WHERE task_id = $1 ORDER BY id',
+      [id],
+    )
+  ).rows.map((r) => r.storage_id);
+
+test('a task runs on the engine that created it, and on no other', async (t) => {
+  const p = await pair('runs_on_creator');
+  try {
+    p.a.probe.beforeFile = () => sleep(100);
+    p.b.probe.beforeFile = () => sleep(100);
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files OPTIONS dir = '${p.files}', nodes = ['n1', 'n2'], subtasks_per_node = 2, files = 8`,
+    );
+    t.is(await leaseOwner(p.a, id), 'A', 'the lease is taken with the insert');
+    const done = await ended(p.a, id);
+    t.is(done.status, 'COMPLETE');
+    // It ran for longer than several of B's adoption scans, and B never took a subtask of it.
+    t.is(p.a.probe.started.length, 4);
+    t.deepEqual(p.b.probe.started, []);
+    t.is(p.a.probe.written, 32);
+    const rows = await resultRows(p.a, id);
+    t.is(rows.length, 32);
+    t.is(new Set(rows).size, 32);
+    t.true([...p.writes.values()].every((w) => w.join() === 'A'));
+    await until('the lease to be released', async () => (await leaseOwner(p.a, id)) === null);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a coordinator killed mid-task: the other adopts it within TTL + one scan and completes it; nothing done is redone or reported twice', async (t) => {
+  const p = await pair('adoption');
+  try {
+    p.a.probe.beforeFile = () => sleep(60);
+    p.b.probe.beforeFile = () => sleep(20);
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files OPTIONS dir = '${p.files}', nodes = ['n1', 'n2'], subtasks_per_node = 2, files = 12, checkpoints = true`,
+    );
+    await until('A to have written some files', () => p.a.probe.written >= 10);
+    const killedAt = Date.now();
+    await p.a.engine.abandon();
+    // What A had committed (its checkpoints, with their result rows) when it died.
+    const committedByA = new Set(await resultRows(p.b, id));
+    t.true(committedByA.size > 0);
+    t.is(await leaseOwner(p.b, id), 'A', 'a dead coordinator releases nothing');
+    await until('B to adopt the task', () => p.b.probe.started.length > 0);
+    const adoptedMs = Date.now() - killedAt;
+    t.log(`adopted ${adoptedMs} ms after the kill (TTL ${LEASES.ttlMs} ms, scan every ${LEASES.adoptMs} ms)`);
+    t.true(adoptedMs >= LEASES.ttlMs - LEASES.heartbeatMs - 100, 'not before the lease expired');
+    t.true(adoptedMs <= LEASES.ttlMs + LEASES.adoptMs + 500, 'within TTL + one adoption scan');
+    const done = await ended(p.b, id);
+    t.is(done.status, 'COMPLETE');
+    t.like(done, { segments_done: 48, fraction_complete: 1 });
+    // One result row per file: nothing reported twice.
+    const rows = await resultRows(p.b, id);
+    t.is(rows.length, 48);
+    t.is(new Set(rows).size, 48);
+    // B redid no file A had checkpointed; a file A wrote after its last checkpoint was redone once, by B.
+    for (const [storageId, by] of p.writes) {
+      if (committedByA.has(storageId)) t.deepEqual(by, ['A'], `${storageId} was checkpointed by A`);
+      else t.true(by.join() === 'B' || by.join() === 'A,B', `${storageId} written by ${by.join()}`);
+    }
+    t.is(p.writes.size, 48);
+    t.true(p.a.probe.written + p.b.probe.written - 48 <= 4 * 5, 'only the in-flight work is redone');
+    t.is(await leaseOwner(p.b, id), null, 'released when it ended');
+  } finally {
+    await p.close();
+  }
+});
+
+test('fencing: an engine whose lease was taken writes nothing more, and its run stops', async (t) => {
+  // A's heartbeat is far apart: only the fencing of its writes can notice that it lost the task.
+  const p = await pair('fencing', { ttlMs: 60_000, heartbeatMs: 30_000, adoptMs: 30_000 });
+  try {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = false;
+    p.a.probe.beforeFile = async () => {
+      if (++calls === 3) {
+        held = true;
+        await gate;
+      }
+    };
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 6, checkpoints = true`,
+    );
+    await until('the third file to be held', () => held);
+    // Two files checkpointed and written by the next flush.
+    await until('the checkpoint of two files', async () => (await resultRows(p.a, id)).length === 2);
+    const before = (await p.a.tasks.subtasks(id))[0];
+    t.is(before.checkpoint, 2);
+    // Another coordinator takes the lease (A was too slow to renew it: partitioned, paused).
+    await p.b.catalog.pool.query(
+      "UPDATE task_leases SET owner = 'C', expires_at = now() + interval '1 minute' WHERE task_id = $1",
+      [id],
+    );
+    release();
+    await until('A to stop the run', async () => {
+      await p.a.engine.wait(id);
+      return true;
+    });
+    t.true(p.a.probe.written >= 3, 'A wrote a file after losing the lease');
+    await sleep(600);
+    t.is((await resultRows(p.a, id)).length, 2, 'no result row written after the loss');
+    const after = (await p.a.tasks.subtasks(id))[0];
+    t.is(after.checkpoint, 2, 'no checkpoint written after the loss');
+    t.is(after.status, 'RUNNING', 'nor the end of the subtask');
+    t.is((await p.a.tasks.task(id))!.status, 'RUNNING', 'nor the end of the task');
+    t.is(await leaseOwner(p.a, id), 'C', 'the lease is not released by the loser');
+  } finally {
+    await p.close();
+  }
+});
+
+test('CANCEL TASK on the other coordinator ends the task within a heartbeat', async (t) => {
+  const p = await pair('cancel_elsewhere');
+  try {
+    let signal: AbortSignal | undefined;
+    p.a.probe.beforeFile = async (_s, ctx) => {
+      signal = ctx.signal;
+      await sleep(50);
+    };
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files OPTIONS dir = '${p.files}', nodes = ['n1'], subtasks_per_node = 2, files = 100`,
+    );
+    await until('A to run it', () => p.a.probe.written >= 2);
+    const at = Date.now();
+    await p.b.engine.cancel(id, 'admin');
+    t.is((await p.b.tasks.task(id))!.status, 'CANCELLING', 'B only asks: A runs it');
+    await until('A to abort the run', () => signal?.aborted);
+    const noticed = Date.now() - at;
+    const done = await ended(p.b, id);
+    const ms = Date.now() - at;
+    t.log(`A aborted its run ${noticed} ms, and the task was CANCELLED ${ms} ms, after CANCEL TASK on B`);
+    t.is(done.status, 'CANCELLED');
+    t.true(noticed <= LEASES.heartbeatMs + 200, `noticed after ${noticed} ms`);
+    // Then the file in flight is finished (made durable) and the subtasks are ended.
+    t.true(ms <= LEASES.heartbeatMs + 3000, `${ms} ms`);
+    t.deepEqual(p.b.probe.started, []);
+    t.true((await p.a.tasks.subtasks(id)).every((s) => s.status === 'CANCELLED'));
+  } finally {
+    await p.close();
+  }
+});
+
+test('PAUSE TASK on the other coordinator stops it there; RESUME TASK on it runs it here', async (t) => {
+  const p = await pair('pause_elsewhere');
+  try {
+    p.a.probe.beforeFile = () => sleep(50);
+    p.b.probe.beforeFile = () => sleep(10);
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files OPTIONS dir = '${p.files}', nodes = ['n1'], subtasks_per_node = 2, files = 20, checkpoints = true`,
+    );
+    await until('A to run it', () => p.a.probe.written >= 4);
+    const paused = await p.b.engine.pause(id, 'admin');
+    t.is(paused.status, 'PAUSED');
+    t.is(await leaseOwner(p.b, id), null, 'PAUSE returns once A has stopped and released it');
+    const writtenByA = p.a.probe.written;
+    await sleep(400);
+    t.is(p.a.probe.written, writtenByA, 'A runs nothing more');
+    t.true((await p.b.tasks.subtasks(id)).every((s) => s.status === 'PENDING'));
+    t.is((await p.b.engine.resume(id, 'admin')).status, 'RUNNING');
+    const done = await ended(p.b, id);
+    t.is(done.status, 'COMPLETE');
+    t.true(p.b.probe.started.length > 0, 'resumed on B');
+    t.is(p.a.probe.written, writtenByA, 'and not on A');
+    const rows = await resultRows(p.b, id);
+    t.is(rows.length, 40);
+    t.is(new Set(rows).size, 40);
+  } finally {
+    await p.close();
+  }
+});
+
+test('ALTER TASK on the other coordinator changes the rate where the task runs', async (t) => {
+  const p = await pair('alter_elsewhere');
+  try {
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 40, max_bytes_per_sec = ${FILE_BYTES * 4}`,
+    );
+    // At four files a second, forty take ten seconds.
+    await until('A to run it', () => p.a.probe.written >= 2);
+    const at = Date.now();
+    await p.b.engine.setThrottle(id, null);
+    const done = await ended(p.b, id);
+    const ms = Date.now() - at;
+    t.log(`the last ${40 - 2} files took ${ms} ms once unthrottled from B`);
+    t.is(done.status, 'COMPLETE');
+    t.true(ms < 4000, `${ms} ms`);
+    t.deepEqual(p.b.probe.started, []);
+  } finally {
+    await p.close();
+  }
+});
+
+test('WAIT FOR TASK on the other coordinator returns when the task ends; its events arrive there once each', async (t) => {
+  const p = await pair('events_elsewhere');
+  try {
+    const onB: TaskEvent[] = [];
+    p.b.engine.events.on('task', (e) => onB.push(e));
+    p.a.probe.beforeFile = () => sleep(30);
+    const id = await create(
+      p.a.engine,
+      `CREATE TASK TYPE write_files OPTIONS dir = '${p.files}', nodes = ['n1'], subtasks_per_node = 2, files = 5`,
+    );
+    const row: TaskRow = await p.b.engine.waitFor(id, new AbortController().signal);
+    t.is(row.status, 'COMPLETE');
+    t.deepEqual(p.b.probe.started, []);
+    await sleep(300);
+    const mine = onB.filter((e) => e.task_id === id);
+    t.deepEqual(
+      mine.filter((e) => e.event === 'status').map((e) => e.status),
+      ['PENDING', 'RUNNING', 'COMPLETE'],
+    );
+    const findings = mine.filter((e) => e.event === 'finding').map((e) => e.finding!.storage_id);
+    t.is(findings.length, 10);
+    t.deepEqual(findings.sort(), (await resultRows(p.b, id)).sort());
+  } finally {
+    await p.close();
+  }
+});
+
+test('two schedulers on one catalog create a due run once', async (t) => {
+  const p = await pair('schedules');
+  try {
+    const schedulers = [p.a, p.b].map(
+      (c) => new TaskScheduler(new ScheduleCatalog(c.catalog), c.tasks, c.engine, pino({ level: 'silent' })),
+    );
+    const schedules = new ScheduleCatalog(p.a.catalog);
+    for (let i = 0; i < 5; i++)
+      await schedules.insert({
+        name: `s${i}`,
+        definition: `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 1`,
+        interval: '1 day',
+        next_run: '2026-01-01 00:00:00+00',
+        created_by: 'admin',
+        created_at: '2026-01-01 00:00:00+00',
+      });
+    // Both coordinators tick at once, twice.
+    await Promise.all([...schedulers, ...schedulers].map((s) => s.tick()));
+    const made = (await p.a.catalog.pool.query('SELECT count(*)::int AS n FROM tasks')).rows[0].n;
+    t.is(made, 5, 'one run per schedule');
+    const rows = (await p.a.catalog.pool.query('SELECT last_task_id FROM task_schedules')).rows;
+    t.true(rows.every((r) => r.last_task_id !== null));
+  } finally {
+    await p.close();
+  }
+});
