@@ -43,7 +43,7 @@ async function main() {
     lines.push(l);
   };
   try {
-    const db = app.catalog.db;
+    const db = app.sqlite!.db;
     const devs = db
       .prepare("SELECT id, path FROM storage_devices WHERE node_name = 'node1' ORDER BY path")
       .all() as { id: string; path: string }[];

@@ -149,7 +149,7 @@ export async function runBenchTask(
   const t = process.hrtime.bigint();
   await app.engine.wait(id);
   const wallSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const row = app.catalog.db
+  const row = app.sqlite!.db
     .prepare(
       "SELECT status, bytes_done, (julianday(replace(replace(finished_at,'+00',''),' ','T')) - julianday(replace(replace(started_at,'+00',''),' ','T'))) * 86400 AS s FROM tasks WHERE id = ?",
     )

@@ -37,7 +37,7 @@ function sched(before: ReturnType<typeof schedStat>, after: ReturnType<typeof sc
 
 /** Every segment on node1 and node2 lost (two per group, the most a group can lose); what a rebuild reads. */
 async function loseTwoNodes(app: App): Promise<{ rebuiltBytes: number; survivors: string[] }> {
-  const db = app.catalog.db;
+  const db = app.sqlite!.db;
   const lost = db
     .prepare("SELECT storage_id, path, size_bytes FROM segments WHERE node_name IN ('node1', 'node2')")
     .all() as { storage_id: string; path: string; size_bytes: number }[];
@@ -123,7 +123,7 @@ async function benchRebalance(dir: string): Promise<void> {
         const t = await runBenchTask(app!, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
         const after = schedStat();
         if (t.status !== 'COMPLETE') throw new Error(`rebalance ended ${t.status}`);
-        const rows = app!.catalog.db
+        const rows = app!.sqlite!.db
           .prepare(
             "SELECT s.path, s.size_bytes FROM result_cache r JOIN segments s ON s.storage_id = r.storage_id WHERE r.task_id = ? AND r.result = 'MOVED'",
           )

@@ -103,10 +103,10 @@ async function main() {
   // This server with the same rows, written into its catalog before the run.
   const dataDir = join(dir, 'data');
   const app = await startBenchApp(dataDir, 0, 'scram');
-  const ins = app.catalog.db.prepare(
+  const ins = app.sqlite!.db.prepare(
     `INSERT INTO tasks (id, name, type, location_type, options, status, created_by, created_at) VALUES (?, ?, 'check_disk', 'SYSTEM', '{}', 'COMPLETE', 'admin', ?)`,
   );
-  app.catalog.db.transaction(() => {
+  app.sqlite!.db.transaction(() => {
     for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`, nowText());
   })();
 
