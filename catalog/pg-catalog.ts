@@ -385,29 +385,45 @@ function typeRows(): unknown[][] {
   });
 }
 
+interface TableInfo {
+  name: string;
+  type: string;
+  notnull: number;
+  pk: number;
+}
+
+const tableInfo = (db: BetterSqlite3.Database, name: string) =>
+  db.prepare(`PRAGMA main.table_info("${name}")`).all() as TableInfo[];
+
+function sysColumns(info: TableInfo[]): ColumnDef[] {
+  return info.map((c) => ({
+    // a primary-key column is NOT NULL in PostgreSQL (SQLite does not enforce it on non-INTEGER keys)
+    name: c.name,
+    type: canonicalType(c.type === 'integer' ? 'int8' : c.type) ?? 'text',
+    notNull: !!c.notnull || c.pk > 0,
+  }));
+}
+
+/**
+ * The columns of sys.<name> as queries see them on a SQLite catalog: the table's declared types, by their
+ * PostgreSQL names. The one definition of them, which the PostgreSQL catalog's sys views follow too.
+ */
+export const sysRelationColumns = (db: BetterSqlite3.Database, name: string): ColumnDef[] =>
+  sysColumns(tableInfo(db, name));
+
 /** Builds the registry and the emulated relations on a reader connection. */
 export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   const relations: RelationDef[] = [];
   // sys.*: the catalog's own tables, with their declared (PostgreSQL) types.
   sysRelations.forEach((name, i) => {
-    const info = db.prepare(`PRAGMA main.table_info("${name}")`).all() as {
-      name: string;
-      type: string;
-      notnull: number;
-      pk: number;
-    }[];
+    const info = tableInfo(db, name);
     relations.push({
       schema: 'sys',
       name,
       oid: relationOid('sys', name, i),
       kind: 'r',
       sqlite: `main."${sysSources[name] ?? name}"`,
-      columns: info.map((c) => ({
-        // a primary-key column is NOT NULL in PostgreSQL (SQLite does not enforce it on non-INTEGER keys)
-        name: c.name,
-        type: canonicalType(c.type === 'integer' ? 'int8' : c.type) ?? 'text',
-        notNull: !!c.notnull || c.pk > 0,
-      })),
+      columns: sysColumns(info),
       description: SYS_DESCRIPTIONS[name]?.table,
       primaryKey: info
         .filter((c) => c.pk)

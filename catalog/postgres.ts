@@ -6,6 +6,7 @@
 import knexFactory from 'knex';
 import pg from 'pg';
 import type { Catalog } from './db';
+import { ensureReaderSchema } from './reader-schema';
 import { migrationSource } from './schema';
 import type { RunResult, Sql } from './sql';
 
@@ -137,8 +138,19 @@ export interface PostgresCatalog extends Catalog {
   pool: pg.Pool;
 }
 
+export interface PostgresCatalogOptions {
+  /**
+   * The cluster secret: when given, the catalog also gets what user queries read through PostgresReaders
+   * (schema sys, its views and the reader role whose password derives from it; see reader-schema.ts).
+   */
+  readerSecret?: Buffer;
+}
+
 /** Opens (and migrates) the catalog in the PostgreSQL database at `url`. */
-export async function openPostgresCatalog(url: string): Promise<PostgresCatalog> {
+export async function openPostgresCatalog(
+  url: string,
+  opts: PostgresCatalogOptions = {},
+): Promise<PostgresCatalog> {
   const session = { options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres' };
   const knex = knexFactory({
     client: 'pg',
@@ -154,6 +166,15 @@ export async function openPostgresCatalog(url: string): Promise<PostgresCatalog>
   const pool = new pg.Pool({ connectionString: url, ...session, types, max: 10 });
   // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; it must not crash us.
   pool.on('error', () => {});
+  if (opts.readerSecret) {
+    try {
+      await ensureReaderSchema(pool, opts.readerSecret);
+    } catch (err) {
+      await pool.end();
+      await knex.destroy();
+      throw err;
+    }
+  }
   return {
     knex,
     pool,

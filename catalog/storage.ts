@@ -722,20 +722,42 @@ export class StorageCatalog {
 
   /**
    * Points a segment at its new, verified file: location, checksum, status INTACT; moves the used bytes from
-   * the old device to the new one and refreshes the group's status. One transaction.
+   * the old device to the new one and refreshes the group's status. One transaction. Only if the segment is
+   * still where the copy was made from (`from`): a task of another coordinator that switched it first (the
+   * group locks are per process) makes this one fail with 40001, nothing switched, and its copy an orphan.
    */
   switchSegment(
     storageId: string,
+    from: { device_id: string; path: string },
     to: { device_id: string; node_name: string; path: string; size_bytes: number; checksum: string },
     checkedAt: string,
   ): Promise<void> {
     return this.tx(async (c, tx) => {
       const old = await c.segment(storageId);
       if (!old) throw new CatalogError('42704', `segment ${storageId} does not exist`);
-      await tx.run(
-        "UPDATE segments SET device_id = ?, node_name = ?, path = ?, size_bytes = ?, checksum = ?, status = 'INTACT', last_checked_at = ? WHERE storage_id = ?",
-        [to.device_id, to.node_name, to.path, to.size_bytes, to.checksum, checkedAt, storageId],
+      const moved = () =>
+        new CatalogError(
+          '40001',
+          `segment ${storageId} was moved by another task since it was copied`,
+          'The task that moved it holds the newer copy; run this task again if it is still needed.',
+        );
+      if (old.device_id !== from.device_id || old.path !== from.path) throw moved();
+      // Conditional again in the UPDATE: on PostgreSQL a concurrent switch may commit after the read above.
+      const r = await tx.run(
+        "UPDATE segments SET device_id = ?, node_name = ?, path = ?, size_bytes = ?, checksum = ?, status = 'INTACT', last_checked_at = ? WHERE storage_id = ? AND device_id = ? AND path = ?",
+        [
+          to.device_id,
+          to.node_name,
+          to.path,
+          to.size_bytes,
+          to.checksum,
+          checkedAt,
+          storageId,
+          from.device_id,
+          from.path,
+        ],
       );
+      if (r.changes === 0) throw moved();
       await c.releaseBytes(old.device_id, old.size_bytes);
       await tx.run('UPDATE storage_devices SET used_bytes = used_bytes + ? WHERE id = ?', [
         to.size_bytes,

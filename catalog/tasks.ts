@@ -240,17 +240,27 @@ export class TaskCatalog {
     );
   }
 
-  async setTaskStatus(id: string, status: TaskStatus, error: string | null = null): Promise<void> {
+  /**
+   * Sets a task's status. `ifActive`: only if the task has not ended (a control statement from a coordinator
+   * that does not run it must not overwrite the end its owner wrote meanwhile); returns whether it was set.
+   */
+  async setTaskStatus(
+    id: string,
+    status: TaskStatus,
+    error: string | null = null,
+    ifActive = false,
+  ): Promise<boolean> {
     const finished = isFinished(status);
-    await this.sql.run(
+    const r = await this.sql.run(
       `UPDATE tasks SET status = ?, error = coalesce(?, error),
          started_at = CASE WHEN ? = 'RUNNING' AND started_at IS NULL THEN ${this.d.timestamp} ELSE started_at END,
          finished_at = CASE WHEN ? = 1 THEN ${this.d.timestamp} ELSE finished_at END,
          bytes_per_sec = CASE WHEN ? = 'RUNNING' THEN bytes_per_sec ELSE 0 END,
          eta = CASE WHEN ? = 'RUNNING' THEN eta END
-       WHERE id = ?`,
+       WHERE id = ?${ifActive ? ` AND status IN (${ACTIVE_SQL})` : ''}`,
       [status, error, status, nowText(), finished ? 1 : 0, nowText(), status, status, id],
     );
+    return r.changes > 0;
   }
 
   async setSubtaskStatus(id: string, status: TaskStatus, error: string | null = null): Promise<void> {

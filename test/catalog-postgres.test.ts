@@ -200,6 +200,7 @@ async function scenario(catalog: Catalog): Promise<unknown[]> {
               (s) =>
                 s.switchSegment(
                   sid(4),
+                  { device_id: devices[1].id, path: `/d2/segments/${sid(4)}.seg` },
                   {
                     device_id: devices[2].id,
                     node_name: 'n3',

@@ -40,6 +40,7 @@ import type {
   StreamedBatch,
   StreamedRun,
 } from './reader-engine';
+import type { OpenedRun, ReaderCursor, ReaderStats, Readers } from './readers';
 import type { Posted, ReaderRequest, ReaderResponse, WorkerData } from './worker';
 
 const MAX_IN_FLIGHT = 8;
@@ -68,18 +69,7 @@ interface Pending {
   rowsSoFar?: unknown[][];
 }
 
-/** The rows of a streamed query that remain on the worker holding it. */
-export interface ReaderCursor {
-  /** The next batch (at most max rows); the cursor is closed on the worker after the last one. */
-  next(max: number, signal?: AbortSignal, formats?: number[]): Promise<StreamedBatch>;
-  /** Ends the query and frees its worker; the cursor is then unusable. */
-  close(): void;
-}
-
-export interface OpenedRun extends StreamedRun {
-  /** Where the rest of the rows come from, when they did not all come with the first batch. */
-  cursor: ReaderCursor | null;
-}
+export type { OpenedRun, ReaderCursor } from './readers';
 
 interface Slot {
   worker: Worker;
@@ -112,7 +102,7 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 /** 34000: a held cursor whose reader was freed (closed, committed, cancelled, or its session ended). */
 const cursorGone = () => new SqlError('34000', 'the cursor of this portal is no longer open');
 
-export class ReaderPool {
+export class ReaderPool implements Readers {
   private readonly slots: Slot[] = [];
   private readonly queue = new FairQueue<Pending>();
   private nextId = 1;
@@ -577,7 +567,7 @@ export class ReaderPool {
    * Started workers, the statements they are running, the statements waiting for one, workers held by
    * cursors, and workers started since the pool began (a cancel that ends one shows there) (for metrics).
    */
-  stats(): { workers: number; running: number; queued: number; cursors: number; spawned: number } {
+  stats(): ReaderStats {
     return {
       spawned: this.spawned,
       cursors: this.slots.filter((s) => s.cursor !== null).length,

@@ -84,6 +84,7 @@ export class TaskEngine {
   /** The ones with progress or a checkpoint not yet written. */
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
   /** Status changes and findings, for NOTIFY and the console (task-events.ts). */
   readonly events = new TaskEvents();
 
@@ -131,6 +132,7 @@ export class TaskEngine {
   /** Takes every active task nobody runs, and recovers it as a restart does. */
   private async adopt(): Promise<void> {
     for (const found of await this.ownership.unowned(this.tasks)) {
+      if (this.stopping) return;
       if (this.running.has(found.id) || !(await this.ownership.take(found.id))) continue;
       // Read again now that it is ours: it may have changed between the scan and the take.
       const t = (await this.tasks.task(found.id))!;
@@ -271,7 +273,8 @@ export class TaskEngine {
     if (isFinished(t.status)) {
       throw new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${t.status}`);
     }
-    if (t.status !== 'CANCELLING') await this.setStatus(t.id, 'CANCELLING', { by });
+    if (t.status !== 'CANCELLING' && !(await this.setStatus(t.id, 'CANCELLING', { by })))
+      throw await this.endedMeanwhile(t);
     const r = this.running.get(t.id);
     if (r) {
       // A pause in flight becomes a cancel: the run ends CANCELLED instead of setting subtasks aside.
@@ -296,7 +299,7 @@ export class TaskEngine {
         hint: t.status === 'PAUSED' ? 'RESUME TASK continues it.' : undefined,
       });
     }
-    await this.setStatus(t.id, 'PAUSED', { by });
+    if (!(await this.setStatus(t.id, 'PAUSED', { by }))) throw await this.endedMeanwhile(t);
     const r = this.running.get(t.id);
     if (r) {
       r.stopReason = 'pause';
@@ -353,12 +356,16 @@ export class TaskEngine {
         this.ownership.pollMs === null
           ? null
           : setInterval(() => {
-              this.tasks.task(t.id).then((row) => {
-                if (row && isFinished(row.status)) {
-                  done();
-                  resolve(row);
-                }
-              }, reject);
+              this.tasks
+                .task(t.id)
+                .then((row) => {
+                  if (row && isFinished(row.status)) {
+                    done();
+                    resolve(row);
+                  }
+                })
+                // A failed read is tried again at the next poll; the events go on meanwhile.
+                .catch(() => {});
             }, this.ownership.pollMs);
       const done = () => {
         if (poll) clearInterval(poll);
@@ -396,6 +403,9 @@ export class TaskEngine {
   }
 
   async stop(): Promise<void> {
+    // The adoption loop goes on until the runs are over (their leases are renewed meanwhile): it must not take
+    // back what they release.
+    this.stopping = true;
     for (const r of this.running.values()) {
       r.stopReason ??= 'shutdown';
       r.abort.abort();
@@ -449,9 +459,9 @@ export class TaskEngine {
     // Start on the next turn of the event loop: the statement that created the task answers first.
     r.done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.runTask(r))
-      .catch((err) => {
+      .catch(async (err) => {
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'task failed unexpectedly');
-        return this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` }, r);
+        await this.setStatus(row.id, 'FAILED', { error: `internal error: ${(err as Error).message}` }, r);
       })
       .catch((err) =>
         this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),
@@ -549,6 +559,12 @@ export class TaskEngine {
     return type;
   }
 
+  /** The error of a control statement whose task ended on another coordinator between the read and the write. */
+  private async endedMeanwhile(t: TaskRow): Promise<TaskError> {
+    const now = (await this.tasks.task(t.id))!;
+    return new TaskError('55000', `task "${t.name ?? t.id}" has already finished with status ${now.status}`);
+  }
+
   private async findTask(nameOrId: string): Promise<TaskRow> {
     const t = await this.tasks.find(nameOrId);
     if (!t) throw new TaskError('42704', `task "${nameOrId}" does not exist`);
@@ -574,20 +590,24 @@ export class TaskEngine {
 
   /**
    * Every change of a task's status: the catalog, the lifecycle log, the task event. `fence`: a change that
-   * only the task's owner may make (its run's, by `r`, or of a task this engine holds, by id).
+   * only the task's owner may make (its run's, by `r`, or of a task this engine holds, by id); without it, a
+   * control statement's, which with other coordinators on the catalog is made only while the task has not
+   * ended. Returns whether the status was set.
    */
   private async setStatus(
     id: string,
     status: TaskStatus,
     how: { error?: string; by?: string } = {},
     fence?: Running | string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const before = (await this.tasks.task(id))?.status ?? null;
-    const set = (tasks: TaskCatalog) => tasks.setTaskStatus(id, status, how.error ?? null);
-    if (fence === undefined) await set(this.tasks);
-    else if (typeof fence !== 'string') {
-      if (!(await this.write(fence, set))) return;
-    } else if ((await this.ownership.fenced(this.tasks, id, set)) === LOST) return;
+    const set = (tasks: TaskCatalog) =>
+      tasks.setTaskStatus(id, status, how.error ?? null, fence === undefined && this.ownership.shared);
+    if (fence === undefined) {
+      if (!(await set(this.tasks))) return false;
+    } else if (typeof fence !== 'string') {
+      if (!(await this.write(fence, set))) return false;
+    } else if ((await this.ownership.fenced(this.tasks, id, set)) === LOST) return false;
     const row = (await this.tasks.task(id))!;
     const event = lifecycleEvent(before, status);
     if (event) {
@@ -595,6 +615,7 @@ export class TaskEngine {
       logLifecycle(this.logger, event, row, { by: how.by, findings });
     }
     this.emit(taskEvent(row));
+    return true;
   }
 
   /** A task event of this engine: to its listeners, and to the other engines on the catalog. */

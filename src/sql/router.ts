@@ -3,8 +3,9 @@
 //   CREATE/ALTER/DROP USER, GRANT, ...  -> users in the catalog (sysadmin only)
 //   statements registered by modules    -> their own handlers (tasks, storage DDL, COPY)
 //   anything that would write the catalog -> refused
-import type { ReaderPool } from '../../catalog/readers/pool';
+
 import type { SessionSnapshot, StatementEffects, StreamedBatch } from '../../catalog/readers/reader-engine';
+import type { Readers } from '../../catalog/readers/readers';
 import type { Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
 import type { EncodedRows } from '../../pg/data-row';
@@ -186,7 +187,7 @@ export class Router implements QueryHandler {
   private readonly modules: StatementModule[] = [];
 
   constructor(
-    private readonly readers: ReaderPool,
+    private readonly readers: Readers,
     private readonly users: Users,
   ) {}
 

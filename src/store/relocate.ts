@@ -134,10 +134,14 @@ export class CopyBatch {
   }
 }
 
-/** Points the catalog at the copy (INTACT, on its device), through `storage` (that of the caller's transaction). */
+/**
+ * Points the catalog at the copy (INTACT, on its device), through `storage` (that of the caller's transaction),
+ * if the segment is still where the copy was made from (StorageCatalog.switchSegment).
+ */
 export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): Promise<void> {
   return storage.switchSegment(
     copy.seg.storage_id,
+    { device_id: copy.seg.device_id, path: copy.seg.path },
     {
       device_id: copy.dest.id,
       node_name: copy.dest.node_name,
