@@ -31,8 +31,11 @@ export interface RealPostgres {
   stop(): void;
 }
 
-/** Starts a real PostgreSQL 15 in a temporary directory, owned by an unprivileged user. */
-export function startRealPostgres(port: number): RealPostgres {
+/**
+ * Starts a real PostgreSQL 15 in a temporary directory, owned by an unprivileged user; inside network
+ * namespace `netns` when given (its 127.0.0.1 is then the namespace's own).
+ */
+export function startRealPostgres(port: number, netns?: string): RealPostgres {
   const osUser = spawnSync('id', ['postgres']).status === 0 ? 'postgres' : 'nobody';
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-pg-'));
   chmodSync(dir, 0o777);
@@ -40,20 +43,19 @@ export function startRealPostgres(port: number): RealPostgres {
   sh(`${PG_BIN}/initdb`, ['-D', data, '-U', 'bench', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], {
     user: osUser,
   });
-  sh(
-    `${PG_BIN}/pg_ctl`,
-    [
-      '-D',
-      data,
-      '-l',
-      join(dir, 'log'),
-      '-w',
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off`,
-      'start',
-    ],
-    { user: osUser },
-  );
+  const inNs = (cmd: string, args: string[]): [string, string[]] =>
+    netns ? ['ip', ['netns', 'exec', netns, 'runuser', '-u', osUser, '--', cmd, ...args]] : [cmd, args];
+  const [ctl, ctlArgs] = inNs(`${PG_BIN}/pg_ctl`, [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off`,
+    'start',
+  ]);
+  sh(ctl, ctlArgs, netns ? {} : { user: osUser });
   return {
     port,
     user: 'bench',
@@ -149,8 +151,8 @@ export async function runBenchTask(
   const t = process.hrtime.bigint();
   await app.engine.wait(id);
   const wallSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const row = app.sqlite!.db
-    .prepare(
+  const row = app
+    .sqlite!.db.prepare(
       "SELECT status, bytes_done, (julianday(replace(replace(finished_at,'+00',''),' ','T')) - julianday(replace(replace(started_at,'+00',''),' ','T'))) * 86400 AS s FROM tasks WHERE id = ?",
     )
     .get(id) as { status: string; bytes_done: number; s: number };

@@ -123,8 +123,8 @@ async function benchRebalance(dir: string): Promise<void> {
         const t = await runBenchTask(app!, 'CREATE TASK TYPE rebalance OPTIONS threshold = 0.1');
         const after = schedStat();
         if (t.status !== 'COMPLETE') throw new Error(`rebalance ended ${t.status}`);
-        const rows = app!.sqlite!.db
-          .prepare(
+        const rows = app!
+          .sqlite!.db.prepare(
             "SELECT s.path, s.size_bytes FROM result_cache r JOIN segments s ON s.storage_id = r.storage_id WHERE r.task_id = ? AND r.result = 'MOVED'",
           )
           .all(t.id) as { path: string; size_bytes: number }[];

@@ -146,6 +146,9 @@ export interface PostgresCatalogOptions {
   readerSecret?: Buffer;
 }
 
+/** The advisory lock key that orders the migrations of coordinators starting together ('segt' in ASCII). */
+const MIGRATION_LOCK = 0x73656774;
+
 /** Opens (and migrates) the catalog in the PostgreSQL database at `url`. */
 export async function openPostgresCatalog(
   url: string,
@@ -157,11 +160,20 @@ export async function openPostgresCatalog(
     connection: { connectionString: url, ...session },
     pool: { min: 0, max: 2 },
   });
+  // Coordinators that start together must not migrate at once: knex's own migration lock is a table that the
+  // first migration creates, so two first starts race to create it. A session advisory lock, held on a
+  // connection of its own while knex migrates on others, orders them; the later one finds nothing to do.
+  const lock = new pg.Client({ connectionString: url, ...session });
   try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await knex.migrate.latest({ migrationSource });
   } catch (err) {
     await knex.destroy();
     throw err;
+  } finally {
+    // Ending the session releases the lock.
+    await lock.end().catch(() => {});
   }
   const pool = new pg.Pool({ connectionString: url, ...session, types, max: 10 });
   // An idle connection that breaks (PostgreSQL restarted) is dropped by the pool; it must not crash us.

@@ -195,6 +195,11 @@ export class StorageCatalog {
     return this.sql.transaction((tx) => fn(new StorageCatalog({ sql: tx }), tx));
   }
 
+  /** Runs `fn` on this catalog in one transaction (a savepoint inside another). */
+  atomically<T>(fn: (c: StorageCatalog) => Promise<T>): Promise<T> {
+    return this.tx((c) => fn(c));
+  }
+
   // ---------- storage spaces, clusters, nodes, devices ----------
 
   createStorageSpace(name: string, width: number, parity: number, segmentSize: number): Promise<void> {

@@ -265,7 +265,8 @@ Example:
     }
     const leaseTtlMs = durationOption('--lease-ttl', o.leaseTtl);
     const leaseIntervalMs = durationOption('--lease-interval', o.leaseInterval);
-    if (leaseIntervalMs * 2 > leaseTtlMs) program.error('--lease-interval must be at most half of --lease-ttl');
+    if (leaseIntervalMs * 2 > leaseTtlMs)
+      program.error('--lease-interval must be at most half of --lease-ttl');
     const app = await startApp({
       host: o.host,
       port,

@@ -89,8 +89,8 @@ test('psql: users and roles: CREATE USER, GRANT, login as the new user, privileg
     "CREATE USER eve WITH PASSWORD 'x'",
   ]);
   t.regex(asAlice.stderr, /permission denied/);
-  const stored = server.app.sqlite!.db
-    .prepare("SELECT scram_verifier, md5_hash FROM users WHERE name = 'alice'")
+  const stored = server.app
+    .sqlite!.db.prepare("SELECT scram_verifier, md5_hash FROM users WHERE name = 'alice'")
     .get() as {
     scram_verifier: string;
     md5_hash: string;

@@ -162,10 +162,17 @@ export class TaskEngine {
         await this.ownership.release(t.id);
         continue;
       }
-      this.logger.info(
-        { event: 'task.recovered', task: t.id, name: t.name, restartedSubtasks: resumed },
-        'resuming task',
-      );
+      // On a shared catalog a task found here was another coordinator's, whose lease ran out: worth a warning.
+      if (this.ownership.shared)
+        this.logger.warn(
+          { event: 'task.adopted', task: t.id, name: t.name, restartedSubtasks: resumed },
+          'adopting a task whose coordinator stopped renewing its lease',
+        );
+      else
+        this.logger.info(
+          { event: 'task.recovered', task: t.id, name: t.name, restartedSubtasks: resumed },
+          'resuming task',
+        );
       this.launch(t);
     }
   }

@@ -82,6 +82,8 @@ export class AgentLiveness {
       const silent = Date.now() - this.lastAnswer.get(node.name)!;
       if (node.status === 'ONLINE' && silent >= this.offlineAfterMs && !this.stopped) {
         const missing = await setNodeOffline(this.catalog, node.name, 'unreachable');
+        // Another coordinator's heartbeat got there first: it said so.
+        if (missing === null) return;
         this.logger.warn(
           {
             event: 'node_unreachable',

@@ -5,16 +5,25 @@ import type { StorageCatalog } from '../../catalog/storage';
 import { DeviceUnavailable, type StorageIO } from './device-io';
 import { verifyJobFor } from './verify-pool';
 
-/** Sets a node OFFLINE: its INTACT segments cannot be read and are MISSING until rebuilt or back. */
+/**
+ * Sets a node OFFLINE: its INTACT segments cannot be read and are MISSING until rebuilt or back. One
+ * transaction, so that nobody (a rebuild planned on another coordinator) sees the node OFFLINE with its
+ * segments still INTACT. Returns how many became MISSING, or null when the heartbeat of another coordinator
+ * had already set it OFFLINE as unreachable (nothing to do, nothing to report).
+ */
 export async function setNodeOffline(
   catalog: StorageCatalog,
   node: string,
   reason: 'operator' | 'unreachable',
-): Promise<number> {
-  await catalog.setNodeStatus(node, 'OFFLINE', reason);
-  const segs = (await catalog.segmentsForCheck({ node })).filter((s) => s.status === 'INTACT');
-  await catalog.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
-  return segs.length;
+): Promise<number | null> {
+  return catalog.atomically(async (c) => {
+    const before = await c.node(node);
+    if (reason === 'unreachable' && before?.status === 'OFFLINE') return null;
+    await c.setNodeStatus(node, 'OFFLINE', reason);
+    const segs = (await c.segmentsForCheck({ node })).filter((s) => s.status === 'INTACT');
+    await c.setSegmentStatus(segs.map((s) => ({ storageId: s.storage_id, status: 'MISSING' as const })));
+    return segs.length;
+  });
 }
 
 export interface OnlineReport {

@@ -101,7 +101,7 @@ export class NetnsHosts {
     args: string[],
     ready: RegExp,
     env: Record<string, string> = {},
-  ): Promise<{ match: RegExpExecArray; child: ChildProcess }> {
+  ): Promise<{ match: RegExpExecArray; child: ChildProcess; output: () => string }> {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
@@ -116,7 +116,7 @@ export class NetnsHosts {
         const match = ready.exec(out);
         if (match) {
           clearTimeout(timer);
-          resolve({ match, child });
+          resolve({ match, child, output: () => out });
         }
       });
       child.on('exit', (code) => {
@@ -159,16 +159,19 @@ export class NetnsHosts {
     sockDir: string,
     args: string[],
     adminPassword: string,
+    env: Record<string, string> = {},
   ): Promise<{
     child: ChildProcess;
+    /** Everything it printed (its JSON log is on stderr). */
+    output: () => string;
     forwarder: ChildProcess;
     pgConfig: { host: string; port: number; user: string; password: string; database: string };
   }> {
-    const { match, child } = await this.startIn(
+    const { match, child, output } = await this.startIn(
       this.coordNs,
       [CLI, 'serve', '--port', '0', '--no-http', '--no-demo', ...args],
       /listening on 127\.0\.0\.1:(\d+)/,
-      { SEGTASKS_ADMIN_PASSWORD: adminPassword },
+      { SEGTASKS_ADMIN_PASSWORD: adminPassword, ...env },
     );
     mkdirSync(sockDir, { recursive: true });
     const fwd = await this.startIn(
@@ -178,6 +181,7 @@ export class NetnsHosts {
     );
     return {
       child,
+      output,
       forwarder: fwd.child,
       pgConfig: { host: sockDir, port: 5433, user: 'admin', password: adminPassword, database: 'segtasks' },
     };
