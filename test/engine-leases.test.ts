@@ -207,16 +207,28 @@ test('a coordinator killed mid-task: the other adopts it within TTL + one scan a
     );
     await until('A to have written some files', () => p.a.probe.written >= 10);
     const killedAt = Date.now();
-    await p.a.engine.abandon();
+    const killed = p.a.engine.abandon();
+    // How long A's lease had left when it died, by the catalog's clock.
+    const lease = (
+      await p.b.catalog.pool.query(
+        'SELECT owner, extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS ms FROM task_leases WHERE task_id = $1',
+        [id],
+      )
+    ).rows[0];
+    const leftMs = Number(lease.ms) + (Date.now() - killedAt);
+    t.is(lease.owner, 'A');
+    await killed;
     // What A had committed (its checkpoints, with their result rows) when it died.
     const committedByA = new Set(await resultRows(p.b, id));
     t.true(committedByA.size > 0);
-    t.is(await leaseOwner(p.b, id), 'A', 'a dead coordinator releases nothing');
     await until('B to adopt the task', () => p.b.probe.started.length > 0);
     const adoptedMs = Date.now() - killedAt;
-    t.log(`adopted ${adoptedMs} ms after the kill (TTL ${LEASES.ttlMs} ms, scan every ${LEASES.adoptMs} ms)`);
-    t.true(adoptedMs >= LEASES.ttlMs - LEASES.heartbeatMs - 100, 'not before the lease expired');
-    t.true(adoptedMs <= LEASES.ttlMs + LEASES.adoptMs + 500, 'within TTL + one adoption scan');
+    t.log(
+      `adopted ${adoptedMs} ms after the kill, the lease expiring ${Math.round(leftMs)} ms after it (TTL ${LEASES.ttlMs} ms, scan every ${LEASES.adoptMs} ms)`,
+    );
+    t.true(adoptedMs >= leftMs - 50, 'not before the lease expired');
+    // Plus the scan's statements and the start of the run, on a loaded machine.
+    t.true(adoptedMs <= LEASES.ttlMs + LEASES.adoptMs + 1000, 'within TTL + one adoption scan');
     const done = await ended(p.b, id);
     t.is(done.status, 'COMPLETE');
     t.like(done, { segments_done: 48, fraction_complete: 1 });
@@ -232,6 +244,7 @@ test('a coordinator killed mid-task: the other adopts it within TTL + one scan a
     t.is(p.writes.size, 48);
     t.true(p.a.probe.written + p.b.probe.written - 48 <= 4 * 5, 'only the in-flight work is redone');
     t.is(await leaseOwner(p.b, id), null, 'released when it ended');
+    // A, dead, released nothing: B took the lease only once it had expired (above).
   } finally {
     await p.close();
   }
@@ -375,9 +388,9 @@ test('ALTER TASK on the other coordinator changes the rate where the task runs',
   try {
     const id = await create(
       p.a.engine,
-      `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 40, max_bytes_per_sec = ${FILE_BYTES * 4}`,
+      `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 40, max_bytes_per_sec = ${FILE_BYTES}`,
     );
-    // At four files a second, forty take ten seconds.
+    // At one file a second, forty take forty seconds.
     await until('A to run it', () => p.a.probe.written >= 2);
     const at = Date.now();
     await p.b.engine.setThrottle(id, null);
@@ -385,7 +398,7 @@ test('ALTER TASK on the other coordinator changes the rate where the task runs',
     const ms = Date.now() - at;
     t.log(`the last ${40 - 2} files took ${ms} ms once unthrottled from B`);
     t.is(done.status, 'COMPLETE');
-    t.true(ms < 4000, `${ms} ms`);
+    t.true(ms < 15_000, `${ms} ms`);
     t.deepEqual(p.b.probe.started, []);
   } finally {
     await p.close();
