@@ -9,7 +9,7 @@ import pg from 'pg';
 import { encodeText } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { READER_ROLE, readerUrl } from '../reader-schema';
-import { encodePgRows, type OutputStyle } from './pg-rows';
+import { encodePgRows, type OutputStyle, pgValues } from './pg-rows';
 import { cancelBackend, type PgField, type StepResult, sqlErrorOf, step } from './pg-step';
 import type {
   Described,
@@ -131,11 +131,25 @@ const CANCEL_GRACE_MS = 5000;
 class Statement {
   private busy: Promise<unknown> = Promise.resolve();
   private released = false;
+  /** WARNINGs PostgreSQL raised since the last batch (pg_cancel_backend of a pid that is no backend). */
+  private warnings: string[] = [];
+  private readonly onNotice = (n: { severity?: string; message?: string }) => {
+    if (n.severity === 'WARNING' && n.message) this.warnings.push(n.message);
+  };
 
   constructor(
     private readonly readers: PostgresReaders,
     readonly client: pg.PoolClient,
-  ) {}
+  ) {
+    client.on('notice', this.onNotice);
+  }
+
+  /** What the statement asks of the client's session since the last batch: its warnings, as notices. */
+  takeEffects(): StatementEffects {
+    const warnings = this.warnings;
+    this.warnings = [];
+    return { ...NO_EFFECTS(), warnings };
+  }
 
   /** Runs a step after the previous one, cancelling it in PostgreSQL when the signal aborts. */
   run(messages: Parameters<typeof step>[1], signal?: AbortSignal): Promise<StepResult> {
@@ -167,6 +181,7 @@ class Statement {
     if (this.released) return;
     this.released = true;
     const client = this.client;
+    client.off('notice', this.onNotice);
     void this.busy
       .then(() => client.query('ROLLBACK'))
       .then(() => client.query('DISCARD ALL'))
@@ -183,6 +198,7 @@ class Statement {
   private cancel(): void {
     if (this.released) return;
     this.released = true;
+    this.client.off('notice', this.onNotice);
     cancelBackend(this.client);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise((resolve) => {
@@ -271,11 +287,13 @@ export class PostgresReaders implements Readers {
   ): Promise<RunResult> {
     const opened = await this.open(sql, types, params, session, signal, false, null);
     const rows = opened.rows;
+    const warnings = opened.warnings;
     if (opened.cursor) {
       const rest = await opened.cursor.next(0, signal);
       for (const r of rest.rows) rows.push(r);
+      warnings.push(...rest.warnings);
     }
-    return { fields: opened.fields, rows, ...NO_EFFECTS() };
+    return { fields: opened.fields, rows, ...NO_EFFECTS(), warnings };
   }
 
   async open(
@@ -315,8 +333,8 @@ export class PostgresReaders implements Readers {
         f: number[] | null | undefined,
       ): StreamedBatch =>
         f
-          ? { rows: [], encoded: encodePgRows(rows, oids, f, style), done, ...NO_EFFECTS() }
-          : { rows, encoded: null, done, ...NO_EFFECTS() };
+          ? { rows: [], encoded: encodePgRows(rows, oids, f, style), done, ...stmt.takeEffects() }
+          : { rows: pgValues(rows, oids, style), encoded: null, done, ...stmt.takeEffects() };
       if (!first.suspended) {
         stmt.end();
         return { fields, ...batch(first.rows, true, formats), cursor: null };
