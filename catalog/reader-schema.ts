@@ -114,7 +114,9 @@ export async function ensureReaderSchema(pool: pg.Pool, secret: Buffer): Promise
       await client.query('RELEASE view');
       // The same comments as the SQLite mode shows (psql's \d+, obj_description, col_description).
       const about = SYS_DESCRIPTIONS[rel.name];
-      await client.query(`COMMENT ON VIEW sys.${ident(rel.name)} IS ${about ? literal(about.table) : 'NULL'}`);
+      await client.query(
+        `COMMENT ON VIEW sys.${ident(rel.name)} IS ${about ? literal(about.table) : 'NULL'}`,
+      );
       for (const c of rel.columns) {
         const text = about?.columns?.[c.name];
         await client.query(
