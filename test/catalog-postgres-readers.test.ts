@@ -121,7 +121,7 @@ async function fill(catalog: PostgresCatalog): Promise<void> {
             bytes_done: 400,
             segments_done: 1,
             segments_failed: 0,
-            bytes_per_sec: 12,
+            bytes_per_sec: 12.5,
             checkpoint: {
               position: 1,
               progress: { bytes_done: 400, segments_done: 1, segments_failed: 0 },
