@@ -11,6 +11,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory from 'knex';
 import type pg from 'pg';
 import { makeScramVerifier } from '../pg/auth';
+import { SYS_DESCRIPTIONS } from './descriptions';
 import { sysRelationColumns } from './pg-catalog';
 import type { ColumnDef } from './relations';
 import { migrationSource, sysRelations, sysSources } from './schema';
@@ -111,6 +112,17 @@ export async function ensureReaderSchema(pool: pg.Pool, secret: Buffer): Promise
         await client.query(`CREATE ${view}`);
       }
       await client.query('RELEASE view');
+      // The same comments as the SQLite mode shows (psql's \d+, obj_description, col_description).
+      const about = SYS_DESCRIPTIONS[rel.name];
+      await client.query(
+        `COMMENT ON VIEW sys.${ident(rel.name)} IS ${about ? literal(about.table) : 'NULL'}`,
+      );
+      for (const c of rel.columns) {
+        const text = about?.columns?.[c.name];
+        await client.query(
+          `COMMENT ON COLUMN sys.${ident(rel.name)}.${ident(c.name)} IS ${text ? literal(text) : 'NULL'}`,
+        );
+      }
     }
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [READER_ROLE]);
     // The password goes as a SCRAM verifier, never as text a statement log would keep.

@@ -393,7 +393,12 @@ export const migrationSource: Knex.MigrationSource<string> = {
   getMigration: async (name) => migrations[name],
 };
 
-/** The tables users may read as sys.<name>. Others (users, user_roles, knex's own) stay internal. */
+/**
+ * The tables users may read as sys.<name>. Others (users, user_roles, knex's own) stay internal. On PostgreSQL
+ * schema sys holds a view of each (reader-schema.ts), which PostgreSQL makes depend on the table's columns: a
+ * migration that alters or drops a column of one drops its view first (DROP VIEW IF EXISTS sys.<name>), and
+ * the next start makes it again.
+ */
 export const sysRelations = [
   'tasks',
   'subtasks',

@@ -127,7 +127,9 @@ const fraction = (d: DialectSql, bytesDone: string, segmentsDone: string) =>
  * rate is 0 or nothing remains.
  */
 const etaAt = (d: DialectSql, remainingBytes: string, bytesPerSec: string) =>
-  `CASE WHEN ${bytesPerSec} > 0 AND ${remainingBytes} > 0
+  // The rate is cast where it is compared: PostgreSQL would type a bare "$n > 0" as integer (a rate of
+  // 12.5 bytes/s was then 22P02).
+  `CASE WHEN CAST(${bytesPerSec} AS DOUBLE PRECISION) > 0 AND ${remainingBytes} > 0
      THEN ${d.nowPlusSeconds(`CAST(${remainingBytes} AS DOUBLE PRECISION) / ${bytesPerSec}`)}
    END`;
 

@@ -127,8 +127,27 @@ export interface RegValue {
 export const isRegValue = (v: unknown): v is RegValue =>
   typeof v === 'object' && v !== null && 'regOid' in v && 'regName' in v;
 
+/**
+ * A value as a PostgreSQL server printed it (the catalog readers of a catalog in PostgreSQL): its text form is
+ * that text, as it is; its binary form is what `binary` makes of it (the reader knows the style it was printed
+ * in, and refuses what it cannot make). Such values stay in the thread that made them.
+ */
+export class PgText {
+  constructor(
+    readonly text: string,
+    readonly binary: () => Buffer,
+  ) {}
+  toString(): string {
+    return this.text;
+  }
+  toJSON(): string {
+    return this.text;
+  }
+}
+
 /** Encodes a value in PostgreSQL's text format for the given type. */
 export function encodeText(v: unknown, oid: number): string {
+  if (v instanceof PgText) return v.text;
   if (isRegValue(v)) return v.regName;
   switch (oid) {
     case Oid.bool:
@@ -242,6 +261,7 @@ function fixedWidth(size: number, write: (b: Buffer) => void): Buffer {
 
 /** Encodes a value in PostgreSQL's binary format for the given type. */
 export function encodeBinary(v: unknown, oid: number): Buffer {
+  if (v instanceof PgText) return v.binary();
   switch (oid) {
     case Oid.bool:
       return Buffer.from([boolOf(v) ? 1 : 0]);

@@ -121,7 +121,7 @@ async function fill(catalog: PostgresCatalog): Promise<void> {
             bytes_done: 400,
             segments_done: 1,
             segments_failed: 0,
-            bytes_per_sec: 12,
+            bytes_per_sec: 12.5,
             checkpoint: {
               position: 1,
               progress: { bytes_done: 400, segments_done: 1, segments_failed: 0 },
@@ -210,6 +210,9 @@ test.after.always(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Values of a result taken whole (PgText: PostgreSQL's text) as strings. */
+const texts = (rows: unknown[][]) => rows.map((r) => r.map((v) => (v === null ? null : String(v))));
+
 /** The values of a DataRow message, as text (null for NULL). */
 function dataRowValues(msg: Buffer): (string | null)[] {
   const n = msg.readUInt16BE(5);
@@ -283,6 +286,15 @@ test('the views are what pg_attribute says, in the order and with the types of t
   }
 });
 
+test('the sys views have the comments the SQLite mode shows', async (t) => {
+  const sql = `SELECT obj_description('sys.tasks'::regclass, 'pg_class') AS t,
+    col_description('sys.tasks'::regclass, 7) AS c, col_description('sys.tasks'::regclass, 1) AS none`;
+  const [ours, theirs] = await Promise.all([readAll(pgReaders, sql), readAll(liteReaders, sql)]);
+  t.deepEqual(ours.rows.map(dataRowValues), theirs.rows.map(dataRowValues));
+  t.regex(dataRowValues(ours.rows[0])[0]!, /Distributed tasks/);
+  t.regex(dataRowValues(ours.rows[0])[1]!, /PENDING, RUNNING/);
+});
+
 test('describe gives the parameter types PostgreSQL infers, as the SQLite mode does', async (t) => {
   const sql =
     'SELECT name, bytes_total FROM sys.tasks WHERE bytes_total > $1 AND status = $2 AND created_at < $3';
@@ -294,7 +306,7 @@ test('describe gives the parameter types PostgreSQL infers, as the SQLite mode d
   t.deepEqual(await pgReaders.describe('SELECT', []), { paramTypes: [], fields: [] });
 });
 
-test('a 100,000-row result streams a batch at a time from a live portal', async (t) => {
+test.serial('a 100,000-row result streams a batch at a time from a live portal', async (t) => {
   const sql = "SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 100000) g";
   const heapBefore = process.memoryUsage().heapUsed;
   const started = Date.now();
@@ -333,7 +345,7 @@ test('a 100,000-row result streams a batch at a time from a live portal', async 
   t.is(pgReaders.stats().cursors, 0);
 });
 
-test('a cursor closed early frees its connection and ends its transaction', async (t) => {
+test.serial('a cursor closed early frees its connection and ends its transaction', async (t) => {
   const opened = await pgReaders.open(
     'SELECT g FROM generate_series(1, 100000) g',
     [],
@@ -344,19 +356,26 @@ test('a cursor closed early frees its connection and ends its transaction', asyn
     null,
   );
   t.is(opened.rows.length, 250);
-  t.deepEqual(opened.rows[0], ['1']);
+  t.deepEqual(texts(opened.rows)[0], ['1']);
   opened.cursor!.close();
   await t.throwsAsync(opened.cursor!.next(10), { message: /no longer open/ });
   t.is(pgReaders.stats().cursors, 0);
+  const inTransaction = () =>
+    onPg.sql.all(
+      "SELECT 1 FROM pg_stat_activity WHERE usename = ? AND state = 'idle in transaction' AND query LIKE '%generate_series%'",
+      [READER_ROLE],
+    );
+  for (let i = 0; i < 50 && (await inTransaction()).length; i++) await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(await inTransaction(), []);
 });
 
 test('run returns every row as PostgreSQL printed it, with the session settings of the client', async (t) => {
   const sql = `SELECT created_at, 0.1::float8 + 0.2 AS f, 1e-7::float8 AS e, interval '1 day 2 hours' AS i,
     '\\x00ff'::bytea AS b FROM sys.tasks WHERE name = 'heal'`;
   const iso = await pgReaders.run(sql, [], [], session());
-  const created = iso.rows[0][0] as string;
+  const created = texts(iso.rows)[0][0]!;
   t.regex(created, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00$/);
-  t.deepEqual(iso.rows[0].slice(1), ['0.30000000000000004', '1e-07', '1 day 02:00:00', '\\x00ff']);
+  t.deepEqual(texts(iso.rows)[0].slice(1), ['0.30000000000000004', '1e-07', '1 day 02:00:00', '\\x00ff']);
   const other = await pgReaders.run(
     sql,
     [],
@@ -369,12 +388,13 @@ test('run returns every row as PostgreSQL printed it, with the session settings 
       ['bytea_output', 'escape'],
     ]),
   );
-  t.regex(other.rows[0][0] as string, /^\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d(\.\d+)? E[SD]T$/);
-  t.deepEqual(other.rows[0].slice(1), ['0.3', '1e-07', 'P1DT2H', '\\000\\377']);
+  t.regex(texts(other.rows)[0][0]!, /^\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d(\.\d+)? E[SD]T$/);
+  t.deepEqual(texts(other.rows)[0].slice(1), ['0.3', '1e-07', 'P1DT2H', '\\000\\377']);
   // The settings were the statement's: the next one has the reader's defaults again.
-  t.deepEqual((await pgReaders.run('SELECT current_setting($1)', [25], ['DateStyle'], session([]))).rows, [
-    ['ISO, MDY'],
-  ]);
+  t.deepEqual(
+    texts((await pgReaders.run('SELECT current_setting($1)', [25], ['DateStyle'], session([]))).rows),
+    [['ISO, MDY']],
+  );
 });
 
 test("a client's statement_timeout stops the statement in PostgreSQL", async (t) => {
@@ -390,7 +410,7 @@ test('a cancelled statement is cancelled in PostgreSQL', async (t) => {
   const started = Date.now();
   const err = await t.throwsAsync(pgReaders.run('SELECT pg_sleep(30)', [], [], session(), abort.signal));
   t.is((err as { code?: string }).code, '57014');
-  t.true(Date.now() - started < 3000);
+  t.true(Date.now() - started < 10_000);
   // The backend stops sleeping: PostgreSQL got the CancelRequest.
   for (let i = 0; i < 50; i++) {
     const busy = await onPg.sql.all(
@@ -407,6 +427,12 @@ test('a cancelled statement is cancelled in PostgreSQL', async (t) => {
     ),
     [],
   );
+});
+
+test("PostgreSQL's warnings come back as the statement's warnings", async (t) => {
+  const r = await pgReaders.run('SELECT pg_cancel_backend(1)', [], [], session());
+  t.deepEqual(texts(r.rows), [['f']]);
+  t.deepEqual(r.warnings, ['PID 1 is not a PostgreSQL backend process']);
 });
 
 test("PostgreSQL's errors keep their SQLSTATE, message and position", async (t) => {
@@ -449,7 +475,7 @@ test('the reader role reads the sys views and nothing else, and writes nothing',
   t.is(await code('SELECT * INTO stolen FROM sys.tasks'), '25006');
   t.is(await code("SELECT nextval('public.segment_group_ids')"), '42501');
   t.is(await code("SELECT set_config('transaction_read_only', 'off', true)"), '25001');
-  t.deepEqual((await pgReaders.run('SELECT current_user, session_user', [], [], session())).rows, [
+  t.deepEqual(texts((await pgReaders.run('SELECT current_user, session_user', [], [], session())).rows), [
     [READER_ROLE, READER_ROLE],
   ]);
   // What a statement changes in its session is gone for the next one (the connection is cleaned).
@@ -461,17 +487,13 @@ test('the reader role reads the sys views and nothing else, and writes nothing',
       session(),
     );
   for (let i = 0; i < 8; i++) {
-    t.deepEqual(
-      (
-        await pgReaders.run(
-          "SELECT current_setting('search_path'), current_setting('default_transaction_read_only')",
-          [],
-          [],
-          session(),
-        )
-      ).rows,
-      [['pg_catalog', 'on']],
+    const r = await pgReaders.run(
+      "SELECT current_setting('search_path'), current_setting('default_transaction_read_only')",
+      [],
+      [],
+      session(),
     );
+    t.deepEqual(texts(r.rows), [['pg_catalog', 'on']]);
   }
   t.deepEqual(await onPg.sql.all("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 42"), []);
   // The role's password is the one derived from the secret, stored as a SCRAM verifier.
@@ -597,8 +619,51 @@ test('a client of the wire server reads the sys views through the router and Pos
     t.is((err as { code?: string }).code, '42501');
     const rows = await client.query({ text: 'SELECT g FROM generate_series(1, 5000) g', rowMode: 'array' });
     t.is(rows.rows.length, 5000);
+    // With the session's TimeZone, streamed (a portal) and taken whole (EXECUTE) alike, as PostgreSQL prints.
+    await client.query("SET TimeZone = 'America/New_York'");
+    const sql =
+      "SELECT '2026-06-01 12:00:00+00'::timestamptz::text AS a, '2026-06-01 12:00:00+00'::timestamptz AS b, 1e-7::float8 AS c";
+    await client.query(`PREPARE p AS ${sql}`);
+    for (const q of [sql, 'EXECUTE p']) {
+      const r = await client.query({
+        text: q,
+        rowMode: 'array',
+        types: { getTypeParser: () => (v: string) => v },
+      });
+      t.deepEqual(r.rows, [['2026-06-01 08:00:00-04', '2026-06-01 08:00:00-04', '1e-07']], q);
+    }
   } finally {
     await client.end();
     await wire.close();
   }
+});
+
+test('closing the engine ends what its connections run, open cursors included', async (t) => {
+  const readers = new PostgresReaders({ url: url('readers'), secret: SECRET, maxConnections: 2 });
+  await readers.ready();
+  const opened = await readers.open(
+    'SELECT g FROM generate_series(1, 100000) g',
+    [],
+    [],
+    session(),
+    undefined,
+    false,
+    [],
+  );
+  t.false(opened.done);
+  const sleeping = readers.run('SELECT pg_sleep(31)', [], [], session());
+  await new Promise((r) => setTimeout(r, 200));
+  const started = Date.now();
+  await readers.close();
+  t.true(Date.now() - started < 10_000);
+  await t.throwsAsync(sleeping);
+  await t.throwsAsync(opened.cursor!.next(10));
+  await t.throwsAsync(readers.run('SELECT 1', [], [], session()), { message: /shutting down/ });
+  // Nothing of it goes on running in PostgreSQL.
+  const running = () =>
+    onPg.sql.all("SELECT 1 FROM pg_stat_activity WHERE usename = ? AND query LIKE '%pg_sleep(31)%'", [
+      READER_ROLE,
+    ]);
+  for (let i = 0; i < 50 && (await running()).length; i++) await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(await running(), []);
 });

@@ -4,9 +4,12 @@
 // within the lease's TTL plus one adoption scan, and only the work after the last checkpoint is redone, once;
 // an engine that lost its lease writes nothing more (fencing); CANCEL, PAUSE, RESUME and ALTER TASK given to
 // the engine that does not run the task reach the one that does; WAIT FOR TASK and the task events cross too.
+// One coordinator is a real process, killed with SIGKILL mid-task.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import pg from 'pg';
@@ -15,18 +18,13 @@ import { type RealPostgres, startRealPostgres } from '../bench/common';
 import { openPostgresCatalog, type PostgresCatalog } from '../catalog/postgres';
 import { ScheduleCatalog } from '../catalog/schedules';
 import { type NewGroup, StorageCatalog } from '../catalog/storage';
-import { TaskCatalog, type TaskRow } from '../catalog/tasks';
-import { validateTask } from '../src/ddl/task-validation';
-import { parseTaskStatement } from '../src/ddl/tasks';
-import { TaskEngine } from '../src/engine/engine';
-import { LeasedOwnership, type LeaseOptions } from '../src/engine/ownership';
-import { TaskTypeRegistry } from '../src/engine/registry';
+import type { TaskCatalog, TaskRow } from '../catalog/tasks';
+import type { TaskEngine } from '../src/engine/engine';
+import type { LeaseOptions } from '../src/engine/ownership';
 import { TaskScheduler } from '../src/engine/scheduler';
 import type { TaskEvent } from '../src/engine/task-events';
-import type { TaskType } from '../src/engine/task-type';
-import { SegmentStore } from '../src/store/store';
-import { VerifyPool } from '../src/store/verify-pool';
-import { FILE_BYTES, newProbe, type Probe, writeFilesType } from './helpers/fake-task-type';
+import { FILE_BYTES, type Probe } from './helpers/fake-task-type';
+import { createTask, leasedCoordinator } from './helpers/lease-coordinator';
 
 const PORT = 57000 + (process.pid % 1000);
 /** Short leases for the tests (the defaults are 10 s, 2 s, 2 s). */
@@ -65,38 +63,10 @@ interface Coordinator {
 /** Each file written, by storage id: the coordinators that wrote it, in order. */
 type Writes = Map<string, string[]>;
 
-/** The fake type, recording which coordinator wrote each file. */
-function recorded(name: string, probe: Probe, writes: Writes): TaskType {
-  const type = writeFilesType(probe) as unknown as TaskType;
-  return {
-    ...type,
-    run: (subtask, ctx) =>
-      type.run(subtask, {
-        ...ctx,
-        result: (row) => {
-          writes.set(row.storage_id!, [...(writes.get(row.storage_id!) ?? []), name]);
-          ctx.result(row);
-        },
-      }),
-  };
-}
-
 async function coordinator(db: string, name: string, writes: Writes, lease: LeaseOptions = LEASES) {
-  const catalog = await openPostgresCatalog(url(db));
-  const tasks = new TaskCatalog(catalog);
-  const storage = new StorageCatalog(catalog);
-  const probe = newProbe();
-  const engine = new TaskEngine(
-    tasks,
-    storage,
-    new SegmentStore(storage),
-    new TaskTypeRegistry([recorded(name, probe, writes)]),
-    pino({ level: 'silent' }),
-    new VerifyPool(1),
-    { ownership: new LeasedOwnership(catalog, { owner: name, ...lease }) },
-  );
-  await engine.start();
-  return { name, catalog, tasks, engine, probe } satisfies Coordinator;
+  return (await leasedCoordinator(url(db), name, lease, (id) =>
+    writes.set(id, [...(writes.get(id) ?? []), name]),
+  )) satisfies Coordinator;
 }
 
 interface Pair {
@@ -131,12 +101,7 @@ async function pair(db: string, leaseA: LeaseOptions = LEASES): Promise<Pair> {
   };
 }
 
-/** CREATE TASK as the statement module does it, without the wire. */
-async function create(e: TaskEngine, sql: string): Promise<string> {
-  const stmt = parseTaskStatement(sql, e.types.names());
-  if (stmt?.kind !== 'create_task') throw new Error(`not CREATE TASK: ${sql}`);
-  return (await e.create(validateTask(stmt, [], e.types), 'admin')).id;
-}
+const create = createTask;
 
 async function until<T>(
   what: string,
@@ -207,16 +172,28 @@ test('a coordinator killed mid-task: the other adopts it within TTL + one scan a
     );
     await until('A to have written some files', () => p.a.probe.written >= 10);
     const killedAt = Date.now();
-    await p.a.engine.abandon();
+    const killed = p.a.engine.abandon();
+    // How long A's lease had left when it died, by the catalog's clock.
+    const lease = (
+      await p.b.catalog.pool.query(
+        'SELECT owner, extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS ms FROM task_leases WHERE task_id = $1',
+        [id],
+      )
+    ).rows[0];
+    const leftMs = Number(lease.ms) + (Date.now() - killedAt);
+    t.is(lease.owner, 'A');
+    await killed;
     // What A had committed (its checkpoints, with their result rows) when it died.
     const committedByA = new Set(await resultRows(p.b, id));
     t.true(committedByA.size > 0);
-    t.is(await leaseOwner(p.b, id), 'A', 'a dead coordinator releases nothing');
     await until('B to adopt the task', () => p.b.probe.started.length > 0);
     const adoptedMs = Date.now() - killedAt;
-    t.log(`adopted ${adoptedMs} ms after the kill (TTL ${LEASES.ttlMs} ms, scan every ${LEASES.adoptMs} ms)`);
-    t.true(adoptedMs >= LEASES.ttlMs - LEASES.heartbeatMs - 100, 'not before the lease expired');
-    t.true(adoptedMs <= LEASES.ttlMs + LEASES.adoptMs + 500, 'within TTL + one adoption scan');
+    t.log(
+      `adopted ${adoptedMs} ms after the kill, the lease expiring ${Math.round(leftMs)} ms after it (TTL ${LEASES.ttlMs} ms, scan every ${LEASES.adoptMs} ms)`,
+    );
+    t.true(adoptedMs >= leftMs - 50, 'not before the lease expired');
+    // Plus the scan's statements and the start of the run, on a loaded machine.
+    t.true(adoptedMs <= LEASES.ttlMs + LEASES.adoptMs + 1000, 'within TTL + one adoption scan');
     const done = await ended(p.b, id);
     t.is(done.status, 'COMPLETE');
     t.like(done, { segments_done: 48, fraction_complete: 1 });
@@ -232,8 +209,74 @@ test('a coordinator killed mid-task: the other adopts it within TTL + one scan a
     t.is(p.writes.size, 48);
     t.true(p.a.probe.written + p.b.probe.written - 48 <= 4 * 5, 'only the in-flight work is redone');
     t.is(await leaseOwner(p.b, id), null, 'released when it ended');
+    // A, dead, released nothing: B took the lease only once it had expired (above).
   } finally {
     await p.close();
+  }
+});
+
+test('kill -9 of the coordinator process that runs a task: the other adopts it within TTL + one scan and completes it, nothing reported twice', async (t) => {
+  const db = 'kill_nine';
+  await createDatabase(db);
+  const files = join(root, db);
+  mkdirSync(files);
+  const writes: Writes = new Map();
+  const b = await coordinator(db, 'B', writes);
+  const child = spawn(
+    process.execPath,
+    [
+      join(__dirname, 'helpers', 'lease-coordinator.js'),
+      url(db),
+      'A',
+      JSON.stringify(LEASES),
+      `CREATE TASK TYPE write_files OPTIONS dir = '${files}', nodes = ['n1', 'n2'], subtasks_per_node = 2, files = 12, checkpoints = true`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    let id = '';
+    let writtenByA = 0;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const [kind, value] = line.split(' ');
+      if (kind === 'T') id = value;
+      if (kind === 'W') {
+        writtenByA++;
+        writes.set(value, [...(writes.get(value) ?? []), 'A']);
+      }
+    });
+    await until('A to have written some files', () => id && writtenByA >= 10);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await exited;
+    const lease = (
+      await b.catalog.pool.query(
+        'SELECT owner, extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS ms FROM task_leases WHERE task_id = $1',
+        [id],
+      )
+    ).rows[0];
+    const leftMs = Number(lease.ms) + (Date.now() - killedAt);
+    t.is(lease.owner, 'A', 'a killed coordinator releases nothing');
+    const committedByA = new Set(await resultRows(b, id));
+    await until('B to adopt the task', () => b.probe.started.length > 0);
+    const adoptedMs = Date.now() - killedAt;
+    t.log(`adopted ${adoptedMs} ms after kill -9, the lease expiring ${Math.round(leftMs)} ms after it`);
+    t.true(adoptedMs >= leftMs - 50, 'not before the lease expired');
+    t.true(adoptedMs <= LEASES.ttlMs + LEASES.adoptMs + 1000, 'within TTL + one adoption scan');
+    const done = await ended(b, id);
+    t.like(done, { status: 'COMPLETE', segments_done: 48, fraction_complete: 1 });
+    const rows = await resultRows(b, id);
+    t.is(rows.length, 48);
+    t.is(new Set(rows).size, 48, 'nothing reported twice');
+    for (const [storageId, by] of writes) {
+      if (committedByA.has(storageId)) t.deepEqual(by, ['A'], `${storageId} was checkpointed by A`);
+      else t.true(by.join() === 'B' || by.join() === 'A,B', `${storageId} written by ${by.join()}`);
+    }
+    t.is(writes.size, 48);
+  } finally {
+    child.kill('SIGKILL');
+    await b.engine.stop();
+    await b.catalog.close();
   }
 });
 
@@ -375,9 +418,9 @@ test('ALTER TASK on the other coordinator changes the rate where the task runs',
   try {
     const id = await create(
       p.a.engine,
-      `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 40, max_bytes_per_sec = ${FILE_BYTES * 4}`,
+      `CREATE TASK TYPE write_files LOCATION NODE n1 OPTIONS dir = '${p.files}', subtasks_per_node = 1, files = 40, max_bytes_per_sec = ${FILE_BYTES}`,
     );
-    // At four files a second, forty take ten seconds.
+    // At one file a second, forty take forty seconds.
     await until('A to run it', () => p.a.probe.written >= 2);
     const at = Date.now();
     await p.b.engine.setThrottle(id, null);
@@ -385,7 +428,7 @@ test('ALTER TASK on the other coordinator changes the rate where the task runs',
     const ms = Date.now() - at;
     t.log(`the last ${40 - 2} files took ${ms} ms once unthrottled from B`);
     t.is(done.status, 'COMPLETE');
-    t.true(ms < 4000, `${ms} ms`);
+    t.true(ms < 15_000, `${ms} ms`);
     t.deepEqual(p.b.probe.started, []);
   } finally {
     await p.close();

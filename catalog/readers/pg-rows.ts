@@ -3,7 +3,7 @@
 // column is encoded from that text with pg/codecs, which reads the text forms PostgreSQL prints with the
 // settings below; with another setting in force, or for a type whose binary form cannot be made from its
 // text here, the statement fails rather than send a guess.
-import { encodeBinary } from '../../pg/codecs';
+import { encodeBinary, PgText } from '../../pg/codecs';
 import { DATA_ROW, type EncodedRows, formatOf } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
 import { arrayElement, Oid, typeNameOfOid } from '../../pg/types';
@@ -52,6 +52,14 @@ function binaryValue(text: string, oid: number): Buffer {
   return encodeBinary(text, oid);
 }
 
+function checkBinary(oid: number, style: OutputStyle): void {
+  const why = binaryObstacle(oid, style);
+  if (why)
+    throw new SqlError('0A000', why, {
+      hint: 'The catalog on PostgreSQL makes binary results from its text output: ask for this column in text.',
+    });
+}
+
 /** Checks, before any row, that every binary column can be encoded (the error names the first that cannot). */
 export function checkBinaryColumns(
   oids: readonly number[],
@@ -59,13 +67,29 @@ export function checkBinaryColumns(
   style: OutputStyle,
 ): void {
   oids.forEach((oid, i) => {
-    if (formatOf(formats, i) !== 1) return;
-    const why = binaryObstacle(oid, style);
-    if (why)
-      throw new SqlError('0A000', why, {
-        hint: 'The catalog on PostgreSQL makes binary results from its text output: ask for this column in text.',
-      });
+    if (formatOf(formats, i) === 1) checkBinary(oid, style);
   });
+}
+
+/**
+ * The rows as values for a result taken whole (its formats are chosen when it is sent): PgText, whose text is
+ * PostgreSQL's and whose binary form is made as a streamed binary column's is.
+ */
+export function pgValues(
+  rows: readonly (readonly (string | null)[])[],
+  oids: readonly number[],
+  style: OutputStyle,
+): unknown[][] {
+  return rows.map((row) =>
+    row.map((v, i) =>
+      v === null
+        ? null
+        : new PgText(v, () => {
+            checkBinary(oids[i], style);
+            return binaryValue(v, oids[i]);
+          }),
+    ),
+  );
 }
 
 /** The DataRow messages of the rows, back to back. */

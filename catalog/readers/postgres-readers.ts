@@ -9,7 +9,7 @@ import pg from 'pg';
 import { encodeText } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { READER_ROLE, readerUrl } from '../reader-schema';
-import { encodePgRows, type OutputStyle } from './pg-rows';
+import { encodePgRows, type OutputStyle, pgValues } from './pg-rows';
 import { cancelBackend, type PgField, type StepResult, sqlErrorOf, step } from './pg-step';
 import type {
   Described,
@@ -55,10 +55,10 @@ const APPLIED_SETTINGS = [
   'statement_timeout',
 ] as const;
 
-/** The reader sessions' own defaults: those of a wire session, and search_path as on SQLite (below). */
+/** The reader sessions' output settings before a statement sets the client's: those of a wire session. */
 const SESSION_DEFAULTS: Record<string, string> = {
   timezone: 'UTC',
-  datestyle: 'ISO, MDY',
+  datestyle: 'ISO,MDY',
   intervalstyle: 'postgres',
   extra_float_digits: '1',
   bytea_output: 'hex',
@@ -72,9 +72,7 @@ const SESSION_DEFAULTS: Record<string, string> = {
 const STARTUP_OPTIONS = [
   '-c default_transaction_read_only=on',
   '-c search_path=pg_catalog',
-  '-c TimeZone=UTC',
-  '-c DateStyle=ISO,MDY',
-  '-c IntervalStyle=postgres',
+  ...Object.entries(SESSION_DEFAULTS).map(([k, v]) => `-c ${k}=${v}`),
 ].join(' ');
 
 const NO_EFFECTS = (): StatementEffects => ({
@@ -131,11 +129,28 @@ const CANCEL_GRACE_MS = 5000;
 class Statement {
   private busy: Promise<unknown> = Promise.resolve();
   private released = false;
+  /** WARNINGs PostgreSQL raised since the last batch (pg_cancel_backend of a pid that is no backend). */
+  private warnings: string[] = [];
+  private readonly onNotice = (n: { severity?: string; message?: string }) => {
+    if (n.severity === 'WARNING' && n.message) this.warnings.push(n.message);
+  };
 
   constructor(
     private readonly readers: PostgresReaders,
     readonly client: pg.PoolClient,
-  ) {}
+    /** The statements whose connections are out of the pool (the engine's close ends them). */
+    private readonly live: Set<Statement>,
+  ) {
+    client.on('notice', this.onNotice);
+    live.add(this);
+  }
+
+  /** What the statement asks of the client's session since the last batch: its warnings, as notices. */
+  takeEffects(): StatementEffects {
+    const warnings = this.warnings;
+    this.warnings = [];
+    return { ...NO_EFFECTS(), warnings };
+  }
 
   /** Runs a step after the previous one, cancelling it in PostgreSQL when the signal aborts. */
   run(messages: Parameters<typeof step>[1], signal?: AbortSignal): Promise<StepResult> {
@@ -167,13 +182,31 @@ class Statement {
     if (this.released) return;
     this.released = true;
     const client = this.client;
+    client.off('notice', this.onNotice);
     void this.busy
       .then(() => client.query('ROLLBACK'))
       .then(() => client.query('DISCARD ALL'))
       .then(
-        () => client.release(),
-        (err: Error) => client.release(err),
+        () => this.giveBack(),
+        (err: Error) => this.giveBack(err),
       );
+  }
+
+  /** Back to the pool, or (with a reason) closed. */
+  private giveBack(reason?: Error): void {
+    if (!this.live.delete(this)) return;
+    this.client.release(reason);
+  }
+
+  /**
+   * The engine is closing: what runs on the connection is cancelled in PostgreSQL (which would otherwise run
+   * it to its end, not noticing the closed socket), and the connection closed.
+   */
+  destroy(): void {
+    this.released = true;
+    this.client.off('notice', this.onNotice);
+    cancelBackend(this.client);
+    this.giveBack(new Error('catalog readers closed'));
   }
 
   /**
@@ -183,6 +216,7 @@ class Statement {
   private cancel(): void {
     if (this.released) return;
     this.released = true;
+    this.client.off('notice', this.onNotice);
     cancelBackend(this.client);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise((resolve) => {
@@ -190,7 +224,7 @@ class Statement {
     });
     void Promise.race([this.busy, grace]).then(() => {
       clearTimeout(timer);
-      this.client.release(new Error('cancelled'));
+      this.giveBack(new Error('cancelled'));
     });
   }
 }
@@ -202,6 +236,7 @@ export class PostgresReaders implements Readers {
   private cursors = 0;
   private spawned = 0;
   private closed = false;
+  private readonly live = new Set<Statement>();
 
   constructor(private readonly opts: PostgresReadersOptions) {
     const max = opts.maxConnections ?? 10;
@@ -238,12 +273,20 @@ export class PostgresReaders implements Readers {
   }
 
   private async connect(): Promise<pg.PoolClient> {
-    if (this.closed) throw new SqlError('57P01', 'server is shutting down');
+    const shutdown = () => new SqlError('57P01', 'server is shutting down');
+    if (this.closed) throw shutdown();
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (err) {
-      throw sqlErrorOf(err);
+      throw this.closed ? shutdown() : sqlErrorOf(err);
     }
+    // Closed while it waited: the statement never starts (close ends only what has started).
+    if (this.closed) {
+      client.release(shutdown());
+      throw shutdown();
+    }
+    return client;
   }
 
   async describe(sql: string, types: number[]): Promise<Described> {
@@ -271,11 +314,13 @@ export class PostgresReaders implements Readers {
   ): Promise<RunResult> {
     const opened = await this.open(sql, types, params, session, signal, false, null);
     const rows = opened.rows;
+    const warnings = opened.warnings;
     if (opened.cursor) {
       const rest = await opened.cursor.next(0, signal);
       for (const r of rest.rows) rows.push(r);
+      warnings.push(...rest.warnings);
     }
-    return { fields: opened.fields, rows, ...NO_EFFECTS() };
+    return { fields: opened.fields, rows, ...NO_EFFECTS(), warnings };
   }
 
   async open(
@@ -289,7 +334,12 @@ export class PostgresReaders implements Readers {
   ): Promise<OpenedRun> {
     if (signal?.aborted) throw abortError(signal);
     const client = await this.connect();
-    const stmt = new Statement(this, client);
+    if (signal?.aborted) {
+      // Cancelled while it waited for a connection: nothing ran on it.
+      client.release();
+      throw abortError(signal);
+    }
+    const stmt = new Statement(this, client, this.live);
     try {
       const applied = appliedSettings(session);
       const style = outputStyle(applied);
@@ -315,20 +365,20 @@ export class PostgresReaders implements Readers {
         f: number[] | null | undefined,
       ): StreamedBatch =>
         f
-          ? { rows: [], encoded: encodePgRows(rows, oids, f, style), done, ...NO_EFFECTS() }
-          : { rows, encoded: null, done, ...NO_EFFECTS() };
+          ? { rows: [], encoded: encodePgRows(rows, oids, f, style), done, ...stmt.takeEffects() }
+          : { rows: pgValues(rows, oids, style), encoded: null, done, ...stmt.takeEffects() };
+      const head = batch(first.rows, !first.suspended, formats);
       if (!first.suspended) {
         stmt.end();
-        return { fields, ...batch(first.rows, true, formats), cursor: null };
+        return { fields, ...head, cursor: null };
       }
       const cursor = this.cursorOn(stmt, (rows, done, f) => batch(rows, done, f ?? formats));
       if (this.cursors > this.maxCursors) {
         // Every connection that may hold a cursor is held: the rest is read now, within the result memory
         // limit, and this one freed; the query never waits for another cursor to close.
-        const rest = await cursor.next(0, signal);
-        return { fields, ...batch(first.rows, false, formats), cursor: materialized(rest) };
+        return { fields, ...head, cursor: materialized(await cursor.next(0, signal)) };
       }
-      return { fields, ...batch(first.rows, false, formats), cursor };
+      return { fields, ...head, cursor };
     } catch (err) {
       stmt.end();
       throw signal?.aborted ? abortError(signal) : sqlErrorOf(err);
@@ -394,6 +444,7 @@ export class PostgresReaders implements Readers {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const s of this.live) s.destroy();
     await this.pool.end();
   }
 }

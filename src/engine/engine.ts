@@ -430,8 +430,10 @@ export class TaskEngine {
    */
   async abandon(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
-    await this.ownership.stop();
+    // The loops stop at the call (before anything is awaited), and the runs with them.
+    const stopped = this.ownership.stop();
     for (const id of this.running.keys()) this.lose(id);
+    await stopped;
     await Promise.all([...this.running.values()].map((r) => r.done.catch(() => {})));
     await this.verifier.close();
   }

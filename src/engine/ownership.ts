@@ -42,7 +42,10 @@ export interface TaskOwnership {
   take(taskId: string, tx?: Sql): Promise<boolean>;
   /** Gives a task up: it ended, was paused, or this engine stops. */
   release(taskId: string): Promise<void>;
-  /** Resolves once no other engine holds the task (a PAUSE given here winding down there), or after a bound. */
+  /**
+   * Resolves once no other engine holds the task (a PAUSE given here winding down there): released, or expired
+   * because its owner died; after 3 TTLs (30 s at least) in any case.
+   */
   settled(taskId: string): Promise<void>;
   /** Runs `fn` in one transaction only while this engine holds the task; LOST (nothing written) otherwise. */
   fenced<T>(
@@ -61,7 +64,7 @@ export interface TaskOwnership {
   /** How often a waiter re-reads a task whose end may come from elsewhere; null: the events suffice. */
   readonly pollMs: number | null;
   start(host: OwnershipHost): Promise<void>;
-  /** Stops the loops and the channel (releasing the leases is the engine's). */
+  /** Stops the loops at once (before it awaits anything) and then the channel; releasing leases is the engine's. */
   stop(): Promise<void>;
 }
 
@@ -104,8 +107,9 @@ export interface LeaseOptions {
   adoptMs?: number;
 }
 
-/** How often settled() looks at the lease. */
+/** How often settled() looks at the lease, and for how long at least. */
 const SETTLE_POLL_MS = 50;
+const SETTLE_MAX_MS = 30_000;
 
 export const LEASE_DEFAULTS = { ttlMs: 10_000, heartbeatMs: 2_000, adoptMs: 2_000 } as const;
 
@@ -168,8 +172,9 @@ export class LeasedOwnership implements TaskOwnership {
   }
 
   async settled(taskId: string): Promise<void> {
-    // The owner sees the change within a heartbeat (at once through the channel), then winds its run down.
-    const until = Date.now() + this.ttlMs + this.heartbeatMs;
+    // The owner sees the change within a heartbeat (at once through the channel), then winds its run down and
+    // releases the lease; one that died meanwhile lets it expire. The bound is for an owner stuck stopping.
+    const until = Date.now() + Math.max(3 * this.ttlMs, SETTLE_MAX_MS);
     for (;;) {
       const holder = await this.leases.holder(taskId);
       if (holder === null || holder === this.owner || Date.now() > until) return;
