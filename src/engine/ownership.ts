@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type pg from 'pg';
 import { TaskLeases } from '../../catalog/leases';
+import type { PostgresCatalog } from '../../catalog/postgres';
 import type { Sql } from '../../catalog/sql';
 import { CatalogChannel, MAX_PAYLOAD_BYTES } from '../../catalog/task-channel';
 import type { TaskCatalog, TaskRow } from '../../catalog/tasks';
@@ -130,7 +130,7 @@ export class LeasedOwnership implements TaskOwnership {
   private beating = false;
   private scanning = false;
 
-  constructor(catalog: { sql: Sql; pool: pg.Pool }, options: LeaseOptions = {}) {
+  constructor(catalog: Pick<PostgresCatalog, 'sql' | 'pool'>, options: LeaseOptions = {}) {
     this.ttlMs = options.ttlMs ?? LEASE_DEFAULTS.ttlMs;
     this.heartbeatMs = options.heartbeatMs ?? LEASE_DEFAULTS.heartbeatMs;
     this.adoptMs = options.adoptMs ?? LEASE_DEFAULTS.adoptMs;
