@@ -1,6 +1,8 @@
 // bench/copy: COPY FROM STDIN and COPY TO STDOUT of the same bytes through psql \copy (format binary), against
 // dd writing them with fsync and dd reading them, in ROUNDS alternated rounds (segtasks, dd, segtasks, ...),
 // the page cache dropped before each side. Emits the median and spread of the rounds' ratios (results.ts).
+// Also prints the server's CPU time per COPY (the server runs in this process; psql's CPU is not counted): on
+// a shared machine, whose load moves the MB/s, it is the figure that shows what a change saves.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,15 @@ async function main() {
   const app = await startBenchApp(join(dir, 'data'), 1024 * 1024);
   const dsn = `host=127.0.0.1 port=${app.port} user=admin dbname=segtasks`;
   const psql = (cmd: string) => timed('psql', [dsn, '-X', '-q', '-c', cmd]);
+  // user + system CPU seconds of this process (all its threads) during each COPY, by direction.
+  const cpu = { in: [] as number[], out: [] as number[] };
+  const measured = async (direction: 'in' | 'out', run: () => Promise<number>) => {
+    const before = process.cpuUsage();
+    const seconds = await run();
+    const used = process.cpuUsage(before);
+    cpu[direction].push((used.user + used.system) / 1e6);
+    return seconds;
+  };
   const out = join(dir, 'out.bin');
   const dd = (args: string[]) => timed('dd', [...args, 'bs=4M', 'status=none']);
   try {
@@ -32,7 +43,7 @@ async function main() {
     // In: the same file loaded by COPY (parity and an fsync of every segment included) and written by dd.
     const copyIn = await alternate(
       ROUNDS,
-      () => psql(`\\copy bench from '${file}' with (format binary)`),
+      () => measured('in', () => psql(`\\copy bench from '${file}' with (format binary)`)),
       async () => {
         const s = await dd([`if=${file}`, `of=${out}`, 'conv=fsync']);
         unlinkSync(out);
@@ -50,7 +61,7 @@ async function main() {
     const copyOut = await alternate(
       ROUNDS,
       async () => {
-        const s = await psql(`\\copy bench to '${out}' with (format binary)`);
+        const s = await measured('out', () => psql(`\\copy bench to '${out}' with (format binary)`));
         unlinkSync(out);
         return s;
       },
@@ -66,15 +77,21 @@ async function main() {
     const mbps = (s: number) => (bytes / s / 1e6).toFixed(0);
     const inRatios = pairRatios(copyIn.peer, copyIn.ours); // time ratio dd / COPY = bytes/s ratio COPY / dd
     const outRatios = pairRatios(copyOut.peer, copyOut.ours);
-    console.log('\n| round | direction | segtasks MB/s | dd MB/s | ratio |\n|---|---|---|---|---|');
+    const perGiB = (s: number) => ((s * 1024) / MB).toFixed(2);
+    console.log(
+      '\n| round | direction | segtasks MB/s | dd MB/s | ratio | server CPU s per GiB |\n|---|---|---|---|---|---|',
+    );
     for (let i = 0; i < ROUNDS; i++)
       console.log(
-        `| ${i + 1} | in | ${mbps(copyIn.ours[i])} | write + fsync ${mbps(copyIn.peer[i])} | ${inRatios[i].toFixed(2)}x |`,
+        `| ${i + 1} | in | ${mbps(copyIn.ours[i])} | write + fsync ${mbps(copyIn.peer[i])} | ${inRatios[i].toFixed(2)}x | ${perGiB(cpu.in[i])} |`,
       );
     for (let i = 0; i < ROUNDS; i++)
       console.log(
-        `| ${i + 1} | out | ${mbps(copyOut.ours[i])} | file to file ${mbps(copyOut.peer[i])} | ${outRatios[i].toFixed(2)}x |`,
+        `| ${i + 1} | out | ${mbps(copyOut.ours[i])} | file to file ${mbps(copyOut.peer[i])} | ${outRatios[i].toFixed(2)}x | ${perGiB(cpu.out[i])} |`,
       );
+    console.log(
+      `server CPU per GiB, median: in ${perGiB(spread(cpu.in).median)} s, out ${perGiB(spread(cpu.out).median)} s`,
+    );
     emitResult({
       target: 'copy.in',
       value: spread(inRatios),

@@ -95,5 +95,21 @@ export const copyInResponse = (binary: boolean) =>
   w.byte(copyFormat(binary)).int16(0).finish(B.CopyInResponse);
 export const copyOutResponse = (binary: boolean) =>
   w.byte(copyFormat(binary)).int16(0).finish(B.CopyOutResponse);
-export const copyData = (data: Buffer) => w.bytes(data).finish(B.CopyData);
+/** A whole CopyData message: the payload copied once, after its header. */
+export function copyData(data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + data.length);
+  writeCopyDataHeader(out, data.length);
+  data.copy(out, 5);
+  return out;
+}
+/** The 5 bytes before a CopyData payload of n bytes, for a payload sent as it is (not copied). */
+export function copyDataHeader(n: number): Buffer {
+  const out = Buffer.allocUnsafe(5);
+  writeCopyDataHeader(out, n);
+  return out;
+}
+function writeCopyDataHeader(out: Buffer, n: number): void {
+  out[0] = B.CopyData;
+  out.writeUInt32BE(n + 4, 1);
+}
 export const copyDone = () => w.finish(B.CopyDone);

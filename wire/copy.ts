@@ -7,7 +7,7 @@ import { ProtocolViolation } from './fatal';
 import { decodeCopyFail } from './frontend-messages';
 import type { CopyInResult, CopyOutResult, QueryContext } from './handler';
 import { codeChar, FrontendCode } from './message-codes';
-import type { Transport } from './transport';
+import { type Transport, WRITE_ALONE_BYTES } from './transport';
 
 /** COPY ... FROM STDIN: streams the client's CopyData into the handler; returns the command tag. */
 export async function copyIn(transport: Transport, result: CopyInResult, ctx: QueryContext): Promise<string> {
@@ -52,8 +52,17 @@ export async function copyOut(
 ): Promise<string> {
   transport.send(msg.copyOutResponse(result.binary));
   for await (const chunk of result.produce(ctx)) {
-    transport.send(msg.copyData(chunk));
-    await transport.flushIfLarge();
+    if (chunk.length >= WRITE_ALONE_BYTES) {
+      // Sent as it is, after its header, not copied into a message; the producer may reuse the chunk once the
+      // next one is asked for, so it is in the kernel's hands before that.
+      transport.send(msg.copyDataHeader(chunk.length));
+      transport.send(chunk);
+      await transport.flush({ written: true });
+    } else {
+      // Small payloads are copied into their message and go out together.
+      transport.send(msg.copyData(chunk));
+      await transport.flushIfLarge();
+    }
     await transport.yieldIfDue();
   }
   transport.send(msg.copyDone());

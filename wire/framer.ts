@@ -1,7 +1,8 @@
 // Cuts the client's byte stream into messages. The startup phase has untyped messages (Int32 length first);
 // afterwards every message is a type byte plus an Int32 length that counts itself. The framer keeps at most
 // one partial message buffered and refuses lengths over the limit before buffering them, so a client cannot
-// make the server allocate more than the limit.
+// make the server allocate more than the limit. A message's body is a view of the socket's chunk it arrived in
+// whenever it lies inside one (no copy); only messages that span chunks are copied.
 import { ProtocolViolation } from './fatal';
 import { FrontendCode } from './message-codes';
 
@@ -75,27 +76,44 @@ export class Framer {
     return this.buffered;
   }
 
+  /** The first n buffered bytes (n <= buffered): a view of the first chunk, or a copy when they span chunks. */
   private peek(n: number): Buffer {
     if (this.chunks[0].length >= n) return this.chunks[0].subarray(0, n);
-    const joined = Buffer.concat(this.chunks);
-    this.chunks = [joined];
-    return joined.subarray(0, n);
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for (let i = 0; at < n; i++)
+      at += this.chunks[i].copy(out, at, 0, Math.min(this.chunks[i].length, n - at));
+    return out;
   }
 
+  /**
+   * Removes and returns the first n buffered bytes (n <= buffered). A message inside the first chunk is a view
+   * of it, with no copy (a COPY's payload goes from the socket's buffer to the store as it is); only a message
+   * that spans chunks is copied, into a buffer of its own size: the chunks it ends in stay as they are.
+   */
   private take(n: number): Buffer {
-    let out: Buffer;
-    if (this.chunks[0].length >= n) {
-      out = this.chunks[0].subarray(0, n);
-      const rest = this.chunks[0].subarray(n);
-      if (rest.length) this.chunks[0] = rest;
-      else this.chunks.shift();
-    } else {
-      const joined = Buffer.concat(this.chunks);
-      out = joined.subarray(0, n);
-      const rest = joined.subarray(n);
-      this.chunks = rest.length ? [rest] : [];
-    }
     this.buffered -= n;
+    const first = this.chunks[0];
+    if (first.length >= n) {
+      if (first.length > n) this.chunks[0] = first.subarray(n);
+      else this.chunks.shift();
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    let i = 0;
+    for (; at < n; i++) {
+      const chunk = this.chunks[i];
+      const used = Math.min(chunk.length, n - at);
+      chunk.copy(out, at, 0, used);
+      at += used;
+      if (used < chunk.length) {
+        this.chunks[i] = chunk.subarray(used);
+        break;
+      }
+    }
+    // One splice: a large message can span thousands of chunks.
+    this.chunks.splice(0, i);
     return out;
   }
 }

@@ -103,6 +103,10 @@ export interface CopyInResult {
 export interface CopyOutResult {
   kind: 'copyOut';
   binary: boolean;
+  /**
+   * The table's bytes. A chunk may be reused by the producer once the next one is asked for: the wire has
+   * copied or written it by then (large chunks go to the socket as they are).
+   */
   produce(ctx: QueryContext): AsyncIterable<Buffer>;
   /** Called after the last chunk; returns the command tag. */
   tag(): string;

@@ -4,6 +4,12 @@ import type { Duplex } from 'node:stream';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { type Frame, Framer, type FramerLimits } from './framer';
 
+/**
+ * Messages at least this large are written as they are, in the same writev as their neighbours, instead of
+ * being copied into one buffer with them: a COPY TO's payloads go from the store's buffers to the socket.
+ */
+export const WRITE_ALONE_BYTES = 64 * 1024;
+
 /** How long one connection may run without giving the event loop to the others. */
 const YIELD_EVERY_MS = 5;
 
@@ -146,26 +152,58 @@ export class Transport implements MessageSink {
     this.outBytes += message.length;
   }
 
-  async flush(): Promise<void> {
-    if (!this.out.length || this.stream.destroyed) {
-      this.out = [];
-      this.outBytes = 0;
-      return;
-    }
-    const data = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out, this.outBytes);
+  /**
+   * Writes what is buffered, in one corked batch (one writev): each run of small messages joined into one
+   * buffer, each buffer of WRITE_ALONE_BYTES or more written as it is, not copied. Resolves when the stream
+   * takes more (drain); with `written`, once every byte is in the kernel's hands, after which the caller may
+   * reuse the buffers it sent.
+   */
+  async flush(opts: { written?: boolean } = {}): Promise<void> {
+    const out = this.out;
     this.out = [];
     this.outBytes = 0;
-    if (!this.stream.write(data)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.stream.off('drain', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('close', done);
-      });
+    const stream = this.stream;
+    if (!out.length || stream.destroyed) return;
+    const writes: Buffer[] = [];
+    let from = 0;
+    let runBytes = 0;
+    for (let i = 0; i <= out.length; i++) {
+      if (i < out.length && out[i].length < WRITE_ALONE_BYTES) {
+        runBytes += out[i].length;
+        continue;
+      }
+      if (i > from) writes.push(i - from === 1 ? out[from] : Buffer.concat(out.slice(from, i), runBytes));
+      if (i < out.length) writes.push(out[i]);
+      from = i + 1;
+      runBytes = 0;
     }
+    let room = true;
+    let lastWritten: Promise<void> | null = null;
+    stream.cork();
+    for (let i = 0; i < writes.length - 1; i++) room = stream.write(writes[i]);
+    const last = writes[writes.length - 1];
+    if (opts.written)
+      // A write's callback comes after those of the writes before it: the last one's says they are all done.
+      lastWritten = new Promise<void>((resolve) => stream.write(last, () => resolve()));
+    else room = stream.write(last);
+    stream.uncork();
+    if (lastWritten) await this.until(lastWritten);
+    else if (!room) await this.until('drain');
+  }
+
+  /** Waits for the last write (or for drain), or for the stream to close, whichever comes first. */
+  private until(what: Promise<void> | 'drain'): Promise<void> {
+    const stream = this.stream;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        if (what === 'drain') stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      if (what === 'drain') stream.on('drain', done);
+      else what.then(done);
+      stream.on('close', done);
+    });
   }
 
   /** Flushes when much output is buffered, so a large result streams instead of piling up in memory. */

@@ -71,7 +71,11 @@ export interface DeviceIO {
   writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions): Promise<WrittenSegment>;
   /** fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once. */
   makeDurable(paths: string[]): Promise<void>;
-  /** Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there. */
+  /**
+   * Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there.
+   * Nothing is written into `into` once the promise has settled (also when `signal` stopped the read): the
+   * caller may reuse it from then on.
+   */
   readSegment(
     path: string,
     expected: Expected,

@@ -153,6 +153,10 @@ export class RemoteDeviceIO implements DeviceIO {
     const { device, id } = splitSegmentPath(path);
     let check: SegmentStreamCheck | null = null;
     const into = opts.into;
+    // Nothing goes into `into` once the read is stopped or has settled (the stream's last chunk may come
+    // after the abort has settled it): the caller may reuse the buffer from then on.
+    let over = false;
+    const signal = opts.signal;
     await this.client
       .stream(
         `/v1/segment?${q({ device, id })}`,
@@ -162,12 +166,16 @@ export class RemoteDeviceIO implements DeviceIO {
             check = new SegmentStreamCheck(expected, Number(headers['x-segtasks-file-size']), into);
           },
           chunk(b) {
+            if (over || signal?.aborted) return;
             check!.push(b);
           },
         },
-        { signal: opts.signal },
+        { signal },
       )
-      .catch(rethrow);
+      .catch(rethrow)
+      .finally(() => {
+        over = true;
+      });
     const r = check!.finish();
     return { header: r.header, checksum: r.checksum, bytesRead: r.bytes, blocksChecked: r.header.blockCount };
   }

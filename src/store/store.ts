@@ -3,7 +3,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
-import type { NewGroup, NewSegment, SegmentGroup, StorageCatalog, Table } from '../../catalog/storage';
+import type {
+  NewGroup,
+  NewSegment,
+  Segment,
+  SegmentGroup,
+  StorageCatalog,
+  Table,
+} from '../../catalog/storage';
 import { CatalogError, unknownCluster } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
 import { BufferPool } from './buffer-pool';
@@ -98,6 +105,61 @@ export interface RepairedSegment {
   message: string;
   /** The status it has in the catalog now. */
   status: 'DAMAGED' | 'MISSING';
+}
+
+/** A group's bytes as read back; release() says the reader is done with them (their buffers are reused). */
+export interface GroupBytes {
+  bytes: Buffer;
+  release(): void;
+}
+
+/**
+ * The data and parity buffers of one group being read, taken from a pool uninitialised (every byte handed on
+ * is read into or reconstructed; parity only once a parity read starts, which most groups never do). They go
+ * back to the pool when the reader has released them and every read into them has settled: a read stopped
+ * while the group is decoded without it may still be filling its part until then (a device I/O writes
+ * nothing into its `into` once its promise has settled).
+ */
+class GroupBuffers {
+  readonly data: Buffer;
+  private parityBuf: Buffer | null = null;
+  private reading = 0;
+  private released = false;
+  private returned = false;
+
+  constructor(
+    private readonly pool: BufferPool,
+    dataBytes: number,
+    private readonly parityBytes: number,
+  ) {
+    this.data = pool.take(dataBytes);
+  }
+
+  parity(): Buffer {
+    this.parityBuf ??= this.pool.take(this.parityBytes);
+    return this.parityBuf;
+  }
+
+  /** Counts a read into these buffers until it settles. */
+  track<T>(read: Promise<T>): Promise<T> {
+    this.reading++;
+    return read.finally(() => {
+      this.reading--;
+      this.giveBack();
+    });
+  }
+
+  release(): void {
+    this.released = true;
+    this.giveBack();
+  }
+
+  private giveBack(): void {
+    if (!this.released || this.reading > 0 || this.returned) return;
+    this.returned = true;
+    this.pool.give(this.data);
+    if (this.parityBuf) this.pool.give(this.parityBuf);
+  }
 }
 
 export class SegmentStore {
@@ -341,19 +403,39 @@ export class SegmentStore {
    * fails verification is rebuilt from the others. A segment the catalog called INTACT whose file fails
    * verification becomes DAMAGED (MISSING when the file is gone), so that a rebuild repairs it for good, and
    * is reported to `onRepair`. Fails with an error naming the group and table when more segments are lost than
-   * the group has parity.
+   * the group has parity. The bytes lie in buffers of `pool`, which go back to it after release().
    */
   async readGroup(
     group: SegmentGroup,
     tableName: string,
     onRepair?: (r: RepairedSegment) => void,
-  ): Promise<Buffer> {
+    pool: BufferPool = new BufferPool(0),
+  ): Promise<GroupBytes> {
     const k = group.width - group.parity_width;
     const m = group.parity_width;
     const S = group.shard_bytes;
     const segs = await this.catalog.segmentsOfGroup(group.id);
-    let data = Buffer.alloc(k * S);
-    let parity = Buffer.alloc(m * S);
+    const buffers = new GroupBuffers(pool, k * S, m * S);
+    try {
+      const bytes = await this.decodeGroup(group, tableName, segs, buffers, onRepair);
+      return { bytes, release: () => buffers.release() };
+    } catch (err) {
+      buffers.release();
+      throw err;
+    }
+  }
+
+  private async decodeGroup(
+    group: SegmentGroup,
+    tableName: string,
+    segs: Segment[],
+    buffers: GroupBuffers,
+    onRepair?: (r: RepairedSegment) => void,
+  ): Promise<Buffer> {
+    const k = group.width - group.parity_width;
+    const m = group.parity_width;
+    const S = group.shard_bytes;
+    let data = buffers.data;
     const found: RepairedSegment[] = [];
     /** Each read's own abort: a read still running when the group is decoded without it is stopped. */
     const aborts = new Map<number, AbortController>();
@@ -363,7 +445,7 @@ export class SegmentStore {
       const into =
         position < k
           ? data.subarray(position * S, (position + 1) * S)
-          : parity.subarray((position - k) * S, (position - k + 1) * S);
+          : buffers.parity().subarray((position - k) * S, (position - k + 1) * S);
       const abort = new AbortController();
       aborts.set(position, abort);
       try {
@@ -403,14 +485,15 @@ export class SegmentStore {
     // hedged read), for each one still not there: whichever k segments arrive first are decoded.
     const done = new Map<number, boolean>();
     const running = new Map<number, Promise<void>>();
-    const start = (p: number) =>
+    const start = (p: number) => {
       running.set(
         p,
-        readInto(p).then((ok) => {
+        buffers.track(readInto(p)).then((ok) => {
           done.set(p, ok);
           running.delete(p);
         }),
       );
+    };
     for (let p = 0; p < k; p++) start(p);
     let hedging = false;
     const deadline = new Promise<void>((r) => setTimeout(() => r(), HEDGE_AFTER_MS).unref());
@@ -448,6 +531,7 @@ export class SegmentStore {
     for (const p of stopped) aborts.get(p)!.abort();
     const allData = good.filter((p) => p < k).length === k;
     if (!allData) {
+      let parity = buffers.parity();
       if (stopped.length) {
         const d2 = Buffer.alloc(k * S);
         const p2 = Buffer.alloc(m * S);
@@ -475,17 +559,25 @@ export class SegmentStore {
     const table = await this.catalog.table(tableName);
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
     const groups = await this.catalog.groupsOfTable(table.id);
-    // One group is read ahead while the current one is sent.
-    let next = groups.length ? this.readGroup(groups[0], table.name, onRepair) : null;
+    // One group is read ahead while the current one is sent. Their buffers are reused from group to group
+    // (allocating and zeroing a group's worth for every group kept the garbage collector busy): the one sent,
+    // the one read ahead, and one whose stopped reads have not all settled yet.
+    const pool = new BufferPool(3);
+    let next = groups.length ? this.readGroup(groups[0], table.name, onRepair, pool) : null;
     next?.catch(() => {});
     for (let i = 0; i < groups.length; i++) {
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
-      const bytes = await next!;
-      next = i + 1 < groups.length ? this.readGroup(groups[i + 1], table.name, onRepair) : null;
+      const { bytes, release } = await next!;
+      next = i + 1 < groups.length ? this.readGroup(groups[i + 1], table.name, onRepair, pool) : null;
       next?.catch(() => {});
-      // Hand out in slices of at most 1 MiB so that CopyData messages stay small.
-      for (let off = 0; off < bytes.length; off += 1 << 20)
-        yield bytes.subarray(off, Math.min(bytes.length, off + (1 << 20)));
+      // Hand out in slices of at most 1 MiB so that CopyData messages stay small. A slice is the reader's
+      // until it asks for the next one; the group's buffers go back to the pool after its last slice.
+      try {
+        for (let off = 0; off < bytes.length; off += 1 << 20)
+          yield bytes.subarray(off, Math.min(bytes.length, off + (1 << 20)));
+      } finally {
+        release();
+      }
     }
   }
 

@@ -126,6 +126,12 @@ test('ParameterDescription and CopyData round-trip; a large message grows the wr
   );
   t.deepEqual(params.dataTypeIDs, [23, 25]);
   t.deepEqual(copy.chunk, big);
-  // The writer is reused: the next message must not carry bytes of the big one.
+  t.deepEqual(msg.copyDataHeader(big.length), msg.copyData(big).subarray(0, 5));
+  // A message larger than the writer's buffer grows it; the writer is reused: the next message must not
+  // carry bytes of the big one.
+  const [notice] = await decoded(
+    msg.noticeResponse({ severity: 'NOTICE', code: '00000', message: 'x'.repeat(100_000) }),
+  );
+  t.is(notice.message, 'x'.repeat(100_000));
   t.deepEqual(msg.noData(), bytes('n', 0, 0, 0, 4));
 });
