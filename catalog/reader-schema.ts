@@ -25,11 +25,16 @@ export const READER_ROLE = 'segtasks_reader';
 export const readerPassword = (secret: Buffer): string =>
   createHmac('sha256', secret).update(READER_ROLE).digest('hex');
 
-/** The catalog URL with the reader role's credentials: same host, port, database and options. */
+/**
+ * The catalog URL with the reader role's credentials: same host, port, database and connection parameters
+ * (sslmode, ...), but not the catalog session's `options`: the readers' sessions set their own, which a URL's
+ * would replace.
+ */
 export function readerUrl(catalogUrl: string, secret: Buffer): string {
   const u = new URL(catalogUrl);
   u.username = READER_ROLE;
   u.password = readerPassword(secret);
+  u.searchParams.delete('options');
   return u.toString();
 }
 
