@@ -121,7 +121,10 @@ test.serial(
     for (const end = Date.now() + 2000; pool.stats().cursors && Date.now() < end; ) await sleep(5);
     t.is(pool.stats().cursors, 0);
     t.is(((await t.throwsAsync(opened.cursor!.next(10))) as SqlError).code, '34000');
-    t.is(await fewestWorkers(1200), workers);
+    // None ended: never fewer than before. (More is a spare that an earlier test started and that finished
+    // starting meanwhile on a loaded machine; that it replaces nothing is what `spawned` shows.)
+    const fewest = await fewestWorkers(1200);
+    t.true(fewest >= workers, `${fewest} workers after the cancel, ${workers} before`);
     t.is(pool.stats().spawned, spawned, 'no worker was started in place of one ended');
   },
 );
