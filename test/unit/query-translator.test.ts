@@ -531,3 +531,80 @@ test('system columns of a relation; pg_proc lists the implemented functions; "ch
   // a subscript by an expression, unspaced
   t.deepEqual(q.rows('SELECT (ARRAY[10, 20, 30])[3-1]'), [['20']]);
 });
+
+test('set-returning functions in a select list run in lockstep: the longest sets the rows, the others NULL past their end', (t) => {
+  t.deepEqual(q.rows('SELECT generate_series(1, 3), generate_series(1, 2)'), [
+    [1, 1],
+    [2, 2],
+    [3, null],
+  ]);
+  t.deepEqual(q.rows("SELECT unnest(ARRAY['a', 'b']), 7, unnest(ARRAY[10, 20, 30])"), [
+    ['a', 7, '10'],
+    ['b', 7, '20'],
+    [null, 7, '30'],
+  ]);
+  // the same call twice is one set, not two
+  t.deepEqual(q.rows('SELECT generate_series(1, 2) AS a, generate_series(1, 2) AS b'), [
+    [1, 1],
+    [2, 2],
+  ]);
+  t.deepEqual(q.rows('SELECT generate_series(1, 0), generate_series(1, 0)'), []);
+});
+
+test('LATERAL: subqueries and functions in FROM see the FROM items before them', (t) => {
+  t.deepEqual(
+    q.rows(
+      'SELECT g, x.h, x.twice FROM generate_series(1, 2) g, LATERAL (SELECT g * 10 AS h, g * 2 AS twice) x',
+    ),
+    [
+      [1, 10, 2],
+      [2, 20, 4],
+    ],
+  );
+  t.deepEqual(q.rows('SELECT g, h FROM generate_series(1, 3) g CROSS JOIN LATERAL generate_series(g, 2) h'), [
+    [1, 1],
+    [1, 2],
+    [2, 2],
+  ]);
+  // LEFT JOIN LATERAL keeps the rows for which the subquery has none; s.* names the subquery's columns
+  const left = q.translate(
+    'SELECT g, s.* FROM generate_series(1, 2) g LEFT JOIN LATERAL (SELECT g AS v WHERE g > 1) s ON true',
+  );
+  t.deepEqual(
+    left.columns.map((c) => c.name),
+    ['g', 'v'],
+  );
+  t.deepEqual(
+    q.rows(
+      'SELECT g, s.* FROM generate_series(1, 2) g LEFT JOIN LATERAL (SELECT g AS v WHERE g > 1) s ON true',
+    ),
+    [
+      [1, null],
+      [2, 2],
+    ],
+  );
+  // a column list renames, WITH ORDINALITY numbers from 1, and lockstep set-returning calls inside
+  t.deepEqual(
+    q.rows(
+      "SELECT k.* FROM (SELECT ARRAY['x', 'y'] AS a) t CROSS JOIN LATERAL (SELECT unnest(t.a), generate_subscripts(t.a, 1) + 1) AS k(v, n)",
+    ),
+    [
+      ['x', 2],
+      ['y', 3],
+    ],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT u.v, u.ordinality FROM (SELECT ARRAY['x', 'y'] AS a) t, unnest(t.a) WITH ORDINALITY AS u(v)",
+    ),
+    [
+      ['x', 1],
+      ['y', 2],
+    ],
+  );
+  // without LATERAL a subquery does not see the items before it
+  const e = t.throws(() => q.translate('SELECT * FROM generate_series(1, 2) g, (SELECT g AS v) s'), {
+    instanceOf: SqlError,
+  });
+  t.is(e?.code, '42703');
+});

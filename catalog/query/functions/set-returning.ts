@@ -61,6 +61,9 @@ export interface TableFunction {
   extraArgs?: string[];
 }
 
+/** The element types of the two vector types (every other array type is _element). */
+const VECTOR_ELEMENTS: Record<string, string> = { int2vector: 'int2', oidvector: 'oid' };
+
 /** int2vector and oidvector are subscripted from 0; every other array from 1. */
 export const lowerBound = (type: string | null) => (type === 'int2vector' || type === 'oidvector' ? 0 : 1);
 
@@ -100,7 +103,7 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
         });
       return {
         sqlite: 'pg_array_each',
-        columns: [{ name: 'value', type: (argTypes[0] ?? '_text').replace(/^_/, '') || 'text' }],
+        columns: [{ name: 'value', type: VECTOR_ELEMENTS[t ?? ''] ?? (t ?? '_text').replace(/^_/, '') }],
       };
     }
     case 'generate_subscripts':
@@ -231,8 +234,11 @@ const TABLES: Record<string, VirtualTable> = {
   },
 };
 
-/** The SQLite names of the table-valued functions: relations translated SQL may read (relation-guard.ts). */
-export const TABLE_FUNCTION_NAMES: ReadonlySet<string> = new Set(Object.keys(TABLES));
+/**
+ * The SQLite names of the table-valued functions: relations translated SQL may read (relation-guard.ts). With
+ * them SQLite's json_each, which reads nothing but its argument (a LATERAL subquery's rows: clauses/from.ts).
+ */
+export const TABLE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(TABLES), 'json_each']);
 
 export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
   for (const [name, table] of Object.entries(TABLES))

@@ -107,3 +107,14 @@ SELECT _pg_expandarray(ARRAY['a', 'b'])
 SELECT (information_schema._pg_expandarray(ARRAY['a', 'b'])).n
 
 SELECT (information_schema._pg_expandarray(ARRAY['a', 'b'])).x
+
+-- several set-returning functions in one select list run in lockstep (PostgreSQL 10+)
+SELECT generate_series(1, 3) AS a, generate_series(1, 2) AS b, 'x' AS c
+
+SELECT unnest(ARRAY['a', 'b', 'c']), unnest(ARRAY[1]), generate_series(5, 6)
+
+SELECT name, unnest(ARRAY[segments_total, segments_done]), generate_series(1, 3) FROM sys.tasks ORDER BY created_at
+
+SELECT generate_series(1, 2), generate_series(1, 2)
+
+SELECT generate_series(1, 0), unnest(ARRAY[]::int[])
