@@ -608,3 +608,30 @@ test('LATERAL: subqueries and functions in FROM see the FROM items before them',
   });
   t.is(e?.code, '42703');
 });
+
+test('a CTE column list renames positionally; parenthesized queries where PostgreSQL allows them', (t) => {
+  t.deepEqual(q.rows('WITH q(a, b) AS (SELECT 1, 2) SELECT b, a FROM q'), [[2, 1]]);
+  const fewer = q.translate('WITH q(a) AS (SELECT 1 AS one, 2 AS two) SELECT * FROM q');
+  t.deepEqual(
+    fewer.columns.map((c) => c.name),
+    ['a', 'two'],
+  );
+  const more = t.throws(() => q.translate('WITH q(a, b, c) AS (SELECT 1, 2) SELECT * FROM q'), {
+    instanceOf: SqlError,
+  });
+  t.is(more?.code, '42P10');
+  // WITH RECURSIVE keeps its own column list
+  t.deepEqual(
+    q.rows('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) SELECT n FROM c'),
+    [[1], [2], [3]],
+  );
+  t.deepEqual(q.rows('WITH q AS ((SELECT 5 AS x)) SELECT x FROM q'), [[5]]);
+  t.deepEqual(q.rows('(WITH q AS (SELECT 6 AS x) SELECT x FROM q)'), [[6]]);
+  t.deepEqual(q.rows('(((SELECT 7 AS x)))'), [[7]]);
+  t.deepEqual(q.rows('((SELECT 2) UNION (SELECT 1)) ORDER BY 1'), [[1], [2]]);
+  t.deepEqual(q.rows('(SELECT 3 AS x) ORDER BY x LIMIT 1'), [[3]]);
+  // a call's parentheses stay the call's
+  t.deepEqual(q.rows('SELECT coalesce((SELECT 8)), ((SELECT 9)) + 1'), [[8, 10]]);
+  // a subquery's column list, with names the subquery repeats
+  t.deepEqual(q.rows('SELECT a, b FROM (SELECT 1, 2) AS x(a, b)'), [[1, 2]]);
+});

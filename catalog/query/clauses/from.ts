@@ -54,11 +54,18 @@ function subqueryItem(ctx: Context, f: A.FromStatement, scope: Scope): string {
     parent: f.lateral ? scope : scope.parent,
   });
   const alias = f.alias;
+  const listed = f.columnNames?.length ?? 0;
+  if (listed > inner.columns.length)
+    throw err(
+      '42P10',
+      `table "${alias}" has ${inner.columns.length} columns available but ${listed} columns specified`,
+    );
   const names = inner.columns.map((c, i) => f.columnNames?.[i]?.name ?? c.name);
   if (f.lateral) return lateralSubquery(inner, alias, names, scope);
-  // A column list renames positionally: wrap once more, naming each column.
-  const sql = f.columnNames?.length
-    ? `(SELECT ${names.map((n, i) => `${quoteIdent(inner.columns[i].name)} AS ${quoteIdent(n)}`).join(', ')} FROM (${inner.sql}))`
+  // A column list renames positionally (the subquery's own names may repeat, as in SELECT 1, 2): a SQLite CTE
+  // with a column list names them by position.
+  const sql = listed
+    ? `(WITH "__columns"(${names.map(quoteIdent).join(', ')}) AS (${inner.sql}) SELECT * FROM "__columns")`
     : `(${inner.sql})`;
   scope.tables.push({ alias, columns: inner.columns.map((c, i) => ({ name: names[i], type: c.type })) });
   return `${sql} AS ${quoteIdent(alias)}`;
