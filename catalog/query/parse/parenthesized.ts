@@ -5,7 +5,7 @@
 // FROM item of a `SELECT *`, which has its rows and column names:
 //   ((query))            -> (SELECT * FROM (query) AS __paren_query)
 //   (query) [ORDER BY..] -> SELECT * FROM (query) AS __paren_query [ORDER BY ..]
-import { type Group, groupsOf, isGroup, type Item, nextSolid, tokenOf, trim, wordOf } from './groups';
+import { type Group, groupsOf, type Item, isGroup, nextSolid, tokenOf, trim, wordOf } from './groups';
 import { synthesized } from './tokens';
 
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
