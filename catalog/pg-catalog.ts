@@ -151,6 +151,7 @@ const PG: Record<string, string> = {
  */
 /** pg_attribute's columns, in order (from its spec above). */
 const ATTRIBUTE_COLUMNS = PG.pg_attribute.split(/\s+/).map((c) => c.split(':')[0]);
+const CLASS_COLUMNS = PG.pg_class.split(/\s+/).map((c) => c.split(':')[0]);
 
 /**
  * What PostgreSQL stores for a plain attribute (no statistics target set, no default, local, not dropped,
@@ -820,10 +821,24 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     }
   }
   fill('pg_catalog.pg_class', classRows);
-  // pg_class: the emulated relations, filled once, and the user tables, read live.
+  // pg_class: the emulated relations, filled once, and the user tables, read live. A sys table's reltuples
+  // (and its primary key's) is its row count, read live: what PostgreSQL's planner statistics say of a table
+  // that autovacuum or ANALYZE has seen (a never-analysed one says -1); the other relations keep -1.
   db.exec('ALTER TABLE temp."pg_catalog.pg_class" RENAME TO "pg_catalog.pg_class.builtin"');
+  const counted = relations
+    .filter((r) => r.schema === 'sys')
+    .flatMap((r) => {
+      const count = `(SELECT count(*) FROM ${r.sqlite})`;
+      const pk = pkIndexOf.get(r.oid);
+      return [`WHEN ${r.oid} THEN ${count}`, ...(pk === undefined ? [] : [`WHEN ${pk} THEN ${count}`])];
+    });
+  const classColumns = CLASS_COLUMNS.map((c) =>
+    c === 'reltuples' && counted.length
+      ? `CASE oid ${counted.join(' ')} ELSE reltuples END AS reltuples`
+      : `"${c}"`,
+  );
   db.exec(
-    `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT * FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
+    `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT ${classColumns.join(', ')} FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
   );
   fill('pg_catalog.pg_attribute', attrRows);
   // PostgreSQL's comments on the functions pg_proc lists (obj_description(oid, 'pg_proc'))

@@ -635,3 +635,16 @@ test('a CTE column list renames positionally; parenthesized queries where Postgr
   // a subquery's column list, with names the subquery repeats
   t.deepEqual(q.rows('SELECT a, b FROM (SELECT 1, 2) AS x(a, b)'), [[1, 2]]);
 });
+
+test("pg_class.reltuples of a sys table and of its primary key is the table's row count (other relations -1)", (t) => {
+  t.deepEqual(
+    q.rows(
+      "SELECT relname, reltuples FROM pg_class WHERE relname IN ('tasks', 'tasks_pkey', 'pg_class') ORDER BY 1",
+    ),
+    [
+      ['pg_class', -1],
+      ['tasks', 0],
+      ['tasks_pkey', 0],
+    ],
+  );
+});
