@@ -648,3 +648,20 @@ test("pg_class.reltuples of a sys table and of its primary key is the table's ro
     ],
   );
 });
+
+test('arrays with a lower bound other than 1: subscripts, bounds and set-returning functions count from it', (t) => {
+  const a = "'[0:2]={5,6,7}'::int[]";
+  t.deepEqual(
+    q.row(
+      `SELECT ${a}, (${a})[0], (${a})[3], array_lower(${a}, 1), array_upper(${a}, 1), array_dims(${a}), cardinality(${a})`,
+    ).values,
+    ['[0:2]={5,6,7}', '5', null, 0, 2, '[0:2]', 3],
+  );
+  t.deepEqual(q.rows(`SELECT generate_subscripts(${a}, 1)`), [[0], [1], [2]]);
+  t.deepEqual(q.rows(`SELECT unnest(${a})`), [['5'], ['6'], ['7']]);
+  // [1:n] is the plain form; bounds that do not fit the elements are 22P02
+  t.deepEqual(q.row("SELECT '[1:2]={1,2}'::int[]").values, ['{1,2}']);
+  const e = t.throws(() => q.row("SELECT '[0:1]={1,2,3}'::int[]"), { instanceOf: SqlError });
+  t.is(e?.code, '22P02');
+  t.deepEqual(q.row(`SELECT array_append(${a}, 8), array_position(${a}, 7)`).values, ['[0:3]={5,6,7,8}', 2]);
+});

@@ -1,7 +1,7 @@
 // Set-returning functions usable in FROM (and in a select list), backed by SQLite table-valued functions.
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
-import { arr, type FunctionContext, type Register, sqlInteger, type V } from './define';
+import { arr, bounded, type FunctionContext, type Register, sqlInteger, type V } from './define';
 import { regexpSplit } from './regex';
 import { formatTypeName } from './system';
 
@@ -177,8 +177,9 @@ const TABLES: Record<string, VirtualTable> = {
     *rows(a: V, dim: V, reverse: V, lower: V) {
       // Arrays here are one-dimensional: dimension 1 has subscripts, any other none (PostgreSQL: no rows).
       if (a === null || dim === null || Number(dim) !== 1) return;
-      const n = arr(a).length;
-      const lo = Number(lower);
+      const b = bounded(a, Number(lower));
+      const n = b.items.length;
+      const lo = b.lower;
       if (Number(reverse)) for (let i = n - 1; i >= 0; i--) yield [sqlInteger(lo + i)];
       else for (let i = 0; i < n; i++) yield [sqlInteger(lo + i)];
     },
