@@ -665,3 +665,33 @@ test('arrays with a lower bound other than 1: subscripts, bounds and set-returni
   t.is(e?.code, '22P02');
   t.deepEqual(q.row(`SELECT array_append(${a}, 8), array_position(${a}, 7)`).values, ['[0:3]={5,6,7,8}', 2]);
 });
+
+test('int2/int4 + - * overflow is 22003; % and mod() divide by zero with 22012 and keep a numeric remainder', (t) => {
+  for (const sql of ['SELECT 2147483647 + 1', 'SELECT 100000 * 100000', 'SELECT -2147483647 - 2']) {
+    const e = t.throws(() => q.row(sql), { instanceOf: SqlError }, sql);
+    t.is(e?.code, '22003', sql);
+  }
+  for (const sql of ['SELECT 1 % 0', 'SELECT mod(7, 0)']) {
+    const e = t.throws(() => q.row(sql), { instanceOf: SqlError }, sql);
+    t.is(e?.code, '22012', sql);
+  }
+  t.deepEqual(
+    q.row('SELECT 3000000000 + 1, 5.5 % 2, -7 % 3, mod(7, -3), 1 << 4').values,
+    [3000000001, 1.5, -1, 1, 16],
+  );
+});
+
+test('column names as PostgreSQL figures them: a chain of casts takes the last type, a CASE its ELSE', (t) => {
+  const names = (sql: string) => q.translate(sql).columns.map((c) => c.name);
+  t.deepEqual(
+    names("SELECT 'sys.tasks'::regclass::text, 1::int8::text, relname::text::varchar FROM pg_class"),
+    ['text', 'text', 'relname'],
+  );
+  t.deepEqual(
+    names(
+      'SELECT CASE WHEN true THEN 1 ELSE relnatts END, CASE WHEN true THEN 1 END, CASE WHEN true THEN 1 ELSE 0::int4 END FROM pg_class',
+    ),
+    ['relnatts', 'case', 'case'],
+  );
+  t.deepEqual(names('SELECT CASE WHEN true THEN 1 ELSE (SELECT 2 AS two) END'), ['two']);
+});

@@ -266,3 +266,10 @@ SELECT ((SELECT count(*) FROM sys.nodes)) + 1
 SELECT * FROM (SELECT 1, 2) AS x(a, b)
 
 SELECT * FROM (SELECT 1) AS x(a, b)
+
+-- column names PostgreSQL figures: a chain of casts takes the last type, a CASE its ELSE's name
+SELECT 1::int8::text, 'a'::text::varchar, name::text::varchar FROM sys.clusters
+
+SELECT CASE WHEN true THEN 'x' ELSE name END, CASE WHEN false THEN 1 END, CASE WHEN true THEN 1 ELSE 0::int END FROM sys.clusters
+
+SELECT CASE WHEN true THEN NULL ELSE upper(name) END, CASE WHEN true THEN 1 ELSE (SELECT 2 AS two) END FROM sys.clusters
