@@ -151,6 +151,7 @@ const PG: Record<string, string> = {
  */
 /** pg_attribute's columns, in order (from its spec above). */
 const ATTRIBUTE_COLUMNS = PG.pg_attribute.split(/\s+/).map((c) => c.split(':')[0]);
+const CLASS_COLUMNS = PG.pg_class.split(/\s+/).map((c) => c.split(':')[0]);
 
 /**
  * What PostgreSQL stores for a plain attribute (no statistics target set, no default, local, not dropped,
@@ -411,6 +412,36 @@ function sysColumns(info: TableInfo[]): ColumnDef[] {
 export const sysRelationColumns = (db: BetterSqlite3.Database, name: string): ColumnDef[] =>
   sysColumns(tableInfo(db, name));
 
+/**
+ * PostgreSQL 15's default btree operator classes (oid, name, family, indexed type, key type): those of the
+ * types the catalog has, as pg_index.indclass names them for the primary keys (drizzle-kit joins them).
+ */
+const BTREE_OPCLASSES: [number, string, number, number, number][] = [
+  [1978, 'int4_ops', 1976, 23, 0],
+  [1979, 'int2_ops', 1976, 21, 0],
+  [1981, 'oid_ops', 1989, 26, 0],
+  [3122, 'date_ops', 434, 1082, 0],
+  [3123, 'float8_ops', 1970, 701, 0],
+  [3124, 'int8_ops', 1976, 20, 0],
+  [3125, 'numeric_ops', 1988, 1700, 0],
+  [3126, 'text_ops', 1994, 25, 0],
+  [3127, 'timestamptz_ops', 434, 1184, 0],
+  [3128, 'timestamp_ops', 434, 1114, 0],
+  [10003, 'bool_ops', 424, 16, 0],
+  [10004, 'bpchar_ops', 426, 1042, 0],
+  [10006, 'bytea_ops', 428, 17, 0],
+  [10007, 'char_ops', 429, 18, 0],
+  [10012, 'float4_ops', 1970, 700, 0],
+  [10022, 'interval_ops', 1982, 1186, 0],
+  [10028, 'name_ops', 1994, 19, 2275],
+  [10032, 'oidvector_ops', 1991, 30, 0],
+  [10038, 'time_ops', 1996, 1083, 0],
+  [10065, 'uuid_ops', 2968, 2950, 0],
+  [10088, 'jsonb_ops', 4033, 3802, 0],
+];
+/** The collation of an index column by its type (pg_index.indcollation): default for text, C for name. */
+const INDEX_COLLATIONS: Record<number, number> = { 25: 100, 1043: 100, 1042: 100, 19: 950 };
+
 /** Builds the registry and the emulated relations on a reader connection. */
 export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   const relations: RelationDef[] = [];
@@ -490,6 +521,20 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
   fill(
     'pg_catalog.pg_namespace',
     NAMESPACES.map((n) => [n.oid, n.name, 10, null]),
+  );
+  fill(
+    'pg_catalog.pg_opclass',
+    BTREE_OPCLASSES.map(([oid, name, family, intype, keytype]) => [
+      oid,
+      403,
+      name,
+      11,
+      10,
+      family,
+      intype,
+      1,
+      keytype,
+    ]),
   );
   fill('pg_catalog.pg_am', [
     [2, 'heap', HEAP_TABLEAM_HANDLER, 't'],
@@ -712,6 +757,7 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         null,
         null,
       ]);
+      const keyTypes = keys.map((attnum) => typeOid(rel.columns[attnum - 1].type));
       keys.forEach((attnum, k) => {
         const col = rel.columns[attnum - 1];
         const oid = typeOid(col.type);
@@ -754,8 +800,8 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
         1,
         0,
         keys.join(' '),
-        keys.map(() => 0).join(' '),
-        keys.map(() => 0).join(' '),
+        keyTypes.map((t) => INDEX_COLLATIONS[t] ?? 0).join(' '),
+        keyTypes.map((t) => BTREE_OPCLASSES.find((c) => c[3] === t)?.[0] ?? 0).join(' '),
         keys.map(() => 0).join(' '),
         null,
         null,
@@ -791,10 +837,24 @@ export function buildEmulation(db: BetterSqlite3.Database): Emulation {
     }
   }
   fill('pg_catalog.pg_class', classRows);
-  // pg_class: the emulated relations, filled once, and the user tables, read live.
+  // pg_class: the emulated relations, filled once, and the user tables, read live. A sys table's reltuples
+  // (and its primary key's) is its row count, read live: what PostgreSQL's planner statistics say of a table
+  // that autovacuum or ANALYZE has seen (a never-analysed one says -1); the other relations keep -1.
   db.exec('ALTER TABLE temp."pg_catalog.pg_class" RENAME TO "pg_catalog.pg_class.builtin"');
+  const counted = relations
+    .filter((r) => r.schema === 'sys')
+    .flatMap((r) => {
+      const count = `(SELECT count(*) FROM ${r.sqlite})`;
+      const pk = pkIndexOf.get(r.oid);
+      return [`WHEN ${r.oid} THEN ${count}`, ...(pk === undefined ? [] : [`WHEN ${pk} THEN ${count}`])];
+    });
+  const classColumns = CLASS_COLUMNS.map((c) =>
+    c === 'reltuples' && counted.length
+      ? `CASE oid ${counted.join(' ')} ELSE reltuples END AS reltuples`
+      : `"${c}"`,
+  );
   db.exec(
-    `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT * FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
+    `CREATE TEMP VIEW "pg_catalog.pg_class" AS SELECT ${classColumns.join(', ')} FROM temp."pg_catalog.pg_class.builtin" UNION ALL ${USER_TABLE_CLASS_ROWS}`,
   );
   fill('pg_catalog.pg_attribute', attrRows);
   // PostgreSQL's comments on the functions pg_proc lists (obj_description(oid, 'pg_proc'))

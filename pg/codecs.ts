@@ -86,7 +86,27 @@ export function parseArrayLiteral(text: string): (string | null)[] {
   return out;
 }
 
-export function formatArrayLiteral(items: readonly unknown[]): string {
+/**
+ * An array's text form with its lower bound: `{a,b}` counts from 1, `[lo:hi]={a,b}` (PostgreSQL's form for any
+ * other lower bound) from lo, and hi must be the last subscript of the elements given (22P02 otherwise).
+ */
+export function parseArrayText(text: string): { lower: number; items: (string | null)[] } {
+  const s = text.trim();
+  const bounds = /^\[\s*([+-]?\d+)\s*:\s*([+-]?\d+)\s*\]\s*=\s*/.exec(s);
+  if (!bounds) return { lower: 1, items: parseArrayLiteral(s) };
+  const items = parseArrayLiteral(s.slice(bounds[0].length));
+  const lower = Number(bounds[1]);
+  if (Number(bounds[2]) - lower + 1 !== items.length)
+    throw new SqlError('22P02', `malformed array literal: "${text}"`, {
+      detail: 'Specified array dimensions do not match array contents.',
+    });
+  return { lower, items };
+}
+
+/** The text form of a one-dimensional array whose first subscript is `lower` (PostgreSQL's array_out). */
+export function formatArrayLiteral(items: readonly unknown[], lower = 1): string {
+  if (lower !== 1 && items.length)
+    return `[${lower}:${lower + items.length - 1}]=${formatArrayLiteral(items)}`;
   const parts = items.map((v) => {
     if (v === null || v === undefined) return 'NULL';
     const str = typeof v === 'boolean' ? (v ? 't' : 'f') : String(v);
@@ -227,7 +247,7 @@ function toBigInt(v: unknown): bigint {
 }
 
 function arrayBinary(v: unknown, elemOid: number): Buffer {
-  const items = Array.isArray(v) ? v : parseArrayLiteral(String(v));
+  const { items, lower } = Array.isArray(v) ? { items: v, lower: 1 } : parseArrayText(String(v));
   const parts: Buffer[] = [];
   const header = Buffer.alloc(items.length ? 20 : 12);
   header.writeInt32BE(items.length ? 1 : 0, 0);
@@ -235,7 +255,7 @@ function arrayBinary(v: unknown, elemOid: number): Buffer {
   header.writeInt32BE(elemOid, 8);
   if (items.length) {
     header.writeInt32BE(items.length, 12);
-    header.writeInt32BE(1, 16);
+    header.writeInt32BE(lower, 16);
   }
   parts.push(header);
   for (const item of items) {

@@ -2,13 +2,14 @@
 // real PostgreSQL 15 holding the same sys tables with the same constraints and rows (the oracle's mirror,
 // test/oracle/mirror.ts): pgcli's completion (typed in tmux) and its \d; SQLAlchemy reflection and
 // pandas.read_sql_table; DBD::Pg's catalog methods; psqlODBC's SQLTables / SQLColumns / SQLPrimaryKeys /
-// SQLForeignKeys through pyodbc (default DSN and UseDeclareFetch=1); pgjdbc's key metadata. What each prints is compared with what
+// SQLForeignKeys through pyodbc (default DSN and UseDeclareFetch=1); pgjdbc's key metadata; drizzle-kit pull. What each prints is compared with what
 // it prints against PostgreSQL, and the content is asserted on its own (so that two equally wrong answers fail).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import pg from 'pg';
 import { sysRelations } from '../catalog/schema';
 import { PYTHON, run, runJdbcProgram } from './helpers/run';
 import { ADMIN_PASSWORD } from './helpers/server';
@@ -355,6 +356,112 @@ test("pg_dump --schema-only -n sys of segtasks equals PostgreSQL 15's, and resto
     );
     t.true(shapeOurs.includes('sys.segments segments_pkey PRIMARY KEY (storage_id)'));
     t.deepEqual(shapeRestored, shapeOurs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---------- drizzle-kit ----------
+
+const DRIZZLE_KIT = join(__dirname, '..', '..', 'node_modules', 'drizzle-kit', 'bin.cjs');
+
+/**
+ * Runs `drizzle-kit pull` for schema sys and returns what it wrote: the schema file's declarations, the
+ * relations file's, and the SQL file's statements, each list sorted (drizzle-kit writes the tables in the
+ * order its catalog query returns them, which has no ORDER BY: PostgreSQL's is the order of creation).
+ */
+async function drizzlePull(
+  x: Target,
+  dir: string,
+): Promise<Record<'schema' | 'relations' | 'sql', string[]>> {
+  const out = join(dir, x.name);
+  const config = join(dir, `${x.name}.config.js`);
+  writeFileSync(
+    config,
+    `module.exports = ${JSON.stringify({
+      dialect: 'postgresql',
+      out,
+      schemaFilter: ['sys'],
+      dbCredentials: {
+        host: '127.0.0.1',
+        port: x.port,
+        user: 'admin',
+        password: x.password,
+        database: 'segtasks',
+        ssl: false,
+      },
+    })};\n`,
+  );
+  const r = await run(process.execPath, [DRIZZLE_KIT, 'pull', '--config', config], { timeoutMs: 90_000 });
+  if (r.code !== 0) throw new Error(`drizzle-kit pull of ${x.name}: ${r.stdout}\n${r.stderr}`);
+  const sqlFile = readdirSync(out).find((f) => f.endsWith('.sql'));
+  if (!sqlFile) throw new Error(`drizzle-kit pull of ${x.name} wrote no SQL file: ${r.stdout}`);
+  const blocks = (file: string, sep: string) =>
+    readFileSync(join(out, file), 'utf8')
+      .split(sep)
+      .map((b) => b.trim())
+      .filter((b) => b !== '')
+      // the names an import lists follow the order of the tables too
+      .map((b) =>
+        b.replace(
+          /^import \{ (.*) \} from/,
+          (_, n: string) => `import { ${n.split(', ').sort().join(', ')} } from`,
+        ),
+      )
+      .sort();
+  return {
+    schema: blocks('schema.ts', '\n\n'),
+    relations: blocks('relations.ts', '\n\n'),
+    sql: blocks(sqlFile, '--> statement-breakpoint'),
+  };
+}
+
+test('drizzle-kit pull of schema sys declares every sys table and column, as from PostgreSQL 15', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-drizzle-'));
+  try {
+    const [ours, theirs] = await both((x) => drizzlePull(x, dir));
+    // Every sys table with each of its columns, as PostgreSQL's own catalog lists them.
+    const client = new pg.Client(mirror.theirs);
+    await client.connect();
+    const { rows } = await client.query<{ table_name: string; column_name: string }>(
+      `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'sys'
+       ORDER BY table_name, ordinal_position`,
+    );
+    await client.end();
+    t.deepEqual([...new Set(rows.map((r) => r.table_name))], [...sysRelations].sort());
+    for (const table of sysRelations) {
+      const create = ours.sql.find((s) => s.startsWith(`CREATE TABLE "sys"."${table}" (`));
+      t.truthy(create, `no CREATE TABLE for ${table}`);
+      const declared = [...(create ?? '').matchAll(/^\t"(\w+)" /gm)].map((m) => m[1]);
+      t.deepEqual(
+        declared,
+        rows.filter((r) => r.table_name === table).map((r) => r.column_name),
+        table,
+      );
+      t.true(
+        ours.schema.some((b) => b.includes(`= sys.table("${table}", {`)),
+        `schema.ts declares no ${table}`,
+      );
+    }
+    t.true(
+      ours.schema.some((b) =>
+        b.startsWith('export const tasksInSys = sys.table("tasks", {\n\tid: uuid().primaryKey().notNull(),'),
+      ),
+    );
+    t.true(
+      ours.sql.some((s) =>
+        s.startsWith(
+          'ALTER TABLE "sys"."subtasks" ADD CONSTRAINT "subtasks_task_id_fkey" FOREIGN KEY ("task_id") REFERENCES "sys"."tasks"("id")',
+        ),
+      ),
+      ours.sql.filter((s) => s.includes('FOREIGN KEY')).join('\n'),
+    );
+    t.true(
+      ours.relations.some((b) =>
+        b.startsWith('export const subtasksInSysRelations = relations(subtasksInSys,'),
+      ),
+    );
+    t.deepEqual(ours, theirs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

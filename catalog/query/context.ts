@@ -22,9 +22,16 @@ export interface Translation extends Rows {
   paramTypes: (string | null)[];
 }
 
+export interface ScopeColumn {
+  name: string;
+  type: string | null;
+  /** How the column is read, when not as alias.name (a function in FROM, a LATERAL subquery's rows). */
+  sql?: string;
+}
+
 export interface ScopeTable {
   alias: string;
-  columns: { name: string; type: string | null }[];
+  columns: ScopeColumn[];
   /** The relation's OID, for its tableoid system column (a registry relation; not a CTE or subquery). */
   oid?: number;
 }
@@ -36,11 +43,10 @@ export interface Scope {
   parent: Scope | null;
 }
 
-/** A select-list set-returning call, joined as a table-valued function under `alias`. */
+/** A select-list set-returning call, joined (clauses/select-list-srfs.ts): how each of its columns is read. */
 export interface SrfJoin {
-  alias: string;
   name: string;
-  columns: { name: string; type: string }[];
+  columns: { name: string; type: string; sql: string }[];
 }
 
 export interface Context {

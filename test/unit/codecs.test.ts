@@ -1,7 +1,7 @@
 // The text and binary codecs of pg/: what a Bind parameter decodes to, and the PostgreSQL error for bytes that
 // do not decode (a guess would be a wrong answer).
 import test from 'ava';
-import { decodeParam, encodeBinary } from '../../pg/codecs';
+import { decodeParam, encodeBinary, formatArrayLiteral, parseArrayText } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 
@@ -129,5 +129,21 @@ test('intervals round-trip through the binary format, with and without a time pa
   t.is(
     code(() => encodeBinary('soon', Oid.interval)),
     '22007',
+  );
+});
+
+test('array text with a lower bound: [lo:hi]={...} read and written, 22P02 when the bounds miss the elements', (t) => {
+  t.deepEqual(parseArrayText('[0:2]={1,NULL,"a b"}'), { lower: 0, items: ['1', null, 'a b'] });
+  t.deepEqual(parseArrayText('{x}'), { lower: 1, items: ['x'] });
+  t.is(formatArrayLiteral(['1', '2'], -1), '[-1:0]={1,2}');
+  t.is(formatArrayLiteral(['1', '2'], 1), '{1,2}');
+  t.is(formatArrayLiteral([], 5), '{}');
+  const e = t.throws(() => parseArrayText('[0:1]={1,2,3}'), { instanceOf: SqlError });
+  t.is(e?.code, '22P02');
+  // binary: ndim 1, no NULLs, int4 elements, 2 of them from subscript 0
+  const b = encodeBinary('[0:1]={7,8}', Oid._int4);
+  t.deepEqual(
+    [b.readInt32BE(0), b.readInt32BE(4), b.readInt32BE(8), b.readInt32BE(12), b.readInt32BE(16)],
+    [1, 0, Oid.int4, 2, 0],
   );
 });

@@ -531,3 +531,167 @@ test('system columns of a relation; pg_proc lists the implemented functions; "ch
   // a subscript by an expression, unspaced
   t.deepEqual(q.rows('SELECT (ARRAY[10, 20, 30])[3-1]'), [['20']]);
 });
+
+test('set-returning functions in a select list run in lockstep: the longest sets the rows, the others NULL past their end', (t) => {
+  t.deepEqual(q.rows('SELECT generate_series(1, 3), generate_series(1, 2)'), [
+    [1, 1],
+    [2, 2],
+    [3, null],
+  ]);
+  t.deepEqual(q.rows("SELECT unnest(ARRAY['a', 'b']), 7, unnest(ARRAY[10, 20, 30])"), [
+    ['a', 7, '10'],
+    ['b', 7, '20'],
+    [null, 7, '30'],
+  ]);
+  // the same call twice is one set, not two
+  t.deepEqual(q.rows('SELECT generate_series(1, 2) AS a, generate_series(1, 2) AS b'), [
+    [1, 1],
+    [2, 2],
+  ]);
+  t.deepEqual(q.rows('SELECT generate_series(1, 0), generate_series(1, 0)'), []);
+});
+
+test('LATERAL: subqueries and functions in FROM see the FROM items before them', (t) => {
+  t.deepEqual(
+    q.rows(
+      'SELECT g, x.h, x.twice FROM generate_series(1, 2) g, LATERAL (SELECT g * 10 AS h, g * 2 AS twice) x',
+    ),
+    [
+      [1, 10, 2],
+      [2, 20, 4],
+    ],
+  );
+  t.deepEqual(q.rows('SELECT g, h FROM generate_series(1, 3) g CROSS JOIN LATERAL generate_series(g, 2) h'), [
+    [1, 1],
+    [1, 2],
+    [2, 2],
+  ]);
+  // LEFT JOIN LATERAL keeps the rows for which the subquery has none; s.* names the subquery's columns
+  const left = q.translate(
+    'SELECT g, s.* FROM generate_series(1, 2) g LEFT JOIN LATERAL (SELECT g AS v WHERE g > 1) s ON true',
+  );
+  t.deepEqual(
+    left.columns.map((c) => c.name),
+    ['g', 'v'],
+  );
+  t.deepEqual(
+    q.rows(
+      'SELECT g, s.* FROM generate_series(1, 2) g LEFT JOIN LATERAL (SELECT g AS v WHERE g > 1) s ON true',
+    ),
+    [
+      [1, null],
+      [2, 2],
+    ],
+  );
+  // a column list renames, WITH ORDINALITY numbers from 1, and lockstep set-returning calls inside
+  t.deepEqual(
+    q.rows(
+      "SELECT k.* FROM (SELECT ARRAY['x', 'y'] AS a) t CROSS JOIN LATERAL (SELECT unnest(t.a), generate_subscripts(t.a, 1) + 1) AS k(v, n)",
+    ),
+    [
+      ['x', 2],
+      ['y', 3],
+    ],
+  );
+  t.deepEqual(
+    q.rows(
+      "SELECT u.v, u.ordinality FROM (SELECT ARRAY['x', 'y'] AS a) t, unnest(t.a) WITH ORDINALITY AS u(v)",
+    ),
+    [
+      ['x', 1],
+      ['y', 2],
+    ],
+  );
+  // without LATERAL a subquery does not see the items before it
+  const e = t.throws(() => q.translate('SELECT * FROM generate_series(1, 2) g, (SELECT g AS v) s'), {
+    instanceOf: SqlError,
+  });
+  t.is(e?.code, '42703');
+});
+
+test('a CTE column list renames positionally; parenthesized queries where PostgreSQL allows them', (t) => {
+  t.deepEqual(q.rows('WITH q(a, b) AS (SELECT 1, 2) SELECT b, a FROM q'), [[2, 1]]);
+  const fewer = q.translate('WITH q(a) AS (SELECT 1 AS one, 2 AS two) SELECT * FROM q');
+  t.deepEqual(
+    fewer.columns.map((c) => c.name),
+    ['a', 'two'],
+  );
+  const more = t.throws(() => q.translate('WITH q(a, b, c) AS (SELECT 1, 2) SELECT * FROM q'), {
+    instanceOf: SqlError,
+  });
+  t.is(more?.code, '42P10');
+  // WITH RECURSIVE keeps its own column list
+  t.deepEqual(
+    q.rows('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) SELECT n FROM c'),
+    [[1], [2], [3]],
+  );
+  t.deepEqual(q.rows('WITH q AS ((SELECT 5 AS x)) SELECT x FROM q'), [[5]]);
+  t.deepEqual(q.rows('(WITH q AS (SELECT 6 AS x) SELECT x FROM q)'), [[6]]);
+  t.deepEqual(q.rows('(((SELECT 7 AS x)))'), [[7]]);
+  t.deepEqual(q.rows('((SELECT 2) UNION (SELECT 1)) ORDER BY 1'), [[1], [2]]);
+  t.deepEqual(q.rows('(SELECT 3 AS x) ORDER BY x LIMIT 1'), [[3]]);
+  // a call's parentheses stay the call's
+  t.deepEqual(q.rows('SELECT coalesce((SELECT 8)), ((SELECT 9)) + 1'), [[8, 10]]);
+  // a subquery's column list, with names the subquery repeats
+  t.deepEqual(q.rows('SELECT a, b FROM (SELECT 1, 2) AS x(a, b)'), [[1, 2]]);
+});
+
+test("pg_class.reltuples of a sys table and of its primary key is the table's row count (other relations -1)", (t) => {
+  t.deepEqual(
+    q.rows(
+      "SELECT relname, reltuples FROM pg_class WHERE relname IN ('tasks', 'tasks_pkey', 'pg_class') ORDER BY 1",
+    ),
+    [
+      ['pg_class', -1],
+      ['tasks', 0],
+      ['tasks_pkey', 0],
+    ],
+  );
+});
+
+test('arrays with a lower bound other than 1: subscripts, bounds and set-returning functions count from it', (t) => {
+  const a = "'[0:2]={5,6,7}'::int[]";
+  t.deepEqual(
+    q.row(
+      `SELECT ${a}, (${a})[0], (${a})[3], array_lower(${a}, 1), array_upper(${a}, 1), array_dims(${a}), cardinality(${a})`,
+    ).values,
+    ['[0:2]={5,6,7}', '5', null, 0, 2, '[0:2]', 3],
+  );
+  t.deepEqual(q.rows(`SELECT generate_subscripts(${a}, 1)`), [[0], [1], [2]]);
+  t.deepEqual(q.rows(`SELECT unnest(${a})`), [['5'], ['6'], ['7']]);
+  // [1:n] is the plain form; bounds that do not fit the elements are 22P02
+  t.deepEqual(q.row("SELECT '[1:2]={1,2}'::int[]").values, ['{1,2}']);
+  const e = t.throws(() => q.row("SELECT '[0:1]={1,2,3}'::int[]"), { instanceOf: SqlError });
+  t.is(e?.code, '22P02');
+  t.deepEqual(q.row(`SELECT array_append(${a}, 8), array_position(${a}, 7)`).values, ['[0:3]={5,6,7,8}', 2]);
+});
+
+test('int2/int4 + - * overflow is 22003; % and mod() divide by zero with 22012 and keep a numeric remainder', (t) => {
+  for (const sql of ['SELECT 2147483647 + 1', 'SELECT 100000 * 100000', 'SELECT -2147483647 - 2']) {
+    const e = t.throws(() => q.row(sql), { instanceOf: SqlError }, sql);
+    t.is(e?.code, '22003', sql);
+  }
+  for (const sql of ['SELECT 1 % 0', 'SELECT mod(7, 0)']) {
+    const e = t.throws(() => q.row(sql), { instanceOf: SqlError }, sql);
+    t.is(e?.code, '22012', sql);
+  }
+  t.deepEqual(
+    q.row('SELECT 3000000000 + 1, 5.5 % 2, -7 % 3, mod(7, -3), 1 << 4').values,
+    [3000000001, 1.5, -1, 1, 16],
+  );
+});
+
+test('column names as PostgreSQL figures them: a chain of casts takes the last type, a CASE its ELSE', (t) => {
+  const names = (sql: string) => q.translate(sql).columns.map((c) => c.name);
+  t.deepEqual(
+    names("SELECT 'sys.tasks'::regclass::text, 1::int8::text, relname::text::varchar FROM pg_class"),
+    ['text', 'text', 'relname'],
+  );
+  t.deepEqual(
+    names(
+      'SELECT CASE WHEN true THEN 1 ELSE relnatts END, CASE WHEN true THEN 1 END, CASE WHEN true THEN 1 ELSE 0::int4 END FROM pg_class',
+    ),
+    ['relnatts', 'case', 'case'],
+  );
+  t.deepEqual(names('SELECT CASE WHEN true THEN 1 ELSE (SELECT 2 AS two) END'), ['two']);
+});

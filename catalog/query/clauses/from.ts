@@ -3,7 +3,7 @@
 // scope under its alias, with its columns and their types.
 import type * as A from 'pgsql-ast-parser';
 import type { RelationDef } from '../../relations';
-import type { Context, Scope } from '../context';
+import type { Context, Rows, Scope } from '../context';
 import { expr } from '../expressions/expr';
 import { err, quoteIdent } from '../expressions/typed';
 import { FUNCTIONS, tableFunction } from '../functions';
@@ -54,15 +54,43 @@ function subqueryItem(ctx: Context, f: A.FromStatement, scope: Scope): string {
     parent: f.lateral ? scope : scope.parent,
   });
   const alias = f.alias;
-  const cols = f.columnNames?.length
-    ? inner.columns.map((c, i) => ({ name: f.columnNames![i]?.name ?? c.name, type: c.type }))
-    : inner.columns;
-  // A column list renames positionally: wrap once more, naming each column.
-  const sql = f.columnNames?.length
-    ? `(SELECT ${cols.map((c, i) => `${quoteIdent(inner.columns[i].name)} AS ${quoteIdent(c.name)}`).join(', ')} FROM (${inner.sql}))`
+  const listed = f.columnNames?.length ?? 0;
+  if (listed > inner.columns.length)
+    throw err(
+      '42P10',
+      `table "${alias}" has ${inner.columns.length} columns available but ${listed} columns specified`,
+    );
+  const names = inner.columns.map((c, i) => f.columnNames?.[i]?.name ?? c.name);
+  if (f.lateral) return lateralSubquery(inner, alias, names, scope);
+  // A column list renames positionally (the subquery's own names may repeat, as in SELECT 1, 2): a SQLite CTE
+  // with a column list names them by position.
+  const sql = listed
+    ? `(WITH "__columns"(${names.map(quoteIdent).join(', ')}) AS (${inner.sql}) SELECT * FROM "__columns")`
     : `(${inner.sql})`;
-  scope.tables.push({ alias, columns: cols.map((c) => ({ name: c.name, type: c.type })) });
+  scope.tables.push({ alias, columns: inner.columns.map((c, i) => ({ name: names[i], type: c.type })) });
   return `${sql} AS ${quoteIdent(alias)}`;
+}
+
+/**
+ * A LATERAL subquery. SQLite has no LATERAL: a subquery in FROM cannot see the FROM items before it, but a
+ * scalar subquery can, and so can the arguments of a table-valued function. So the subquery's rows are
+ * gathered by a scalar subquery into one JSON array of rows (in the subquery's order), which json_each turns
+ * back into rows; each column is read from its row by position. JSON keeps SQLite's integers, reals, text and
+ * NULLs as they are; a blob it cannot hold is SQLite's error, never a changed value.
+ */
+function lateralSubquery(inner: Rows, alias: string, names: string[], scope: Scope): string {
+  const a = quoteIdent(alias);
+  const row = inner.columns.map((_, i) => quoteIdent(`__c${i + 1}`));
+  const numbered = `SELECT ${inner.columns.map((c, i) => `${quoteIdent(c.name)} AS ${row[i]}`).join(', ')} FROM (${inner.sql})`;
+  scope.tables.push({
+    alias,
+    columns: inner.columns.map((c, i) => ({
+      name: names[i],
+      type: c.type,
+      sql: `json_extract(${a}.value, '$[${i}]')`,
+    })),
+  });
+  return `json_each((SELECT json_group_array(json_array(${row.join(', ')})) FROM (${numbered}))) AS ${a}`;
 }
 
 /** A set operation in FROM (INTERSECT and EXCEPT reach the translator so: parse/set-operations.ts). */
@@ -99,14 +127,24 @@ function functionItem(ctx: Context, f: A.FromCall, scope: Scope): string {
   const names =
     f.alias?.columns?.map((c) => c.name) ??
     (tf.columns.length === 1 ? [alias] : tf.columns.map((c) => c.name));
-  // WITH ORDINALITY numbers the rows from 1 in the function's order: the virtual table's rowid.
+  // The call stands in FROM itself, not in a subquery, so that its arguments may read the FROM items before
+  // it (PostgreSQL's functions in FROM are LATERAL). WITH ORDINALITY numbers the rows from 1 in the
+  // function's order: the virtual table's rowid.
+  const a = quoteIdent(alias);
   const cols = [
-    ...tf.columns.map((c) => ({ sql: quoteIdent(c.name), type: c.type, name: c.name })),
-    ...(f.withOrdinality ? [{ sql: 'rowid', type: 'int8', name: 'ordinality' }] : []),
+    ...tf.columns.map((c) => ({ sql: `${a}.${quoteIdent(c.name)}`, type: c.type as string | null })),
+    ...(f.withOrdinality ? [{ sql: `${a}.rowid`, type: 'int8' }] : []),
   ];
-  const sql = `(SELECT ${cols.map((c, i) => `${c.sql} AS ${quoteIdent(names[i] ?? c.name)}`).join(', ')} FROM ${tableCall(tf, args)}) AS ${quoteIdent(alias)}`;
-  scope.tables.push({ alias, columns: cols.map((c, i) => ({ name: names[i] ?? c.name, type: c.type })) });
-  return sql;
+  const ordinality = tf.columns.length;
+  scope.tables.push({
+    alias,
+    columns: cols.map((c, i) => ({
+      name: names[i] ?? (i === ordinality ? 'ordinality' : tf.columns[i].name),
+      type: c.type,
+      sql: c.sql,
+    })),
+  });
+  return `${tableCall(tf, args)} AS ${a}`;
 }
 
 function relation(ctx: Context, schema: string | undefined, name: string): RelationDef {

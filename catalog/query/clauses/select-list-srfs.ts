@@ -21,42 +21,60 @@ const SELECT_LIST_SRFS = new Set([
 /**
  * The joins for the set-returning calls of a select list, and the calls by their text (ctx.srfJoins while
  * the select's expressions are translated, so that callSrf finds them).
+ *
+ * PostgreSQL 10+ runs several set-returning calls of one select list in lockstep: as many rows as the longest
+ * call gives, the shorter ones NULL past their end. One call is joined as a table-valued function; several are
+ * read row by row beside one series of row numbers 1..the longest count, each call's value of row n being its
+ * row whose rowid (numbered from 1) is n.
  */
 export function selectListSrfs(
   ctx: Context,
   items: A.SelectedColumn[],
   scope: Scope,
 ): { joins: string[]; srfs: Map<string, SrfJoin> } {
-  const srfs = new Map<string, SrfJoin>();
-  const joins: string[] = [];
+  const calls = new Map<string, { fname: string; tf: TableFunction; call: string }>();
   for (const c of items) {
     for (const call of findCalls(c.expr, (fn) => SELECT_LIST_SRFS.has(fn))) {
       const key = JSON.stringify(call);
-      if (srfs.has(key)) continue;
+      if (calls.has(key)) continue;
       const fname = call.function.name.toLowerCase();
       const args = call.args.map((a) => expr(ctx, a, scope));
       const tf = tableFunction(
         fname,
         args.map((a) => a.type),
       )!;
-      const alias = `__srf${srfs.size + 1}`;
-      srfs.set(key, { alias, name: fname, columns: tf.columns });
-      joins.push(`${tableCall(tf, args)} AS ${quoteIdent(alias)}`);
+      calls.set(key, { fname, tf, call: tableCall(tf, args) });
     }
   }
-  return { joins, srfs };
+  const srfs = new Map<string, SrfJoin>();
+  if (calls.size === 1) {
+    const [[key, { fname, tf, call }]] = [...calls];
+    const alias = quoteIdent('__srf1');
+    const columns = tf.columns.map((c) => ({ ...c, sql: `${alias}.${quoteIdent(c.name)}` }));
+    srfs.set(key, { name: fname, columns });
+    return { joins: [`${call} AS ${alias}`], srfs };
+  }
+  if (calls.size === 0) return { joins: [], srfs };
+  const row = quoteIdent('__srf_row');
+  const counts = [...calls.values()].map((c) => `(SELECT count(*) FROM ${c.call})`);
+  for (const [key, { fname, tf, call }] of calls) {
+    const columns = tf.columns.map((c) => ({
+      ...c,
+      sql: `(SELECT ${quoteIdent(c.name)} FROM ${call} WHERE rowid = ${row}.value)`,
+    }));
+    srfs.set(key, { name: fname, columns });
+  }
+  return { joins: [`pg_generate_series(1, max(${counts.join(', ')})) AS ${row}`], srfs };
 }
 
 /** A select-list set-returning call read from its join: its one column, or its columns as a composite. */
 export function joinedSrf(ctx: Context, e: A.ExprCall): Typed | null {
   const srf = ctx.srfJoins?.get(JSON.stringify(e));
   if (!srf) return null;
-  const a = quoteIdent(srf.alias);
-  if (srf.columns.length === 1)
-    return { sql: `${a}.${quoteIdent(srf.columns[0].name)}`, type: srf.columns[0].type };
+  if (srf.columns.length === 1) return { sql: srf.columns[0].sql, type: srf.columns[0].type };
   // a composite: read with (expr).field, i.e. pg_field()
   return {
-    sql: `json_object(${srf.columns.map((c) => `'${c.name}', ${a}.${quoteIdent(c.name)}`).join(', ')})`,
+    sql: `json_object(${srf.columns.map((c) => `'${c.name}', ${c.sql}`).join(', ')})`,
     type: 'record',
   };
 }

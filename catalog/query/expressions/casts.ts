@@ -13,6 +13,8 @@ export function castSql(v: Typed, to: string): string {
     if (REG_TYPES.includes(to.slice(1))) return `pg_reg_names(${v.sql}, ${quoteLit(to.slice(1))})`;
     // int2vector and oidvector are kept as their space-separated text: an array is {a,b}
     if (v.type === 'int2vector' || v.type === 'oidvector') return `pg_vector_to_array(${v.sql})`;
+    // text read as an array: checked (22P02) and in PostgreSQL's output form ([1:2]={a,b} is {a,b})
+    if (!v.type?.startsWith('_')) return `pg_to_array(${v.sql})`;
   }
   if (isIntegerType(to)) {
     if (v.type === 'bool') return v.sql;

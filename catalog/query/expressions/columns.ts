@@ -15,7 +15,7 @@ export function findColumn(
     for (const t of s.tables) {
       if (table && t.alias !== table) continue;
       const c = t.columns.find((x) => x.name === name);
-      if (c) return { type: c.type, alias: t.alias };
+      if (c) return { type: c.type, alias: t.alias, sql: c.sql };
       // Every row of a relation has the system columns: tableoid is the OID of the relation it is in.
       const system = t.oid !== undefined ? SYSTEM_COLUMNS.find((x) => x.name === name) : undefined;
       if (system) return { type: system.type, alias: t.alias, sql: system.sql ?? String(t.oid) };

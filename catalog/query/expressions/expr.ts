@@ -91,9 +91,11 @@ export function expr(ctx: Context, e: A.Expr, scope: Scope): Typed {
     case 'arrayIndex': {
       const arr = expr(ctx, e.array, scope);
       const idx = typedParam(ctx, e.index, scope, 'int4');
-      // pg_array_get counts from 1; int2vector and oidvector are subscripted from 0
-      const at = lowerBound(arr.type) === 1 ? idx.sql : `(${idx.sql}) + 1`;
-      return { sql: `pg_array_get(${arr.sql}, ${at})`, type: elementType(arr.type) };
+      // int2vector and oidvector are subscripted from 0, arrays from 1 or the lower bound their text names
+      return {
+        sql: `pg_array_get(${arr.sql}, ${idx.sql}, ${lowerBound(arr.type)})`,
+        type: elementType(arr.type),
+      };
     }
     case 'extract': {
       const from = expr(ctx, e.from, scope);

@@ -4,32 +4,47 @@ import { canonicalType } from '../../../pg/types';
 
 /** The column name PostgreSQL gives an unaliased select item. */
 export function outputName(e: A.Expr): string {
+  return figure(e).name;
+}
+
+/**
+ * PostgreSQL's FigureColnameInternal: a name and how strongly the expression claims it. A column, a call and
+ * the like name themselves (2); a cast of anything weaker is named after its type (1), so a chain of casts of a
+ * constant takes the last type; a CASE takes its ELSE's name when that claims one strongly, else "case" (1).
+ */
+function figure(e: A.Expr): { name: string; strength: number } {
+  const strong = (name: string) => ({ name, strength: 2 });
   switch (e.type) {
     case 'ref':
-      return e.name;
+      return strong(e.name);
     case 'call':
-      return e.function.name.toLowerCase();
-    case 'cast':
-      if (e.operand.type === 'ref' || e.operand.type === 'call' || e.operand.type === 'cast')
-        return outputName(e.operand);
-      return canonicalName(typeName(e.to));
+      return strong(e.function.name.toLowerCase());
+    case 'cast': {
+      const inner = figure(e.operand);
+      return inner.strength > 1 ? inner : { name: canonicalName(typeName(e.to)), strength: 1 };
+    }
     case 'keyword':
-      return e.keyword === 'user' ? 'current_user' : e.keyword;
-    case 'case':
-      return 'case';
+      return strong(e.keyword === 'user' ? 'current_user' : e.keyword);
+    case 'case': {
+      const otherwise = e.else ? figure(e.else) : null;
+      return otherwise && otherwise.strength > 1 ? otherwise : { name: 'case', strength: 1 };
+    }
     case 'array':
     case 'array select':
-      return 'array';
+      return strong('array');
     case 'extract':
-      return 'extract';
-    case 'select':
-      return e.columns?.length === 1 ? outputName(e.columns[0].expr) : '?column?';
+      return strong('extract');
+    case 'select': {
+      // a scalar subquery is named after its one column, as that column is named inside it
+      const only = e.columns?.length === 1 ? e.columns[0] : null;
+      return only ? strong(only.alias?.name ?? figure(only.expr).name) : { name: '?column?', strength: 0 };
+    }
     case 'arrayIndex':
-      return outputName(e.array);
+      return figure(e.array);
     case 'substring':
-      return 'substring';
+      return strong('substring');
     default:
-      return '?column?';
+      return { name: '?column?', strength: 0 };
   }
 }
 

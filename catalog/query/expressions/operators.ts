@@ -29,6 +29,26 @@ const infix = (sameType: boolean, type: (l: Typed, r: Typed) => string | null): 
 });
 
 const arithmetic = infix(true, (l, r) => arithmeticType(l.type, r.type));
+
+/**
+ * + - * of int2 and int4 raise PostgreSQL's 22003 when the result leaves the type's range (SQLite computes in
+ * 64 bits and would answer the wider number). The bit operators wrap in PostgreSQL too, and stay unchecked.
+ */
+const checkedArithmetic: BinaryOperator = {
+  sameType: true,
+  apply(l, r, op) {
+    const t = arithmetic.apply(l, r, op);
+    return t.type === 'int2' || t.type === 'int4'
+      ? { sql: `pg_int_range(${t.sql}, '${t.type}')`, type: t.type }
+      : t;
+  },
+};
+
+/** % and mod(): 22012 on a zero divisor (SQLite answers NULL), and a numeric remainder for numerics. */
+const modulo: BinaryOperator = {
+  sameType: true,
+  apply: (l, r) => ({ sql: `pg_mod(${l.sql}, ${r.sql})`, type: arithmeticType(l.type, r.type) }),
+};
 const logical = infix(false, () => 'bool');
 
 const like: BinaryOperator = {
@@ -77,7 +97,7 @@ const addOrSubtract: BinaryOperator = {
         type: l.type === 'date' ? 'date' : 'timestamptz',
       };
     }
-    return arithmetic.apply(l, r, op);
+    return checkedArithmetic.apply(l, r, op);
   },
 };
 
@@ -116,9 +136,9 @@ export const BINARY_OPERATORS: Record<string, BinaryOperator> = {
   '||': concat,
   '+': addOrSubtract,
   '-': addOrSubtract,
-  '*': arithmetic,
+  '*': checkedArithmetic,
   '/': divide,
-  '%': arithmetic,
+  '%': modulo,
   '^': call('power', 'float8'),
   '&': arithmetic,
   '|': arithmetic,

@@ -4,7 +4,11 @@ import { call, type FnDef, firstArg, type Register, type V } from './define';
 
 export const definitions: Record<string, FnDef> = {
   // scalar
-  coalesce: call('coalesce', firstArg),
+  // PostgreSQL takes COALESCE of one argument (that argument); SQLite's coalesce() wants two or more
+  coalesce: {
+    ...call('coalesce', firstArg),
+    sql: (args) => (args.length === 1 ? args[0] : `coalesce(${args.join(', ')})`),
+  },
   nullif: call('nullif', firstArg),
   greatest: extreme('max'),
   least: extreme('min'),

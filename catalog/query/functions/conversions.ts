@@ -1,5 +1,5 @@
 // The conversions behind casts (expressions/casts.ts) and division, with PostgreSQL's errors.
-import { canonicalTimestamp, formatArrayLiteral } from '../../../pg/codecs';
+import { canonicalTimestamp, formatArrayLiteral, parseArrayText } from '../../../pg/codecs';
 import { SqlError } from '../../../pg/errors';
 import { formatInterval, intervalMicros } from './datetime';
 import { arr, type FunctionContext, type Register, SESSION, statementTime, type V } from './define';
@@ -128,6 +128,13 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
     SESSION,
   );
   reg('pg_vector_to_array', (a: V) => (a === null ? null : formatArrayLiteral(arr(a))));
+  reg('pg_to_array', (a: V) => {
+    if (a === null) return null;
+    // a multidimensional array is kept as written (its elements are arrays, which arr() does not read)
+    if (/^\s*\{\s*\{/.test(String(a))) return a;
+    const b = parseArrayText(String(a));
+    return formatArrayLiteral(b.items, b.lower);
+  });
   reg(
     'pg_reg_name',
     (oid: V, kind: V) => (oid === null ? null : (ctx().regName(String(kind), Number(oid)) ?? String(oid))),

@@ -4,7 +4,7 @@
 
 import type BetterSqlite3 from 'better-sqlite3';
 import type { BackendActivity, BackendSignal } from '../../../pg/activity';
-import { formatTimestampMicros, parseArrayLiteral } from '../../../pg/codecs';
+import { formatTimestampMicros, parseArrayLiteral, parseArrayText } from '../../../pg/codecs';
 
 export interface FnDef {
   sql(args: string[], types: (string | null)[], distinct: boolean): string;
@@ -100,9 +100,18 @@ export function statementTime(c: FunctionContext): string {
 
 /** An array argument: PostgreSQL's text form {a,b}, or the space-separated int2vector / oidvector form. */
 export function arr(v: V): (string | null)[] {
-  if (v === null || v === undefined) return [];
-  if (Array.isArray(v)) return v.map((x) => (x === null ? null : String(x)));
-  const s = String(v);
-  if (!s.startsWith('{')) return s.trim() ? s.trim().split(/\s+/) : []; // int2vector / oidvector text form
-  return parseArrayLiteral(s);
+  return bounded(v, 1).items;
+}
+
+/**
+ * An array value's elements and first subscript: `lower` (the type's: 0 for int2vector and oidvector, 1 for
+ * arrays) unless its text names another (`[0:2]={a,b,c}`).
+ */
+export function bounded(v: V, lower: number): { lower: number; items: (string | null)[] } {
+  if (v === null || v === undefined) return { lower, items: [] };
+  if (Array.isArray(v)) return { lower, items: v.map((x) => (x === null ? null : String(x))) };
+  const s = String(v).trim();
+  if (s.startsWith('[')) return parseArrayText(s);
+  if (!s.startsWith('{')) return { lower, items: s ? s.split(/\s+/) : [] }; // int2vector / oidvector text form
+  return { lower, items: parseArrayLiteral(s) };
 }

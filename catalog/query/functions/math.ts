@@ -1,5 +1,6 @@
 // Mathematical functions and random values.
-import { call, type FnDef, firstArg, type Register } from './define';
+import { SqlError } from '../../../pg/errors';
+import { call, type FnDef, firstArg, type Register, type V } from './define';
 
 export const definitions: Record<string, FnDef> = {
   abs: call('abs', firstArg),
@@ -10,12 +11,30 @@ export const definitions: Record<string, FnDef> = {
   trunc: call('trunc', firstArg),
   sqrt: call('sqrt', 'float8'),
   power: call('power', 'float8'),
-  mod: { sql: (a) => `(${a[0]} % ${a[1]})`, returns: firstArg },
+  mod: { sql: (a) => `pg_mod(${a[0]}, ${a[1]})`, returns: firstArg },
   random: call('random_float', 'float8'),
   gen_random_uuid: call('pg_gen_random_uuid', 'uuid'),
 };
 
+const INTEGER_RANGES: Record<string, { min: number; max: number; name: string }> = {
+  int2: { min: -32768, max: 32767, name: 'smallint' },
+  int4: { min: -2147483648, max: 2147483647, name: 'integer' },
+};
+
 export function register(reg: Register): void {
+  reg('pg_int_range', (v: V, type: V) => {
+    const range = INTEGER_RANGES[String(type)];
+    if (v !== null && range && (Number(v) < range.min || Number(v) > range.max))
+      throw new SqlError('22003', `${range.name} out of range`);
+    return v;
+  });
+  // PostgreSQL's % and mod(): the remainder has the dividend's sign (as JavaScript's), integers stay integers
+  reg('pg_mod', (a: V, b: V) => {
+    if (a === null || b === null) return null;
+    if (Number(b) === 0) throw new SqlError('22012', 'division by zero');
+    const [x, y] = [Number(a), Number(b)];
+    return Number.isInteger(x) && Number.isInteger(y) ? BigInt(x) % BigInt(y) : x % y;
+  });
   reg('pg_gen_random_uuid', () => crypto.randomUUID(), { deterministic: false });
   reg('random_float', () => Math.random(), { deterministic: false });
 }

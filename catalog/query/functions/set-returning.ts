@@ -1,7 +1,7 @@
 // Set-returning functions usable in FROM (and in a select list), backed by SQLite table-valued functions.
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
-import { arr, type FunctionContext, type Register, sqlInteger, type V } from './define';
+import { arr, bounded, type FunctionContext, type Register, sqlInteger, type V } from './define';
 import { regexpSplit } from './regex';
 import { formatTypeName } from './system';
 
@@ -61,6 +61,9 @@ export interface TableFunction {
   extraArgs?: string[];
 }
 
+/** The element types of the two vector types (every other array type is _element). */
+const VECTOR_ELEMENTS: Record<string, string> = { int2vector: 'int2', oidvector: 'oid' };
+
 /** int2vector and oidvector are subscripted from 0; every other array from 1. */
 export const lowerBound = (type: string | null) => (type === 'int2vector' || type === 'oidvector' ? 0 : 1);
 
@@ -100,7 +103,7 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
         });
       return {
         sqlite: 'pg_array_each',
-        columns: [{ name: 'value', type: (argTypes[0] ?? '_text').replace(/^_/, '') || 'text' }],
+        columns: [{ name: 'value', type: VECTOR_ELEMENTS[t ?? ''] ?? (t ?? '_text').replace(/^_/, '') }],
       };
     }
     case 'generate_subscripts':
@@ -174,8 +177,9 @@ const TABLES: Record<string, VirtualTable> = {
     *rows(a: V, dim: V, reverse: V, lower: V) {
       // Arrays here are one-dimensional: dimension 1 has subscripts, any other none (PostgreSQL: no rows).
       if (a === null || dim === null || Number(dim) !== 1) return;
-      const n = arr(a).length;
-      const lo = Number(lower);
+      const b = bounded(a, Number(lower));
+      const n = b.items.length;
+      const lo = b.lower;
       if (Number(reverse)) for (let i = n - 1; i >= 0; i--) yield [sqlInteger(lo + i)];
       else for (let i = 0; i < n; i++) yield [sqlInteger(lo + i)];
     },
@@ -231,8 +235,11 @@ const TABLES: Record<string, VirtualTable> = {
   },
 };
 
-/** The SQLite names of the table-valued functions: relations translated SQL may read (relation-guard.ts). */
-export const TABLE_FUNCTION_NAMES: ReadonlySet<string> = new Set(Object.keys(TABLES));
+/**
+ * The SQLite names of the table-valued functions: relations translated SQL may read (relation-guard.ts). With
+ * them SQLite's json_each, which reads nothing but its argument (a LATERAL subquery's rows: clauses/from.ts).
+ */
+export const TABLE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(TABLES), 'json_each']);
 
 export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
   for (const [name, table] of Object.entries(TABLES))

@@ -10,6 +10,8 @@
 //   AS <keyword>                       -> AS "<keyword>"
 //   i-1 (a binary minus, unspaced)     -> i- 1 (the parser reads -1 as one number)
 //   AS [NOT] MATERIALIZED (            -> AS ( (a CTE's materialization does not change its rows)
+//   WITH q(a, b) AS (body)             -> WITH q AS (SELECT * FROM (body) AS __cte_columns(a, b))
+//   ((query)), (WITH ...) statement    -> (SELECT * FROM (query) AS __paren_query) (parenthesized.ts)
 //   INTERSECT / EXCEPT [ALL]           -> FROM items standing for the set operation (set-operations.ts)
 //   UNION [ALL] (SELECT ...)           -> UNION [ALL] SELECT * FROM (SELECT ...) AS __set_operand
 //     (the parser drops the parentheses of a set operation's right operand, which would leave its ORDER BY
@@ -19,10 +21,11 @@
 // followed by another WITH: with-clauses.ts).
 // It works on tokens, never on query strings, and keeps a map from output offsets back to input offsets so
 // that syntax errors point at the user's text.
-import { groupTree } from './groups';
+import { flatten, groupTree } from './groups';
+import { unwrapParenthesizedQueries } from './parenthesized';
 import { rewriteSetOperations } from './set-operations';
 import { isWord, matchParen, nextSolid, prevSolid, quoteString, type Token, tokenize } from './tokens';
-import { checkWithBodies } from './with-clauses';
+import { checkWithBodies, moveCteColumnLists } from './with-clauses';
 
 /** Words after AS that the parser would take as keywords; quoted so they are read as aliases. */
 const KEYWORD_ALIASES = new Set([
@@ -271,8 +274,11 @@ function endsOperand(out: Token[]): boolean {
 }
 
 function rewrite(input: Token[]): Token[] {
-  checkWithBodies(groupTree(input));
-  let tokens = input;
+  const tree = groupTree(input);
+  checkWithBodies(tree);
+  moveCteColumnLists(tree);
+  unwrapParenthesizedQueries(tree);
+  let tokens = flatten(tree);
   // Pass 1: removals and simple replacements.
   const out: Token[] = [];
   const castDepths: number[] = [];

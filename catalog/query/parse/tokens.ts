@@ -72,3 +72,6 @@ export function prevSolid(tokens: Token[], i: number): number {
   while (i >= 0 && tokens[i].kind === 'space') i--;
   return i;
 }
+
+/** The tokens of a piece of SQL a rewrite inserts, all placed at `at` of the statement (for error positions). */
+export const synthesized = (sql: string, at: number): Token[] => tokenize(sql).map((t) => ({ ...t, at }));

@@ -29,11 +29,15 @@ export function select(ctx: Context, s: A.SelectFromStatement, outer: Scope): Ro
       const tables = e.table ? scope.tables.filter((t) => t.alias === e.table!.name) : scope.tables;
       if (e.table && !tables.length)
         throw err('42P01', `missing FROM-clause entry for table "${e.table.name}"`);
-      items.push(e.table ? `${quoteIdent(e.table.name)}.*` : '*');
+      // A FROM item whose columns are read through expressions has other SQLite columns: each column named.
+      const named = tables.some((t) => t.columns.some((c) => c.sql));
+      if (!named) items.push(e.table ? `${quoteIdent(e.table.name)}.*` : '*');
       for (const t of tables)
         for (const col of t.columns) {
+          const sql = col.sql ?? `${quoteIdent(t.alias)}.${quoteIdent(col.name)}`;
           cols.push({ name: col.name, type: col.type, star: true });
-          expanded.push({ sql: `${quoteIdent(t.alias)}.${quoteIdent(col.name)}`, name: col.name });
+          expanded.push({ sql, name: col.name });
+          if (named) items.push(`${sql} AS ${quoteIdent(col.name)}`);
         }
       continue;
     }

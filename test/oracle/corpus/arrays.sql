@@ -107,3 +107,33 @@ SELECT _pg_expandarray(ARRAY['a', 'b'])
 SELECT (information_schema._pg_expandarray(ARRAY['a', 'b'])).n
 
 SELECT (information_schema._pg_expandarray(ARRAY['a', 'b'])).x
+
+-- several set-returning functions in one select list run in lockstep (PostgreSQL 10+)
+SELECT generate_series(1, 3) AS a, generate_series(1, 2) AS b, 'x' AS c
+
+SELECT unnest(ARRAY['a', 'b', 'c']), unnest(ARRAY[1]), generate_series(5, 6)
+
+SELECT name, unnest(ARRAY[segments_total, segments_done]), generate_series(1, 3) FROM sys.tasks ORDER BY created_at
+
+SELECT generate_series(1, 2), generate_series(1, 2)
+
+SELECT generate_series(1, 0), unnest(ARRAY[]::int[])
+
+-- lower bounds other than 1: PostgreSQL's [lo:hi]={...} text form
+SELECT '[0:2]={1,2,3}'::int[] AS a, ('[0:2]={1,2,3}'::int[])[0] AS first, ('[0:2]={1,2,3}'::int[])[3] AS past, array_lower('[0:2]={1,2,3}'::int[], 1) AS lo, array_upper('[0:2]={1,2,3}'::int[], 1) AS hi, array_dims('[0:2]={1,2,3}'::int[]) AS dims, array_length('[0:2]={1,2,3}'::int[], 1) AS len, cardinality('[0:2]={1,2,3}'::int[]) AS n
+
+SELECT generate_subscripts('[-1:0]={a,b}'::text[], 1)
+
+SELECT unnest('[5:6]={x,y}'::text[])
+
+SELECT '[1:2]={1,2}'::int[], '[-2:-1]={"a b",NULL}'::text[]
+
+SELECT '[0:1]={1,2,3}'::int[]
+
+SELECT array_append('[0:1]={1,2}'::int[], 3), array_prepend(0, '[5:6]={1,2}'::int[]), array_cat('[2:3]={1,2}'::int[], '{3}'::int[]), array_remove('[0:2]={1,2,1}'::int[], 2), array_position('[0:2]={a,b,c}'::text[], 'c')
+
+SELECT '[0:2]={1,2,3}'::int[] = '{1,2,3}'::int[], array_to_string('[3:4]={a,b}'::text[], '-'), 2 = ANY ('[0:1]={1,2}'::int[])
+
+SELECT array_lower(indkey, 1), array_upper(indkey, 1), array_dims(indkey), indkey[0], indkey[1] FROM pg_index WHERE indrelid = 'sys.subtasks'::regclass
+
+SELECT array_lower('{}'::int[], 1), array_dims('{}'::int[]), array_lower('{1}'::int[], 2)

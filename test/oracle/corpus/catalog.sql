@@ -109,3 +109,13 @@ SELECT * FROM pg_stat_activity WHERE false
 SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() AND state = 'active' AND backend_type = 'client backend'
 
 SELECT pg_cancel_backend(NULL), pg_terminate_backend(NULL)
+
+-- the operator classes of the primary keys' columns, and their collations
+SELECT ic.relname, i.indclass::text, i.indcollation::text, opc.opcname, opc.opcdefault, am.amname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace JOIN pg_opclass opc ON opc.oid = ANY (i.indclass) JOIN pg_am am ON am.oid = opc.opcmethod WHERE n.nspname = 'sys' ORDER BY 1
+
+SELECT opcname, opcintype::regtype, opcfamily, opckeytype, opcnamespace::regnamespace FROM pg_opclass WHERE opcmethod = 403 AND opcintype IN ('uuid'::regtype, 'text'::regtype, 'int8'::regtype, 'int4'::regtype, 'name'::regtype) AND opcdefault ORDER BY 1
+
+-- planner statistics of the sys tables: their row counts, as after ANALYZE
+SELECT c.relname, c.relkind, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'sys' ORDER BY 1
+
+SELECT i.indexrelid::regclass::text, c.reltuples FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'sys.segments'::regclass

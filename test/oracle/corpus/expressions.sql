@@ -161,3 +161,16 @@ SELECT 1 = '1'
 SELECT 'abc' = 1
 
 SELECT ROW(1, 2) = ROW(1, 2), (1, 'a') < (1, 'b')
+
+-- integer overflow and remainders as PostgreSQL computes them
+SELECT 100000 * 100000
+
+SELECT -2147483647 - 2
+
+SELECT 2147483646 + 1, 3000000000 + 1, 5.5 % 2, -7 % 3, 7 % -3, mod(-7.5, 2)
+
+SELECT 32767::int2 * 100000
+
+SELECT segments_total * 2, bytes_total % 1000 FROM sys.tasks ORDER BY created_at
+
+SELECT n.name, s.x FROM sys.nodes n, LATERAL (SELECT length(n.name) % 0 AS x) s

@@ -69,3 +69,24 @@ SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(n, s) ORDER BY n DESC
 SELECT * FROM (SELECT 1 AS a) x JOIN (SELECT 1 AS a) y USING (a)
 
 SELECT * FROM sys.nodes n JOIN sys.clusters c ON true WHERE n.name = 'c1_n1'
+
+-- LATERAL subqueries and functions in FROM reading the items before them (PostgreSQL 9.3+)
+SELECT n.name, d.* FROM sys.nodes n LEFT JOIN LATERAL (SELECT path, capacity_bytes FROM sys.storage_devices WHERE node_name = n.name ORDER BY path) d ON true ORDER BY n.name, d.path
+
+SELECT c.name, n.name, d.cnt FROM sys.clusters c JOIN sys.nodes n ON n.cluster_name = c.name CROSS JOIN LATERAL (SELECT count(*) AS cnt, c.name || '/' || n.name AS label FROM sys.storage_devices s WHERE s.node_name = n.name) d ORDER BY 2
+
+SELECT t.name, x.* FROM sys.tasks t, LATERAL (SELECT s.status, count(*) AS n FROM sys.subtasks s WHERE s.task_id = t.id GROUP BY s.status) x ORDER BY 1, 2
+
+SELECT t.name, g.i FROM sys.tasks t CROSS JOIN LATERAL generate_series(1, t.segments_failed + 1) AS g(i) ORDER BY 1, 2
+
+SELECT g, h FROM generate_series(1, 3) g, generate_series(g, 3) h ORDER BY 1, 2
+
+SELECT ic.relname, k.attnum, k.i FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid CROSS JOIN LATERAL (SELECT unnest(i.indkey), generate_subscripts(i.indkey, 1) + 1) AS k(attnum, i) WHERE ic.relname IN ('subtasks_pkey', 'segments_pkey') ORDER BY 1, 3
+
+SELECT a.x, b.y, c.z FROM (VALUES (1), (2)) a(x) CROSS JOIN LATERAL (SELECT a.x * 10 AS y) b CROSS JOIN LATERAL (SELECT b.y + a.x AS z) c ORDER BY 1
+
+SELECT u.v, u.ordinality FROM sys.tasks t CROSS JOIN LATERAL unnest(ARRAY[t.bytes_total, t.bytes_done]) WITH ORDINALITY AS u(v) ORDER BY t.created_at, u.ordinality
+
+SELECT x.a FROM (VALUES (1)) v(n), LATERAL (SELECT v.n AS a UNION ALL SELECT v.n + 1) x ORDER BY 1
+
+SELECT * FROM (VALUES (1)) v(n), (SELECT v.n) x

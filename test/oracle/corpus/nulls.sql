@@ -103,3 +103,5 @@ SELECT x, count(*) FROM (VALUES (NULL::int), (NULL), (1)) v(x) GROUP BY x ORDER 
 SELECT NULL
 
 SELECT NULL AS n, NULL::text AS t, NULL::int8 AS i
+
+SELECT coalesce(NULL::int), coalesce(3), coalesce((SELECT name FROM sys.clusters))

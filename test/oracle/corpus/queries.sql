@@ -231,3 +231,45 @@ SELECT name, created_at::date FROM sys.clusters
 SELECT id::text, upper(id::text) FROM sys.tasks ORDER BY created_at
 
 SELECT count(*) FROM sys.storage_devices WHERE capacity_bytes > 0
+
+-- column lists on CTEs, parenthesized WITH bodies and query terms (PostgreSQL's select_with_parens)
+WITH q(a, b) AS (SELECT 1, 2) SELECT * FROM q
+
+WITH q(n) AS (SELECT name FROM sys.nodes), r(x, y) AS MATERIALIZED (SELECT n, length(n) FROM q) SELECT x, y FROM r ORDER BY x
+
+WITH q(a) AS (SELECT 1 AS one, 2 AS two) SELECT * FROM q
+
+WITH q(a, b, c) AS (SELECT 1, 2) SELECT * FROM q
+
+WITH q(n) AS (VALUES (1), (2), (3)) SELECT sum(n) FROM q
+
+WITH t(task, subtasks) AS (SELECT t.name, count(s.id) FROM sys.tasks t LEFT JOIN sys.subtasks s ON s.task_id = t.id GROUP BY t.name) SELECT * FROM t ORDER BY task
+
+WITH q AS ((SELECT name FROM sys.clusters)) SELECT * FROM q
+
+(WITH q AS (SELECT 1 AS x) SELECT x FROM q)
+
+((SELECT 1 AS x))
+
+(((SELECT name FROM sys.nodes ORDER BY name LIMIT 2)))
+
+(SELECT name FROM sys.nodes) ORDER BY name LIMIT 3
+
+((SELECT 1) UNION (SELECT 2)) ORDER BY 1
+
+(SELECT 2) UNION ALL SELECT 1 ORDER BY 1
+
+SELECT * FROM ((SELECT name FROM sys.clusters)) s
+
+SELECT ((SELECT count(*) FROM sys.nodes)) + 1
+
+SELECT * FROM (SELECT 1, 2) AS x(a, b)
+
+SELECT * FROM (SELECT 1) AS x(a, b)
+
+-- column names PostgreSQL figures: a chain of casts takes the last type, a CASE its ELSE's name
+SELECT 1::int8::text, 'a'::text::varchar, name::text::varchar FROM sys.clusters
+
+SELECT CASE WHEN true THEN 'x' ELSE name END, CASE WHEN false THEN 1 END, CASE WHEN true THEN 1 ELSE 0::int END FROM sys.clusters
+
+SELECT CASE WHEN true THEN NULL ELSE upper(name) END, CASE WHEN true THEN 1 ELSE (SELECT 2 AS two) END FROM sys.clusters

@@ -3,7 +3,7 @@
 # (test/oracle/mirror.ts), through the logging proxy, into test/fixtures/captures/<client>.json.
 # usage (after npx tsc): bash test/tools/capture/capture-clients.sh [client...]
 # needs: apt pgcli odbc-postgresql unixodbc python3-pyodbc python3-sqlalchemy python3-pandas libdbd-pg-perl,
-# pgjdbc (libpostgresql-jdbc-java), drizzle-kit installed in /tmp/drizzle (npm install drizzle-kit drizzle-orm pg).
+# pgjdbc (libpostgresql-jdbc-java); drizzle-kit is a devDependency.
 set -u
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 HERE="$ROOT/test/tools/capture"
@@ -71,7 +71,7 @@ odbc_isql() {
 drizzle_pull() {
   local dir
   dir=$(mktemp -d)
-  (cd /tmp/drizzle && DRIZZLE_PORT=$PROXY_PORT DRIZZLE_OUT=$dir npx drizzle-kit pull --config "$HERE/drizzle.config.js")
+  DRIZZLE_PORT=$PROXY_PORT DRIZZLE_OUT=$dir node "$ROOT/node_modules/drizzle-kit/bin.cjs" pull --config "$HERE/drizzle.config.js"
   rm -rf "$dir"
 }
 
