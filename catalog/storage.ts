@@ -174,6 +174,9 @@ function segmentWhere(d: DialectSql, filter: SegmentFilter): { where: string; ar
   return { where: where.length ? 'WHERE ' + where.join(' AND ') : '', args };
 }
 
+/** The advisory lock that orders reservations of runs of group ids on PostgreSQL ('sgid' in ASCII). */
+const GROUP_ID_LOCK = 0x73676964;
+
 const STATUS_RANK: Record<string, number> = { INTACT: 0, REBUILDING: 1, DAMAGED: 2, MISSING: 3 };
 
 const NODE_COLUMNS = 'id, name, cluster_name, status, address, offline_reason';
@@ -509,13 +512,19 @@ export class StorageCatalog {
   /** Reserves `count` consecutive group ids. Ids are never reused. */
   async reserveGroupIds(count: number): Promise<number> {
     if (this.sql.dialect === 'postgres') {
-      // Several coordinators reserve ids: the catalog's sequence hands out each id once (migration 009).
-      return Number(
-        await this.sql.value(
-          "SELECT setval('segment_group_ids', nextval('segment_group_ids') + ? - 1) - ? + 1",
-          [count, count],
-        ),
-      );
+      // Several coordinators (and the groups a load has in flight) reserve ids at once: the catalog's sequence
+      // hands out each id once (migration 009). A run of ids is a nextval and a setval past the run, which is
+      // not atomic with another session's nextval (that could land inside the run: duplicate group ids, seen);
+      // so every reservation takes the lock.
+      return this.sql.transaction(async (tx) => {
+        await tx.run('SELECT pg_advisory_xact_lock(?)', [GROUP_ID_LOCK]);
+        return Number(
+          await tx.value("SELECT setval('segment_group_ids', nextval('segment_group_ids') + ? - 1) - ? + 1", [
+            count,
+            count,
+          ]),
+        );
+      });
     }
     const max = Number((await this.sql.value('SELECT coalesce(max(id), 0) FROM segment_groups')) ?? 0);
     const reserved = this.reservedUpTo ?? max;

@@ -338,3 +338,22 @@ test('concurrent subtask claims (SKIP LOCKED) hand each subtask out once', async
     await catalog.close();
   }
 });
+
+test('group ids reserved at once by several connections are never handed out twice', async (t) => {
+  const catalog = await freshCatalog('groupids');
+  try {
+    const storage = new StorageCatalog(catalog);
+    // Runs of 1 and of 3, 200 at once over the pool's connections (as the groups a load has in flight, and
+    // the loads of several coordinators, reserve them), in 10 rounds.
+    const sizes = Array.from({ length: 200 }, (_, i) => (i % 4 === 0 ? 3 : 1));
+    const ids: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const starts = await Promise.all(sizes.map((n) => storage.reserveGroupIds(n)));
+      ids.push(...starts.flatMap((s, i) => Array.from({ length: sizes[i] }, (_, j) => s + j)));
+    }
+    t.is(new Set(ids).size, ids.length, 'no id twice');
+    t.is(ids.length, 10 * (50 * 3 + 150));
+  } finally {
+    await catalog.close();
+  }
+});
