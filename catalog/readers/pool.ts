@@ -40,7 +40,14 @@ import type {
   StreamedBatch,
   StreamedRun,
 } from './reader-engine';
-import type { OpenedRun, ReaderCursor, ReaderStats, Readers } from './readers';
+import {
+  cursorGone,
+  materialized,
+  type OpenedRun,
+  type ReaderCursor,
+  type ReaderStats,
+  type Readers,
+} from './readers';
 import type { Posted, ReaderRequest, ReaderResponse, WorkerData } from './worker';
 
 const MAX_IN_FLIGHT = 8;
@@ -98,9 +105,6 @@ interface Slot {
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
-
-/** 34000: a held cursor whose reader was freed (closed, committed, cancelled, or its session ended). */
-const cursorGone = () => new SqlError('34000', 'the cursor of this portal is no longer open');
 
 export class ReaderPool implements Readers {
   private readonly slots: Slot[] = [];
@@ -576,19 +580,6 @@ export class ReaderPool implements Readers {
       queued: this.queue.size,
     };
   }
-}
-
-/** A cursor over the rest of a result already taken whole: one batch, the last. */
-function materialized(rest: StreamedBatch): ReaderCursor {
-  let taken = false;
-  return {
-    next: async () => {
-      if (taken) throw cursorGone();
-      taken = true;
-      return rest;
-    },
-    close: () => {},
-  };
 }
 
 function abortError(signal: AbortSignal): Error {

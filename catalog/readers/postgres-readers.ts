@@ -19,7 +19,14 @@ import type {
   StatementEffects,
   StreamedBatch,
 } from './reader-engine';
-import type { OpenedRun, ReaderCursor, ReaderStats, Readers } from './readers';
+import {
+  cursorGone,
+  materialized,
+  type OpenedRun,
+  type ReaderCursor,
+  type ReaderStats,
+  type Readers,
+} from './readers';
 import { rowBytes } from './result-budget';
 
 export interface PostgresReadersOptions {
@@ -81,8 +88,6 @@ const NO_EFFECTS = (): StatementEffects => ({
   signals: [],
   warnings: [],
 });
-
-const cursorGone = () => new SqlError('34000', 'the cursor of this portal is no longer open');
 
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error
@@ -454,17 +459,4 @@ function outOfMemory(limitBytes: number, rows: number): SqlError {
     detail: `The result of this query passed segtasks.result_memory_limit (${Math.round(limitBytes / 1024)} kB) after ${rows} rows.`,
     hint: 'Read it through a cursor that is not SCROLL or WITH HOLD, narrow it with WHERE or LIMIT, or read large data with COPY.',
   });
-}
-
-/** A cursor over the rest of a result already taken whole: one batch, the last. */
-function materialized(rest: StreamedBatch): ReaderCursor {
-  let taken = false;
-  return {
-    next: async () => {
-      if (taken) throw cursorGone();
-      taken = true;
-      return rest;
-    },
-    close: () => {},
-  };
 }

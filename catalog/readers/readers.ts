@@ -1,5 +1,6 @@
 // What the router and the app ask of the engine that answers user queries: the reader pool on the SQLite
 // catalog (pool.ts) or PostgreSQL itself when the catalog lives there (postgres-readers.ts).
+import { SqlError } from '../../pg/errors';
 import type { Described, RunResult, SessionSnapshot, StreamedBatch, StreamedRun } from './reader-engine';
 
 /** The rows of a streamed query that remain where it runs (a reader thread, a PostgreSQL portal). */
@@ -58,4 +59,20 @@ export interface Readers {
   ): Promise<OpenedRun>;
   stats(): ReaderStats;
   close(): Promise<void>;
+}
+
+/** 34000: a held cursor whose reader was freed (closed, committed, cancelled, or its session ended). */
+export const cursorGone = () => new SqlError('34000', 'the cursor of this portal is no longer open');
+
+/** A cursor over the rest of a result already taken whole: one batch, the last. */
+export function materialized(rest: StreamedBatch): ReaderCursor {
+  let taken = false;
+  return {
+    next: async () => {
+      if (taken) throw cursorGone();
+      taken = true;
+      return rest;
+    },
+    close: () => {},
+  };
 }
