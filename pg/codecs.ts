@@ -179,7 +179,7 @@ export function encodeText(v: unknown, oid: number): string {
     case Oid.int4:
     case Oid.int8:
     case Oid.oid:
-      return typeof v === 'number' ? String(Math.trunc(v)) : String(v);
+      return typeof v === 'number' ? String(exactInteger(v)) : String(v);
     case Oid.bytea:
       return Buffer.isBuffer(v) ? '\\x' + v.toString('hex') : String(v);
     case Oid.timestamptz:
@@ -239,9 +239,20 @@ function uuidBinary(v: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
+/**
+ * An integer result held as a JavaScript number: beyond 2^53 it may no longer be the value computed (SQLite's
+ * int64 read as a double), so it is an error rather than a nearby number printed as if it were the answer.
+ */
+function exactInteger(v: number): number {
+  const n = Math.trunc(v);
+  if (!Number.isSafeInteger(n))
+    throw new SqlError('22003', 'integer result beyond ±2^53: this server cannot return it exactly');
+  return n;
+}
+
 function toBigInt(v: unknown): bigint {
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'number') return BigInt(exactInteger(v));
   if (typeof v === 'boolean') return v ? 1n : 0n;
   return BigInt(String(v).trim());
 }

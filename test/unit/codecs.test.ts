@@ -1,7 +1,7 @@
 // The text and binary codecs of pg/: what a Bind parameter decodes to, and the PostgreSQL error for bytes that
 // do not decode (a guess would be a wrong answer).
 import test from 'ava';
-import { decodeParam, encodeBinary, formatArrayLiteral, parseArrayText } from '../../pg/codecs';
+import { decodeParam, encodeBinary, encodeText, formatArrayLiteral, parseArrayText } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 
@@ -146,4 +146,13 @@ test('array text with a lower bound: [lo:hi]={...} read and written, 22P02 when 
     [b.readInt32BE(0), b.readInt32BE(4), b.readInt32BE(8), b.readInt32BE(12), b.readInt32BE(16)],
     [1, 0, Oid.int4, 2, 0],
   );
+});
+
+test('an integer held as a number beyond 2^53 is 22003 in text and binary, never a nearby number', (t) => {
+  for (const encode of [encodeText, encodeBinary])
+    t.is(t.throws(() => encode(2 ** 63, Oid.int8), { instanceOf: SqlError })?.code, '22003');
+  t.is(encodeText(2 ** 53 - 1, Oid.int8), '9007199254740991');
+  // A bigint is exact to the last digit.
+  t.is(encodeText(-(2n ** 63n), Oid.int8), '-9223372036854775808');
+  t.is(encodeBinary(-(2n ** 63n), Oid.int8).readBigInt64BE(0), -(2n ** 63n));
 });

@@ -44,6 +44,20 @@ const checkedArithmetic: BinaryOperator = {
   },
 };
 
+/**
+ * << and >>: PostgreSQL's int2shl/int4shl/int8shl (and shr) are typed by the left operand and computed in C,
+ * so they wrap within the type (1 << 31 is -2147483648) and the count is taken modulo the operand's width (an
+ * int2 is shifted as a 32-bit int, then cut to 16 bits); SQLite shifts in 64 bits and would answer the wider
+ * number.
+ */
+const shift: BinaryOperator = {
+  sameType: false,
+  apply(l, r, op) {
+    const type = l.type === 'int2' || l.type === 'int8' ? l.type : 'int4';
+    return { sql: `pg_shift(${l.sql}, ${r.sql}, '${op}', '${type}')`, type };
+  },
+};
+
 /** % and mod(): 22012 on a zero divisor (SQLite answers NULL), and a numeric remainder for numerics. */
 const modulo: BinaryOperator = {
   sameType: true,
@@ -142,8 +156,8 @@ export const BINARY_OPERATORS: Record<string, BinaryOperator> = {
   '^': call('power', 'float8'),
   '&': arithmetic,
   '|': arithmetic,
-  '<<': arithmetic,
-  '>>': arithmetic,
+  '<<': shift,
+  '>>': shift,
   '@>': call('pg_array_contains', 'bool'),
   '<@': call('pg_array_contains', 'bool', true),
   '&&': call('pg_array_overlaps', 'bool'),
@@ -208,5 +222,6 @@ export function arithmeticType(a: string | null, b: string | null): string | nul
   const ib = order.indexOf(b ?? '');
   if (ia < 0 && ib < 0) return a && a !== 'unknown' ? a : b && b !== 'unknown' ? b : 'numeric';
   const t = order[Math.max(ia, ib)];
-  return t === 'oid' || t === 'int2' ? 'int4' : t;
+  // int2 with int2 stays int2 (int2pl, int2mul...); with anything wider, the wider type.
+  return t === 'oid' ? 'int4' : t;
 }

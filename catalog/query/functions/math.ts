@@ -28,6 +28,16 @@ export function register(reg: Register): void {
       throw new SqlError('22003', `${range.name} out of range`);
     return v;
   });
+  // PostgreSQL's << and >> (expressions/operators.ts): C shifts of the left operand's width, wrapping.
+  reg('pg_shift', (v: V, n: V, op: V, type: V) => {
+    if (v === null || n === null) return null;
+    const bits = type === 'int8' ? 64 : 32;
+    const count = BigInt(Number(n) & (bits - 1));
+    const x = BigInt(v as number | bigint);
+    let out = BigInt.asIntN(bits, op === '<<' ? x << count : x >> count);
+    if (type === 'int2') out = BigInt.asIntN(16, out);
+    return type === 'int8' ? out : Number(out);
+  });
   // PostgreSQL's % and mod(): the remainder has the dividend's sign (as JavaScript's), integers stay integers
   reg('pg_mod', (a: V, b: V) => {
     if (a === null || b === null) return null;

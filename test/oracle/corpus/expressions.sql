@@ -174,3 +174,19 @@ SELECT 32767::int2 * 100000
 SELECT segments_total * 2, bytes_total % 1000 FROM sys.tasks ORDER BY created_at
 
 SELECT n.name, s.x FROM sys.nodes n, LATERAL (SELECT length(n.name) % 0 AS x) s
+
+SELECT 1 << 31, 1 << 32, 1 << 33, -1 >> 1, 256 >> 33, (-8) >> 1
+
+SELECT 1::int2 << 15, 1::int2 << 16, 3::int2 << 14, (-2)::int2 >> 1
+
+SELECT 1::int8 << 52, 1::int8 << 64, 5::int8 << 2, (-16)::int8 >> 2
+
+SELECT pg_typeof(1::int2 << 1), pg_typeof(1::int8 << 1), pg_typeof(1 << 1::int2)
+
+SELECT 1::int2 + 1::int2, pg_typeof(1::int2 + 1::int2), pg_typeof(1::int2 * 2::int2), pg_typeof(1::int2 + 1)
+
+SELECT 20000::int2 + 20000::int2
+
+SELECT 200::int2 * 200::int2
+
+SELECT 1::int8 << 63
