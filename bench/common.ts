@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { type App, startApp } from '../src/app';
 
 export function machine(): string {
@@ -28,6 +29,10 @@ export const PG_BIN = '/usr/lib/postgresql/15/bin';
 export interface RealPostgres {
   port: number;
   user: string;
+  /** The URL of one of its databases, over TCP on 127.0.0.1 (trust authentication). */
+  url(database?: string): string;
+  /** Creates a database (tests give each scenario its own) and returns its URL. */
+  createDatabase(name: string): Promise<string>;
   stop(): void;
 }
 
@@ -56,9 +61,21 @@ export function startRealPostgres(port: number, netns?: string): RealPostgres {
     'start',
   ]);
   sh(ctl, ctlArgs, netns ? {} : { user: osUser });
+  const url = (database = 'postgres') => `postgres://bench@127.0.0.1:${port}/${database}`;
   return {
     port,
     user: 'bench',
+    url,
+    async createDatabase(name: string) {
+      const admin = new pg.Client(url());
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      return url(name);
+    },
     stop() {
       spawnSync('runuser', ['-u', osUser, '--', `${PG_BIN}/pg_ctl`, '-D', data, '-m', 'fast', 'stop'], {
         stdio: 'ignore',

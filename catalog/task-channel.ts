@@ -25,9 +25,16 @@ export class CatalogChannel {
     readonly name = TASK_CHANNEL_NAME,
   ) {}
 
-  /** Sends a payload to every coordinator listening (this one included), once the statement commits. */
-  async publish(payload: string): Promise<void> {
-    await this.catalog.sql.run('SELECT pg_notify(?, ?)', [this.name, payload]);
+  /**
+   * Sends payloads, in order, to every coordinator listening (this one included), once the statement commits:
+   * one statement for all of them (a checkpoint's findings go together).
+   */
+  async publish(payloads: string[]): Promise<void> {
+    if (!payloads.length) return;
+    await this.catalog.sql.run(
+      'SELECT pg_notify(?, p) FROM unnest(?::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n',
+      [this.name, payloads],
+    );
   }
 
   /** Starts listening, on a connection of the catalog's pool kept for it; resolves once LISTEN is in place. */

@@ -39,8 +39,6 @@ let pgReaders: PostgresReaders;
 let liteReaders: ReaderPool;
 let port: number;
 
-const url = (db: string) => `postgres://${real.user}@127.0.0.1:${port}/${db}`;
-
 const session = (settings: [string, string][] = []): SessionSnapshot => ({
   user: 'admin',
   database: 'segtasks',
@@ -184,15 +182,11 @@ test.before(async () => {
   port = await freePort();
   real = startRealPostgres(port);
   dir = mkdtempSync(join(tmpdir(), 'segtasks-pgread-'));
-  const admin = new pg.Client(url('postgres'));
-  await admin.connect();
-  await admin.query('CREATE DATABASE readers');
-  await admin.end();
-  onPg = await openPostgresCatalog(url('readers'), { readerSecret: SECRET });
+  onPg = await openPostgresCatalog(await real.createDatabase('readers'), { readerSecret: SECRET });
   await fill(onPg);
   lite = await openCatalog(join(dir, 'lite'));
   await copyInto(onPg, lite);
-  pgReaders = new PostgresReaders({ url: url('readers'), secret: SECRET, maxConnections: 6 });
+  pgReaders = new PostgresReaders({ url: real.url('readers'), secret: SECRET, maxConnections: 6 });
   liteReaders = new ReaderPool({
     catalogPath: lite.path,
     serverVersion: '15.0',
@@ -512,7 +506,7 @@ test('the reader role reads the sys views and nothing else, and writes nothing',
 
 test('setting the reader schema up again, from several coordinators at once, changes nothing', async (t) => {
   const again = await Promise.all(
-    [1, 2, 3].map(() => openPostgresCatalog(url('readers'), { readerSecret: SECRET })),
+    [1, 2, 3].map(() => openPostgresCatalog(real.url('readers'), { readerSecret: SECRET })),
   );
   await Promise.all(again.map((c) => c.close()));
   const ours = await readAll(pgReaders, 'SELECT * FROM sys.segments ORDER BY 1');
@@ -639,7 +633,7 @@ test('a client of the wire server reads the sys views through the router and Pos
 });
 
 test('closing the engine ends what its connections run, open cursors included', async (t) => {
-  const readers = new PostgresReaders({ url: url('readers'), secret: SECRET, maxConnections: 2 });
+  const readers = new PostgresReaders({ url: real.url('readers'), secret: SECRET, maxConnections: 2 });
   await readers.ready();
   const opened = await readers.open(
     'SELECT g FROM generate_series(1, 100000) g',

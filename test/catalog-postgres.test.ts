@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import pg from 'pg';
 import { type RealPostgres, startRealPostgres } from '../bench/common';
 import { type Catalog, openCatalog } from '../catalog/db';
 import { TaskLeases } from '../catalog/leases';
@@ -32,15 +31,9 @@ test.after.always(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const url = (db = 'postgres') => `postgres://${real.user}@127.0.0.1:${PORT}/${db}`;
-
 /** A catalog in a database of its own (tests in this file run side by side). */
 async function freshCatalog(name: string): Promise<PostgresCatalog> {
-  const admin = new pg.Client(url());
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return openPostgresCatalog(url(name));
+  return openPostgresCatalog(await real.createDatabase(name));
 }
 
 const newTask = (tasks: TaskCatalog, subtasks: number) =>
@@ -265,7 +258,7 @@ async function scenario(catalog: Catalog): Promise<unknown[]> {
 
 test('the catalog modules answer the same on PostgreSQL as on SQLite', async (t) => {
   const lite = await openCatalog(join(dir, 'lite'));
-  const onPg = await openPostgresCatalog(url());
+  const onPg = await openPostgresCatalog(real.url());
   try {
     const expected = await scenario(lite);
     t.deepEqual(await scenario(onPg), expected);

@@ -10,16 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { type RealPostgres, startRealPostgres } from '../bench/common';
 import { within } from './helpers/agents';
 import { NetnsHosts } from './helpers/netns';
 import { ADMIN_PASSWORD } from './helpers/server';
-import { copyOutBytes, createTask, findings, waitTask } from './helpers/tasks';
+import { copyOutBytes, createTask, findings, load, waitTask } from './helpers/tasks';
 
 const SEG = 65536;
 const LEASE_TTL_MS = 3000;
@@ -48,7 +45,7 @@ async function startCoordinator(name: string) {
       secretFile,
       // PostgreSQL listens on the coordinators' namespace's own loopback.
       '--catalog',
-      `postgres://${real.user}@127.0.0.1:${PG_PORT}/postgres`,
+      real.url(),
       '--lease-ttl',
       `${LEASE_TTL_MS}ms`,
       '--lease-interval',
@@ -91,9 +88,7 @@ test.before(async () => {
     await a.query(
       `CREATE NODE n${i} IN CLUSTER c1 ADDRESS '${hosts.agentAddress(i)}' DEVICES ('${deviceDir(i, 1)}', '${deviceDir(i, 2)}')`,
     );
-  await a.query('CREATE TABLE t (b bytea) IN CLUSTER c1');
-  data = randomBytes(60 * 3 * SEG + 4321);
-  await pipeline(Readable.from([data]), a.query(copyFrom('COPY t FROM STDIN WITH (FORMAT binary)')));
+  data = await load(a, 't', 60 * 3 * SEG + 4321);
 });
 
 test.after.always(async () => {

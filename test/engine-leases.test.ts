@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import pg from 'pg';
 import pino from 'pino';
 import { type RealPostgres, startRealPostgres } from '../bench/common';
 import { openPostgresCatalog, type PostgresCatalog } from '../catalog/postgres';
@@ -45,15 +44,6 @@ test.after.always(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const url = (db = 'postgres') => `postgres://${real.user}@127.0.0.1:${PORT}/${db}`;
-
-async function createDatabase(name: string): Promise<void> {
-  const admin = new pg.Client(url());
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-}
-
 /** One coordinator: its own catalog connections (as another process would have), engine and probe. */
 interface Coordinator {
   name: string;
@@ -67,7 +57,7 @@ interface Coordinator {
 type Writes = Map<string, string[]>;
 
 async function coordinator(db: string, name: string, writes: Writes, lease: LeaseOptions = LEASES) {
-  return (await leasedCoordinator(url(db), name, lease, (id) =>
+  return (await leasedCoordinator(real.url(db), name, lease, (id) =>
     writes.set(id, [...(writes.get(id) ?? []), name]),
   )) satisfies Coordinator;
 }
@@ -81,7 +71,7 @@ interface Pair {
 }
 
 async function pair(db: string, leaseA: LeaseOptions = LEASES): Promise<Pair> {
-  await createDatabase(db);
+  await real.createDatabase(db);
   const files = join(root, db);
   mkdirSync(files);
   const writes: Writes = new Map();
@@ -225,7 +215,7 @@ test('a coordinator killed mid-task: the other adopts it within TTL + one scan a
 
 test('kill -9 of the coordinator process that runs a task: the other adopts it within TTL + one scan and completes it, nothing reported twice', async (t) => {
   const db = 'kill_nine';
-  await createDatabase(db);
+  await real.createDatabase(db);
   const files = join(root, db);
   mkdirSync(files);
   const writes: Writes = new Map();
@@ -234,7 +224,7 @@ test('kill -9 of the coordinator process that runs a task: the other adopts it w
     process.execPath,
     [
       join(__dirname, 'helpers', 'lease-coordinator.js'),
-      url(db),
+      real.url(db),
       'A',
       JSON.stringify(LEASES),
       `CREATE TASK TYPE write_files OPTIONS dir = '${files}', nodes = ['n1', 'n2'], subtasks_per_node = 2, files = 12, checkpoints = true`,
@@ -502,9 +492,9 @@ test('two schedulers on one catalog create a due run once', async (t) => {
 });
 
 test('two coordinators switching one segment (group locks are per process): the first switch wins, the other changes nothing', async (t) => {
-  await createDatabase('switch_conflict');
-  const one = await openPostgresCatalog(url('switch_conflict'));
-  const two = await openPostgresCatalog(url('switch_conflict'));
+  await real.createDatabase('switch_conflict');
+  const one = await openPostgresCatalog(real.url('switch_conflict'));
+  const two = await openPostgresCatalog(real.url('switch_conflict'));
   try {
     const storage = new StorageCatalog(one);
     await storage.createStorageSpace('s', 3, 1, 4096);

@@ -269,7 +269,7 @@ export class TaskEngine {
     }
     const row = (await this.tasks.task(id))!;
     logLifecycle(this.logger, 'task.created', row);
-    this.emit(taskEvent(row));
+    this.emit([taskEvent(row)]);
     this.launch(row);
     return row;
   }
@@ -623,16 +623,16 @@ export class TaskEngine {
       const findings = isFinished(status) ? await this.tasks.resultCounts(id) : undefined;
       logLifecycle(this.logger, event, row, { by: how.by, findings });
     }
-    this.emit(taskEvent(row));
+    this.emit([taskEvent(row)]);
     return true;
   }
 
-  /** A task event of this engine: to its listeners, and to the other engines on the catalog. */
-  private emit(e: TaskEvent): void {
-    this.events.emit('task', e);
-    if (this.ownership.shared)
+  /** Task events of this engine: to its listeners, and to the other engines on the catalog (one statement). */
+  private emit(events: TaskEvent[]): void {
+    for (const e of events) this.events.emit('task', e);
+    if (this.ownership.shared && events.length)
       this.ownership
-        .publish(e)
+        .publish(events)
         .catch((err) => this.logger.error({ err: (err as Error).stack }, 'could not publish a task event'));
   }
 
@@ -813,7 +813,7 @@ export class TaskEngine {
       if (!p.checkpoint?.results.length || refused.has(p.task_id)) continue;
       const task = await this.tasks.task(p.task_id);
       if (!task) continue;
-      for (const f of p.checkpoint.results) this.emit(taskEvent(task, f));
+      this.emit(p.checkpoint.results.map((f) => taskEvent(task, f)));
     }
   }
 }

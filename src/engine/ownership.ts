@@ -57,8 +57,8 @@ export interface TaskOwnership {
   readonly holds: ((tx: Sql, taskId: string) => Promise<boolean>) | undefined;
   /** Marks a PENDING subtask RUNNING for this engine's run: false when it may not run it (taken, or lost). */
   claimSubtask(tasks: TaskCatalog, taskId: string, subtaskId: string): Promise<boolean>;
-  /** Sends one of this engine's task events to the others. */
-  publish(e: TaskEvent): Promise<void>;
+  /** Sends this engine's task events, in order, to the others. */
+  publish(events: TaskEvent[]): Promise<void>;
   /** Tells the owner of a task that its status or options changed (the one that changed them does not run it). */
   poke(taskId: string): Promise<void>;
   /** How often a waiter re-reads a task whose end may come from elsewhere; null: the events suffice. */
@@ -195,15 +195,16 @@ export class LeasedOwnership implements TaskOwnership {
     return (await this.leases.claimSubtask(taskId, subtaskId)) !== null;
   }
 
-  async publish(event: TaskEvent): Promise<void> {
-    const payload = JSON.stringify({ from: this.owner, event } satisfies Message);
-    // Too long for NOTIFY (a finding with a long detail is cut well below: task-events.ts): the others miss it.
-    if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) return;
-    await this.channel.publish(payload);
+  async publish(events: TaskEvent[]): Promise<void> {
+    const payloads = events
+      .map((event) => JSON.stringify({ from: this.owner, event } satisfies Message))
+      // Too long for NOTIFY (a finding with a long detail is cut well below: task-events.ts): the others miss it.
+      .filter((payload) => Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES);
+    await this.channel.publish(payloads);
   }
 
   async poke(taskId: string): Promise<void> {
-    await this.channel.publish(JSON.stringify({ from: this.owner, poke: taskId } satisfies Message));
+    await this.channel.publish([JSON.stringify({ from: this.owner, poke: taskId } satisfies Message)]);
   }
 
   private received(payload: string): void {
