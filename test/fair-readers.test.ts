@@ -161,17 +161,19 @@ test.serial(
     const probe = await startLatencyProbe(as('light'), PROBE_MAX);
     const a0 = a.done;
     const b0 = b.done;
-    await new Promise((r) => setTimeout(r, 4000));
+    // 6 s: at about 15 sleeps a second between them, a 4 s window left the split to a few statements' luck
+    // (24 / 50 once in CI).
+    await new Promise((r) => setTimeout(r, 6000));
     const light = await probe.stop();
     const [aDone, bDone] = [a.done - a0, b.done - b0];
     await Promise.all([a.stop(), b.stop()]);
     t.log(
-      `two heavy users, 12 connections each: ${aDone} and ${bDone} statements in 4 s; light: ${JSON.stringify(light)}`,
+      `two heavy users, 12 connections each: ${aDone} and ${bDone} statements in 6 s; light: ${JSON.stringify(light)}`,
     );
     t.true(aDone > 10 && bDone > 10, `${aDone} / ${bDone}`);
     t.true(Math.min(aDone, bDone) / Math.max(aDone, bDone) > 0.5, `unfair split ${aDone} / ${bDone}`);
     // The heavy users fill all readers but one, which the light user finds free (before: p50 2.3 s).
     t.true(light.p50 < 100, `p50 ${light.p50} ms`);
-    t.true(light.count > 100, `only ${light.count} SELECTs in 4 s`);
+    t.true(light.count > 150, `only ${light.count} SELECTs in 6 s`);
   },
 );
