@@ -60,7 +60,8 @@ const KEPT_FREE = 1;
 const STOP_GRACE_MS = 1000;
 /**
  * Inline statements (see runInline): the longest statement text the wire thread plans itself, the most
- * parameter bytes it binds, and the time one may take before its plan goes back to the readers for good.
+ * parameter bytes it binds, and the time after which its functions may no longer be called (it then goes to a
+ * reader).
  */
 const INLINE_MAX_SQL = 4096;
 const INLINE_MAX_PARAM_BYTES = 65536;
@@ -202,9 +203,9 @@ export class ReaderPool implements Readers {
    * Point lookups and other statements whose cost their plan bounds (bounded-plan.ts) run here on the wire
    * thread, once a reader has planned them and found them bounded: they take microseconds, and the two thread
    * hops a reader costs (and the wait for each thread to be scheduled, on a busy machine) were most of their
-   * latency. The guard (inline-guard.ts) refuses anything the plan does not bound; a statement refused or over
-   * its budget goes to the readers, for good. Returns null when the statement is to go to a reader, and the
-   * statement's own error as { error }.
+   * latency. The guard (inline-guard.ts) refuses what the plan does not bound: a statement refused for what it
+   * calls goes to the readers for good, one refused for time only this once. Returns null when the statement
+   * is to go to a reader, and the statement's own error as { error }.
    */
   private runInline(
     sql: string,
