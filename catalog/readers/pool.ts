@@ -31,14 +31,16 @@ import { Worker } from 'node:worker_threads';
 import { SqlError } from '../../pg/errors';
 import { newClaims, resetClaim, withdraw } from './claims';
 import { FairQueue } from './fair-queue';
+import { InlineGuard } from './inline-guard';
 import { interrupt, newInterrupt } from './interrupt';
-import type {
-  Described,
-  ReaderOptions,
-  RunResult,
-  SessionSnapshot,
-  StreamedBatch,
-  StreamedRun,
+import {
+  type Described,
+  ReaderEngine,
+  type ReaderOptions,
+  type RunResult,
+  type SessionSnapshot,
+  type StreamedBatch,
+  type StreamedRun,
 } from './reader-engine';
 import {
   cursorGone,
@@ -56,6 +58,14 @@ const STALL_MS = 10;
 const KEPT_FREE = 1;
 /** How long an interrupted request may take to end before its worker is terminated. */
 const STOP_GRACE_MS = 1000;
+/**
+ * Inline statements (see runInline): the longest statement text the wire thread plans itself, the most
+ * parameter bytes it binds, and the time after which its functions may no longer be called (it then goes to a
+ * reader).
+ */
+const INLINE_MAX_SQL = 4096;
+const INLINE_MAX_PARAM_BYTES = 65536;
+const INLINE_BUDGET_MS = 2;
 
 interface Pending {
   /** Whose request it is: the unit of fair sharing. */
@@ -116,6 +126,9 @@ export class ReaderPool implements Readers {
   private sending = false;
   /** Workers started, ever. */
   private spawned = 0;
+  /** The wire thread's own engine, for statements proven bounded (runInline); null when disabled. */
+  private readonly inline: ReaderEngine | null;
+  private inlined = 0;
 
   constructor(
     private readonly opts: ReaderOptions,
@@ -123,8 +136,10 @@ export class ReaderPool implements Readers {
     private readonly maxWorkers = 6,
     /** Workers that open cursors may hold at once (beyond maxWorkers). */
     private readonly maxHeld = 4,
+    inline = true,
   ) {
     for (let i = 0; i < minWorkers; i++) this.spawn();
+    this.inline = inline ? new ReaderEngine(opts, undefined, new InlineGuard()) : null;
   }
 
   /** Resolves when the initial workers have built their catalog emulation. */
@@ -145,6 +160,9 @@ export class ReaderPool implements Readers {
     signal?: AbortSignal,
     autoParams = false,
   ): Promise<RunResult> {
+    const inline = this.runInline(sql, types, params, session, signal, autoParams, null);
+    if (inline)
+      return 'error' in inline ? Promise.reject(inline.error) : Promise.resolve(inline as RunResult);
     const body = {
       op: 'run' as const,
       sql,
@@ -172,8 +190,43 @@ export class ReaderPool implements Readers {
     /** The result formats, when the rows are to come encoded as DataRow messages. */
     formats: number[] | null,
   ): Promise<OpenedRun> {
+    const inline = this.runInline(sql, types, params, session, signal, autoParams, { formats });
+    if (inline) {
+      if ('error' in inline) throw inline.error;
+      return { ...(inline as StreamedRun), cursor: null };
+    }
     const body = { op: 'run' as const, sql, types, params, session, autoParams, stream: true, formats };
     return (await this.request(session.user, body, signal)) as OpenedRun;
+  }
+
+  /**
+   * Point lookups and other statements whose cost their plan bounds (bounded-plan.ts) run here on the wire
+   * thread, once a reader has planned them and found them bounded: they take microseconds, and the two thread
+   * hops a reader costs (and the wait for each thread to be scheduled, on a busy machine) were most of their
+   * latency. The guard (inline-guard.ts) refuses what the plan does not bound: a statement refused for what it
+   * calls goes to the readers for good, one refused for time only this once. Returns null when the statement
+   * is to go to a reader, and the statement's own error as { error }.
+   */
+  private runInline(
+    sql: string,
+    types: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    signal: AbortSignal | undefined,
+    autoParams: boolean,
+    stream: { formats: number[] | null } | null,
+  ): StreamedRun | RunResult | { error: Error } | null {
+    if (!this.inline || this.closed || signal?.aborted || session.activity) return null;
+    if (sql.length > INLINE_MAX_SQL || paramBytes(params) > INLINE_MAX_PARAM_BYTES) return null;
+    try {
+      const r = this.inline.runInline(sql, types, params, session, autoParams, stream, INLINE_BUDGET_MS);
+      if (r) this.inlined++;
+      return r;
+    } catch (err) {
+      // The statement's own error (a bad value, say): the caller sees it as a reader would have given it.
+      this.inlined++;
+      return { error: err as Error };
+    }
   }
 
   async close(): Promise<void> {
@@ -295,8 +348,11 @@ export class ReaderPool implements Readers {
         this.post(slot, { id: this.nextId++, op: 'close', cursor });
         if (slot.cursor === cursor) this.release(slot);
       }
-    } else if (m.ok && p.req.op === 'run' && p.req.stream) this.opened(slot, p, m.result as StreamedRun);
-    else if (m.ok) {
+    } else if (m.ok && p.req.op === 'run' && p.req.stream) {
+      this.learn(p.req, m.result as StreamedRun);
+      this.opened(slot, p, m.result as StreamedRun);
+    } else if (m.ok) {
+      if (p.req.op === 'run') this.learn(p.req, m.result as RunResult);
       if (p.rowsSoFar) {
         const result = m.result as RunResult;
         for (const row of result.rows) p.rowsSoFar.push(row);
@@ -304,6 +360,12 @@ export class ReaderPool implements Readers {
       }
       p.resolve(m.result);
     } else p.reject(new SqlError(m.error.code, m.error.message, m.error));
+  }
+
+  /** A reader found the statement's plan bounded: the wire thread plans it too, to run it itself next time. */
+  private learn(req: ReaderRequest & { op: 'run' }, result: { bounded?: boolean }): void {
+    if (result.bounded && this.inline && req.sql.length <= INLINE_MAX_SQL)
+      this.inline.learn(req.sql, req.types, req.autoParams);
   }
 
   /** A streamed query's first batch: its worker holds the rest as a cursor, or hands it all over now. */
@@ -575,11 +637,19 @@ export class ReaderPool implements Readers {
     return {
       spawned: this.spawned,
       cursors: this.slots.filter((s) => s.cursor !== null).length,
+      inlined: this.inlined,
       workers: this.slots.filter((s) => s.started).length,
       running: this.slots.reduce((n, s) => n + s.inFlight.length, 0),
       queued: this.queue.size,
     };
   }
+}
+
+/** The bytes of a statement's parameter values (strings and byte arrays; anything else counts little). */
+function paramBytes(params: unknown[]): number {
+  let n = 0;
+  for (const p of params) n += typeof p === 'string' || p instanceof Uint8Array ? p.length : 8;
+  return n;
 }
 
 function abortError(signal: AbortSignal): Error {

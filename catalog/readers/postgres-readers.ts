@@ -443,6 +443,7 @@ export class PostgresReaders implements Readers {
       queued: this.pool.waitingCount,
       cursors: this.cursors,
       spawned: this.spawned,
+      inlined: 0,
     };
   }
 

@@ -12,6 +12,8 @@ import { compileQuery } from '../query/compile';
 import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
+import { isBoundedPlan } from './bounded-plan';
+import { type InlineGuard, NotInline } from './inline-guard';
 import { collectRows, rowBytes, takeRows } from './result-budget';
 import { translateSqliteError } from './sqlite-errors';
 
@@ -50,6 +52,8 @@ export interface StatementEffects {
 export interface RunResult extends StatementEffects {
   fields: Field[];
   rows: unknown[][];
+  /** The statement's plan is bounded (bounded-plan.ts): the pool may run it on the wire thread next time. */
+  bounded?: boolean;
 }
 
 /**
@@ -64,6 +68,8 @@ export interface StreamedBatch extends StatementEffects {
 
 export interface StreamedRun extends StreamedBatch {
   fields: Field[];
+  /** As RunResult's. */
+  bounded?: boolean;
 }
 
 /**
@@ -88,6 +94,10 @@ interface Plan {
   noColumns: boolean;
   usesSettings: boolean;
   usesActivity: boolean;
+  /** Proven cheap whatever its parameters (bounded-plan.ts); cleared when running it inline proves otherwise. */
+  bounded: boolean;
+  /** Its latest inline runs over INLINE_STALL_MS, in a row (INLINE_STRIKES send it back to the readers). */
+  overBudget: number;
 }
 
 export interface ReaderOptions {
@@ -123,12 +133,14 @@ export class ReaderEngine {
     private readonly opts: ReaderOptions,
     /** How the statement's functions wait (pg_sleep): the worker's wait gives up when the pool cancels. */
     private readonly sleep?: (ms: number) => void,
+    /** Set on the wire thread's engine, which runs only bounded plans (runInline). */
+    private readonly guard?: InlineGuard,
   ) {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
     this.db.pragma('case_sensitive_like = ON');
     this.emulation = buildEmulation(this.db);
     this.ctx = this.makeContext({ user: '', database: '', pid: 0, settingsVersion: 0, settings: [] }, []);
-    registerFunctions(this.db, () => this.ctx);
+    registerFunctions(this.db, () => this.ctx, guard);
   }
 
   private settingsOf(s: SessionSnapshot): [string, string][] {
@@ -197,7 +209,77 @@ export class ReaderEngine {
         plan.fields.map((f) => f.typeOid),
         collected,
       );
-    return { fields: plan.fields, rows: collected, ...this.takeEffects() };
+    return { fields: plan.fields, rows: collected, bounded: plan.bounded, ...this.takeEffects() };
+  }
+
+  /**
+   * Plans a statement a reader found bounded, so that runInline can run it here next time (the pool calls
+   * this on the wire thread, for statements of at most a few KiB). An error leaves it unplanned.
+   */
+  learn(sql: string, clientTypes: number[], autoParams: boolean): void {
+    try {
+      const shape = autoParams ? parameterizeLiterals(sql) : null;
+      if (shape) this.plan(shape.sql, shape.hints);
+      else if (!autoParams) this.plan(sql, clientTypes);
+    } catch {
+      // it stays on the readers
+    }
+  }
+
+  /**
+   * Runs a statement on this (the wire thread's) engine if it is already planned here and bounded, within
+   * budgetMs (no function call is allowed after it): its result, or null when it must go to a reader (not
+   * planned, not bounded, refused by the guard, more rows than a first batch).
+   */
+  runInline(
+    sql: string,
+    clientTypes: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    autoParams: boolean,
+    /** Stream the rows as open() does (a first batch), in these formats (null: as values). */
+    stream: { formats: number[] | null } | null,
+    budgetMs: number,
+  ): StreamedRun | RunResult | null {
+    const guard = this.guard;
+    if (!guard) return null;
+    const plan = this.cachedPlan(sql, clientTypes, autoParams);
+    if (!plan?.bounded || plan.usesActivity || plan.usesSettings) return null;
+    const t0 = performance.now();
+    try {
+      return guard.within(budgetMs, () => {
+        if (!stream) return this.run(sql, clientTypes, params, session, autoParams);
+        const r = this.open(sql, clientTypes, params, session, autoParams, INLINE_CURSOR, stream.formats);
+        if (!r.done) {
+          this.closeCursor(INLINE_CURSOR);
+          throw new NotInline('more rows than a batch');
+        }
+        return r;
+      });
+    } catch (err) {
+      if (!(err instanceof NotInline)) throw err;
+      this.takeEffects();
+      // A call the guard refuses by what it is goes to the readers for good; one refused for time is a strike
+      // (counted below).
+      if (!err.outOfTime) plan.bounded = false;
+      return null;
+    } finally {
+      // A run over the stall limit once may be V8 compiling the functions it calls, a collection, or the
+      // thread preempted on a busy machine: only a plan over it INLINE_STRIKES times in a row goes back to
+      // the readers.
+      if (performance.now() - t0 <= INLINE_STALL_MS) plan.overBudget = 0;
+      else if (++plan.overBudget >= INLINE_STRIKES) plan.bounded = false;
+    }
+  }
+
+  /** The plan a statement would run with, if it is planned already (never plans). */
+  private cachedPlan(sql: string, clientTypes: number[], autoParams: boolean): Plan | undefined {
+    if (autoParams) {
+      const shape = parameterizeLiterals(sql);
+      if (!shape) return undefined;
+      return this.plans.get(shape.hints.join(',') + '\0' + shape.sql);
+    }
+    return this.plans.get(clientTypes.join(',') + '\0' + sql);
   }
 
   /**
@@ -234,6 +316,7 @@ export class ReaderEngine {
     formats: number[] | null,
   ): StreamedRun {
     const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams);
+    const bounded = plan.bounded;
     const oids = plan.fields.map((f) => f.typeOid);
     const encoding = formats && { formats };
     this.cursor = {
@@ -246,7 +329,7 @@ export class ReaderEngine {
       aheadEnd: null,
     };
     const batch = this.next(id, FIRST_BATCH_ROWS);
-    return { fields: plan.fields, ...batch };
+    return { fields: plan.fields, bounded, ...batch };
   }
 
   /**
@@ -477,12 +560,25 @@ export class ReaderEngine {
       noColumns,
       usesSettings: /pg_settings|pg_session_settings/.test(t.sql),
       usesActivity: /pg_stat_activity|pg_backend_activity/.test(t.sql),
+      bounded: false,
+      overBudget: 0,
     };
+    plan.bounded = !plan.usesSettings && !plan.usesActivity && isBoundedPlan(this.db, dense, used.length);
     if (this.plans.size > 1000) this.plans.clear();
     this.plans.set(key, plan);
     return plan;
   }
 }
+
+/**
+ * A bounded plan takes tens of microseconds; one that took over INLINE_STALL_MS INLINE_STRIKES times in a row
+ * was misjudged, and goes back to the readers. (Its functions are refused calls after budgetMs, see the guard.)
+ */
+const INLINE_STALL_MS = 10;
+const INLINE_STRIKES = 3;
+
+/** The id of the cursor runInline opens and always closes before it returns. */
+const INLINE_CURSOR = -1;
 
 function iterable<T>(it: Iterator<T>): Iterable<T> {
   return { [Symbol.iterator]: () => it };

@@ -28,6 +28,8 @@ export interface ReaderStats {
   cursors: number;
   /** Readers started since the engine began. */
   spawned: number;
+  /** Statements run on the wire thread itself instead of a reader (pool.ts, runInline), since the start. */
+  inlined: number;
 }
 
 export interface Readers {

@@ -2,6 +2,7 @@
 // wording PostgreSQL gives the same mistake. Errors thrown by our own functions are SqlErrors and pass through.
 // What is left is a fault of the translation, not of the query: it keeps SQLite's text under XX000.
 import { SqlError } from '../../pg/errors';
+import { NotInline } from './inline-guard';
 
 type Rule = [RegExp, (m: RegExpExecArray) => SqlError];
 
@@ -55,7 +56,8 @@ const RULES: Rule[] = [
 ];
 
 export function translateSqliteError(err: unknown): Error {
-  if (err instanceof SqlError) return err;
+  // The inline guard's refusal is not the query's error: the pool runs the statement elsewhere.
+  if (err instanceof SqlError || err instanceof NotInline) return err;
   const msg = (err as Error).message ?? String(err);
   for (const [re, make] of RULES) {
     const m = re.exec(msg);

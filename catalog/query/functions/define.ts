@@ -76,6 +76,14 @@ export interface FunctionContext {
 /** A value as SQLite hands it to a JavaScript function. */
 export type V = unknown;
 
+/**
+ * Asked before each call of a JavaScript function, with its name, whether it was registered deterministic (no
+ * effect on the session, the same answer for the same arguments) and its arguments; throws to refuse the call.
+ */
+export interface CallGuard {
+  beforeCall(name: string, deterministic: boolean, args: readonly V[]): void;
+}
+
 /** Registers one JavaScript implementation on a reader connection (see functions/index.ts). */
 export type Register = (name: string, fn: (...a: V[]) => V, opts?: BetterSqlite3.RegistrationOptions) => void;
 

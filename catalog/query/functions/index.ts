@@ -6,7 +6,7 @@ import * as arrays from './arrays';
 import * as conditional from './conditional';
 import * as conversions from './conversions';
 import * as datetime from './datetime';
-import type { FnDef, FunctionContext, Register, V } from './define';
+import type { CallGuard, FnDef, FunctionContext, Register, V } from './define';
 import { DETERMINISTIC, sqlInteger } from './define';
 import * as json from './json';
 import * as math from './math';
@@ -14,7 +14,7 @@ import * as setReturning from './set-returning';
 import * as strings from './strings';
 import * as system from './system';
 
-export type { FnDef, FunctionContext } from './define';
+export type { CallGuard, FnDef, FunctionContext, V } from './define';
 export { lowerBound, TABLE_FUNCTION_NAMES, type TableFunction, tableFunction } from './set-returning';
 export { formatTypeName } from './system';
 
@@ -44,12 +44,21 @@ const REGISTRATIONS: Registration[] = [
   system.register,
 ];
 
-/** Registers the JavaScript implementations of every module on a reader connection. */
-export function registerFunctions(db: BetterSqlite3.Database, ctx: () => FunctionContext): void {
+/**
+ * Registers the JavaScript implementations of every module on a reader connection. guard: asked before every
+ * call (the wire thread's connection, which may run only calls it can afford; see readers/inline-guard.ts).
+ */
+export function registerFunctions(
+  db: BetterSqlite3.Database,
+  ctx: () => FunctionContext,
+  guard?: CallGuard,
+): void {
   // Integral results go back as SQLite INTEGERs (sqlInteger), not REALs.
   const reg: Register = (name, fn, opts = DETERMINISTIC) => {
+    const deterministic = opts.deterministic === true;
     // varargs: the wrapper's own length is 0, which better-sqlite3 would take as the function's arity.
     db.function(name, { ...opts, varargs: true }, ((...args: V[]) => {
+      guard?.beforeCall(name, deterministic, args);
       const r = fn(...args);
       return typeof r === 'number' ? sqlInteger(r) : r;
     }) as (...params: unknown[]) => unknown);
