@@ -11,14 +11,23 @@ import { isCancellation, type RunContext } from './task-type';
 
 export const BATCH_BYTES = 64 * 1024 * 1024;
 export const BATCH_MS = 250;
+/** What is read ahead of the item being written, unthrottled, in bytes (the items' buffers in memory). */
+export const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+
 /**
- * Items prepared ahead of the one being written: a move reads one segment, so a single read ahead left a
- * rebalance with one read in flight per subtask, far from what the disk serves with a deeper queue. With a
- * throttle, one: reads ahead would take the device's budget before the write of the current item, and delay
- * its checkpoint by as many items.
+ * Items prepared ahead of the one being written: 16 MiB of items of `itemBytes` each (a rebuild's group of
+ * four 1 MiB shards: 4), never fewer than 4 nor more than 32. A move reads one segment: with four moves ahead a
+ * rebalance had 4 MiB of reads in flight, which the disk served in a fraction of the time its batch took to
+ * be made durable and switched, and the reads then stalled until the next batch. With a throttle, one: reads
+ * ahead would take the device's budget before the write of the current item, and delay its checkpoint by as
+ * many items.
  */
-export function readAhead(maxBytesPerSec: number | null | undefined): number {
-  return maxBytesPerSec ? 1 : 4;
+export function readAhead(
+  maxBytesPerSec: number | null | undefined,
+  itemBytes = READ_AHEAD_BYTES / 4,
+): number {
+  if (maxBytesPerSec) return 1;
+  return Math.max(4, Math.min(32, Math.floor(READ_AHEAD_BYTES / Math.max(1, itemBytes))));
 }
 
 export interface Tally {
@@ -182,7 +191,7 @@ class Pipeline {
               }
             : undefined,
         );
-      await Promise.all(copies.map((c) => removeReplaced(ctx.store.io, c)));
+      await removeReplaced(ctx.store.io, copies);
     } finally {
       ctx.locks.unlock(locked, this.taskId);
     }

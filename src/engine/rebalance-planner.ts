@@ -223,3 +223,27 @@ export function planMoves(
   }
   return { moves, before, after: layout.spread(), layout };
 }
+
+/**
+ * The same moves in an order that lets a run take more of them in one batch: a batch ends where its next move
+ * is of a group that one of its moves changes (copy-batches.ts), so moves are ordered by level, the level of
+ * a move being one more than that of the last earlier move it depends on. A move depends on the earlier moves
+ * of its group (where the group's segments are, which nodes hold one: their order is kept) and on the earlier
+ * moves out of its destination (the room they made). Every device therefore sees each move into it after the
+ * moves out of it that came before in the plan: its usage at any point is at most what the plan reached, and
+ * every group's segments move in the plan's order. Moves of one level are of distinct groups.
+ */
+export function inDependencyOrder(moves: readonly PlannedMove[]): PlannedMove[] {
+  const groupLevel = new Map<number, number>();
+  const outLevel = new Map<string, number>();
+  const levels = moves.map((m) => {
+    const level = Math.max(groupLevel.get(m.group) ?? -1, outLevel.get(m.to) ?? -1) + 1;
+    groupLevel.set(m.group, level);
+    outLevel.set(m.from, Math.max(outLevel.get(m.from) ?? -1, level));
+    return level;
+  });
+  return moves
+    .map((m, i) => ({ m, level: levels[i], i }))
+    .sort((a, b) => a.level - b.level || a.i - b.i)
+    .map((x) => x.m);
+}

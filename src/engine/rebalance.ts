@@ -11,7 +11,14 @@ import { fileSizeFor, SegmentFault } from '../store/segment-file';
 import { copyInBatches, noTally, type PreparedItem, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
-import { Layout, type PlanDevice, type PlannedMove, type PlanSegment, planMoves } from './rebalance-planner';
+import {
+  inDependencyOrder,
+  Layout,
+  type PlanDevice,
+  type PlannedMove,
+  type PlanSegment,
+  planMoves,
+} from './rebalance-planner';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
@@ -95,7 +102,8 @@ export const rebalance = defineTaskType({
         continue;
       }
       for (let i = 0; i < moves.length; i += MOVES_PER_SUBTASK) {
-        const batch = moves.slice(i, i + MOVES_PER_SUBTASK);
+        // Within the subtask, in an order its run can take in fewer batches (moves of one group apart).
+        const batch = inDependencyOrder(moves.slice(i, i + MOVES_PER_SUBTASK));
         subtasks.push({
           node_name: null,
           cluster_name: cluster,
@@ -112,13 +120,15 @@ export const rebalance = defineTaskType({
 
   async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of moves of the plan that are done.
-    const buffers = new BufferPool();
+    const depth = readAhead(options.max_bytes_per_sec, Math.max(0, ...plan.moves.map((m) => m.bytes)));
+    // Every move read ahead holds a buffer, and one more is being written.
+    const buffers = new BufferPool(depth + 1);
     await copyInBatches(
       ctx,
       task.id,
       plan.moves.length,
       resumeFrom ?? 0,
-      readAhead(options.max_bytes_per_sec),
+      depth,
       (i) => prepareMove(ctx, task.id, plan.moves[i], i, buffers),
       (i) => plan.moves[i].group,
     );
@@ -208,8 +218,9 @@ async function readMove(ctx: RunContext, mv: Move, out: PreparedItem, buffers: B
   }
   // Filled whole by the verified read below (or not used).
   const payload = buffers.take(group.shard_bytes);
+  let verifiedHead: Buffer | undefined;
   try {
-    await (await ctx.store.io.forNode(seg.node_name)).readSegment(
+    ({ head: verifiedHead } = await (await ctx.store.io.forNode(seg.node_name)).readSegment(
       seg.path,
       {
         storageId: seg.storage_id,
@@ -218,7 +229,7 @@ async function readMove(ctx: RunContext, mv: Move, out: PreparedItem, buffers: B
         payloadLength: group.shard_bytes,
       },
       { into: payload, signal: ctx.signal },
-    );
+    ));
   } catch (err) {
     buffers.give(payload);
     if (!(err instanceof SegmentFault)) throw err;
@@ -230,7 +241,9 @@ async function readMove(ctx: RunContext, mv: Move, out: PreparedItem, buffers: B
   await ctx.throttle(fileSizeFor(group.shard_bytes), seg.device_id);
   out.write = async (batch) => {
     const [copy] = await batch
-      .addGroup([{ seg, group, dest, payload }], ctx.signal)
+      // The payload buffer is this move's alone from its verified read to the end of this write: its
+      // source's header and table are the copy's (docs/durability.md, "A moved segment").
+      .addGroup([{ seg, group, dest, payload, verifiedHead }], ctx.signal)
       .finally(() => buffers.give(payload));
     await ctx.throttle(copy.size, dest.id); // ends early on an abort, never throws
     out.outcomes.push(

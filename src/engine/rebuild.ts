@@ -97,14 +97,12 @@ export const rebuild = defineTaskType({
 
   async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of groups of the plan that are done.
-    const buffers = new BufferPool();
-    await copyInBatches(
-      ctx,
-      task.id,
-      plan.groups.length,
-      resumeFrom ?? 0,
-      readAhead(options.max_bytes_per_sec),
-      (i) => prepareGroup(ctx, task.id, plan, i, buffers),
+    const depth = readAhead(options.max_bytes_per_sec);
+    // Every group read ahead holds its buffers, and one more is being written: kept for the next groups
+    // instead of freed and allocated again (each new buffer is fresh pages the kernel faults in and zeroes).
+    const buffers = new BufferPool(depth + 1);
+    await copyInBatches(ctx, task.id, plan.groups.length, resumeFrom ?? 0, depth, (i) =>
+      prepareGroup(ctx, task.id, plan, i, buffers),
     );
   },
 

@@ -45,6 +45,11 @@ export interface WriteOptions {
   durable: boolean;
   /** The catalog's checksum of the segment being copied: a payload that does not hash to it is not written. */
   checksum?: string;
+  /**
+   * A move: the header and checksum table (VerifyResult.head) of the source whose verified read left this very
+   * payload buffer, used as the copy's instead of hashing the payload again (reuseHeader, docs/durability.md).
+   */
+  verifiedHead?: Buffer;
   signal?: AbortSignal;
 }
 
@@ -149,6 +154,8 @@ export async function inspectLocalDevice(
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
   private pool: VerifyPool | null;
+  /** Segment directories this process made or found (writeSegment). */
+  private readonly segmentDirs = new Set<string>();
 
   constructor(verifier?: VerifyPool) {
     this.pool = verifier ?? null;
@@ -180,12 +187,35 @@ export class LocalDeviceIO implements DeviceIO {
   async writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions) {
     const problem = await identityProblem(d);
     if (problem) throw new DeviceIdentityProblem(problem);
-    // Only the segments subdirectory is created, never the device's own directory (device-identity.ts).
+    // Only the segments subdirectory is created, never the device's own directory (device-identity.ts);
+    // once per device and process, not tried again for every write (a failed mkdir per segment cost a
+    // thread-pool round trip and an exception each). Should it vanish later, the write that finds it
+    // missing makes it again.
     const dir = segmentDir(d.path);
+    if (!this.segmentDirs.has(dir)) await this.makeSegmentDir(dir);
+    const write = () =>
+      writeSegmentFile(
+        dir,
+        meta,
+        payload,
+        opts.durable,
+        opts.durable,
+        opts.signal,
+        opts.checksum,
+        opts.verifiedHead,
+      );
+    return write().catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await this.makeSegmentDir(dir);
+      return write();
+    });
+  }
+
+  private async makeSegmentDir(dir: string): Promise<void> {
     await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
-    return writeSegmentFile(dir, meta, payload, opts.durable, opts.durable, opts.signal, opts.checksum);
+    this.segmentDirs.add(dir);
   }
 
   makeDurable(paths: string[]): Promise<void> {

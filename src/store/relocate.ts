@@ -2,14 +2,15 @@
 // rebalance share, and the one that must never lose a byte (docs/durability.md). Every write goes through the
 // device-I/O seam of the destination's node (device-io.ts), in process or on its agent.
 //   1. addGroup(): the file's header and block checksum table are computed from the very payload buffer that
-//      is written (hash before write), and the whole-segment checksum they give must equal the catalog's for
-//      the segment: a rebuilt payload that is not byte for byte the segment it replaces is never written. The
+//      is written (hash before write), or for a move are those its source was just verified against block by
+//      block into that buffer, and the whole-segment checksum they give must equal the catalog's for the
+//      segment: a rebuilt payload that is not byte for byte the segment it replaces is never written. The
 //      file is written (temporary name, rename) without waiting for the disk (`durable: false`).
 //   2. commit(): one makeDurable per device I/O for the whole batch: in process, the batch's files fdatasynced
 //      together and each directory fsynced once; on an agent, the agent does the same for its files.
 //   3. switchTo(), which the caller runs inside the transaction of its checkpoint, so that the switch and the
 //      result row reporting it are never apart.
-//   4. removeReplaced(): only then the file the segment had before goes.
+//   4. removeReplaced(): only then the files the segments had before go (the batch's together).
 // An abort is honoured up to the commit. A crash before the commit leaves files the catalog does not point at
 // as INTACT: temporary files and copies elsewhere (start-up recovery removes both) or, written in place, a file
 // of a segment the catalog still calls MISSING, DAMAGED or REBUILDING; the copy is simply made again.
@@ -66,11 +67,18 @@ export class CopyBatch {
    * a failure.
    */
   async addGroup(
-    items: { seg: Segment; group: SegmentGroup; dest: CopyDestination; payload: Buffer }[],
+    items: {
+      seg: Segment;
+      group: SegmentGroup;
+      dest: CopyDestination;
+      payload: Buffer;
+      /** A move's: the verified source's header and table (WriteOptions.verifiedHead). */
+      verifiedHead?: Buffer;
+    }[],
     signal?: AbortSignal,
   ): Promise<VerifiedCopy[]> {
     const settled = await Promise.allSettled(
-      items.map(async ({ seg, group, dest, payload }) => {
+      items.map(async ({ seg, group, dest, payload, verifiedHead }) => {
         const dio = await this.io.forNode(dest.node_name);
         const meta = {
           storageId: seg.storage_id,
@@ -82,6 +90,7 @@ export class CopyBatch {
           durable: false,
           checksum: seg.checksum ?? undefined,
           signal,
+          verifiedHead,
         });
         const copy: VerifiedCopy = { seg, dest, path: w.path, size: w.size, checksum: w.checksum };
         return { dio, copy };
@@ -154,9 +163,16 @@ export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): Promise<v
 }
 
 /**
- * Removes the file the segment had before the switch, if the copy went elsewhere. A source that cannot be
- * reached keeps an uncatalogued file, which the orphan scan at the next start removes.
+ * Removes the files the segments had before their switch, where the copies went elsewhere: one remove per
+ * node's device I/O for the whole batch, so that each source directory is fsynced once, not once per file
+ * (a directory fsync is a journal commit, which a batch of moves from one disk paid dozens of times). A
+ * source that cannot be reached keeps an uncatalogued file, which the orphan scan at the next start removes.
  */
-export async function removeReplaced(io: StorageIO, copy: VerifiedCopy): Promise<void> {
-  if (!inPlace(copy)) await (await io.forNode(copy.seg.node_name)).remove([copy.seg.path]).catch(() => {});
+export async function removeReplaced(io: StorageIO, copies: VerifiedCopy[]): Promise<void> {
+  const perNode = new Map<string, string[]>();
+  for (const c of copies)
+    if (!inPlace(c)) perNode.set(c.seg.node_name, [...(perNode.get(c.seg.node_name) ?? []), c.seg.path]);
+  await Promise.all(
+    [...perNode].map(async ([node, paths]) => (await io.forNode(node)).remove(paths).catch(() => {})),
+  );
 }

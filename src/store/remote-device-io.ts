@@ -22,6 +22,7 @@ import {
   buildHeader,
   checkCopy,
   type FindingKind,
+  reuseHeader,
   SegmentFault,
   type SegmentMeta,
   type VerifyResult,
@@ -113,7 +114,9 @@ export class RemoteDeviceIO implements DeviceIO {
     opts: WriteOptions,
   ): Promise<WrittenSegment> {
     opts.signal?.throwIfAborted();
-    const { head, checksum } = buildHeader(meta, payload);
+    const { head, checksum } = opts.verifiedHead
+      ? reuseHeader(meta, payload.length, opts.verifiedHead)
+      : buildHeader(meta, payload);
     if (opts.checksum !== undefined) checkCopy(meta, checksum, opts.checksum);
     const path = `/v1/segment?${q({
       device: d.path,
@@ -177,7 +180,13 @@ export class RemoteDeviceIO implements DeviceIO {
         over = true;
       });
     const r = check!.finish();
-    return { header: r.header, checksum: r.checksum, bytesRead: r.bytes, blocksChecked: r.header.blockCount };
+    return {
+      header: r.header,
+      checksum: r.checksum,
+      bytesRead: r.bytes,
+      blocksChecked: r.header.blockCount,
+      head: into ? r.head : undefined,
+    };
   }
 
   async verify(jobs: VerifyJob[]): Promise<VerifyOutcome[]> {

@@ -115,6 +115,31 @@ export function buildHeader(
   return { head, checksum: hash64(table).toString('hex') };
 }
 
+/**
+ * The header and checksum table of a verified source (VerifyResult.head), as the header of a copy of the very
+ * payload buffer it was verified against (a move: docs/durability.md, "A moved segment"): the payload is not
+ * hashed again. Refused (SegmentFault BAD_HEADER or CHECKSUM_MISMATCH) unless it is a well-formed header of
+ * exactly this segment and payload length, with a valid header checksum; the whole-segment checksum it gives
+ * is then compared with the catalog's by the caller, as a computed one would be.
+ */
+export function reuseHeader(
+  meta: SegmentMeta,
+  payloadLength: number,
+  head: Buffer,
+): { head: Buffer; checksum: string } {
+  const h = parseHeader(head, { ...meta, payloadLength });
+  const tableLength = 8 * h.blockCount;
+  if (h.isParity !== meta.isParity || h.blockSize !== BLOCK_SIZE || head.length !== HEADER_LEN + tableLength)
+    throw new SegmentFault(
+      'BAD_HEADER',
+      `the header given for segment ${meta.storageId} is not that of its copy`,
+    );
+  const table = head.subarray(HEADER_LEN);
+  if (!headerChecksum(head, table).equals(head.subarray(56, 64)))
+    throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
+  return { head, checksum: tableChecksum(table) };
+}
+
 export function headerChecksum(head: Buffer, table: Buffer): Buffer {
   return hash64(Buffer.concat([head.subarray(0, 56), table]));
 }
@@ -179,8 +204,11 @@ export async function writeSegmentFile(
   syncFile = true,
   signal?: AbortSignal,
   expectChecksum?: string,
+  verifiedHead?: Buffer,
 ): Promise<{ path: string; checksum: string; size: number }> {
-  const { head, checksum } = buildHeader(meta, payload);
+  const { head, checksum } = verifiedHead
+    ? reuseHeader(meta, payload.length, verifiedHead)
+    : buildHeader(meta, payload);
   if (expectChecksum !== undefined) checkCopy(meta, checksum, expectChecksum);
   const path = join(dir, segmentFileName(meta.storageId));
   const tmp = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
@@ -275,6 +303,8 @@ export interface VerifyResult {
   checksum: string;
   bytesRead: number;
   blocksChecked: number;
+  /** With `into`: the file's header and checksum table, which the payload left in `into` matched. */
+  head?: Buffer;
 }
 
 type Expected = Partial<SegmentMeta> & { payloadLength?: number };
@@ -341,7 +371,13 @@ function* checkSteps(
     bytesRead += to - from;
     i = j + 1;
   }
-  return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: blocks.length };
+  return {
+    header,
+    checksum: tableChecksum(table),
+    bytesRead,
+    blocksChecked: blocks.length,
+    head: into ? Buffer.concat([head, table]) : undefined,
+  };
 }
 
 const READ_CHUNK = 4 * 1024 * 1024;
@@ -436,7 +472,13 @@ async function readWhole(fh: FileHandle, expected: Expected, into: Buffer): Prom
       );
     }
   }
-  return { header, checksum: tableChecksum(table), bytesRead: want, blocksChecked: blockCount };
+  return {
+    header,
+    checksum: tableChecksum(table),
+    bytesRead: want,
+    blocksChecked: blockCount,
+    head: head.subarray(0, head.length - 1),
+  };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface StreamCheckResult {
   header: SegmentHeader;
   checksum: string;
   bytes: number;
+  /** The header and checksum table the blocks matched. */
+  head: Buffer;
 }
 
 export class SegmentStreamCheck {
@@ -109,6 +111,11 @@ export class SegmentStreamCheck {
   finish(): StreamCheckResult {
     if (!this.header || this.received !== this.size)
       throw new SegmentFault('WRONG_LENGTH', `file ends early: ${this.received} of ${this.size} bytes`);
-    return { header: this.header, checksum: tableChecksum(this.table!), bytes: this.received };
+    return {
+      header: this.header,
+      checksum: tableChecksum(this.table!),
+      bytes: this.received,
+      head: Buffer.concat([this.head, this.table!]),
+    };
   }
 }

@@ -6,6 +6,7 @@
 // and another one -- checked by searching every segment and every destination in the final layout.
 import test from 'ava';
 import {
+  inDependencyOrder,
   Layout,
   meanFraction,
   type PlanDevice,
@@ -206,6 +207,69 @@ test(`the planner on ${TOPOLOGIES} random clusters: it ends, keeps the failure d
   t.log(
     `${TOPOLOGIES} clusters, ${moved} moves: ${reached} within the threshold, ${TOPOLOGIES - reached} stopped where no allowed move narrows a gap (${explained} with a device outside threshold + one segment, each explained)`,
   );
+});
+
+/** How many batches a run of `moves` takes at least: a batch ends before a move of a group it changes. */
+function batchesNeeded(moves: readonly { group: number }[]): number {
+  let batches = 0;
+  let groups = new Set<number>();
+  for (const m of moves) {
+    if (!batches || groups.has(m.group)) {
+      batches++;
+      groups = new Set();
+    }
+    groups.add(m.group);
+  }
+  return batches;
+}
+
+test(`the moves of each subtask in dependency order, on ${TOPOLOGIES} random clusters: the same moves, each group's in the plan's order, valid when replayed, in no more batches`, (t) => {
+  let before = 0;
+  let after = 0;
+  for (let seed = 1; seed <= TOPOLOGIES; seed++) {
+    const topo = randomTopology(seed);
+    const plan = planMoves(topo.devices, topo.segments, topo.threshold, 20_000);
+    const ordered: typeof plan.moves = [];
+    for (let i = 0; i < plan.moves.length; i += 32) {
+      const chunk = plan.moves.slice(i, i + 32);
+      const o = inDependencyOrder(chunk);
+      t.deepEqual(
+        [...o].sort((a, b) => chunk.indexOf(a) - chunk.indexOf(b)),
+        chunk,
+        `seed ${seed}: a permutation`,
+      );
+      for (const g of new Set(chunk.map((m) => m.group)))
+        t.deepEqual(
+          o.filter((m) => m.group === g),
+          chunk.filter((m) => m.group === g),
+          `seed ${seed}: group ${g} in the plan's order`,
+        );
+      t.true(batchesNeeded(o) <= batchesNeeded(chunk), `seed ${seed}`);
+      before += batchesNeeded(chunk);
+      after += batchesNeeded(o);
+      ordered.push(...o);
+    }
+    if (!replay(t, topo, ordered)) return;
+  }
+  t.log(`batches needed: ${before} in the plan's order, ${after} in dependency order`);
+});
+
+test('in dependency order, a move into a device stays after the earlier moves out of it (the room it needs)', (t) => {
+  const move = (storage_id: string, group: number, from: string, to: string) => ({
+    storage_id,
+    group,
+    from,
+    to,
+    bytes: SEG,
+  });
+  const order = inDependencyOrder([
+    move('y', 2, 'd', 'e'), // makes room on d
+    move('x', 1, 'a', 'b'),
+    move('z', 1, 'b', 'c'), // group 1 again: after x
+    move('w', 3, 'f', 'd'), // into d: after y, so not before z's level
+    move('v', 4, 'g', 'h'), // independent: with the first
+  ]).map((m) => m.storage_id);
+  t.deepEqual(order, ['y', 'x', 'v', 'z', 'w']);
 });
 
 test('moves between the disks of one node are allowed: a node with a new disk gets its share even when every node holds a segment of every group', (t) => {
