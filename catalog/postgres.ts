@@ -59,6 +59,9 @@ class PostgresStatements implements Sql {
     private readonly begin: <T>(fn: (tx: Sql) => Promise<T>) => Promise<T>,
   ) {}
 
+  /** PostgreSQL's commits are durable when they return (synchronous_commit, which the catalog leaves on). */
+  async durable(): Promise<void> {}
+
   private async rows<T>(text: string, params: readonly unknown[]): Promise<pg.QueryResult> {
     return this.on.query<T & pg.QueryResultRow>(pgText(text), params as unknown[]);
   }

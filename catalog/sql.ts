@@ -3,6 +3,7 @@
 // coordinators on one catalog, docs/cluster.md). Statements are written with `?` placeholders; a
 // transaction is a callback that gets an Sql of its own, and everything done through that one is committed
 // together (a nested transaction is a savepoint).
+import { open } from 'node:fs/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -25,6 +26,12 @@ export interface Sql {
   runEach(text: string, rows: readonly (readonly unknown[])[]): Promise<RunResult>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it rejects. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Resolves once every transaction committed so far survives a power loss: what must hold before something
+   * that cannot be undone follows a commit (the replaced files of a switch removed) or a client is told its
+   * statement committed (COPY). Outside a transaction only.
+   */
+  durable(): Promise<void>;
 }
 
 /** SQL that differs between the two dialects, named by what it means. */
@@ -139,6 +146,19 @@ export class SqliteSql implements Sql {
     return runRows(this.prepare(text), rows);
   }
 
+  /**
+   * The catalog runs in WAL mode with synchronous = NORMAL: a commit writes its frames to the WAL file but
+   * syncs the WAL only at checkpoints, so the last commits can be lost with the power (never torn). One
+   * fdatasync of the WAL file, off the event loop, makes every frame written so far durable; frames already
+   * checkpointed are in the database file, which SQLite syncs after each checkpoint. (The writer connection
+   * stays open for the server's life, so the WAL file is never deleted under the handle.)
+   */
+  async durable(): Promise<void> {
+    this.wal ??= open(`${this.db.name}-wal`, 'r');
+    await (await this.wal).datasync();
+  }
+  private wal: ReturnType<typeof open> | null = null;
+
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     if (this.busy) await this.idle();
     let end!: () => void;
@@ -159,6 +179,10 @@ class SqliteTransaction implements Sql {
     private readonly root: SqliteSql,
     private readonly depth: number,
   ) {}
+
+  durable(): Promise<void> {
+    return Promise.reject(new Error('durable() inside a transaction: it would not cover this one'));
+  }
 
   async within<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     const sp = `sp${this.depth}`;

@@ -193,6 +193,11 @@ export class StorageCatalog {
     return DIALECTS[this.sql.dialect];
   }
 
+  /** Every commit so far survives a power loss (Sql.durable). */
+  durable(): Promise<void> {
+    return this.sql.durable();
+  }
+
   /** Runs `fn` in one transaction, with a StorageCatalog bound to it. */
   private tx<T>(fn: (s: StorageCatalog, tx: Sql) => Promise<T>): Promise<T> {
     return this.sql.transaction((tx) => fn(new StorageCatalog({ sql: tx }), tx));

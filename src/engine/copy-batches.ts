@@ -191,6 +191,8 @@ class Pipeline {
               }
             : undefined,
         );
+      // The switch must outlive a power loss before the files it replaced go (docs/durability.md, step 5).
+      if (copies.length) await ctx.store.catalog.durable();
       await removeReplaced(ctx.store.io, copies);
     } finally {
       ctx.locks.unlock(locked, this.taskId);

@@ -270,12 +270,14 @@ export class SegmentStore {
       await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.makeDurable(paths)));
       state.groups.sort((a, b) => a.seq - b.seq);
       await this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
-      return total;
     } catch (err) {
       await Promise.allSettled(inFlight);
       await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.remove(paths).catch(() => {})));
       throw err;
     }
+    // The client hears COPY n only once the catalog's commit survives a power loss, as PostgreSQL's does.
+    await this.catalog.durable();
+    return total;
   }
 
   /**

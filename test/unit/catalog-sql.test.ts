@@ -1,5 +1,8 @@
 // catalog/sql.ts on SQLite: a transaction is all or nothing, a nested one is a savepoint, and a statement
-// from outside a transaction in progress waits for it instead of landing inside it.
+// from outside a transaction in progress waits for it instead of landing inside it; durable() syncs the WAL.
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import Database from 'better-sqlite3';
@@ -65,4 +68,33 @@ test('statements from outside wait for the transaction in progress, and are not 
   t.is(seenInside, 1, 'the outside insert did not land inside the transaction');
   t.is(await outside, 1, 'it ran after the rollback, and stayed');
   t.deepEqual(await s.column('SELECT v FROM t'), [2]);
+});
+
+test('durable() syncs the WAL file the commits went to, and is refused inside a transaction', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-sql-durable-'));
+  const db = new Database(join(dir, 'c.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (v integer)');
+  const s = new SqliteSql(db);
+  try {
+    await s.run('INSERT INTO t VALUES (1)');
+    await s.durable();
+    // The handle it synced is the WAL file's (the commit's frames are there until a checkpoint).
+    const open = readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    t.true(open.includes(join(dir, 'c.sqlite-wal')));
+    await s.transaction(async (tx) => {
+      await t.throwsAsync(tx.durable(), { message: /inside a transaction/ });
+    });
+    await s.durable(); // again, on the same handle
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
