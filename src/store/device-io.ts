@@ -3,11 +3,11 @@
 // are directories of this process (LocalDeviceIO) or of a storage agent on another host (RemoteDeviceIO, through
 // the agent protocol). Which one serves a node follows from the catalog: a node with an ADDRESS is an agent's.
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { access, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
-import { identityProblem, writeIdentity } from './device-identity';
+import { IdentityChecks, identityProblem, writeIdentity } from './device-identity';
 import {
   fsyncDir,
   type SegmentMeta,
@@ -46,6 +46,12 @@ export interface WriteOptions {
   /** The catalog's checksum of the segment being copied: a payload that does not hash to it is not written. */
   checksum?: string;
   signal?: AbortSignal;
+  /**
+   * The segment's storage id is new (COPY FROM): nothing names its file before the caller catalogues it, so
+   * it may be written under its final name without a rename (writeSegmentFile). Not for a segment rebuilt in
+   * place, whose name the catalog already holds.
+   */
+  fresh?: boolean;
 }
 
 export interface DeviceIO {
@@ -149,6 +155,7 @@ export async function inspectLocalDevice(
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
   private pool: VerifyPool | null;
+  private readonly identity = new IdentityChecks();
 
   constructor(verifier?: VerifyPool) {
     this.pool = verifier ?? null;
@@ -177,15 +184,26 @@ export class LocalDeviceIO implements DeviceIO {
     }
   }
 
+  /** The identity check before a write: one stat of the identity file while it is the one last read. */
+  writeProblem(d: DeviceRef): Promise<string | null> {
+    return this.identity.problem(d);
+  }
+
   async writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions) {
-    const problem = await identityProblem(d);
+    const problem = await this.writeProblem(d);
     if (problem) throw new DeviceIdentityProblem(problem);
-    // Only the segments subdirectory is created, never the device's own directory (device-identity.ts).
-    const dir = segmentDir(d.path);
-    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
-    return writeSegmentFile(dir, meta, payload, opts.durable, opts.durable, opts.signal, opts.checksum);
+    // Only the segments subdirectory is created (when a write finds it missing), never the device's own
+    // directory (device-identity.ts).
+    return writeSegmentFile(
+      segmentDir(d.path),
+      meta,
+      payload,
+      opts.durable,
+      opts.durable,
+      opts.signal,
+      opts.checksum,
+      opts.fresh,
+    );
   }
 
   makeDurable(paths: string[]): Promise<void> {
