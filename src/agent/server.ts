@@ -168,7 +168,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (segment !== id) throw new PathRefused(`the request is signed for segment ${segment}, not ${id}`);
     const { device, dir, file } = served.segmentFile(str(p.get('device'), 'device'), id);
     const deviceId = str(p.get('device_id'), 'device_id');
-    const problem = await local.writeProblem({ id: deviceId, node_name: '', path: device.path });
+    const problem = await local.writeProblem({ id: deviceId, path: device.path });
     if (problem) throw new HttpError(409, { identity: problem, message: problem });
     const size = Number(req.headers['content-length']);
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_SEGMENT_FILE)

@@ -185,7 +185,7 @@ export class LocalDeviceIO implements DeviceIO {
   }
 
   /** The identity check before a write: one stat of the identity file while it is the one last read. */
-  writeProblem(d: DeviceRef): Promise<string | null> {
+  writeProblem(d: Pick<DeviceRef, 'id' | 'path'>): Promise<string | null> {
     return this.identity.problem(d);
   }
 
