@@ -19,7 +19,8 @@
 //
 // All integers little-endian. The header checksum covers the header and the checksum table, so a flipped bit
 // anywhere in the file is found: in the header or table by the header checksum, in the payload by its block's
-// checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced.
+// checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced (a new segment
+// of a COPY is written under its final name directly: writeSegmentFile, `fresh`).
 import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
