@@ -14,12 +14,22 @@ export async function copyIn(transport: Transport, result: CopyInResult, ctx: Qu
   transport.send(msg.copyInResponse(result.binary));
   await transport.flush();
   let ended = false;
-  async function* chunks(): AsyncGenerator<Buffer> {
+  // The CopyData payloads that have arrived by the time one is awaited go on together, as one run: a
+  // run per socket read (psql sends 8 KiB messages) instead of a promise per message through every stage.
+  async function* runs(): AsyncGenerator<Buffer[]> {
     for (;;) {
       const f = await transport.next();
       if (!f) throw new SqlError('08006', 'connection lost during COPY');
-      if (f.type === FrontendCode.CopyData) yield f.body;
-      else if (f.type === FrontendCode.CopyDone) {
+      if (f.type === FrontendCode.CopyData) {
+        const run = [f.body];
+        for (
+          let g = transport.nextIfQueued(FrontendCode.CopyData);
+          g;
+          g = transport.nextIfQueued(FrontendCode.CopyData)
+        )
+          run.push(g.body);
+        yield run;
+      } else if (f.type === FrontendCode.CopyDone) {
         ended = true;
         return;
       } else if (f.type === FrontendCode.CopyFail) {
@@ -33,7 +43,7 @@ export async function copyIn(transport: Transport, result: CopyInResult, ctx: Qu
     }
   }
   try {
-    return await result.consume(chunks(), ctx);
+    return await result.consume(runs(), ctx);
   } catch (err) {
     // Drain the rest of the COPY stream so the protocol stays in step, then report.
     while (!ended) {

@@ -92,11 +92,14 @@ export interface CommandResult {
   tag: string;
 }
 
-/** COPY ... FROM STDIN: the wire layer streams CopyData payloads into consume(). */
+/**
+ * COPY ... FROM STDIN: the wire layer streams CopyData payloads into consume(), in runs: the payloads of the
+ * messages that had arrived together, in order (one or more each).
+ */
 export interface CopyInResult {
   kind: 'copyIn';
   binary: boolean;
-  consume(data: AsyncIterable<Buffer>, ctx: QueryContext): Promise<string>;
+  consume(data: AsyncIterable<Buffer[]>, ctx: QueryContext): Promise<string>;
 }
 
 /** COPY ... TO STDOUT: the wire layer sends each chunk as CopyData. */

@@ -26,7 +26,14 @@ import {
 } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import { RemoteDeviceIO } from '../store/remote-device-io';
-import { CopyMismatch, fsyncDir, SegmentFault, segmentDir, TEMP_SUFFIX } from '../store/segment-file';
+import {
+  CopyMismatch,
+  createIn,
+  fsyncDir,
+  SegmentFault,
+  segmentDir,
+  TEMP_SUFFIX,
+} from '../store/segment-file';
 import { SegmentStreamCheck } from '../store/segment-stream';
 import { type VerifyJob, VerifyPool } from '../store/verify-pool';
 import { AgentClient } from './client';
@@ -161,7 +168,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     if (segment !== id) throw new PathRefused(`the request is signed for segment ${segment}, not ${id}`);
     const { device, dir, file } = served.segmentFile(str(p.get('device'), 'device'), id);
     const deviceId = str(p.get('device_id'), 'device_id');
-    const problem = await identityProblem({ id: deviceId, path: device.path });
+    const problem = await local.writeProblem({ id: deviceId, path: device.path });
     if (problem) throw new HttpError(409, { identity: problem, message: problem });
     const size = Number(req.headers['content-length']);
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_SEGMENT_FILE)
@@ -172,11 +179,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       { storageId: id, groupId: Number(p.get('group')), position: Number(p.get('position')) },
       size,
     );
-    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
     const tmp = `${file}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
-    const fh = await open(tmp, 'wx');
+    const fh = await createIn(dir, tmp);
     let closed = false;
     try {
       const hash = createHash('sha256');

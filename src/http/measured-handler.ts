@@ -70,7 +70,7 @@ export class MeasuredHandler implements QueryHandler {
           consume: async (data, ctx) => {
             try {
               const tag = await result.consume(
-                countBytes(data, (n) => m.copied('in', n)),
+                countRunBytes(data, (n) => m.copied('in', n)),
                 ctx,
               );
               m.query('copyIn', seconds(start));
@@ -96,6 +96,18 @@ export class MeasuredHandler implements QueryHandler {
   private failed(err: unknown, start: bigint): void {
     this.metrics.queryError(err instanceof SqlError ? err.code : 'XX000');
     this.metrics.query('error', seconds(start));
+  }
+}
+
+async function* countRunBytes(
+  data: AsyncIterable<Buffer[]>,
+  add: (n: number) => void,
+): AsyncIterable<Buffer[]> {
+  for await (const run of data) {
+    let n = 0;
+    for (const chunk of run) n += chunk.length;
+    add(n);
+    yield run;
   }
 }
 

@@ -102,13 +102,14 @@ export class CopyRowCounter {
   }
 }
 
-/** Passes a stream through unchanged, counting its rows. */
-export async function* countingRows(
-  data: AsyncIterable<Buffer>,
+/** Passes a stream of chunks, or of runs of chunks, through unchanged, counting its rows. */
+export async function* countingRows<T extends Buffer | Buffer[]>(
+  data: AsyncIterable<T>,
   counter: CopyRowCounter,
-): AsyncGenerator<Buffer> {
-  for await (const chunk of data) {
-    counter.push(chunk);
-    yield chunk;
+): AsyncGenerator<T> {
+  for await (const item of data) {
+    if (Array.isArray(item)) for (const chunk of item as Buffer[]) counter.push(chunk);
+    else counter.push(item);
+    yield item;
   }
 }

@@ -3,7 +3,8 @@
 // identity is missing or wrong is marked FAILED and never written. A vanished directory is not recreated:
 // on a real host it is usually the mount point of a disk that is no longer mounted, and writing there would
 // fill the root file system.
-import { open, readFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Device, StorageCatalog } from '../../catalog/storage';
 import {
@@ -47,21 +48,78 @@ export async function writeIdentity(d: Pick<Device, 'id' | 'node_name' | 'path'>
   await fsyncPath(d.path);
 }
 
-/** Why the device may not be written, or null when its directory holds its identity. */
-export async function identityProblem(d: Pick<Device, 'id' | 'path'>): Promise<string | null> {
+/** Why the device may not be written, or null when its directory holds its identity (read in full). */
+export async function readIdentityProblem(
+  d: Pick<Device, 'id' | 'path'>,
+): Promise<{ problem: string | null; stat: BigIntStats | null }> {
   let text: string;
+  let st: BigIntStats;
   try {
-    text = await readFile(join(d.path, IDENTITY_FILE), 'utf8');
+    // The stat is of the file that is read, so that a later stat of the path says whether it is still that one.
+    const fh = await open(join(d.path, IDENTITY_FILE), 'r');
+    try {
+      st = await fh.stat({ bigint: true });
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `its directory or its identity file ${IDENTITY_FILE} is missing` : String(err);
+    return {
+      problem:
+        code === 'ENOENT' ? `its directory or its identity file ${IDENTITY_FILE} is missing` : String(err),
+      stat: null,
+    };
   }
   try {
     const id = JSON.parse(text) as Identity;
-    if (id.device_id === d.id) return null;
-    return `its identity file names device ${id.device_id}, not ${d.id}`;
+    if (id.device_id === d.id) return { problem: null, stat: st };
+    return { problem: `its identity file names device ${id.device_id}, not ${d.id}`, stat: null };
   } catch {
-    return `its identity file ${IDENTITY_FILE} is not readable`;
+    return { problem: `its identity file ${IDENTITY_FILE} is not readable`, stat: null };
+  }
+}
+
+/** Why the device may not be written, or null when its directory holds its identity. */
+export async function identityProblem(d: Pick<Device, 'id' | 'path'>): Promise<string | null> {
+  return (await readIdentityProblem(d)).problem;
+}
+
+/** A full read of an identity file is trusted this long while a stat of the file shows it unchanged. */
+export const IDENTITY_RECHECK_MS = 1000;
+
+const sameFile = (a: BigIntStats, b: BigIntStats) =>
+  a.dev === b.dev &&
+  a.ino === b.ino &&
+  a.size === b.size &&
+  a.mtimeNs === b.mtimeNs &&
+  a.ctimeNs === b.ctimeNs;
+
+/**
+ * The identity check before every segment write, at the cost of one stat: the identity file is read in full
+ * once, and again only when a stat of its path no longer shows the very file that was read (device and inode
+ * number, size, modification and change times; nanoseconds) or IDENTITY_RECHECK_MS have passed. Whatever
+ * made the device unfit to write changes one of those: an unmounted disk leaves no file at the path (ENOENT)
+ * or the mount point's own (another device), another disk or directory mounted or moved there holds another
+ * file (device or inode), and the file rewritten in place changes its change time (docs/robustness.md,
+ * "Devices"). Reading it for every segment cost four system calls per segment.
+ */
+export class IdentityChecks {
+  private readonly verified = new Map<string, { id: string; stat: BigIntStats; at: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  async problem(d: Pick<Device, 'id' | 'path'>): Promise<string | null> {
+    const last = this.verified.get(d.path);
+    if (last && last.id === d.id && this.now() - last.at < IDENTITY_RECHECK_MS) {
+      const st = await stat(join(d.path, IDENTITY_FILE), { bigint: true }).catch(() => null);
+      if (st && sameFile(st, last.stat)) return null;
+    }
+    this.verified.delete(d.path);
+    const at = this.now();
+    const full = await readIdentityProblem(d);
+    if (full.stat) this.verified.set(d.path, { id: d.id, stat: full.stat, at });
+    return full.problem;
   }
 }
 

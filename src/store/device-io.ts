@@ -3,11 +3,11 @@
 // are directories of this process (LocalDeviceIO) or of a storage agent on another host (RemoteDeviceIO, through
 // the agent protocol). Which one serves a node follows from the catalog: a node with an ADDRESS is an agent's.
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { access, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
-import { identityProblem, writeIdentity } from './device-identity';
+import { IdentityChecks, identityProblem, writeIdentity } from './device-identity';
 import {
   fsyncDir,
   type SegmentMeta,
@@ -51,6 +51,12 @@ export interface WriteOptions {
    */
   verifiedHead?: Buffer;
   signal?: AbortSignal;
+  /**
+   * The segment's storage id is new (COPY FROM): nothing names its file before the caller catalogues it, so
+   * it may be written under its final name without a rename (writeSegmentFile). Not for a segment rebuilt in
+   * place, whose name the catalog already holds.
+   */
+  fresh?: boolean;
 }
 
 export interface DeviceIO {
@@ -154,8 +160,7 @@ export async function inspectLocalDevice(
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
   private pool: VerifyPool | null;
-  /** Segment directories this process made or found (writeSegment). */
-  private readonly segmentDirs = new Set<string>();
+  private readonly identity = new IdentityChecks();
 
   constructor(verifier?: VerifyPool) {
     this.pool = verifier ?? null;
@@ -184,38 +189,27 @@ export class LocalDeviceIO implements DeviceIO {
     }
   }
 
-  async writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions) {
-    const problem = await identityProblem(d);
-    if (problem) throw new DeviceIdentityProblem(problem);
-    // Only the segments subdirectory is created, never the device's own directory (device-identity.ts);
-    // once per device and process, not tried again for every write (a failed mkdir per segment cost a
-    // thread-pool round trip and an exception each). Should it vanish later, the write that finds it
-    // missing makes it again.
-    const dir = segmentDir(d.path);
-    if (!this.segmentDirs.has(dir)) await this.makeSegmentDir(dir);
-    const write = () =>
-      writeSegmentFile(
-        dir,
-        meta,
-        payload,
-        opts.durable,
-        opts.durable,
-        opts.signal,
-        opts.checksum,
-        opts.verifiedHead,
-      );
-    return write().catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-      await this.makeSegmentDir(dir);
-      return write();
-    });
+  /** The identity check before a write: one stat of the identity file while it is the one last read. */
+  writeProblem(d: Pick<DeviceRef, 'id' | 'path'>): Promise<string | null> {
+    return this.identity.problem(d);
   }
 
-  private async makeSegmentDir(dir: string): Promise<void> {
-    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
-    this.segmentDirs.add(dir);
+  async writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions) {
+    const problem = await this.writeProblem(d);
+    if (problem) throw new DeviceIdentityProblem(problem);
+    // Only the segments subdirectory is created (when a write finds it missing), never the device's own
+    // directory (device-identity.ts).
+    return writeSegmentFile(
+      segmentDir(d.path),
+      meta,
+      payload,
+      opts.durable,
+      opts.durable,
+      opts.signal,
+      opts.checksum,
+      opts.verifiedHead,
+      opts.fresh,
+    );
   }
 
   makeDurable(paths: string[]): Promise<void> {

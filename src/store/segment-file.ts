@@ -19,10 +19,11 @@
 //
 // All integers little-endian. The header checksum covers the header and the checksum table, so a flipped bit
 // anywhere in the file is found: in the header or table by the header checksum, in the payload by its block's
-// checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced.
+// checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced (a new segment
+// of a COPY is written under its final name directly: writeSegmentFile, `fresh`).
 import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { constants, type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { constants, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XXHash3 } from 'xxhash-addon';
 import { SqlError } from '../../pg/errors';
@@ -190,11 +191,33 @@ export function checkCopy(meta: SegmentMeta, checksum: string, expected: string)
 }
 
 /**
+ * Creates a new file (O_EXCL) in `dir`, making `dir` first if it is not there: only `dir` itself, never its
+ * parent (mkdir is not recursive), so that a device directory that vanished (an unmounted disk) fails the
+ * write with ENOENT instead of being recreated on the file system below it. The directory is made on the
+ * first write that finds it missing, not checked before every write (a system call per segment).
+ */
+export async function createIn(dir: string, path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  return open(path, 'wx');
+}
+
+/**
  * Writes a segment durably: temporary file, fsync, rename, directory fsync. Returns the final path and the
  * whole-segment checksum. On any error the temporary file is removed. With syncDir = false the caller fsyncs
  * the directory itself (once for many files) before it catalogues them. An abort of `signal` before the
  * rename removes the temporary file and throws its reason; once renamed, the write completes. With
  * `expectChecksum`, a payload that does not hash to it is refused before anything is written (CopyMismatch).
+ * With `fresh`, the segment's storage id is new, so nothing names its file until the caller catalogues it:
+ * the file is written under its final name directly (no temporary name, no rename; created exclusively, and
+ * removed on any error or abort), which is as safe as the rename for such a file (docs/durability.md, "What
+ * a torn write looks like").
  */
 export async function writeSegmentFile(
   dir: string,
@@ -205,28 +228,32 @@ export async function writeSegmentFile(
   signal?: AbortSignal,
   expectChecksum?: string,
   verifiedHead?: Buffer,
+  fresh = false,
 ): Promise<{ path: string; checksum: string; size: number }> {
   const { head, checksum } = verifiedHead
     ? reuseHeader(meta, payload.length, verifiedHead)
     : buildHeader(meta, payload);
   if (expectChecksum !== undefined) checkCopy(meta, checksum, expectChecksum);
   const path = join(dir, segmentFileName(meta.storageId));
-  const tmp = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
+  const target = fresh ? path : `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
   let fh: FileHandle | null = null;
+  let created = false;
   try {
     signal?.throwIfAborted();
-    fh = await open(tmp, 'wx');
+    fh = await createIn(dir, target);
+    created = true;
     await fh.writev([head, payload]);
     // A caller that passes syncFile = false makes the file durable itself (syncFiles) before cataloguing it.
     if (syncFile) await fh.sync();
     await fh.close();
     fh = null;
     signal?.throwIfAborted();
-    await rename(tmp, path);
+    if (!fresh) await rename(target, path);
     if (syncDir) await fsyncDir(dir);
   } catch (err) {
     await fh?.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
+    // Only a file this call created is removed (a fresh name that existed already is someone else's).
+    if (created) await unlink(target).catch(() => {});
     throw deviceFull(err, path) ?? err;
   }
   return { path, checksum, size: head.length + payload.length };

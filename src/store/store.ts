@@ -92,6 +92,8 @@ interface LoadState {
   nextSeq: number;
   /** Files written with each device I/O, made durable before the catalog transaction. */
   writtenBy: Map<DeviceIO, string[]>;
+  /** The device I/O of each node, looked up once per load (a catalog read), not once per segment. */
+  ioOfNode: Map<string, Promise<DeviceIO>>;
 }
 
 /** A segment that failed verification while being read and was rebuilt from its group for the reader. */
@@ -185,9 +187,14 @@ export class SegmentStore {
   /**
    * Loads a stream of bytes into a table: cut into groups of k * shard bytes, parity computed, every segment
    * written durably, and all groups catalogued in one transaction at the end. If anything fails (or the
-   * signal aborts) every file written by this load is removed: the table is as it was before.
+   * signal aborts) every file written by this load is removed: the table is as it was before. `data` yields
+   * chunks, or runs of chunks (COPY's CopyData messages that arrived together).
    */
-  async load(tableName: string, data: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<number> {
+  async load(
+    tableName: string,
+    data: AsyncIterable<Buffer | Buffer[]>,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const table = await this.catalog.table(tableName);
     if (!table) throw new StoreError('42P01', `table "${tableName}" does not exist`);
     const { k, m, shard } = await this.clusterLayout(table.cluster_name);
@@ -220,6 +227,7 @@ export class SegmentStore {
       groups: [],
       nextSeq: 0, // order within this load; the catalog numbers the table's groups when it commits
       writtenBy: new Map(),
+      ioOfNode: new Map(),
     };
     // Receiving the next group overlaps coding and writing the previous ones.
     const inFlight = new Set<Promise<void>>();
@@ -244,21 +252,23 @@ export class SegmentStore {
     let fill = 0;
     let total = 0;
     try {
-      for await (const chunk of data) {
+      for await (const item of data) {
         if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
-        let off = 0;
-        while (off < chunk.length) {
-          const n = Math.min(chunk.length - off, groupBytes - fill);
-          chunk.copy(buf, fill, off, off + n);
-          fill += n;
-          off += n;
-          if (fill === groupBytes) {
-            await submit(buf, fill, state.nextSeq++);
-            buf = buffers.take(groupBytes);
-            fill = 0;
+        for (const chunk of Array.isArray(item) ? item : [item]) {
+          let off = 0;
+          while (off < chunk.length) {
+            const n = Math.min(chunk.length - off, groupBytes - fill);
+            chunk.copy(buf, fill, off, off + n);
+            fill += n;
+            off += n;
+            if (fill === groupBytes) {
+              await submit(buf, fill, state.nextSeq++);
+              buf = buffers.take(groupBytes);
+              fill = 0;
+            }
           }
+          total += chunk.length;
         }
-        total += chunk.length;
       }
       if (fill > 0) await submit(buf, fill, state.nextSeq++);
       await Promise.all(inFlight);
@@ -350,7 +360,9 @@ export class SegmentStore {
     const settled = await Promise.allSettled(
       placements.map(async (p, position) => {
         const storageId = randomUUID();
-        const dio = await this.io.forNode(p.node);
+        let io = state.ioOfNode.get(p.node);
+        if (!io) state.ioOfNode.set(p.node, (io = this.io.forNode(p.node)));
+        const dio = await io;
         const payload =
           position < k
             ? dataBuf.subarray(position * shardBytes, (position + 1) * shardBytes)
@@ -362,7 +374,7 @@ export class SegmentStore {
           p.device,
           { storageId, groupId, position, isParity: position >= k },
           payload,
-          { durable: false },
+          { durable: false, fresh: true },
         ).catch((err) => {
           if (err instanceof StoreError) throw err;
           const where = `device ${p.device.path} of node ${p.node}`;

@@ -42,6 +42,8 @@ export function duplexPair(): [Duplex, Duplex] {
  */
 export class FakeHandler implements QueryHandler {
   copied: Buffer[] = [];
+  /** How many payloads each run handed to COPY FROM held. */
+  copyRuns: number[] = [];
   prepared: string[] = [];
 
   async credentials(user: string) {
@@ -77,7 +79,10 @@ export class FakeHandler implements QueryHandler {
         kind: 'copyIn',
         binary: false,
         consume: async (data) => {
-          for await (const chunk of data) this.copied.push(Buffer.from(chunk));
+          for await (const run of data) {
+            this.copyRuns.push(run.length);
+            for (const chunk of run) this.copied.push(Buffer.from(chunk));
+          }
           return `COPY ${this.copied.length}`;
         },
       };

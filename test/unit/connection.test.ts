@@ -246,6 +246,28 @@ test('COPY FROM STDIN streams CopyData to the handler until CopyDone', async (t)
   t.deepEqual(handler.copied.map(String), ['a\n', 'b\n']);
 });
 
+test('CopyData messages that arrived together reach COPY FROM as one run, in order', async (t) => {
+  const { client, handler } = await loggedIn();
+  client.write(serialize.query('copy in'));
+  await client.until('copyInResponse');
+  client.write(serialize.copyData(Buffer.from('a\n')));
+  await new Promise((r) => setTimeout(r, 20));
+  // One write: the first message wakes the COPY, the two behind it are there by then and come with it; the
+  // Flush ends the run (a run holds CopyData only), the message after it is a run of its own.
+  client.write(
+    serialize.copyData(Buffer.from('b\n')),
+    serialize.copyData(Buffer.from('c\n')),
+    serialize.copyData(Buffer.from('d\n')),
+    serialize.flush(),
+    serialize.copyData(Buffer.from('e\n')),
+    serialize.copyDone(),
+  );
+  const ms = await client.until('readyForQuery');
+  t.is(ms[0].text, 'COPY 5');
+  t.deepEqual(handler.copied.map(String), ['a\n', 'b\n', 'c\n', 'd\n', 'e\n']);
+  t.deepEqual(handler.copyRuns, [1, 3, 1]);
+});
+
 test('CopyFail ends COPY FROM STDIN with 57014 and the connection goes on', async (t) => {
   const { client } = await loggedIn();
   client.write(serialize.query('copy in'));

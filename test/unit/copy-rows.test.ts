@@ -1,6 +1,6 @@
 // The COPY command tag's row count: lines for text and csv, tuples of the binary COPY format.
 import test from 'ava';
-import { CopyRowCounter } from '../../src/sql/copy-rows';
+import { CopyRowCounter, countingRows } from '../../src/sql/copy-rows';
 
 function rows(binary: boolean, chunks: Buffer[]): number {
   const c = new CopyRowCounter(binary);
@@ -54,4 +54,30 @@ test('binary: the tuples of a binary COPY stream, however it is cut into chunks'
 test('binary: bytes that are not a binary COPY stream (an arbitrary file) count 0 rows', (t) => {
   t.is(rows(true, [Buffer.from('just some bytes\n\n\n')]), 0);
   t.is(rows(true, [Buffer.alloc(1 << 20, 1)]), 0);
+});
+
+test('countingRows passes runs of chunks through unchanged and counts the rows in all of them', async (t) => {
+  const data = pgcopy([[Buffer.from('one')], [Buffer.from('two'), null], [Buffer.alloc(3000, 1)]]);
+  const cut = (size: number) => {
+    const out: Buffer[] = [];
+    for (let off = 0; off < data.length; off += size) out.push(data.subarray(off, off + size));
+    return out;
+  };
+  const pieces = cut(7);
+  const runs = [pieces.slice(0, 1), pieces.slice(1, 40), pieces.slice(40)];
+  async function* source() {
+    yield* runs;
+  }
+  const counter = new CopyRowCounter(true);
+  const seen: Buffer[][] = [];
+  for await (const run of countingRows(source(), counter)) seen.push(run);
+  t.deepEqual(seen, runs);
+  t.is(counter.rows, 3);
+  const text = new CopyRowCounter(false);
+  async function* lines() {
+    yield [Buffer.from('a\nb'), Buffer.from('\nc')];
+    yield [Buffer.from('\n')];
+  }
+  for await (const _ of countingRows(lines(), text));
+  t.is(text.rows, 3);
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { writeIdentity } from '../../src/store/device-identity';
+import { IDENTITY_FILE, writeIdentity } from '../../src/store/device-identity';
 import { LocalDeviceIO } from '../../src/store/device-io';
 import {
   buildHeader,
@@ -34,7 +34,9 @@ test('a payload that does not hash to the expected checksum is not written', asy
   await t.throwsAsync(io.writeSegment(d, meta, payload, { durable: false, checksum }), {
     instanceOf: CopyMismatch,
   });
-  t.deepEqual(readdirSync(segmentDir(d.path)), []);
+  // Nothing at all on the device: no file, temporary or not, and not even the segments directory (made by
+  // the first write that needs it).
+  t.deepEqual(readdirSync(d.path), [IDENTITY_FILE]);
 });
 
 test('a copy written without a sync and then made durable verifies with the expected checksum', async (t) => {
