@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { STATEMENT_CACHE_SIZE, SqliteSql } from '../../catalog/sql';
+import { SqliteSql, STATEMENT_CACHE_SIZE } from '../../catalog/sql';
 
 function sql(): SqliteSql {
   const db = new Database(':memory:');
