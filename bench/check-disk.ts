@@ -4,7 +4,7 @@
 // (results.ts). Then planning time and memory with 1,000,000 catalogued segments, once.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BATCH_SEGMENTS } from '../src/engine/check-disk';
@@ -67,6 +67,21 @@ async function taskSeconds(
 const median = (v: number[]) => spread(v).median;
 const perGiB = (cpu: number[], bytes: number) => `${(median(cpu) / (bytes / 2 ** 30)).toFixed(3)} s/GiB`;
 
+/**
+ * Where the files go: tmpfs (/dev/shm) when there is one, where no other job's `drop_caches` (bench/copy and
+ * bench/repair drop the page cache before each side) or memory reclaim can turn the page-cache comparison into
+ * one of disk reads halfway through a round; TMPDIR when set, the system's temporary directory otherwise.
+ */
+function pageCacheDir(): string {
+  if (process.env.TMPDIR) return tmpdir();
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+}
+
 const gbps = (b: number, s: number) => `${(b / s / 1e9).toFixed(2)} GB/s`;
 
 async function main() {
@@ -74,7 +89,8 @@ async function main() {
     `bench/check_disk: check_disk vs xxhsum -H3 over the same segment files (page cache warm); sampling on a ${DEMO_MB} MiB table; overhead; planning; ${ROUNDS} alternated rounds`,
   );
   console.log(machine());
-  const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-check-'));
+  const dir = mkdtempSync(join(pageCacheDir(), 'segtasks-bench-check-'));
+  console.log(`segment files in ${dir}`);
   if (spawnSync('xxhsum', ['-V']).error) throw new Error('xxhsum is not installed (apt-get install xxhash)');
   const app = await startBenchAppWithTable(join(dir, 'data'), 'big', DEMO_MB * 1024 * 1024);
   const lines: string[] = [];
