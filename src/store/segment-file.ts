@@ -477,8 +477,9 @@ export function verifySegmentFileSync(
  * The checks of a clean segment file of `payloadLength` in as few system calls as its chosen blocks allow: the
  * header and checksum table in one read, together with the first run of blocks when that run starts at block
  * 0 (a full check of a segment that fits `buffer`: the whole file in one readv); one read per further run of
- * consecutive blocks; the length told by a read one byte past the end with the last block (no fstat), or by
- * fstat when the last block is not among the chosen. Returns null at the first thing that is not as in a
+ * consecutive blocks; the length told by a read of one byte past the end with the last block, or when the
+ * last block is not among the chosen by a read of the file's last byte and the one after (no fstat, whose
+ * Stats object costs more than the read). Returns null at the first thing that is not as in a
  * clean file (a short or long file, a header or checksum that does not match): the caller then checks the
  * file step by step, which reports it as before (a faulty file costs its reads twice).
  */
@@ -540,7 +541,9 @@ function quickCheckSync(
     const d = read(null, run);
     if (!d || !blocksMatch(d, run, table)) return null;
   }
-  if (!lengthSeen && fstatSync(fd).size !== dataStart + payloadLength) return null;
+  // The last byte must be there and nothing after it.
+  if (!lengthSeen && readvFullySync(fd, [Buffer.allocUnsafe(2)], dataStart + payloadLength - 1) !== 1)
+    return null;
   return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: blocks.length };
 }
 
