@@ -479,7 +479,12 @@ export function verifySegmentFileSync(
  * 0 (a full check of a segment that fits `buffer`: the whole file in one readv); one read per further run of
  * consecutive blocks; the length told by a read of one byte past the end with the last block, or when the
  * last block is not among the chosen by a read of the file's last byte and the one after (no fstat, whose
- * Stats object costs more than the read). Returns null at the first thing that is not as in a
+ * Stats object costs more than the read). Each of these is one readv, taken as it comes: a read of a regular
+ * file returns less than it asks for only where the file ends (POSIX; on Linux a read from the page cache is
+ * not cut short by a signal, and the one other limit, MAX_RW_COUNT at 2 GiB, is far above these reads), so
+ * one call tells both the bytes and whether the file ends there. (Only a filesystem that cut reads short in
+ * the middle of a file could make a file with bytes beyond its payload pass the length check; every block
+ * read is verified all the same.) Returns null at the first thing that is not as in a
  * clean file (a short or long file, a header or checksum that does not match): the caller then checks the
  * file step by step, which reports it as before (a faulty file costs its reads twice).
  */
@@ -506,12 +511,12 @@ function quickCheckSync(
     const from = run ? run[0] * bs : 0;
     const to = run ? Math.min(payloadLength, (run[1] + 1) * bs) : 0;
     const data = buffer.subarray(0, to - from);
-    const bufs = lead ? [lead, data] : [data];
+    const bufs = !lead ? [data] : data.length ? [lead, data] : [lead];
     // Where the file must end, one byte more is asked for: a clean file has none.
     const atEnd = to === payloadLength;
     if (atEnd) bufs.push(probe);
     const want = (lead?.length ?? 0) + data.length;
-    if (readvFullySync(fd, bufs, lead ? 0 : dataStart + from) !== want) return null;
+    if (readvSync(fd, bufs, lead ? 0 : dataStart + from) !== want) return null;
     lengthSeen ||= atEnd;
     bytesRead += data.length;
     return data;
@@ -542,8 +547,7 @@ function quickCheckSync(
     if (!d || !blocksMatch(d, run, table)) return null;
   }
   // The last byte must be there and nothing after it.
-  if (!lengthSeen && readvFullySync(fd, [Buffer.allocUnsafe(2)], dataStart + payloadLength - 1) !== 1)
-    return null;
+  if (!lengthSeen && readvSync(fd, [Buffer.allocUnsafe(2)], dataStart + payloadLength - 1) !== 1) return null;
   return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: blocks.length };
 }
 
@@ -556,28 +560,6 @@ function blockRuns(blocks: number[], most: number): [number, number][] {
     else runs.push([b, b]);
   }
   return runs;
-}
-
-/** readv until every buffer is full or the file ends; returns the bytes read. */
-function readvFullySync(fd: number, bufs: Buffer[], position: number): number {
-  const total = bufs.reduce((n, b) => n + b.length, 0);
-  let got = 0;
-  while (got < total) {
-    // readv may stop short (a signal, a large read): go on from where it stopped.
-    let skip = got;
-    const rest: Buffer[] = [];
-    for (const b of bufs) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    const n = readvSync(fd, rest, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
 }
 
 async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
