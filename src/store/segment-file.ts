@@ -296,6 +296,7 @@ function* checkSteps(
   sampleRate: number,
   scratch: Buffer | null,
   into?: Buffer,
+  chosen?: number[],
 ): Generator<ReadAt, VerifyResult, void> {
   const head = Buffer.alloc(HEADER_LEN);
   yield { buf: head, pos: 0 };
@@ -310,7 +311,12 @@ function* checkSteps(
   }
   const bs = header.blockSize;
   const dataStart = HEADER_LEN + table.length;
-  const blocks = chooseBlocks(header.blockCount, into ? 1 : sampleRate);
+  // The blocks the caller chose for this file (from the catalog's payload length, which the header has
+  // just been found to match), when its blocks are of the size they were chosen for.
+  const blocks =
+    chosen && header.blockSize === BLOCK_SIZE
+      ? chosen
+      : chooseBlocks(header.blockCount, into ? 1 : sampleRate);
   const chunk =
     into ?? scratch ?? Buffer.allocUnsafe(Math.max(bs, Math.min(READ_CHUNK, header.payloadLength)));
   const perRead = into ? blocks.length : Math.max(1, Math.floor(chunk.length / bs));
@@ -454,9 +460,16 @@ export function verifySegmentFileSync(
     throw openFault(path, err);
   }
   try {
-    const quick = quickCheckSync(fd, expected, sampleRate, buffer);
-    if (quick) return quick;
-    const steps = checkSteps(fstatSync(fd).size, expected, sampleRate, buffer);
+    // One choice of blocks for both: the step-by-step checks of a file the quick one found wrong look at the
+    // same blocks (a fresh sample could miss the bad block the first one found).
+    const { payloadLength } = expected;
+    let blocks: number[] | undefined;
+    if (payloadLength !== undefined) {
+      blocks = chooseBlocks(Math.ceil(payloadLength / BLOCK_SIZE), sampleRate);
+      const quick = quickCheckSync(fd, expected, payloadLength, blocks, buffer);
+      if (quick) return quick;
+    }
+    const steps = checkSteps(fstatSync(fd).size, expected, sampleRate, buffer, undefined, blocks);
     for (let r = steps.next(); ; r = steps.next()) {
       if (r.done) return { checksum: r.value.checksum, bytesRead: r.value.bytesRead };
       let off = 0;
@@ -474,7 +487,8 @@ export function verifySegmentFileSync(
 }
 
 /**
- * The checks of a clean segment file of `payloadLength` in as few system calls as its chosen blocks allow: the
+ * The checks of a clean segment file of `payloadLength` (the catalog's: the reads are laid out before the
+ * header is read) in as few system calls as its chosen `blocks` allow: the
  * header and checksum table in one read, together with the first run of blocks when that run starts at block
  * 0 (a full check of a segment that fits `buffer`: the whole file in one readv); one read per further run of
  * consecutive blocks; the length told by a read of one byte past the end with the last block, or when the
@@ -491,18 +505,15 @@ export function verifySegmentFileSync(
 function quickCheckSync(
   fd: number,
   expected: Expected,
-  sampleRate: number,
+  payloadLength: number,
+  blocks: number[],
   buffer: Buffer,
 ): VerifyResult | null {
-  const { payloadLength } = expected;
-  // Without the length the catalog records, the reads cannot be laid out before the header is read.
-  if (payloadLength === undefined) return null;
   const bs = BLOCK_SIZE;
   const blockCount = Math.ceil(payloadLength / bs);
   const dataStart = HEADER_LEN + 8 * blockCount;
   const head = Buffer.allocUnsafe(dataStart);
   const probe = Buffer.allocUnsafe(1);
-  const blocks = chooseBlocks(blockCount, sampleRate);
   const runs = blockRuns(blocks, Math.max(1, Math.floor(buffer.length / bs)));
   let lengthSeen = false;
   let bytesRead = dataStart;

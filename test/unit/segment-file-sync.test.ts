@@ -141,3 +141,24 @@ test('a sampled check finds a file of the wrong length whether or not it reads t
     }
   }
 });
+
+test('a sampled check that meets a bad block reports it: the step-by-step checks look at the same blocks', async (t) => {
+  // 8 blocks at rate 1/8: exactly one block a check, so one bad block is found once in 8 checks. Were the
+  // blocks chosen anew for the step-by-step checks, it would be once in 64.
+  const n = 8 * BLOCK_SIZE;
+  const w = await writeSegmentFile(dir, meta(40), randomBytes(n));
+  const bad = readFileSync(w.path);
+  bad[HEADER_LEN + 64 + 5 * BLOCK_SIZE + 100] ^= 0x01;
+  writeFileSync(w.path, bad);
+  const buffer = Buffer.alloc(4 * 1024 * 1024);
+  let found = 0;
+  const checks = 400;
+  for (let k = 0; k < checks; k++) {
+    const f = syncFault(w.path, expectedOf(40, n), 1 / 8, buffer);
+    if (f === null) continue;
+    t.is(f, 'CHECKSUM_MISMATCH: block 5 of 8 does not match its checksum (block 5)');
+    found++;
+  }
+  // Binomial(400, 1/8): mean 50, standard deviation 6.6; with fresh blocks mean 6.25, sd 2.4.
+  t.true(found > 25, `found in ${found} of ${checks} checks`);
+});
