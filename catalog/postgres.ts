@@ -79,6 +79,10 @@ class PostgresStatements implements Sql {
   async value<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
     return (await this.column<T>(text, params))[0];
   }
+  async arrays<T extends readonly unknown[]>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    const r = await this.on.query({ text: pgText(text), values: params as unknown[], rowMode: 'array' });
+    return r.rows as unknown[] as T[];
+  }
   async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
     return { changes: (await this.rows(text, params)).rowCount ?? 0 };
   }

@@ -21,6 +21,11 @@ export interface Sql {
   column<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** The first column of the first row. */
   value<T>(text: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /**
+   * Every row as an array of its columns, in the order of the select list: for pages of thousands of rows
+   * (check_disk's segments), which the drivers build about twice as fast as objects with named fields.
+   */
+  arrays<T extends readonly unknown[]>(text: string, params?: readonly unknown[]): Promise<T[]>;
   run(text: string, params?: readonly unknown[]): Promise<RunResult>;
   /** Runs one statement once for each list of parameters, in order (the rows of a load, a batch of checks). */
   runEach(text: string, rows: readonly (readonly unknown[])[]): Promise<RunResult>;
@@ -77,14 +82,22 @@ export const DIALECTS: Record<Dialect, DialectSql> = {
   },
 };
 
+/** Prepared statements kept per connection, the least recently used dropped beyond this many. */
+export const STATEMENT_CACHE_SIZE = 512;
+
 /**
- * SQLite through better-sqlite3. Statements run synchronously under the promises (prepared once and kept), so
- * a transaction's statements cost what they cost before; a transaction holds the one connection until its
- * callback settles, and statements from outside it wait for it to end (they would otherwise land inside it).
+ * SQLite through better-sqlite3. Statements run synchronously under the promises (prepared once and kept, up
+ * to STATEMENT_CACHE_SIZE texts), so a transaction's statements cost what they cost before; a transaction
+ * holds the one connection until its callback settles, and statements from outside it wait for it to end
+ * (they would otherwise land inside it). A kept statement survives schema changes (migrations): SQLite
+ * prepares it again by itself when the schema it was compiled against has changed (sqlite3_prepare_v2).
  */
 export class SqliteSql implements Sql {
   readonly dialect = 'sqlite';
+  /** By text; a Map iterates in insertion order, and a statement used is moved to the end (least recent first). */
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** The same texts prepared for arrays(): a statement's raw mode is its own, not a per-call choice. */
+  private readonly rawStatements = new Map<string, BetterSqlite3.Statement>();
   /** Settles when the transaction in progress ends; null when none is. */
   private busy: Promise<void> | null = null;
 
@@ -96,12 +109,17 @@ export class SqliteSql implements Sql {
   }
 
   prepare(text: string): BetterSqlite3.Statement {
-    let s = this.statements.get(text);
-    if (!s) {
-      s = this.db.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
+    return cached(this.statements, text, () => this.db.prepare(text));
+  }
+
+  /** The statement for `text` that returns each row as an array. */
+  prepareRaw(text: string): BetterSqlite3.Statement {
+    return cached(this.rawStatements, text, () => this.db.prepare(text).raw(true));
+  }
+
+  /** How many statements are kept (for the tests of the bound). */
+  get cachedStatements(): number {
+    return this.statements.size + this.rawStatements.size;
   }
 
   private async idle(): Promise<void> {
@@ -134,6 +152,11 @@ export class SqliteSql implements Sql {
     return this.prepare(text)
       .pluck(true)
       .get(...params) as T | undefined;
+  }
+
+  async arrays<T extends readonly unknown[]>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.busy) await this.idle();
+    return this.prepareRaw(text).all(...params) as T[];
   }
 
   async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
@@ -226,6 +249,9 @@ class SqliteTransaction implements Sql {
       .pluck(true)
       .get(...params) as T | undefined;
   }
+  async arrays<T extends readonly unknown[]>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.root.prepareRaw(text).all(...params) as T[];
+  }
   async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
     return { changes: this.root.prepare(text).run(...params).changes };
   }
@@ -235,6 +261,23 @@ class SqliteTransaction implements Sql {
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     return new SqliteTransaction(this.root, this.depth + 1).within(fn);
   }
+}
+
+/** The kept statement for `text`, prepared by `make` when there is none; the least recently used go first. */
+function cached(
+  kept: Map<string, BetterSqlite3.Statement>,
+  text: string,
+  make: () => BetterSqlite3.Statement,
+): BetterSqlite3.Statement {
+  let s = kept.get(text);
+  if (s) {
+    kept.delete(text);
+  } else {
+    s = make();
+    if (kept.size >= STATEMENT_CACHE_SIZE) kept.delete(kept.keys().next().value!);
+  }
+  kept.set(text, s);
+  return s;
 }
 
 /** One prepared statement run for every row, synchronously: a load's thousands of rows cost no awaits. */

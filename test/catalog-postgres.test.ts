@@ -107,8 +107,8 @@ async function scenario(catalog: Catalog): Promise<unknown[]> {
     (await storage.groupsOfTable(table.id)).map((g) => g.seq),
   );
   out.push((await storage.devices()).map((d) => d.used_bytes));
-  const page = await storage.segmentsForCheck({ limit: 4, afterRowid: 0 });
-  const next = await storage.segmentsForCheck({ limit: 4, afterRowid: page[page.length - 1].rowid });
+  const page = await storage.segmentsToVerify({ limit: 4, afterRowid: 0 });
+  const next = await storage.segmentsToVerify({ limit: 4, afterRowid: page[page.length - 1].rowid });
   out.push([...page, ...next].map((s) => s.storage_id));
   const perDevice = async (f: Parameters<StorageCatalog['segmentsPerDevice']>[0]) =>
     (await storage.segmentsPerDevice(f)).map(({ device_id: _, ...rest }) => rest);

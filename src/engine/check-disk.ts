@@ -4,7 +4,7 @@
 // Segments are checked in the order of their catalog row ids, and each verified batch is a checkpoint at the
 // last row id it covered: a resumed run starts after it, and a batch's findings are written with it.
 import { nowText } from '../../catalog/db';
-import type { StorageCatalog } from '../../catalog/storage';
+import type { SegmentToVerify, StorageCatalog } from '../../catalog/storage';
 import { SegmentFault } from '../store/segment-file';
 import { verifyJobFor } from '../store/verify-pool';
 import { TaskError } from './errors';
@@ -42,6 +42,8 @@ async function locationFilter(input: { location: TaskLocation; storage: StorageC
 
 /** Segments verified in one batch at most (one trip to a verifier thread, one catalog write). */
 export const BATCH_SEGMENTS = 1024;
+/** Segments read from the catalog at a time: a few batches' worth, bounded memory for any device. */
+const PAGE_SEGMENTS = 4096;
 
 const FINDING_RESULT: Record<string, string> = {
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
@@ -113,14 +115,14 @@ export const checkDisk = defineTaskType({
     async function* pages() {
       let after = resumeFrom ?? 0;
       for (;;) {
-        const page = await storage.segmentsForCheck({
+        const page = await storage.segmentsToVerify({
           deviceId: plan.device_id,
           cluster: plan.cluster,
           node: plan.node,
           storageIds: plan.storage_ids,
           onlyUnhealthy: plan.only_unhealthy,
           afterRowid: after,
-          limit: 2048,
+          limit: PAGE_SEGMENTS,
         });
         if (!page.length) return;
         after = page[page.length - 1].rowid;
@@ -157,7 +159,7 @@ export const checkDisk = defineTaskType({
           : err.block !== undefined && err.block >= 0
             ? `first bad block ${err.block}: ${err.message}`
             : err.message;
-      ctx.result(segmentRow(seg, seg.table_id, FINDING_RESULT[kind] ?? kind, `${detail} (file ${seg.path})`));
+      ctx.result(segmentRow(now, seg.table_id, FINDING_RESULT[kind] ?? kind, `${detail} (file ${seg.path})`));
       if (fix) {
         const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
         if (now.status !== status)
@@ -171,7 +173,7 @@ export const checkDisk = defineTaskType({
     // flight), so that the verifier threads do not wait for the catalog.
     const throttleRate = options.max_bytes_per_sec;
     const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : 16 * 1024 * 1024;
-    type Seg = Awaited<ReturnType<typeof storage.segmentsForCheck>>[number];
+    type Seg = SegmentToVerify;
     let batch: Seg[] = [];
     let bytesInBatch = 0;
     const expectedOf = (seg: Seg) =>
@@ -192,8 +194,14 @@ export const checkDisk = defineTaskType({
         const outcomes = await verified;
         // The batch's progress is counted here, with its checkpoint, so that what a restart shows never
         // drops below what was shown: the progress of a batch and its checkpoint are written together.
-        for (const seg of skipped) ctx.progress({ segments: 1, bytes: expectedOf(seg) });
+        // Counted per batch, not per segment (one call for the skipped, one for the clean).
+        if (skipped.size) {
+          let skippedBytes = 0;
+          for (const seg of skipped) skippedBytes += expectedOf(seg);
+          ctx.progress({ segments: skipped.size, bytes: skippedBytes });
+        }
         let bytes = 0;
+        let cleanBytes = 0;
         const clean: string[] = [];
         for (const [i, seg] of todo.entries()) {
           const o = outcomes[i];
@@ -208,12 +216,13 @@ export const checkDisk = defineTaskType({
           }
           if (!fault) {
             clean.push(seg.storage_id);
-            ctx.progress({ segments: 1, bytes: expectedOf(seg) });
+            cleanBytes += expectedOf(seg);
           } else {
             const found = await report(seg, fault);
             ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
           }
         }
+        if (clean.length) ctx.progress({ segments: clean.length, bytes: cleanBytes });
         // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
         if (wholeDevice)
           await storage.markCheckedRange(plan.device_id, cleanRuns(segs, new Set(clean)), nowText());

@@ -22,7 +22,7 @@
 // checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced (a new segment
 // of a COPY is written under its final name directly: writeSegmentFile, `fresh`).
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, readvSync } from 'node:fs';
 import { constants, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XXHash3 } from 'xxhash-addon';
@@ -353,6 +353,7 @@ function* checkSteps(
   sampleRate: number,
   scratch: Buffer | null,
   into?: Buffer,
+  chosen?: number[],
 ): Generator<ReadAt, VerifyResult, void> {
   const head = Buffer.alloc(HEADER_LEN);
   yield { buf: head, pos: 0 };
@@ -367,22 +368,24 @@ function* checkSteps(
   }
   const bs = header.blockSize;
   const dataStart = HEADER_LEN + table.length;
-  const blocks = chooseBlocks(header.blockCount, into ? 1 : sampleRate);
+  // The blocks the caller chose for this file (from the catalog's payload length, which the header has
+  // just been found to match), when its blocks are of the size they were chosen for.
+  const blocks =
+    chosen && header.blockSize === BLOCK_SIZE
+      ? chosen
+      : chooseBlocks(header.blockCount, into ? 1 : sampleRate);
   const chunk =
     into ?? scratch ?? Buffer.allocUnsafe(Math.max(bs, Math.min(READ_CHUNK, header.payloadLength)));
   const perRead = into ? blocks.length : Math.max(1, Math.floor(chunk.length / bs));
   let bytesRead = dataStart;
-  let i = 0;
   // Runs of consecutive blocks are read at once, as much as the buffer holds.
-  while (i < blocks.length) {
-    let j = i;
-    while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1 && j + 1 - i < perRead) j++;
-    const from = blocks[i] * bs;
-    const to = Math.min(header.payloadLength, (blocks[j] + 1) * bs);
+  for (const [first, last] of blockRuns(blocks, perRead)) {
+    const from = first * bs;
+    const to = Math.min(header.payloadLength, (last + 1) * bs);
     const target = into ? into.subarray(from, to) : chunk.subarray(0, to - from);
     yield { buf: target, pos: dataStart + from };
-    for (let b = blocks[i]; b <= blocks[j]; b++) {
-      const s0 = (b - blocks[i]) * bs;
+    for (let b = first; b <= last; b++) {
+      const s0 = (b - first) * bs;
       if (
         !hash64(target.subarray(s0, Math.min(target.length, s0 + bs))).equals(
           table.subarray(8 * b, 8 * b + 8),
@@ -396,7 +399,6 @@ function* checkSteps(
       }
     }
     bytesRead += to - from;
-    i = j + 1;
   }
   return {
     header,
@@ -511,6 +513,8 @@ async function readWhole(fh: FileHandle, expected: Expected, into: Buffer): Prom
 /**
  * The same checks with synchronous reads, for a dedicated verifier thread (verify-pool.ts): reads from the
  * page cache then cost no thread-pool round trip each. `sampleRate` < 1 checks a random share of the blocks.
+ * A file of the length the catalog implies is checked in as few reads as its blocks allow (quickCheckSync);
+ * anything unexpected is checked again step by step (checkSteps), which says what is wrong.
  */
 export function verifySegmentFileSync(
   path: string,
@@ -525,7 +529,16 @@ export function verifySegmentFileSync(
     throw openFault(path, err);
   }
   try {
-    const steps = checkSteps(fstatSync(fd).size, expected, sampleRate, buffer);
+    // One choice of blocks for both: the step-by-step checks of a file the quick one found wrong look at the
+    // same blocks (a fresh sample could miss the bad block the first one found).
+    const { payloadLength } = expected;
+    let blocks: number[] | undefined;
+    if (payloadLength !== undefined) {
+      blocks = chooseBlocks(Math.ceil(payloadLength / BLOCK_SIZE), sampleRate);
+      const quick = quickCheckSync(fd, expected, payloadLength, blocks, buffer);
+      if (quick) return quick;
+    }
+    const steps = checkSteps(fstatSync(fd).size, expected, sampleRate, buffer, undefined, blocks);
     for (let r = steps.next(); ; r = steps.next()) {
       if (r.done) return { checksum: r.value.checksum, bytesRead: r.value.bytesRead };
       let off = 0;
@@ -540,6 +553,93 @@ export function verifySegmentFileSync(
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The checks of a clean segment file of `payloadLength` (the catalog's: the reads are laid out before the
+ * header is read) in as few system calls as its chosen `blocks` allow: the
+ * header and checksum table in one read, together with the first run of blocks when that run starts at block
+ * 0 (a full check of a segment that fits `buffer`: the whole file in one readv); one read per further run of
+ * consecutive blocks; the length told by a read of one byte past the end with the last block, or when the
+ * last block is not among the chosen by a read of the file's last byte and the one after (no fstat, whose
+ * Stats object costs more than the read). Each of these is one readv, taken as it comes: a read of a regular
+ * file returns less than it asks for only where the file ends (POSIX; on Linux a read from the page cache is
+ * not cut short by a signal, and the one other limit, MAX_RW_COUNT at 2 GiB, is far above these reads), so
+ * one call tells both the bytes and whether the file ends there. (Only a filesystem that cut reads short in
+ * the middle of a file could make a file with bytes beyond its payload pass the length check; every block
+ * read is verified all the same.) Returns null at the first thing that is not as in a
+ * clean file (a short or long file, a header or checksum that does not match): the caller then checks the
+ * file step by step, which reports it as before (a faulty file costs its reads twice).
+ */
+function quickCheckSync(
+  fd: number,
+  expected: Expected,
+  payloadLength: number,
+  blocks: number[],
+  buffer: Buffer,
+): VerifyResult | null {
+  const bs = BLOCK_SIZE;
+  const blockCount = Math.ceil(payloadLength / bs);
+  const dataStart = HEADER_LEN + 8 * blockCount;
+  const head = Buffer.allocUnsafe(dataStart);
+  const probe = Buffer.allocUnsafe(1);
+  const runs = blockRuns(blocks, Math.max(1, Math.floor(buffer.length / bs)));
+  let lengthSeen = false;
+  let bytesRead = dataStart;
+  /** Reads `lead` (the header, at offset 0) then `run`'s blocks into the buffer; null if not as expected. */
+  const read = (lead: Buffer | null, run: [number, number] | undefined): Buffer | null => {
+    const from = run ? run[0] * bs : 0;
+    const to = run ? Math.min(payloadLength, (run[1] + 1) * bs) : 0;
+    const data = buffer.subarray(0, to - from);
+    const bufs = !lead ? [data] : data.length ? [lead, data] : [lead];
+    // Where the file must end, one byte more is asked for: a clean file has none.
+    const atEnd = to === payloadLength;
+    if (atEnd) bufs.push(probe);
+    const want = (lead?.length ?? 0) + data.length;
+    if (readvSync(fd, bufs, lead ? 0 : dataStart + from) !== want) return null;
+    lengthSeen ||= atEnd;
+    bytesRead += data.length;
+    return data;
+  };
+  const blocksMatch = (data: Buffer, run: [number, number], table: Buffer): boolean => {
+    for (let b = run[0]; b <= run[1]; b++) {
+      const s0 = (b - run[0]) * bs;
+      if (!hash64(data.subarray(s0, Math.min(data.length, s0 + bs))).equals(table.subarray(8 * b, 8 * b + 8)))
+        return false;
+    }
+    return true;
+  };
+  const first = runs[0]?.[0] === 0 ? runs.shift() : undefined;
+  const data = read(head, first);
+  if (!data) return null;
+  let header: SegmentHeader;
+  try {
+    header = parseHeader(head, expected);
+  } catch {
+    return null;
+  }
+  if (header.blockSize !== bs || header.payloadLength !== payloadLength) return null;
+  const table = head.subarray(HEADER_LEN);
+  if (!headerChecksum(head, table).equals(head.subarray(56, 64))) return null;
+  if (first && !blocksMatch(data, first, table)) return null;
+  for (const run of runs) {
+    const d = read(null, run);
+    if (!d || !blocksMatch(d, run, table)) return null;
+  }
+  // The last byte must be there and nothing after it.
+  if (!lengthSeen && readvSync(fd, [Buffer.allocUnsafe(2)], dataStart + payloadLength - 1) !== 1) return null;
+  return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: blocks.length };
+}
+
+/** The [first, last] of each run of consecutive block indexes (sorted), at most `most` blocks a run. */
+function blockRuns(blocks: number[], most: number): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const b of blocks) {
+    const last = runs[runs.length - 1];
+    if (last && b === last[1] + 1 && b - last[0] < most) last[1] = b;
+    else runs.push([b, b]);
+  }
+  return runs;
 }
 
 async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {

@@ -1,12 +1,13 @@
 // catalog/sql.ts on SQLite: a transaction is all or nothing, a nested one is a savepoint, and a statement
 // from outside a transaction in progress waits for it instead of landing inside it; durable() syncs the WAL.
+// Statements are kept prepared, a bounded number of them, and a kept one follows a change of the schema.
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { SqliteSql } from '../../catalog/sql';
+import { SqliteSql, STATEMENT_CACHE_SIZE } from '../../catalog/sql';
 
 function sql(): SqliteSql {
   const db = new Database(':memory:');
@@ -97,4 +98,41 @@ test('durable() syncs the WAL file the commits went to, and is refused inside a 
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('arrays() gives rows as arrays; the same text through all() still gives objects', async (t) => {
+  const s = sql();
+  await s.runEach('INSERT INTO t VALUES (?)', [[1], [2]]);
+  const text = "SELECT v, 'x' || v AS w FROM t ORDER BY v";
+  t.deepEqual(await s.arrays(text), [
+    [1, 'x1'],
+    [2, 'x2'],
+  ]);
+  t.deepEqual(await s.all(text), [
+    { v: 1, w: 'x1' },
+    { v: 2, w: 'x2' },
+  ]);
+  t.deepEqual(await s.arrays(text), [
+    [1, 'x1'],
+    [2, 'x2'],
+  ]);
+  await s.transaction(async (tx) => {
+    await tx.run('INSERT INTO t VALUES (3)');
+    t.deepEqual(await tx.arrays('SELECT v FROM t WHERE v > ?', [2]), [[3]]);
+  });
+});
+
+test('kept statements are bounded, and one kept across a schema change sees the new schema', async (t) => {
+  const s = sql();
+  await s.run('INSERT INTO t VALUES (1)');
+  const star = 'SELECT * FROM t';
+  t.deepEqual(await s.all(star), [{ v: 1 }]);
+  // As a migration does: the kept statement was compiled against the old table.
+  await s.run('ALTER TABLE t ADD COLUMN w text');
+  await s.run("UPDATE t SET w = 'new'");
+  t.deepEqual(await s.all(star), [{ v: 1, w: 'new' }]);
+  for (let i = 0; i < STATEMENT_CACHE_SIZE + 50; i++) t.is(await s.value(`SELECT ${i} + v FROM t`), i + 1);
+  t.is(s.cachedStatements, STATEMENT_CACHE_SIZE);
+  // An evicted text is prepared again when it comes back.
+  t.is(await s.value('SELECT 0 + v FROM t'), 1);
 });
