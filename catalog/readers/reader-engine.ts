@@ -13,7 +13,7 @@ import { type FunctionContext, registerFunctions } from '../query/functions';
 import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
 import { collectRows, rowBytes, takeRows } from './result-budget';
-import { type RowSource, RowRuns, runsSql } from './row-runs';
+import { RowRuns, type RowSource, runsSql } from './row-runs';
 import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
