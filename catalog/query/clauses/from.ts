@@ -136,7 +136,8 @@ function functionItem(ctx: Context, f: A.FromCall, scope: Scope): string {
     ...(f.withOrdinality ? [{ sql: `${a}.rowid`, type: 'int8' }] : []),
   ];
   const ordinality = tf.columns.length;
-  const native = fname === 'generate_series' && !f.withOrdinality ? int4Series(args, f.args.map(readsRow)) : null;
+  const native =
+    fname === 'generate_series' && !f.withOrdinality ? int4Series(args, f.args.map(readsRow)) : null;
   scope.tables.push({
     alias,
     columns: cols.map((c, i) => ({

@@ -1,9 +1,9 @@
 // Set-returning functions usable in FROM (and in a select list), backed by SQLite table-valued functions.
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
+import type { Typed } from '../expressions/typed';
 import { arr, bounded, type FunctionContext, type Register, sqlInteger, type V } from './define';
 import { regexpSplit } from './regex';
-import type { Typed } from '../expressions/typed';
 import { formatTypeName } from './system';
 
 export const KEYWORDS = [
