@@ -15,6 +15,7 @@ import { typeOid } from '../query/pgtypes';
 import { isBoundedPlan } from './bounded-plan';
 import { type InlineGuard, NotInline } from './inline-guard';
 import { collectRows, rowBytes, takeRows } from './result-budget';
+import { RowRuns, type RowSource, runsSql } from './row-runs';
 import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
@@ -85,6 +86,8 @@ const READ_AHEAD_MS = 50;
 
 interface Plan {
   stmt: Database.Statement;
+  /** The statement wrapped to step its rows in runs (row-runs.ts), once a stream needed it; null: it cannot be. */
+  runs?: Database.Statement | null;
   /** The translated SQL (to know which lookups its functions need). */
   sql: string;
   /** Parameter numbers (1-based) that the translated SQL really contains: SQLite must be given exactly these. */
@@ -111,6 +114,7 @@ export interface ReaderOptions {
 export class ReaderEngine {
   private readonly db: Database.Database;
   private readonly emulation: Emulation;
+  private readonly runs: RowRuns;
   private readonly plans = new Map<string, Plan>();
   /** Last settings seen per backend, so the pool need not send them with every request. */
   private readonly sessionSettings = new Map<number, [string, string][]>();
@@ -118,7 +122,7 @@ export class ReaderEngine {
   /** The query whose rows are being streamed, between its batches. */
   private cursor: {
     id: number;
-    rows: Iterator<unknown[]>;
+    rows: Iterator<unknown[]> | RowSource;
     noColumns: boolean;
     oids: number[];
     /** Encode the rows as DataRow messages in these result formats (a batch may say others). */
@@ -141,6 +145,7 @@ export class ReaderEngine {
     this.emulation = buildEmulation(this.db);
     this.ctx = this.makeContext({ user: '', database: '', pid: 0, settingsVersion: 0, settings: [] }, []);
     registerFunctions(this.db, () => this.ctx, guard);
+    this.runs = new RowRuns(this.db, BATCH_BYTES);
   }
 
   private settingsOf(s: SessionSnapshot): [string, string][] {
@@ -315,7 +320,7 @@ export class ReaderEngine {
     id: number,
     formats: number[] | null,
   ): StreamedRun {
-    const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams);
+    const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams, true);
     const bounded = plan.bounded;
     const oids = plan.fields.map((f) => f.typeOid);
     const encoding = formats && { formats };
@@ -382,6 +387,7 @@ export class ReaderEngine {
       if (ahead.length && maxRows !== 0) return { rows: ahead, done: false };
       throw c.aheadEnd.error;
     }
+    if ('expect' in c.rows) c.rows.expect(want - ahead.length);
     // maxRows 0: the rest at once, as a materialized result is collected.
     const more =
       maxRows === 0
@@ -400,6 +406,7 @@ export class ReaderEngine {
     if (!c || c.ahead.length || c.aheadEnd) return;
     const until = performance.now() + READ_AHEAD_MS;
     const max = Math.min(maxRows, BATCH_ROWS);
+    if ('expect' in c.rows) c.rows.expect(max, until);
     let bytes = 0;
     try {
       while (c.ahead.length < max && bytes < BATCH_BYTES && performance.now() < until) {
@@ -455,6 +462,8 @@ export class ReaderEngine {
     params: unknown[],
     session: SessionSnapshot,
     autoParams: boolean,
+    /** The rows are streamed: stepped in runs where the statement allows (row-runs.ts). */
+    streamed = false,
   ): { plan: Plan; rows: Iterable<unknown[]> } {
     let p: Plan | null = null;
     let values = params;
@@ -513,11 +522,29 @@ export class ReaderEngine {
       bound[i + 1] = toSqlite(values[n - 1], p.paramTypes[n - 1]);
     });
     try {
+      const wrapped = streamed ? this.runsStatement(p) : null;
+      if (wrapped) {
+        const runs = p.used.length ? wrapped.iterate(bound) : wrapped.iterate();
+        return { plan: p, rows: this.runs.rows(runs) };
+      }
       const rows = (p.used.length ? p.stmt.iterate(bound) : p.stmt.iterate()) as Iterable<unknown[]>;
       return { plan: p, rows };
     } catch (err) {
       throw translateSqliteError(err);
     }
+  }
+
+  /** The plan's statement wrapped to step in runs, or null where it cannot be (it then streams row by row). */
+  private runsStatement(p: Plan): Database.Statement | null {
+    if (p.runs === undefined) {
+      const sql = p.noColumns ? null : runsSql(p.stmt.source, p.fields.length);
+      try {
+        p.runs = sql ? this.db.prepare(sql) : null;
+      } catch {
+        p.runs = null;
+      }
+    }
+    return p.runs;
   }
 
   private plan(sql: string, clientTypes: number[]): Plan {

@@ -1,6 +1,7 @@
 // Worker-thread entry: one ReaderEngine, answering describe/run requests from the pool, and streaming the
 // rows of a query a batch at a time when the pool lets it hold a cursor.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { EncodedRows } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
 import { claim } from './claims';
 import { waitUnlessChanged, waitUnlessInterrupted } from './interrupt';
@@ -126,8 +127,24 @@ function send(res: ReaderResponse): void {
 }
 function flush(): void {
   if (!outbox.length) return;
-  parentPort!.postMessage(outbox);
+  parentPort!.postMessage(outbox, movable(outbox));
   outbox = [];
+}
+
+/**
+ * The buffers of the answers' encoded rows, moved to the pool's thread instead of copied: each is the rows'
+ * own (encodeDataRows allocates them at their exact size) and nothing here reads it again.
+ */
+function movable(answers: ReaderResponse[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const whole = (a: Uint8Array | Uint32Array) =>
+    a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+  for (const a of answers) {
+    const encoded = a.ok && 'result' in a ? (a.result as { encoded?: EncodedRows | null }).encoded : null;
+    if (!encoded) continue;
+    for (const part of [encoded.bytes, encoded.ends]) if (whole(part)) out.push(part.buffer as ArrayBuffer);
+  }
+  return out;
 }
 
 /** How long each statement took when it last ran here (ms), to know which are quick. */

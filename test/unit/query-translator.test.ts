@@ -153,6 +153,50 @@ test('functions: set-returning, in FROM and in the select list', (t) => {
   t.deepEqual(q.rows('SELECT unnest(ARRAY[4, 5])'), [['4'], ['5']]);
 });
 
+test('generate_series over int4 constants runs in SQLite, with PostgreSQL rows; other calls stay the virtual table', (t) => {
+  const native = (sql: string) => !q.translate(sql).sql.includes('pg_generate_series(');
+  const series = (args: string) => q.rows(`SELECT * FROM generate_series(${args})`).map((r) => r[0]);
+  t.true(native('SELECT * FROM generate_series(1, 3)'));
+  t.true(native('SELECT g FROM generate_series(-5, 5 * 2, -1 + 3) g'));
+  t.deepEqual(series('1, 3'), [1, 2, 3]);
+  t.deepEqual(series('10, 1, -3'), [10, 7, 4, 1]);
+  t.deepEqual(series('1, 10, 4'), [1, 5, 9]);
+  t.deepEqual(series('3, 1'), []);
+  t.deepEqual(series('1, 3, -1'), []);
+  t.deepEqual(series('5, 5, -2'), [5]);
+  // Strict: a NULL argument gives no rows, and no error for a step of 0 beside it.
+  t.deepEqual(series('1, NULL::int4'), []);
+  t.deepEqual(series('NULL::int4, 3, 0'), []);
+  t.deepEqual(series('1, 3, NULL::int4'), []);
+  // Up to the ends of int4 without overflowing past stop.
+  t.deepEqual(series('2147483640, 2147483647, 5'), [2147483640, 2147483645]);
+  t.deepEqual(series('-2147483647, -2147483648, -1'), [-2147483647, -2147483648]);
+  const zero = t.throws(() => series('1, 3, 0'), { instanceOf: SqlError });
+  t.is(zero?.code, '22023');
+  t.is(zero?.message, 'step size cannot equal zero');
+  t.deepEqual(q.rows('SELECT g FROM generate_series(1, 20000000) g LIMIT 2'), [[1], [2]]);
+  t.deepEqual(q.rows('SELECT g, g * 2 FROM generate_series(1, 3) g ORDER BY g DESC'), [
+    [3, 6],
+    [2, 4],
+    [1, 2],
+  ]);
+  t.deepEqual(q.row('SELECT g FROM generate_series(1, 3) g').types, ['int4']);
+  // A row's column as an argument (LATERAL), int8 and numeric series, WITH ORDINALITY: the virtual table.
+  const lateral = 'SELECT g, h FROM generate_series(1, 2) g, generate_series(g, 2) h';
+  t.false(native(lateral.replace(/generate_series\(1, 2\) g, /, '(SELECT 1 AS g) x, ')));
+  t.deepEqual(q.rows(lateral), [
+    [1, 1],
+    [1, 2],
+    [2, 2],
+  ]);
+  t.false(native('SELECT * FROM generate_series(1::int8, 3)'));
+  t.false(native('SELECT * FROM generate_series(1, 3) WITH ORDINALITY'));
+  t.deepEqual(q.rows('SELECT * FROM generate_series(1, 2) WITH ORDINALITY'), [
+    [1, 1],
+    [2, 2],
+  ]);
+});
+
 test('errors: 42601 with the position in the user text, 42883 unknown function, 42P01 unknown relation', (t) => {
   const syntax = t.throws(() => q.translate("SELECT E'a\\'b' FROM WHERE"), { instanceOf: SqlError });
   t.is(syntax?.code, '42601');

@@ -6,7 +6,7 @@ import type { RelationDef } from '../../relations';
 import type { Context, Rows, Scope } from '../context';
 import { expr } from '../expressions/expr';
 import { err, quoteIdent } from '../expressions/typed';
-import { FUNCTIONS, tableFunction } from '../functions';
+import { FUNCTIONS, int4Series, tableFunction } from '../functions';
 import { statement } from '../statements';
 import { isSetOperation, setOperationItem } from '../statements/set-operations';
 import { tableCall } from './select-list-srfs';
@@ -136,6 +136,8 @@ function functionItem(ctx: Context, f: A.FromCall, scope: Scope): string {
     ...(f.withOrdinality ? [{ sql: `${a}.rowid`, type: 'int8' }] : []),
   ];
   const ordinality = tf.columns.length;
+  const native =
+    fname === 'generate_series' && !f.withOrdinality ? int4Series(args, f.args.map(readsRow)) : null;
   scope.tables.push({
     alias,
     columns: cols.map((c, i) => ({
@@ -144,7 +146,27 @@ function functionItem(ctx: Context, f: A.FromCall, scope: Scope): string {
       sql: c.sql,
     })),
   });
-  return `${tableCall(tf, args)} AS ${a}`;
+  return `${native ?? tableCall(tf, args)} AS ${a}`;
+}
+
+/** Whether an expression may read a row (a column, a subquery, a function: anything but constants and parameters). */
+function readsRow(e: A.Expr): boolean {
+  switch (e.type) {
+    case 'integer':
+    case 'numeric':
+    case 'string':
+    case 'boolean':
+    case 'null':
+    case 'parameter':
+      return false;
+    case 'cast':
+    case 'unary':
+      return readsRow(e.operand);
+    case 'binary':
+      return readsRow(e.left) || readsRow(e.right);
+    default:
+      return true;
+  }
 }
 
 function relation(ctx: Context, schema: string | undefined, name: string): RelationDef {

@@ -15,7 +15,13 @@ import * as strings from './strings';
 import * as system from './system';
 
 export type { CallGuard, FnDef, FunctionContext, V } from './define';
-export { lowerBound, TABLE_FUNCTION_NAMES, type TableFunction, tableFunction } from './set-returning';
+export {
+  int4Series,
+  lowerBound,
+  TABLE_FUNCTION_NAMES,
+  type TableFunction,
+  tableFunction,
+} from './set-returning';
 export { formatTypeName } from './system';
 
 /** Every function a query may call, by name. */

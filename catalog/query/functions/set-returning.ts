@@ -1,6 +1,7 @@
 // Set-returning functions usable in FROM (and in a select list), backed by SQLite table-valued functions.
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqlError } from '../../../pg/errors';
+import type { Typed } from '../expressions/typed';
 import { arr, bounded, type FunctionContext, type Register, sqlInteger, type V } from './define';
 import { regexpSplit } from './regex';
 import { formatTypeName } from './system';
@@ -147,6 +148,35 @@ export function tableFunction(name: string, argTypes: (string | null)[]): TableF
   }
 }
 
+const INT4_ARGUMENTS = new Set(['int2', 'int4']);
+const SERIES_LIMIT = 10_000_000;
+const tooLong = () => new SqlError('54000', 'generate_series would return more than 10,000,000 rows');
+
+/**
+ * generate_series(start, stop[, step]) over int4 as a recursive CTE that SQLite steps itself, or null where
+ * the call must stay the virtual table: arguments of other types, or that read a row (args: whether each does;
+ * SQLite cannot correlate a subquery in FROM with the items before it, and the virtual table can). The
+ * virtual table crosses into JavaScript for every row; this does not. The same rows as PostgreSQL's: none when
+ * an argument is NULL (the function is strict), 22023 for a step of 0, and no overflow past stop (int4
+ * arithmetic done in SQLite's 64-bit integers cannot overflow). Past 10,000,000 rows, 54000, as the virtual
+ * table says, when that row is reached.
+ */
+export function int4Series(args: Typed[], readsRow: boolean[]): string | null {
+  if (args.length < 2 || args.length > 3 || readsRow.some((r) => r)) return null;
+  if (!args.every((a) => a.type !== null && INT4_ARGUMENTS.has(a.type))) return null;
+  const [start, stop, step] = args.map((a) => `CAST(${a.sql} AS INTEGER)`);
+  const by = step ?? '1';
+  // The arguments read no row: they are repeated where needed instead of carried in every row of the CTE.
+  const going = (v: string) => `CASE WHEN ${by} > 0 THEN ${v} <= ${stop} ELSE ${v} >= ${stop} END`;
+  return (
+    `(WITH RECURSIVE pg_series(value, n) AS (SELECT ${start}, 1 ` +
+    `WHERE ${start} IS NOT NULL AND ${stop} IS NOT NULL AND pg_series_step(${by}) IS NOT NULL AND ${going(start)} ` +
+    `UNION ALL SELECT value + ${by}, n + 1 FROM pg_series ` +
+    `WHERE ${going(`value + ${by}`)} AND (n < ${SERIES_LIMIT} OR pg_series_too_long())` +
+    `) SELECT value FROM pg_series)`
+  );
+}
+
 /** A SQLite table-valued function, as better-sqlite3's db.table() takes it. */
 interface VirtualTable {
   columns: string[];
@@ -194,8 +224,7 @@ const TABLES: Record<string, VirtualTable> = {
       if (st === 0) throw new SqlError('22023', 'step size cannot equal zero');
       let count = 0;
       for (let v = s; st > 0 ? v <= e : v >= e; v += st) {
-        if (++count > 10_000_000)
-          throw new SqlError('54000', 'generate_series would return more than 10,000,000 rows');
+        if (++count > SERIES_LIMIT) throw tooLong();
         yield [sqlInteger(v)];
       }
     },
@@ -244,4 +273,12 @@ export const TABLE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...Object.keys
 export function register(_reg: Register, _ctx: () => FunctionContext, db: BetterSqlite3.Database): void {
   for (const [name, table] of Object.entries(TABLES))
     db.table(name, table as unknown as Parameters<BetterSqlite3.Database['table']>[1]);
+  // int4Series' checks; not deterministic, so that SQLite calls them where they stand, never ahead.
+  db.function('pg_series_step', { deterministic: false }, (step: V) => {
+    if (step === 0) throw new SqlError('22023', 'step size cannot equal zero');
+    return step === null ? null : sqlInteger(Number(step));
+  });
+  db.function('pg_series_too_long', { deterministic: false }, () => {
+    throw tooLong();
+  });
 }
