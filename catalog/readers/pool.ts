@@ -152,7 +152,7 @@ export class ReaderPool implements Readers {
     return this.request(user, { op: 'describe', sql, types }) as Promise<Described>;
   }
 
-  run(
+  async run(
     sql: string,
     types: number[],
     params: unknown[],
@@ -161,8 +161,7 @@ export class ReaderPool implements Readers {
     autoParams = false,
   ): Promise<RunResult> {
     const inline = this.runInline(sql, types, params, session, signal, autoParams, null);
-    if (inline)
-      return 'error' in inline ? Promise.reject(inline.error) : Promise.resolve(inline as RunResult);
+    if (inline) return inline as RunResult;
     const body = {
       op: 'run' as const,
       sql,
@@ -173,7 +172,7 @@ export class ReaderPool implements Readers {
       stream: false,
       formats: null,
     };
-    return this.request(session.user, body, signal) as Promise<RunResult>;
+    return (await this.request(session.user, body, signal)) as RunResult;
   }
 
   /**
@@ -191,10 +190,7 @@ export class ReaderPool implements Readers {
     formats: number[] | null,
   ): Promise<OpenedRun> {
     const inline = this.runInline(sql, types, params, session, signal, autoParams, { formats });
-    if (inline) {
-      if ('error' in inline) throw inline.error;
-      return { ...(inline as StreamedRun), cursor: null };
-    }
+    if (inline) return { ...(inline as StreamedRun), cursor: null };
     const body = { op: 'run' as const, sql, types, params, session, autoParams, stream: true, formats };
     return (await this.request(session.user, body, signal)) as OpenedRun;
   }
@@ -205,7 +201,7 @@ export class ReaderPool implements Readers {
    * hops a reader costs (and the wait for each thread to be scheduled, on a busy machine) were most of their
    * latency. The guard (inline-guard.ts) refuses what the plan does not bound: a statement refused for what it
    * calls goes to the readers for good, one refused for time only this once. Returns null when the statement
-   * is to go to a reader, and the statement's own error as { error }.
+   * is to go to a reader; throws the statement's own error (a bad value, say), as a reader would give it.
    */
   private runInline(
     sql: string,
@@ -215,7 +211,7 @@ export class ReaderPool implements Readers {
     signal: AbortSignal | undefined,
     autoParams: boolean,
     stream: { formats: number[] | null } | null,
-  ): StreamedRun | RunResult | { error: Error } | null {
+  ): StreamedRun | RunResult | null {
     if (!this.inline || this.closed || signal?.aborted || session.activity) return null;
     if (sql.length > INLINE_MAX_SQL || paramBytes(params) > INLINE_MAX_PARAM_BYTES) return null;
     try {
@@ -223,9 +219,8 @@ export class ReaderPool implements Readers {
       if (r) this.inlined++;
       return r;
     } catch (err) {
-      // The statement's own error (a bad value, say): the caller sees it as a reader would have given it.
-      this.inlined++;
-      return { error: err as Error };
+      this.inlined++; // it ran here, and failed as it would have on a reader
+      throw err;
     }
   }
 

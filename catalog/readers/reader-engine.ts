@@ -223,7 +223,7 @@ export class ReaderEngine {
    */
   learn(sql: string, clientTypes: number[], autoParams: boolean): void {
     try {
-      const shape = autoParams ? parameterizeLiterals(sql) : null;
+      const shape = autoParams ? this.shapeOf(sql) : null;
       if (shape) this.plan(shape.sql, shape.hints);
       else if (!autoParams) this.plan(sql, clientTypes);
     } catch {
@@ -280,12 +280,21 @@ export class ReaderEngine {
   /** The plan a statement would run with, if it is planned already (never plans). */
   private cachedPlan(sql: string, clientTypes: number[], autoParams: boolean): Plan | undefined {
     if (autoParams) {
-      const shape = parameterizeLiterals(sql);
-      if (!shape) return undefined;
-      return this.plans.get(shape.hints.join(',') + '\0' + shape.sql);
+      const shape = this.shapeOf(sql);
+      return shape ? this.plans.get(planKey(shape.sql, shape.hints)) : undefined;
     }
-    return this.plans.get(clientTypes.join(',') + '\0' + sql);
+    return this.plans.get(planKey(sql, clientTypes));
   }
+
+  /**
+   * A simple-protocol statement's shape (its constants as parameters), remembered for the last statement:
+   * runInline looks its plan up and then runs it, and the statement is lexed once for both.
+   */
+  private shapeOf(sql: string): ReturnType<typeof parameterizeLiterals> {
+    if (this.lastShape?.sql !== sql) this.lastShape = { sql, shape: parameterizeLiterals(sql) };
+    return this.lastShape.shape;
+  }
+  private lastShape: { sql: string; shape: ReturnType<typeof parameterizeLiterals> } | null = null;
 
   /**
    * A regclass, regtype, regnamespace or regproc result is an OID in SQLite; PostgreSQL prints the object's name (the
@@ -469,7 +478,7 @@ export class ReaderEngine {
     let values = params;
     if (autoParams && !params.length) {
       // Simple-protocol statements differ mostly in their constants: plan the shape once, bind the constants.
-      const shape = parameterizeLiterals(sql);
+      const shape = this.shapeOf(sql);
       if (shape) {
         try {
           p = this.plan(shape.sql, shape.hints);
@@ -548,7 +557,7 @@ export class ReaderEngine {
   }
 
   private plan(sql: string, clientTypes: number[]): Plan {
-    const key = clientTypes.join(',') + '\0' + sql;
+    const key = planKey(sql, clientTypes);
     const cached = this.plans.get(key);
     if (cached) return cached;
     const t = compileQuery(
@@ -606,6 +615,11 @@ const INLINE_STRIKES = 3;
 
 /** The id of the cursor runInline opens and always closes before it returns. */
 const INLINE_CURSOR = -1;
+
+/** The plan cache's key: the statement's text and its parameter types as the client gave them. */
+function planKey(sql: string, clientTypes: number[]): string {
+  return clientTypes.join(',') + '\0' + sql;
+}
 
 function iterable<T>(it: Iterator<T>): Iterable<T> {
   return { [Symbol.iterator]: () => it };

@@ -199,17 +199,14 @@ export class LocalDeviceIO implements DeviceIO {
     if (problem) throw new DeviceIdentityProblem(problem);
     // Only the segments subdirectory is created (when a write finds it missing), never the device's own
     // directory (device-identity.ts).
-    return writeSegmentFile(
-      segmentDir(d.path),
-      meta,
-      payload,
-      opts.durable,
-      opts.durable,
-      opts.signal,
-      opts.checksum,
-      opts.verifiedHead,
-      opts.fresh,
-    );
+    return writeSegmentFile(segmentDir(d.path), meta, payload, {
+      syncDir: opts.durable,
+      syncFile: opts.durable,
+      signal: opts.signal,
+      expectChecksum: opts.checksum,
+      verifiedHead: opts.verifiedHead,
+      fresh: opts.fresh,
+    });
   }
 
   makeDurable(paths: string[]): Promise<void> {

@@ -219,16 +219,30 @@ export async function createIn(dir: string, path: string): Promise<FileHandle> {
  * removed on any error or abort), which is as safe as the rename for such a file (docs/durability.md, "What
  * a torn write looks like").
  */
+export interface SegmentFileWrite {
+  /** fsync the directory after the rename (default true); false: the caller fsyncs it once for many files. */
+  syncDir?: boolean;
+  /** fsync the file (default true); false: the caller makes it durable (syncFiles) before cataloguing it. */
+  syncFile?: boolean;
+  signal?: AbortSignal;
+  expectChecksum?: string;
+  /** A move's verified source header and table, taken instead of hashing the payload (reuseHeader). */
+  verifiedHead?: Buffer;
+  fresh?: boolean;
+}
+
 export async function writeSegmentFile(
   dir: string,
   meta: SegmentMeta,
   payload: Buffer,
-  syncDir = true,
-  syncFile = true,
-  signal?: AbortSignal,
-  expectChecksum?: string,
-  verifiedHead?: Buffer,
-  fresh = false,
+  {
+    syncDir = true,
+    syncFile = true,
+    signal,
+    expectChecksum,
+    verifiedHead,
+    fresh = false,
+  }: SegmentFileWrite = {},
 ): Promise<{ path: string; checksum: string; size: number }> {
   const { head, checksum } = verifiedHead
     ? reuseHeader(meta, payload.length, verifiedHead)

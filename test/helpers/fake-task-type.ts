@@ -89,9 +89,7 @@ export function writeFilesType(probe: Probe) {
             options.dir,
             { storageId, groupId: plan.index, position, isParity: false },
             payload,
-            true,
-            true,
-            ctx.signal,
+            { signal: ctx.signal },
           );
           probe.written++;
           ctx.progress({ segments: 1, bytes: FILE_BYTES });

@@ -13,7 +13,7 @@ test('an aborted write leaves no file, temporary or not', async (t) => {
   const abort = new AbortController();
   abort.abort();
   // The abort's reason is a DOMException, which ava counts as an error only when told to.
-  await t.throwsAsync(writeSegmentFile(dir, meta, Buffer.alloc(5000, 1), true, true, abort.signal), {
+  await t.throwsAsync(writeSegmentFile(dir, meta, Buffer.alloc(5000, 1), { signal: abort.signal }), {
     any: true,
     name: 'AbortError',
   });

@@ -24,17 +24,11 @@ function deviceDir(t: { teardown(f: () => void): void }): string {
 test('the segments directory is made by the first write that misses it; a vanished device is not', async (t) => {
   const dev = deviceDir(t);
   const dir = segmentDir(dev);
-  const w = await writeSegmentFile(
-    dir,
-    meta,
-    Buffer.alloc(3000, 2),
-    false,
-    false,
-    undefined,
-    undefined,
-    undefined,
-    true,
-  );
+  const w = await writeSegmentFile(dir, meta, Buffer.alloc(3000, 2), {
+    syncDir: false,
+    syncFile: false,
+    fresh: true,
+  });
   t.is(w.path, join(dir, segmentFileName(meta.storageId)));
   t.is((await verifySegmentFile(w.path, { ...meta, payloadLength: 3000 })).header.groupId, 3);
   rmSync(dev, { recursive: true });
@@ -47,17 +41,7 @@ test('the segments directory is made by the first write that misses it; a vanish
 
 test('a fresh segment is written under its final name, without a temporary file', async (t) => {
   const dir = segmentDir(deviceDir(t));
-  await writeSegmentFile(
-    dir,
-    meta,
-    Buffer.alloc(5000, 1),
-    false,
-    false,
-    undefined,
-    undefined,
-    undefined,
-    true,
-  );
+  await writeSegmentFile(dir, meta, Buffer.alloc(5000, 1), { syncDir: false, syncFile: false, fresh: true });
   t.deepEqual(readdirSync(dir), [segmentFileName(meta.storageId)]);
 });
 
@@ -67,7 +51,7 @@ test('a fresh name that exists already is neither overwritten nor removed', asyn
   const path = join(dir, segmentFileName(meta.storageId));
   writeFileSync(path, 'someone else');
   const err = await t.throwsAsync(
-    writeSegmentFile(dir, meta, Buffer.alloc(10, 2), false, false, undefined, undefined, undefined, true),
+    writeSegmentFile(dir, meta, Buffer.alloc(10, 2), { syncDir: false, syncFile: false, fresh: true }),
   );
   t.is((err as NodeJS.ErrnoException).code, 'EEXIST');
   t.is(readFileSync(path, 'utf8'), 'someone else');
@@ -78,17 +62,12 @@ test('a fresh segment whose write is aborted after it began leaves no file', asy
   await writeSegmentFile(dir, { ...meta, storageId: meta.storageId.replace('5b', '7b') }, Buffer.alloc(10));
   const abort = new AbortController();
   // The abort comes once the file is being written (the signal is checked again before it is kept).
-  const write = writeSegmentFile(
-    dir,
-    meta,
-    Buffer.alloc(1 << 20, 3),
-    false,
-    false,
-    abort.signal,
-    undefined,
-    undefined,
-    true,
-  );
+  const write = writeSegmentFile(dir, meta, Buffer.alloc(1 << 20, 3), {
+    syncDir: false,
+    syncFile: false,
+    signal: abort.signal,
+    fresh: true,
+  });
   abort.abort();
   await t.throwsAsync(write, { any: true, name: 'AbortError' });
   t.deepEqual(readdirSync(dir), [segmentFileName(meta.storageId.replace('5b', '7b'))]);
