@@ -48,6 +48,17 @@ export interface AgentClientOptions {
   timeoutMs?: number;
 }
 
+interface SendOptions {
+  segment?: string;
+  body?: Buffer[];
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** A request failed on a pooled connection the agent had already closed; it is sent again (see send()). */
+class StaleConnection extends Error {}
+
 /** Connections kept open to one agent, and at most this many at once. */
 const MAX_SOCKETS = 32;
 
@@ -94,17 +105,18 @@ export class AgentClient {
   /**
    * Sends a signed request and hands the answer to `onAnswer` (which consumes it). Body parts are sent as they
    * are (no copy); their digest is computed here.
+   *
+   * A request that fails on a kept-alive connection before any answer came back is sent once more, on a fresh
+   * connection, newly signed. The agent closes an idle connection after its keep-alive timeout; when that close
+   * did not reach us (a link down at that moment, or the close racing our request) the first write on the
+   * pooled socket meets a reset (ECONNRESET, EPIPE). The agent never saw that request, and every agent request
+   * is idempotent besides (a segment write replaces the whole file, a removal of a removed file succeeds), so
+   * one retry loses nothing; a second failure is the agent's.
    */
-  private send<T>(
+  private async send<T>(
     method: string,
     path: string,
-    opts: {
-      segment?: string;
-      body?: Buffer[];
-      headers?: Record<string, string>;
-      signal?: AbortSignal;
-      timeoutMs?: number;
-    },
+    opts: SendOptions,
     onAnswer: (res: IncomingMessage, nonce: string) => Promise<T>,
   ): Promise<T> {
     const parts = opts.body ?? [];
@@ -114,15 +126,30 @@ export class AgentClient {
       hash.update(p);
       length += p.length;
     }
-    const signed = signRequest(this.secret, {
-      method,
-      path,
-      segment: opts.segment,
-      digest: hash.digest('hex'),
-    });
+    const digest = hash.digest('hex');
+    try {
+      return await this.attempt(method, path, opts, parts, length, digest, onAnswer, true);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+      return this.attempt(method, path, opts, parts, length, digest, onAnswer, false);
+    }
+  }
+
+  private attempt<T>(
+    method: string,
+    path: string,
+    opts: SendOptions,
+    parts: Buffer[],
+    length: number,
+    digest: string,
+    onAnswer: (res: IncomingMessage, nonce: string) => Promise<T>,
+    mayRetry: boolean,
+  ): Promise<T> {
+    const signed = signRequest(this.secret, { method, path, segment: opts.segment, digest });
     const nonce = signed[H.nonce];
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let answered = false;
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
@@ -145,6 +172,7 @@ export class AgentClient {
           },
         },
         (res) => {
+          answered = true;
           res.on('error', (err) => fail(opts.signal?.aborted ? opts.signal.reason : this.unreachable(err)));
           onAnswer(res, nonce).then(
             (v) => {
@@ -160,7 +188,13 @@ export class AgentClient {
         },
       );
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => fail(opts.signal?.aborted ? opts.signal.reason : this.unreachable(err)));
+      req.on('error', (err) => {
+        if (opts.signal?.aborted) return fail(opts.signal.reason);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (mayRetry && req.reusedSocket && !answered && (code === 'ECONNRESET' || code === 'EPIPE'))
+          return fail(new StaleConnection());
+        fail(this.unreachable(err));
+      });
       for (let i = 0; i < parts.length - 1; i++) req.write(parts[i]);
       req.end(parts[parts.length - 1]);
     });
