@@ -247,3 +247,23 @@ export function inDependencyOrder(moves: readonly PlannedMove[]): PlannedMove[] 
     .sort((a, b) => a.level - b.level || a.i - b.i)
     .map((x) => x.m);
 }
+
+/**
+ * The moves cut into runs of about `size` moves, one subtask each, such that all moves of a group are in one
+ * run: subtasks run side by side, and a move whose group another subtask has locked is SKIPPED (the lock is
+ * per group), so two subtasks must never hold moves of one group. A run is a contiguous stretch of the plan,
+ * extended past `size` until no group of it has a move further on, so that the runs taken one after the
+ * other are the plan's order (every device's usage stays within what the plan reached).
+ */
+export function subtaskRuns(moves: readonly PlannedMove[], size: number): PlannedMove[][] {
+  const last = new Map<number, number>();
+  moves.forEach((m, i) => last.set(m.group, i));
+  const runs: PlannedMove[][] = [];
+  for (let start = 0; start < moves.length; ) {
+    let end = Math.min(moves.length, start + size);
+    for (let i = start; i < end; i++) end = Math.max(end, last.get(moves[i].group)! + 1);
+    runs.push(moves.slice(start, end));
+    start = end;
+  }
+  return runs;
+}

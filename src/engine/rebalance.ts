@@ -1,6 +1,7 @@
 // rebalance: moves INTACT segments from the fullest disks of a cluster to the emptiest ones until every disk
 // is within `threshold` of the mean used fraction, never putting two segments of a group on one node (the
-// planner, rebalance-planner.ts). The moves are planned at CREATE TASK; one subtask per run of moves. Each move
+// planner, rebalance-planner.ts). The moves are planned at CREATE TASK; one subtask per run of moves (a group's
+// moves all in one: subtaskRuns). Each move
 // reads and verifies its source, and writes a copy whose checksums are computed from the bytes written; the
 // moves are checkpointed per batch (copy-batches.ts): the batch's files are synced together, then the
 // switches, their MOVED rows and the count of moves done are one transaction, and only then are the sources
@@ -18,6 +19,7 @@ import {
   type PlannedMove,
   type PlanSegment,
   planMoves,
+  subtaskRuns,
 } from './rebalance-planner';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
@@ -101,9 +103,10 @@ export const rebalance = defineTaskType({
         });
         continue;
       }
-      for (let i = 0; i < moves.length; i += MOVES_PER_SUBTASK) {
+      let i = 0;
+      for (const run of subtaskRuns(moves, MOVES_PER_SUBTASK)) {
         // Within the subtask, in an order its run can take in fewer batches (moves of one group apart).
-        const batch = inDependencyOrder(moves.slice(i, i + MOVES_PER_SUBTASK));
+        const batch = inDependencyOrder(run);
         subtasks.push({
           node_name: null,
           cluster_name: cluster,
@@ -113,6 +116,7 @@ export const rebalance = defineTaskType({
           segments_total: batch.length,
           plan: { cluster, moves: batch, before, after },
         });
+        i += batch.length;
       }
     }
     return subtasks;

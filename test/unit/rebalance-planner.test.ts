@@ -12,6 +12,7 @@ import {
   type PlanDevice,
   type PlanSegment,
   planMoves,
+  subtaskRuns,
 } from '../../src/engine/rebalance-planner';
 
 /** mulberry32: a small seeded generator. */
@@ -223,6 +224,37 @@ function batchesNeeded(moves: readonly { group: number }[]): number {
   return batches;
 }
 
+test(`subtasks on ${TOPOLOGIES} random clusters: the plan's moves in its order, a group's moves all in one subtask (subtasks run side by side and lock by group), cut at 32 moves where that allows`, (t) => {
+  let runs = 0;
+  let largest = 0;
+  for (let seed = 1; seed <= TOPOLOGIES; seed++) {
+    const topo = randomTopology(seed);
+    const plan = planMoves(topo.devices, topo.segments, topo.threshold, 20_000);
+    const cut = subtaskRuns(plan.moves, 32);
+    t.deepEqual(cut.flat(), plan.moves, `seed ${seed}`);
+    const subtaskOf = new Map<number, number>();
+    for (const [i, run] of cut.entries()) {
+      t.true(run.length > 0, `seed ${seed}: no empty subtask`);
+      for (const m of run) {
+        const other = subtaskOf.get(m.group) ?? i;
+        t.is(other, i, `seed ${seed}: group ${m.group} in subtasks ${other} and ${i}`);
+        subtaskOf.set(m.group, i);
+      }
+      // Longer than 32 only as far as a group of it moves again further on.
+      for (let k = 32; k < run.length; k++) {
+        const later = new Set(run.slice(k).map((m) => m.group));
+        t.true(
+          run.slice(0, k).some((m) => later.has(m.group)),
+          `seed ${seed}: subtask ${i} not cut after ${k} moves`,
+        );
+      }
+      largest = Math.max(largest, run.length);
+    }
+    runs += cut.length;
+  }
+  t.log(`${runs} subtasks, the largest of ${largest} moves`);
+});
+
 test(`the moves of each subtask in dependency order, on ${TOPOLOGIES} random clusters: the same moves, each group's in the plan's order, valid when replayed, in no more batches`, (t) => {
   let before = 0;
   let after = 0;
@@ -230,8 +262,7 @@ test(`the moves of each subtask in dependency order, on ${TOPOLOGIES} random clu
     const topo = randomTopology(seed);
     const plan = planMoves(topo.devices, topo.segments, topo.threshold, 20_000);
     const ordered: typeof plan.moves = [];
-    for (let i = 0; i < plan.moves.length; i += 32) {
-      const chunk = plan.moves.slice(i, i + 32);
+    for (const chunk of subtaskRuns(plan.moves, 32)) {
       const o = inDependencyOrder(chunk);
       t.deepEqual(
         [...o].sort((a, b) => chunk.indexOf(a) - chunk.indexOf(b)),
