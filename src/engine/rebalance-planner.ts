@@ -257,7 +257,7 @@ export function inDependencyOrder(moves: readonly PlannedMove[]): PlannedMove[] 
  */
 export function subtaskRuns(moves: readonly PlannedMove[], size: number): PlannedMove[][] {
   const last = new Map<number, number>();
-  moves.forEach((m, i) => last.set(m.group, i));
+  for (const [i, m] of moves.entries()) last.set(m.group, i);
   const runs: PlannedMove[][] = [];
   for (let start = 0; start < moves.length; ) {
     let end = Math.min(moves.length, start + size);
