@@ -251,19 +251,57 @@ export function inDependencyOrder(moves: readonly PlannedMove[]): PlannedMove[] 
 /**
  * The moves cut into runs of about `size` moves, one subtask each, such that all moves of a group are in one
  * run: subtasks run side by side, and a move whose group another subtask has locked is SKIPPED (the lock is
- * per group), so two subtasks must never hold moves of one group. A run is a contiguous stretch of the plan,
- * extended past `size` until no group of it has a move further on, so that the runs taken one after the
- * other are the plan's order (every device's usage stays within what the plan reached).
+ * per group), so two subtasks must never hold moves of one group. A move into a device is kept, too, with the
+ * moves out of that device before it in the plan (the room it may need), as inDependencyOrder orders them.
+ * The moves so tied form components; runs take whole components, by their first move in the plan, until a
+ * run has `size` moves (one component larger than that is a run of its own size), and keep the plan's order
+ * within. Replayed run after run, every device's usage stays within what the plan reached: a move into a
+ * device comes after every earlier move out of it (its component's run is not later, and within a run the
+ * dependency order puts it after them).
  */
 export function subtaskRuns(moves: readonly PlannedMove[], size: number): PlannedMove[][] {
-  const last = new Map<number, number>();
-  for (const [i, m] of moves.entries()) last.set(m.group, i);
-  const runs: PlannedMove[][] = [];
-  for (let start = 0; start < moves.length; ) {
-    let end = Math.min(moves.length, start + size);
-    for (let i = start; i < end; i++) end = Math.max(end, last.get(moves[i].group)! + 1);
-    runs.push(moves.slice(start, end));
-    start = end;
+  const parent = moves.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  const tie = (a: number, b: number) => {
+    const [x, y] = [root(a), root(b)];
+    // The smaller index is the root: a component's root is its first move.
+    if (x !== y) parent[Math.max(x, y)] = Math.min(x, y);
+  };
+  const lastOfGroup = new Map<number, number>();
+  /** Per device, the moves out of it not yet tied to a later move into it. */
+  const outs = new Map<string, number[]>();
+  for (const [i, m] of moves.entries()) {
+    const g = lastOfGroup.get(m.group);
+    if (g !== undefined) tie(g, i);
+    lastOfGroup.set(m.group, i);
+    const before = outs.get(m.to);
+    if (before?.length) {
+      for (const o of before) tie(o, i);
+      // Tied now to i: a later move into the device that ties to i ties to them too.
+      outs.set(m.to, [i]);
+    }
+    const from = outs.get(m.from) ?? [];
+    from.push(i);
+    outs.set(m.from, from);
   }
+  const components = new Map<number, number[]>();
+  for (const i of moves.keys()) {
+    const r = root(i);
+    components.set(r, [...(components.get(r) ?? []), i]);
+  }
+  const runs: PlannedMove[][] = [];
+  let run: number[] = [];
+  // By their first move (the root), which Map keeps in insertion order: the plan's.
+  for (const c of components.values()) {
+    run.push(...c);
+    if (run.length >= size) {
+      runs.push(run.sort((a, b) => a - b).map((i) => moves[i]));
+      run = [];
+    }
+  }
+  if (run.length) runs.push(run.sort((a, b) => a - b).map((i) => moves[i]));
   return runs;
 }
