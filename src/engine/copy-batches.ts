@@ -1,12 +1,13 @@
 // The loop rebuild and rebalance share: the items of a subtask's plan (groups to rebuild, segments to move) are
 // taken in batches. Each item is first prepared (locked, read, verified or decoded: the payloads it will
 // write) and then written into the batch's CopyBatch; up to readAhead() items after the current one are
-// prepared while it is written, so reads overlap writes and each other. A batch ends after BATCH_BYTES of copies or BATCH_MS (so a throttled task
-// still checkpoints item by item); its copies are then made durable in one pass (one makeDurable per device I/O:
-// files fdatasynced together, each directory fsynced once), switched in one checkpoint transaction with their
-// result rows and the count of items done, and only then are the files they replace removed and the locks
-// released.
-import { CopyBatch, removeReplaced, switchTo, type VerifiedCopy } from '../store/relocate';
+// prepared while it is written, so reads overlap writes and each other. A batch ends after BATCH_BYTES of
+// copies or BATCH_MS (so a throttled task still checkpoints item by item); its copies are then made durable
+// in one pass (one makeDurable per device I/O: files fdatasynced together, each directory fsynced once),
+// switched in one checkpoint transaction with their result rows and the count of items done, and only then
+// are the files they replace removed and the locks released. That finish of a batch runs while the next
+// batch is written (a pipeline two batches deep).
+import { CopyBatch, removeReplaced, switchTo } from '../store/relocate';
 import { isCancellation, type RunContext } from './task-type';
 
 export const BATCH_BYTES = 64 * 1024 * 1024;
@@ -60,10 +61,14 @@ interface Ahead {
 
 /**
  * Runs the items of a plan from the `from`-th of `count` on, batch after batch, until the end or an abort.
- * Items are prepared ahead of their write, across batches too: the reads go on while a batch is made durable
- * and checkpointed. An item whose group (`groupOf`) an earlier item of its batch changes is prepared only once
- * that batch is switched in: what it checks and reads (where the group's segments are) depends on it. A
- * failure is thrown once what was written before it is checkpointed.
+ * Items are prepared ahead of their write, across batches too, and batches overlap two by two: while one is
+ * made durable, switched in and its replaced files removed (its finish), the next one is written, so the
+ * disk is not idle between them. Each batch keeps the order of docs/durability.md for its own copies, and
+ * the batches' checkpoints are written in the plan's order (a batch's finish starts once the one before it
+ * has ended). An item whose group (`groupOf`) an earlier item of its batch or of the batch being finished
+ * changes is prepared only once that batch is switched in and its files removed: what it checks and reads
+ * (where the group's segments are) depends on it. A failure is thrown once what was written before it is
+ * checkpointed; a batch written while the one before it failed to finish is removed unswitched.
  */
 export async function copyInBatches(
   ctx: RunContext,
@@ -77,7 +82,10 @@ export async function copyInBatches(
   const run = new Pipeline(ctx, taskId, count, from, depth, prepare, groupOf);
   try {
     while (!run.finished() && !ctx.signal.aborted) await run.oneBatch();
+    await run.drain();
   } finally {
+    // The last batch's checkpoint is written (or has failed) before the run ends, whatever ended it.
+    await run.settlePrevious();
     // Items prepared for a batch that never started (an abort, a failure): not done, their locks released.
     await run.abandon();
   }
@@ -89,8 +97,16 @@ class Pipeline {
   private next: number;
   /** The groups of the current batch's items, written or in the queue. */
   private groups = new Set<number>();
-  /** The next item's group is one the current batch changes: it waits for the batch's switch. */
+  /** The groups the batch being finished changed: their next items wait for its end. */
+  private finishingGroups = new Set<number>();
+  /** The next item's group is one the current batch or the one being finished changes: it waits. */
   private blocked = false;
+  /** The finish of the batch before the current one, under way while the current one is written. */
+  private finishing: Promise<void> | null = null;
+  /** That batch, whose copies count against their devices' room until they are switched in. */
+  private previous: CopyBatch | null = null;
+  /** Why a batch's finish failed: the batches after it are not checkpointed. */
+  private failedFinish: { err: unknown } | null = null;
 
   constructor(
     private readonly ctx: RunContext,
@@ -109,11 +125,11 @@ class Pipeline {
     return !this.queue.length && this.next >= this.count;
   }
 
-  /** Prepares items ahead up to `depth` (none past one that must wait for this batch's switch). */
+  /** Prepares items ahead up to `depth` (none past one that must wait for a switch). */
   private fill(): void {
     while (!this.blocked && this.queue.length < this.depth && this.next < this.count) {
       const g = this.groupOf?.(this.next);
-      if (g !== undefined && this.groups.has(g)) {
+      if (g !== undefined && (this.groups.has(g) || this.finishingGroups.has(g))) {
         this.blocked = true;
         return;
       }
@@ -122,6 +138,28 @@ class Pipeline {
       item.catch(() => {}); // awaited where it is used, and a rejection handled there
       this.queue.push({ index: this.next++, item });
     }
+  }
+
+  /** Waits for the finish of the batch before the current one (a failure is kept in failedFinish). */
+  async settlePrevious(): Promise<void> {
+    const finishing = this.finishing;
+    if (!finishing) return;
+    try {
+      await finishing;
+    } catch (err) {
+      this.failedFinish ??= { err };
+    }
+    if (this.finishing === finishing) {
+      this.finishing = null;
+      this.previous = null;
+      this.finishingGroups = new Set();
+    }
+  }
+
+  /** The end of the run: the last batch's finish, and its failure thrown. */
+  async drain(): Promise<void> {
+    await this.settlePrevious();
+    if (this.failedFinish) throw this.failedFinish.err;
   }
 
   async abandon(): Promise<void> {
@@ -134,16 +172,18 @@ class Pipeline {
   }
 
   /**
-   * One batch: writes prepared items until it is full or nothing more can be written before its switch,
-   * makes it durable, checkpoints it, removes the replaced files. A failure commits what was fully written
-   * before it, checkpoints that, and is thrown; an abort does the same and returns. Items prepared ahead and
-   * not written are carried to the next batch (they do not depend on this one's changes).
+   * One batch: writes prepared items until it is full or nothing more can be written before a switch, then
+   * waits for the finish of the batch before it and starts its own (finish) without waiting for it. A
+   * failure commits what was fully written before it, checkpoints that, and is thrown; an abort does the
+   * same and returns. Items prepared ahead and not written are carried to the next batch (they do not
+   * depend on this one's changes).
    */
   async oneBatch(): Promise<void> {
     const { ctx } = this;
     const started = Date.now();
-    const batch = new CopyBatch(ctx.storage, ctx.store.io);
+    const batch = new CopyBatch(ctx.storage, ctx.store.io, this.previous);
     const locked: number[] = [];
+    const written = new Set<number>();
     const tally = noTally();
     const outcomes: Row[] = [];
     let done: number | null = null;
@@ -153,13 +193,23 @@ class Pipeline {
     this.groups = new Set(groupOf ? this.queue.map((a) => groupOf(a.index)) : []);
     this.fill();
     try {
-      while (this.queue.length) {
+      for (;;) {
+        if (!this.queue.length) {
+          // What is left waits for the batch being finished: once it has ended, this batch goes on.
+          if (!this.blocked || !this.finishing) break;
+          await this.settlePrevious();
+          if (this.failedFinish) break;
+          this.blocked = false;
+          this.fill();
+          if (!this.queue.length) break;
+        }
         const full =
           done !== null &&
           (batch.bytes >= BATCH_BYTES || Date.now() - started >= BATCH_MS || ctx.signal.aborted);
         if (full) break;
         const item: PreparedItem = await this.queue.shift()!.item;
         locked.push(...item.locked);
+        if (groupOf) written.add(groupOf(item.index));
         done ??= item.index;
         this.fill();
         await item.write?.(batch);
@@ -172,14 +222,48 @@ class Pipeline {
     } catch (err) {
       failure = err;
     }
-    try {
-      let copies: VerifiedCopy[];
+    // The checkpoints are written in order: this batch's after the one before it.
+    await this.settlePrevious();
+    if (this.failedFinish) {
+      // Nothing of this batch is switched: its items are redone by a later run.
       try {
-        copies = await batch.commit();
+        await batch.discard();
+      } finally {
+        ctx.locks.unlock(locked, this.taskId);
+      }
+      throw this.failedFinish.err;
+    }
+    const finish = this.finish(batch, locked, tally, outcomes, done);
+    if (failure) {
+      try {
+        await finish;
       } catch (err) {
-        // Nothing was switched: the batch's items are redone by a later run.
         throw failure ?? err;
       }
+      if (!isCancellation(failure, ctx.signal)) throw failure;
+      return;
+    }
+    finish.catch(() => {}); // settled by settlePrevious
+    this.finishing = finish;
+    this.previous = batch;
+    this.finishingGroups = written;
+  }
+
+  /**
+   * A batch's finish: its copies made durable, switched in with their result rows and the checkpoint, that
+   * commit made durable, the files they replace removed, the locks released. On a failure before the switch
+   * nothing of it is switched (the commit removed its copies) and the error is thrown.
+   */
+  private async finish(
+    batch: CopyBatch,
+    locked: number[],
+    tally: Tally,
+    outcomes: Row[],
+    done: number | null,
+  ): Promise<void> {
+    const { ctx } = this;
+    try {
+      const copies = await batch.commit();
       for (const row of outcomes) ctx.result(row);
       ctx.progress(tally);
       if (done !== null)
@@ -191,12 +275,12 @@ class Pipeline {
               }
             : undefined,
         );
+      batch.switched();
       // The switch must outlive a power loss before the files it replaced go (docs/durability.md, step 5).
       if (copies.length) await ctx.store.catalog.durable();
       await removeReplaced(ctx.store.io, copies);
     } finally {
       ctx.locks.unlock(locked, this.taskId);
     }
-    if (failure && !isCancellation(failure, ctx.signal)) throw failure;
   }
 }

@@ -7,7 +7,9 @@
 //      segment: a rebuilt payload that is not byte for byte the segment it replaces is never written. The
 //      file is written (temporary name, rename) without waiting for the disk (`durable: false`).
 //   2. commit(): one makeDurable per device I/O for the whole batch: in process, the batch's files fdatasynced
-//      together and each directory fsynced once; on an agent, the agent does the same for its files.
+//      together and each directory fsynced once; on an agent, the agent does the same for its files. The next
+//      batch may be written meanwhile (copy-batches.ts); its destinations count this batch's bytes as taken
+//      until this one is switched in (`reserved`).
 //   3. switchTo(), which the caller runs inside the transaction of its checkpoint, so that the switch and the
 //      result row reporting it are never apart.
 //   4. removeReplaced(): only then the files the segments had before go (the batch's together).
@@ -41,24 +43,42 @@ function inPlace(c: VerifiedCopy): boolean {
 export class CopyBatch {
   /** The copies written and not yet durable, per device I/O (one makeDurable each at the commit). */
   private readonly pending = new Map<DeviceIO, VerifiedCopy[]>();
-  /** Bytes written per destination device, not yet in the catalog's used_bytes. */
-  readonly reserved = new Map<string, number>();
+  /** Bytes this batch wrote per destination device, until they are switched in (used_bytes). */
+  private readonly own = new Map<string, number>();
   private written = 0;
 
   constructor(
     private readonly storage: StorageCatalog,
     private readonly io: StorageIO,
+    /** The batch before this one, being made durable and switched in while this one is written. */
+    private previous: CopyBatch | null = null,
   ) {}
 
   get bytes(): number {
     return this.written;
   }
 
+  /**
+   * Bytes written per destination device and not yet in the catalog's used_bytes: this batch's, and those of
+   * the batch before it until its switch (what a device has free must count both).
+   */
+  get reserved(): ReadonlyMap<string, number> {
+    if (!this.previous) return this.own;
+    const all = new Map(this.previous.own);
+    for (const [id, n] of this.own) all.set(id, (all.get(id) ?? 0) + n);
+    return all;
+  }
+
   private note(copies: VerifiedCopy[]): void {
     for (const c of copies) {
-      this.reserved.set(c.dest.id, (this.reserved.get(c.dest.id) ?? 0) + c.size);
+      this.own.set(c.dest.id, (this.own.get(c.dest.id) ?? 0) + c.size);
       this.written += c.size;
     }
+  }
+
+  /** The copies are switched in (their bytes in used_bytes): they no longer count as reserved. */
+  switched(): void {
+    this.own.clear();
   }
 
   /**
@@ -124,22 +144,39 @@ export class CopyBatch {
    * switched, and the files written to a path that is not their segment's current one are removed.
    */
   async commit(): Promise<VerifiedCopy[]> {
+    // The batch before this one has been switched in (its finish ended before this one's began).
+    this.previous = null;
     const pending = [...this.pending];
     const copies = pending.flatMap(([, list]) => list);
     this.pending.clear();
-    this.reserved.clear();
-    this.written = 0;
     try {
       await Promise.all(pending.map(([dio, list]) => dio.makeDurable(list.map((c) => c.path))));
     } catch (err) {
-      await Promise.all(
-        copies
-          .filter((c) => !inPlace(c))
-          .map(async (c) => (await this.io.forNode(c.dest.node_name)).remove([c.path]).catch(() => {})),
-      );
+      await this.removeCopies(copies);
       throw err;
     }
     return copies;
+  }
+
+  /**
+   * Gives the batch up unswitched (the batch before it failed to finish, so that no later checkpoint may
+   * be written): its copies written elsewhere than their segment's file are removed.
+   */
+  async discard(): Promise<void> {
+    this.previous = null;
+    const copies = [...this.pending.values()].flat();
+    this.pending.clear();
+    this.own.clear();
+    await this.removeCopies(copies);
+  }
+
+  private async removeCopies(copies: VerifiedCopy[]): Promise<void> {
+    this.own.clear();
+    await Promise.all(
+      copies
+        .filter((c) => !inPlace(c))
+        .map(async (c) => (await this.io.forNode(c.dest.node_name)).remove([c.path]).catch(() => {})),
+    );
   }
 }
 
