@@ -166,7 +166,6 @@ export class CopyBatch {
     this.previous = null;
     const copies = [...this.pending.values()].flat();
     this.pending.clear();
-    this.own.clear();
     await this.removeCopies(copies);
   }
 
