@@ -3,6 +3,7 @@
 import type { BackendActivity, BackendSignal } from '../pg/activity';
 import type { StoredCredentials } from '../pg/auth';
 import type { FieldDescription } from './backend-messages';
+import type { DataRowRun } from './data-row-run';
 
 export type { FieldDescription };
 
@@ -63,13 +64,20 @@ export interface QueryContext {
 /** A row of a result: its values, or (streamed with QueryContext.resultFormats) its DataRow message. */
 export type ResultRow = unknown[] | Buffer;
 
+/**
+ * Consecutive rows of a streamed result as they are passed on: one by one, or as a run of DataRow messages
+ * encoded together (a reader's batch), which is kept and sent as one buffer.
+ */
+export type RowBatch = readonly ResultRow[] | DataRowRun;
+
 /** The rows of a result after its first ones, produced as they are asked for. */
 export interface RowStream {
   /**
-   * Up to max more rows; done with the last of them. A signal that aborts stops the producer. formats: the
-   * rows may come encoded as DataRow messages in these result formats.
+   * Up to max more rows (a batch may hold more: the rows that came before any were asked for); done with
+   * the last of them. A signal that aborts stops the producer. formats: the rows may come encoded as
+   * DataRow messages in these result formats.
    */
-  next(max: number, signal?: AbortSignal, formats?: number[]): Promise<{ rows: ResultRow[]; done: boolean }>;
+  next(max: number, signal?: AbortSignal, formats?: number[]): Promise<{ rows: RowBatch; done: boolean }>;
   /** No more rows are wanted: frees what produces them. */
   close(): void;
 }
@@ -79,7 +87,10 @@ export interface RowsResult {
   fields: FieldDescription[];
   /** Values, except in a streamed result (see ResultRow). */
   rows: ResultRow[];
-  /** The rows after `rows`, when the query streams them (only when QueryContext.stream asked for it). */
+  /**
+   * The rows after `rows`, when the query streams them (only when QueryContext.stream asked for it); a
+   * streamed result may have all its rows here, its first batch included.
+   */
   rest?: RowStream;
   /** Command tag verb, e.g. 'SELECT' (the row count is appended), or a full tag such as 'SHOW'. */
   tag: string;

@@ -4,8 +4,28 @@
 import { SqlError } from '../pg/errors';
 import type { Backend } from './backend';
 import type { Statement } from './portals';
-import { parseSessionCommand } from './session';
+import { parseSessionCommand, type SessionCommand } from './session';
 import { isBlank } from './splitter';
+
+/**
+ * Session commands as parsed, by their text: a statement sent again and again (psql's FETCH_COUNT sends
+ * `FETCH FORWARD n FROM _psql_cursor` for every batch) is parsed once. The parse depends on the text alone and
+ * nothing changes what it returns, so one entry serves every session. Bounded in entries and text length.
+ */
+const parsedCommands = new Map<string, SessionCommand | null>();
+const PARSED_COMMANDS = 256;
+const PARSED_TEXT_MAX = 1024;
+
+export function sessionCommandOf(text: string): SessionCommand | null {
+  if (text.length > PARSED_TEXT_MAX) return parseSessionCommand(text);
+  let cmd = parsedCommands.get(text);
+  if (cmd === undefined) {
+    cmd = parseSessionCommand(text);
+    if (parsedCommands.size >= PARSED_COMMANDS) parsedCommands.clear();
+    parsedCommands.set(text, cmd);
+  }
+  return cmd;
+}
 
 export async function planStatement(
   b: Backend,
@@ -14,7 +34,7 @@ export async function planStatement(
   describe: boolean,
 ): Promise<Statement> {
   if (!text || isBlank(text)) return { sql: text, paramTypes: [], sessionCommand: null, query: null };
-  const sessionCommand = parseSessionCommand(text);
+  const sessionCommand = sessionCommandOf(text);
   b.transaction.checkNotAborted(sessionCommand);
   if (sessionCommand?.kind === 'declare') {
     const query = await b.handler.prepare(sessionCommand.body, clientParamTypes, b.session, true);

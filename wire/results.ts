@@ -5,6 +5,7 @@ import type { Backend } from './backend';
 import * as msg from './backend-messages';
 import { copyIn, copyOut } from './copy';
 import { Cursor, rowSource } from './cursor';
+import { DataRowRun } from './data-row-run';
 import type { QueryResult } from './handler';
 import { FormatCode } from './message-codes';
 import type { Portal } from './portals';
@@ -77,11 +78,17 @@ export async function runPortal(
   try {
     while (sent < limit) {
       const want = Math.min(limit - sent, SEND_BATCH);
-      const rows = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
-      // A streamed row may come encoded already, by the reader that produced it.
-      for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
-      sent += rows.length;
-      if (rows.length < want) break;
+      const batches = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
+      let n = 0;
+      for (const batch of batches) {
+        n += batch.length;
+        // A streamed row may come encoded already, by the reader that produced it; a run of them goes as one.
+        if (batch instanceof DataRowRun) out.send(batch.bytes);
+        else
+          for (const row of batch) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
+      }
+      sent += n;
+      if (n < want) break;
       await out.flushIfLarge();
       await out.yieldIfDue();
     }

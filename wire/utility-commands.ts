@@ -4,7 +4,7 @@ import { decodeParam, encodeText } from '../pg/codecs';
 import { SqlError } from '../pg/errors';
 import { canonicalType, Oid, typeByName } from '../pg/types';
 import type { Backend } from './backend';
-import { Cursor, rowSource } from './cursor';
+import { Cursor, fetchedRows, rowCount, rowSource } from './cursor';
 import type { QueryResult } from './handler';
 import { FormatCode } from './message-codes';
 import { planPreparable } from './plan';
@@ -143,12 +143,15 @@ async function fetch(b: Backend, cmd: Of<'fetch'>, resultFormats: number[]): Pro
   // The rows may come encoded by the reader, in the formats they are sent in (all binary from a BINARY cursor).
   const formats = rows.binary ? [FormatCode.Binary] : resultFormats;
   const fetched = await rows.cursor.fetch(cmd.direction, cmd.move, b.startStatement().signal, formats);
-  if (cmd.move) return command(`MOVE ${fetched.length}`);
+  const count = rowCount(fetched);
+  if (cmd.move) return command(`MOVE ${count}`);
+  // The rows go on in the batches the cursor holds them in (a run of encoded DataRows stays one buffer).
   return {
     kind: 'rows',
     fields: rows.fields,
-    rows: fetched,
-    tag: `FETCH ${fetched.length}`,
+    rows: [],
+    rest: fetchedRows(fetched),
+    tag: `FETCH ${count}`,
     binary: rows.binary,
   };
 }

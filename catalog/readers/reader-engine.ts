@@ -83,6 +83,8 @@ const FIRST_BATCH_ROWS = 250;
 const BATCH_BYTES = 1024 * 1024;
 /** How long a reader reads ahead of the next batch: bounded, as nobody waits for these rows yet. */
 const READ_AHEAD_MS = 50;
+/** How many rows reading ahead takes between two looks at the clock. */
+const CLOCK_EVERY = 32;
 
 interface Plan {
   stmt: Database.Statement;
@@ -127,10 +129,18 @@ export class ReaderEngine {
     oids: number[];
     /** Encode the rows as DataRow messages in these result formats (a batch may say others). */
     encoding: { formats: number[] } | null;
-    /** Rows read ahead of the next request (readAhead), as SQLite gave them. */
+    /** Rows read ahead of the next request (readAhead), their reg values named. */
     ahead: unknown[][];
     /** How reading ahead ended, when it reached the end of the rows or an error. */
     aheadEnd: { error: unknown } | 'done' | null;
+    /** The formats the last batch was encoded in (null: it went as values). */
+    lastFormats: number[] | null;
+    /**
+     * The rows read ahead, encoded in the last batch's formats, which the next request most likely asks for
+     * again (every FETCH of psql's FETCH_COUNT, every Execute of a portal): it then finds its batch ready to
+     * send, the encoding done while the wire sent the last one.
+     */
+    aheadEncoded: { formats: number[]; encoded: EncodedRows } | null;
   } | null = null;
 
   constructor(
@@ -298,13 +308,14 @@ export class ReaderEngine {
 
   /**
    * A regclass, regtype, regnamespace or regproc result is an OID in SQLite; PostgreSQL prints the object's name (the
-   * OID itself when there is no such object, '-' for 0). Returns the rows, changed in place.
+   * OID itself when there is no such object, '-' for 0). Returns the rows, changed in place (from row `from`).
    */
-  private nameRegValues(typeOids: readonly number[], rows: unknown[][]): unknown[][] {
+  private nameRegValues(typeOids: readonly number[], rows: unknown[][], from = 0): unknown[][] {
     typeOids.forEach((typeOid, i) => {
       const kind = REG_KINDS.get(typeOid);
       if (!kind) return;
-      for (const r of rows) {
+      for (let k = from; k < rows.length; k++) {
+        const r = rows[k];
         const v = r[i];
         if (v === null || v === undefined || !/^\d+$/.test(String(v))) continue;
         const oid = Number(v);
@@ -341,6 +352,8 @@ export class ReaderEngine {
       encoding,
       ahead: [],
       aheadEnd: null,
+      lastFormats: null,
+      aheadEncoded: null,
     };
     const batch = this.next(id, FIRST_BATCH_ROWS);
     return { fields: plan.fields, bounded, ...batch };
@@ -354,6 +367,14 @@ export class ReaderEngine {
   next(id: number, maxRows: number, formats?: number[]): StreamedBatch {
     const c = this.cursor;
     if (!c || c.id !== id) throw new SqlError('34000', 'the cursor of this portal is no longer open');
+    // The rest taken at once comes as values, to cross between threads in parts (see the worker).
+    const encodeIn = maxRows === 0 ? null : (formats ?? c.encoding?.formats ?? null);
+    c.lastFormats = encodeIn;
+    const ready = this.encodedAhead(c, maxRows, encodeIn);
+    if (ready) {
+      if (ready.done) this.cursor = null;
+      return { rows: [], encoded: ready.encoded, done: ready.done, ...this.takeEffects() };
+    }
     let batch: { rows: unknown[][]; done: boolean };
     try {
       batch = this.take(c, maxRows);
@@ -362,11 +383,9 @@ export class ReaderEngine {
       throw translateSqliteError(err);
     }
     if (batch.done) this.cursor = null;
-    const rows = c.noColumns ? batch.rows.map(() => []) : this.nameRegValues(c.oids, batch.rows);
+    const rows = c.noColumns ? batch.rows.map(() => []) : batch.rows;
     let encoded: EncodedRows | null = null;
     try {
-      // The rest taken at once comes as values, to cross between threads in parts (see the worker).
-      const encodeIn = maxRows === 0 ? undefined : (formats ?? c.encoding?.formats);
       if (encodeIn) encoded = encodeDataRows(rows, c.oids, encodeIn);
     } catch (err) {
       this.closeCursor(id);
@@ -378,6 +397,26 @@ export class ReaderEngine {
       done: batch.done,
       ...this.takeEffects(),
     };
+  }
+
+  /**
+   * The rows read ahead as they were encoded then, when they are this batch: the formats asked for are the
+   * ones they were encoded in, and the batch takes all of them (as many rows as it asks for, or fewer where
+   * the rows ended). Otherwise null, and they are taken as values and encoded again.
+   */
+  private encodedAhead(
+    c: NonNullable<ReaderEngine['cursor']>,
+    maxRows: number,
+    formats: number[] | null,
+  ): { encoded: EncodedRows; done: boolean } | null {
+    const ready = c.aheadEncoded;
+    c.aheadEncoded = null;
+    if (!ready || !formats || !sameFormats(ready.formats, formats)) return null;
+    const want = Math.min(maxRows, BATCH_ROWS);
+    if (!(c.ahead.length === want || (c.ahead.length < want && c.aheadEnd !== null))) return null;
+    c.ahead = [];
+    // Rows read ahead before an error go out first; the error comes with the next batch (see take).
+    return { encoded: ready.encoded, done: c.aheadEnd === 'done' };
   }
 
   /** The rows of the next batch: those read ahead first, then from the statement. */
@@ -397,12 +436,15 @@ export class ReaderEngine {
       throw c.aheadEnd.error;
     }
     if ('expect' in c.rows) c.rows.expect(want - ahead.length);
-    // maxRows 0: the rest at once, as a materialized result is collected.
-    const more =
-      maxRows === 0
-        ? { rows: collectRows(iterable(c.rows), limit, ahead), done: true }
-        : takeRows(c.rows, want - ahead.length, BATCH_BYTES);
-    return { rows: ahead.length && maxRows !== 0 ? ahead.concat(more.rows) : more.rows, done: more.done };
+    if (maxRows === 0) {
+      // The rest at once, as a materialized result is collected (the rows read ahead counted in it).
+      const rows = collectRows(iterable(c.rows), limit, ahead);
+      this.nameRegValues(c.oids, rows, ahead.length);
+      return { rows, done: true };
+    }
+    const more = takeRows(c.rows, want - ahead.length, BATCH_BYTES);
+    this.nameRegValues(c.oids, more.rows);
+    return { rows: ahead.length ? ahead.concat(more.rows) : more.rows, done: more.done };
   }
 
   /**
@@ -418,17 +460,30 @@ export class ReaderEngine {
     if ('expect' in c.rows) c.rows.expect(max, until);
     let bytes = 0;
     try {
-      while (c.ahead.length < max && bytes < BATCH_BYTES && performance.now() < until) {
+      // The clock is read every CLOCK_EVERY rows: a row is a fraction of a microsecond here.
+      while (
+        c.ahead.length < max &&
+        bytes < BATCH_BYTES &&
+        (c.ahead.length % CLOCK_EVERY !== 0 || performance.now() < until)
+      ) {
         const r = c.rows.next();
         if (r.done) {
           c.aheadEnd = 'done';
-          return;
+          break;
         }
         c.ahead.push(r.value);
         bytes += rowBytes(r.value);
       }
     } catch (error) {
       c.aheadEnd = { error };
+    }
+    this.nameRegValues(c.oids, c.ahead);
+    if (c.lastFormats && !c.noColumns && c.ahead.length) {
+      try {
+        c.aheadEncoded = { formats: c.lastFormats, encoded: encodeDataRows(c.ahead, c.oids, c.lastFormats) };
+      } catch {
+        // encoded again when asked for, where the error is the batch's
+      }
     }
   }
 
@@ -619,6 +674,10 @@ const INLINE_CURSOR = -1;
 /** The plan cache's key: the statement's text and its parameter types as the client gave them. */
 function planKey(sql: string, clientTypes: number[]): string {
   return clientTypes.join(',') + '\0' + sql;
+}
+
+function sameFormats(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((f, i) => f === b[i]);
 }
 
 function iterable<T>(it: Iterator<T>): Iterable<T> {

@@ -8,14 +8,15 @@ import type { SessionSnapshot, StatementEffects, StreamedBatch } from '../../cat
 import type { Readers } from '../../catalog/readers/readers';
 import type { Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
-import type { EncodedRows } from '../../pg/data-row';
 import { SqlError } from '../../pg/errors';
+import { DataRowRun } from '../../wire/data-row-run';
 import type {
   ClientSession,
   PreparedQuery,
   QueryContext,
   QueryHandler,
   QueryResult,
+  RowBatch,
   RowStream,
 } from '../../wire/handler';
 import { stripComments } from '../../wire/splitter';
@@ -170,19 +171,6 @@ function applyEffects(e: StatementEffects, ctx: QueryContext): void {
   }
 }
 
-/** Each DataRow message of an encoded batch, as a view of its bytes. */
-function dataRowsOf(encoded: EncodedRows): Buffer[] {
-  const rows: Buffer[] = new Array(encoded.ends.length);
-  const base = encoded.bytes.byteOffset;
-  let at = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const end = encoded.ends[i];
-    rows[i] = Buffer.from(encoded.bytes.buffer, base + at, end - at);
-    at = end;
-  }
-  return rows;
-}
-
 export class Router implements QueryHandler {
   private readonly modules: StatementModule[] = [];
 
@@ -304,22 +292,31 @@ export class Router implements QueryHandler {
         const formats = ctx.resultFormats ?? null;
         const r = await readers.open(sql, types, params, session, ctx.signal, !describe, formats);
         // A streamed query's functions run as its batches are produced: their effects come with each batch.
-        const apply = (batch: StreamedBatch) => {
+        const apply = (batch: StreamedBatch): RowBatch => {
           applyEffects(batch, ctx);
-          return batch.encoded ? dataRowsOf(batch.encoded) : batch.rows;
+          return batch.encoded ? DataRowRun.of(batch.encoded) : batch.rows;
         };
-        const first = apply(r);
+        // The first batch is the stream's first answer, whatever it is asked for: in the formats it was
+        // opened with when it came encoded, which are final then.
+        let first: RowBatch | null = apply(r);
         const cursor = r.cursor;
-        const rest: RowStream | undefined = cursor
-          ? {
-              async next(max, signal, formats) {
-                const batch = await cursor.next(max, signal, formats);
-                return { rows: apply(batch), done: batch.done };
-              },
-              close: () => cursor.close(),
+        const rest: RowStream = {
+          async next(max, signal, formats) {
+            if (first) {
+              const rows = first;
+              first = null;
+              return { rows, done: !cursor };
             }
-          : undefined;
-        return { kind: 'rows', fields: r.fields, rows: first, rest, tag: 'SELECT' };
+            if (!cursor) return { rows: [], done: true };
+            const batch = await cursor.next(max, signal, formats);
+            return { rows: apply(batch), done: batch.done };
+          },
+          close: () => {
+            first = null;
+            cursor?.close();
+          },
+        };
+        return { kind: 'rows', fields: r.fields, rows: [], rest, tag: 'SELECT' };
       },
     };
   }

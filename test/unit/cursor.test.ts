@@ -1,9 +1,25 @@
-// Cursor positioning as PostgreSQL's DoPortalRunFetch does it, over a materialized source.
+// Cursor positioning as PostgreSQL's DoPortalRunFetch does it, over a materialized source, and over batches of
+// encoded DataRow messages, which it hands out cut where each FETCH ends.
 import test from 'ava';
-import { ALL, Cursor, type FetchDirection, materializedRows } from '../../wire/cursor';
+import { encodeDataRows } from '../../pg/data-row';
+import { Oid } from '../../pg/types';
+import {
+  ALL,
+  Cursor,
+  type FetchDirection,
+  materializedRows,
+  type RowSource,
+  rowCount,
+} from '../../wire/cursor';
+import { DataRowRun } from '../../wire/data-row-run';
+import type { RowBatch } from '../../wire/handler';
 
 const five = (scrollable = true) => new Cursor(materializedRows([[1], [2], [3], [4], [5]]), scrollable);
-const fetch = async (c: Cursor, d: FetchDirection, move = false) => (await c.fetch(d, move)).map((r) => r[0]);
+// The first column of each row fetched, out of the batches the cursor hands them out in.
+const fetch = async (c: Cursor, d: FetchDirection, move = false) =>
+  (await c.fetch(d, move)).flatMap((b) =>
+    Array.from({ length: b.length }, (_, i) => (b.at(i) as unknown[])[0]),
+  );
 
 test('FORWARD, BACKWARD, ALL and running off either end', async (t) => {
   const c = five();
@@ -36,10 +52,10 @@ test('ABSOLUTE and RELATIVE, positive and negative, and FETCH 0 refetching the c
 
 test('MOVE counts what FETCH would return; MOVE 0 says whether it is on a row', async (t) => {
   const c = five();
-  t.is((await c.fetch({ kind: 'forward', count: 0 }, true)).length, 0);
-  t.is((await c.fetch({ kind: 'forward', count: 3 }, true)).length, 3);
-  t.is((await c.fetch({ kind: 'forward', count: 0 }, true)).length, 1);
-  t.is((await c.fetch({ kind: 'forward', count: ALL }, true)).length, 2);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 0 }, true)), 0);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 3 }, true)), 3);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 0 }, true)), 1);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: ALL }, true)), 2);
   t.deepEqual(await fetch(c, { kind: 'backward', count: 1 }), [5]);
 });
 
@@ -82,6 +98,77 @@ test('rows are pulled from the source in batches, not all at DECLARE', async (t)
   t.deepEqual(await fetch(c, { kind: 'forward', count: 2 }), [1, 2]);
   t.is(pulls.length, 1);
   t.is(next, 1000);
-  t.is((await c.fetch({ kind: 'forward', count: ALL })).length, 2498);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: ALL })), 2498);
   t.true(await c.hasMore().then((m) => !m));
+});
+
+/** A source of `total` int4 rows numbered from 1, in encoded runs of `per` rows, recording what it gives. */
+function runs(total: number, per: number) {
+  let next = 1;
+  const given: number[] = [];
+  const source: RowSource = {
+    async pull() {
+      const values: unknown[][] = [];
+      while (values.length < per && next <= total) values.push([next++]);
+      given.push(values.length);
+      return values.length ? DataRowRun.of(encodeDataRows(values, [Oid.int4], [])) : [];
+    },
+    close() {},
+  };
+  return { source, given };
+}
+
+/** The int4 values of DataRow messages (text format), out of their batches. */
+const numbers = (batches: RowBatch[]) =>
+  batches.flatMap((b) =>
+    Array.from({ length: b.length }, (_, i) => {
+      const m = b.at(i) as Buffer;
+      return Number(m.subarray(11, 11 + m.readInt32BE(7)).toString());
+    }),
+  );
+
+test('encoded runs are handed out whole where they can be, cut where a FETCH ends, in order', async (t) => {
+  const { source } = runs(5000, 700);
+  const c = new Cursor(source, false);
+  const first = await c.fetch({ kind: 'forward', count: 1000 });
+  // 1000 rows of runs of 700: the first run whole, 300 rows of the second.
+  t.true(first.every((b) => b instanceof DataRowRun));
+  t.deepEqual(
+    first.map((b) => b.length),
+    [700, 300],
+  );
+  t.deepEqual(
+    numbers(first),
+    Array.from({ length: 1000 }, (_, i) => i + 1),
+  );
+  const second = await c.fetch({ kind: 'forward', count: 1000 });
+  t.deepEqual(
+    second.map((b) => b.length),
+    [400, 600],
+  );
+  t.deepEqual(
+    numbers(second),
+    Array.from({ length: 1000 }, (_, i) => i + 1001),
+  );
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 3 }, true)), 3);
+  t.deepEqual(
+    numbers(await c.fetch({ kind: 'forward', count: ALL })),
+    Array.from({ length: 2997 }, (_, i) => i + 2004),
+  );
+});
+
+test('a forward-only cursor forgets the runs behind it; a scrollable one finds any row among its runs', async (t) => {
+  const forward = new Cursor(runs(100_000, 100).source, false);
+  for (let i = 0; i < 500; i++) await forward.fetch({ kind: 'forward', count: 100 });
+  // What it keeps is bounded: at most a batch behind the position and the run it is in.
+  t.true((forward as unknown as { kept: RowBatch[] }).kept.length <= 11);
+  t.deepEqual(numbers(await forward.fetch({ kind: 'forward', count: 2 })), [50_001, 50_002]);
+
+  const scroll = new Cursor(runs(10_000, 333).source, true);
+  t.deepEqual(numbers(await scroll.fetch({ kind: 'absolute', count: 9000 })), [9000]);
+  t.deepEqual(numbers(await scroll.fetch({ kind: 'backward', count: 3 })), [8999, 8998, 8997]);
+  t.deepEqual(numbers(await scroll.fetch({ kind: 'absolute', count: 334 })), [334]);
+  t.deepEqual(numbers(await scroll.fetch({ kind: 'relative', count: -1 })), [333]);
+  t.deepEqual(numbers(await scroll.fetch({ kind: 'absolute', count: -1 })), [10_000]);
+  t.deepEqual(numbers(await scroll.fetch({ kind: 'forward', count: 0 })), [10_000]);
 });

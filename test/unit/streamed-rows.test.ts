@@ -1,7 +1,7 @@
 // A streamed result as the wire reads it: one batch asked for ahead and no more (a portal), exact pulls in the
 // FETCH's formats (a cursor), the producer freed on close and stopped by a cancel.
 import test from 'ava';
-import { Cursor, streamedRows } from '../../wire/cursor';
+import { Cursor, rowCount, streamedRows } from '../../wire/cursor';
 import type { ResultRow, RowStream } from '../../wire/handler';
 
 /** A producer of `total` rows numbered from 1 that records what it is asked. */
@@ -33,7 +33,7 @@ test('a portal reads one batch ahead and no more, and frees the producer when cl
   await new Promise((r) => setImmediate(r));
   t.is(p.asked.length, 1);
   const batch = await source.pull(1000);
-  t.deepEqual(batch[0], [3]);
+  t.deepEqual(batch.at(0), [3]);
   await new Promise((r) => setImmediate(r));
   t.is(p.asked.length, 2);
   source.close();
@@ -44,7 +44,7 @@ test('a portal reads one batch ahead and no more, and frees the producer when cl
 test('the producer is not closed again after its last row', async (t) => {
   const p = producer(5, 2);
   const c = new Cursor(streamedRows([[1]], p.stream, true), false);
-  t.is((await c.fetch({ kind: 'forward', count: 10 })).length, 5);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 10 })), 5);
   c.close();
   t.is(p.closed(), 0);
 });
@@ -52,8 +52,8 @@ test('the producer is not closed again after its last row', async (t) => {
 test('a cursor pulls exactly the rows of each FETCH, in its formats', async (t) => {
   const p = producer(10_000, 1);
   const c = new Cursor(streamedRows([], p.stream, false), false);
-  t.is((await c.fetch({ kind: 'forward', count: 7 }, false, undefined, [1])).length, 7);
-  t.is((await c.fetch({ kind: 'forward', count: 3 }, false, undefined, [])).length, 3);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 7 }, false, undefined, [1])), 7);
+  t.is(rowCount(await c.fetch({ kind: 'forward', count: 3 }, false, undefined, [])), 3);
   t.deepEqual(p.asked, [
     { max: 7, formats: [1] },
     { max: 3, formats: [] },

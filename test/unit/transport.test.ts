@@ -52,6 +52,35 @@ test('flush: runs of small messages joined, large buffers written as they are, i
   t.deepEqual(Buffer.concat(batch), Buffer.concat([...small.slice(0, 2), large, large2, small[2]]));
 });
 
+test('views that go on in the same memory are written as one buffer, not copied together', async (t) => {
+  const { stream, batches, complete } = recordingStream();
+  const transport = new Transport(stream, limits);
+  // A run of rows cut in four, as a FETCH of 1000 rows sends a batch 256 rows at a time.
+  const run = Buffer.alloc(2 * WRITE_ALONE_BYTES);
+  for (let i = 0; i < run.length; i++) run[i] = i % 251;
+  const cuts = [0, 1000, 40_000, 90_000, run.length];
+  transport.send(Buffer.from('head'));
+  for (let i = 0; i + 1 < cuts.length; i++) transport.send(run.subarray(cuts[i], cuts[i + 1]));
+  // Not contiguous with the last piece (a gap), nor in the same memory: sent as they are.
+  const apart = run.subarray(10, 20);
+  const elsewhere = Buffer.alloc(WRITE_ALONE_BYTES, 7);
+  transport.send(apart);
+  transport.send(elsewhere);
+  const flushed = transport.flush();
+  complete();
+  await flushed;
+  const [batch] = batches;
+  t.is(batch.length, 4);
+  t.deepEqual(batch[0], Buffer.from('head'));
+  // The whole run, as one view of its own memory.
+  t.is(batch[1].buffer, run.buffer);
+  t.is(batch[1].byteOffset, run.byteOffset);
+  t.is(batch[1].length, run.length);
+  t.deepEqual(batch[2], apart);
+  t.is(batch[3], elsewhere);
+  t.deepEqual(Buffer.concat(batch), Buffer.concat([Buffer.from('head'), run, apart, elsewhere]));
+});
+
 test('flush({ written }) resolves only once the stream has taken every byte', async (t) => {
   const { stream, batches, complete } = recordingStream();
   const transport = new Transport(stream, limits);
