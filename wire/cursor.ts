@@ -2,16 +2,18 @@
 // tuplestore. Rows are pulled from a RowSource in batches; a scrollable cursor keeps what it pulled so it can
 // go back, a forward-only one forgets rows behind it. Positions are PostgreSQL's: 0 before the first row,
 // k on row k, count + 1 after the last.
+import { type Cancellation, signalOf } from '../pg/cancel';
 import { SqlError } from '../pg/errors';
 import type { ResultRow, RowStream, RowsResult } from './handler';
 
 /** Where a portal's rows come from, a batch at a time. pull() returns [] once there are no more. */
 export interface RowSource {
   /**
-   * A signal that aborts stops whatever produces the rows (a CancelRequest, a statement timeout). formats: the
-   * result formats of the rows being fetched, in which the producer may encode them (a cursor's FETCH).
+   * A cancellation that aborts stops whatever produces the rows (a CancelRequest, a statement timeout).
+   * formats: the result formats of the rows being fetched, in which the producer may encode them (a
+   * cursor's FETCH).
    */
-  pull(max: number, signal?: AbortSignal, formats?: number[]): Promise<ResultRow[]>;
+  pull(max: number, cancel?: Cancellation, formats?: number[]): Promise<ResultRow[]>;
   /** Pulls are for exactly the rows a FETCH returns (they are encoded in its formats): no reading ahead. */
   readonly exact?: boolean;
   /** No more rows are wanted: frees their producer (a reader holding the query). */
@@ -54,7 +56,7 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
   };
   return {
     exact: !readAhead,
-    async pull(max, signal, formats) {
+    async pull(max, cancel, formats) {
       if (head) {
         const rows = head.length > max ? head.splice(0, max) : head;
         if (rows === head) head = null;
@@ -62,6 +64,7 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
         return rows;
       }
       if (done || closed) return [];
+      const signal = signalOf(cancel);
       const stop = () => producer.abort(signal?.reason);
       signal?.addEventListener('abort', stop, { once: true });
       try {
@@ -110,8 +113,8 @@ export class Cursor {
   private dropped = 0;
   private exhausted = false;
   private pos = 0;
-  /** The signal and result formats of the statement now fetching, passed to the source. */
-  private signal: AbortSignal | undefined;
+  /** The cancellation and result formats of the statement now fetching, passed to the source. */
+  private cancel: Cancellation | undefined;
   private formats: number[] | undefined;
 
   constructor(
@@ -132,7 +135,7 @@ export class Cursor {
     while (this.pulled < k && !this.exhausted) {
       const need = k - this.pulled;
       const want = !Number.isFinite(k) ? BATCH : this.source.exact ? need : Math.max(need, BATCH);
-      const batch = await this.source.pull(want, this.signal, this.formats);
+      const batch = await this.source.pull(want, this.cancel, this.formats);
       if (!batch.length) this.exhausted = true;
       else for (const r of batch) this.kept.push(r);
     }
@@ -140,8 +143,8 @@ export class Cursor {
   }
 
   /** True when rows remain after the current position (Execute's PortalSuspended). */
-  async hasMore(signal?: AbortSignal): Promise<boolean> {
-    this.signal = signal;
+  async hasMore(cancel?: Cancellation): Promise<boolean> {
+    this.cancel = cancel;
     this.formats = undefined;
     return this.reach(this.pos + 1);
   }
@@ -209,10 +212,10 @@ export class Cursor {
   async fetch(
     direction: FetchDirection,
     move = false,
-    signal?: AbortSignal,
+    cancel?: Cancellation,
     formats?: number[],
   ): Promise<ResultRow[]> {
-    this.signal = signal;
+    this.cancel = cancel;
     this.formats = formats;
     let { kind, count } = direction;
     if (kind === 'absolute') return this.absolute(count);

@@ -158,9 +158,20 @@ export class Metrics {
 
   /** One statement finished (kind: rows, command, copyIn, copyOut, or error), taking `seconds`. */
   query(kind: string, seconds: number): void {
-    this.queries.inc({ kind });
-    this.latency.observe({ kind }, seconds);
+    // The children of each kind are kept: finding them by their labels is a hash of the labels per call,
+    // a measurable share of a point lookup's time.
+    let of = this.queryKinds.get(kind);
+    if (!of) {
+      of = { count: this.queries.labels(kind), latency: this.latency.labels(kind) };
+      this.queryKinds.set(kind, of);
+    }
+    of.count.inc();
+    of.latency.observe(seconds);
   }
+  private readonly queryKinds = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(seconds: number): void } }
+  >();
 
   queryError(sqlstate: string): void {
     this.errors.inc({ sqlstate });
