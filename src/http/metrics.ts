@@ -1,8 +1,9 @@
 // Prometheus metrics. What the catalog knows (tasks, segments, devices, groups, bytes processed by tasks) is
 // read at scrape time, so it is never stale and needs no hook in the engine or the store. What only the code
 // that does it can count (queries, errors, latency, COPY bytes) goes through the typed methods below.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CatalogObserver } from '../../catalog/observe';
+import { KindHistogram } from './kind-histogram';
 
 /** Which task type's processed bytes mean what, for the _bytes_*_total counters. */
 const BYTES_BY_TASK_TYPE: Record<string, string> = {
@@ -20,7 +21,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly queries: Counter<'kind'>;
   private readonly errors: Counter<'sqlstate'>;
-  private readonly latency: Histogram<'kind'>;
+  private readonly latency: KindHistogram;
   private readonly copyBytes: Counter<'direction'>;
   private readonly logins: Counter<'result'>;
 
@@ -135,13 +136,13 @@ export class Metrics {
       labelNames: ['sqlstate'],
       registers,
     });
-    this.latency = new Histogram({
-      name: 'segtasks_query_duration_seconds',
-      help: 'Time from planning a statement to its result (for COPY: to the end of the data)',
-      labelNames: ['kind'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    this.latency = new KindHistogram(
+      'segtasks_query_duration_seconds',
+      'Time from planning a statement to its result (for COPY: to the end of the data)',
+      'kind',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
-    });
+    );
     this.copyBytes = new Counter({
       name: 'segtasks_copy_bytes_total',
       help: 'COPY data bytes received from (in) and sent to (out) clients',
@@ -160,18 +161,15 @@ export class Metrics {
   query(kind: string, seconds: number): void {
     // The children of each kind are kept: finding them by their labels is a hash of the labels per call,
     // a measurable share of a point lookup's time.
-    let of = this.queryKinds.get(kind);
-    if (!of) {
-      of = { count: this.queries.labels(kind), latency: this.latency.labels(kind) };
-      this.queryKinds.set(kind, of);
+    let count = this.queryCounts.get(kind);
+    if (!count) {
+      count = this.queries.labels(kind);
+      this.queryCounts.set(kind, count);
     }
-    of.count.inc();
-    of.latency.observe(seconds);
+    count.inc();
+    this.latency.observe(kind, seconds);
   }
-  private readonly queryKinds = new Map<
-    string,
-    { count: { inc(): void }; latency: { observe(seconds: number): void } }
-  >();
+  private readonly queryCounts = new Map<string, { inc(): void }>();
 
   queryError(sqlstate: string): void {
     this.errors.inc({ sqlstate });
