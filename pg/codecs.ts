@@ -445,6 +445,12 @@ const exactNumber = (n: bigint): number | bigint =>
 
 function integerText(s: string, oid: number): number | bigint {
   const [lo, hi, name] = INT_RANGE[oid];
+  // Up to 15 digits a double holds the value exactly: no BigInt is needed to read or range-check it.
+  if (s.length <= 15 && /^[+-]?\d+$/.test(s)) {
+    const n = Number(s) + 0; // -0 reads as 0, as BigInt('-0') does
+    if (n < lo || n > hi) throw new SqlError('22003', `value "${s}" is out of range for type ${name}`);
+    return oid === Oid.oid && n < 0 ? n + 4294967296 : n;
+  }
   if (!/^\s*[+-]?\d+\s*$/.test(s))
     throw new SqlError('22P02', `invalid input syntax for type ${name}: "${s}"`);
   const n = BigInt(s.trim());
