@@ -1,7 +1,9 @@
 // bench/wire: pgbench point SELECTs by id on sys.tasks (10,000 rows) against this server and against a real
 // PostgreSQL 15 holding the same rows, -M simple and -M prepared, 1 and 16 clients, in the same run.
 // Prints tps, the ratio to PostgreSQL, and p99 latency from pgbench's per-transaction log, as the median and
-// spread of alternated rounds (BENCH_ROUNDS, default 5).
+// spread of alternated rounds (BENCH_ROUNDS, default 5). A third side, the floor (bench/wire-floor.ts: a Node.js
+// process answering from bytes made once), shows what one event loop thread can reach with the same traffic.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,33 +112,38 @@ async function main() {
     for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`, nowText());
   })();
 
-  // Alternated rounds (bench/stats.ts): in each round every case runs against this server and then against
-  // PostgreSQL, next to each other in time; the ratios of the rounds are summarized by their median.
+  const floor = await startFloor();
+
+  // Alternated rounds (bench/stats.ts): in each round every case runs against this server, then against
+  // PostgreSQL, then against the floor, next to each other in time; the ratios of the rounds are summarized by
+  // their median.
   const cases = CLIENTS.flatMap((clients) => MODES.map((mode) => ({ mode, clients })));
-  const runs = new Map<string, { ours: Run[]; theirs: Run[] }>();
+  const runs = new Map<string, { ours: Run[]; theirs: Run[]; floor: Run[] }>();
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of cases) {
         const key = `${c.mode} ${c.clients}`;
-        const r = runs.get(key) ?? { ours: [], theirs: [] };
+        const r = runs.get(key) ?? { ours: [], theirs: [], floor: [] };
         runs.set(key, r);
         r.ours.push(await pgbench(app.port, 'admin', 'bench', c.mode, c.clients, dir));
         r.theirs.push(await pgbench(55432, 'bench', '', c.mode, c.clients, dir));
-        const [o, t] = [r.ours.at(-1)!, r.theirs.at(-1)!];
+        r.floor.push(await pgbench(floor.port, 'bench', '', c.mode, c.clients, dir));
+        const [o, t, f] = [r.ours.at(-1)!, r.theirs.at(-1)!, r.floor.at(-1)!];
         console.log(
-          `round ${round} ${key}: segtasks ${o.tps.toFixed(0)} tps p99 ${o.p99ms.toFixed(2)} ms; PostgreSQL ${t.tps.toFixed(0)} tps p99 ${t.p99ms.toFixed(2)} ms (load ${loadavg()[0].toFixed(1)})`,
+          `round ${round} ${key}: segtasks ${o.tps.toFixed(0)} tps p99 ${o.p99ms.toFixed(2)} ms; PostgreSQL ${t.tps.toFixed(0)} tps p99 ${t.p99ms.toFixed(2)} ms; floor ${f.tps.toFixed(0)} tps (load ${loadavg()[0].toFixed(1)})`,
         );
       }
     }
   } finally {
     await app.close();
     pg.stop();
+    floor.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    '\n| mode | clients | segtasks tps | PostgreSQL tps | ratio, median (min-max) of rounds | segtasks p99 ms | PostgreSQL p99 ms | p99 ratio |',
+    '\n| mode | clients | segtasks tps | PostgreSQL tps | ratio, median (min-max) of rounds | segtasks p99 ms | PostgreSQL p99 ms | p99 ratio | floor tps | floor vs PostgreSQL |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   const fmt = (x: Spread, d = 2) => `${x.median.toFixed(d)} (${x.min.toFixed(d)}-${x.max.toFixed(d)})`;
   const summary = new Map<string, { tps: Spread; p99: Spread }>();
   for (const [key, r] of runs) {
@@ -154,8 +161,14 @@ async function main() {
     );
     summary.set(key, { tps, p99 });
     const [mode, clients] = key.split(' ');
+    const floorRatio = spread(
+      pairRatios(
+        r.floor.map((x) => x.tps),
+        r.theirs.map((x) => x.tps),
+      ),
+    );
     console.log(
-      `| ${mode} | ${clients} | ${fmt(spread(r.ours.map((x) => x.tps)), 0)} | ${fmt(spread(r.theirs.map((x) => x.tps)), 0)} | ${fmt(tps)}x | ${fmt(spread(r.ours.map((x) => x.p99ms)))} | ${fmt(spread(r.theirs.map((x) => x.p99ms)))} | ${fmt(p99)}x |`,
+      `| ${mode} | ${clients} | ${fmt(spread(r.ours.map((x) => x.tps)), 0)} | ${fmt(spread(r.theirs.map((x) => x.tps)), 0)} | ${fmt(tps)}x | ${fmt(spread(r.ours.map((x) => x.p99ms)))} | ${fmt(spread(r.theirs.map((x) => x.p99ms)))} | ${fmt(p99)}x | ${fmt(spread(r.floor.map((x) => x.tps)), 0)} | ${fmt(floorRatio)}x |`,
     );
   }
   const at16 = (mode: string) => summary.get(`${mode} 16`);
@@ -170,6 +183,18 @@ async function main() {
     .filter((x) => x !== undefined)
     .sort((a, b) => b.p99.median - a.p99.median)[0];
   if (worst) emitResult({ target: 'wire.p99', value: worst.p99, detail: 'the worse of simple and prepared' });
+}
+
+/** The floor server (bench/wire-floor.ts) in a process of its own, as this server and PostgreSQL have. */
+async function startFloor(): Promise<{ port: number; stop(): void }> {
+  const child = spawn(process.execPath, [join(__dirname, 'wire-floor.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`the floor server exited (${code})`)));
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
 }
 
 main().catch((e) => {

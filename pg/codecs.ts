@@ -47,7 +47,26 @@ export function formatTimestampMicros(micros: bigint, withZone = true): string {
 
 /** Normalises any accepted timestamp text to the canonical text form. */
 export function canonicalTimestamp(text: string, withZone = true): string {
-  return formatTimestampMicros(parseTimestampMicros(text), withZone);
+  return nearlyCanonical(text, withZone) ?? formatTimestampMicros(parseTimestampMicros(text), withZone);
+}
+
+/**
+ * Text in the form formatTimestampMicros gives, but perhaps with trailing zeros in its fraction: the catalog
+ * stores its timestamps so (milliseconds, '.040' among them), and every row of sys.tasks has several, so
+ * they are recognised and trimmed instead of parsed and formatted again. Years before 1000 and days past the
+ * 28th take the long way (Date.UTC's reading of two-digit years, month ends), as does any other form.
+ */
+const CANONICAL_TIMESTAMP =
+  /^[1-9]\d{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8]) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(\+00)?$/;
+
+/** The canonical text of a nearly canonical timestamp (see above), or null for any other text. */
+function nearlyCanonical(text: string, withZone: boolean): string | null {
+  const m = CANONICAL_TIMESTAMP.exec(text);
+  if (m === null || (m[2] !== undefined) !== withZone) return null;
+  const fraction = m[1];
+  if (fraction === undefined || fraction.charCodeAt(fraction.length - 1) !== 48) return text;
+  const trimmed = fraction.replace(/\.?0+$/, '');
+  return text.slice(0, 19) + trimmed + (withZone ? '+00' : '');
 }
 
 // ---------- arrays ----------
@@ -426,6 +445,12 @@ const exactNumber = (n: bigint): number | bigint =>
 
 function integerText(s: string, oid: number): number | bigint {
   const [lo, hi, name] = INT_RANGE[oid];
+  // Up to 15 digits a double holds the value exactly: no BigInt is needed to read or range-check it.
+  if (s.length <= 15 && /^[+-]?\d+$/.test(s)) {
+    const n = Number(s) + 0; // -0 reads as 0, as BigInt('-0') does
+    if (n < lo || n > hi) throw new SqlError('22003', `value "${s}" is out of range for type ${name}`);
+    return oid === Oid.oid && n < 0 ? n + 4294967296 : n;
+  }
   if (!/^\s*[+-]?\d+\s*$/.test(s))
     throw new SqlError('22P02', `invalid input syntax for type ${name}: "${s}"`);
   const n = BigInt(s.trim());

@@ -69,7 +69,14 @@ const ESCAPED: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t:
 
 /** Folds an identifier as PostgreSQL's downcase_identifier does for multibyte encodings: ASCII letters only. */
 export function foldIdentifier(raw: string): string {
-  return raw.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+  // ASCII text (nearly every identifier) folds natively: toLowerCase changes only A-Z there.
+  let upper = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 128) return raw.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  return upper ? raw.toLowerCase() : raw;
 }
 
 /** Reads tokens one at a time, so a caller can stop, or keep what came before an error. */
@@ -170,6 +177,14 @@ export class Lexer {
     let v = '';
     let j = open + 1;
     for (;;) {
+      if (!backslashes) {
+        // Without escapes the body runs to the next quote: taken as one slice, not a character at a time.
+        const q = sql.indexOf("'", j);
+        if (q > j) {
+          v += sql.slice(j, q);
+          j = q;
+        } else if (q < 0) j = sql.length;
+      }
       if (j >= sql.length) throw new LexError('unterminated quoted string', tokenStart);
       const ch = sql[j];
       if (ch === "'") {

@@ -59,7 +59,15 @@ export function parameterDescription(oids: number[]): Buffer {
   return w.finish(B.ParameterDescription);
 }
 
+/**
+ * The RowDescription of a result's columns in the given formats. The message of a prepared statement's
+ * columns is the same at every Describe and Execute: it is kept with the columns (the same array each time)
+ * for the last formats asked, instead of being encoded again for every point lookup.
+ */
 export function rowDescription(fields: FieldDescription[], formats: number[]): Buffer {
+  const key = formats.length ? formats.join(',') : '';
+  const kept = rowDescriptions.get(fields);
+  if (kept?.formats === key) return kept.message;
   w.int16(fields.length);
   fields.forEach((f, i) => {
     w.cstring(f.name)
@@ -70,8 +78,11 @@ export function rowDescription(fields: FieldDescription[], formats: number[]): B
       .int32(f.typeMod ?? -1)
       .int16(formatOf(formats, i));
   });
-  return w.finish(B.RowDescription);
+  const message = w.finish(B.RowDescription);
+  rowDescriptions.set(fields, { formats: key, message });
+  return message;
 }
+const rowDescriptions = new WeakMap<FieldDescription[], { formats: string; message: Buffer }>();
 
 /** One DataRow; typeOids are the row's column types, taken from its fields once per result, not per row. */
 export const dataRow = encodeDataRow;

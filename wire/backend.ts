@@ -14,6 +14,8 @@ export interface WireLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+  /** Whether lines of this level are written (pino's); absent: they may be. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export interface Backend {
@@ -30,8 +32,11 @@ export interface Backend {
   readonly statementLog: StatementLog;
   /** Sends what notifications wait (outside a block), then ReadyForQuery, and flushes. */
   readyForQuery(): Promise<void>;
-  /** A context for one statement, whose signal a CancelRequest or a disconnect aborts. */
-  startStatement(): QueryContext;
+  /**
+   * A context for one statement, whose signal a CancelRequest or a disconnect aborts. stream and
+   * resultFormats: see QueryContext.
+   */
+  startStatement(opts?: { stream?: boolean; resultFormats?: number[] }): QueryContext;
   /** The statement is over: a CancelRequest now has nothing to abort. */
   endStatement(): void;
 }

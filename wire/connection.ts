@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { BackendActivity, BackendSignal } from '../pg/activity';
 import type { AuthMethod } from '../pg/auth';
+import { StatementCancel } from '../pg/cancel';
 import { SqlError } from '../pg/errors';
 import type { Admission } from './admission';
 import type { Backend, WireLogger } from './backend';
@@ -27,6 +28,7 @@ import { Settings } from './settings';
 import { execSimpleQuery } from './simple-query';
 import { authenticate, readStartup, type StartupRequest } from './startup';
 import { parseStartupOptions } from './startup-options';
+import { type ContextServices, StatementContext } from './statement-context';
 import { type LogClass, StatementLog } from './statement-log';
 import { TransactionBlock } from './transaction';
 import { Transport } from './transport';
@@ -82,7 +84,11 @@ export class Connection implements Backend {
   private authorized = false;
   private readonly startedAt = Date.now();
   private database = '';
-  private running: AbortController | null = null;
+  private running: StatementCancel | null = null;
+  /** The logger writes debug lines: each message is logged (the line's object is not even made otherwise). */
+  private readonly debugMessages: boolean;
+  /** statement_timeout in ms, parsed once per settings version. */
+  private statementTimeout = { version: -1, ms: 0 };
   private disarmTimeout: () => void = () => {};
   private admitted = false;
   private closed = false;
@@ -100,6 +106,7 @@ export class Connection implements Backend {
   ) {
     this.handler = opts.handler;
     this.logger = opts.logger;
+    this.debugMessages = opts.logger.isLevelEnabled?.('debug') ?? true;
     this.remote = stream instanceof Socket ? `${stream.remoteAddress}:${stream.remotePort}` : 'in-process';
     this.client =
       stream instanceof Socket
@@ -261,31 +268,39 @@ export class Connection implements Backend {
     });
   }
 
-  startStatement(): QueryContext {
+  startStatement(opts: { stream?: boolean; resultFormats?: number[] } = {}): QueryContext {
     this.disarmTimeout();
-    this.running = new AbortController();
-    this.disarmTimeout = armStatementTimeout(
-      this.running,
-      settingValue('statement_timeout', this.settings.get('statement_timeout')),
-    );
-    return {
-      session: this.session,
-      signal: this.running.signal,
-      notify: (channel, payload) => this.notifications.notify(channel, payload),
-      activity: () => this.opts.sessions?.activity() ?? [this.activity()].filter((a) => a !== null),
-      signalBackend: (pid, how) => this.opts.sessions?.signal(pid, how),
-      notice: (n) =>
-        this.transport.send(
-          msg.noticeResponse({
-            severity: n.severity ?? 'NOTICE',
-            code: n.code ?? '00000',
-            message: n.message,
-            detail: n.detail,
-            hint: n.hint,
-          }),
-        ),
-    };
+    const cancel = new StatementCancel();
+    this.running = cancel;
+    this.disarmTimeout = armStatementTimeout(cancel, this.statementTimeoutMs());
+    return new StatementContext(this.session, cancel, this.contextServices, opts.stream, opts.resultFormats);
   }
+
+  private statementTimeoutMs(): number {
+    const t = this.statementTimeout;
+    if (t.version !== this.settings.version) {
+      t.ms = settingValue('statement_timeout', this.settings.get('statement_timeout'));
+      t.version = this.settings.version;
+    }
+    return t.ms;
+  }
+
+  /** What every statement's context offers beyond its session and cancellation, made once per connection. */
+  private readonly contextServices: ContextServices = {
+    notify: (channel, payload) => this.notifications.notify(channel, payload),
+    activity: () => this.opts.sessions?.activity() ?? [this.activity()].filter((a) => a !== null),
+    signalBackend: (pid, how) => this.opts.sessions?.signal(pid, how),
+    notice: (n) =>
+      this.transport.send(
+        msg.noticeResponse({
+          severity: n.severity ?? 'NOTICE',
+          code: n.code ?? '00000',
+          message: n.message,
+          detail: n.detail,
+          hint: n.hint,
+        }),
+      ),
+  };
 
   endStatement(): void {
     this.disarmTimeout();
@@ -367,15 +382,23 @@ export class Connection implements Backend {
   private async mainLoop(): Promise<void> {
     let skipToSync = false;
     for (;;) {
-      this.idle = true;
-      const f = await this.nextMessage().finally(() => {
-        this.idle = false;
-      });
-      if (!f) return;
-      this.logger.debug(
-        { pid: this.pid, type: codeChar(f.type), len: f.body.length, skip: skipToSync },
-        'message',
-      );
+      // A message that has arrived already is taken without a turn of the event loop (a client's Bind,
+      // Describe, Execute and Sync usually come in one packet).
+      let f = this.transport.nextIfAny();
+      if (!f) {
+        this.idle = true;
+        try {
+          f = await this.nextMessage();
+        } finally {
+          this.idle = false;
+        }
+        if (!f) return;
+      }
+      if (this.debugMessages)
+        this.logger.debug(
+          { pid: this.pid, type: codeChar(f.type), len: f.body.length, skip: skipToSync },
+          'message',
+        );
       if (f.type === FrontendCode.Terminate) return;
       // Skipped messages are not even decoded, as in PostgreSQL.
       if (skipToSync && f.type !== FrontendCode.Sync && f.type !== FrontendCode.Query) continue;
@@ -428,7 +451,7 @@ export class Connection implements Backend {
         // PostgreSQL flushes an error at once: a client waiting after Flush must see it.
         await this.transport.flush();
       }
-      await this.transport.flushIfLarge();
+      if (this.transport.large) await this.transport.flush();
     }
   }
 }

@@ -3,16 +3,18 @@
 // go back, a forward-only one forgets rows behind it. Positions are PostgreSQL's: 0 before the first row,
 // k on row k, count + 1 after the last. Rows are kept and handed out in the batches they came in (cut where a
 // FETCH ends), so that a run of encoded DataRow messages stays one buffer from the reader to the socket.
+import { type Cancellation, signalOf } from '../pg/cancel';
 import { SqlError } from '../pg/errors';
 import type { ResultRow, RowBatch, RowStream, RowsResult } from './handler';
 
 /** Where a portal's rows come from, a batch at a time. pull() returns an empty batch once there are no more. */
 export interface RowSource {
   /**
-   * A signal that aborts stops whatever produces the rows (a CancelRequest, a statement timeout). formats: the
-   * result formats of the rows being fetched, in which the producer may encode them (a cursor's FETCH).
+   * A cancellation that aborts stops whatever produces the rows (a CancelRequest, a statement timeout).
+   * formats: the result formats of the rows being fetched, in which the producer may encode them (a
+   * cursor's FETCH).
    */
-  pull(max: number, signal?: AbortSignal, formats?: number[]): Promise<RowBatch>;
+  pull(max: number, cancel?: Cancellation, formats?: number[]): Promise<RowBatch>;
   /** Pulls are for exactly the rows a FETCH returns (they are encoded in its formats): no reading ahead. */
   readonly exact?: boolean;
   /** No more rows are wanted: frees their producer (a reader holding the query). */
@@ -76,7 +78,7 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
   };
   return {
     exact: !readAhead,
-    async pull(max, signal, formats) {
+    async pull(max, cancel, formats) {
       if (head) {
         const rows = head.length > max ? head.splice(0, max) : head;
         if (rows === head) head = null;
@@ -84,6 +86,7 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
         return rows;
       }
       if (done || closed) return [];
+      const signal = signalOf(cancel);
       const stop = () => producer.abort(signal?.reason);
       signal?.addEventListener('abort', stop, { once: true });
       try {
@@ -135,8 +138,8 @@ export class Cursor {
   private pulled = 0;
   private exhausted = false;
   private pos = 0;
-  /** The signal and result formats of the statement now fetching, passed to the source. */
-  private signal: AbortSignal | undefined;
+  /** The cancellation and result formats of the statement now fetching, passed to the source. */
+  private cancel: Cancellation | undefined;
   private formats: number[] | undefined;
 
   constructor(
@@ -180,7 +183,7 @@ export class Cursor {
     while (this.pulled < k && !this.exhausted) {
       const need = k - this.pulled;
       const want = !Number.isFinite(k) ? BATCH : this.source.exact ? need : Math.max(need, BATCH);
-      const batch = await this.source.pull(want, this.signal, this.formats);
+      const batch = await this.source.pull(want, this.cancel, this.formats);
       if (!batch.length) this.exhausted = true;
       else {
         this.kept.push(batch);
@@ -192,8 +195,8 @@ export class Cursor {
   }
 
   /** True when rows remain after the current position (Execute's PortalSuspended). */
-  async hasMore(signal?: AbortSignal): Promise<boolean> {
-    this.signal = signal;
+  async hasMore(cancel?: Cancellation): Promise<boolean> {
+    this.cancel = cancel;
     this.formats = undefined;
     return this.reach(this.pos + 1);
   }
@@ -265,10 +268,10 @@ export class Cursor {
   async fetch(
     direction: FetchDirection,
     move = false,
-    signal?: AbortSignal,
+    cancel?: Cancellation,
     formats?: number[],
   ): Promise<RowBatch[]> {
-    this.signal = signal;
+    this.cancel = cancel;
     this.formats = formats;
     let { kind, count } = direction;
     if (kind === 'absolute') return this.absolute(count);

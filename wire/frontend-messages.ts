@@ -83,7 +83,9 @@ export function decodeMessage(frame: Frame): FrontendMessage {
       const params: (Buffer | null)[] = [];
       for (let i = 0; i < nParams; i++) {
         const len = r.int32();
-        params.push(len === -1 ? null : Buffer.from(r.bytes(len)));
+        // Views of the message, not copies: Bind decodes each at once into a value of its own (a string, a
+        // number, a bytea's own copy), so nothing keeps the socket's chunk alive through them.
+        params.push(len === -1 ? null : r.bytes(len));
       }
       const resultFormats = int16s(r, r.int16());
       r.end();

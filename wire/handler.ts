@@ -2,6 +2,7 @@
 // splitting statements and session commands go; everything else is the handler's.
 import type { BackendActivity, BackendSignal } from '../pg/activity';
 import type { StoredCredentials } from '../pg/auth';
+import type { StatementCancel } from '../pg/cancel';
 import type { FieldDescription } from './backend-messages';
 import type { DataRowRun } from './data-row-run';
 
@@ -37,7 +38,12 @@ export interface ClientSession {
 export interface QueryContext {
   session: ClientSession;
   /** Aborted when the client sends a CancelRequest for this backend or disconnects. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /**
+   * The same cancellation, without making the AbortSignal until something listens (pg/cancel.ts): a
+   * statement that only checks whether it is cancelled should look here. Absent outside the wire.
+   */
+  readonly cancel?: StatementCancel;
   notice(n: Notice): void;
   /**
    * pg_notify(channel, payload): a NOTIFY, sent when the statement's transaction commits. Absent where no

@@ -153,7 +153,10 @@ export const statementTimeoutError = () =>
  * Arms statement_timeout for one statement: aborts the statement's controller when it passes. Returns a
  * function that disarms it.
  */
-export function armStatementTimeout(controller: AbortController, timeoutMs: number): () => void {
+export function armStatementTimeout(
+  controller: { abort(reason: unknown): void },
+  timeoutMs: number,
+): () => void {
   if (timeoutMs <= 0) return () => {};
   const timer = setTimeout(() => controller.abort(statementTimeoutError()), timeoutMs);
   timer.unref();

@@ -1,6 +1,7 @@
 // Runs a portal and sends its result (PostgreSQL's pquery.c PortalRun with printtup.c): RowDescription when
 // asked, DataRow up to the row limit, then CommandComplete, or PortalSuspended when rows remain.
 
+import type { Cancellation } from '../pg/cancel';
 import type { Backend } from './backend';
 import * as msg from './backend-messages';
 import { copyIn, copyOut } from './copy';
@@ -25,8 +26,8 @@ export async function runPortal(
 ): Promise<void> {
   const out = b.transport;
   const stmt = portal.statement;
-  /** The signal of this Execute (the statement that produces the rows, or a new one to continue them). */
-  let signal: AbortSignal | undefined;
+  /** The cancellation of this Execute (the statement that produces the rows, or a new one to continue them). */
+  let cancel: Cancellation | undefined;
   if (!portal.rows) {
     if (portal.done) {
       // Executing a completed portal again returns nothing more, as PostgreSQL does.
@@ -42,8 +43,8 @@ export async function runPortal(
     if (stmt.sessionCommand) result = await runSessionCommand(b, stmt, portal.params, portal.resultFormats);
     else {
       // A portal reads its rows once, forward, in its own result formats: a query may stream them encoded.
-      const ctx = { ...b.startStatement(), stream: true, resultFormats: portal.resultFormats };
-      signal = ctx.signal;
+      const ctx = b.startStatement({ stream: true, resultFormats: portal.resultFormats });
+      cancel = ctx.cancel ?? ctx.signal;
       result = await stmt.query!.execute(portal.params, ctx);
     }
     if (result.kind === 'command') {
@@ -70,7 +71,10 @@ export async function runPortal(
   const p = portal.rows;
   const formats = formatsOf(portal);
   const typeOids = p.fields.map((f) => f.typeOid);
-  signal ??= b.startStatement().signal;
+  if (!cancel) {
+    const ctx = b.startStatement();
+    cancel = ctx.cancel ?? ctx.signal;
+  }
   // Rows are taken from the cursor a batch at a time and sent with a flush that waits for the socket to
   // drain: a client that does not read stops this loop, and with it the reader producing the rows.
   const limit = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
@@ -78,7 +82,7 @@ export async function runPortal(
   try {
     while (sent < limit) {
       const want = Math.min(limit - sent, SEND_BATCH);
-      const batches = await p.cursor.fetch({ kind: 'forward', count: want }, false, signal);
+      const batches = await p.cursor.fetch({ kind: 'forward', count: want }, false, cancel);
       let n = 0;
       for (const batch of batches) {
         n += batch.length;
@@ -92,7 +96,7 @@ export async function runPortal(
       await out.flushIfLarge();
       await out.yieldIfDue();
     }
-    if (maxRows > 0 && (await p.cursor.hasMore(signal))) {
+    if (maxRows > 0 && (await p.cursor.hasMore(cancel))) {
       out.send(msg.portalSuspended());
       return;
     }

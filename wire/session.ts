@@ -1,7 +1,7 @@
 // Session commands: the statements the protocol layer answers itself because they act on session state
 // (transaction control, SET/SHOW/RESET, DISCARD, and the utility statements of utility-statements.ts) rather
 // than on data. Recognised here, run in session-commands.ts.
-import { stripComments } from './splitter';
+import { firstWord, stripComments } from './splitter';
 import { parseUtility, UTILITY_WORDS, type UtilityStatement } from './utility-statements';
 
 export type SessionCommand =
@@ -33,8 +33,8 @@ const SESSION_WORDS = new Set([
 
 /** Recognises session statements; anything else returns null and goes to the query handler. */
 export function parseSessionCommand(sql: string): SessionCommand | null {
-  // The first word, from a prefix: a long statement that is not a session command costs nothing here.
-  const word = /^[a-z_]+/.exec(stripComments(sql.slice(0, 256)).toLowerCase())?.[0] ?? '';
+  // The first word alone: a statement that is not a session command costs one token here.
+  const word = firstWord(sql);
   if (UTILITY_WORDS.has(word)) return parseUtility(sql);
   if (!SESSION_WORDS.has(word)) return null;
   const text = stripComments(sql).replace(/;\s*$/, '');

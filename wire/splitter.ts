@@ -75,6 +75,24 @@ export function isBlank(text: string): boolean {
   }
 }
 
+/**
+ * The statement's first word, lower-case: the letters and underscores that begin its first token, after
+ * comments (and, with skipParens, opening parentheses); '' when it begins otherwise or cannot be lexed there.
+ * What stripComments(text) then a match of /^[a-z_]+/ gives, reading one token instead of the whole text.
+ */
+export function firstWord(text: string, skipParens = false): string {
+  const lexer = new Lexer(text);
+  try {
+    let t = lexer.next();
+    while (skipParens && t?.kind === 'punct' && t.value === '(') t = lexer.next();
+    if (!t) return '';
+    return /^[A-Za-z_]+/.exec(t.raw)?.[0].toLowerCase() ?? '';
+  } catch (e) {
+    if (e instanceof LexError) return '';
+    throw e;
+  }
+}
+
 /** Removes comments and collapses whitespace; quoted text is kept as it is. Used for classifying statements. */
 export function stripComments(text: string): string {
   if (plain(text)) return collapseWhitespace(text);

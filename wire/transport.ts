@@ -10,6 +10,9 @@ import { type Frame, Framer, type FramerLimits } from './framer';
  */
 export const WRITE_ALONE_BYTES = 64 * 1024;
 
+/** Buffered output beyond which a result is flushed as it goes. */
+const LARGE_OUTPUT_BYTES = 256 * 1024;
+
 /** How long one connection may run without giving the event loop to the others. */
 const YIELD_EVERY_MS = 5;
 
@@ -50,6 +53,13 @@ class FrameQueue {
   }
   get length(): number {
     return this.frames.length;
+  }
+  /** The next frame if it has arrived already; null otherwise. */
+  take(): Frame | null {
+    if (!this.frames.length) return null;
+    const f = this.frames.shift()!;
+    if (this.frames.length < 8) this.onLow?.();
+    return f;
   }
   /** The next frame if it has arrived already and is of `type`; null otherwise (it stays queued). */
   takeIf(type: number): Frame | null {
@@ -116,6 +126,11 @@ export class Transport implements MessageSink {
   /** The next message, or null when the client is gone. Throws ProtocolViolation on bad framing. */
   next(): Promise<Frame | null> {
     return this.queue.next();
+  }
+
+  /** The next message if one has arrived already (null otherwise: next() waits for it, or for the end). */
+  nextIfAny(): Frame | null {
+    return this.queue.take();
   }
 
   /**
@@ -228,9 +243,14 @@ export class Transport implements MessageSink {
     });
   }
 
-  /** Flushes when much output is buffered, so a large result streams instead of piling up in memory. */
+  /** Much output is buffered: a flush now lets a large result stream instead of piling up in memory. */
+  get large(): boolean {
+    return this.outBytes > LARGE_OUTPUT_BYTES;
+  }
+
+  /** Flushes when much output is buffered (see large). */
   async flushIfLarge(): Promise<void> {
-    if (this.outBytes > 256 * 1024) await this.flush();
+    if (this.large) await this.flush();
   }
 
   async upgradeToTls(context: SecureContext): Promise<void> {

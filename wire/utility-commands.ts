@@ -120,7 +120,7 @@ async function declare(
   // reader, so theirs are materialized (PostgreSQL materializes a holdable cursor at COMMIT).
   const scrollable = cmd.scroll !== false;
   const stream = !scrollable && !cmd.hold;
-  const result = await stmt.query!.execute(params, { ...b.startStatement(), stream });
+  const result = await stmt.query!.execute(params, b.startStatement({ stream }));
   if (result.kind !== 'rows') throw new SqlError('42P11', 'DECLARE CURSOR must be a query that returns rows');
   const portal = newPortal({ ...stmt, sessionCommand: null }, params, []);
   portal.rows = {
@@ -142,7 +142,8 @@ async function fetch(b: Backend, cmd: Of<'fetch'>, resultFormats: number[]): Pro
   if (!rows) throw new SqlError('55000', `portal "${cmd.name}" cannot be run`);
   // The rows may come encoded by the reader, in the formats they are sent in (all binary from a BINARY cursor).
   const formats = rows.binary ? [FormatCode.Binary] : resultFormats;
-  const fetched = await rows.cursor.fetch(cmd.direction, cmd.move, b.startStatement().signal, formats);
+  const ctx = b.startStatement();
+  const fetched = await rows.cursor.fetch(cmd.direction, cmd.move, ctx.cancel ?? ctx.signal, formats);
   const count = rowCount(fetched);
   if (cmd.move) return command(`MOVE ${count}`);
   // The rows go on in the batches the cursor holds them in (a run of encoded DataRows stays one buffer).

@@ -26,8 +26,10 @@
 // once, and a streamed query that finds them all held is materialized instead, within
 // segtasks.result_memory_limit, as a scrollable cursor is: it never waits for a cursor to close. A held
 // worker counts as its user's occupancy (above); its cursor's batches go to it directly, never queued.
+
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type Cancellation, signalOf } from '../../pg/cancel';
 import { SqlError } from '../../pg/errors';
 import { newClaims, resetClaim, withdraw } from './claims';
 import { FairQueue } from './fair-queue';
@@ -157,10 +159,10 @@ export class ReaderPool implements Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal?: AbortSignal,
+    cancel?: Cancellation,
     autoParams = false,
   ): Promise<RunResult> {
-    const inline = this.runInline(sql, types, params, session, signal, autoParams, null);
+    const inline = this.runInline(sql, types, params, session, cancel, autoParams, null);
     if (inline) return inline as RunResult;
     const body = {
       op: 'run' as const,
@@ -172,7 +174,7 @@ export class ReaderPool implements Readers {
       stream: false,
       formats: null,
     };
-    return (await this.request(session.user, body, signal)) as RunResult;
+    return (await this.request(session.user, body, signalOf(cancel))) as RunResult;
   }
 
   /**
@@ -184,15 +186,15 @@ export class ReaderPool implements Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal: AbortSignal | undefined,
+    cancel: Cancellation | undefined,
     autoParams: boolean,
     /** The result formats, when the rows are to come encoded as DataRow messages. */
     formats: number[] | null,
   ): Promise<OpenedRun> {
-    const inline = this.runInline(sql, types, params, session, signal, autoParams, { formats });
+    const inline = this.runInline(sql, types, params, session, cancel, autoParams, { formats });
     if (inline) return { ...(inline as StreamedRun), cursor: null };
     const body = { op: 'run' as const, sql, types, params, session, autoParams, stream: true, formats };
-    return (await this.request(session.user, body, signal)) as OpenedRun;
+    return (await this.request(session.user, body, signalOf(cancel))) as OpenedRun;
   }
 
   /**
@@ -208,11 +210,13 @@ export class ReaderPool implements Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal: AbortSignal | undefined,
+    cancel: Cancellation | undefined,
     autoParams: boolean,
     stream: { formats: number[] | null } | null,
   ): StreamedRun | RunResult | null {
-    if (!this.inline || this.closed || signal?.aborted || session.activity) return null;
+    // Only whether it is cancelled already: a statement run here runs to its end in one go (its guard bounds
+    // it), so nothing needs to listen for an abort, and no AbortSignal is made.
+    if (!this.inline || this.closed || cancel?.aborted || session.activity) return null;
     if (sql.length > INLINE_MAX_SQL || paramBytes(params) > INLINE_MAX_PARAM_BYTES) return null;
     try {
       const r = this.inline.runInline(sql, types, params, session, autoParams, stream, INLINE_BUDGET_MS);

@@ -5,7 +5,9 @@
 // settings (SET LOCAL), its rows come a batch at a time from a live portal (Execute with a row count, see
 // pg-step.ts), and its connection is cleaned (DISCARD ALL) before another user's statement gets it.
 // Values reach the wire as PostgreSQL printed them (pg-rows.ts).
+
 import pg from 'pg';
+import { type Cancellation, signalOf } from '../../pg/cancel';
 import { encodeText } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { READER_ROLE, readerUrl } from '../reader-schema';
@@ -315,8 +317,9 @@ export class PostgresReaders implements Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal?: AbortSignal,
+    cancel?: Cancellation,
   ): Promise<RunResult> {
+    const signal = signalOf(cancel);
     const opened = await this.open(sql, types, params, session, signal, false, null);
     const rows = opened.rows;
     const warnings = opened.warnings;
@@ -333,10 +336,11 @@ export class PostgresReaders implements Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal: AbortSignal | undefined,
+    cancel: Cancellation | undefined,
     _autoParams: boolean,
     formats: number[] | null,
   ): Promise<OpenedRun> {
+    const signal = signalOf(cancel);
     if (signal?.aborted) throw abortError(signal);
     const client = await this.connect();
     if (signal?.aborted) {

@@ -178,7 +178,7 @@ export class ReaderEngine {
       user: s.user,
       database: s.database,
       pid: s.pid,
-      settings: new Map(settings.map(([k, v]) => [k.toLowerCase(), v])),
+      settings: this.settingsMap(settings),
       changedSettings: new Map(),
       notifications: [],
       activity: s.activity ?? [],
@@ -198,6 +198,39 @@ export class ReaderEngine {
       sleep: this.sleep,
     };
   }
+
+  /**
+   * The functions' context for the statement starting now. The engine runs one statement at a time (an open
+   * cursor's batches belong to the statement that opened it), so the one context is reset in place: making
+   * it anew, with a Map of every setting, was a fifth of a point lookup's time on the wire thread.
+   */
+  private contextFor(s: SessionSnapshot, settings: [string, string][]): FunctionContext {
+    const c = this.ctx;
+    c.user = s.user;
+    c.database = s.database;
+    c.pid = s.pid;
+    c.settings = this.settingsMap(settings);
+    c.activity = s.activity ?? [];
+    c.statementStartedAt = Date.now();
+    c.statementTimeText = undefined;
+    // What a statement that failed left behind is not the next one's.
+    if (c.changedSettings.size) c.changedSettings = new Map();
+    if (c.notifications.length) c.notifications = [];
+    if (c.signals.length) c.signals = [];
+    if (c.warnings.length) c.warnings = [];
+    return c;
+  }
+
+  /** A session's settings by lower-case name, made once per settings list (a list is one settings version). */
+  private settingsMap(settings: [string, string][]): ReadonlyMap<string, string> {
+    let m = this.settingsMaps.get(settings);
+    if (!m) {
+      m = new Map(settings.map(([k, v]) => [k.toLowerCase(), v]));
+      this.settingsMaps.set(settings, m);
+    }
+    return m;
+  }
+  private readonly settingsMaps = new WeakMap<[string, string][], ReadonlyMap<string, string>>();
 
   describe(sql: string, clientTypes: number[]): Described {
     const p = this.plan(sql, clientTypes);
@@ -263,13 +296,37 @@ export class ReaderEngine {
     const t0 = performance.now();
     try {
       return guard.within(budgetMs, () => {
-        if (!stream) return this.run(sql, clientTypes, params, session, autoParams);
-        const r = this.open(sql, clientTypes, params, session, autoParams, INLINE_CURSOR, stream.formats);
-        if (!r.done) {
-          this.closeCursor(INLINE_CURSOR);
-          throw new NotInline('more rows than a batch');
+        const { rows } = this.allRows(sql, clientTypes, params, session, autoParams, FIRST_BATCH_ROWS);
+        if (!stream) {
+          // Within the result memory limit, as run() collects them.
+          const limit = this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY;
+          return {
+            fields: plan.fields,
+            rows: collectRows(rows, limit),
+            bounded: true,
+            ...this.takeEffects(),
+          };
         }
-        return r;
+        // As open() would have answered: one batch, the last, encoded when the formats are known; a batch's
+        // bytes at most (more: a reader streams it).
+        let bytes = 0;
+        for (const r of rows) bytes += rowBytes(r);
+        if (bytes > BATCH_BYTES) throw new NotInline('more bytes than a batch');
+        const encoded = stream.formats
+          ? encodeDataRows(
+              rows,
+              plan.fields.map((f) => f.typeOid),
+              stream.formats,
+            )
+          : null;
+        return {
+          fields: plan.fields,
+          bounded: true,
+          rows: encoded ? [] : rows,
+          encoded,
+          done: true,
+          ...this.takeEffects(),
+        };
       });
     } catch (err) {
       if (!(err instanceof NotInline)) throw err;
@@ -529,6 +586,59 @@ export class ReaderEngine {
     /** The rows are streamed: stepped in runs where the statement allows (row-runs.ts). */
     streamed = false,
   ): { plan: Plan; rows: Iterable<unknown[]> } {
+    const { plan: p, bound } = this.bind(sql, clientTypes, params, session, autoParams);
+    try {
+      const wrapped = streamed ? this.runsStatement(p) : null;
+      if (wrapped) {
+        const runs = p.used.length ? wrapped.iterate(bound) : wrapped.iterate();
+        return { plan: p, rows: this.runs.rows(runs) };
+      }
+      const rows = (p.used.length ? p.stmt.iterate(bound) : p.stmt.iterate()) as Iterable<unknown[]>;
+      return { plan: p, rows };
+    } catch (err) {
+      throw translateSqliteError(err);
+    }
+  }
+
+  /**
+   * A bounded plan's rows, all at once (runInline): a bounded plan returns a few rows at most (bounded-plan.ts),
+   * and `all()` spares the iterator that a streamed statement steps through (a native object and a call per
+   * row, which cost as much as the lookup itself). More than `maxRows` rows: NotInline, for a reader to run.
+   */
+  private allRows(
+    sql: string,
+    clientTypes: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    autoParams: boolean,
+    maxRows: number,
+  ): { plan: Plan; rows: unknown[][] } {
+    const { plan: p, bound } = this.bind(sql, clientTypes, params, session, autoParams);
+    let rows: unknown[][];
+    try {
+      rows = (p.used.length ? p.stmt.all(bound) : p.stmt.all()) as unknown[][];
+    } catch (err) {
+      if (err instanceof NotInline) throw err;
+      throw translateSqliteError(err);
+    }
+    if (rows.length > maxRows) throw new NotInline('more rows than a batch');
+    if (p.noColumns) rows = rows.map(() => []);
+    else
+      this.nameRegValues(
+        p.fields.map((f) => f.typeOid),
+        rows,
+      );
+    return { plan: p, rows };
+  }
+
+  /** Plans (or finds the plan of) a query, sets up its functions' context and binds its parameters. */
+  private bind(
+    sql: string,
+    clientTypes: number[],
+    params: unknown[],
+    session: SessionSnapshot,
+    autoParams: boolean,
+  ): { plan: Plan; bound: Record<number, unknown> } {
     let p: Plan | null = null;
     let values = params;
     if (autoParams && !params.length) {
@@ -550,8 +660,7 @@ export class ReaderEngine {
     }
     this.emulation.prepareFor(p.sql);
     const settings = this.settingsOf(session);
-    this.ctx = this.makeContext(session, settings);
-    this.ctx.settings.set('__statement_time', formatTimestampMicros(BigInt(Date.now()) * 1000n));
+    this.contextFor(session, settings);
     if (p.usesActivity) {
       this.db.exec('DELETE FROM pg_backend_activity');
       const ins = this.db.prepare(
@@ -582,20 +691,10 @@ export class ReaderEngine {
     }
     // Parameters are numbered (?1, ?2, ...) in the translated SQL; better-sqlite3 binds those by key.
     const bound: Record<number, unknown> = {};
-    p.used.forEach((n, i) => {
-      bound[i + 1] = toSqlite(values[n - 1], p.paramTypes[n - 1]);
-    });
-    try {
-      const wrapped = streamed ? this.runsStatement(p) : null;
-      if (wrapped) {
-        const runs = p.used.length ? wrapped.iterate(bound) : wrapped.iterate();
-        return { plan: p, rows: this.runs.rows(runs) };
-      }
-      const rows = (p.used.length ? p.stmt.iterate(bound) : p.stmt.iterate()) as Iterable<unknown[]>;
-      return { plan: p, rows };
-    } catch (err) {
-      throw translateSqliteError(err);
-    }
+    const used = p.used;
+    for (let i = 0; i < used.length; i++)
+      bound[i + 1] = toSqlite(values[used[i] - 1], p.paramTypes[used[i] - 1]);
+    return { plan: p, bound };
   }
 
   /** The plan's statement wrapped to step in runs, or null where it cannot be (it then streams row by row). */
@@ -667,9 +766,6 @@ export class ReaderEngine {
  */
 const INLINE_STALL_MS = 10;
 const INLINE_STRIKES = 3;
-
-/** The id of the cursor runInline opens and always closes before it returns. */
-const INLINE_CURSOR = -1;
 
 /** The plan cache's key: the statement's text and its parameter types as the client gave them. */
 function planKey(sql: string, clientTypes: number[]): string {

@@ -1,5 +1,6 @@
 // What the router and the app ask of the engine that answers user queries: the reader pool on the SQLite
 // catalog (pool.ts) or PostgreSQL itself when the catalog lives there (postgres-readers.ts).
+import type { Cancellation } from '../../pg/cancel';
 import { SqlError } from '../../pg/errors';
 import type { Described, RunResult, SessionSnapshot, StreamedBatch, StreamedRun } from './reader-engine';
 
@@ -43,7 +44,7 @@ export interface Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal?: AbortSignal,
+    cancel?: Cancellation,
     autoParams?: boolean,
   ): Promise<RunResult>;
   /**
@@ -55,7 +56,7 @@ export interface Readers {
     types: number[],
     params: unknown[],
     session: SessionSnapshot,
-    signal: AbortSignal | undefined,
+    cancel: Cancellation | undefined,
     autoParams: boolean,
     formats: number[] | null,
   ): Promise<OpenedRun>;

@@ -19,7 +19,7 @@ import type {
   RowBatch,
   RowStream,
 } from '../../wire/handler';
-import { stripComments } from '../../wire/splitter';
+import { firstWord, stripComments } from '../../wire/splitter';
 import { lex } from '../ddl/lexer';
 import { parseUserStatement, type UserStatement } from '../ddl/users';
 import { lockTableStatement, parseLockTable } from './lock-table';
@@ -40,9 +40,6 @@ export interface StatementModule {
  * parse to milliseconds.
  */
 export const MAX_COMMAND_BYTES = 64 * 1024;
-
-/** How much of a statement is read to classify it by its first word. */
-const CLASSIFY_PREFIX = 4096;
 
 const READ_WORDS = new Set(['select', 'with', 'values', 'table']);
 const WRITE_WORDS = new Set([
@@ -198,9 +195,8 @@ export class Router implements QueryHandler {
     session: ClientSession,
     describe: boolean,
   ): Promise<PreparedQuery> {
-    // Classified by a prefix: a long statement costs nothing here before it is known what it is.
-    const head = stripComments(sql.slice(0, CLASSIFY_PREFIX));
-    const first = /^[(\s]*([A-Za-z_]+)/.exec(head)?.[1]?.toLowerCase() ?? '';
+    // Classified by its first word: a long statement costs nothing here before it is known what it is.
+    const first = firstWord(sql, true);
     if (READ_WORDS.has(first)) {
       const body = first === 'table' ? `SELECT * FROM ${stripComments(sql).replace(/^table\s+/i, '')}` : sql;
       return this.readQuery(body, types, describe, session.user);
@@ -285,12 +281,20 @@ export class Router implements QueryHandler {
         const session = sessionSnapshot(ctx.session);
         if (readsSessions) session.activity = ctx.activity?.() ?? [];
         if (!ctx.stream) {
-          const r = await readers.run(sql, types, params, session, ctx.signal, !describe);
+          const r = await readers.run(sql, types, params, session, ctx.cancel ?? ctx.signal, !describe);
           applyEffects(r, ctx);
           return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
         }
         const formats = ctx.resultFormats ?? null;
-        const r = await readers.open(sql, types, params, session, ctx.signal, !describe, formats);
+        const r = await readers.open(
+          sql,
+          types,
+          params,
+          session,
+          ctx.cancel ?? ctx.signal,
+          !describe,
+          formats,
+        );
         // A streamed query's functions run as its batches are produced: their effects come with each batch.
         const apply = (batch: StreamedBatch): RowBatch => {
           applyEffects(batch, ctx);

@@ -1,7 +1,16 @@
 // The text and binary codecs of pg/: what a Bind parameter decodes to, and the PostgreSQL error for bytes that
 // do not decode (a guess would be a wrong answer).
 import test from 'ava';
-import { decodeParam, encodeBinary, encodeText, formatArrayLiteral, parseArrayText } from '../../pg/codecs';
+import {
+  canonicalTimestamp,
+  decodeParam,
+  encodeBinary,
+  encodeText,
+  formatArrayLiteral,
+  formatTimestampMicros,
+  parseArrayText,
+  parseTimestampMicros,
+} from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 
@@ -155,4 +164,59 @@ test('an integer held as a number beyond 2^53 is 22003 in text and binary, never
   // A bigint is exact to the last digit.
   t.is(encodeText(-(2n ** 63n), Oid.int8), '-9223372036854775808');
   t.is(encodeBinary(-(2n ** 63n), Oid.int8).readBigInt64BE(0), -(2n ** 63n));
+});
+
+test('canonicalTimestamp gives what parsing and formatting give, for canonical text taken as is and for the rest', (t) => {
+  const slow = (text: string, withZone: boolean) =>
+    formatTimestampMicros(parseTimestampMicros(text), withZone);
+  // Instants spread over 1000-9999 with every fraction length, and the edges the fast path leaves out.
+  const texts: string[] = [
+    '2026-12-02 01:23:45+00',
+    '2026-12-02 01:23:45.5+00',
+    '2026-12-02 01:23:45.123456+00',
+    '2026-12-02 01:23:45.120000+00',
+    '2026-12-02 01:23:45.040+00',
+    '2026-12-02 01:23:45.000+00',
+    '2026-12-02 01:23:45.0',
+    '2026-12-02 01:23:45.100',
+    '2026-12-02 01:23:45.1234567+00',
+    '2026-02-29 00:00:00+00',
+    '2025-02-29 00:00:00+00',
+    '2026-01-31 23:59:59+00',
+    '0999-01-01 00:00:00+00',
+    '0050-01-01 00:00:00+00',
+    '2026-12-02 01:23:45',
+    '2026-12-02 01:23:45+02',
+    '2026-12-02T01:23:45Z',
+    '2026-12-02 24:00:00+00',
+  ];
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const micros = BigInt(next() % 253_000_000) * 1_000_000n * 1000n + BigInt(next() % 1_000_000);
+    const text = formatTimestampMicros(micros - 30_000_000_000_000_000n, true);
+    // As the catalog stores them too: milliseconds, trailing zeros kept.
+    texts.push(
+      text,
+      new Date(Number((micros - 30_000_000_000_000_000n) / 1000n))
+        .toISOString()
+        .replace('T', ' ')
+        .replace('Z', '+00'),
+    );
+  }
+  for (const text of texts)
+    for (const withZone of [true, false]) {
+      let expected: string | Error;
+      try {
+        expected = slow(text, withZone);
+      } catch (err) {
+        expected = err as Error;
+      }
+      if (expected instanceof Error)
+        t.throws(() => canonicalTimestamp(text, withZone), { message: expected.message });
+      else t.is(canonicalTimestamp(text, withZone), expected, `${text} (withZone ${withZone})`);
+    }
 });

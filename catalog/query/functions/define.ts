@@ -48,8 +48,13 @@ export interface FunctionContext {
   user: string;
   database: string;
   pid: number;
-  settings: Map<string, string>;
+  /** The session's settings by lower-case name. Read only: shared by the statements of a settings version. */
+  settings: ReadonlyMap<string, string>;
   changedSettings: Map<string, string>;
+  /** When the statement started (ms since the epoch), for now() and friends; absent: at the first call. */
+  statementStartedAt?: number;
+  /** statementStartedAt as timestamptz text, made at the first call that needs it. */
+  statementTimeText?: string;
   /** pg_notify() calls, [channel, payload], sent by the session when the statement's transaction commits. */
   notifications: [string, string][];
   /** Every session, when the statement names pg_stat_activity or a backend-signalling function. */
@@ -103,7 +108,10 @@ export const SESSION_VARIADIC = { deterministic: false, varargs: true };
 
 /** The statement's start time: now() and friends are stable within a statement, as in PostgreSQL. */
 export function statementTime(c: FunctionContext): string {
-  return c.settings.get('__statement_time') ?? formatTimestampMicros(BigInt(Date.now()) * 1000n);
+  const fixed = c.settings.get('__statement_time');
+  if (fixed) return fixed;
+  c.statementTimeText ??= formatTimestampMicros(BigInt(c.statementStartedAt ?? Date.now()) * 1000n);
+  return c.statementTimeText;
 }
 
 /** An array argument: PostgreSQL's text form {a,b}, or the space-separated int2vector / oidvector form. */
