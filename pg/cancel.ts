@@ -33,7 +33,22 @@ export class StatementCancel {
     this.isAborted = true;
     this.why = reason ?? new DOMException('This operation was aborted', 'AbortError');
     this.controller?.abort(this.why);
+    const listeners = this.listeners;
+    this.listeners = null;
+    for (const fn of listeners ?? []) fn(this.why);
   }
+
+  /** Calls fn with the reason once aborted (at once if it is already), without making an AbortSignal. */
+  onAbort(fn: (reason: unknown) => void): () => void {
+    if (this.isAborted) {
+      fn(this.why);
+      return () => {};
+    }
+    const listeners = (this.listeners ??= new Set());
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  }
+  private listeners: Set<(reason: unknown) => void> | null = null;
 }
 
 /** What tells an operation that its statement is cancelled: an AbortSignal, or a StatementCancel. */
@@ -42,4 +57,20 @@ export type Cancellation = AbortSignal | StatementCancel;
 /** The AbortSignal of a cancellation, made now if it is a StatementCancel that has none yet. */
 export function signalOf(c: Cancellation | undefined): AbortSignal | undefined {
   return c instanceof StatementCancel ? c.signal : c;
+}
+
+/**
+ * Calls fn with the reason once the cancellation aborts (at once if it has); returns the function that stops
+ * listening. A StatementCancel is listened to without making its AbortSignal.
+ */
+export function onAbort(c: Cancellation | undefined, fn: (reason: unknown) => void): () => void {
+  if (!c) return () => {};
+  if (c instanceof StatementCancel) return c.onAbort(fn);
+  if (c.aborted) {
+    fn(c.reason);
+    return () => {};
+  }
+  const listener = () => fn(c.reason);
+  c.addEventListener('abort', listener, { once: true });
+  return () => c.removeEventListener('abort', listener);
 }

@@ -3,7 +3,7 @@
 // go back, a forward-only one forgets rows behind it. Positions are PostgreSQL's: 0 before the first row,
 // k on row k, count + 1 after the last. Rows are kept and handed out in the batches they came in (cut where a
 // FETCH ends), so that a run of encoded DataRow messages stays one buffer from the reader to the socket.
-import { type Cancellation, signalOf } from '../pg/cancel';
+import { type Cancellation, onAbort, StatementCancel } from '../pg/cancel';
 import { SqlError } from '../pg/errors';
 import type { ResultRow, RowBatch, RowStream, RowsResult } from './handler';
 
@@ -69,10 +69,11 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
   let done = false;
   let closed = false;
   // The batch asked for ahead is not tied to any one statement: a cancel of the statement waiting for it
-  // aborts it through this controller, which then ends the stream.
-  const producer = new AbortController();
+  // aborts it through this cancellation, which then ends the stream (its AbortSignal is made only if the
+  // producer listens: a result of one batch never needs it).
+  const producer = new StatementCancel();
   const ask = (max: number, formats?: number[]) => {
-    const p = rest.next(max, producer.signal, formats);
+    const p = rest.next(max, producer, formats);
     p.catch(() => {}); // seen by whoever awaits it; a batch asked ahead and never awaited is dropped
     return p;
   };
@@ -86,11 +87,8 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
         return rows;
       }
       if (done || closed) return [];
-      const signal = signalOf(cancel);
-      const stop = () => producer.abort(signal?.reason);
-      signal?.addEventListener('abort', stop, { once: true });
+      const stopListening = onAbort(cancel, (reason) => producer.abort(reason));
       try {
-        if (signal?.aborted) stop();
         const batch = await (ahead ?? ask(readAhead ? Math.max(max, BATCH) : max, formats));
         ahead = null;
         done = batch.done;
@@ -100,7 +98,7 @@ export function streamedRows(first: ResultRow[], rest: RowStream, readAhead: boo
         done = true;
         throw err;
       } finally {
-        signal?.removeEventListener('abort', stop);
+        stopListening();
       }
     },
     close() {

@@ -2,7 +2,7 @@
 // splitting statements and session commands go; everything else is the handler's.
 import type { BackendActivity, BackendSignal } from '../pg/activity';
 import type { StoredCredentials } from '../pg/auth';
-import type { StatementCancel } from '../pg/cancel';
+import type { Cancellation, StatementCancel } from '../pg/cancel';
 import type { FieldDescription } from './backend-messages';
 import type { DataRowRun } from './data-row-run';
 
@@ -80,10 +80,10 @@ export type RowBatch = readonly ResultRow[] | DataRowRun;
 export interface RowStream {
   /**
    * Up to max more rows (a batch may hold more: the rows that came before any were asked for); done with
-   * the last of them. A signal that aborts stops the producer. formats: the rows may come encoded as
+   * the last of them. A cancellation that aborts stops the producer. formats: the rows may come encoded as
    * DataRow messages in these result formats.
    */
-  next(max: number, signal?: AbortSignal, formats?: number[]): Promise<{ rows: RowBatch; done: boolean }>;
+  next(max: number, cancel?: Cancellation, formats?: number[]): Promise<{ rows: RowBatch; done: boolean }>;
   /** No more rows are wanted: frees what produces them. */
   close(): void;
 }

@@ -8,6 +8,7 @@ import type { SessionSnapshot, StatementEffects, StreamedBatch } from '../../cat
 import type { Readers } from '../../catalog/readers/readers';
 import type { Users } from '../../catalog/users';
 import type { StoredCredentials } from '../../pg/auth';
+import { signalOf } from '../../pg/cancel';
 import { SqlError } from '../../pg/errors';
 import { DataRowRun } from '../../wire/data-row-run';
 import type {
@@ -305,14 +306,14 @@ export class Router implements QueryHandler {
         let first: RowBatch | null = apply(r);
         const cursor = r.cursor;
         const rest: RowStream = {
-          async next(max, signal, formats) {
+          async next(max, cancel, formats) {
             if (first) {
               const rows = first;
               first = null;
               return { rows, done: !cursor };
             }
             if (!cursor) return { rows: [], done: true };
-            const batch = await cursor.next(max, signal, formats);
+            const batch = await cursor.next(max, signalOf(cancel), formats);
             return { rows: apply(batch), done: batch.done };
           },
           close: () => {

@@ -1,6 +1,7 @@
 // A streamed result as the wire reads it: one batch asked for ahead and no more (a portal), exact pulls in the
 // FETCH's formats (a cursor), the producer freed on close and stopped by a cancel.
 import test from 'ava';
+import { signalOf } from '../../pg/cancel';
 import { Cursor, rowCount, streamedRows } from '../../wire/cursor';
 import type { ResultRow, RowStream } from '../../wire/handler';
 
@@ -11,8 +12,10 @@ function producer(total: number, from = 1) {
   let next = from;
   let closed = 0;
   const stream: RowStream = {
-    async next(max, signal, formats) {
+    async next(max, cancel, formats) {
       asked.push({ max, formats });
+      // As a producer that listens for the abort (a reader's cursor) takes it.
+      const signal = signalOf(cancel);
       if (signal) signals.push(signal);
       const rows: ResultRow[] = [];
       while (rows.length < max && next <= total) rows.push([next++]);
