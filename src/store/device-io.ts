@@ -83,6 +83,13 @@ export interface DeviceIO {
   /** fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once. */
   makeDurable(paths: string[]): Promise<void>;
   /**
+   * Starts the disk's work for files written with durable = false early, while more are being written: they
+   * are fdatasynced, their directories left to the makeDurable that must still follow for the same files
+   * (cheap then: their data is on disk). One fsync per directory per batch of files would force a journal
+   * commit each time (where the agent protocol has no files-only sync, this is a makeDurable).
+   */
+  writeBack(paths: string[]): Promise<void>;
+  /**
    * Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there.
    * Nothing is written into `into` once the promise has settled (also when `signal` stopped the read): the
    * caller may reuse it from then on.
@@ -211,6 +218,10 @@ export class LocalDeviceIO implements DeviceIO {
 
   makeDurable(paths: string[]): Promise<void> {
     return syncFiles(paths, new Set(paths.map((p) => dirname(p))));
+  }
+
+  writeBack(paths: string[]): Promise<void> {
+    return syncFiles(paths, []);
   }
 
   readSegment(path: string, expected: Expected, opts: { into?: Buffer; signal?: AbortSignal }) {

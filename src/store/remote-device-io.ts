@@ -148,6 +148,11 @@ export class RemoteDeviceIO implements DeviceIO {
     await this.client.json('POST', '/v1/sync', { paths }, { timeoutMs: 60_000 }).catch(rethrow);
   }
 
+  /** The agent protocol has no files-only sync: the files and their directories are synced. */
+  writeBack(paths: string[]): Promise<void> {
+    return this.makeDurable(paths);
+  }
+
   async readSegment(
     path: string,
     expected: Expected,
