@@ -4,19 +4,22 @@
 // the agent protocol). Which one serves a node follows from the catalog: a node with an ADDRESS is an agent's.
 import { constants } from 'node:fs';
 import { access, readdir, stat, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
 import { IdentityChecks, identityProblem, writeIdentity } from './device-identity';
 import {
+  deviceFull,
   fsyncDir,
   type SegmentMeta,
   segmentDir,
+  segmentFileName,
   syncFiles,
   type VerifyResult,
   verifySegmentFile,
   writeSegmentFile,
 } from './segment-file';
+import { isShared, SegmentWriter } from './segment-writer';
 import { deviceCapacity } from './store';
 import { type VerifyJob, type VerifyOutcome, VerifyPool } from './verify-pool';
 
@@ -163,11 +166,15 @@ export async function inspectLocalDevice(
   return { path: abs, capacity: await deviceCapacity(abs) };
 }
 
+/** Segments at least this large are written on the writer thread when they can be (LocalDeviceIO). */
+export const WRITER_MIN_BYTES = 64 * 1024;
+
 /** Devices that are directories of this process: the embedded default, and every node without ADDRESS. */
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
   private pool: VerifyPool | null;
   private readonly identity = new IdentityChecks();
+  private readonly writer = new SegmentWriter();
 
   constructor(verifier?: VerifyPool) {
     this.pool = verifier ?? null;
@@ -206,7 +213,25 @@ export class LocalDeviceIO implements DeviceIO {
     if (problem) throw new DeviceIdentityProblem(problem);
     // Only the segments subdirectory is created (when a write finds it missing), never the device's own
     // directory (device-identity.ts).
-    return writeSegmentFile(segmentDir(d.path), meta, payload, {
+    const dir = segmentDir(d.path);
+    // A COPY's new segment in shared memory is written on the writer thread (nothing to check it against, no
+    // abort, synced later with makeDurable): the same file as writeSegmentFile's `fresh` write. Small ones
+    // cost the main thread little: they stay here, so that a small COPY does not start the thread.
+    const writerPays =
+      opts.fresh &&
+      !opts.durable &&
+      !opts.signal &&
+      !opts.checksum &&
+      !opts.verifiedHead &&
+      payload.length >= WRITER_MIN_BYTES &&
+      isShared(payload);
+    if (writerPays) {
+      const path = join(dir, segmentFileName(meta.storageId));
+      return this.writer.write(dir, meta, payload, false).catch((err) => {
+        throw deviceFull(err, path) ?? err;
+      });
+    }
+    return writeSegmentFile(dir, meta, payload, {
       syncDir: opts.durable,
       syncFile: opts.durable,
       signal: opts.signal,

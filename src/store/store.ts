@@ -254,7 +254,8 @@ export class SegmentStore {
       });
     // Group and parity buffers go back to the pool once their files are written (all of a group's writes
     // have settled by then): allocating and zeroing them for every group kept the garbage collector busy.
-    const buffers = new BufferPool(GROUPS_IN_FLIGHT + 1);
+    // They lie in shared memory, from which an in-process device I/O writes on its writer thread.
+    const buffers = new BufferPool(GROUPS_IN_FLIGHT + 1, true);
     const submit = async (group: Buffer, bytes: number, seq: number) => {
       const p = this.writeGroup(state, group, bytes, seq, buffers)
         .then(startWriteBack)
