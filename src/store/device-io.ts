@@ -19,7 +19,7 @@ import {
   verifySegmentFile,
   writeSegmentFile,
 } from './segment-file';
-import { isShared, SegmentWriter } from './segment-writer';
+import { isShared, SegmentWriter, WriterThreadFailed } from './segment-writer';
 import { deviceCapacity } from './store';
 import { type VerifyJob, type VerifyOutcome, VerifyPool } from './verify-pool';
 
@@ -227,7 +227,10 @@ export class LocalDeviceIO implements DeviceIO {
       isShared(payload);
     if (writerPays) {
       const path = join(dir, segmentFileName(meta.storageId));
-      return this.writer.write(dir, meta, payload, false).catch((err) => {
+      return this.writer.write(dir, meta, payload, false).catch(async (err) => {
+        // The thread removes what it created when a write fails; if it died instead, the file (its name a new
+        // storage id, created exclusively by this write if it exists) is removed here.
+        if (err instanceof WriterThreadFailed) await unlink(path).catch(() => {});
         throw deviceFull(err, path) ?? err;
       });
     }

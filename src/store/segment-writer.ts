@@ -13,6 +13,9 @@ export interface WrittenFile {
   size: number;
 }
 
+/** The writer thread died with the write unanswered: the file may be there, partly written. */
+export class WriterThreadFailed extends Error {}
+
 /** Whether a payload can go to the writer thread without a copy. */
 export function isShared(payload: Buffer): boolean {
   return payload.buffer instanceof SharedArrayBuffer;
@@ -61,7 +64,8 @@ export class SegmentWriter {
     const fail = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      for (const [, p] of this.pending) p.reject(new Error(`segment writer thread failed: ${why}`));
+      for (const [, p] of this.pending)
+        p.reject(new WriterThreadFailed(`segment writer thread failed: ${why}`));
       this.pending.clear();
     };
     worker.on('error', (e) => fail(e.message));
