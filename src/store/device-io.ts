@@ -83,13 +83,17 @@ export interface DeviceIO {
    * anything is written (CopyMismatch). An abort of `signal` before the rename leaves no file.
    */
   writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions): Promise<WrittenSegment>;
-  /** fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once. */
-  makeDurable(paths: string[]): Promise<void>;
+  /**
+   * fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once.
+   * `writtenBack`: files among `paths` whose writeBack has returned and that were not written since; their
+   * data is on disk already, so only their directories are synced.
+   */
+  makeDurable(paths: string[], writtenBack?: ReadonlySet<string>): Promise<void>;
   /**
    * Starts the disk's work for files written with durable = false early, while more are being written: they
-   * are fdatasynced, their directories left to the makeDurable that must still follow for the same files
-   * (cheap then: their data is on disk). One fsync per directory per batch of files would force a journal
-   * commit each time (where the agent protocol has no files-only sync, this is a makeDurable).
+   * are fdatasynced, their directories left to the makeDurable that must still follow for the same files.
+   * One fsync per directory per batch of files would force a journal commit each time (where the agent
+   * protocol has no files-only sync, this is a whole makeDurable).
    */
   writeBack(paths: string[]): Promise<void>;
   /**
@@ -244,8 +248,9 @@ export class LocalDeviceIO implements DeviceIO {
     });
   }
 
-  makeDurable(paths: string[]): Promise<void> {
-    return syncFiles(paths, new Set(paths.map((p) => dirname(p))));
+  makeDurable(paths: string[], writtenBack?: ReadonlySet<string>): Promise<void> {
+    const dirs = new Set(paths.map((p) => dirname(p)));
+    return syncFiles(writtenBack ? paths.filter((p) => !writtenBack.has(p)) : paths, dirs);
   }
 
   writeBack(paths: string[]): Promise<void> {

@@ -245,12 +245,19 @@ export class SegmentStore {
     // Each group's files are fdatasynced as soon as they are written (DeviceIO.writeBack), one group after
     // another, while the next groups are received: the disk writes the load back during the COPY instead of
     // all of it after the last CopyData (40% of a 256 MiB COPY's time). makeDurable still runs over every
-    // file before the catalog transaction (their directories, and any data not yet on disk: docs/durability.md,
-    // step 3).
+    // file before the catalog transaction (their directories, and the files not written back yet:
+    // docs/durability.md, step 3).
     const writeBack = new BoundedQueue(WRITE_BACKS);
+    /** The files whose writeBack has returned (each is written once): makeDurable syncs only their directories. */
+    const writtenBack = new Set<string>();
     const startWriteBack = (written: Map<DeviceIO, string[]>) =>
       writeBack.add(async () => {
-        await Promise.all([...written].map(([dio, paths]) => dio.writeBack(paths)));
+        await Promise.all(
+          [...written].map(async ([dio, paths]) => {
+            await dio.writeBack(paths);
+            for (const p of paths) writtenBack.add(p);
+          }),
+        );
       });
     // Group and parity buffers go back to the pool once their files are written (all of a group's writes
     // have settled by then): allocating and zeroing them for every group kept the garbage collector busy.
@@ -301,7 +308,7 @@ export class SegmentStore {
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
       // Every file and its directory entry become durable before the catalog says the segments exist (a
       // crash before this point leaves only uncatalogued files, which start-up recovery removes).
-      await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.makeDurable(paths)));
+      await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.makeDurable(paths, writtenBack)));
       state.groups.sort((a, b) => a.seq - b.seq);
       await this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
     } catch (err) {

@@ -22,6 +22,8 @@ interface Run {
 function setup(opts: { writeBackFails?: boolean } = {}) {
   const run: Run = { events: [], files: new Set(), durableAtCommit: null };
   const durable = new Set<string>();
+  /** Files whose data a returned writeBack or makeDurable has synced. */
+  const dataSynced = new Set<string>();
   const nodes = Array.from({ length: K + M }, (_, i) => `n${i}`);
   const devices = nodes.map((node, i) => ({
     id: `d${i}`,
@@ -59,11 +61,20 @@ function setup(opts: { writeBackFails?: boolean } = {}) {
       run.events.push(`writeBack ${paths.length}`);
       await new Promise((r) => setTimeout(r, 2));
       if (opts.writeBackFails) throw new Error('fdatasync: EIO');
+      for (const p of paths) dataSynced.add(p);
     },
-    async makeDurable(paths) {
-      run.events.push(`makeDurable ${paths.length}`);
+    async makeDurable(paths, writtenBack) {
       await new Promise((r) => setTimeout(r, 2));
-      for (const p of paths) durable.add(p);
+      let synced = 0;
+      for (const p of paths) {
+        // A file passed as written back is trusted only if a writeBack of it really returned.
+        if (!writtenBack?.has(p)) {
+          dataSynced.add(p);
+          synced++;
+        }
+        if (dataSynced.has(p)) durable.add(p);
+      }
+      run.events.push(`makeDurable ${paths.length} (${synced} fdatasynced)`);
     },
     async remove(paths) {
       for (const p of paths) run.files.delete(p);
@@ -87,9 +98,13 @@ test('every file a load writes is durable before its catalog transaction; groups
   t.is(await store.load('t', chunks(bytes)), bytes);
   t.is(run.files.size, 11 * (K + M));
   t.deepEqual(run.durableAtCommit, run.files);
-  // Written back group by group, before the catalog transaction.
+  // Written back group by group, before the catalog transaction; makeDurable then left out the files whose
+  // write-back had returned (it syncs their directories only).
   const commit = run.events.indexOf('addGroups');
   t.true(run.events.slice(0, commit).filter((e) => e.startsWith('writeBack')).length >= 10);
+  const final = run.events.find((e) => e.startsWith('makeDurable'))!;
+  t.regex(final, /^makeDurable 33 \((\d+) fdatasynced\)$/);
+  t.true(Number(/\((\d+)/.exec(final)![1]) < 33);
 });
 
 test('a write-back that fails fails the load, catalogues nothing and removes every file', async (t) => {
