@@ -4,11 +4,17 @@
 export class BufferPool {
   private readonly free = new Map<number, Buffer[]>();
 
-  /** At most this many idle buffers are kept per size. */
-  constructor(private readonly keep = 4) {}
+  constructor(
+    /** At most this many idle buffers are kept per size. */
+    private readonly keep = 4,
+    /** Buffers in shared memory, which a worker thread can read without a copy (a COPY's segment writes). */
+    private readonly shared = false,
+  ) {}
 
   take(size: number): Buffer {
-    return this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+    const idle = this.free.get(size)?.pop();
+    if (idle) return idle;
+    return this.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
   }
 
   give(buf: Buffer): void {

@@ -4,19 +4,22 @@
 // the agent protocol). Which one serves a node follows from the catalog: a node with an ADDRESS is an agent's.
 import { constants } from 'node:fs';
 import { access, readdir, stat, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
 import { IdentityChecks, identityProblem, writeIdentity } from './device-identity';
 import {
+  deviceFull,
   fsyncDir,
   type SegmentMeta,
   segmentDir,
+  segmentFileName,
   syncFiles,
   type VerifyResult,
   verifySegmentFile,
   writeSegmentFile,
 } from './segment-file';
+import { isShared, SegmentWriter, WriterThreadFailed } from './segment-writer';
 import { deviceCapacity } from './store';
 import { type VerifyJob, type VerifyOutcome, VerifyPool } from './verify-pool';
 
@@ -80,8 +83,19 @@ export interface DeviceIO {
    * anything is written (CopyMismatch). An abort of `signal` before the rename leaves no file.
    */
   writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions): Promise<WrittenSegment>;
-  /** fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once. */
-  makeDurable(paths: string[]): Promise<void>;
+  /**
+   * fdatasyncs files written with durable = false (side by side), then fsyncs each of their directories once.
+   * `writtenBack`: files among `paths` whose writeBack has returned and that were not written since; their
+   * data is on disk already, so only their directories are synced.
+   */
+  makeDurable(paths: string[], writtenBack?: ReadonlySet<string>): Promise<void>;
+  /**
+   * Starts the disk's work for files written with durable = false early, while more are being written: they
+   * are fdatasynced, their directories left to the makeDurable that must still follow for the same files.
+   * One fsync per directory per batch of files would force a journal commit each time (where the agent
+   * protocol has no files-only sync, this is a whole makeDurable).
+   */
+  writeBack(paths: string[]): Promise<void>;
   /**
    * Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there.
    * Nothing is written into `into` once the promise has settled (also when `signal` stopped the read): the
@@ -156,11 +170,15 @@ export async function inspectLocalDevice(
   return { path: abs, capacity: await deviceCapacity(abs) };
 }
 
+/** Segments at least this large are written on the writer thread when they can be (LocalDeviceIO). */
+export const WRITER_MIN_BYTES = 64 * 1024;
+
 /** Devices that are directories of this process: the embedded default, and every node without ADDRESS. */
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
   private pool: VerifyPool | null;
   private readonly identity = new IdentityChecks();
+  private readonly writer = new SegmentWriter();
 
   constructor(verifier?: VerifyPool) {
     this.pool = verifier ?? null;
@@ -199,7 +217,28 @@ export class LocalDeviceIO implements DeviceIO {
     if (problem) throw new DeviceIdentityProblem(problem);
     // Only the segments subdirectory is created (when a write finds it missing), never the device's own
     // directory (device-identity.ts).
-    return writeSegmentFile(segmentDir(d.path), meta, payload, {
+    const dir = segmentDir(d.path);
+    // A COPY's new segment in shared memory is written on the writer thread (nothing to check it against, no
+    // abort, synced later with makeDurable): the same file as writeSegmentFile's `fresh` write. Small ones
+    // cost the main thread little: they stay here, so that a small COPY does not start the thread.
+    const writerPays =
+      opts.fresh &&
+      !opts.durable &&
+      !opts.signal &&
+      !opts.checksum &&
+      !opts.verifiedHead &&
+      payload.length >= WRITER_MIN_BYTES &&
+      isShared(payload);
+    if (writerPays) {
+      const path = join(dir, segmentFileName(meta.storageId));
+      return this.writer.write(dir, meta, payload, false).catch(async (err) => {
+        // The thread removes what it created when a write fails; if it died instead, the file (its name a new
+        // storage id, created exclusively by this write if it exists) is removed here.
+        if (err instanceof WriterThreadFailed) await unlink(path).catch(() => {});
+        throw deviceFull(err, path) ?? err;
+      });
+    }
+    return writeSegmentFile(dir, meta, payload, {
       syncDir: opts.durable,
       syncFile: opts.durable,
       signal: opts.signal,
@@ -209,8 +248,13 @@ export class LocalDeviceIO implements DeviceIO {
     });
   }
 
-  makeDurable(paths: string[]): Promise<void> {
-    return syncFiles(paths, new Set(paths.map((p) => dirname(p))));
+  makeDurable(paths: string[], writtenBack?: ReadonlySet<string>): Promise<void> {
+    const dirs = new Set(paths.map((p) => dirname(p)));
+    return syncFiles(writtenBack ? paths.filter((p) => !writtenBack.has(p)) : paths, dirs);
+  }
+
+  writeBack(paths: string[]): Promise<void> {
+    return syncFiles(paths, []);
   }
 
   readSegment(path: string, expected: Expected, opts: { into?: Buffer; signal?: AbortSignal }) {

@@ -142,10 +142,19 @@ export class RemoteDeviceIO implements DeviceIO {
     return r;
   }
 
-  /** The agent fsyncs the files (written with durable = false) and their directories, as a local batch does. */
-  async makeDurable(paths: string[]): Promise<void> {
+  /**
+   * The agent fsyncs the files (written with durable = false) and their directories, as a local batch does.
+   * Files written back are left out: their writeBack synced them and their directories already.
+   */
+  async makeDurable(paths: string[], writtenBack?: ReadonlySet<string>): Promise<void> {
+    if (writtenBack) paths = paths.filter((p) => !writtenBack.has(p));
     if (!paths.length) return;
     await this.client.json('POST', '/v1/sync', { paths }, { timeoutMs: 60_000 }).catch(rethrow);
+  }
+
+  /** The agent protocol has no files-only sync: the files and their directories are synced (POST /v1/sync). */
+  writeBack(paths: string[]): Promise<void> {
+    return this.makeDurable(paths);
   }
 
   async readSegment(

@@ -22,7 +22,17 @@
 // checksum. Files are written to a temporary name, fsynced, renamed, and the directory fsynced (a new segment
 // of a COPY is written under its final name directly: writeSegmentFile, `fresh`).
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, readvSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readvSync,
+  unlinkSync,
+  writevSync,
+} from 'node:fs';
 import { constants, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XXHash3 } from 'xxhash-addon';
@@ -271,6 +281,52 @@ export async function writeSegmentFile(
     throw deviceFull(err, path) ?? err;
   }
   return { path, checksum, size: head.length + payload.length };
+}
+
+/**
+ * writeSegmentFile of a new segment (`fresh`), with synchronous calls, for a writer thread (segment-writer.ts):
+ * the header hashed from the payload, the file created exclusively under its final name (its directory made
+ * when missing, never its parent), written, fsynced with `syncFile`, closed; removed again on any error.
+ */
+export function writeFreshSegmentFileSync(
+  dir: string,
+  meta: SegmentMeta,
+  payload: Buffer,
+  syncFile: boolean,
+): { path: string; checksum: string; size: number } {
+  const { head, checksum } = buildHeader(meta, payload);
+  const path = join(dir, segmentFileName(meta.storageId));
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    fd = openSync(path, 'wx');
+  }
+  try {
+    const size = head.length + payload.length;
+    // A write to a regular file is short only when it fails part way (a full device): go on until it says why.
+    for (let at = 0; at < size; ) {
+      const bufs = at < head.length ? [head.subarray(at), payload] : [payload.subarray(at - head.length)];
+      at += writevSync(fd, bufs);
+    }
+    if (syncFile) fsyncSync(fd);
+    closeSync(fd);
+    return { path, checksum, size };
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {}
+    try {
+      unlinkSync(path);
+    } catch {}
+    throw err;
+  }
 }
 
 const FULL: Record<string, string> = { ENOSPC: 'No space left on device', EDQUOT: 'Disk quota exceeded' };
