@@ -127,6 +127,9 @@ export const checkDisk = defineTaskType({
         if (!page.length) return;
         after = page[page.length - 1].rowid;
         yield* page;
+        // A short page was the last: no query for the empty one after it, and the batch it ends is
+        // handed to the verifier threads at once.
+        if (page.length < PAGE_SEGMENTS) return;
         await new Promise((r) => setImmediate(r));
       }
     }
