@@ -1,7 +1,8 @@
 // The verifier threads' batches travel in columns (packJobs, unpackOutcomes): what arrives is what was sent,
-// absent fields stay absent, and a batch's outcomes come back in job order, faults in their places.
-import { randomBytes } from 'node:crypto';
+// absent fields stay absent, and a batch's outcomes come back in job order, faults in their places; a thread
+// that is held up keeps no more than the next batch, the rest go to the threads that are free.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
