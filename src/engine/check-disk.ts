@@ -127,6 +127,9 @@ export const checkDisk = defineTaskType({
         if (!page.length) return;
         after = page[page.length - 1].rowid;
         yield* page;
+        // A short page was the last: no query for the empty one after it, and the batch it ends is
+        // handed to the verifier threads at once.
+        if (page.length < PAGE_SEGMENTS) return;
         await new Promise((r) => setImmediate(r));
       }
     }
@@ -167,12 +170,12 @@ export const checkDisk = defineTaskType({
       }
       return true;
     };
-    // Segments are verified on the verifier threads in batches: up to BATCH_SEGMENTS segments or 16 MiB,
-    // and with a throttle at most a quarter-second's worth, so that cancellation and the throttle act
-    // promptly. Unthrottled, the next batch is verified while the last one's results are written (two in
-    // flight), so that the verifier threads do not wait for the catalog.
+    // Segments are verified on the verifier threads in batches: up to BATCH_SEGMENTS segments or the device
+    // I/O's verifyBatchBytes, and with a throttle at most a quarter-second's worth, so that cancellation and
+    // the throttle act promptly. Unthrottled, the next batch is verified while the last one's results are
+    // written (two in flight), so that the verifier threads do not wait for the catalog.
     const throttleRate = options.max_bytes_per_sec;
-    const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : 16 * 1024 * 1024;
+    const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : io.verifyBatchBytes;
     type Seg = SegmentToVerify;
     let batch: Seg[] = [];
     let bytesInBatch = 0;

@@ -108,6 +108,13 @@ export interface DeviceIO {
   ): Promise<VerifyResult>;
   /** Verifies segment files where they are (the hashing runs beside the data; only outcomes travel). */
   verify(jobs: VerifyJob[]): Promise<VerifyOutcome[]>;
+  /**
+   * Bytes of segment files that one unthrottled verify call should carry at most: enough that what each
+   * call costs beside the hashing (the hand-off, the catalog write of its results) stays small, little
+   * enough that it answers promptly (a cancel waits for the calls in flight; an agent's within its request
+   * timeout).
+   */
+  readonly verifyBatchBytes: number;
   /** Removes segment files (absent ones are fine) and syncs their directories. */
   remove(paths: string[]): Promise<void>;
   /** Names in a device's segment directory ([] if it has none), or null when the device directory is gone. */
@@ -176,6 +183,10 @@ export const WRITER_MIN_BYTES = 64 * 1024;
 /** Devices that are directories of this process: the embedded default, and every node without ADDRESS. */
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
+  // 64 MiB is 30-60 ms of a verifier thread from the page cache, and its hand-off and catalog write (about
+  // half a millisecond of the main thread's) a hundredth of that; at 16 MiB they were a sixth of the main
+  // thread's work in a full check (docs/benchmarks.md, bench/check_disk, branch check4).
+  readonly verifyBatchBytes = 64 * 1024 * 1024;
   private pool: VerifyPool | null;
   private readonly identity = new IdentityChecks();
   private readonly writer = new SegmentWriter();

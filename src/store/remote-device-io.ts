@@ -61,6 +61,9 @@ function rethrow(err: unknown): never {
 
 export class RemoteDeviceIO implements DeviceIO {
   readonly where: string;
+  // An agent's disk may be slow: a batch must answer within the agent client's request timeout (10 s, 16 MiB
+  // even at 2 MB/s).
+  readonly verifyBatchBytes = 16 * 1024 * 1024;
 
   constructor(readonly client: AgentClient) {
     this.where = `agent ${client.address}`;

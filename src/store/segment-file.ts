@@ -647,12 +647,11 @@ function quickCheckSync(
   payloadLength: number,
   blocks: number[],
   buffer: Buffer,
-): VerifyResult | null {
+): { checksum: string; bytesRead: number } | null {
   const bs = BLOCK_SIZE;
   const blockCount = Math.ceil(payloadLength / bs);
   const dataStart = HEADER_LEN + 8 * blockCount;
-  const head = Buffer.allocUnsafe(dataStart);
-  const probe = Buffer.allocUnsafe(1);
+  const head = quickScratch(dataStart);
   const runs = blockRuns(blocks, Math.max(1, Math.floor(buffer.length / bs)));
   let lengthSeen = false;
   let bytesRead = dataStart;
@@ -664,41 +663,107 @@ function quickCheckSync(
     const bufs = !lead ? [data] : data.length ? [lead, data] : [lead];
     // Where the file must end, one byte more is asked for: a clean file has none.
     const atEnd = to === payloadLength;
-    if (atEnd) bufs.push(probe);
+    if (atEnd) bufs.push(probe1);
     const want = (lead?.length ?? 0) + data.length;
     if (readvSync(fd, bufs, lead ? 0 : dataStart + from) !== want) return null;
     lengthSeen ||= atEnd;
     bytesRead += data.length;
     return data;
   };
-  const blocksMatch = (data: Buffer, run: [number, number], table: Buffer): boolean => {
+  const blocksMatch = (data: Buffer, run: [number, number]): boolean => {
     for (let b = run[0]; b <= run[1]; b++) {
       const s0 = (b - run[0]) * bs;
-      if (!hash64(data.subarray(s0, Math.min(data.length, s0 + bs))).equals(table.subarray(8 * b, 8 * b + 8)))
+      // compared in place: no subarray of the table per block
+      if (
+        hash64(data.subarray(s0, Math.min(data.length, s0 + bs))).compare(
+          head,
+          HEADER_LEN + 8 * b,
+          HEADER_LEN + 8 * b + 8,
+        ) !== 0
+      )
         return false;
     }
     return true;
   };
   const first = runs[0]?.[0] === 0 ? runs.shift() : undefined;
   const data = read(head, first);
-  if (!data) return null;
-  let header: SegmentHeader;
-  try {
-    header = parseHeader(head, expected);
-  } catch {
-    return null;
-  }
-  if (header.blockSize !== bs || header.payloadLength !== payloadLength) return null;
+  if (!data || !headerIs(head, expected, payloadLength, blockCount)) return null;
   const table = head.subarray(HEADER_LEN);
-  if (!headerChecksum(head, table).equals(head.subarray(56, 64))) return null;
-  if (first && !blocksMatch(data, first, table)) return null;
+  if (!headerChecksumMatches(head, dataStart)) return null;
+  if (first && !blocksMatch(data, first)) return null;
   for (const run of runs) {
     const d = read(null, run);
-    if (!d || !blocksMatch(d, run, table)) return null;
+    if (!d || !blocksMatch(d, run)) return null;
   }
   // The last byte must be there and nothing after it.
-  if (!lengthSeen && readvSync(fd, [Buffer.allocUnsafe(2)], dataStart + payloadLength - 1) !== 1) return null;
-  return { header, checksum: tableChecksum(table), bytesRead, blocksChecked: blocks.length };
+  if (!lengthSeen && readvSync(fd, [probe2], dataStart + payloadLength - 1) !== 1) return null;
+  return { checksum: tableChecksum(table), bytesRead };
+}
+
+// Scratch buffers of the quick checks (one set per thread: the checks are synchronous and do not interleave):
+// the header and table of the file at hand, and the one- and two-byte reads of the length checks.
+let quickHead = Buffer.allocUnsafe(HEADER_LEN + 8 * 64);
+let quickSum = Buffer.allocUnsafe(HEADER_LEN + 8 * 64);
+const probe1 = Buffer.allocUnsafe(1);
+const probe2 = Buffer.allocUnsafe(2);
+
+function quickScratch(length: number): Buffer {
+  if (quickHead.length < length) {
+    quickHead = Buffer.allocUnsafe(length);
+    quickSum = Buffer.allocUnsafe(length);
+  }
+  return quickHead.subarray(0, length);
+}
+
+/** The header checksum of `head` (header and table, `length` bytes) matches, hashed from scratch. */
+function headerChecksumMatches(head: Buffer, length: number): boolean {
+  // bytes 0..55 followed by the table, as headerChecksum hashes them, laid out in one scratch buffer
+  const sum = quickSum.subarray(8, length);
+  head.copy(sum, 0, 0, 56);
+  head.copy(sum, 56, HEADER_LEN, length);
+  return hash64(sum).compare(head, 56, 64) === 0;
+}
+
+/**
+ * Whether `head` is a well-formed header of exactly what `expected` and the catalog's payload length say,
+ * with blocks of BLOCK_SIZE: parseHeader's checks without building the header object or the uuid string
+ * (the quick path needs a yes or no; a no is checked again step by step, which says what is wrong).
+ */
+function headerIs(head: Buffer, expected: Expected, payloadLength: number, blockCount: number): boolean {
+  return (
+    head.readUInt32LE(0) === MAGIC &&
+    head.readUInt16LE(4) === FORMAT_VERSION &&
+    head.readUInt32LE(36) === BLOCK_SIZE &&
+    head.readUInt32LE(40) + head.readUInt32LE(44) * 2 ** 32 === payloadLength &&
+    head.readUInt32LE(48) === blockCount &&
+    (expected.groupId === undefined ||
+      head.readUInt32LE(24) + head.readInt32LE(28) * 2 ** 32 === expected.groupId) &&
+    (expected.position === undefined || head.readUInt16LE(32) === expected.position) &&
+    (expected.storageId === undefined || uuidIs(head, 8, expected.storageId))
+  );
+}
+
+/** Whether the 16 bytes at `at` are the uuid `u` exactly as bytesToUuid writes it (lower-case, dashed). */
+function uuidIs(buf: Buffer, at: number, u: string): boolean {
+  if (u.length !== 36) return false;
+  let c = 0;
+  for (let i = 0; i < 16; i++) {
+    if (c === 8 || c === 13 || c === 18 || c === 23) {
+      if (u.charCodeAt(c) !== 45) return false;
+      c++;
+    }
+    const hi = hexDigit(u.charCodeAt(c));
+    const lo = hexDigit(u.charCodeAt(c + 1));
+    if (hi < 0 || lo < 0 || buf[at + i] !== hi * 16 + lo) return false;
+    c += 2;
+  }
+  return true;
+}
+
+function hexDigit(ch: number): number {
+  if (ch >= 48 && ch <= 57) return ch - 48;
+  if (ch >= 97 && ch <= 102) return ch - 87;
+  return -1;
 }
 
 /** The [first, last] of each run of consecutive block indexes (sorted), at most `most` blocks a run. */

@@ -105,9 +105,24 @@ interface Slot {
   pending: Map<number, (r: VerifyOutcome[] | Error) => void>;
 }
 
+/** A batch not yet handed to a thread. */
+interface Queued {
+  id: number;
+  jobs: VerifyJob[];
+  done: (r: VerifyOutcome[] | Error) => void;
+}
+
+/**
+ * Batches a thread holds at most: the one it verifies and the next, so that it never waits for the main
+ * thread between two (a reply and the next hand-off cross while it works). The rest wait here and go to
+ * whichever thread frees a place first: a batch is not tied at hand-off to a thread that may be slower
+ * (larger batches, or descheduled on a busy machine) while another runs dry at the end.
+ */
+const HELD_PER_THREAD = 2;
+
 export class VerifyPool {
   private readonly slots: Slot[] = [];
-  private next = 0;
+  private readonly queue: Queued[] = [];
   private nextId = 1;
 
   constructor(size = Math.max(1, availableParallelism())) {
@@ -120,6 +135,7 @@ export class VerifyPool {
     worker.on('message', (m: { id: number; results: PackedOutcomes }) => {
       const done = slot.pending.get(m.id);
       slot.pending.delete(m.id);
+      this.dispatch();
       done?.(unpackOutcomes(m.results));
     });
     // A crashed verifier fails the batches it held (their subtasks fail with the reason) and is replaced.
@@ -130,6 +146,7 @@ export class VerifyPool {
       if (i >= 0) {
         this.slots.splice(i, 1);
         this.spawn();
+        this.dispatch();
       }
     };
     worker.on('error', (e) => fail(e.message));
@@ -138,21 +155,35 @@ export class VerifyPool {
     return slot;
   }
 
-  /** Verifies a batch; results are in job order. The least busy worker takes it. */
+  /** Verifies a batch; results are in job order. The first thread with a free place takes it. */
   verify(jobs: VerifyJob[]): Promise<VerifyOutcome[]> {
     if (!jobs.length) return Promise.resolve([]);
-    const slot = this.slots.reduce(
-      (a, b) => (b.pending.size < a.pending.size ? b : a),
-      this.slots[this.next++ % this.slots.length],
-    );
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, (results) => (results instanceof Error ? reject(results) : resolve(results)));
-      slot.worker.postMessage({ id, jobs: packJobs(jobs) });
+      this.queue.push({
+        id: this.nextId++,
+        jobs,
+        done: (results) => (results instanceof Error ? reject(results) : resolve(results)),
+      });
+      this.dispatch();
     });
   }
 
+  /** Hands queued batches to the threads with a free place, the least busy first. */
+  private dispatch(): void {
+    while (this.queue.length) {
+      const slot = this.slots.reduce<Slot | null>(
+        (a, b) => (b.pending.size < HELD_PER_THREAD && (!a || b.pending.size < a.pending.size) ? b : a),
+        null,
+      );
+      if (!slot) return;
+      const q = this.queue.shift()!;
+      slot.pending.set(q.id, q.done);
+      slot.worker.postMessage({ id: q.id, jobs: packJobs(q.jobs) });
+    }
+  }
+
   async close(): Promise<void> {
+    for (const q of this.queue.splice(0)) q.done(new Error('the segment verifier threads were stopped'));
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 }

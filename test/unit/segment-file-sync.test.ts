@@ -109,6 +109,13 @@ test('every fault is reported as the step-by-step checks report it', async (t) =
   for (const other of [
     { ...expected, position: 2 },
     { ...expected, payloadLength: n + 1 },
+    { ...expected, storageId: meta(21).storageId },
+    // the same id written otherwise than the header's bytes read back (upper case, no dashes)
+    { ...expected, storageId: expected.storageId.toUpperCase() },
+    { ...expected, storageId: `${expected.storageId.replaceAll('-', '')}----` },
+    { ...expected, groupId: 12 },
+    // a group id that differs from the header's only above 32 bits
+    { ...expected, groupId: 11 + 2 ** 32 },
   ]) {
     const step = await stepFault(w.path, other);
     t.regex(step ?? '', /^BAD_HEADER/);

@@ -1,7 +1,9 @@
 // The verifier threads' batches travel in columns (packJobs, unpackOutcomes): what arrives is what was sent,
-// absent fields stay absent, and a batch's outcomes come back in job order, faults in their places.
+// absent fields stay absent, and a batch's outcomes come back in job order, faults in their places; a thread
+// that is held up keeps no more than the next batch, the rest go to the threads that are free.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -74,3 +76,67 @@ test('a batch through the threads: clean, truncated and missing files, each outc
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a thread held up by a batch keeps one more at most: the others go to the thread that is free', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'segtasks-verify-pool-'));
+  const pool = new VerifyPool(2);
+  const alive = setInterval(() => {}, 1000);
+  // Opening a FIFO for reading blocks until a writer comes: the thread that takes this job is held up.
+  const fifo = join(dir, 'held.seg');
+  execFileSync('mkfifo', [fifo]);
+  let heldDone = false;
+  try {
+    const w = await writeSegmentFile(
+      dir,
+      { storageId: '4b7d0000-0000-4000-8000-000000000099', groupId: 1, position: 0, isParity: false },
+      randomBytes(5000),
+    );
+    const job = (path: string): VerifyJob => ({
+      path,
+      expected: {
+        storageId: '4b7d0000-0000-4000-8000-000000000099',
+        groupId: 1,
+        position: 0,
+        payloadLength: 5000,
+      },
+      sampleRate: 1,
+    });
+    const held = pool.verify([job(fifo)]);
+    held.then(
+      () => (heldDone = true),
+      () => (heldDone = true),
+    );
+    const small = Array.from({ length: 6 }, () => pool.verify([job(w.path)]));
+    let finished = 0;
+    for (const p of small) p.then(() => finished++);
+    // Five of the six are verified while the held thread waits; only the one it keeps waits with it.
+    const deadline = Date.now() + 5_000;
+    while (finished < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.is(finished, 5);
+    await release(fifo, () => heldDone);
+    t.like((await held)[0], { ok: false });
+    for (const out of await Promise.all(small))
+      t.deepEqual(out[0], { ok: true, checksum: w.checksum, bytesRead: w.size });
+  } finally {
+    // also when an assertion failed: a thread blocked in open() would keep the process alive
+    await release(fifo, () => heldDone);
+    clearInterval(alive);
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * Ends the wait of the thread blocked opening `fifo` for reading (a writer that comes and goes at once),
+ * again until `done`: the thread may not have reached its open() yet (it may still be starting).
+ */
+async function release(fifo: string, done: () => boolean): Promise<void> {
+  for (const until = Date.now() + 5_000; !done() && Date.now() < until; ) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: no reader is waiting yet
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
