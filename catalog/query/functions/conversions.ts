@@ -35,6 +35,9 @@ function toInt(v: V, type: string): number | bigint | null {
   );
 }
 
+/** A uuid as PostgreSQL prints it: lower-case hex in groups of 8-4-4-4-12. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function register(reg: Register, ctx: () => FunctionContext): void {
   reg('pg_to_int', (v: V, t: V) => toInt(v, String(t)));
   // LIMIT NULL is no limit, OFFSET NULL none; negative ones are errors (nodeLimit.c), which SQLite has not.
@@ -61,6 +64,8 @@ export function register(reg: Register, ctx: () => FunctionContext): void {
   });
   reg('pg_to_uuid', (v: V) => {
     if (v === null) return null;
+    // Already in the output form (every uuid the catalog holds, most a client sends): as it is.
+    if (typeof v === 'string' && CANONICAL_UUID.test(v)) return v;
     const s = String(v).trim().toLowerCase().replace(/[{}]/g, '');
     const hex = s.replace(/-/g, '');
     if (!/^[0-9a-f]{32}$/.test(hex))
