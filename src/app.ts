@@ -13,6 +13,7 @@ import { StorageCatalog } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
 import type { AuthMethod } from '../pg/auth';
+import type { QueryHandler } from '../wire/handler';
 import { resolveLimits, type ServerLimits } from '../wire/limits';
 import { WireServer } from '../wire/server';
 import { serverVersion } from '../wire/settings';
@@ -97,6 +98,8 @@ export interface App {
   store: SegmentStore;
   engine: TaskEngine;
   logger: Logger;
+  /** What the wire server asks to plan and run statements: the router, measured (bench/wire-layers drives it). */
+  handler: QueryHandler;
   /** Publishes a notification on a channel (TASK_CHANNEL for task events) to every listening session. */
   notify(channel: string, payload: string): void;
   close(): Promise<void>;
@@ -271,6 +274,7 @@ async function startLocked(
     store,
     engine,
     logger,
+    handler: obs.handler,
     notify: (channel, payload) => wire.notify(channel, payload),
     async close() {
       liveness.stop();
