@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { nowText } from '../catalog/db';
 import { type App, startApp } from '../src/app';
 
 export function machine(): string {
@@ -228,6 +229,23 @@ export async function* filler(total: number): AsyncGenerator<Buffer> {
  * The embedded default topology with a token demo table and a table `name` of `bytes` arbitrary bytes beside
  * it (generating the demo's text lines runs at a few MB/s on a loaded machine).
  */
+/** The id of bench task i, as bench/wire's point SELECT computes it. */
+const benchTaskId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+/** bench/wire's point SELECT on sys.tasks, by a task number as $1. */
+export const POINT_SELECT =
+  "SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad($1::text, 12, '0'))::uuid";
+
+/** Writes `rows` COMPLETE check_disk tasks into the app's embedded catalog, in one transaction. */
+export function seedTasks(app: App, rows: number): void {
+  const ins = app.sqlite!.db.prepare(
+    `INSERT INTO tasks (id, name, type, location_type, options, status, created_by, created_at) VALUES (?, ?, 'check_disk', 'SYSTEM', '{}', 'COMPLETE', 'admin', ?)`,
+  );
+  app.sqlite!.db.transaction(() => {
+    for (let i = 1; i <= rows; i++) ins.run(benchTaskId(i), `task-${i}`, nowText());
+  })();
+}
+
 export async function startBenchAppWithTable(dataDir: string, name: string, bytes: number): Promise<App> {
   const app = await startBenchApp(dataDir, 1024 * 1024);
   await app.storage.createTable(name, 'cluster1', '', 'admin');

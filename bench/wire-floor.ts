@@ -6,25 +6,8 @@
 // this server's own work per transaction (docs/benchmarks.md, bench/wire). Run as a child process of
 // bench/wire: `node dist/bench/wire-floor.js` prints the port it listens on.
 import { createServer } from 'node:net';
-
-function message(type: string, body: Buffer): Buffer {
-  const m = Buffer.alloc(5 + body.length);
-  m[0] = type.charCodeAt(0);
-  m.writeInt32BE(4 + body.length, 1);
-  body.copy(m, 5);
-  return m;
-}
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-};
-const int16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(n);
-  return b;
-};
-const cstring = (s: string) => Buffer.from(`${s}\0`);
+import { Oid } from '../pg/types';
+import * as msg from '../wire/backend-messages';
 
 /** The columns of sys.tasks as bench/wire selects them, all text, and one row of typical values. */
 const COLUMNS = [
@@ -48,48 +31,35 @@ const COLUMNS = [
   ['error', null],
 ] as const;
 
-const rowDescription = message(
-  'T',
-  Buffer.concat([
-    int16(COLUMNS.length),
-    ...COLUMNS.flatMap(([name]) => [
-      cstring(name),
-      int32(0),
-      int16(0),
-      int32(25),
-      int16(-1),
-      int32(-1),
-      int16(0),
-    ]),
-  ]),
+// Every answer is encoded once here, by this server's own message encoders; serving them is a lookup.
+const rowDescription = msg.rowDescription(
+  COLUMNS.map(([name]) => ({ name, typeOid: Oid.text })),
+  [],
 );
-const dataRow = message(
-  'D',
-  Buffer.concat([
-    int16(COLUMNS.length),
-    ...COLUMNS.flatMap(([, v]) => (v === null ? [int32(-1)] : [int32(Buffer.byteLength(v)), Buffer.from(v)])),
-  ]),
+const dataRow = msg.dataRow(
+  COLUMNS.map(([, v]) => v),
+  COLUMNS.map(() => Oid.text),
+  [],
 );
-const commandComplete = message('C', cstring('SELECT 1'));
-const readyForQuery = message('Z', Buffer.from('I'));
+const commandComplete = msg.commandComplete('SELECT 1');
+const readyForQuery = msg.readyForQuery('I');
 const empty: Buffer = Buffer.alloc(0);
 const answers: Record<number, Buffer> = {
   81: Buffer.concat([rowDescription, dataRow, commandComplete, readyForQuery]), // Query
-  80: message('1', empty), // Parse
-  66: message('2', empty), // Bind
+  80: msg.parseComplete(), // Parse
+  66: msg.bindComplete(), // Bind
   68: rowDescription, // Describe (a portal)
   69: Buffer.concat([dataRow, commandComplete]), // Execute
   83: readyForQuery, // Sync
 };
-const parameter = (k: string, v: string) => message('S', Buffer.concat([cstring(k), cstring(v)]));
 const hello = Buffer.concat([
-  message('R', int32(0)),
-  parameter('server_version', '15.0'),
-  parameter('server_encoding', 'UTF8'),
-  parameter('client_encoding', 'UTF8'),
-  parameter('standard_conforming_strings', 'on'),
-  parameter('integer_datetimes', 'on'),
-  message('K', Buffer.concat([int32(1), int32(2)])),
+  msg.authenticationOk(),
+  msg.parameterStatus('server_version', '15.0'),
+  msg.parameterStatus('server_encoding', 'UTF8'),
+  msg.parameterStatus('client_encoding', 'UTF8'),
+  msg.parameterStatus('standard_conforming_strings', 'on'),
+  msg.parameterStatus('integer_datetimes', 'on'),
+  msg.backendKeyData(1, 2),
   readyForQuery,
 ]);
 

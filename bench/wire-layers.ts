@@ -9,30 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { serialize } from 'pg-protocol';
 import pino from 'pino';
-import { nowText } from '../catalog/db';
 import { Admission } from '../wire/admission';
 import { Connection } from '../wire/connection';
 import type { QueryHandler } from '../wire/handler';
-import { machine, startBenchApp } from './common';
+import { machine, POINT_SELECT, seedTasks, startBenchApp } from './common';
+import { spread } from './stats';
 
 const TX = Number(process.env.BENCH_TX ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROWS = 10_000;
-const POINT =
-  "SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad($1::text, 12, '0'))::uuid";
-
-function message(type: string, ...parts: Buffer[]): Buffer {
-  const body = Buffer.concat(parts);
-  const m = Buffer.alloc(5 + body.length);
-  m[0] = type.charCodeAt(0);
-  m.writeInt32BE(4 + body.length, 1);
-  body.copy(m, 5);
-  return m;
-}
-const int32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-const int16 = (n: number) => Buffer.from([(n >>> 8) & 255, n & 255]);
-const cstring = (s: string) => Buffer.from(`${s}\0`);
 
 const FIELDS = [
   { name: 'id', typeOid: 25 },
@@ -93,27 +80,21 @@ async function measure(handler: QueryHandler, mode: 'prepared' | 'simple'): Prom
       onReady = resolve;
       pipe.push(b);
     });
-  const startup = Buffer.concat([
-    int32(3 << 16),
-    cstring('user'),
-    cstring('admin'),
-    cstring('database'),
-    cstring('segtasks'),
-    Buffer.from([0]),
-  ]);
-  await send(Buffer.concat([int32(startup.length + 4), startup]));
-  await send(Buffer.concat([message('P', cstring('s'), cstring(POINT), int16(0)), message('S')]));
-  const txs = Array.from({ length: 64 }, (_, k) => {
-    const id = Buffer.from(String(k + 1));
-    return mode === 'prepared'
+  // What pgbench sends, serialized by pg-protocol (as the tests' raw client does).
+  await send(serialize.startup({ user: 'admin', database: 'segtasks' }));
+  await send(
+    Buffer.concat([serialize.parse({ name: 's', text: POINT_SELECT, types: [] }), serialize.sync()]),
+  );
+  const txs = Array.from({ length: 64 }, (_, k) =>
+    mode === 'prepared'
       ? Buffer.concat([
-          message('B', cstring(''), cstring('s'), int16(0), int16(1), int32(id.length), id, int16(0)),
-          message('D', Buffer.from('P'), cstring('')),
-          message('E', cstring(''), int32(0)),
-          message('S'),
+          serialize.bind({ portal: '', statement: 's', values: [String(k + 1)] }),
+          serialize.describe({ type: 'P', name: '' }),
+          serialize.execute({ portal: '', rows: 0 }),
+          serialize.sync(),
         ])
-      : message('Q', cstring(POINT.replace('$1', String(k + 1))));
-  });
+      : serialize.query(POINT_SELECT.replace('$1', String(k + 1))),
+  );
   const run = async (n: number) => {
     for (let i = 0; i < n; i++) await send(txs[i & 63]);
   };
@@ -130,21 +111,13 @@ async function measure(handler: QueryHandler, mode: 'prepared' | 'simple'): Prom
   return perTx;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main() {
   console.log("bench/wire-layers: CPU per transaction of bench/wire's point SELECT, without sockets");
   console.log(machine());
   const dir = mkdtempSync(join(tmpdir(), 'segtasks-bench-layers-'));
   const app = await startBenchApp(join(dir, 'data'), 0, 'trust');
   try {
-    const ins = app.sqlite!.db.prepare(
-      `INSERT INTO tasks (id, name, type, location_type, options, status, created_by, created_at) VALUES (?, ?, 'check_disk', 'SYSTEM', '{}', 'COMPLETE', 'admin', ?)`,
-    );
-    app.sqlite!.db.transaction(() => {
-      for (let i = 1; i <= ROWS; i++)
-        ins.run(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, `task-${i}`, nowText());
-    })();
+    seedTasks(app, ROWS);
     console.log('| layer | mode | CPU µs per transaction, median (min-max) |');
     console.log('|---|---|---|');
     for (const [layer, handler] of [
@@ -152,9 +125,9 @@ async function main() {
       ['server', app.handler],
     ] as const)
       for (const mode of ['prepared', 'simple'] as const) {
-        const xs = await measure(handler, mode);
+        const x = spread(await measure(handler, mode));
         console.log(
-          `| ${layer} | ${mode} | ${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}) |`,
+          `| ${layer} | ${mode} | ${x.median.toFixed(1)} (${x.min.toFixed(1)}-${x.max.toFixed(1)}) |`,
         );
       }
   } finally {

@@ -7,8 +7,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nowText } from '../catalog/db';
-import { machine, PG_BIN, percentile, runAsync, sh, startBenchApp, startRealPostgres } from './common';
+import {
+  machine,
+  PG_BIN,
+  POINT_SELECT,
+  percentile,
+  runAsync,
+  seedTasks,
+  sh,
+  startBenchApp,
+  startRealPostgres,
+} from './common';
 import { emitResult } from './results';
 import { pairRatios, type Spread, spread } from './stats';
 
@@ -18,10 +27,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Client counts (BENCH_CLIENTS=16 for the targets alone) and protocol modes. */
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,16').split(',').map(Number);
 const MODES = ['simple', 'prepared'];
-const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-const SCRIPT = `\\set id random(1, ${ROWS})
-SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad(:id::text, 12, '0'))::uuid;
-`;
+const SCRIPT = `\\set id random(1, ${ROWS})\n${POINT_SELECT.replace('$1', ':id')};\n`;
 
 interface Run {
   tps: number;
@@ -105,12 +111,7 @@ async function main() {
   // This server with the same rows, written into its catalog before the run.
   const dataDir = join(dir, 'data');
   const app = await startBenchApp(dataDir, 0, 'scram');
-  const ins = app.sqlite!.db.prepare(
-    `INSERT INTO tasks (id, name, type, location_type, options, status, created_by, created_at) VALUES (?, ?, 'check_disk', 'SYSTEM', '{}', 'COMPLETE', 'admin', ?)`,
-  );
-  app.sqlite!.db.transaction(() => {
-    for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`, nowText());
-  })();
+  seedTasks(app, ROWS);
 
   const floor = await startFloor();
 

@@ -177,7 +177,11 @@ export class SqliteSql implements Sql {
    * stays open for the server's life, so the WAL file is never deleted under the handle.)
    */
   async durable(): Promise<void> {
-    this.wal ??= open(`${this.db.name}-wal`, 'r');
+    // A failed open is not kept: the next call tries again.
+    this.wal ??= open(`${this.db.name}-wal`, 'r').catch((err) => {
+      this.wal = null;
+      throw err;
+    });
     await (await this.wal).datasync();
   }
   private wal: ReturnType<typeof open> | null = null;

@@ -5,6 +5,7 @@ import type { ClientSession, QueryContext, QueryHandler } from './handler';
 import type { BackendNotifications } from './notifications';
 import type { PortalRegistry } from './portals';
 import type { Settings } from './settings';
+import type { StatementContext } from './statement-context';
 import type { StatementLog } from './statement-log';
 import type { TransactionBlock } from './transaction';
 import type { Transport } from './transport';
@@ -36,7 +37,7 @@ export interface Backend {
    * A context for one statement, whose signal a CancelRequest or a disconnect aborts. stream and
    * resultFormats: see QueryContext.
    */
-  startStatement(opts?: { stream?: boolean; resultFormats?: number[] }): QueryContext;
+  startStatement(opts?: Pick<QueryContext, 'stream' | 'resultFormats'>): StatementContext;
   /** The statement is over: a CancelRequest now has nothing to abort. */
   endStatement(): void;
 }

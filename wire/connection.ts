@@ -268,7 +268,7 @@ export class Connection implements Backend {
     });
   }
 
-  startStatement(opts: { stream?: boolean; resultFormats?: number[] } = {}): QueryContext {
+  startStatement(opts: Pick<QueryContext, 'stream' | 'resultFormats'> = {}): StatementContext {
     this.disarmTimeout();
     const cancel = new StatementCancel();
     this.running = cancel;
@@ -384,7 +384,7 @@ export class Connection implements Backend {
     for (;;) {
       // A message that has arrived already is taken without a turn of the event loop (a client's Bind,
       // Describe, Execute and Sync usually come in one packet).
-      let f = this.transport.nextIfAny();
+      let f = this.transport.nextIfQueued();
       if (!f) {
         this.idle = true;
         try {
@@ -451,7 +451,9 @@ export class Connection implements Backend {
         // PostgreSQL flushes an error at once: a client waiting after Flush must see it.
         await this.transport.flush();
       }
-      if (this.transport.large) await this.transport.flush();
+      // Most messages leave little output: then there is nothing to wait for, not even a turn of the promise.
+      const flushing = this.transport.flushIfLarge();
+      if (flushing) await flushing;
     }
   }
 }

@@ -44,7 +44,7 @@ export async function runPortal(
     else {
       // A portal reads its rows once, forward, in its own result formats: a query may stream them encoded.
       const ctx = b.startStatement({ stream: true, resultFormats: portal.resultFormats });
-      cancel = ctx.cancel ?? ctx.signal;
+      cancel = ctx.cancel;
       result = await stmt.query!.execute(portal.params, ctx);
     }
     if (result.kind === 'command') {
@@ -71,10 +71,7 @@ export async function runPortal(
   const p = portal.rows;
   const formats = formatsOf(portal);
   const typeOids = p.fields.map((f) => f.typeOid);
-  if (!cancel) {
-    const ctx = b.startStatement();
-    cancel = ctx.cancel ?? ctx.signal;
-  }
+  cancel ??= b.startStatement().cancel;
   // Rows are taken from the cursor a batch at a time and sent with a flush that waits for the socket to
   // drain: a client that does not read stops this loop, and with it the reader producing the rows.
   const limit = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;

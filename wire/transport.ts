@@ -54,26 +54,20 @@ class FrameQueue {
   get length(): number {
     return this.frames.length;
   }
-  /** The next frame if it has arrived already; null otherwise. */
-  take(): Frame | null {
-    if (!this.frames.length) return null;
-    const f = this.frames.shift()!;
+  /**
+   * The next frame if it has arrived already (and, given `type`, is of that type: otherwise it stays queued);
+   * null otherwise.
+   */
+  take(type?: number): Frame | null {
+    const head = this.frames[0];
+    if (!head || (type !== undefined && head.type !== type)) return null;
+    this.frames.shift();
     if (this.frames.length < 8) this.onLow?.();
-    return f;
-  }
-  /** The next frame if it has arrived already and is of `type`; null otherwise (it stays queued). */
-  takeIf(type: number): Frame | null {
-    if (this.frames[0]?.type !== type) return null;
-    const f = this.frames.shift()!;
-    if (this.frames.length < 8) this.onLow?.();
-    return f;
+    return head;
   }
   next(): Promise<Frame | null> {
-    const f = this.frames.shift();
-    if (f) {
-      if (this.frames.length < 8) this.onLow?.();
-      return Promise.resolve(f);
-    }
+    const f = this.take();
+    if (f) return Promise.resolve(f);
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
@@ -128,17 +122,12 @@ export class Transport implements MessageSink {
     return this.queue.next();
   }
 
-  /** The next message if one has arrived already (null otherwise: next() waits for it, or for the end). */
-  nextIfAny(): Frame | null {
-    return this.queue.take();
-  }
-
   /**
-   * The next message if it has arrived already and is of `type` (null otherwise): lets a COPY take the
-   * CopyData messages that are there in one go instead of a promise each.
+   * The next message if it has arrived already (given `type`, only if it is of that type: a COPY takes the
+   * CopyData messages that are there in one go instead of a promise each); null otherwise, when next() waits.
    */
-  nextIfQueued(type: number): Frame | null {
-    return this.queue.takeIf(type);
+  nextIfQueued(type?: number): Frame | null {
+    return this.queue.take(type);
   }
 
   /** The client has logged in: messages may now be as large as the configured limits. */
@@ -243,14 +232,12 @@ export class Transport implements MessageSink {
     });
   }
 
-  /** Much output is buffered: a flush now lets a large result stream instead of piling up in memory. */
-  get large(): boolean {
-    return this.outBytes > LARGE_OUTPUT_BYTES;
-  }
-
-  /** Flushes when much output is buffered (see large). */
-  async flushIfLarge(): Promise<void> {
-    if (this.large) await this.flush();
+  /**
+   * Flushes when much output is buffered, so a large result streams instead of piling up in memory; nothing
+   * to wait for (no promise) otherwise, as after nearly every message.
+   */
+  flushIfLarge(): Promise<void> | undefined {
+    return this.outBytes > LARGE_OUTPUT_BYTES ? this.flush() : undefined;
   }
 
   async upgradeToTls(context: SecureContext): Promise<void> {

@@ -142,8 +142,7 @@ async function fetch(b: Backend, cmd: Of<'fetch'>, resultFormats: number[]): Pro
   if (!rows) throw new SqlError('55000', `portal "${cmd.name}" cannot be run`);
   // The rows may come encoded by the reader, in the formats they are sent in (all binary from a BINARY cursor).
   const formats = rows.binary ? [FormatCode.Binary] : resultFormats;
-  const ctx = b.startStatement();
-  const fetched = await rows.cursor.fetch(cmd.direction, cmd.move, ctx.cancel ?? ctx.signal, formats);
+  const fetched = await rows.cursor.fetch(cmd.direction, cmd.move, b.startStatement().cancel, formats);
   const count = rowCount(fetched);
   if (cmd.move) return command(`MOVE ${count}`);
   // The rows go on in the batches the cursor holds them in (a run of encoded DataRows stays one buffer).

@@ -95,6 +95,8 @@ interface Plan {
   /** Parameter numbers (1-based) that the translated SQL really contains: SQLite must be given exactly these. */
   used: number[];
   fields: Field[];
+  /** The fields' type OIDs, for naming reg values and encoding rows. */
+  oids: number[];
   paramTypes: number[];
   noColumns: boolean;
   usesSettings: boolean;
@@ -251,12 +253,7 @@ export class ReaderEngine {
     } catch (err) {
       throw translateSqliteError(err);
     }
-    if (plan.noColumns) collected = collected.map(() => []);
-    else
-      this.nameRegValues(
-        plan.fields.map((f) => f.typeOid),
-        collected,
-      );
+    collected = this.finishRows(plan, collected);
     return { fields: plan.fields, rows: collected, bounded: plan.bounded, ...this.takeEffects() };
   }
 
@@ -312,13 +309,7 @@ export class ReaderEngine {
         let bytes = 0;
         for (const r of rows) bytes += rowBytes(r);
         if (bytes > BATCH_BYTES) throw new NotInline('more bytes than a batch');
-        const encoded = stream.formats
-          ? encodeDataRows(
-              rows,
-              plan.fields.map((f) => f.typeOid),
-              stream.formats,
-            )
-          : null;
+        const encoded = stream.formats ? encodeDataRows(rows, plan.oids, stream.formats) : null;
         return {
           fields: plan.fields,
           bounded: true,
@@ -399,7 +390,7 @@ export class ReaderEngine {
   ): StreamedRun {
     const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams, true);
     const bounded = plan.bounded;
-    const oids = plan.fields.map((f) => f.typeOid);
+    const oids = plan.oids;
     const encoding = formats && { formats };
     this.cursor = {
       id,
@@ -622,13 +613,12 @@ export class ReaderEngine {
       throw translateSqliteError(err);
     }
     if (rows.length > maxRows) throw new NotInline('more rows than a batch');
-    if (p.noColumns) rows = rows.map(() => []);
-    else
-      this.nameRegValues(
-        p.fields.map((f) => f.typeOid),
-        rows,
-      );
-    return { plan: p, rows };
+    return { plan: p, rows: this.finishRows(p, rows) };
+  }
+
+  /** A plan's rows as the client gets them: none of SQLite's placeholder column, reg values named. */
+  private finishRows(p: Plan, rows: unknown[][]): unknown[][] {
+    return p.noColumns ? rows.map(() => []) : this.nameRegValues(p.oids, rows);
   }
 
   /** Plans (or finds the plan of) a query, sets up its functions' context and binds its parameters. */
@@ -751,6 +741,7 @@ export class ReaderEngine {
       usesSettings: /pg_settings|pg_session_settings/.test(t.sql),
       usesActivity: /pg_stat_activity|pg_backend_activity/.test(t.sql),
       bounded: false,
+      oids: fields.map((f) => f.typeOid),
       overBudget: 0,
     };
     plan.bounded = !plan.usesSettings && !plan.usesActivity && isBoundedPlan(this.db, dense, used.length);

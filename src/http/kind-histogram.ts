@@ -61,27 +61,21 @@ export class KindHistogram {
 
   /** As prom-client's Histogram.getForPromString: the kind as a shared label of each value. */
   async getForPromString(): Promise<Exposed> {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values: this.values(true),
-    };
+    return this.exposed(true);
   }
 
   async get(): Promise<Exposed> {
+    return this.exposed(false);
+  }
+
+  private exposed(shared: boolean): Exposed {
     return {
       name: this.name,
       help: this.help,
       type: this.type,
       aggregator: this.aggregator,
-      values: this.values(false),
+      values: this.values(shared),
     };
-  }
-
-  reset(): void {
-    this.kinds.clear();
   }
 
   private values(shared: boolean): Value[] {

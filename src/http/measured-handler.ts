@@ -70,7 +70,7 @@ export class MeasuredHandler implements QueryHandler {
           consume: async (data, ctx) => {
             try {
               const tag = await result.consume(
-                countRunBytes(data, (n) => m.copied('in', n)),
+                countBytes(data, (n) => m.copied('in', n)),
                 ctx,
               );
               m.query('copyIn', seconds(start));
@@ -99,21 +99,16 @@ export class MeasuredHandler implements QueryHandler {
   }
 }
 
-async function* countRunBytes(
-  data: AsyncIterable<Buffer[]>,
+/** The chunks (or runs of chunks) of a COPY, passed on as they are, their bytes counted. */
+async function* countBytes<T extends Buffer | Buffer[]>(
+  data: AsyncIterable<T>,
   add: (n: number) => void,
-): AsyncIterable<Buffer[]> {
-  for await (const run of data) {
-    let n = 0;
-    for (const chunk of run) n += chunk.length;
-    add(n);
-    yield run;
-  }
-}
-
-async function* countBytes(data: AsyncIterable<Buffer>, add: (n: number) => void): AsyncIterable<Buffer> {
+): AsyncIterable<T> {
   for await (const chunk of data) {
-    add(chunk.length);
+    const parts: readonly Buffer[] = Array.isArray(chunk) ? chunk : [chunk as Buffer];
+    let n = 0;
+    for (const b of parts) n += b.length;
+    add(n);
     yield chunk;
   }
 }

@@ -68,51 +68,63 @@ async function resettingProxy(port: number, resetAt: (connection: number) => num
   };
 }
 
-test('a reset on a pooled connection before any answer is retried once, on a fresh connection', async (t) => {
+/**
+ * Runs `body` with a client speaking to a fake agent through a resetting proxy (see resettingProxy), and
+ * closes all three after it.
+ */
+async function throughProxy(
+  resetAt: (connection: number) => number | null,
+  body: (s: {
+    client: AgentClient;
+    proxy: { connections(): number };
+    agent: { seen(): number };
+  }) => Promise<void>,
+): Promise<void> {
   const agent = await fakeAgent();
-  // The first connection carries one request, then resets at its second; later connections behave.
-  const proxy = await resettingProxy(agent.port, (c) => (c === 1 ? 2 : null));
+  const proxy = await resettingProxy(agent.port, resetAt);
   const client = new AgentClient(`127.0.0.1:${proxy.port}`, secret);
   try {
-    t.deepEqual(await client.json('GET', '/v1/health'), { n: 1 });
-    t.deepEqual(await client.json('GET', '/v1/health'), { n: 2 }, 'the second request arrives, once');
-    t.is(proxy.connections(), 2);
-    t.is(agent.seen(), 2);
+    await body({ client, proxy, agent });
   } finally {
     client.close();
     await proxy.close();
     await agent.close();
   }
+}
+
+test('a reset on a pooled connection before any answer is retried once, on a fresh connection', async (t) => {
+  // The first connection carries one request, then resets at its second; later connections behave.
+  await throughProxy(
+    (c) => (c === 1 ? 2 : null),
+    async ({ client, proxy, agent }) => {
+      t.deepEqual(await client.json('GET', '/v1/health'), { n: 1 });
+      t.deepEqual(await client.json('GET', '/v1/health'), { n: 2 }, 'the second request arrives, once');
+      t.is(proxy.connections(), 2);
+      t.is(agent.seen(), 2);
+    },
+  );
 });
 
 test('a reset on a fresh connection is not retried: the agent is unreachable', async (t) => {
-  const agent = await fakeAgent();
-  const proxy = await resettingProxy(agent.port, () => 1);
-  const client = new AgentClient(`127.0.0.1:${proxy.port}`, secret);
-  try {
-    await t.throwsAsync(client.json('GET', '/v1/health'), { message: /is unreachable: ECONNRESET/ });
-    t.is(proxy.connections(), 1, 'one attempt');
-    t.is(agent.seen(), 0);
-  } finally {
-    client.close();
-    await proxy.close();
-    await agent.close();
-  }
+  await throughProxy(
+    () => 1,
+    async ({ client, proxy, agent }) => {
+      await t.throwsAsync(client.json('GET', '/v1/health'), { message: /is unreachable: ECONNRESET/ });
+      t.is(proxy.connections(), 1, 'one attempt');
+      t.is(agent.seen(), 0);
+    },
+  );
 });
 
 test('a second reset, on the retry, is the agent being unreachable', async (t) => {
-  const agent = await fakeAgent();
   // The pooled connection resets at its second request, and so does the fresh one the retry opens.
-  const proxy = await resettingProxy(agent.port, (c) => (c === 1 ? 2 : 1));
-  const client = new AgentClient(`127.0.0.1:${proxy.port}`, secret);
-  try {
-    await client.json('GET', '/v1/health');
-    await t.throwsAsync(client.json('GET', '/v1/health'), { message: /is unreachable: ECONNRESET/ });
-    t.is(proxy.connections(), 2, 'one retry, not more');
-    t.is(agent.seen(), 1);
-  } finally {
-    client.close();
-    await proxy.close();
-    await agent.close();
-  }
+  await throughProxy(
+    (c) => (c === 1 ? 2 : 1),
+    async ({ client, proxy, agent }) => {
+      await client.json('GET', '/v1/health');
+      await t.throwsAsync(client.json('GET', '/v1/health'), { message: /is unreachable: ECONNRESET/ });
+      t.is(proxy.connections(), 2, 'one retry, not more');
+      t.is(agent.seen(), 1);
+    },
+  );
 });
