@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { catalogPath, openCatalog } from '../catalog/db';
+import { FIRST_PAUSE_MS, STALL_MS, STRIKES } from '../catalog/readers/inline-stalls';
 import { ReaderPool } from '../catalog/readers/pool';
 import type { SessionSnapshot } from '../catalog/readers/reader-engine';
 import type { SqlError } from '../pg/errors';
@@ -146,4 +147,28 @@ test.serial('a slow statement on a reader does not hold up inline ones', async (
   t.is(r.inlined, 50);
   t.true(ms < 500, `50 point lookups took ${ms.toFixed(0)} ms beside a 1 s pg_sleep`);
   await slow;
+});
+
+test.serial('a plan whose inline runs stall goes to the readers for a while, then comes back', async (t) => {
+  const sql = 'SELECT status FROM sys.tasks WHERE id = $1::uuid';
+  t.true((await inlinedRuns(pool, sql, [uuidOf(4)], 10)).inlined > 0);
+  // A clock that jumps STALL_MS and more at every look: each inline run seems to take that long (the thread
+  // preempted on a busy machine, say).
+  const realNow = performance.now.bind(performance);
+  let offset = 0;
+  performance.now = () => realNow() + (offset += STALL_MS + 1);
+  try {
+    const stalled = await inlinedRuns(pool, sql, [uuidOf(4)], STRIKES);
+    t.true(stalled.inlined <= STRIKES);
+    const fixed = offset;
+    performance.now = () => realNow() + fixed;
+    const paused = await inlinedRuns(pool, sql, [uuidOf(4)], 5);
+    t.is(paused.inlined, 0, 'paused: the readers run it');
+    t.deepEqual(paused.rows, [['COMPLETE']]);
+    performance.now = () => realNow() + fixed + FIRST_PAUSE_MS;
+    const back = await inlinedRuns(pool, sql, [uuidOf(4)], 5);
+    t.is(back.inlined, 5, 'after the pause it runs on the wire thread again');
+  } finally {
+    performance.now = realNow;
+  }
 });

@@ -14,8 +14,9 @@ import { parameterizeLiterals } from '../query/parameterize';
 import { typeOid } from '../query/pgtypes';
 import { isBoundedPlan } from './bounded-plan';
 import { type InlineGuard, NotInline } from './inline-guard';
+import { InlineStalls } from './inline-stalls';
 import { collectRows, rowBytes, takeRows } from './result-budget';
-import { RowRuns, type RowSource, runsSql } from './row-runs';
+import { CLOCK_EVERY, RowRuns, type RowSource, runsSql } from './row-runs';
 import { translateSqliteError } from './sqlite-errors';
 
 export interface SessionSnapshot {
@@ -83,8 +84,6 @@ const FIRST_BATCH_ROWS = 250;
 const BATCH_BYTES = 1024 * 1024;
 /** How long a reader reads ahead of the next batch: bounded, as nobody waits for these rows yet. */
 const READ_AHEAD_MS = 50;
-/** How many rows reading ahead takes between two looks at the clock. */
-const CLOCK_EVERY = 32;
 
 interface Plan {
   stmt: Database.Statement;
@@ -101,10 +100,10 @@ interface Plan {
   noColumns: boolean;
   usesSettings: boolean;
   usesActivity: boolean;
-  /** Proven cheap whatever its parameters (bounded-plan.ts); cleared when running it inline proves otherwise. */
+  /** Proven cheap whatever its parameters (bounded-plan.ts); cleared when the guard refuses what it calls. */
   bounded: boolean;
-  /** Its latest inline runs over INLINE_STALL_MS, in a row (INLINE_STRIKES send it back to the readers). */
-  overBudget: number;
+  /** How long its inline runs took: too many stalls in a row pause its inline runs (inline-stalls.ts). */
+  stalls: InlineStalls;
 }
 
 export interface ReaderOptions {
@@ -155,7 +154,7 @@ export class ReaderEngine {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
     this.db.pragma('case_sensitive_like = ON');
     this.emulation = buildEmulation(this.db);
-    this.ctx = this.makeContext({ user: '', database: '', pid: 0, settingsVersion: 0, settings: [] }, []);
+    this.ctx = this.makeContext();
     registerFunctions(this.db, () => this.ctx, guard);
     this.runs = new RowRuns(this.db, BATCH_BYTES);
   }
@@ -174,16 +173,17 @@ export class ReaderEngine {
     this.settingsOf(s);
   }
 
-  private makeContext(s: SessionSnapshot, settings: [string, string][]): FunctionContext {
+  /** The engine's one functions' context: what is the session's or the statement's, contextFor sets. */
+  private makeContext(): FunctionContext {
     const e = this.emulation;
     return {
-      user: s.user,
-      database: s.database,
-      pid: s.pid,
-      settings: this.settingsMap(settings),
+      user: '',
+      database: '',
+      pid: 0,
+      settings: new Map(),
       changedSettings: new Map(),
       notifications: [],
-      activity: s.activity ?? [],
+      activity: [],
       signals: [],
       warnings: [],
       serverVersion: this.opts.serverVersion,
@@ -291,6 +291,7 @@ export class ReaderEngine {
     const plan = this.cachedPlan(sql, clientTypes, autoParams);
     if (!plan?.bounded || plan.usesActivity || plan.usesSettings) return null;
     const t0 = performance.now();
+    if (plan.stalls.paused(t0)) return null;
     try {
       return guard.within(budgetMs, () => {
         const { rows } = this.allRows(sql, clientTypes, params, session, autoParams, FIRST_BATCH_ROWS);
@@ -327,11 +328,8 @@ export class ReaderEngine {
       if (!err.outOfTime) plan.bounded = false;
       return null;
     } finally {
-      // A run over the stall limit once may be V8 compiling the functions it calls, a collection, or the
-      // thread preempted on a busy machine: only a plan over it INLINE_STRIKES times in a row goes back to
-      // the readers.
-      if (performance.now() - t0 <= INLINE_STALL_MS) plan.overBudget = 0;
-      else if (++plan.overBudget >= INLINE_STRIKES) plan.bounded = false;
+      const t1 = performance.now();
+      plan.stalls.ran(t1 - t0, t1);
     }
   }
 
@@ -742,7 +740,7 @@ export class ReaderEngine {
       usesActivity: /pg_stat_activity|pg_backend_activity/.test(t.sql),
       bounded: false,
       oids: fields.map((f) => f.typeOid),
-      overBudget: 0,
+      stalls: new InlineStalls(),
     };
     plan.bounded = !plan.usesSettings && !plan.usesActivity && isBoundedPlan(this.db, dense, used.length);
     if (this.plans.size > 1000) this.plans.clear();
@@ -750,13 +748,6 @@ export class ReaderEngine {
     return plan;
   }
 }
-
-/**
- * A bounded plan takes tens of microseconds; one that took over INLINE_STALL_MS INLINE_STRIKES times in a row
- * was misjudged, and goes back to the readers. (Its functions are refused calls after budgetMs, see the guard.)
- */
-const INLINE_STALL_MS = 10;
-const INLINE_STRIKES = 3;
 
 /** The plan cache's key: the statement's text and its parameter types as the client gave them. */
 function planKey(sql: string, clientTypes: number[]): string {

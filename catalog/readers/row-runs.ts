@@ -13,8 +13,8 @@ import { rowBytes } from './result-budget';
 const EMIT = 'pg_stream_row';
 /** SQLite's bound on a function's arguments in better-sqlite3's build (SQLITE_MAX_FUNCTION_ARG). */
 const MAX_COLUMNS = 1000;
-/** How many rows between two looks at the clock while reading ahead against a deadline. */
-const CLOCK_EVERY = 32;
+/** How many rows are stepped between two looks at the clock while reading ahead against a deadline. */
+export const CLOCK_EVERY = 32;
 
 /** The query wrapped so that its rows go to the run's function, or null when it cannot be (no columns, too many). */
 export function runsSql(sql: string, columns: number): string | null {
