@@ -20,6 +20,9 @@ import { spread } from './stats';
 const TX = Number(process.env.BENCH_TX ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROWS = 10_000;
+/** Which layers and modes to run (all by default): BENCH_LAYERS=server BENCH_MODES=prepared, say. */
+const LAYERS = (process.env.BENCH_LAYERS ?? 'wire,server').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'prepared,simple').split(',') as ('prepared' | 'simple')[];
 
 const FIELDS = [
   { name: 'id', typeOid: 25 },
@@ -123,13 +126,15 @@ async function main() {
     for (const [layer, handler] of [
       ['wire', canned],
       ['server', app.handler],
-    ] as const)
-      for (const mode of ['prepared', 'simple'] as const) {
+    ] as const) {
+      if (!LAYERS.includes(layer)) continue;
+      for (const mode of MODES) {
         const x = spread(await measure(handler, mode));
         console.log(
           `| ${layer} | ${mode} | ${x.median.toFixed(1)} (${x.min.toFixed(1)}-${x.max.toFixed(1)}) |`,
         );
       }
+    }
   } finally {
     await app.close();
     rmSync(dir, { recursive: true, force: true });

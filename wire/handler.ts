@@ -86,6 +86,11 @@ export interface RowStream {
   next(max: number, cancel?: Cancellation, formats?: number[]): Promise<{ rows: RowBatch; done: boolean }>;
   /** No more rows are wanted: frees what produces them. */
   close(): void;
+  /**
+   * Every row of the stream, when they came in its first batch (a point lookup): the wire may then send them
+   * as they are, without pulling. Absent when more may follow.
+   */
+  readonly whole?: RowBatch;
 }
 
 export interface RowsResult {

@@ -7,7 +7,7 @@ import * as msg from './backend-messages';
 import { copyIn, copyOut } from './copy';
 import { Cursor, rowSource } from './cursor';
 import { DataRowRun } from './data-row-run';
-import type { QueryResult } from './handler';
+import type { QueryResult, RowsResult } from './handler';
 import { FormatCode } from './message-codes';
 import type { Portal } from './portals';
 import { runSessionCommand } from './session-commands';
@@ -60,6 +60,7 @@ export async function runPortal(
       out.send(msg.commandComplete(await copyOut(out, result, b.startStatement())));
       return;
     }
+    if (sentWhole(b, portal, result, maxRows, describeRows)) return;
     portal.rows = {
       cursor: new Cursor(rowSource(result, true), false),
       fields: result.fields,
@@ -109,6 +110,36 @@ export async function runPortal(
   p.cursor.close();
   portal.rows = null;
   portal.done = true;
+}
+
+/**
+ * Sends a result held whole that fits the row limit and a send batch (a point lookup's) as it is, without the
+ * cursor a portal's rows otherwise go through; the answer is the same. False when it is not such a result.
+ */
+function sentWhole(
+  b: Backend,
+  portal: Portal,
+  result: RowsResult,
+  maxRows: number,
+  describeRows: boolean,
+): boolean {
+  const rows = result.rest ? result.rest.whole : result.rows;
+  if (!rows || rows.length > SEND_BATCH || (maxRows > 0 && rows.length > maxRows)) return false;
+  const out = b.transport;
+  const formats = result.binary ? BINARY : portal.resultFormats;
+  portal.done = true;
+  try {
+    if (describeRows) out.send(msg.rowDescription(result.fields, formats));
+    if (rows instanceof DataRowRun) out.send(rows.bytes);
+    else if (rows.length) {
+      const typeOids = result.fields.map((f) => f.typeOid);
+      for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
+    }
+  } finally {
+    result.rest?.close();
+  }
+  out.send(msg.commandComplete(result.tag === 'SELECT' ? `SELECT ${rows.length}` : result.tag));
+  return true;
 }
 
 function formatsOf(portal: Portal): number[] {

@@ -10,22 +10,6 @@ export interface SqlPiece {
 }
 
 /**
- * The tokens of sql, up to the first lexical error. The error is not thrown here: the text from that point on
- * stays in the statement, whose parser then reports it with its position, as PostgreSQL does.
- */
-function tokensUntilError(sql: string): { tokens: Token[]; errorAt: number | null } {
-  const lexer = new Lexer(sql);
-  const tokens: Token[] = [];
-  try {
-    for (let t = lexer.next(); t; t = lexer.next()) tokens.push(t);
-    return { tokens, errorAt: null };
-  } catch (e) {
-    if (e instanceof LexError) return { tokens, errorAt: e.at };
-    throw e;
-  }
-}
-
-/**
  * True when no quote, dollar quote or comment can begin in the text: then the lexer can find nothing but
  * words, numbers, operators and ';', and cannot fail (every LexError is about a quote or a comment), so the
  * text is read natively, without a token per word. This keeps a statement of megabytes (a SET list, a long
@@ -37,16 +21,26 @@ function plain(text: string): boolean {
 
 export function splitStatements(sql: string): SqlPiece[] {
   if (plain(sql)) return splitPlain(sql);
+  // No semicolon, not even in a quote or a comment: one statement, unless it is only comments.
+  if (!sql.includes(';')) return isBlank(sql) ? [] : [{ text: sql, offset: 0 }];
   const pieces: SqlPiece[] = [];
   let start = 0;
   let solid = false;
-  const { tokens, errorAt } = tokensUntilError(sql);
-  for (const t of tokens) {
-    if (t.kind === 'punct' && t.value === ';') {
-      if (solid) pieces.push({ text: sql.slice(start, t.at), offset: start });
-      start = t.end;
-      solid = false;
-    } else solid = true;
+  // Up to the first lexical error, which is not thrown here: the text from that point on stays in the
+  // statement, whose parser then reports it with its position, as PostgreSQL does.
+  let errorAt: number | null = null;
+  const lexer = new Lexer(sql);
+  try {
+    for (let t = lexer.next(); t; t = lexer.next()) {
+      if (t.kind === 'punct' && t.value === ';') {
+        if (solid) pieces.push({ text: sql.slice(start, t.at), offset: start });
+        start = t.end;
+        solid = false;
+      } else solid = true;
+    }
+  } catch (e) {
+    if (!(e instanceof LexError)) throw e;
+    errorAt = e.at;
   }
   if (solid || errorAt !== null) pieces.push({ text: sql.slice(start), offset: start });
   return pieces;
@@ -89,6 +83,21 @@ export function firstWord(text: string, skipParens = false): string {
     return /^[A-Za-z_]+/.exec(t.raw)?.[0].toLowerCase() ?? '';
   } catch (e) {
     if (e instanceof LexError) return '';
+    throw e;
+  }
+}
+
+/**
+ * The tokens of sql, up to the first lexical error, which is not thrown here (see splitStatements for why).
+ */
+function tokensUntilError(sql: string): { tokens: Token[]; errorAt: number | null } {
+  const lexer = new Lexer(sql);
+  const tokens: Token[] = [];
+  try {
+    for (let t = lexer.next(); t; t = lexer.next()) tokens.push(t);
+    return { tokens, errorAt: null };
+  } catch (e) {
+    if (e instanceof LexError) return { tokens, errorAt: e.at };
     throw e;
   }
 }

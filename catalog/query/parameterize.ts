@@ -1,6 +1,6 @@
 // Plan-cache keys: a statement's literals replaced by parameters, so that statements differing only in their
 // constants share one translation (the normalisation pg_stat_statements does).
-import { prevSolid, type Token, tokenize } from './parse/tokens';
+import { type Token as LexToken, lex } from '../../pg/lexer';
 
 export interface Parameterized {
   /** The statement with its literals replaced by $1, $2, ... */
@@ -37,67 +37,77 @@ const VALUE_CONTEXT = new Set([
   'escape',
 ]);
 
+/** Words that end a BY list (ORDER BY 1, GROUP BY 2) at its depth. */
+const BY_LIST_END = new Set([
+  'limit',
+  'offset',
+  'having',
+  'union',
+  'except',
+  'intersect',
+  'fetch',
+  'for',
+  'window',
+]);
+
 /**
  * Replaces the literals of a statement with parameters, so that statements differing only in their constants
  * share one plan (the normalisation pg_stat_statements does). Literals whose value decides the shape of the
- * query stay: positions in ORDER BY / GROUP BY / DISTINCT ON, and typed literals like interval '1 hour'. Returns null when
- * there is nothing to replace or the statement already has parameters.
+ * query stay: positions in ORDER BY / GROUP BY / DISTINCT ON, and typed literals like interval '1 hour'. The
+ * rest of the statement is kept as written. Returns null when there is nothing to replace or the statement
+ * already has parameters. (It runs for every simple-protocol statement: one pass over the lexer's tokens.)
  */
 export function parameterizeLiterals(sql: string): Parameterized | null {
-  let tokens: Token[];
+  let tokens: LexToken[];
   try {
-    tokens = tokenize(sql);
+    tokens = lex(sql);
   } catch {
     return null;
   }
-  if (tokens.some((t) => t.kind === 'param')) return null;
   const values: string[] = [];
   const hints: number[] = [];
   let out = '';
+  /** Where the text not yet copied to out starts. */
+  let copied = 0;
   let byDepth = -1;
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')') {
-      depth--;
-      if (depth < byDepth) byDepth = -1;
+    const kind = t.kind;
+    if (kind === 'param') return null;
+    if (kind === 'punct') {
+      if (t.raw === '(') depth++;
+      else if (t.raw === ')') {
+        depth--;
+        if (depth < byDepth) byDepth = -1;
+      }
+      continue;
     }
-    if (t.kind === 'word') {
-      const w = t.text.toLowerCase();
+    if (kind === 'ident') {
+      const w = t.value;
       if (w === 'by') byDepth = depth;
       // DISTINCT ON (1, 2) names output columns by position, as ORDER BY 1 does: inside its parentheses
-      else if (w === 'on' && tokens[prevSolid(tokens, i - 1)]?.text.toLowerCase() === 'distinct')
+      else if (w === 'on' && tokens[i - 1]?.kind === 'ident' && tokens[i - 1].value === 'distinct')
         byDepth = depth + 1;
-      else if (
-        ['limit', 'offset', 'having', 'union', 'except', 'intersect', 'fetch', 'for', 'window'].includes(w) &&
-        depth === byDepth
-      ) {
-        byDepth = -1;
-      }
-    }
-    if (t.kind !== 'string' && t.kind !== 'number') {
-      out += t.text;
+      else if (depth === byDepth && BY_LIST_END.has(w)) byDepth = -1;
       continue;
     }
-    const p = prevSolid(tokens, i - 1);
-    const prev = tokens[p];
+    if (kind !== 'string' && kind !== 'number') continue;
+    const prev = tokens[i - 1];
     const prevOk =
       !prev ||
-      (prev.kind === 'punct' && (prev.text === '(' || prev.text === ',')) ||
+      (prev.kind === 'punct' && (prev.raw === '(' || prev.raw === ',')) ||
       prev.kind === 'op' ||
-      (prev.kind === 'word' && VALUE_CONTEXT.has(prev.text.toLowerCase()));
+      (prev.kind === 'ident' && VALUE_CONTEXT.has(prev.value));
     const inByList = byDepth === depth && byDepth >= 0;
-    if (!prevOk || (t.kind === 'number' && inByList)) {
-      out += t.text;
-      continue;
-    }
-    values.push(t.kind === 'string' ? t.text.slice(1, -1).replace(/''/g, "'") : t.text);
-    if (t.kind === 'number') {
-      const integral = /^\d+$/.test(t.text);
-      hints.push(integral ? (Number(t.text) > 2147483647 ? 20 : 23) : 1700);
+    if (!prevOk || (kind === 'number' && inByList)) continue;
+    values.push(t.value);
+    if (kind === 'number') {
+      const integral = /^\d+$/.test(t.raw);
+      hints.push(integral ? (Number(t.raw) > 2147483647 ? 20 : 23) : 1700);
     } else hints.push(0);
-    out += `$${values.length}`;
+    out += `${sql.slice(copied, t.at)}$${values.length}`;
+    copied = t.end;
   }
-  return values.length ? { sql: out, values, hints } : null;
+  return values.length ? { sql: out + sql.slice(copied), values, hints } : null;
 }

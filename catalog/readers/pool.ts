@@ -192,7 +192,12 @@ export class ReaderPool implements Readers {
     formats: number[] | null,
   ): Promise<OpenedRun> {
     const inline = this.runInline(sql, types, params, session, cancel, autoParams, { formats });
-    if (inline) return { ...(inline as StreamedRun), cursor: null };
+    if (inline) {
+      // A fresh object of the engine's, completed in place rather than copied.
+      const opened = inline as OpenedRun;
+      opened.cursor = null;
+      return opened;
+    }
     const body = { op: 'run' as const, sql, types, params, session, autoParams, stream: true, formats };
     return (await this.request(session.user, body, signalOf(cancel))) as OpenedRun;
   }

@@ -51,6 +51,14 @@ export interface StatementEffects {
   warnings: string[];
 }
 
+/** The effects of a statement that had none (frozen: it is every such statement's). */
+const NO_EFFECTS: StatementEffects = Object.freeze({
+  changedSettings: Object.freeze([]) as unknown as [string, string][],
+  notifications: Object.freeze([]) as unknown as [string, string][],
+  signals: Object.freeze([]) as unknown as [number, BackendSignal][],
+  warnings: Object.freeze([]) as unknown as string[],
+});
+
 export interface RunResult extends StatementEffects {
   fields: Field[];
   rows: unknown[][];
@@ -552,6 +560,9 @@ export class ReaderEngine {
   /** What the functions the statement ran since the last batch ask of the session, and start again. */
   private takeEffects(): StatementEffects {
     const c = this.ctx;
+    // Most statements have none: they share one answer instead of four new arrays each.
+    if (!c.changedSettings.size && !c.notifications.length && !c.signals.length && !c.warnings.length)
+      return NO_EFFECTS;
     const effects = {
       changedSettings: [...c.changedSettings],
       notifications: c.notifications,

@@ -306,6 +306,7 @@ export class Router implements QueryHandler {
         let first: RowBatch | null = apply(r);
         const cursor = r.cursor;
         const rest: RowStream = {
+          whole: cursor ? undefined : first,
           async next(max, cancel, formats) {
             if (first) {
               const rows = first;
