@@ -68,6 +68,22 @@ const MAX_SEGMENT_FILE = 256 * 1024 * 1024 + 64 + 8 * 2048;
 const READ_CHUNK = 256 * 1024;
 const STATE_FILE = 'agent-devices.json';
 
+/**
+ * Resolves once `res` takes more bytes, or once its client has gone (then no 'drain' ever comes, and a read
+ * waiting for one would hold its file and chunk for the agent's life).
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -264,7 +280,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         const chunk = buf.subarray(0, bytesRead);
         hash.update(chunk);
         pos += bytesRead;
-        if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r));
+        if (!res.write(chunk)) await drainedOrClosed(res);
         if (res.destroyed) return;
       }
       const digest = hash.digest('hex');
