@@ -500,7 +500,9 @@ export class TaskEngine {
     const perNode = new Map<string, SubtaskRow[]>();
     for (const s of queue) {
       const k = s.node_name ?? '';
-      perNode.set(k, [...(perNode.get(k) ?? []), s]);
+      const list = perNode.get(k);
+      if (list) list.push(s);
+      else perNode.set(k, [s]);
     }
     const failures: string[] = [];
     const worker = async (list: SubtaskRow[]) => {
