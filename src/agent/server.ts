@@ -120,7 +120,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   }
 
-  async function saveState(): Promise<void> {
+  /**
+   * Saves the served list. One save at a time, each of the list as it is when it starts: two declarations at
+   * once (two coordinators' heartbeats) could otherwise rename their files in the other order, leaving the
+   * older list on disk for the next start.
+   */
+  let saving: Promise<void> = Promise.resolve();
+  function saveState(): Promise<void> {
+    const save = saving.then(writeState);
+    saving = save.catch(() => {}); // the failure is the caller's; the next save still runs
+    return save;
+  }
+
+  async function writeState(): Promise<void> {
     if (!statePath) return;
     const tmp = `${statePath}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
     const fh = await open(tmp, 'w');
