@@ -95,9 +95,7 @@ export const STATEMENT_CACHE_SIZE = 512;
 export class SqliteSql implements Sql {
   readonly dialect = 'sqlite';
   /** By text; a Map iterates in insertion order, and a statement used is moved to the end (least recent first). */
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
-  /** The same texts prepared for arrays(): a statement's raw mode is its own, not a per-call choice. */
-  private readonly rawStatements = new Map<string, BetterSqlite3.Statement>();
+  private readonly statements = new Map<string, Kept>();
   /** Settles when the transaction in progress ends; null when none is. */
   private busy: Promise<void> | null = null;
 
@@ -108,18 +106,34 @@ export class SqliteSql implements Sql {
     return this.db.inTransaction;
   }
 
+  /** The kept statement for `text`, its rows given as they were last (for statements whose rows are not read). */
   prepare(text: string): BetterSqlite3.Statement {
-    return cached(this.statements, text, () => this.db.prepare(text));
+    return this.kept(text).statement;
   }
 
-  /** The statement for `text` that returns each row as an array. */
-  prepareRaw(text: string): BetterSqlite3.Statement {
-    return cached(this.rawStatements, text, () => this.db.prepare(text).raw(true));
+  /** The kept statement for `text`, giving its rows as `rows` says. */
+  prepareFor(text: string, rows: RowForm): BetterSqlite3.Statement {
+    const kept = this.kept(text);
+    if (kept.rows !== rows) {
+      // better-sqlite3 keeps one form per statement: pluck(true) and raw(true) set theirs from any other,
+      // pluck(false) and raw(false) go back to objects from their own.
+      const s = kept.statement;
+      if (rows === 'first') s.pluck(true);
+      else if (rows === 'array') s.raw(true);
+      else if (kept.rows === 'first') s.pluck(false);
+      else s.raw(false);
+      kept.rows = rows;
+    }
+    return kept.statement;
+  }
+
+  private kept(text: string): Kept {
+    return cached(this.statements, text, () => ({ statement: this.db.prepare(text), rows: 'object' }));
   }
 
   /** How many statements are kept (for the tests of the bound). */
   get cachedStatements(): number {
-    return this.statements.size + this.rawStatements.size;
+    return this.statements.size;
   }
 
   private async idle(): Promise<void> {
@@ -128,35 +142,27 @@ export class SqliteSql implements Sql {
 
   async all<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     if (this.busy) await this.idle();
-    return this.prepare(text)
-      .pluck(false)
-      .all(...params) as T[];
+    return this.prepareFor(text, 'object').all(...params) as T[];
   }
 
   async get<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
     if (this.busy) await this.idle();
-    return this.prepare(text)
-      .pluck(false)
-      .get(...params) as T | undefined;
+    return this.prepareFor(text, 'object').get(...params) as T | undefined;
   }
 
   async column<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     if (this.busy) await this.idle();
-    return this.prepare(text)
-      .pluck(true)
-      .all(...params) as T[];
+    return this.prepareFor(text, 'first').all(...params) as T[];
   }
 
   async value<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
     if (this.busy) await this.idle();
-    return this.prepare(text)
-      .pluck(true)
-      .get(...params) as T | undefined;
+    return this.prepareFor(text, 'first').get(...params) as T | undefined;
   }
 
   async arrays<T extends readonly unknown[]>(text: string, params: readonly unknown[] = []): Promise<T[]> {
     if (this.busy) await this.idle();
-    return this.prepareRaw(text).all(...params) as T[];
+    return this.prepareFor(text, 'array').all(...params) as T[];
   }
 
   async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
@@ -230,31 +236,19 @@ class SqliteTransaction implements Sql {
   }
 
   async all<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.root
-      .prepare(text)
-      .pluck(false)
-      .all(...params) as T[];
+    return this.root.prepareFor(text, 'object').all(...params) as T[];
   }
   async get<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
-    return this.root
-      .prepare(text)
-      .pluck(false)
-      .get(...params) as T | undefined;
+    return this.root.prepareFor(text, 'object').get(...params) as T | undefined;
   }
   async column<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.root
-      .prepare(text)
-      .pluck(true)
-      .all(...params) as T[];
+    return this.root.prepareFor(text, 'first').all(...params) as T[];
   }
   async value<T>(text: string, params: readonly unknown[] = []): Promise<T | undefined> {
-    return this.root
-      .prepare(text)
-      .pluck(true)
-      .get(...params) as T | undefined;
+    return this.root.prepareFor(text, 'first').get(...params) as T | undefined;
   }
   async arrays<T extends readonly unknown[]>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.root.prepareRaw(text).all(...params) as T[];
+    return this.root.prepareFor(text, 'array').all(...params) as T[];
   }
   async run(text: string, params: readonly unknown[] = []): Promise<RunResult> {
     return { changes: this.root.prepare(text).run(...params).changes };
@@ -267,12 +261,17 @@ class SqliteTransaction implements Sql {
   }
 }
 
+/** How a statement gives its rows: objects by column name, the first column alone, or arrays of the columns. */
+type RowForm = 'object' | 'first' | 'array';
+
+/** A kept statement and the form of rows it is set to give. */
+interface Kept {
+  readonly statement: BetterSqlite3.Statement;
+  rows: RowForm;
+}
+
 /** The kept statement for `text`, prepared by `make` when there is none; the least recently used go first. */
-function cached(
-  kept: Map<string, BetterSqlite3.Statement>,
-  text: string,
-  make: () => BetterSqlite3.Statement,
-): BetterSqlite3.Statement {
+function cached(kept: Map<string, Kept>, text: string, make: () => Kept): Kept {
   let s = kept.get(text);
   if (s) {
     kept.delete(text);

@@ -215,38 +215,40 @@ export class AgentClient {
   ): Promise<T> {
     const parts = opts.raw ?? (body === undefined ? [] : [Buffer.from(JSON.stringify(body))]);
     return this.send(method, path, { ...opts, body: parts }, async (res, nonce) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const c of res) {
-        size += c.length;
-        if (size > MAX_JSON_BYTES)
-          throw new DeviceUnavailable(`answer of agent ${this.address} is too large`);
-        chunks.push(c);
-      }
-      const text = Buffer.concat(chunks);
-      const sig = res.headers[H.signature];
-      // The agent's refusal of our signature is not signed (it cannot tell us apart from a stranger).
-      if (res.statusCode === 401)
-        throw new AgentError(401, {
-          message: `agent ${this.address} refused the request (${text.toString().slice(0, 200)}): is its secret the same as this server's?`,
-        });
-      if (
-        !verifyResponse(
-          this.secret,
-          nonce,
-          res.statusCode ?? 0,
-          sha256Hex(text),
-          typeof sig === 'string' ? sig : undefined,
-        )
-      ) {
-        throw new DeviceUnavailable(
-          `the answer from ${this.address} (status ${res.statusCode}) is not signed by an agent of this cluster`,
-        );
-      }
+      const text = await this.signedAnswer(res, nonce);
       const parsed = text.length ? (JSON.parse(text.toString()) as Record<string, unknown>) : {};
       if ((res.statusCode ?? 0) >= 300) throw new AgentError(res.statusCode ?? 0, parsed);
       return parsed as T;
     });
+  }
+
+  /**
+   * The whole body of an answer (at most MAX_JSON_BYTES), once its signature shows it is the agent's answer to
+   * this request; the agent's refusal of our signature, which it cannot sign, is an AgentError 401.
+   */
+  private async signedAnswer(res: IncomingMessage, nonce: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_JSON_BYTES) throw new DeviceUnavailable(`answer of agent ${this.address} is too large`);
+      chunks.push(c);
+    }
+    const text = Buffer.concat(chunks);
+    const status = res.statusCode ?? 0;
+    // The agent's refusal of our signature is not signed (it cannot tell us apart from a stranger).
+    if (status === 401)
+      throw new AgentError(401, {
+        message: `agent ${this.address} refused the request (${text.toString().slice(0, 200)}): is its secret the same as this server's?`,
+      });
+    const sig = res.headers[H.signature];
+    if (
+      !verifyResponse(this.secret, nonce, status, sha256Hex(text), typeof sig === 'string' ? sig : undefined)
+    )
+      throw new DeviceUnavailable(
+        `the answer from ${this.address} (status ${status}) is not signed by an agent of this cluster`,
+      );
+    return text;
   }
 
   /**
@@ -266,22 +268,7 @@ export class AgentClient {
     return this.send('GET', path, { segment, signal: opts.signal, headers }, async (res, nonce) => {
       const status = res.statusCode ?? 0;
       if (status !== 200 && status !== 206) {
-        const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c);
-        const text = Buffer.concat(chunks);
-        const sig = res.headers[H.signature];
-        if (
-          !verifyResponse(
-            this.secret,
-            nonce,
-            status,
-            sha256Hex(text),
-            typeof sig === 'string' ? sig : undefined,
-          )
-        )
-          throw new DeviceUnavailable(
-            `the answer from ${this.address} (status ${status}) is not signed by an agent of this cluster`,
-          );
+        const text = await this.signedAnswer(res, nonce);
         throw new AgentError(status, text.length ? JSON.parse(text.toString()) : {});
       }
       const hash = createHash('sha256');

@@ -37,10 +37,6 @@ export class ServedDevices {
     return [...this.byPath.values()];
   }
 
-  has(path: string): boolean {
-    return this.byPath.has(path);
-  }
-
   get(path: string): ServedDevice | undefined {
     return this.byPath.get(path);
   }

@@ -68,6 +68,22 @@ const MAX_SEGMENT_FILE = 256 * 1024 * 1024 + 64 + 8 * 2048;
 const READ_CHUNK = 256 * 1024;
 const STATE_FILE = 'agent-devices.json';
 
+/**
+ * Resolves once `res` takes more bytes, or once its client has gone (then no 'drain' ever comes, and a read
+ * waiting for one would hold its file and chunk for the agent's life).
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -104,7 +120,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   }
 
-  async function saveState(): Promise<void> {
+  /**
+   * Saves the served list. One save at a time, each of the list as it is when it starts: two declarations at
+   * once (two coordinators' heartbeats) could otherwise rename their files in the other order, leaving the
+   * older list on disk for the next start.
+   */
+  let saving: Promise<void> = Promise.resolve();
+  function saveState(): Promise<void> {
+    const save = saving.then(writeState);
+    saving = save.catch(() => {}); // the failure is the caller's; the next save still runs
+    return save;
+  }
+
+  async function writeState(): Promise<void> {
     if (!statePath) return;
     const tmp = `${statePath}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
     const fh = await open(tmp, 'w');
@@ -264,7 +292,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         const chunk = buf.subarray(0, bytesRead);
         hash.update(chunk);
         pos += bytesRead;
-        if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r));
+        if (!res.write(chunk)) await drainedOrClosed(res);
         if (res.destroyed) return;
       }
       const digest = hash.digest('hex');

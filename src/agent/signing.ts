@@ -9,7 +9,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_VERSION = 'v1';
-/** Requests whose timestamp is further than this from the agent's clock are refused (and nonces are kept as long). */
+/** Requests whose timestamp is further than this from the agent's clock are refused (nonces are kept twice as long). */
 export const REPLAY_WINDOW_MS = 30_000;
 /** Most nonces remembered at once: a bound on memory (over 6,000 requests a second across the window). */
 export const MAX_REMEMBERED_NONCES = 200_000;
@@ -113,7 +113,8 @@ export class ReplayGuard {
 
 /**
  * Checks a request's signature headers against the method and path it arrived with. The body digest in the
- * headers is signed here; that the body matches it is checked as the body is read (DigestCheck).
+ * headers is signed here; that the body matches it is checked as the body is read (the agent's readJson and
+ * writeSegment).
  */
 export function verifyRequest(
   secret: Buffer,

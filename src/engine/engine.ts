@@ -69,6 +69,11 @@ interface LiveSubtask extends SubtaskProgress {
   position: number | null;
   meter: RateMeter;
   ended: boolean;
+  /**
+   * The error of a write that failed with one of this subtask's checkpoints: the results it carried are gone,
+   * and a later checkpoint written over it would hide that. The subtask cannot end well from then on.
+   */
+  lostCheckpoint: unknown;
 }
 
 export interface TaskEngineOptions {
@@ -500,7 +505,9 @@ export class TaskEngine {
     const perNode = new Map<string, SubtaskRow[]>();
     for (const s of queue) {
       const k = s.node_name ?? '';
-      perNode.set(k, [...(perNode.get(k) ?? []), s]);
+      const list = perNode.get(k);
+      if (list) list.push(s);
+      else perNode.set(k, [s]);
     }
     const failures: string[] = [];
     const worker = async (list: SubtaskRow[]) => {
@@ -660,6 +667,7 @@ export class TaskEngine {
       position: s.checkpoint,
       meter: new RateMeter(),
       ended: false,
+      lostCheckpoint: null,
     };
     this.live.set(s.id, live);
     const { signal } = r.abort;
@@ -704,6 +712,7 @@ export class TaskEngine {
             live.pending.push({ ...row, subtask_id: s.id });
           },
           checkpoint: async (position, apply) => {
+            if (live.lostCheckpoint) throw live.lostCheckpoint;
             const cp = reach(position, apply);
             // A checkpoint with catalog changes is written at once and alone: what the type does next
             // (remove the file a segment had) depends on it, and its failure is this subtask's alone.
@@ -721,8 +730,7 @@ export class TaskEngine {
     } catch (err) {
       // The abort reached the I/O and stopped it: a cancellation, not a failure.
       if (isCancellation(err, signal)) return this.endSubtask(r, s, live, reach, 'CANCELLED');
-      const hint = (err as { extra?: { hint?: string } }).extra?.hint;
-      const msg = (err instanceof Error ? err.message : String(err)) + (hint ? ` HINT: ${hint}` : '');
+      const msg = failureMessage(err);
       this.logger.warn({ task: r.row.id, subtask: s.id, err: msg }, 'subtask failed');
       return this.endSubtask(r, s, live, reach, 'FAILED', msg);
     }
@@ -746,14 +754,19 @@ export class TaskEngine {
       this.dirty.delete(s.id);
       return null;
     }
-    if (status === 'CANCELLED' && this.resumesLater(r)) {
-      live.pending = [];
-      await this.flushProgress([s.id]);
+    const resumes = status === 'CANCELLED' && this.resumesLater(r);
+    if (resumes) live.pending = [];
+    else reach(live.position);
+    await this.flushProgress([s.id]);
+    // Read after the flush: a failed write before it (the timer's) has marked the subtask by then. A run that
+    // would end well, or resume after a checkpoint written over the lost one, fails instead.
+    if (live.lostCheckpoint && (status === 'COMPLETE' || resumes)) {
+      status = 'FAILED';
+      error = `its progress could not be written: ${failureMessage(live.lostCheckpoint)}`;
+    } else if (resumes) {
       await this.write(r, (tasks) => tasks.resumeSubtask(s.id));
       return null;
     }
-    reach(live.position);
-    await this.flushProgress([s.id]);
     await this.write(r, (tasks) => tasks.setSubtaskStatus(s.id, status, error));
     return status === 'FAILED' ? error : null;
   }
@@ -763,7 +776,7 @@ export class TaskEngine {
    * writes are chained: each starts after the one before has committed, so they commit in the order taken.
    */
   private flushProgress(only?: string[]): Promise<void> {
-    const batch = this.takeProgress(only);
+    const { batch, checkpointed } = this.takeProgress(only);
     if (!batch.size) return this.flushing;
     const write = this.flushing.then(async () => {
       // With leases, a task whose lease is gone has nothing written: its run stops.
@@ -771,16 +784,26 @@ export class TaskEngine {
       for (const id of refused) this.lose(id);
       await this.emitFindings(batch, refused);
     });
-    // A failed write is its caller's to report; the chain goes on.
-    this.flushing = write.catch(() => {});
+    // A failed write is its caller's to report (the timer's only logs it), and the subtasks whose checkpoints
+    // it carried are marked before the next write starts; the chain goes on.
+    this.flushing = write.catch((err) => {
+      for (const live of checkpointed) live.lostCheckpoint ??= err;
+    });
     return write;
   }
   private flushing: Promise<void> = Promise.resolve();
 
-  /** The progress to write now, taken from the live subtasks (all that changed, or the ones named). */
-  private takeProgress(only?: string[]): Map<string, SubtaskProgress> {
+  /**
+   * The progress to write now, taken from the live subtasks (all that changed, or the ones named), and the
+   * subtasks whose checkpoints it takes.
+   */
+  private takeProgress(only?: string[]): {
+    batch: Map<string, SubtaskProgress>;
+    checkpointed: LiveSubtask[];
+  } {
     const ids = only ?? [...this.dirty];
     const batch = new Map<string, SubtaskProgress>();
+    const checkpointed: LiveSubtask[] = [];
     for (const id of ids) {
       const live = this.live.get(id);
       if (!live) continue;
@@ -796,11 +819,12 @@ export class TaskEngine {
         checkpoint: live.checkpoint,
       });
       // The checkpoint now belongs to this write (if the write fails, so does the work it recorded).
+      if (live.checkpoint) checkpointed.push(live);
       live.checkpoint = undefined;
       this.dirty.delete(id);
       if (live.ended) this.live.delete(id);
     }
-    return batch;
+    return { batch, checkpointed };
   }
 
   /**
@@ -816,4 +840,10 @@ export class TaskEngine {
       this.emit(p.checkpoint.results.map((f) => taskEvent(task, f)));
     }
   }
+}
+
+/** A subtask's failure as sys.subtasks.error has it: the message, and the hint of a TaskError or SqlError. */
+function failureMessage(err: unknown): string {
+  const hint = (err as { extra?: { hint?: string } } | null)?.extra?.hint;
+  return (err instanceof Error ? err.message : String(err)) + (hint ? ` HINT: ${hint}` : '');
 }

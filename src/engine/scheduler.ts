@@ -1,8 +1,9 @@
 // Schedules: a CREATE TASK run every interval (check_disk with sample = true every day, a full check every
 // week, as Ceph's scrub and deep scrub). Each due run is claimed in one catalog transaction that creates the
-// task and advances next_run together (if no one advanced it first), so a restart neither loses a due run (a run that fell due while the
-// server was down runs once at the next start) nor doubles one. A schedule never starts a run while its
-// previous one has not ended: that run is skipped, counted and explained in the row, and rescheduled.
+// task and advances next_run together (if no one advanced it first), so a restart neither loses a due run (a
+// run that fell due while the server was down runs once at the next start) nor doubles one. A schedule never
+// starts a run while its previous one has not ended: that run is skipped, counted and explained in the row,
+// and rescheduled.
 import type { Logger } from 'pino';
 import { DuplicateScheduleError, ScheduleCatalog, type ScheduleRow } from '../../catalog/schedules';
 import { isFinished, type TaskCatalog } from '../../catalog/tasks';

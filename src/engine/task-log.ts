@@ -3,7 +3,7 @@
 // the task's id, name, type, location and who asked, and on the end a summary an operator can act on: what
 // was done, how long it took, and the findings by kind.
 import type { Logger } from 'pino';
-import type { TaskRow, TaskStatus } from '../../catalog/tasks';
+import { isFinished, type TaskRow, type TaskStatus } from '../../catalog/tasks';
 
 export type LifecycleEvent =
   | 'task.created'
@@ -50,8 +50,7 @@ export function logLifecycle(
     location: row.location_name ? `${row.location_type} ${row.location_name}` : row.location_type,
     by: extra.by ?? (event === 'task.created' ? row.created_by : 'engine'),
   };
-  const ended = row.status === 'COMPLETE' || row.status === 'FAILED' || row.status === 'CANCELLED';
-  if (ended) {
+  if (isFinished(row.status)) {
     const findings = extra.findings ?? {};
     const start = ms(row.started_at) ?? ms(row.created_at);
     const end = ms(row.finished_at);

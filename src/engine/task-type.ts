@@ -64,7 +64,8 @@ export interface RunContext {
    * or moves) is where a resumed run starts (`resumeFrom`). The progress and results reported so far and the
    * catalog changes `apply` makes (through the StorageCatalog of that transaction it is given) are committed
    * together in one transaction. Without `apply` the engine batches checkpoints (every 250 ms); with it, the
-   * checkpoint is written before the returned promise resolves.
+   * checkpoint is written before the returned promise resolves. Rejects once an earlier checkpoint of the
+   * subtask could not be written (its results are lost): the subtask fails.
    */
   checkpoint(position: number, apply?: (storage: StorageCatalog) => Promise<void>): Promise<void>;
   /**

@@ -4,8 +4,8 @@
 export class BoundedQueue {
   private readonly waiting: (() => Promise<void>)[] = [];
   private running = 0;
-  private idle: (() => void)[] = [];
-  /** The first error of any work, or null. */
+  private idle: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** The first error of any work, or null: for a producer that stops adding once the work behind it failed. */
   failure: unknown = null;
 
   constructor(private readonly parallel: number) {}
@@ -16,10 +16,11 @@ export class BoundedQueue {
     this.pump();
   }
 
-  /** Resolves once nothing runs and nothing waits (never rejects: see `failure`). */
+  /** Resolves once nothing runs and nothing waits; rejects then with the first failure, if any work failed. */
   settled(): Promise<void> {
-    if (!this.running && !this.waiting.length) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    if (!this.running && !this.waiting.length)
+      return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+    return new Promise((resolve, reject) => this.idle.push({ resolve, reject }));
   }
 
   private pump(): void {
@@ -34,7 +35,9 @@ export class BoundedQueue {
         .finally(() => {
           this.running--;
           this.pump();
-          if (!this.running && !this.waiting.length) for (const done of this.idle.splice(0)) done();
+          if (this.running || this.waiting.length) return;
+          for (const { resolve, reject } of this.idle.splice(0))
+            this.failure ? reject(this.failure) : resolve();
         });
     }
   }

@@ -302,9 +302,8 @@ export class SegmentStore {
       }
       if (fill > 0) await submit(buf, fill, state.nextSeq++);
       await Promise.all(inFlight);
-      await writeBack.settled();
-      failure ??= writeBack.failure;
       if (failure) throw failure;
+      await writeBack.settled();
       if (signal?.aborted) throw new StoreError('57014', 'COPY was cancelled');
       // Every file and its directory entry become durable before the catalog says the segments exist (a
       // crash before this point leaves only uncatalogued files, which start-up recovery removes).
@@ -313,7 +312,8 @@ export class SegmentStore {
       await this.catalog.addGroups(table, state.cluster, k + m, m, state.groups);
     } catch (err) {
       await Promise.allSettled(inFlight);
-      await writeBack.settled();
+      // err is what the COPY reports: a write-back failure was thrown as err, or comes second to it.
+      await writeBack.settled().catch(() => {});
       await Promise.all([...state.writtenBy].map(([dio, paths]) => dio.remove(paths).catch(() => {})));
       throw err;
     }

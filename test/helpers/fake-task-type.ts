@@ -102,7 +102,7 @@ export function writeFilesType(probe: Probe) {
             result: 'WRITTEN',
             detail: w.path,
           });
-          if (options.checkpoints) ctx.checkpoint(position + 1);
+          if (options.checkpoints) await ctx.checkpoint(position + 1);
         }
         probe.finished.push(row.description);
       } finally {

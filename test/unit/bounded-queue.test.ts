@@ -1,5 +1,5 @@
 // BoundedQueue: the work behind a load (write-back of its groups) runs in order, at most `parallel` at a time;
-// the first failure is kept and the work not yet started is dropped.
+// the first failure is kept, the work not yet started is dropped, and settled() rejects with that failure.
 import test from 'ava';
 import { BoundedQueue } from '../../src/store/bounded-queue';
 
@@ -25,7 +25,7 @@ test('runs work in order, never more than `parallel` at once, and settles when a
   await q.settled(); // nothing left: resolves at once
 });
 
-test('the first failure is kept, later work is dropped, and settled() still resolves', async (t) => {
+test('the first failure is kept, later work is dropped, and settled() rejects with it', async (t) => {
   const q = new BoundedQueue(1);
   const ran: number[] = [];
   q.add(async () => {
@@ -36,12 +36,13 @@ test('the first failure is kept, later work is dropped, and settled() still reso
   q.add(async () => {
     ran.push(1);
   });
-  await q.settled();
+  // Waited for while the work runs, and again once all of it has stopped: the same failure both times.
+  await t.throwsAsync(q.settled(), { message: 'first' });
   t.is((q.failure as Error).message, 'first');
   t.deepEqual(ran, [0]);
   q.add(async () => {
     ran.push(2);
   });
-  await q.settled();
+  await t.throwsAsync(q.settled(), { message: 'first' });
   t.deepEqual(ran, [0]);
 });

@@ -122,6 +122,33 @@ test('arrays() gives rows as arrays; the same text through all() still gives obj
   });
 });
 
+test('one statement is kept per text, whichever form its rows are read in, in any order', async (t) => {
+  const s = sql();
+  await s.runEach('INSERT INTO t VALUES (?)', [[1], [2]]);
+  const text = 'SELECT v, v * 10 AS w FROM t ORDER BY v';
+  const kept = s.cachedStatements;
+  const objects = [
+    { v: 1, w: 10 },
+    { v: 2, w: 20 },
+  ];
+  const arrays = [
+    [1, 10],
+    [2, 20],
+  ];
+  t.deepEqual(await s.column(text), [1, 2]);
+  t.deepEqual(await s.all(text), objects); // from the first column's form
+  t.deepEqual(await s.arrays(text), arrays);
+  t.deepEqual(await s.get(text), objects[0]); // from arrays
+  t.deepEqual(await s.arrays(text), arrays);
+  t.is(await s.value(text), 1); // from arrays to the first column
+  t.deepEqual(await s.arrays(text), arrays); // and back
+  t.is(s.cachedStatements, kept + 1);
+  await s.transaction(async (tx) => {
+    t.deepEqual(await tx.all(text), objects);
+    t.deepEqual(await tx.column(text), [1, 2]);
+  });
+});
+
 test('kept statements are bounded, and one kept across a schema change sees the new schema', async (t) => {
   const s = sql();
   await s.run('INSERT INTO t VALUES (1)');

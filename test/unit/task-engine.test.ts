@@ -368,6 +368,44 @@ test('after a crash, a subtask that checkpoints resumes after its checkpoint: it
   await dispose(w, second);
 });
 
+test('a batched checkpoint lost with a failed write fails its subtask, instead of its results vanishing', async (t) => {
+  const w = await world();
+  const probe = newProbe();
+  // The engine's timer writes the checkpoint of the first file; that one write fails (the catalog's disk was
+  // full for a moment), and the subtask goes on to checkpoint the next files.
+  const writeProgress = w.tasks.writeProgress.bind(w.tasks);
+  let failures = 0;
+  let failNext = false;
+  w.tasks.writeProgress = async (...args) => {
+    if (failNext && args[0].size && [...args[0].values()].some((p) => p.checkpoint)) {
+      failNext = false;
+      failures++;
+      throw new Error('database or disk is full');
+    }
+    return writeProgress(...args);
+  };
+  probe.beforeFile = async () => {
+    if (probe.written !== 1) return;
+    failNext = true;
+    await sleep(600); // two ticks of the flush timer
+  };
+  const e = await engine(w, probe);
+  const id = await create(
+    e,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1, files = 3, checkpoints = true`,
+  );
+  await e.wait(id);
+  t.is(failures, 1);
+  const sub = w.catalog.db.prepare('SELECT status, error FROM subtasks WHERE task_id = ?').get(id) as {
+    status: string;
+    error: string;
+  };
+  t.is(sub.status, 'FAILED');
+  t.regex(sub.error, /database or disk is full/);
+  t.like(await w.tasks.task(id), { status: 'FAILED' });
+  await dispose(w, e);
+});
+
 test('after a shutdown, the next engine resumes the task where it stopped', async (t) => {
   const w = await world();
   const before = newProbe();
