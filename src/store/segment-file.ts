@@ -212,10 +212,28 @@ export async function createIn(dir: string, path: string): Promise<FileHandle> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  await mkdir(dir).catch(ignoreExists);
   return open(path, 'wx');
+}
+
+/** createIn with synchronous calls (the writer thread's): the same rule, `dir` only, never its parent. */
+export function createInSync(dir: string, path: string): number {
+  try {
+    return openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    ignoreExists(err as NodeJS.ErrnoException);
+  }
+  return openSync(path, 'wx');
+}
+
+/** createIn's mkdir may find the directory made meanwhile by another write: that is fine. */
+function ignoreExists(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EEXIST') throw err;
 }
 
 /**
@@ -285,8 +303,8 @@ export async function writeSegmentFile(
 
 /**
  * writeSegmentFile of a new segment (`fresh`), with synchronous calls, for a writer thread (segment-writer.ts):
- * the header hashed from the payload, the file created exclusively under its final name (its directory made
- * when missing, never its parent), written, fsynced with `syncFile`, closed; removed again on any error.
+ * the header hashed from the payload, the file created exclusively under its final name (createInSync),
+ * written, fsynced with `syncFile`, closed; removed again on any error.
  */
 export function writeFreshSegmentFileSync(
   dir: string,
@@ -296,18 +314,7 @@ export function writeFreshSegmentFileSync(
 ): { path: string; checksum: string; size: number } {
   const { head, checksum } = buildHeader(meta, payload);
   const path = join(dir, segmentFileName(meta.storageId));
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    try {
-      mkdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    fd = openSync(path, 'wx');
-  }
+  const fd = createInSync(dir, path);
   try {
     const size = head.length + payload.length;
     // A write to a regular file is short only when it fails part way (a full device): go on until it says why.
