@@ -125,8 +125,9 @@ export const rebalance = defineTaskType({
   async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of moves of the plan that are done.
     const depth = readAhead(options.max_bytes_per_sec, Math.max(0, ...plan.moves.map((m) => m.bytes)));
-    // Every move read ahead holds a buffer, and one more is being written.
-    const buffers = new BufferPool(depth + 1);
+    // Every move read ahead holds a buffer, and one more is being written; in shared memory, so that the
+    // writer thread writes the copy from it (device-io.ts).
+    const buffers = new BufferPool(depth + 1, true);
     await copyInBatches(
       ctx,
       task.id,

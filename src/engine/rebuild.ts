@@ -100,7 +100,8 @@ export const rebuild = defineTaskType({
     const depth = readAhead(options.max_bytes_per_sec);
     // Every group read ahead holds its buffers, and one more is being written: kept for the next groups
     // instead of freed and allocated again (each new buffer is fresh pages the kernel faults in and zeroes).
-    const buffers = new BufferPool(depth + 1);
+    // In shared memory, so that the writer thread writes the rebuilt copies from them (device-io.ts).
+    const buffers = new BufferPool(depth + 1, true);
     await copyInBatches(ctx, task.id, plan.groups.length, resumeFrom ?? 0, depth, (i) =>
       prepareGroup(ctx, task.id, plan, i, buffers),
     );

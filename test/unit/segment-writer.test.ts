@@ -18,6 +18,7 @@ function sharedPayload(): Buffer {
   return group.subarray(SIZE, 2 * SIZE);
 }
 
+const FRESH = { fresh: true, syncFile: false } as const;
 const writer = new SegmentWriter();
 test.after.always(() => writer.close());
 
@@ -25,7 +26,7 @@ test('writes a verifiable segment from shared memory, creating the segments dire
   const dir = join(mkdtempSync(join(tmpdir(), 'segtasks-writer-')), 'segments');
   t.teardown(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
   const payload = sharedPayload();
-  const w = await writer.write(dir, meta, payload, false);
+  const w = await writer.write(dir, meta, payload, FRESH);
   t.is(w.path, join(dir, segmentFileName(meta.storageId)));
   const into = Buffer.alloc(SIZE);
   const v = await verifySegmentFile(w.path, { ...meta, payloadLength: SIZE }, { into });
@@ -39,7 +40,7 @@ test('an existing file is not overwritten (EEXIST), and stays as it was', async 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, segmentFileName(meta.storageId));
   writeFileSync(path, 'someone else');
-  const err = await t.throwsAsync(writer.write(dir, meta, sharedPayload(), true));
+  const err = await t.throwsAsync(writer.write(dir, meta, sharedPayload(), { fresh: true, syncFile: true }));
   t.is((err as NodeJS.ErrnoException).code, 'EEXIST');
   t.is(readFileSync(path, 'utf8'), 'someone else');
 });
@@ -48,13 +49,13 @@ test('a vanished device directory fails the write (ENOENT) and is not recreated'
   const base = mkdtempSync(join(tmpdir(), 'segtasks-writer-'));
   t.teardown(() => rmSync(base, { recursive: true, force: true }));
   const device = join(base, 'unmounted');
-  const err = await t.throwsAsync(writer.write(join(device, 'segments'), meta, sharedPayload(), false));
+  const err = await t.throwsAsync(writer.write(join(device, 'segments'), meta, sharedPayload(), FRESH));
   t.is((err as NodeJS.ErrnoException).code, 'ENOENT');
   t.false(existsSync(device));
   mkdirSync(device); // the directory back: the writer goes on
-  await t.notThrowsAsync(writer.write(join(device, 'segments'), meta, sharedPayload(), false));
+  await t.notThrowsAsync(writer.write(join(device, 'segments'), meta, sharedPayload(), FRESH));
 });
 
 test('a payload outside shared memory is refused', (t) => {
-  t.throws(() => writer.write(tmpdir(), meta, Buffer.alloc(SIZE), false), { instanceOf: TypeError });
+  t.throws(() => writer.write(tmpdir(), meta, Buffer.alloc(SIZE), FRESH), { instanceOf: TypeError });
 });
