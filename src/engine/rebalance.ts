@@ -9,7 +9,7 @@
 import type { StorageCatalog } from '../../catalog/storage';
 import { BufferPool } from '../store/buffer-pool';
 import { fileSizeFor, SegmentFault } from '../store/segment-file';
-import { copyInBatches, noTally, type PreparedItem, readAhead } from './copy-batches';
+import { copyInBatches, evenShare, noTally, type PreparedItem, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
 import {
@@ -25,6 +25,7 @@ import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
 
+/** About this many moves per subtask at most (evenShare; a component of a group's moves may make it more). */
 const MOVES_PER_SUBTASK = 32;
 
 type Move = PlannedMove;
@@ -104,7 +105,8 @@ export const rebalance = defineTaskType({
         continue;
       }
       let i = 0;
-      for (const run of subtaskRuns(moves, MOVES_PER_SUBTASK)) {
+      const size = evenShare(moves.length, MOVES_PER_SUBTASK, options.parallelism ?? 2);
+      for (const run of subtaskRuns(moves, size)) {
         // Within the subtask, in an order its run can take in fewer batches (moves of one group apart).
         const batch = inDependencyOrder(run);
         subtasks.push({

@@ -11,13 +11,14 @@ import { DeviceUnavailable } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import type { CopyBatch, VerifiedCopy } from '../store/relocate';
 import { type FindingKind, fileSizeFor, SegmentFault } from '../store/segment-file';
-import { copyInBatches, noTally, type PreparedItem, type Row, readAhead } from './copy-batches';
+import { copyInBatches, evenShare, noTally, type PreparedItem, type Row, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
 
+/** About this many groups per subtask at most (evenShare). */
 const GROUPS_PER_SUBTASK = 16;
 const LOCK_WAIT_MS = 30_000;
 
@@ -67,8 +68,9 @@ export const rebuild = defineTaskType({
       tableId,
     });
     const subtasks: PlannedSubtask<RebuildPlan>[] = [];
-    for (let i = 0; i < groups.length; i += GROUPS_PER_SUBTASK) {
-      const batch = groups.slice(i, i + GROUPS_PER_SUBTASK);
+    const size = evenShare(groups.length, GROUPS_PER_SUBTASK, options.parallelism ?? 2);
+    for (let i = 0; i < groups.length; i += size) {
+      const batch = groups.slice(i, i + size);
       let bytes = 0;
       let segs = 0;
       let cluster: string | null = null;
