@@ -132,6 +132,19 @@ function openUnder(dir: string): string[] {
   });
 }
 
+/**
+ * openUnder(dir) once it is `expected`, or as it is after a second: a replaced or removed copy's descriptor
+ * is closed without waiting for the close.
+ */
+async function openUnderSettled(dir: string, expected: string[]): Promise<string[]> {
+  for (let i = 0; i < 100; i++) {
+    const now = openUnder(dir);
+    if (JSON.stringify(now) === JSON.stringify(expected)) return now;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return openUnder(dir);
+}
+
 test('a copy written on the writer thread stays open until its makeDurable, one descriptor per path', async (t) => {
   const d = await device(t);
   const io = new LocalDeviceIO();
@@ -141,7 +154,7 @@ test('a copy written on the writer thread stays open until its makeDurable, one 
   t.deepEqual(openUnder(d.path), [w.path]);
   // Written again in place (a segment rebuilt again): the first file's descriptor is closed, not synced for it.
   await io.writeSegment(d, meta, payload, { durable: false, checksum });
-  t.deepEqual(openUnder(d.path), [w.path]);
+  t.deepEqual(await openUnderSettled(d.path, [w.path]), [w.path]);
   await io.makeDurable([w.path]);
   t.deepEqual(openUnder(d.path), []);
   const other = { ...meta, storageId: '0c3d2e1f-aaaa-4bbb-8ccc-0123456789ab' };
@@ -151,7 +164,5 @@ test('a copy written on the writer thread stays open until its makeDurable, one 
   });
   t.deepEqual(openUnder(d.path), [w2.path]);
   await io.remove([w2.path]);
-  // The removal closed it (asynchronously: the close is not awaited).
-  await new Promise((r) => setTimeout(r, 50));
-  t.deepEqual(openUnder(d.path), []);
+  t.deepEqual(await openUnderSettled(d.path, []), []);
 });
