@@ -31,6 +31,18 @@ export function readAhead(
   return Math.max(4, Math.min(32, Math.floor(READ_AHEAD_BYTES / Math.max(1, itemBytes))));
 }
 
+/**
+ * Items per subtask for a plan of `count` items: at most about `most` (a subtask's checkpoints and locks stay
+ * small), in a number of subtasks that is a multiple of `parallelism` and of even sizes, so that the engine's
+ * `parallelism` subtasks at once all end together: with fixed cuts, the last subtask (of 85 moves in runs of
+ * 32, the third of 21) ran alone after the others, one pipeline where there could be two, each starting with
+ * cold reads.
+ */
+export function evenShare(count: number, most: number, parallelism: number): number {
+  const p = Math.max(1, parallelism);
+  return Math.max(1, Math.ceil(count / (p * Math.ceil(count / (p * most)))));
+}
+
 export interface Tally {
   bytes: number;
   segments: number;

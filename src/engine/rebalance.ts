@@ -9,7 +9,7 @@
 import type { StorageCatalog } from '../../catalog/storage';
 import { BufferPool } from '../store/buffer-pool';
 import { fileSizeFor, SegmentFault } from '../store/segment-file';
-import { copyInBatches, noTally, type PreparedItem, readAhead } from './copy-batches';
+import { copyInBatches, evenShare, noTally, type PreparedItem, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, number, object, string } from './plan-decoder';
 import {
@@ -25,6 +25,7 @@ import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
 
+/** About this many moves per subtask at most (evenShare; a component of a group's moves may make it more). */
 const MOVES_PER_SUBTASK = 32;
 
 type Move = PlannedMove;
@@ -104,7 +105,8 @@ export const rebalance = defineTaskType({
         continue;
       }
       let i = 0;
-      for (const run of subtaskRuns(moves, MOVES_PER_SUBTASK)) {
+      const size = evenShare(moves.length, MOVES_PER_SUBTASK, options.parallelism ?? 2);
+      for (const run of subtaskRuns(moves, size)) {
         // Within the subtask, in an order its run can take in fewer batches (moves of one group apart).
         const batch = inDependencyOrder(run);
         subtasks.push({
@@ -125,8 +127,9 @@ export const rebalance = defineTaskType({
   async run({ task, plan, options, resumeFrom }, ctx) {
     // The checkpoint position is the number of moves of the plan that are done.
     const depth = readAhead(options.max_bytes_per_sec, Math.max(0, ...plan.moves.map((m) => m.bytes)));
-    // Every move read ahead holds a buffer, and one more is being written.
-    const buffers = new BufferPool(depth + 1);
+    // Every move read ahead holds a buffer, and one more is being written; in shared memory, so that the
+    // writer thread writes the copy from it (device-io.ts).
+    const buffers = new BufferPool(depth + 1, true);
     await copyInBatches(
       ctx,
       task.id,

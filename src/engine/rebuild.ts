@@ -11,13 +11,14 @@ import { DeviceUnavailable } from '../store/device-io';
 import { coderFor } from '../store/erasure';
 import type { CopyBatch, VerifiedCopy } from '../store/relocate';
 import { type FindingKind, fileSizeFor, SegmentFault } from '../store/segment-file';
-import { copyInBatches, noTally, type PreparedItem, type Row, readAhead } from './copy-batches';
+import { copyInBatches, evenShare, noTally, type PreparedItem, type Row, readAhead } from './copy-batches';
 import { TaskError } from './errors';
 import { array, nullable, number, object, string } from './plan-decoder';
 import { markFailedSegment, segmentRow } from './results';
 import { option } from './task-options';
 import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
 
+/** About this many groups per subtask at most (evenShare). */
 const GROUPS_PER_SUBTASK = 16;
 const LOCK_WAIT_MS = 30_000;
 
@@ -67,8 +68,9 @@ export const rebuild = defineTaskType({
       tableId,
     });
     const subtasks: PlannedSubtask<RebuildPlan>[] = [];
-    for (let i = 0; i < groups.length; i += GROUPS_PER_SUBTASK) {
-      const batch = groups.slice(i, i + GROUPS_PER_SUBTASK);
+    const size = evenShare(groups.length, GROUPS_PER_SUBTASK, options.parallelism ?? 2);
+    for (let i = 0; i < groups.length; i += size) {
+      const batch = groups.slice(i, i + size);
       let bytes = 0;
       let segs = 0;
       let cluster: string | null = null;
@@ -100,7 +102,8 @@ export const rebuild = defineTaskType({
     const depth = readAhead(options.max_bytes_per_sec);
     // Every group read ahead holds its buffers, and one more is being written: kept for the next groups
     // instead of freed and allocated again (each new buffer is fresh pages the kernel faults in and zeroes).
-    const buffers = new BufferPool(depth + 1);
+    // In shared memory, so that the writer thread writes the rebuilt copies from them (device-io.ts).
+    const buffers = new BufferPool(depth + 1, true);
     await copyInBatches(ctx, task.id, plan.groups.length, resumeFrom ?? 0, depth, (i) =>
       prepareGroup(ctx, task.id, plan, i, buffers),
     );

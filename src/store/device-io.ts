@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { StorageCatalog } from '../../catalog/storage';
 import { SqlError } from '../../pg/errors';
 import { IdentityChecks, identityProblem, writeIdentity } from './device-identity';
+import { OpenCopies } from './open-copies';
 import {
   deviceFull,
   fsyncDir,
@@ -80,7 +81,8 @@ export interface DeviceIO {
    * Writes a segment file (temporary name, rename) after checking the device's identity (DeviceIdentityProblem).
    * With durable = false the caller makes it durable later with makeDurable (on an agent too: it then writes
    * without syncing). With `checksum`, the whole-segment checksum the payload must hash to, computed before
-   * anything is written (CopyMismatch). An abort of `signal` before the rename leaves no file.
+   * anything is written (CopyMismatch). An abort of `signal` before the rename leaves no file (in process, an
+   * abort before the write is handed to the writer thread: from then on it completes).
    */
   writeSegment(d: DeviceRef, meta: SegmentMeta, payload: Buffer, opts: WriteOptions): Promise<WrittenSegment>;
   /**
@@ -190,6 +192,8 @@ export class LocalDeviceIO implements DeviceIO {
   private pool: VerifyPool | null;
   private readonly identity = new IdentityChecks();
   private readonly writer = new SegmentWriter();
+  /** Copies written on the writer thread, open until their makeDurable. */
+  private readonly copies = new OpenCopies();
 
   constructor(verifier?: VerifyPool) {
     this.pool = verifier ?? null;
@@ -229,25 +233,37 @@ export class LocalDeviceIO implements DeviceIO {
     // Only the segments subdirectory is created (when a write finds it missing), never the device's own
     // directory (device-identity.ts).
     const dir = segmentDir(d.path);
-    // A COPY's new segment in shared memory is written on the writer thread (nothing to check it against, no
-    // abort, synced later with makeDurable): the same file as writeSegmentFile's `fresh` write. Small ones
-    // cost the main thread little: they stay here, so that a small COPY does not start the thread.
-    const writerPays =
-      opts.fresh &&
-      !opts.durable &&
-      !opts.signal &&
-      !opts.checksum &&
-      !opts.verifiedHead &&
-      payload.length >= WRITER_MIN_BYTES &&
-      isShared(payload);
-    if (writerPays) {
+    // A payload in shared memory that is not to be synced at once is written on the writer thread: a COPY's
+    // new segment (nothing to check it against, no abort: the same file as writeSegmentFile's `fresh` write),
+    // or a rebuild's or rebalance's copy, checked there against the catalog's checksum before it is written
+    // and kept open for its fdatasync (open-copies.ts). Small ones cost the main thread little: they stay
+    // here, so that a small COPY does not start the thread.
+    const onWriter = !opts.durable && payload.length >= WRITER_MIN_BYTES && isShared(payload);
+    const fresh = opts.fresh && !opts.signal && !opts.checksum && !opts.verifiedHead;
+    if (onWriter && fresh) {
       const path = join(dir, segmentFileName(meta.storageId));
-      return this.writer.write(dir, meta, payload, false).catch(async (err) => {
+      return this.writer.write(dir, meta, payload, { fresh: true, syncFile: false }).catch(async (err) => {
         // The thread removes what it created when a write fails; if it died instead, the file (its name a new
         // storage id, created exclusively by this write if it exists) is removed here.
         if (err instanceof WriterThreadFailed) await unlink(path).catch(() => {});
         throw deviceFull(err, path) ?? err;
       });
+    }
+    if (onWriter && !opts.fresh) {
+      // Once posted, the write completes (as once renamed): the abort is honoured before it. A thread that
+      // died leaves at most a temporary file, which start-up recovery removes.
+      opts.signal?.throwIfAborted();
+      const path = join(dir, segmentFileName(meta.storageId));
+      const kind = {
+        fresh: false as const,
+        expectChecksum: opts.checksum,
+        verifiedHead: opts.verifiedHead && new Uint8Array(opts.verifiedHead),
+      };
+      const w = await this.writer.write(dir, meta, payload, kind).catch((err) => {
+        throw deviceFull(err, path) ?? err;
+      });
+      this.copies.keep(w.path, w.fd!);
+      return { path: w.path, checksum: w.checksum, size: w.size };
     }
     return writeSegmentFile(dir, meta, payload, {
       syncDir: opts.durable,
@@ -261,7 +277,10 @@ export class LocalDeviceIO implements DeviceIO {
 
   makeDurable(paths: string[], writtenBack?: ReadonlySet<string>): Promise<void> {
     const dirs = new Set(paths.map((p) => dirname(p)));
-    return syncFiles(writtenBack ? paths.filter((p) => !writtenBack.has(p)) : paths, dirs);
+    if (writtenBack) this.copies.drop(paths.filter((p) => writtenBack.has(p)));
+    return syncFiles(writtenBack ? paths.filter((p) => !writtenBack.has(p)) : paths, dirs, (p) =>
+      this.copies.take(p),
+    );
   }
 
   writeBack(paths: string[]): Promise<void> {
@@ -278,6 +297,7 @@ export class LocalDeviceIO implements DeviceIO {
   }
 
   async remove(paths: string[]): Promise<void> {
+    this.copies.drop(paths);
     await Promise.all(
       paths.map((p) =>
         unlink(p).catch((err: NodeJS.ErrnoException) => {

@@ -23,18 +23,22 @@
 // of a COPY is written under its final name directly: writeSegmentFile, `fresh`).
 import { randomUUID } from 'node:crypto';
 import {
+  close,
   closeSync,
+  fdatasync,
   fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readSync,
   readvSync,
+  renameSync,
   unlinkSync,
   writevSync,
 } from 'node:fs';
 import { constants, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { XXHash3 } from 'xxhash-addon';
 import { SqlError } from '../../pg/errors';
 
@@ -160,11 +164,28 @@ export function tableChecksum(table: Buffer): string {
   return hash64(table).toString('hex');
 }
 
-/** fdatasync of many files at once (the kernel can merge their write-back), then of their directories. */
-export async function syncFiles(paths: string[], dirs: Iterable<string>): Promise<void> {
+/**
+ * fdatasync of many files at once (the kernel can merge their write-back), then of their directories. A file
+ * for which `opened` gives a descriptor (kept open since its write: open-copies.ts) is synced through it and
+ * the descriptor closed; the others are opened for it.
+ */
+export async function syncFiles(
+  paths: string[],
+  dirs: Iterable<string>,
+  opened?: (path: string) => number | undefined,
+): Promise<void> {
   const queue = [...paths];
   const worker = async () => {
     for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
+      const fd = opened?.(p);
+      if (fd !== undefined) {
+        try {
+          await fdatasyncFd(fd);
+        } finally {
+          await closeFd(fd);
+        }
+        continue;
+      }
       const fh = await open(p, 'r+');
       try {
         await fh.datasync();
@@ -176,6 +197,9 @@ export async function syncFiles(paths: string[], dirs: Iterable<string>): Promis
   await Promise.all(Array.from({ length: 8 }, worker));
   await Promise.all([...dirs].map((d) => fsyncDir(d)));
 }
+
+const fdatasyncFd = promisify(fdatasync);
+const closeFd = promisify(close);
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY);
@@ -301,6 +325,27 @@ export async function writeSegmentFile(
   return { path, checksum, size: head.length + payload.length };
 }
 
+/** Writes header and payload at the start of `fd`. */
+function writeAllSync(fd: number, head: Buffer, payload: Buffer): number {
+  const size = head.length + payload.length;
+  // A write to a regular file is short only when it fails part way (a full device): go on until it says why.
+  for (let at = 0; at < size; ) {
+    const bufs = at < head.length ? [head.subarray(at), payload] : [payload.subarray(at - head.length)];
+    at += writevSync(fd, bufs);
+  }
+  return size;
+}
+
+/** Closes `fd` and removes `path` (which this write created), after a failure: the failure is what counts. */
+function dropSync(fd: number, path: string): void {
+  try {
+    closeSync(fd);
+  } catch {}
+  try {
+    unlinkSync(path);
+  } catch {}
+}
+
 /**
  * writeSegmentFile of a new segment (`fresh`), with synchronous calls, for a writer thread (segment-writer.ts):
  * the header hashed from the payload, the file created exclusively under its final name (createInSync),
@@ -316,22 +361,43 @@ export function writeFreshSegmentFileSync(
   const path = join(dir, segmentFileName(meta.storageId));
   const fd = createInSync(dir, path);
   try {
-    const size = head.length + payload.length;
-    // A write to a regular file is short only when it fails part way (a full device): go on until it says why.
-    for (let at = 0; at < size; ) {
-      const bufs = at < head.length ? [head.subarray(at), payload] : [payload.subarray(at - head.length)];
-      at += writevSync(fd, bufs);
-    }
+    const size = writeAllSync(fd, head, payload);
     if (syncFile) fsyncSync(fd);
     closeSync(fd);
     return { path, checksum, size };
   } catch (err) {
-    try {
-      closeSync(fd);
-    } catch {}
-    try {
-      unlinkSync(path);
-    } catch {}
+    dropSync(fd, path);
+    throw err;
+  }
+}
+
+/**
+ * writeSegmentFile of a copy of a catalogued segment (rebuilt or moved; durable = false), with synchronous
+ * calls, for the writer thread: its header computed from the payload (or a move's verified source header
+ * taken, reuseHeader) and checked against `expectChecksum` before anything is written (CopyMismatch), then a
+ * temporary file created, written and renamed to the segment's name. The file is left open: its descriptor
+ * is returned for the fdatasync that makes it durable (makeDurable), which then needs no open of its own.
+ * On any error before the rename the temporary file is closed and removed.
+ */
+export function writeCopySegmentFileSync(
+  dir: string,
+  meta: SegmentMeta,
+  payload: Buffer,
+  { expectChecksum, verifiedHead }: Pick<SegmentFileWrite, 'expectChecksum' | 'verifiedHead'>,
+): { path: string; checksum: string; size: number; fd: number } {
+  const { head, checksum } = verifiedHead
+    ? reuseHeader(meta, payload.length, verifiedHead)
+    : buildHeader(meta, payload);
+  if (expectChecksum !== undefined) checkCopy(meta, checksum, expectChecksum);
+  const path = join(dir, segmentFileName(meta.storageId));
+  const target = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
+  const fd = createInSync(dir, target);
+  try {
+    const size = writeAllSync(fd, head, payload);
+    renameSync(target, path);
+    return { path, checksum, size, fd };
+  } catch (err) {
+    dropSync(fd, target);
     throw err;
   }
 }

@@ -5,7 +5,13 @@
 // a batch written while the one before it failed to finish is removed, never switched.
 import test from 'ava';
 import type { StorageCatalog } from '../../catalog/storage';
-import { BATCH_BYTES, copyInBatches, noTally, type PreparedItem } from '../../src/engine/copy-batches';
+import {
+  BATCH_BYTES,
+  copyInBatches,
+  evenShare,
+  noTally,
+  type PreparedItem,
+} from '../../src/engine/copy-batches';
 import { GroupLocks } from '../../src/engine/locks';
 import type { RunContext } from '../../src/engine/task-type';
 import type { DeviceIO } from '../../src/store/device-io';
@@ -166,4 +172,27 @@ test('a batch written while the one before it failed to be made durable is remov
   for (const i of [0, 1, 2, 3]) t.true(log.includes(`remove /new/s${i}`), `copy ${i} removed`);
   t.false(log.some((e) => e.startsWith('remove /old')));
   t.false(log.includes('write 4'));
+});
+
+test('subtasks are sized so that the engine runs them all side by side to the end: even, a multiple of the parallelism, at most about the limit', (t) => {
+  const cuts = (count: number, most: number, p: number) => {
+    const size = evenShare(count, most, p);
+    return Array.from({ length: Math.ceil(count / size) }, (_, i) => Math.min(size, count - i * size));
+  };
+  t.deepEqual(cuts(85, 32, 2), [22, 22, 22, 19]); // in runs of 32: 32, 32, 21, the last one alone
+  t.deepEqual(cuts(44, 32, 2), [22, 22]); // was 32, 12
+  t.deepEqual(cuts(32, 16, 2), [16, 16]);
+  t.deepEqual(cuts(65, 16, 2), [11, 11, 11, 11, 11, 10]); // was four of 16 and one of 1
+  t.deepEqual(cuts(5, 32, 4), [2, 2, 1]); // fewer items than subtasks at once: one or two each
+  t.deepEqual(cuts(7, 32, 1), [7]);
+  for (let count = 1; count < 400; count++)
+    for (const p of [1, 2, 3, 8]) {
+      const c = cuts(count, 32, p);
+      t.is(
+        c.reduce((a, b) => a + b, 0),
+        count,
+      );
+      // At most the limit, and all of one size but a smaller last one.
+      t.true(c.every((n, i) => n <= 32 && (i === c.length - 1 ? n <= c[0] : n === c[0])));
+    }
 });
