@@ -378,18 +378,19 @@ function headerFault(buf: Buffer, expected?: Expected): SegmentFault | null {
   if (!blockSize || buf.readUInt32LE(48) !== Math.ceil(u64At(buf, 40) / blockSize))
     return new SegmentFault('BAD_HEADER', 'header fields are inconsistent');
   if (!expected) return null;
-  const differs = (k: keyof Expected, actual: unknown) =>
-    new SegmentFault('BAD_HEADER', `header ${k} is ${actual}, the catalog says ${expected[k]}`);
   if (expected.storageId !== undefined && !uuidIs(buf, 8, expected.storageId))
-    return differs('storageId', bytesToUuid(buf.subarray(8, 24)));
+    return differs('storageId', bytesToUuid(buf.subarray(8, 24)), expected.storageId);
   if (expected.groupId !== undefined && i64At(buf, 24) !== expected.groupId)
-    return differs('groupId', i64At(buf, 24));
+    return differs('groupId', i64At(buf, 24), expected.groupId);
   if (expected.position !== undefined && buf.readUInt16LE(32) !== expected.position)
-    return differs('position', buf.readUInt16LE(32));
+    return differs('position', buf.readUInt16LE(32), expected.position);
   if (expected.payloadLength !== undefined && u64At(buf, 40) !== expected.payloadLength)
-    return differs('payloadLength', u64At(buf, 40));
+    return differs('payloadLength', u64At(buf, 40), expected.payloadLength);
   return null;
 }
+
+const differs = (field: string, actual: unknown, catalog: unknown) =>
+  new SegmentFault('BAD_HEADER', `header ${field} is ${actual}, the catalog says ${catalog}`);
 
 /** Parses and checks a header; throws SegmentFault when it is not a valid header for `expected`. */
 export function parseHeader(buf: Buffer, expected?: Expected): SegmentHeader {
@@ -695,12 +696,6 @@ function checkLaidOutSync(
   const runs = blockRuns(blocks, Math.max(1, Math.floor(buffer.length / bs)));
   let lengthSeen = false;
   let bytesRead = dataStart;
-  const wrongLength = () => lengthFault(fstatSync(fd).size, fileSize);
-  /** A checksum fault, unless the length is wrong, which comes first. */
-  const checksumFault = (fault: SegmentFault) => {
-    const size = lengthSeen ? fileSize : fstatSync(fd).size;
-    return size === fileSize ? fault : lengthFault(size, fileSize);
-  };
   /** Bytes the last read gave beyond the header and table it asked for (negative: short of them). */
   let got = 0;
   /**
@@ -719,25 +714,33 @@ function checkLaidOutSync(
     bytesRead += data.length;
     return data;
   };
-  const checkRun = (data: Buffer, run: [number, number]) => {
-    if (got !== data.length) throw wrongLength();
-    const bad = firstBadBlock(data, run[0], run[1], table, bs);
-    if (bad >= 0) throw checksumFault(blockFault(bad, blockCount));
-  };
-  const first = runs[0]?.[0] === 0 ? runs.shift() : undefined;
-  const data = read(true, first);
+  const first = runs[0]?.[0] === 0 ? runs[0] : undefined;
+  let data = read(true, first);
   // The header decides first, then the length, then the checksums, as in checkSteps.
   if (got + dataStart < HEADER_LEN) throw endsEarly();
   const fault = headerFault(head, expected);
   if (fault) throw fault;
   if (head.readUInt32LE(36) !== bs) return null;
-  if (got !== data.length) throw wrongLength();
-  if (!headerChecksumMatches(head, table)) throw checksumFault(tableFault());
-  if (first) checkRun(data, first);
-  for (const run of runs) checkRun(read(false, run), run);
+  if (got !== data.length) throw lengthFault(fstatSync(fd).size, fileSize);
+  if (!headerChecksumMatches(head, table)) throw checksumFault(fd, lengthSeen, fileSize, tableFault());
+  for (const [i, run] of runs.entries()) {
+    if (i > 0 || !first) {
+      data = read(false, run);
+      if (got !== data.length) throw lengthFault(fstatSync(fd).size, fileSize);
+    }
+    const bad = firstBadBlock(data, run[0], run[1], table, bs);
+    if (bad >= 0) throw checksumFault(fd, lengthSeen, fileSize, blockFault(bad, blockCount));
+  }
   // The last byte must be there and nothing after it.
-  if (!lengthSeen && readvSync(fd, [probe2], fileSize - 1) !== 1) throw wrongLength();
+  if (!lengthSeen && readvSync(fd, [probe2], fileSize - 1) !== 1)
+    throw lengthFault(fstatSync(fd).size, fileSize);
   return { checksum: tableChecksum(table), bytesRead };
+}
+
+/** A checksum fault of the file open as `fd`, unless its length is wrong, which comes first (as in checkSteps). */
+function checksumFault(fd: number, lengthSeen: boolean, fileSize: number, fault: SegmentFault): SegmentFault {
+  const size = lengthSeen ? fileSize : fstatSync(fd).size;
+  return size === fileSize ? fault : lengthFault(size, fileSize);
 }
 
 // Scratch buffers of the laid-out checks (one set per thread: the checks are synchronous and do not
