@@ -14,7 +14,7 @@ import { type Catalog, openCatalog } from '../catalog/db';
 import { TaskLeases } from '../catalog/leases';
 import { numberedPlaceholders, openPostgresCatalog, type PostgresCatalog } from '../catalog/postgres';
 import { ScheduleCatalog } from '../catalog/schedules';
-import { type NewGroup, StorageCatalog } from '../catalog/storage';
+import { type NewGroup, StorageCatalog, VERIFY_COLUMN } from '../catalog/storage';
 import { TaskCatalog } from '../catalog/tasks';
 import { Users } from '../catalog/users';
 
@@ -108,15 +108,18 @@ async function scenario(catalog: Catalog): Promise<unknown[]> {
   );
   out.push((await storage.devices()).map((d) => d.used_bytes));
   const page = await storage.segmentsToVerify({ limit: 4, afterRowid: 0 });
-  const next = await storage.segmentsToVerify({ limit: 4, afterRowid: page[page.length - 1].rowid });
-  out.push([...page, ...next].map((s) => s.storage_id));
+  const next = await storage.segmentsToVerify({
+    limit: 4,
+    afterRowid: page[page.length - 1][VERIFY_COLUMN.rowid],
+  });
+  out.push([...page, ...next].map((s) => s[VERIFY_COLUMN.storageId]));
   const perDevice = async (f: Parameters<StorageCatalog['segmentsPerDevice']>[0]) =>
     (await storage.segmentsPerDevice(f)).map(({ device_id: _, ...rest }) => rest);
   out.push(await perDevice({}), await perDevice({ storageIds: [sid(1)] }));
   // check_disk's ranges of clean segments, read through the view sys.segments is made of.
   await storage.markCheckedRange(
     devices[0].id,
-    [[page[0].rowid, next[next.length - 1].rowid]],
+    [[page[0][VERIFY_COLUMN.rowid], next[next.length - 1][VERIFY_COLUMN.rowid]]],
     '2026-01-02 00:00:00+00',
   );
   out.push(await catalog.sql.all('SELECT storage_id, last_checked_at FROM sys_segments ORDER BY storage_id'));

@@ -4,9 +4,9 @@
 // Segments are checked in the order of their catalog row ids, and each verified batch is a checkpoint at the
 // last row id it covered: a resumed run starts after it, and a batch's findings are written with it.
 import { nowText } from '../../catalog/db';
-import type { SegmentToVerify, StorageCatalog } from '../../catalog/storage';
+import { type SegmentToVerify, type StorageCatalog, VERIFY_COLUMN } from '../../catalog/storage';
 import { SegmentFault } from '../store/segment-file';
-import { verifyJobFor } from '../store/verify-pool';
+import { type VerifyJob, verifyJobFor } from '../store/verify-pool';
 import { TaskError } from './errors';
 import { array, boolean, nullable, object, optional, string } from './plan-decoder';
 import { segmentRow } from './results';
@@ -52,6 +52,9 @@ const FINDING_RESULT: Record<string, string> = {
   UNREADABLE: 'UNREADABLE',
   WRONG_LENGTH: 'WRONG_LENGTH',
 };
+
+type Seg = SegmentToVerify;
+const C = VERIFY_COLUMN;
 
 export const checkDisk = defineTaskType({
   name: 'check_disk',
@@ -110,29 +113,6 @@ export const checkDisk = defineTaskType({
   async run({ plan, options, resumeFrom }, ctx) {
     const { storage } = ctx;
     const device = await storage.device(plan.device_id);
-    // The device's segments are read from the catalog a page at a time, so that a device with a million
-    // segments neither fills memory nor holds the event loop.
-    async function* pages() {
-      let after = resumeFrom ?? 0;
-      for (;;) {
-        const page = await storage.segmentsToVerify({
-          deviceId: plan.device_id,
-          cluster: plan.cluster,
-          node: plan.node,
-          storageIds: plan.storage_ids,
-          onlyUnhealthy: plan.only_unhealthy,
-          afterRowid: after,
-          limit: PAGE_SEGMENTS,
-        });
-        if (!page.length) return;
-        after = page[page.length - 1].rowid;
-        yield* page;
-        // A short page was the last: no query for the empty one after it, and the batch it ends is
-        // handed to the verifier threads at once.
-        if (page.length < PAGE_SEGMENTS) return;
-        await new Promise((r) => setImmediate(r));
-      }
-    }
     const fix = options.fix;
     // Every segment of the device is read, in row-id order: a batch's runs of clean segments are all of the
     // device's segments in their row-id ranges, recorded as ranges (markCheckedRange). A filtered plan
@@ -144,14 +124,14 @@ export const checkDisk = defineTaskType({
     let deviceGone = false;
     if (device) deviceGone = !(await io.usable(device.path));
     // A finding for one segment: reported, and with fix applied to its status.
-    const report = async (seg: (typeof batch)[number], err: SegmentFault): Promise<boolean> => {
+    const report = async (seg: Seg, err: SegmentFault): Promise<boolean> => {
       // Look again: a segment that moved or is being rebuilt meanwhile is not a finding.
-      const now = await storage.segment(seg.storage_id);
+      const now = await storage.segment(seg[C.storageId]);
       if (
         !now ||
-        now.path !== seg.path ||
+        now.path !== seg[C.path] ||
         now.status === 'REBUILDING' ||
-        ctx.locks.isLocked(seg.segment_group_id)
+        ctx.locks.isLocked(seg[C.groupId])
       ) {
         return false;
       }
@@ -162,11 +142,12 @@ export const checkDisk = defineTaskType({
           : err.block !== undefined && err.block >= 0
             ? `first bad block ${err.block}: ${err.message}`
             : err.message;
-      ctx.result(segmentRow(now, seg.table_id, FINDING_RESULT[kind] ?? kind, `${detail} (file ${seg.path})`));
+      const tableId = (await storage.group(now.segment_group_id))?.table_id ?? null;
+      ctx.result(segmentRow(now, tableId, FINDING_RESULT[kind] ?? kind, `${detail} (file ${now.path})`));
       if (fix) {
         const status = kind === 'MISSING' ? 'MISSING' : 'DAMAGED';
         if (now.status !== status)
-          await storage.setSegmentStatus([{ storageId: seg.storage_id, status, checkedAt: nowText() }]);
+          await storage.setSegmentStatus([{ storageId: now.storage_id, status, checkedAt: nowText() }]);
       }
       return true;
     };
@@ -176,64 +157,92 @@ export const checkDisk = defineTaskType({
     // written (two in flight), so that the verifier threads do not wait for the catalog.
     const throttleRate = options.max_bytes_per_sec;
     const batchBytes = throttleRate ? Math.max(1, throttleRate / 4) : io.verifyBatchBytes;
-    type Seg = SegmentToVerify;
-    let batch: Seg[] = [];
-    let bytesInBatch = 0;
     const expectedOf = (seg: Seg) =>
       sampleRate >= 1
-        ? seg.size_bytes
-        : Math.round(seg.size_bytes - seg.shard_bytes + seg.shard_bytes * sampleRate);
+        ? seg[C.sizeBytes]
+        : Math.round(seg[C.sizeBytes] - seg[C.shardBytes] + seg[C.shardBytes] * sampleRate);
     /** Starts verifying a batch; returns what writes its results and checkpoint, to run in batch order. */
     const verifyBatch = (segs: Seg[]) => {
       // A group another task is rewriting is skipped: its files are being replaced under us.
-      const skipped = new Set(
-        segs.filter((seg) => ctx.locks.isLocked(seg.segment_group_id) || seg.status === 'REBUILDING'),
-      );
-      const todo = segs.filter((seg) => !skipped.has(seg));
-      const last = segs[segs.length - 1].rowid;
-      const verified = io.verify(todo.map((seg) => verifyJobFor(seg, sampleRate)));
+      const skipped = new Uint8Array(segs.length);
+      const jobs: VerifyJob[] = [];
+      for (const [i, seg] of segs.entries()) {
+        if (seg[C.status] === 'REBUILDING' || ctx.locks.isLocked(seg[C.groupId])) {
+          skipped[i] = 1;
+          continue;
+        }
+        jobs.push(
+          verifyJobFor(
+            seg[C.path],
+            seg[C.storageId],
+            seg[C.groupId],
+            seg[C.position],
+            seg[C.shardBytes],
+            sampleRate,
+          ),
+        );
+      }
+      const verified = io.verify(jobs);
       verified.catch(() => {}); // awaited by settle
       return async () => {
         const outcomes = await verified;
         // The batch's progress is counted here, with its checkpoint, so that what a restart shows never
         // drops below what was shown: the progress of a batch and its checkpoint are written together.
         // Counted per batch, not per segment (one call for the skipped, one for the clean).
-        if (skipped.size) {
-          let skippedBytes = 0;
-          for (const seg of skipped) skippedBytes += expectedOf(seg);
-          ctx.progress({ segments: skipped.size, bytes: skippedBytes });
-        }
-        let bytes = 0;
+        let skippedCount = 0;
+        let skippedBytes = 0;
+        let cleanCount = 0;
         let cleanBytes = 0;
+        let verifiedBytes = 0;
         const clean: string[] = [];
-        for (const [i, seg] of todo.entries()) {
-          const o = outcomes[i];
-          bytes += expectedOf(seg);
+        // The [first, last] row ids of each run of consecutive clean segments of the batch.
+        const runs: [number, number][] = [];
+        let run: [number, number] | null = null;
+        let next = 0;
+        for (const [i, seg] of segs.entries()) {
+          const bytes = expectedOf(seg);
+          if (skipped[i]) {
+            skippedCount++;
+            skippedBytes += bytes;
+            run = null;
+            continue;
+          }
+          verifiedBytes += bytes;
+          const o = outcomes[next++];
           let fault: SegmentFault | null = null;
           if (!o.ok) fault = new SegmentFault(o.kind, o.message, o.block);
-          else if (seg.checksum && o.checksum !== seg.checksum) {
+          else if (seg[C.checksum] && o.checksum !== seg[C.checksum]) {
             fault = new SegmentFault(
               'CHECKSUM_MISMATCH',
               'the file is intact but is not the segment the catalog records (whole-segment checksum differs)',
             );
           }
-          if (!fault) {
-            clean.push(seg.storage_id);
-            cleanBytes += expectedOf(seg);
-          } else {
+          if (fault) {
+            run = null;
             const found = await report(seg, fault);
-            ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes: expectedOf(seg) });
+            ctx.progress({ segments: 1, failed: found ? 1 : 0, bytes });
+            continue;
+          }
+          cleanCount++;
+          cleanBytes += bytes;
+          if (!wholeDevice) clean.push(seg[C.storageId]);
+          else if (run) run[1] = seg[C.rowid];
+          else {
+            run = [seg[C.rowid], seg[C.rowid]];
+            runs.push(run);
           }
         }
-        if (clean.length) ctx.progress({ segments: clean.length, bytes: cleanBytes });
+        if (skippedCount) ctx.progress({ segments: skippedCount, bytes: skippedBytes });
+        if (cleanCount) ctx.progress({ segments: cleanCount, bytes: cleanBytes });
         // Clean segments keep their status: a DAMAGED one that now verifies is left for rebuild to judge.
-        if (wholeDevice)
-          await storage.markCheckedRange(plan.device_id, cleanRuns(segs, new Set(clean)), nowText());
+        if (wholeDevice) await storage.markCheckedRange(plan.device_id, runs, nowText());
         else await storage.markChecked(clean, nowText());
-        await ctx.checkpoint(last);
-        await ctx.throttle(bytes);
+        await ctx.checkpoint(segs[segs.length - 1][C.rowid]);
+        await ctx.throttle(verifiedBytes);
       };
     };
+    let batch: Seg[] = [];
+    let bytesInBatch = 0;
     let previous: Promise<void> = Promise.resolve();
     const submit = async () => {
       const settle = verifyBatch(batch);
@@ -245,11 +254,34 @@ export const checkDisk = defineTaskType({
       else await previous;
       previous = settled;
     };
-    for await (const seg of pages()) {
-      if (ctx.signal.aborted) break;
-      batch.push(seg);
-      bytesInBatch += expectedOf(seg);
-      if (batch.length >= BATCH_SEGMENTS || bytesInBatch >= batchBytes) await submit();
+    // The device's segments are read from the catalog a page at a time, so that a device with a million
+    // segments neither fills memory nor holds the event loop. Cancellation is looked at after each await
+    // (nothing else can set it).
+    let after = resumeFrom ?? 0;
+    pages: while (!ctx.signal.aborted) {
+      const page = await storage.segmentsToVerify({
+        deviceId: plan.device_id,
+        cluster: plan.cluster,
+        node: plan.node,
+        storageIds: plan.storage_ids,
+        onlyUnhealthy: plan.only_unhealthy,
+        afterRowid: after,
+        limit: PAGE_SEGMENTS,
+      });
+      if (!page.length || ctx.signal.aborted) break;
+      after = page[page.length - 1][C.rowid];
+      for (const seg of page) {
+        batch.push(seg);
+        bytesInBatch += expectedOf(seg);
+        if (batch.length >= BATCH_SEGMENTS || bytesInBatch >= batchBytes) {
+          await submit();
+          if (ctx.signal.aborted) break pages;
+        }
+      }
+      // A short page was the last: no query for the empty one after it, and the batch it ends is handed to
+      // the verifier threads at once.
+      if (page.length < PAGE_SEGMENTS) break;
+      await new Promise((r) => setImmediate(r));
     }
     if (batch.length && !ctx.signal.aborted) await submit();
     await previous;
@@ -257,21 +289,3 @@ export const checkDisk = defineTaskType({
       await storage.setDeviceStatus(device.id, 'FAILED');
   },
 });
-
-/** The [first, last] row ids of each run of consecutive segments of `segs` (in row-id order) that are clean. */
-function cleanRuns(segs: { rowid: number; storage_id: string }[], clean: Set<string>): [number, number][] {
-  const runs: [number, number][] = [];
-  let open: [number, number] | null = null;
-  for (const seg of segs) {
-    if (!clean.has(seg.storage_id)) {
-      open = null;
-      continue;
-    }
-    if (open) open[1] = seg.rowid;
-    else {
-      open = [seg.rowid, seg.rowid];
-      runs.push(open);
-    }
-  }
-  return runs;
-}

@@ -65,7 +65,11 @@ export async function setNodeOnline(
     const batch = missing.slice(i, i + 64);
     let outcomes: Awaited<ReturnType<typeof dio.verify>>;
     try {
-      outcomes = await dio.verify(batch.map((seg) => verifyJobFor(seg, 1)));
+      outcomes = await dio.verify(
+        batch.map((seg) =>
+          verifyJobFor(seg.path, seg.storage_id, seg.segment_group_id, seg.position, seg.shard_bytes, 1),
+        ),
+      );
     } catch (err) {
       if (err instanceof DeviceUnavailable) break;
       throw err;

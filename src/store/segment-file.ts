@@ -159,6 +159,19 @@ export function headerChecksum(head: Buffer, table: Buffer): Buffer {
   return hash64(Buffer.concat([head.subarray(0, 56), table]));
 }
 
+// The bytes headerChecksum hashes (0..55 of the header, then the table), laid out for headerChecksumMatches:
+// one per thread, grown as needed (its use is synchronous, so nothing interleaves).
+let sumScratch = Buffer.allocUnsafe(56 + 8 * 64);
+
+/** Whether the checksum in `head` (bytes 56..63) is that of its bytes 0..55 and `table`; nothing allocated. */
+export function headerChecksumMatches(head: Buffer, table: Buffer): boolean {
+  if (sumScratch.length < 56 + table.length) sumScratch = Buffer.allocUnsafe(56 + table.length);
+  const sum = sumScratch.subarray(0, 56 + table.length);
+  head.copy(sum, 0, 0, 56);
+  table.copy(sum, 56);
+  return hash64(sum).compare(head, 56, 64) === 0;
+}
+
 /** Whole-segment checksum (as kept in the catalog) from a checksum table. */
 export function tableChecksum(table: Buffer): string {
   return hash64(table).toString('hex');
@@ -417,37 +430,73 @@ export function deviceFull(err: unknown, path: string): SqlError | null {
   });
 }
 
-/** Parses and checks a header; throws SegmentFault when it is not a valid header for `expected`. */
-export function parseHeader(
-  buf: Buffer,
-  expected?: Partial<SegmentMeta> & { payloadLength?: number },
-): SegmentHeader {
+/** A header's unsigned 64-bit integer at `at` as a number (exact below 2^53, as every length is). */
+const u64At = (b: Buffer, at: number): number => b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32;
+/** A header's signed 64-bit integer at `at` as a number (exact below 2^53, as every group id is). */
+const i64At = (b: Buffer, at: number): number => b.readUInt32LE(at) + b.readInt32LE(at + 4) * 2 ** 32;
+
+/**
+ * What makes `buf` not a valid header for `expected`, or null: the checks of parseHeader read in place, so
+ * that a valid header costs no header object and no uuid string (the verifier threads check thousands a
+ * second); the fault's message is built only for a fault.
+ */
+function headerFault(buf: Buffer, expected?: Expected): SegmentFault | null {
   if (buf.length < HEADER_LEN)
-    throw new SegmentFault('WRONG_LENGTH', `file is ${buf.length} bytes, shorter than a header`);
-  if (buf.readUInt32LE(0) !== MAGIC) throw new SegmentFault('BAD_HEADER', 'not a segment file (bad magic)');
-  const h: SegmentHeader = {
+    return new SegmentFault('WRONG_LENGTH', `file is ${buf.length} bytes, shorter than a header`);
+  if (buf.readUInt32LE(0) !== MAGIC) return new SegmentFault('BAD_HEADER', 'not a segment file (bad magic)');
+  const version = buf.readUInt16LE(4);
+  if (version !== FORMAT_VERSION)
+    return new SegmentFault('BAD_HEADER', `unknown segment format version ${version}`);
+  const blockSize = buf.readUInt32LE(36);
+  if (!blockSize || buf.readUInt32LE(48) !== Math.ceil(u64At(buf, 40) / blockSize))
+    return new SegmentFault('BAD_HEADER', 'header fields are inconsistent');
+  if (!expected) return null;
+  if (expected.storageId !== undefined && !uuidIs(buf, 8, expected.storageId))
+    return differs('storageId', bytesToUuid(buf.subarray(8, 24)), expected.storageId);
+  if (expected.groupId !== undefined && i64At(buf, 24) !== expected.groupId)
+    return differs('groupId', i64At(buf, 24), expected.groupId);
+  if (expected.position !== undefined && buf.readUInt16LE(32) !== expected.position)
+    return differs('position', buf.readUInt16LE(32), expected.position);
+  if (expected.payloadLength !== undefined && u64At(buf, 40) !== expected.payloadLength)
+    return differs('payloadLength', u64At(buf, 40), expected.payloadLength);
+  return null;
+}
+
+const differs = (field: string, actual: unknown, catalog: unknown) =>
+  new SegmentFault('BAD_HEADER', `header ${field} is ${actual}, the catalog says ${catalog}`);
+
+/** Parses and checks a header; throws SegmentFault when it is not a valid header for `expected`. */
+export function parseHeader(buf: Buffer, expected?: Expected): SegmentHeader {
+  const fault = headerFault(buf, expected);
+  if (fault) throw fault;
+  return {
     version: buf.readUInt16LE(4),
     storageId: bytesToUuid(buf.subarray(8, 24)),
-    groupId: Number(buf.readBigInt64LE(24)),
+    groupId: i64At(buf, 24),
     position: buf.readUInt16LE(32),
     isParity: buf[34] === 1,
     blockSize: buf.readUInt32LE(36),
-    payloadLength: Number(buf.readBigUInt64LE(40)),
+    payloadLength: u64At(buf, 40),
     blockCount: buf.readUInt32LE(48),
   };
-  if (h.version !== FORMAT_VERSION)
-    throw new SegmentFault('BAD_HEADER', `unknown segment format version ${h.version}`);
-  if (!h.blockSize || h.blockCount !== Math.ceil(h.payloadLength / h.blockSize)) {
-    throw new SegmentFault('BAD_HEADER', 'header fields are inconsistent');
+}
+
+const tableFault = () =>
+  new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
+const blockFault = (b: number, blockCount: number) =>
+  new SegmentFault('CHECKSUM_MISMATCH', `block ${b} of ${blockCount} does not match its checksum`, b);
+
+/**
+ * The first of blocks `first`..`last` whose bytes, read into `data` from block `first` on, do not hash to
+ * their checksum in `table`; -1 when all do. Compared in place (no subarray of the table per block).
+ */
+function firstBadBlock(data: Buffer, first: number, last: number, table: Buffer, blockSize: number): number {
+  for (let b = first; b <= last; b++) {
+    const s0 = (b - first) * blockSize;
+    const sum = hash64(data.subarray(s0, Math.min(data.length, s0 + blockSize)));
+    if (sum.compare(table, 8 * b, 8 * b + 8) !== 0) return b;
   }
-  if (expected) {
-    for (const k of ['storageId', 'groupId', 'position', 'payloadLength'] as const) {
-      if (expected[k] !== undefined && expected[k] !== h[k]) {
-        throw new SegmentFault('BAD_HEADER', `header ${k} is ${h[k]}, the catalog says ${expected[k]}`);
-      }
-    }
-  }
-  return h;
+  return -1;
 }
 
 /**
@@ -506,9 +555,7 @@ function* checkSteps(
     throw new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
   const table = Buffer.alloc(8 * header.blockCount);
   yield { buf: table, pos: HEADER_LEN };
-  if (!headerChecksum(head, table).equals(head.subarray(56, 64))) {
-    throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
-  }
+  if (!headerChecksumMatches(head, table)) throw tableFault();
   const bs = header.blockSize;
   const dataStart = HEADER_LEN + table.length;
   // The blocks the caller chose for this file (from the catalog's payload length, which the header has
@@ -527,20 +574,8 @@ function* checkSteps(
     const to = Math.min(header.payloadLength, (last + 1) * bs);
     const target = into ? into.subarray(from, to) : chunk.subarray(0, to - from);
     yield { buf: target, pos: dataStart + from };
-    for (let b = first; b <= last; b++) {
-      const s0 = (b - first) * bs;
-      if (
-        !hash64(target.subarray(s0, Math.min(target.length, s0 + bs))).equals(
-          table.subarray(8 * b, 8 * b + 8),
-        )
-      ) {
-        throw new SegmentFault(
-          'CHECKSUM_MISMATCH',
-          `block ${b} of ${header.blockCount} does not match its checksum`,
-          b,
-        );
-      }
-    }
+    const bad = firstBadBlock(target, first, last, table, bs);
+    if (bad >= 0) throw blockFault(bad, header.blockCount);
     bytesRead += to - from;
   }
   return {
@@ -606,8 +641,9 @@ export async function verifySegmentFile(
 /**
  * The common case of verifySegmentFile with `into`, in one system call: a file of the size the catalog
  * implies is read whole (header, checksum table, payload into `into`, and one byte more, which must not be
- * there) and checked in memory. Returns null when the file is not what that read expects, for the step by
- * step checks to say what is wrong.
+ * there) and checked in memory, in the order of checkSteps (the header, the length, the header checksum, the
+ * blocks), with the same findings. Returns null only for a valid header whose blocks are not of BLOCK_SIZE,
+ * which this read did not lay out: the step-by-step checks then read it as it says.
  */
 async function readWhole(fh: FileHandle, expected: Expected, into: Buffer): Promise<VerifyResult | null> {
   const blockCount = Math.ceil(into.length / BLOCK_SIZE);
@@ -627,23 +663,14 @@ async function readWhole(fh: FileHandle, expected: Expected, into: Buffer): Prom
     if (bytesRead === 0) break;
     got += bytesRead;
   }
-  if (got !== want) return null;
+  if (got < HEADER_LEN) throw endsEarly();
   const header = parseHeader(head, expected);
-  if (header.blockSize !== BLOCK_SIZE || header.payloadLength !== into.length) return null;
+  if (header.blockSize !== BLOCK_SIZE) return null;
+  if (got !== want) throw lengthFault((await fh.stat()).size, want);
   const table = head.subarray(HEADER_LEN, HEADER_LEN + 8 * blockCount);
-  if (!headerChecksum(head, table).equals(head.subarray(56, 64))) {
-    throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
-  }
-  for (let b = 0; b < blockCount; b++) {
-    const block = into.subarray(b * BLOCK_SIZE, Math.min(into.length, (b + 1) * BLOCK_SIZE));
-    if (!hash64(block).equals(table.subarray(8 * b, 8 * b + 8))) {
-      throw new SegmentFault(
-        'CHECKSUM_MISMATCH',
-        `block ${b} of ${blockCount} does not match its checksum`,
-        b,
-      );
-    }
-  }
+  if (!headerChecksumMatches(head, table)) throw tableFault();
+  const bad = firstBadBlock(into, 0, blockCount - 1, table, BLOCK_SIZE);
+  if (bad >= 0) throw blockFault(bad, blockCount);
   return {
     header,
     checksum: tableChecksum(table),
@@ -653,11 +680,21 @@ async function readWhole(fh: FileHandle, expected: Expected, into: Buffer): Prom
   };
 }
 
+/** A file that is not of the length its header implies (`size` from fstat), as checkSteps reports it. */
+function lengthFault(size: number, expectedSize: number): SegmentFault {
+  // A read that came short of a file of the right length: it shrank meanwhile.
+  if (size === expectedSize) return endsEarly();
+  return new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
+}
+
+const endsEarly = () => new SegmentFault('WRONG_LENGTH', 'file ends early');
+
 /**
  * The same checks with synchronous reads, for a dedicated verifier thread (verify-pool.ts): reads from the
  * page cache then cost no thread-pool round trip each. `sampleRate` < 1 checks a random share of the blocks.
- * A file of the length the catalog implies is checked in as few reads as its blocks allow (quickCheckSync);
- * anything unexpected is checked again step by step (checkSteps), which says what is wrong.
+ * With the catalog's payload length, the reads are laid out before the header is read (checkLaidOutSync),
+ * a clean file in as few reads as its chosen blocks allow and a faulty one reported from those same reads;
+ * without it, or for a header whose blocks are not of BLOCK_SIZE, step by step (checkSteps).
  */
 export function verifySegmentFileSync(
   path: string,
@@ -672,14 +709,12 @@ export function verifySegmentFileSync(
     throw openFault(path, err);
   }
   try {
-    // One choice of blocks for both: the step-by-step checks of a file the quick one found wrong look at the
-    // same blocks (a fresh sample could miss the bad block the first one found).
     const { payloadLength } = expected;
     let blocks: number[] | undefined;
     if (payloadLength !== undefined) {
       blocks = chooseBlocks(Math.ceil(payloadLength / BLOCK_SIZE), sampleRate);
-      const quick = quickCheckSync(fd, expected, payloadLength, blocks, buffer);
-      if (quick) return quick;
+      const laidOut = checkLaidOutSync(fd, expected, payloadLength, blocks, buffer);
+      if (laidOut) return laidOut;
     }
     const steps = checkSteps(fstatSync(fd).size, expected, sampleRate, buffer, undefined, blocks);
     for (let r = steps.next(); ; r = steps.next()) {
@@ -687,7 +722,7 @@ export function verifySegmentFileSync(
       let off = 0;
       while (off < r.value.buf.length) {
         const n = readSync(fd, r.value.buf, off, r.value.buf.length - off, r.value.pos + off);
-        if (n === 0) throw new SegmentFault('WRONG_LENGTH', 'file ends early');
+        if (n === 0) throw endsEarly();
         off += n;
       }
     }
@@ -699,22 +734,26 @@ export function verifySegmentFileSync(
 }
 
 /**
- * The checks of a clean segment file of `payloadLength` (the catalog's: the reads are laid out before the
- * header is read) in as few system calls as its chosen `blocks` allow: the
- * header and checksum table in one read, together with the first run of blocks when that run starts at block
- * 0 (a full check of a segment that fits `buffer`: the whole file in one readv); one read per further run of
- * consecutive blocks; the length told by a read of one byte past the end with the last block, or when the
- * last block is not among the chosen by a read of the file's last byte and the one after (no fstat, whose
+ * The checks of checkSteps over a segment file of `payloadLength` (the catalog's: the reads are laid out
+ * before the header is read) in as few system calls as its chosen `blocks` allow: the header and checksum
+ * table in one read, together with the first run of blocks when that run starts at block 0 (a full check of
+ * a segment that fits `buffer`: the whole file in one readv); one read per further run of consecutive
+ * blocks; the length told by a read of one byte past the end with the last block, or when the last block is
+ * not among the chosen by a read of the file's last byte and the one after (no fstat for a clean file, whose
  * Stats object costs more than the read). Each of these is one readv, taken as it comes: a read of a regular
  * file returns less than it asks for only where the file ends (POSIX; on Linux a read from the page cache is
  * not cut short by a signal, and the one other limit, MAX_RW_COUNT at 2 GiB, is far above these reads), so
  * one call tells both the bytes and whether the file ends there. (Only a filesystem that cut reads short in
  * the middle of a file could make a file with bytes beyond its payload pass the length check; every block
- * read is verified all the same.) Returns null at the first thing that is not as in a
- * clean file (a short or long file, a header or checksum that does not match): the caller then checks the
- * file step by step, which reports it as before (a faulty file costs its reads twice).
+ * read is verified all the same.)
+ *
+ * A fault is reported from these reads, as checkSteps reports it: the header first, then the length (a
+ * checksum that does not match is the finding only once the file's length is known to be right, from the
+ * reads or else from an fstat, since checkSteps looks at the length before any checksum), then the header
+ * checksum, then the blocks in order. Returns null only for a valid header of this segment whose blocks are
+ * not of BLOCK_SIZE (the reads were laid out for those): the caller checks that file step by step.
  */
-function quickCheckSync(
+function checkLaidOutSync(
   fd: number,
   expected: Expected,
   payloadLength: number,
@@ -724,96 +763,68 @@ function quickCheckSync(
   const bs = BLOCK_SIZE;
   const blockCount = Math.ceil(payloadLength / bs);
   const dataStart = HEADER_LEN + 8 * blockCount;
-  const head = quickScratch(dataStart);
+  const fileSize = dataStart + payloadLength;
+  const head = headScratch(dataStart);
+  const table = head.subarray(HEADER_LEN);
   const runs = blockRuns(blocks, Math.max(1, Math.floor(buffer.length / bs)));
   let lengthSeen = false;
   let bytesRead = dataStart;
-  /** Reads `lead` (the header, at offset 0) then `run`'s blocks into the buffer; null if not as expected. */
-  const read = (lead: Buffer | null, run: [number, number] | undefined): Buffer | null => {
+  /** Bytes the last read gave beyond the header and table it asked for (negative: short of them). */
+  let got = 0;
+  /**
+   * Reads `run`'s blocks into the buffer, after the header and table when `withHead`, and where the file must
+   * end one byte more (a clean file has none); returns the blocks' bytes.
+   */
+  const read = (withHead: boolean, run: [number, number] | undefined): Buffer => {
     const from = run ? run[0] * bs : 0;
     const to = run ? Math.min(payloadLength, (run[1] + 1) * bs) : 0;
     const data = buffer.subarray(0, to - from);
-    const bufs = !lead ? [data] : data.length ? [lead, data] : [lead];
-    // Where the file must end, one byte more is asked for: a clean file has none.
+    const bufs = !withHead ? [data] : data.length ? [head, data] : [head];
     const atEnd = to === payloadLength;
     if (atEnd) bufs.push(probe1);
-    const want = (lead?.length ?? 0) + data.length;
-    if (readvSync(fd, bufs, lead ? 0 : dataStart + from) !== want) return null;
-    lengthSeen ||= atEnd;
+    got = readvSync(fd, bufs, withHead ? 0 : dataStart + from) - (withHead ? dataStart : 0);
+    if (got === data.length) lengthSeen ||= atEnd;
     bytesRead += data.length;
     return data;
   };
-  const blocksMatch = (data: Buffer, run: [number, number]): boolean => {
-    for (let b = run[0]; b <= run[1]; b++) {
-      const s0 = (b - run[0]) * bs;
-      // compared in place: no subarray of the table per block
-      if (
-        hash64(data.subarray(s0, Math.min(data.length, s0 + bs))).compare(
-          head,
-          HEADER_LEN + 8 * b,
-          HEADER_LEN + 8 * b + 8,
-        ) !== 0
-      )
-        return false;
+  const first = runs[0]?.[0] === 0 ? runs[0] : undefined;
+  let data = read(true, first);
+  // The header decides first, then the length, then the checksums, as in checkSteps.
+  if (got + dataStart < HEADER_LEN) throw endsEarly();
+  const fault = headerFault(head, expected);
+  if (fault) throw fault;
+  if (head.readUInt32LE(36) !== bs) return null;
+  if (got !== data.length) throw lengthFault(fstatSync(fd).size, fileSize);
+  if (!headerChecksumMatches(head, table)) throw checksumFault(fd, lengthSeen, fileSize, tableFault());
+  for (const [i, run] of runs.entries()) {
+    if (i > 0 || !first) {
+      data = read(false, run);
+      if (got !== data.length) throw lengthFault(fstatSync(fd).size, fileSize);
     }
-    return true;
-  };
-  const first = runs[0]?.[0] === 0 ? runs.shift() : undefined;
-  const data = read(head, first);
-  if (!data || !headerIs(head, expected, payloadLength, blockCount)) return null;
-  const table = head.subarray(HEADER_LEN);
-  if (!headerChecksumMatches(head, dataStart)) return null;
-  if (first && !blocksMatch(data, first)) return null;
-  for (const run of runs) {
-    const d = read(null, run);
-    if (!d || !blocksMatch(d, run)) return null;
+    const bad = firstBadBlock(data, run[0], run[1], table, bs);
+    if (bad >= 0) throw checksumFault(fd, lengthSeen, fileSize, blockFault(bad, blockCount));
   }
   // The last byte must be there and nothing after it.
-  if (!lengthSeen && readvSync(fd, [probe2], dataStart + payloadLength - 1) !== 1) return null;
+  if (!lengthSeen && readvSync(fd, [probe2], fileSize - 1) !== 1)
+    throw lengthFault(fstatSync(fd).size, fileSize);
   return { checksum: tableChecksum(table), bytesRead };
 }
 
-// Scratch buffers of the quick checks (one set per thread: the checks are synchronous and do not interleave):
-// the header and table of the file at hand, and the one- and two-byte reads of the length checks.
-let quickHead = Buffer.allocUnsafe(HEADER_LEN + 8 * 64);
-let quickSum = Buffer.allocUnsafe(HEADER_LEN + 8 * 64);
+/** A checksum fault of the file open as `fd`, unless its length is wrong, which comes first (as in checkSteps). */
+function checksumFault(fd: number, lengthSeen: boolean, fileSize: number, fault: SegmentFault): SegmentFault {
+  const size = lengthSeen ? fileSize : fstatSync(fd).size;
+  return size === fileSize ? fault : lengthFault(size, fileSize);
+}
+
+// Scratch buffers of the laid-out checks (one set per thread: the checks are synchronous and do not
+// interleave): the header and table of the file at hand, and the one- and two-byte reads of the length.
+let headBuffer = Buffer.allocUnsafe(HEADER_LEN + 8 * 64);
 const probe1 = Buffer.allocUnsafe(1);
 const probe2 = Buffer.allocUnsafe(2);
 
-function quickScratch(length: number): Buffer {
-  if (quickHead.length < length) {
-    quickHead = Buffer.allocUnsafe(length);
-    quickSum = Buffer.allocUnsafe(length);
-  }
-  return quickHead.subarray(0, length);
-}
-
-/** The header checksum of `head` (header and table, `length` bytes) matches, hashed from scratch. */
-function headerChecksumMatches(head: Buffer, length: number): boolean {
-  // bytes 0..55 followed by the table, as headerChecksum hashes them, laid out in one scratch buffer
-  const sum = quickSum.subarray(8, length);
-  head.copy(sum, 0, 0, 56);
-  head.copy(sum, 56, HEADER_LEN, length);
-  return hash64(sum).compare(head, 56, 64) === 0;
-}
-
-/**
- * Whether `head` is a well-formed header of exactly what `expected` and the catalog's payload length say,
- * with blocks of BLOCK_SIZE: parseHeader's checks without building the header object or the uuid string
- * (the quick path needs a yes or no; a no is checked again step by step, which says what is wrong).
- */
-function headerIs(head: Buffer, expected: Expected, payloadLength: number, blockCount: number): boolean {
-  return (
-    head.readUInt32LE(0) === MAGIC &&
-    head.readUInt16LE(4) === FORMAT_VERSION &&
-    head.readUInt32LE(36) === BLOCK_SIZE &&
-    head.readUInt32LE(40) + head.readUInt32LE(44) * 2 ** 32 === payloadLength &&
-    head.readUInt32LE(48) === blockCount &&
-    (expected.groupId === undefined ||
-      head.readUInt32LE(24) + head.readInt32LE(28) * 2 ** 32 === expected.groupId) &&
-    (expected.position === undefined || head.readUInt16LE(32) === expected.position) &&
-    (expected.storageId === undefined || uuidIs(head, 8, expected.storageId))
-  );
+function headScratch(length: number): Buffer {
+  if (headBuffer.length < length) headBuffer = Buffer.allocUnsafe(length);
+  return headBuffer.subarray(0, length);
 }
 
 /** Whether the 16 bytes at `at` are the uuid `u` exactly as bytesToUuid writes it (lower-case, dashed). */
@@ -854,7 +865,7 @@ async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise
   let off = 0;
   while (off < buf.length) {
     const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
-    if (bytesRead === 0) throw new SegmentFault('WRONG_LENGTH', 'file ends early');
+    if (bytesRead === 0) throw endsEarly();
     off += bytesRead;
   }
 }

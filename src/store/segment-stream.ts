@@ -6,7 +6,7 @@ import { XXHash3 } from 'xxhash-addon';
 import {
   fileSizeFor,
   HEADER_LEN,
-  headerChecksum,
+  headerChecksumMatches,
   parseHeader,
   SegmentFault,
   type SegmentHeader,
@@ -59,10 +59,7 @@ export class SegmentStreamCheck {
         chunk.copy(table, this.received - HEADER_LEN, off, off + n);
         this.received += n;
         off += n;
-        if (
-          this.received === dataStart &&
-          !headerChecksum(this.head, table).equals(this.head.subarray(56, 64))
-        )
+        if (this.received === dataStart && !headerChecksumMatches(this.head, table))
           throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
         continue;
       }

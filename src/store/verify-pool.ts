@@ -4,7 +4,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Segment } from '../../catalog/storage';
 import type { FindingKind, SegmentMeta } from './segment-file';
 
 export interface VerifyJob {
@@ -13,21 +12,19 @@ export interface VerifyJob {
   sampleRate: number;
 }
 
-/** The job that verifies a catalogued segment against what its row and its group's row say it holds. */
+/**
+ * The job that verifies a catalogued segment against what its row says (storage id, group, position) and its
+ * group's row (the payload's length, shard_bytes).
+ */
 export function verifyJobFor(
-  seg: Pick<Segment, 'path' | 'storage_id' | 'segment_group_id' | 'position'> & { shard_bytes: number },
+  path: string,
+  storageId: string,
+  groupId: number,
+  position: number,
+  shardBytes: number,
   sampleRate: number,
 ): VerifyJob {
-  return {
-    path: seg.path,
-    expected: {
-      storageId: seg.storage_id,
-      groupId: seg.segment_group_id,
-      position: seg.position,
-      payloadLength: seg.shard_bytes,
-    },
-    sampleRate,
-  };
+  return { path, expected: { storageId, groupId, position, payloadLength: shardBytes }, sampleRate };
 }
 
 export type VerifyOutcome =

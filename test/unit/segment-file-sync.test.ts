@@ -2,7 +2,7 @@
 // in as few reads as its chosen blocks allow, and every fault is reported exactly as the step-by-step checks
 // of verifySegmentFile report it (same kind, same message), at any sample rate.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -43,9 +43,9 @@ function syncFault(path: string, expected: object, rate: number, buffer: Buffer)
   }
 }
 
-async function stepFault(path: string, expected: object): Promise<string | null> {
+async function stepFault(path: string, expected: object, into?: Buffer): Promise<string | null> {
   try {
-    await verifySegmentFile(path, expected);
+    await verifySegmentFile(path, expected, { into });
     return null;
   } catch (err) {
     if (!(err instanceof SegmentFault)) throw err;
@@ -103,6 +103,8 @@ test('every fault is reported as the step-by-step checks report it', async (t) =
     const step = await stepFault(w.path, expected);
     t.not(step, null, what);
     t.is(syncFault(w.path, expected, 1, buffer), step, what);
+    // and the whole-file read of a check that keeps the payload (a rebuild's or a move's source)
+    t.is(await stepFault(w.path, expected, Buffer.alloc(n)), step, what);
   }
   // The header must also say what the catalog says.
   writeFileSync(w.path, original);
@@ -168,4 +170,40 @@ test('a sampled check that meets a bad block reports it: the step-by-step checks
   }
   // Binomial(400, 1/8): mean 50, standard deviation 6.6; with fresh blocks mean 6.25, sd 2.4.
   t.true(found > 25, `found in ${found} of ${checks} checks`);
+});
+
+test('a faulty file is reported from the reads of its check: no more reads than a clean file takes', async (t) => {
+  const n = 3 * BLOCK_SIZE + 1000;
+  const w = await writeSegmentFile(dir, meta(50), randomBytes(n));
+  const original = readFileSync(w.path);
+  const expected = expectedOf(50, n);
+  let reads = 0;
+  const { readSync, readvSync } = fs;
+  fs.readSync = ((...a: Parameters<typeof readSync>) => {
+    reads++;
+    return readSync(...a);
+  }) as typeof readSync;
+  fs.readvSync = ((...a: Parameters<typeof readvSync>) => {
+    reads++;
+    return readvSync(...a);
+  }) as typeof readvSync;
+  t.teardown(() => {
+    fs.readSync = readSync;
+    fs.readvSync = readvSync;
+  });
+  // A buffer of two blocks: a full check reads the header, table and blocks 0-1, then blocks 2-3.
+  for (const buffer of [Buffer.alloc(4 * 1024 * 1024), Buffer.alloc(2 * BLOCK_SIZE)]) {
+    writeFileSync(w.path, original);
+    reads = 0;
+    verifySegmentFileSync(w.path, expected, 1, buffer);
+    const clean = reads;
+    for (const off of [9, 57, HEADER_LEN + 3, HEADER_LEN + 32 + 3 * BLOCK_SIZE + 17]) {
+      const bad = Buffer.from(original);
+      bad[off] ^= 0x10;
+      writeFileSync(w.path, bad);
+      reads = 0;
+      t.not(syncFault(w.path, expected, 1, buffer), null);
+      t.true(reads <= clean, `byte ${off}: ${reads} reads, a clean file ${clean}`);
+    }
+  }
 });
