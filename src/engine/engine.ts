@@ -363,22 +363,19 @@ export class TaskEngine {
         done();
         reject(signal.reason);
       };
+      const check = () =>
+        this.tasks
+          .task(t.id)
+          .then((row) => {
+            if (row && isFinished(row.status)) {
+              done();
+              resolve(row);
+            }
+          })
+          // A failed read is tried again at the next poll; the events go on meanwhile.
+          .catch(() => {});
       // With several engines, an event can be missed (the channel reconnecting): the task is read now and then.
-      const poll =
-        this.ownership.pollMs === null
-          ? null
-          : setInterval(() => {
-              this.tasks
-                .task(t.id)
-                .then((row) => {
-                  if (row && isFinished(row.status)) {
-                    done();
-                    resolve(row);
-                  }
-                })
-                // A failed read is tried again at the next poll; the events go on meanwhile.
-                .catch(() => {});
-            }, this.ownership.pollMs);
+      const poll = this.ownership.pollMs === null ? null : setInterval(check, this.ownership.pollMs);
       const done = () => {
         if (poll) clearInterval(poll);
         this.events.off('task', onEvent);
@@ -387,6 +384,9 @@ export class TaskEngine {
       if (signal.aborted) return onAbort();
       this.events.on('task', onEvent);
       signal.addEventListener('abort', onAbort, { once: true });
+      // The task may have ended after it was read above and before there was a listener: read it once more,
+      // now that no event can be missed.
+      void check();
     });
   }
 
@@ -447,9 +447,13 @@ export class TaskEngine {
     const type = this.types.get(row.type);
     if (!type) {
       // A task left by a build that had this type: it cannot run here, and saying so beats leaving it RUNNING.
-      this.setStatus(row.id, 'FAILED', {
-        error: `task type ${row.type} is not available in this build`,
-      })
+      // Under this engine's lease, as every other status it writes for a task it runs.
+      this.setStatus(
+        row.id,
+        'FAILED',
+        { error: `task type ${row.type} is not available in this build` },
+        row.id,
+      )
         .then(() => this.ownership.release(row.id))
         .catch((err) =>
           this.logger.error({ task: row.id, err: (err as Error).stack }, 'could not fail the task'),

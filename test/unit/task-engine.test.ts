@@ -320,6 +320,54 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
   await dispose(w, second);
 });
 
+test('a task whose type this build lacks, found RUNNING after a crash, is FAILED saying so', async (t) => {
+  const w = await world();
+  const before = newProbe();
+  let crashed!: () => void;
+  const crash = new Promise<void>((resolve) => (crashed = resolve));
+  before.beforeFile = () => {
+    crashed();
+    return new Promise<void>(() => {});
+  };
+  const first = await engine(w, before);
+  const id = await create(
+    first,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1, files = 1`,
+  );
+  await crash;
+  // The next build on this catalog has no write_files type.
+  const storage = new StorageCatalog(w.catalog);
+  const second = new TaskEngine(
+    w.tasks,
+    storage,
+    new SegmentStore(storage),
+    new TaskTypeRegistry([rebuild, checkDisk, rebalance]),
+    pino({ level: 'silent' }),
+    new VerifyPool(1),
+  );
+  await second.start();
+  const ended = await second.waitFor(id, new AbortController().signal);
+  t.like(ended, { status: 'FAILED', error: 'task type write_files is not available in this build' });
+  t.like(await w.tasks.task(id), { status: 'FAILED' });
+  await dispose(w, second);
+});
+
+test('WAIT FOR TASK on a task that ended after it was read, before the wait listened, still ends', async (t) => {
+  const w = await world();
+  const e = await engine(w, newProbe());
+  const id = await create(
+    e,
+    `CREATE TASK TYPE write_files LOCATION NODE a OPTIONS dir = '${w.files}', subtasks_per_node = 1, files = 1`,
+  );
+  const running = { ...(await w.tasks.task(id))!, status: 'RUNNING' as const };
+  await e.wait(id);
+  // The wait's read of the task saw it RUNNING; its end (and the event saying so) came before the wait listened.
+  (e as unknown as { findTask: () => Promise<unknown> }).findTask = async () => running;
+  const ended = await e.waitFor(id, AbortSignal.timeout(3000));
+  t.like(ended, { status: 'COMPLETE' });
+  await dispose(w, e);
+});
+
 test('after a crash, a subtask that checkpoints resumes after its checkpoint: its counters and results kept, nothing twice', async (t) => {
   const w = await world();
   const before = newProbe();
