@@ -46,7 +46,7 @@ export function boundedLine(db: Database.Database, detail: string): boolean {
   );
   if (m[1] === 'INTEGER PRIMARY KEY') return equal.has('rowid');
   const key = uniqueKeyColumns(db, m[2]);
-  return key !== null && key.every((c) => equal.has(c));
+  return key?.every((c) => equal.has(c)) ?? false;
 }
 
 /** The columns of a unique index, or null when the index is not unique (or not found). */
@@ -61,7 +61,7 @@ function uniqueKeyColumns(db: Database.Database, index: string): string[] | null
     partial: number;
   }[];
   const entry = list.find((i) => i.name === index);
-  if (!entry || !entry.unique || entry.partial) return null;
+  if (!entry?.unique || entry.partial) return null;
   const cols = db.pragma(`index_info("${index.replace(/"/g, '""')}")`) as { name: string | null }[];
   // An index on an expression has a null column name: not a key we can match against the plan's columns.
   if (cols.some((c) => c.name === null)) return null;
