@@ -225,10 +225,6 @@ export async function* filler(total: number): AsyncGenerator<Buffer> {
     yield left >= chunk.length ? chunk : chunk.subarray(0, left);
 }
 
-/**
- * The embedded default topology with a token demo table and a table `name` of `bytes` arbitrary bytes beside
- * it (generating the demo's text lines runs at a few MB/s on a loaded machine).
- */
 /** The id of bench task i, as bench/wire's point SELECT computes it. */
 const benchTaskId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
@@ -246,6 +242,10 @@ export function seedTasks(app: App, rows: number): void {
   })();
 }
 
+/**
+ * The embedded default topology with a token demo table and a table `name` of `bytes` arbitrary bytes beside
+ * it (generating the demo's text lines runs at a few MB/s on a loaded machine).
+ */
 export async function startBenchAppWithTable(dataDir: string, name: string, bytes: number): Promise<App> {
   const app = await startBenchApp(dataDir, 1024 * 1024);
   await app.storage.createTable(name, 'cluster1', '', 'admin');

@@ -8,6 +8,7 @@
 import { createServer } from 'node:net';
 import { Oid } from '../pg/types';
 import * as msg from '../wire/backend-messages';
+import { EncryptionAnswer, FrontendCode, StartupCode } from '../wire/message-codes';
 
 /** The columns of sys.tasks as bench/wire selects them, all text, and one row of typical values. */
 const COLUMNS = [
@@ -45,12 +46,12 @@ const commandComplete = msg.commandComplete('SELECT 1');
 const readyForQuery = msg.readyForQuery('I');
 const empty: Buffer = Buffer.alloc(0);
 const answers: Record<number, Buffer> = {
-  81: Buffer.concat([rowDescription, dataRow, commandComplete, readyForQuery]), // Query
-  80: msg.parseComplete(), // Parse
-  66: msg.bindComplete(), // Bind
-  68: rowDescription, // Describe (a portal)
-  69: Buffer.concat([dataRow, commandComplete]), // Execute
-  83: readyForQuery, // Sync
+  [FrontendCode.Query]: Buffer.concat([rowDescription, dataRow, commandComplete, readyForQuery]),
+  [FrontendCode.Parse]: msg.parseComplete(),
+  [FrontendCode.Bind]: msg.bindComplete(),
+  [FrontendCode.Describe]: rowDescription, // of a portal
+  [FrontendCode.Execute]: Buffer.concat([dataRow, commandComplete]),
+  [FrontendCode.Sync]: readyForQuery,
 };
 const hello = Buffer.concat([
   msg.authenticationOk(),
@@ -62,8 +63,6 @@ const hello = Buffer.concat([
   msg.backendKeyData(1, 2),
   readyForQuery,
 ]);
-
-const SSL_REQUEST = 80877103;
 
 const server = createServer((socket) => {
   socket.setNoDelay(true);
@@ -78,7 +77,7 @@ const server = createServer((socket) => {
         const len = buf.readInt32BE(0);
         const code = buf.readInt32BE(4);
         buf = buf.subarray(len);
-        if (code === SSL_REQUEST) out.push(Buffer.from('N'));
+        if (code === StartupCode.SSLRequest) out.push(Buffer.of(EncryptionAnswer.Refused));
         else {
           startup = false;
           out.push(hello);
@@ -88,7 +87,7 @@ const server = createServer((socket) => {
       if (buf.length < 5 || buf.length < 1 + buf.readInt32BE(1)) break;
       const type = buf[0];
       buf = buf.subarray(1 + buf.readInt32BE(1));
-      if (type === 0x58) {
+      if (type === FrontendCode.Terminate) {
         socket.end();
         return;
       }

@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { serialize } from 'pg-protocol';
 import pino from 'pino';
+import { Oid } from '../pg/types';
 import { Admission } from '../wire/admission';
 import { Connection } from '../wire/connection';
 import type { QueryHandler } from '../wire/handler';
+import { BackendCode } from '../wire/message-codes';
 import { machine, POINT_SELECT, seedTasks, startBenchApp } from './common';
 import { spread } from './stats';
 
@@ -25,14 +27,14 @@ const LAYERS = (process.env.BENCH_LAYERS ?? 'wire,server').split(',');
 const MODES = (process.env.BENCH_MODES ?? 'prepared,simple').split(',') as ('prepared' | 'simple')[];
 
 const FIELDS = [
-  { name: 'id', typeOid: 25 },
-  { name: 'name', typeOid: 25 },
+  { name: 'id', typeOid: Oid.text },
+  { name: 'name', typeOid: Oid.text },
 ];
 /** The protocol layer alone: every statement answers one canned row. */
 const canned: QueryHandler = {
   credentials: async () => ({ scramVerifier: null, md5Hash: null }),
   prepare: async (sql) => ({
-    paramTypes: (sql.match(/\$\d+/g) ?? []).map(() => 25),
+    paramTypes: (sql.match(/\$\d+/g) ?? []).map(() => Oid.text),
     fields: FIELDS,
     execute: async () => ({
       kind: 'rows',
@@ -52,8 +54,8 @@ async function measure(handler: QueryHandler, mode: 'prepared' | 'simple'): Prom
     write(chunk: Buffer, _enc, done) {
       for (let i = 0; i < chunk.length; ) {
         const type = chunk[i];
-        if (type === 0x45) errors++; // ErrorResponse
-        if (type === 0x5a && onReady) {
+        if (type === BackendCode.ErrorResponse) errors++;
+        if (type === BackendCode.ReadyForQuery && onReady) {
           const f = onReady;
           onReady = null;
           f();

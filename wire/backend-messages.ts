@@ -65,7 +65,7 @@ export function parameterDescription(oids: number[]): Buffer {
  * for the last formats asked, instead of being encoded again for every point lookup.
  */
 export function rowDescription(fields: FieldDescription[], formats: number[]): Buffer {
-  const key = formats.length ? formats.join(',') : '';
+  const key = formats.join(',');
   const kept = rowDescriptions.get(fields);
   if (kept?.formats === key) return kept.message;
   w.int16(fields.length);

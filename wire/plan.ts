@@ -11,16 +11,19 @@ import { isBlank } from './splitter';
  * Session commands as parsed, by their text: a statement sent again and again (psql's FETCH_COUNT sends
  * `FETCH FORWARD n FROM _psql_cursor` for every batch) is parsed once. The parse depends on the text alone and
  * nothing changes what it returns, so one entry serves every session. Bounded in entries and text length.
+ * Only commands are kept: finding that a statement is none reads one token, and a simple-protocol query's
+ * text differs in its constants from one to the next, so keeping those would only churn the map.
  */
-const parsedCommands = new Map<string, SessionCommand | null>();
+const parsedCommands = new Map<string, SessionCommand>();
 const PARSED_COMMANDS = 256;
 const PARSED_TEXT_MAX = 1024;
 
 export function sessionCommandOf(text: string): SessionCommand | null {
   if (text.length > PARSED_TEXT_MAX) return parseSessionCommand(text);
-  let cmd = parsedCommands.get(text);
-  if (cmd === undefined) {
-    cmd = parseSessionCommand(text);
+  const kept = parsedCommands.get(text);
+  if (kept) return kept;
+  const cmd = parseSessionCommand(text);
+  if (cmd) {
     if (parsedCommands.size >= PARSED_COMMANDS) parsedCommands.clear();
     parsedCommands.set(text, cmd);
   }

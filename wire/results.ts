@@ -7,10 +7,11 @@ import * as msg from './backend-messages';
 import { copyIn, copyOut } from './copy';
 import { Cursor, rowSource } from './cursor';
 import { DataRowRun } from './data-row-run';
-import type { QueryResult, RowsResult } from './handler';
+import type { QueryResult, RowBatch, RowsResult } from './handler';
 import { FormatCode } from './message-codes';
 import type { Portal } from './portals';
 import { runSessionCommand } from './session-commands';
+import type { Transport } from './transport';
 
 const BINARY = [FormatCode.Binary];
 
@@ -84,10 +85,7 @@ export async function runPortal(
       let n = 0;
       for (const batch of batches) {
         n += batch.length;
-        // A streamed row may come encoded already, by the reader that produced it; a run of them goes as one.
-        if (batch instanceof DataRowRun) out.send(batch.bytes);
-        else
-          for (const row of batch) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
+        sendBatch(out, batch, typeOids, formats);
       }
       sent += n;
       if (n < want) break;
@@ -106,7 +104,7 @@ export async function runPortal(
     portal.done = true;
     throw err;
   }
-  out.send(msg.commandComplete(p.tag === 'SELECT' ? `SELECT ${sent}` : p.tag));
+  out.send(msg.commandComplete(completionTag(p.tag, sent)));
   p.cursor.close();
   portal.rows = null;
   portal.done = true;
@@ -126,22 +124,37 @@ function sentWhole(
   const rows = result.rest ? result.rest.whole : result.rows;
   if (!rows || rows.length > SEND_BATCH || (maxRows > 0 && rows.length > maxRows)) return false;
   const out = b.transport;
-  const formats = result.binary ? BINARY : portal.resultFormats;
+  const formats = formatsFor(result.binary ?? false, portal);
   portal.done = true;
   try {
     if (describeRows) out.send(msg.rowDescription(result.fields, formats));
-    if (rows instanceof DataRowRun) out.send(rows.bytes);
-    else if (rows.length) {
-      const typeOids = result.fields.map((f) => f.typeOid);
-      for (const row of rows) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
-    }
+    // Encoded rows need no types (a point lookup's come encoded).
+    const typeOids = rows instanceof DataRowRun ? [] : result.fields.map((f) => f.typeOid);
+    sendBatch(out, rows, typeOids, formats);
   } finally {
     result.rest?.close();
   }
-  out.send(msg.commandComplete(result.tag === 'SELECT' ? `SELECT ${rows.length}` : result.tag));
+  out.send(msg.commandComplete(completionTag(result.tag, rows.length)));
   return true;
 }
 
+/** Sends a batch of rows: a run of encoded rows as one buffer, an encoded row as it is, values encoded here. */
+function sendBatch(out: Transport, batch: RowBatch, typeOids: readonly number[], formats: number[]): void {
+  // A streamed row may come encoded already, by the reader that produced it; a run of them goes as one.
+  if (batch instanceof DataRowRun) out.send(batch.bytes);
+  else for (const row of batch) out.send(Buffer.isBuffer(row) ? row : msg.dataRow(row, typeOids, formats));
+}
+
+/** A rows result's CommandComplete tag: SELECT with its row count, or the result's own (SHOW, FETCH, ...). */
+function completionTag(tag: string, rows: number): string {
+  return tag === 'SELECT' ? `SELECT ${rows}` : tag;
+}
+
 function formatsOf(portal: Portal): number[] {
-  return portal.rows?.binary ? BINARY : portal.resultFormats;
+  return formatsFor(portal.rows?.binary ?? false, portal);
+}
+
+/** The formats a portal's rows go in: every column binary for a BINARY cursor's, else the portal's own. */
+function formatsFor(binary: boolean, portal: Portal): number[] {
+  return binary ? BINARY : portal.resultFormats;
 }

@@ -26,22 +26,13 @@ export function splitStatements(sql: string): SqlPiece[] {
   const pieces: SqlPiece[] = [];
   let start = 0;
   let solid = false;
-  // Up to the first lexical error, which is not thrown here: the text from that point on stays in the
-  // statement, whose parser then reports it with its position, as PostgreSQL does.
-  let errorAt: number | null = null;
-  const lexer = new Lexer(sql);
-  try {
-    for (let t = lexer.next(); t; t = lexer.next()) {
-      if (t.kind === 'punct' && t.value === ';') {
-        if (solid) pieces.push({ text: sql.slice(start, t.at), offset: start });
-        start = t.end;
-        solid = false;
-      } else solid = true;
-    }
-  } catch (e) {
-    if (!(e instanceof LexError)) throw e;
-    errorAt = e.at;
-  }
+  const errorAt = eachTokenUntilError(sql, (t) => {
+    if (t.kind === 'punct' && t.value === ';') {
+      if (solid) pieces.push({ text: sql.slice(start, t.at), offset: start });
+      start = t.end;
+      solid = false;
+    } else solid = true;
+  });
   if (solid || errorAt !== null) pieces.push({ text: sql.slice(start), offset: start });
   return pieces;
 }
@@ -88,16 +79,17 @@ export function firstWord(text: string, skipParens = false): string {
 }
 
 /**
- * The tokens of sql, up to the first lexical error, which is not thrown here (see splitStatements for why).
+ * Calls f with each token of sql up to the first lexical error, and returns that error's offset (null when
+ * there is none). The error is not thrown here: the text from that point on stays in the statement, whose
+ * parser then reports it with its position, as PostgreSQL does.
  */
-function tokensUntilError(sql: string): { tokens: Token[]; errorAt: number | null } {
+function eachTokenUntilError(sql: string, f: (t: Token) => void): number | null {
   const lexer = new Lexer(sql);
-  const tokens: Token[] = [];
   try {
-    for (let t = lexer.next(); t; t = lexer.next()) tokens.push(t);
-    return { tokens, errorAt: null };
+    for (let t = lexer.next(); t; t = lexer.next()) f(t);
+    return null;
   } catch (e) {
-    if (e instanceof LexError) return { tokens, errorAt: e.at };
+    if (e instanceof LexError) return e.at;
     throw e;
   }
 }
@@ -105,14 +97,13 @@ function tokensUntilError(sql: string): { tokens: Token[]; errorAt: number | nul
 /** Removes comments and collapses whitespace; quoted text is kept as it is. Used for classifying statements. */
 export function stripComments(text: string): string {
   if (plain(text)) return collapseWhitespace(text);
-  const { tokens, errorAt } = tokensUntilError(text);
   const parts: string[] = [];
   let last = 0;
-  for (const t of tokens) {
+  const errorAt = eachTokenUntilError(text, (t) => {
     if (t.at > last && parts.length) parts.push(' ');
     parts.push(t.raw);
     last = t.end;
-  }
+  });
   if (errorAt !== null) parts.push((errorAt > last && parts.length ? ' ' : '') + text.slice(errorAt));
   // Tokens are joined by one space where there was any: the whitespace inside quoted tokens is theirs.
   return parts.join('');

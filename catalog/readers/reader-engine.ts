@@ -51,6 +51,9 @@ export interface StatementEffects {
   warnings: string[];
 }
 
+/** The settings of a session not seen yet: one list, so that its settings map is made once (settingsMap). */
+const NO_SETTINGS: [string, string][] = [];
+
 /** The effects of a statement that had none (frozen: it is every such statement's). */
 const NO_EFFECTS: StatementEffects = Object.freeze({
   changedSettings: Object.freeze([]) as unknown as [string, string][],
@@ -173,7 +176,12 @@ export class ReaderEngine {
       this.sessionSettings.set(s.pid, s.settings);
       return s.settings;
     }
-    return this.sessionSettings.get(s.pid) ?? [];
+    return this.sessionSettings.get(s.pid) ?? NO_SETTINGS;
+  }
+
+  /** segtasks.result_memory_limit in bytes: what a result collected whole may hold. */
+  private get resultLimit(): number {
+    return this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** Keeps a session's settings without running anything (a request the pool withdrew carried them). */
@@ -257,7 +265,7 @@ export class ReaderEngine {
     const { plan, rows } = this.start(sql, clientTypes, params, session, autoParams);
     let collected: unknown[][];
     try {
-      collected = collectRows(rows, this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY);
+      collected = collectRows(rows, this.resultLimit);
     } catch (err) {
       throw translateSqliteError(err);
     }
@@ -305,10 +313,9 @@ export class ReaderEngine {
         const { rows } = this.allRows(sql, clientTypes, params, session, autoParams, FIRST_BATCH_ROWS);
         if (!stream) {
           // Within the result memory limit, as run() collects them.
-          const limit = this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY;
           return {
             fields: plan.fields,
-            rows: collectRows(rows, limit),
+            rows: collectRows(rows, this.resultLimit),
             bounded: true,
             ...this.takeEffects(),
           };
@@ -478,7 +485,6 @@ export class ReaderEngine {
     c: NonNullable<ReaderEngine['cursor']>,
     maxRows: number,
   ): { rows: unknown[][]; done: boolean } {
-    const limit = this.opts.resultMemoryLimitBytes ?? Number.POSITIVE_INFINITY;
     const want = maxRows === 0 ? Number.POSITIVE_INFINITY : Math.min(maxRows, BATCH_ROWS);
     const ahead = c.ahead.length <= want ? c.ahead.splice(0) : c.ahead.splice(0, want);
     if (ahead.length === want) return { rows: ahead, done: false };
@@ -492,7 +498,7 @@ export class ReaderEngine {
     if ('expect' in c.rows) c.rows.expect(want - ahead.length);
     if (maxRows === 0) {
       // The rest at once, as a materialized result is collected (the rows read ahead counted in it).
-      const rows = collectRows(iterable(c.rows), limit, ahead);
+      const rows = collectRows(iterable(c.rows), this.resultLimit, ahead);
       this.nameRegValues(c.oids, rows, ahead.length);
       return { rows, done: true };
     }

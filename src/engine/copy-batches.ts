@@ -249,8 +249,8 @@ class Pipeline {
     if (failure) {
       try {
         await finish;
-      } catch (err) {
-        throw failure ?? err;
+      } catch {
+        throw failure; // the batch's own failure, whatever its finish then met
       }
       if (!isCancellation(failure, ctx.signal)) throw failure;
       return;

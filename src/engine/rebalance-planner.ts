@@ -290,7 +290,9 @@ export function subtaskRuns(moves: readonly PlannedMove[], size: number): Planne
   const components = new Map<number, number[]>();
   for (const i of moves.keys()) {
     const r = root(i);
-    components.set(r, [...(components.get(r) ?? []), i]);
+    const c = components.get(r);
+    if (c) c.push(i);
+    else components.set(r, [i]);
   }
   const runs: PlannedMove[][] = [];
   let run: number[] = [];

@@ -281,21 +281,15 @@ export class Router implements QueryHandler {
         // A simple-protocol statement (planned without describe) has its constants turned into parameters.
         const session = sessionSnapshot(ctx.session);
         if (readsSessions) session.activity = ctx.activity?.() ?? [];
+        // Contexts made outside the wire have a signal only.
+        const cancel = ctx.cancel ?? ctx.signal;
         if (!ctx.stream) {
-          const r = await readers.run(sql, types, params, session, ctx.cancel ?? ctx.signal, !describe);
+          const r = await readers.run(sql, types, params, session, cancel, !describe);
           applyEffects(r, ctx);
           return { kind: 'rows', fields: r.fields, rows: r.rows, tag: 'SELECT' };
         }
         const formats = ctx.resultFormats ?? null;
-        const r = await readers.open(
-          sql,
-          types,
-          params,
-          session,
-          ctx.cancel ?? ctx.signal,
-          !describe,
-          formats,
-        );
+        const r = await readers.open(sql, types, params, session, cancel, !describe, formats);
         // A streamed query's functions run as its batches are produced: their effects come with each batch.
         const apply = (batch: StreamedBatch): RowBatch => {
           applyEffects(batch, ctx);

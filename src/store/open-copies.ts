@@ -17,10 +17,6 @@ const closeQuietly = (fd: number) => close(fd, () => {});
 export class OpenCopies {
   private readonly fds = new Map<string, number>();
 
-  get size(): number {
-    return this.fds.size;
-  }
-
   keep(path: string, fd: number): void {
     this.drop([path]);
     this.fds.set(path, fd);

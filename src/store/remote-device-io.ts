@@ -19,10 +19,8 @@ import {
   type WrittenSegment,
 } from './device-io';
 import {
-  buildHeader,
-  checkCopy,
+  copyHeader,
   type FindingKind,
-  reuseHeader,
   SegmentFault,
   type SegmentMeta,
   type VerifyResult,
@@ -117,10 +115,10 @@ export class RemoteDeviceIO implements DeviceIO {
     opts: WriteOptions,
   ): Promise<WrittenSegment> {
     opts.signal?.throwIfAborted();
-    const { head, checksum } = opts.verifiedHead
-      ? reuseHeader(meta, payload.length, opts.verifiedHead)
-      : buildHeader(meta, payload);
-    if (opts.checksum !== undefined) checkCopy(meta, checksum, opts.checksum);
+    const { head, checksum } = copyHeader(meta, payload, {
+      expectChecksum: opts.checksum,
+      verifiedHead: opts.verifiedHead,
+    });
     const path = `/v1/segment?${q({
       device: d.path,
       device_id: d.id,

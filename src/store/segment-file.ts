@@ -150,8 +150,7 @@ export function reuseHeader(
       `the header given for segment ${meta.storageId} is not that of its copy`,
     );
   const table = head.subarray(HEADER_LEN);
-  if (!headerChecksum(head, table).equals(head.subarray(56, 64)))
-    throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
+  if (!headerChecksumMatches(head, table)) throw tableFault();
   return { head, checksum: tableChecksum(table) };
 }
 
@@ -225,6 +224,25 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** The payload to be written is not the segment the catalog records. */
 export class CopyMismatch extends Error {}
+
+/**
+ * The header a write of `payload` starts with: a move's verified source header taken (reuseHeader), else one
+ * built from the payload; a copy that must hash to the catalog's checksum is checked before anything is written.
+ */
+export function copyHeader(
+  meta: SegmentMeta,
+  payload: Buffer,
+  { expectChecksum, verifiedHead }: Pick<SegmentFileWrite, 'expectChecksum' | 'verifiedHead'>,
+): { head: Buffer; checksum: string } {
+  const built = verifiedHead ? reuseHeader(meta, payload.length, verifiedHead) : buildHeader(meta, payload);
+  if (expectChecksum !== undefined) checkCopy(meta, built.checksum, expectChecksum);
+  return built;
+}
+
+/** A temporary name beside `path`, unique to one write, that a reader of the directory skips (TEMP_SUFFIX). */
+function tempPathFor(path: string): string {
+  return `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
+}
 
 /**
  * A copy of a catalogued segment (rebuilt or moved) must hash to the catalog's checksum: checked on the header
@@ -309,12 +327,9 @@ export async function writeSegmentFile(
     fresh = false,
   }: SegmentFileWrite = {},
 ): Promise<{ path: string; checksum: string; size: number }> {
-  const { head, checksum } = verifiedHead
-    ? reuseHeader(meta, payload.length, verifiedHead)
-    : buildHeader(meta, payload);
-  if (expectChecksum !== undefined) checkCopy(meta, checksum, expectChecksum);
+  const { head, checksum } = copyHeader(meta, payload, { expectChecksum, verifiedHead });
   const path = join(dir, segmentFileName(meta.storageId));
-  const target = fresh ? path : `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
+  const target = fresh ? path : tempPathFor(path);
   let fh: FileHandle | null = null;
   let created = false;
   try {
@@ -398,12 +413,9 @@ export function writeCopySegmentFileSync(
   payload: Buffer,
   { expectChecksum, verifiedHead }: Pick<SegmentFileWrite, 'expectChecksum' | 'verifiedHead'>,
 ): { path: string; checksum: string; size: number; fd: number } {
-  const { head, checksum } = verifiedHead
-    ? reuseHeader(meta, payload.length, verifiedHead)
-    : buildHeader(meta, payload);
-  if (expectChecksum !== undefined) checkCopy(meta, checksum, expectChecksum);
+  const { head, checksum } = copyHeader(meta, payload, { expectChecksum, verifiedHead });
   const path = join(dir, segmentFileName(meta.storageId));
-  const target = `${path}.${randomUUID().slice(0, 8)}${TEMP_SUFFIX}`;
+  const target = tempPathFor(path);
   const fd = createInSync(dir, target);
   try {
     const size = writeAllSync(fd, head, payload);
@@ -481,7 +493,7 @@ export function parseHeader(buf: Buffer, expected?: Expected): SegmentHeader {
   };
 }
 
-const tableFault = () =>
+export const tableFault = () =>
   new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
 const blockFault = (b: number, blockCount: number) =>
   new SegmentFault('CHECKSUM_MISMATCH', `block ${b} of ${blockCount} does not match its checksum`, b);
@@ -551,8 +563,7 @@ function* checkSteps(
   yield { buf: head, pos: 0 };
   const header = parseHeader(head, expected);
   const expectedSize = fileSizeFor(header.payloadLength, header.blockSize);
-  if (size !== expectedSize)
-    throw new SegmentFault('WRONG_LENGTH', `file is ${size} bytes, expected ${expectedSize}`);
+  if (size !== expectedSize) throw lengthFault(size, expectedSize);
   const table = Buffer.alloc(8 * header.blockCount);
   yield { buf: table, pos: HEADER_LEN };
   if (!headerChecksumMatches(head, table)) throw tableFault();

@@ -12,6 +12,7 @@ import {
   type SegmentHeader,
   type SegmentMeta,
   tableChecksum,
+  tableFault,
 } from './segment-file';
 
 export interface StreamCheckResult {
@@ -59,8 +60,7 @@ export class SegmentStreamCheck {
         chunk.copy(table, this.received - HEADER_LEN, off, off + n);
         this.received += n;
         off += n;
-        if (this.received === dataStart && !headerChecksumMatches(this.head, table))
-          throw new SegmentFault('CHECKSUM_MISMATCH', 'header or block checksum table is corrupt', -1);
+        if (this.received === dataStart && !headerChecksumMatches(this.head, table)) throw tableFault();
         continue;
       }
       const payloadAt = this.received - dataStart;
