@@ -59,6 +59,11 @@ export class KindHistogram {
     o.count++;
   }
 
+  /** Each kind observed and how many times: a statement count per kind, read at scrape time. */
+  *counts(): IterableIterator<[kind: string, count: number]> {
+    for (const [kind, o] of this.kinds) yield [kind, o.count];
+  }
+
   /** As prom-client's Histogram.getForPromString: the kind as a shared label of each value. */
   async getForPromString(): Promise<Exposed> {
     return this.exposed(true);
