@@ -87,8 +87,11 @@ export class Connection implements Backend {
   private running: StatementCancel | null = null;
   /** The logger writes debug lines: each message is logged (the line's object is not even made otherwise). */
   private readonly debugMessages: boolean;
-  /** statement_timeout in ms, parsed once per settings version. */
-  private statementTimeout = { version: -1, ms: 0 };
+  /**
+   * statement_timeout and idle_in_transaction_session_timeout in ms, parsed once per settings version (a SET,
+   * RESET or ROLLBACK that changes any setting makes them parsed again), not at every statement and message.
+   */
+  private readonly timeouts = { version: -1, statementMs: 0, idleInTransactionMs: 0 };
   private disarmTimeout: () => void = () => {};
   private admitted = false;
   private closed = false;
@@ -272,17 +275,22 @@ export class Connection implements Backend {
     this.disarmTimeout();
     const cancel = new StatementCancel();
     this.running = cancel;
-    this.disarmTimeout = armStatementTimeout(cancel, this.statementTimeoutMs());
+    this.disarmTimeout = armStatementTimeout(cancel, this.currentTimeouts().statementMs);
     return new StatementContext(this.session, cancel, this.contextServices, opts.stream, opts.resultFormats);
   }
 
-  private statementTimeoutMs(): number {
-    const t = this.statementTimeout;
+  private currentTimeouts(): { readonly statementMs: number; readonly idleInTransactionMs: number } {
+    const t = this.timeouts;
     if (t.version !== this.settings.version) {
-      t.ms = settingValue('statement_timeout', this.settings.get('statement_timeout'));
-      t.version = this.settings.version;
+      const s = this.settings;
+      t.statementMs = settingValue('statement_timeout', s.get('statement_timeout'));
+      t.idleInTransactionMs = settingValue(
+        'idle_in_transaction_session_timeout',
+        s.get('idle_in_transaction_session_timeout'),
+      );
+      t.version = s.version;
     }
-    return t.ms;
+    return t;
   }
 
   /** What every statement's context offers beyond its session and cancellation, made once per connection. */
@@ -323,13 +331,7 @@ export class Connection implements Backend {
    * ends the session with FATAL 25P03 when it passes.
    */
   private nextMessage() {
-    const idle =
-      this.transaction.status === 'I'
-        ? 0
-        : settingValue(
-            'idle_in_transaction_session_timeout',
-            this.settings.get('idle_in_transaction_session_timeout'),
-          );
+    const idle = this.transaction.status === 'I' ? 0 : this.currentTimeouts().idleInTransactionMs;
     return withTimeout(this.transport.next(), idle, () => {
       throw new Fatal('25P03', 'terminating connection due to idle-in-transaction timeout');
     });

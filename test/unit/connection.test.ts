@@ -218,6 +218,24 @@ test('transaction status: I, T, E with 25P02, back to I on ROLLBACK; SET is undo
   t.is(errorOf(await client.until('readyForQuery'))?.code, '25P01');
 });
 
+test('idle_in_transaction_session_timeout set inside the block applies to the next wait (the parsed limits follow SET)', async (t) => {
+  const { client, done } = await loggedIn();
+  // The statement reads the limits at their defaults (no idle limit); the SET must be seen at the next wait.
+  client.write(serialize.query('BEGIN; rows 1'));
+  t.is(status(await client.until('readyForQuery')), 'T');
+  client.write(serialize.query("SET idle_in_transaction_session_timeout = '20ms'"));
+  let timer: NodeJS.Timeout | undefined;
+  const stale = new Promise<'stale'>((resolve) => {
+    timer = setTimeout(() => resolve('stale'), 10_000);
+  });
+  const ms = await Promise.race([client.untilEnd(), stale]);
+  clearTimeout(timer);
+  if (ms === 'stale') return t.fail('the connection still waits with the limit it had before the SET');
+  t.is(errorOf(ms)?.code, '25P03');
+  t.is(errorOf(ms)?.severity, 'FATAL');
+  await done;
+});
+
 test('SHOW and RESET answer from the settings', async (t) => {
   const { client } = await loggedIn();
   client.write(serialize.query("SET search_path TO 'x'; SHOW search_path; RESET search_path; SHOW nope"));
