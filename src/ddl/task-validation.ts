@@ -5,7 +5,13 @@ import { decodeParam, parseBool } from '../../pg/codecs';
 import { SqlError } from '../../pg/errors';
 import { Oid } from '../../pg/types';
 import type { TaskTypeRegistry } from '../engine/registry';
-import type { OptionDef, OptionDefs, OptionKind, TaskOptions } from '../engine/task-options';
+import {
+  type OptionDef,
+  type OptionDefs,
+  type OptionKind,
+  type TaskOptions,
+  withDefaults,
+} from '../engine/task-options';
 import type { OptionsOf, ValidatedTask } from '../engine/task-type';
 import { type CreateTaskStatement, type OptionValue, semanticError } from './tasks';
 
@@ -149,7 +155,7 @@ export function validateTask(
     }
     options[o.key] = coerce(o.key, def, v, o.at, type, fromParam);
   }
-  for (const [k, def] of Object.entries(defs)) if (!(k in options)) options[k] = def.default;
+  withDefaults(defs, options);
   // Rules of single options that depend on the others (sample_rate needs sample), once all are known.
   for (const o of stmt.options) {
     const broken = defs[o.key].check?.(options[o.key], options);

@@ -35,7 +35,7 @@ import { decodePlan } from './plan-decoder';
 import type { TaskTypeRegistry } from './registry';
 import { type TaskEvent, TaskEvents, taskEvent } from './task-events';
 import { lifecycleEvent, logLifecycle } from './task-log';
-import type { OptionDefs } from './task-options';
+import { type OptionDefs, withDefaults } from './task-options';
 import { isCancellation, type OptionsOf, type TaskType, type ValidatedTask } from './task-type';
 import { DeviceThrottles, RateMeter } from './throttle';
 
@@ -460,8 +460,12 @@ export class TaskEngine {
         );
       return;
     }
-    // The options were validated against the type when the task was created, defaults included.
-    const options = JSON.parse(row.options) as OptionsOf<OptionDefs>;
+    // The options were validated against the type when the task was created, defaults included; an option
+    // added since then takes its default here.
+    const options = withDefaults(
+      this.types.optionsOf(type),
+      JSON.parse(row.options) as OptionsOf<OptionDefs>,
+    );
     const r: Running = {
       row,
       type,
@@ -499,7 +503,7 @@ export class TaskEngine {
   private async runTask(r: Running): Promise<void> {
     const { type } = r;
     const { signal } = r.abort;
-    const parallelism = r.options.parallelism ?? 2;
+    const { parallelism } = r.options;
     const all = await this.tasks.subtasks(r.row.id);
     const queue = all.filter((s) => s.status === 'PENDING');
     // Read afresh: a PAUSE TASK may have come between launch and this turn of the event loop.

@@ -105,7 +105,7 @@ export const rebalance = defineTaskType({
         continue;
       }
       let i = 0;
-      const size = evenShare(moves.length, MOVES_PER_SUBTASK, options.parallelism ?? 2);
+      const size = evenShare(moves.length, MOVES_PER_SUBTASK, options.parallelism);
       for (const run of subtaskRuns(moves, size)) {
         // Within the subtask, in an order its run can take in fewer batches (moves of one group apart).
         const batch = inDependencyOrder(run);

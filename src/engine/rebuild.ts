@@ -68,7 +68,7 @@ export const rebuild = defineTaskType({
       tableId,
     });
     const subtasks: PlannedSubtask<RebuildPlan>[] = [];
-    const size = evenShare(groups.length, GROUPS_PER_SUBTASK, options.parallelism ?? 2);
+    const size = evenShare(groups.length, GROUPS_PER_SUBTASK, options.parallelism);
     for (let i = 0; i < groups.length; i += size) {
       const batch = groups.slice(i, i + size);
       let bytes = 0;

@@ -68,3 +68,14 @@ export const ENGINE_OPTIONS = {
 };
 
 export type EngineOptions = OptionValues<typeof ENGINE_OPTIONS>;
+
+/**
+ * Gives every option not set its definition's default, in place: CREATE TASK's validated options, and a
+ * stored task's options when the engine loads it (a task stored before an option existed runs with the
+ * option's default). Past this, every option has a value and the code that reads one has no fallback of
+ * its own (parallelism is always set).
+ */
+export function withDefaults<O extends TaskOptions>(defs: OptionDefs, options: O): O {
+  for (const [k, def] of Object.entries(defs)) if (!(k in options)) (options as TaskOptions)[k] = def.default;
+  return options;
+}

@@ -320,6 +320,38 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
   await dispose(w, second);
 });
 
+test('a stored task whose options lack parallelism (stored before the option existed) resumes with its default', async (t) => {
+  const w = await world();
+  const before = newProbe();
+  let crashed!: () => void;
+  const crash = new Promise<void>((resolve) => (crashed = resolve));
+  before.beforeFile = () => {
+    crashed();
+    return new Promise<void>(() => {});
+  };
+  const first = await engine(w, before);
+  const id = await create(
+    first,
+    `CREATE TASK TYPE write_files OPTIONS dir = '${w.files}', nodes = ['a', 'b'], subtasks_per_node = 4, files = 2`,
+  );
+  await crash;
+  const stored = JSON.parse((await w.tasks.task(id))!.options) as Record<string, unknown>;
+  t.is(stored.parallelism, 2, 'CREATE TASK stores the default');
+  delete stored.parallelism;
+  await w.tasks.setTaskOptions(id, stored);
+
+  const after = newProbe();
+  after.beforeFile = () => sleep(20);
+  const second = await engine(w, after);
+  await second.wait(id);
+  t.like(await w.tasks.task(id), { status: 'COMPLETE', segments_done: 16 });
+  t.deepEqual([...after.maxPerNode.entries()].sort(), [
+    ['a', 2],
+    ['b', 2],
+  ]);
+  await dispose(w, second);
+});
+
 test('a task whose type this build lacks, found RUNNING after a crash, is FAILED saying so', async (t) => {
   const w = await world();
   const before = newProbe();
