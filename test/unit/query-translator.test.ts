@@ -23,7 +23,10 @@ function queryEngine(file: string) {
     user: 'alice',
     database: 'segtasks',
     pid: 7,
-    settings: new Map([['__statement_time', '2026-11-27 20:16:28+00']]),
+    // A session setting of this name once replaced now()'s answer (a test hook any client could SET); now()
+    // is the statement's start, whatever the settings hold.
+    settings: new Map([['__statement_time', '1999-01-01 00:00:00+00']]),
+    statementStartedAt: Date.UTC(2026, 10, 27, 20, 16, 28),
     notifications: [],
     activity: [],
     signals: [],

@@ -108,8 +108,6 @@ export const SESSION_VARIADIC = { deterministic: false, varargs: true };
 
 /** The statement's start time: now() and friends are stable within a statement, as in PostgreSQL. */
 export function statementTime(c: FunctionContext): string {
-  const fixed = c.settings.get('__statement_time');
-  if (fixed) return fixed;
   c.statementTimeText ??= formatTimestampMicros(BigInt(c.statementStartedAt ?? Date.now()) * 1000n);
   return c.statementTimeText;
 }
