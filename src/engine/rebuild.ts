@@ -362,9 +362,17 @@ async function writeGroup(
   g.tally.bytes += copies.length * fileSizeFor(group.shard_bytes);
 }
 
-/** A device can take a rebuilt segment now (an agent that cannot be reached counts as no). */
+/**
+ * A device can take a rebuilt segment now. An agent that cannot be reached (DeviceUnavailable) counts as no;
+ * any other error is not the device's state but a fault (the catalog, a bug) and fails the choice.
+ */
 async function usable(ctx: RunContext, d: { node_name: string; path: string }): Promise<boolean> {
-  return (await ctx.store.io.forNode(d.node_name)).usable(d.path).catch(() => false);
+  try {
+    return await (await ctx.store.io.forNode(d.node_name)).usable(d.path);
+  } catch (err) {
+    if (err instanceof DeviceUnavailable) return false;
+    throw err;
+  }
 }
 
 /** Where one rebuilt segment goes, and whether it shares a node with another segment of its group. */
@@ -376,8 +384,9 @@ interface Destination {
 /**
  * Where a rebuilt segment goes: its own device if healthy; else the emptiest healthy device on a node that
  * holds no other segment of the group (`occupied`); else any healthy device (fault tolerance reduced).
+ * Exported for its unit test.
  */
-async function chooseDestination(
+export async function chooseDestination(
   ctx: RunContext,
   group: SegmentGroup,
   target: Segment,
