@@ -157,7 +157,7 @@ async function startLocked(
     secret ? (address) => new RemoteDeviceIO(new AgentClient(address, secret, { tls: opts.agentTls })) : null,
     shared,
   );
-  const store = new SegmentStore(storage, io);
+  const store = new SegmentStore(storage, io, logger);
   // Agents learn their devices from us: declared first, so that an agent restarted without its --data-dir
   // serves them for the checks below (one that cannot be reached is the heartbeat's business).
   for (const n of await storage.agentNodes())
@@ -174,6 +174,8 @@ async function startLocked(
     logger.warn(recovered, 'removed files left by an interrupted write');
   }
   for (const d of recovered.missingDevices) logger.warn({ device: d }, 'device directory is missing');
+  for (const f of recovered.failedRemovals)
+    logger.warn(f, 'could not remove files left by an interrupted write (tried again at the next start)');
   for (const d of recovered.unreachableDevices)
     logger.warn({ device: d }, 'device not checked at start: its agent cannot be reached');
   const atStart = await checkDevicesAtStart(storage, io, await storage.allSegmentPaths());

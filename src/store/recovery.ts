@@ -7,7 +7,7 @@
 import type { StorageCatalog } from '../../catalog/storage';
 import { DeviceUnavailable, type StorageIO } from './device-io';
 import { SEGMENT_SUFFIX, segmentDir, TEMP_SUFFIX } from './segment-file';
-import { removeFiles } from './store';
+import { failedRemoval, removeFiles } from './store';
 
 export interface RecoveryReport {
   removedDropped: number;
@@ -15,6 +15,8 @@ export interface RecoveryReport {
   removedOrphans: number;
   missingDevices: string[];
   unreachableDevices: string[];
+  /** Removals of temporary or orphan files that failed (not counted as removed): they stay until the next start. */
+  failedRemovals: NonNullable<ReturnType<typeof failedRemoval>>[];
 }
 
 /**
@@ -36,6 +38,7 @@ export async function recoverStore(
     removedOrphans: 0,
     missingDevices: [],
     unreachableDevices: [],
+    failedRemovals: [],
   };
   for (const d of shared ? [] : await catalog.devices()) {
     const dio = await io.forNode(d.node_name);
@@ -58,9 +61,19 @@ export async function recoverStore(
       .map((n) => `${dir}/${n}`)
       .filter((p) => !known.has(p));
     // An agent refuses temporary names (it removes them itself when it is told of a device): segment files only.
-    if (dio === io.local) await dio.remove([...temp, ...orphans]).catch(() => {});
-    else await dio.remove(orphans).catch(() => {});
-    report.removedTemp += dio === io.local ? temp.length : 0;
+    const local = dio === io.local;
+    const paths = local ? [...temp, ...orphans] : orphans;
+    if (!paths.length) continue;
+    try {
+      await dio.remove(paths);
+    } catch (err) {
+      const failed = failedRemoval(d.path, paths, err);
+      if (failed) {
+        report.failedRemovals.push(failed);
+        continue;
+      }
+    }
+    report.removedTemp += local ? temp.length : 0;
     report.removedOrphans += orphans.length;
   }
   return report;
