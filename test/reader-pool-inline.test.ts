@@ -11,7 +11,8 @@ import { catalogPath, openCatalog } from '../catalog/db';
 import { FIRST_PAUSE_MS, STALL_MS, STRIKES } from '../catalog/readers/inline-stalls';
 import { ReaderPool } from '../catalog/readers/pool';
 import type { SessionSnapshot } from '../catalog/readers/reader-engine';
-import type { SqlError } from '../pg/errors';
+import { StatementCancel } from '../pg/cancel';
+import { SqlError } from '../pg/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'segtasks-inline-'));
 let pool: ReaderPool;
@@ -139,14 +140,33 @@ test.serial('regular expressions are never run on the wire thread', async (t) =>
 
 test.serial('a slow statement on a reader does not hold up inline ones', async (t) => {
   await inlinedRuns(pool, POINT, ['9']);
-  const slow = pool.run('SELECT pg_sleep(1)', [], [], session);
-  await new Promise((r) => setTimeout(r, 100));
-  const t0 = performance.now();
-  const r = await inlinedRuns(pool, POINT, ['9'], 50);
-  const ms = performance.now() - t0;
+  const cancel = new StatementCancel();
+  let slowEnded = false;
+  const slow = pool.run('SELECT pg_sleep(60)', [], [], session, cancel).finally(() => {
+    slowEnded = true;
+  });
+  // Until a reader runs it (bounded: 5 s).
+  for (let i = 0; pool.stats().running === 0; i++) {
+    if (i === 500) return t.fail('the pg_sleep never reached a reader');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // The inline clock frozen, as a quiet machine would make it: no lookup can seem to stall or run out of its
+  // time because this thread was preempted, so all 50 run inline. Held up, they would end only with the
+  // pg_sleep (a minute, or its cancel below).
+  const realNow = performance.now.bind(performance);
+  const frozen = realNow();
+  performance.now = () => frozen;
+  let r: Awaited<ReturnType<typeof inlinedRuns>>;
+  try {
+    r = await inlinedRuns(pool, POINT, ['9'], 50);
+  } finally {
+    performance.now = realNow;
+  }
   t.is(r.inlined, 50);
-  t.true(ms < 500, `50 point lookups took ${ms.toFixed(0)} ms beside a 1 s pg_sleep`);
-  await slow;
+  t.false(slowEnded, 'the 50 point lookups ended while the pg_sleep still ran on its reader');
+  // Cancelled as a CancelRequest does it: pg_sleep gives up at once.
+  cancel.abort(new SqlError('57014', 'canceling statement due to user request'));
+  await t.throwsAsync(slow, { message: 'canceling statement due to user request' });
 });
 
 test.serial('a plan whose inline runs stall goes to the readers for a while, then comes back', async (t) => {
