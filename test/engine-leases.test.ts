@@ -450,6 +450,16 @@ test('WAIT FOR TASK on the other coordinator returns when the task ends; its eve
     const row: TaskRow = await p.b.engine.waitFor(id, new AbortController().signal);
     t.is(row.status, 'COMPLETE');
     t.deepEqual(p.b.probe.started, []);
+    // The events cross through the catalog's notifications, which may come after WAIT FOR TASK returned: until
+    // the last status and every finding have arrived (bounded), not a fixed wait a loaded machine outlasts.
+    await until('every event of the task on B', () => {
+      const of = onB.filter((e) => e.task_id === id);
+      return (
+        of.some((e) => e.event === 'status' && e.status === 'COMPLETE') &&
+        of.filter((e) => e.event === 'finding').length >= 10
+      );
+    });
+    // Then a while for one that would come twice (its absence cannot be waited for otherwise).
     await sleep(300);
     const mine = onB.filter((e) => e.task_id === id);
     t.deepEqual(
