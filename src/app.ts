@@ -263,6 +263,8 @@ async function startLocked(
   engine.events.on('task', (e) => wire.notify(TASK_CHANNEL, JSON.stringify(e)));
   const addr = await wire.listen();
   say(`listening on ${opts.host}:${addr.port}`);
+  // The same moment in the JSON log, with its time: when the server took its first connection.
+  logger.info({ host: opts.host, port: addr.port }, 'listening');
   const httpPort = opts.httpPort === undefined ? null : await obs.listen(opts.host, opts.httpPort);
   if (httpPort !== null) say(`web console and metrics on http://${opts.host}:${httpPort}/`);
   return {

@@ -20,6 +20,7 @@ const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 export async function startServerProcess(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  logLevel = 'warn',
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -35,7 +36,7 @@ export async function startServerProcess(
       dataDir,
       '--no-demo',
       '--log-level',
-      'warn',
+      logLevel,
     ],
     {
       env: { ...process.env, SEGTASKS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...extraEnv },
@@ -129,7 +130,10 @@ async function progressOf(c: pg.Client, taskId: string): Promise<TaskProgress> {
 export interface KillStep {
   before: TaskProgress;
   after: TaskProgress;
-  /** From the server being ready (listening) to a subtask of the task RUNNING again; null if none was left. */
+  /**
+   * By the server's clock, from its being ready (listening) to a subtask of the task RUNNING again
+   * (adoptedAfterReady); null if none was left; Infinity if none ran.
+   */
   adoptedMs: number | null;
 }
 
@@ -154,7 +158,8 @@ export async function killRepeatedly(
     await server.kill9();
     // the connection died with the server: its end() would wait for a goodbye that never comes
     void c.end().catch(() => {});
-    server = await startServerProcess(dataDir);
+    // At level info: its JSON log says when it listened (adoptedAfterReady).
+    server = await startServerProcess(dataDir, {}, 'info');
     const ready = Date.now();
     c = await connectAdmin(server.port);
     const after = await progressOf(c, taskId);
@@ -173,12 +178,48 @@ export async function killRepeatedly(
         if (Date.now() - ready > 10_000) break;
         await new Promise((r) => setTimeout(r, 10));
       }
-      adoptedMs = Date.now() - ready;
+      adoptedMs = await adoptedAfterReady(c, taskId, server.output);
     }
     steps.push({ before, after, adoptedMs });
   }
   await c.end();
   return { server, interrupted, steps };
+}
+
+/** A timestamptz as pg gives it (a Date), or as text ('2026-12-02 15:40:00.123456+00'), in ms since the epoch. */
+const epochMs = (v: unknown) =>
+  v instanceof Date
+    ? v.getTime()
+    : Date.parse(
+        String(v)
+          .replace(' ', 'T')
+          .replace(/([+-]\d\d)$/, '$1:00'),
+      );
+
+/**
+ * How soon after it was ready the server ran the task again, by the server's own clock: from the time of its
+ * 'listening' log line to the first started_at (in the catalog) of the task's subtasks since it started
+ * (pg_postmaster_start_time()); negative when one ran before it listened. Not timed by this process, whose
+ * connection and polls a loaded machine delays. Infinity when no subtask of the task has started since.
+ */
+async function adoptedAfterReady(c: pg.Client, taskId: string, log: () => string): Promise<number> {
+  const line = () =>
+    log()
+      .split('\n')
+      .find((l) => l.startsWith('{') && l.includes('"msg":"listening"') && l.endsWith('}'));
+  // The JSON log is on stderr, which may come a little after the stdout line the start waited for (bounded).
+  for (let i = 0; !line() && i < 500; i++) await new Promise((r) => setTimeout(r, 10));
+  const found = line();
+  if (!found) throw new Error(`no 'listening' line in the server's log: ${log()}`);
+  const listening = JSON.parse(found) as { time: string };
+  const first = (
+    await c.query(
+      `SELECT min(started_at) AS first FROM sys.subtasks
+       WHERE task_id = $1 AND started_at >= pg_postmaster_start_time()`,
+      [taskId],
+    )
+  ).rows[0].first;
+  return first === null ? Number.POSITIVE_INFINITY : epochMs(first) - epochMs(listening.time);
 }
 
 /**
@@ -216,7 +257,8 @@ export function assertProgressKept(
   t.log(
     `most bytes_done lost to a kill: ${worst} (in-flight allowance ${inFlightBytes}); running again after a restart within ${adopted.length ? Math.max(...adopted) : '-'} ms (median ${adopted.length ? adopted.sort((a, b) => a - b)[Math.floor(adopted.length / 2)] : '-'} ms)`,
   );
-  for (const ms of adopted) t.true(ms <= 2000, `running again ${ms} ms after the server was ready`);
+  for (const ms of adopted)
+    t.true(ms <= 2000, `running again ${ms} ms after the server was ready (its clock)`);
 }
 
 /**
