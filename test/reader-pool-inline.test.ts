@@ -1,4 +1,4 @@
-// Statements run on the wire thread (the pool's inline engine, catalog/readers/pool.ts runInline): a point
+// Statements run inline (the pool's inline lane, catalog/readers/pool.ts runInline and lane.ts): a point
 // lookup runs there once a reader has found its plan bounded, with the same answer a reader gives; anything
 // its guard refuses (a session function, a large argument, a regular expression) or its plan does not bound
 // (a scan) runs on a reader, and a slow statement on a reader does not hold up the inline ones.
@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { catalogPath, openCatalog } from '../catalog/db';
+import { InlineGuard } from '../catalog/readers/inline-guard';
 import { FIRST_PAUSE_MS, STALL_MS, STRIKES } from '../catalog/readers/inline-stalls';
 import { ReaderPool } from '../catalog/readers/pool';
-import type { SessionSnapshot } from '../catalog/readers/reader-engine';
+import { ReaderEngine, type RunResult, type SessionSnapshot } from '../catalog/readers/reader-engine';
 import type { SqlError } from '../pg/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'segtasks-inline-'));
@@ -18,6 +19,7 @@ let pool: ReaderPool;
 /** The same catalog with nothing run inline: the answers to compare with. */
 let plain: ReaderPool;
 const ROWS = 200;
+const opts = { catalogPath: catalogPath(dir), serverVersion: '15.0', startedAt: '2026-12-01 00:00:00+00' };
 const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
 test.before(async () => {
@@ -31,7 +33,6 @@ test.before(async () => {
     for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`);
   })();
   db.close();
-  const opts = { catalogPath: catalogPath(dir), serverVersion: '15.0', startedAt: '2026-12-01 00:00:00+00' };
   pool = new ReaderPool(opts);
   plain = new ReaderPool(opts, 2, 6, 4, false);
   await Promise.all([pool.ready(), plain.ready()]);
@@ -66,25 +67,22 @@ async function inlinedRuns(
 const POINT =
   "SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad($1::text, 12, '0'))::uuid";
 
-test.serial(
-  'a point lookup runs on the wire thread after its first run, with the reader’s answer',
-  async (t) => {
-    const r = await inlinedRuns(pool, POINT, ['42'], 10);
-    // The first run is a reader's, which finds the plan bounded; of the others, one that finds V8 still
-    // compiling the functions it calls may run out of its time and go to a reader too.
-    t.true(r.inlined >= 6 && r.inlined <= 9, `${r.inlined} of 10 inline`);
-    t.deepEqual(r.rows, (await plain.run(POINT, [], ['42'], session)).rows);
-    t.is(r.rows.length, 1);
-    t.is(plain.stats().inlined, 0);
-    // Every id gives the row a reader gives.
-    for (const id of ['1', '77', String(ROWS), String(ROWS + 1)])
-      t.deepEqual(
-        (await pool.run(POINT, [], [id], session)).rows,
-        (await plain.run(POINT, [], [id], session)).rows,
-        id,
-      );
-  },
-);
+test.serial('a point lookup runs inline after its first run, with the reader’s answer', async (t) => {
+  const r = await inlinedRuns(pool, POINT, ['42'], 10);
+  // The first run is a reader's, which finds the plan bounded; of the others, one that finds V8 still
+  // compiling the functions it calls may run out of its time and go to a reader too.
+  t.true(r.inlined >= 6 && r.inlined <= 9, `${r.inlined} of 10 inline`);
+  t.deepEqual(r.rows, (await plain.run(POINT, [], ['42'], session)).rows);
+  t.is(r.rows.length, 1);
+  t.is(plain.stats().inlined, 0);
+  // Every id gives the row a reader gives.
+  for (const id of ['1', '77', String(ROWS), String(ROWS + 1)])
+    t.deepEqual(
+      (await pool.run(POINT, [], [id], session)).rows,
+      (await plain.run(POINT, [], [id], session)).rows,
+      id,
+    );
+});
 
 test.serial('simple-protocol statements share one inline plan whatever their constants', async (t) => {
   const text = (i: number) => `SELECT name, status FROM sys.tasks WHERE id = '${uuidOf(i)}'`;
@@ -130,7 +128,7 @@ test.serial('an argument that could make a large value sends the statement to a 
   t.is((await inlinedRuns(pool, sql, ['3', uuidOf(1)])).inlined, 0);
 });
 
-test.serial('regular expressions are never run on the wire thread', async (t) => {
+test.serial('regular expressions are never run inline', async (t) => {
   const sql = 'SELECT name ~ $1 FROM sys.tasks WHERE id = $2::uuid';
   const r = await inlinedRuns(pool, sql, ['^task-1$', uuidOf(1)]);
   t.deepEqual(r.rows, [[1]]);
@@ -149,25 +147,35 @@ test.serial('a slow statement on a reader does not hold up inline ones', async (
   await slow;
 });
 
-test.serial('a plan whose inline runs stall goes to the readers for a while, then comes back', async (t) => {
+test.serial('a plan whose inline runs stall goes to the readers for a while, then comes back', (t) => {
+  // The inline engine itself, as the lane's thread runs it, in this thread so that its clock can be made to
+  // jump STALL_MS and more at every look: each inline run then seems to take that long (the thread
+  // preempted on a busy machine, say). null: the pool gives the statement to a reader.
+  const engine = new ReaderEngine(opts, undefined, new InlineGuard());
   const sql = 'SELECT status FROM sys.tasks WHERE id = $1::uuid';
-  t.true((await inlinedRuns(pool, sql, [uuidOf(4)], 10)).inlined > 0);
-  // A clock that jumps STALL_MS and more at every look: each inline run seems to take that long (the thread
-  // preempted on a busy machine, say).
+  engine.learn(sql, [], false);
+  const runs = (n: number) => {
+    let inlined = 0;
+    for (let i = 0; i < n; i++) {
+      const r = engine.runInline(sql, [], [uuidOf(4)], session, false, null, 2);
+      if (r) {
+        inlined++;
+        t.deepEqual((r as RunResult).rows, [['COMPLETE']]);
+      }
+    }
+    return inlined;
+  };
+  t.is(runs(5), 5);
   const realNow = performance.now.bind(performance);
   let offset = 0;
   performance.now = () => realNow() + (offset += STALL_MS + 1);
   try {
-    const stalled = await inlinedRuns(pool, sql, [uuidOf(4)], STRIKES);
-    t.true(stalled.inlined <= STRIKES);
+    t.true(runs(STRIKES) <= STRIKES);
     const fixed = offset;
     performance.now = () => realNow() + fixed;
-    const paused = await inlinedRuns(pool, sql, [uuidOf(4)], 5);
-    t.is(paused.inlined, 0, 'paused: the readers run it');
-    t.deepEqual(paused.rows, [['COMPLETE']]);
+    t.is(runs(5), 0, 'paused: the readers run it');
     performance.now = () => realNow() + fixed + FIRST_PAUSE_MS;
-    const back = await inlinedRuns(pool, sql, [uuidOf(4)], 5);
-    t.is(back.inlined, 5, 'after the pause it runs on the wire thread again');
+    t.is(runs(5), 5, 'after the pause it runs inline again');
   } finally {
     performance.now = realNow;
   }
