@@ -180,3 +180,24 @@ test.serial('a plan whose inline runs stall goes to the readers for a while, the
     performance.now = realNow;
   }
 });
+
+test.serial('a lane that dies leaves its statements and the next ones to the readers', async (t) => {
+  const own = new ReaderPool(opts);
+  await own.ready();
+  try {
+    await inlinedRuns(own, POINT, ['11'], 5);
+    t.true(own.stats().inlined > 0);
+    // The lane's thread ends as if it had crashed (a private field: there is no other way to make it fail).
+    const lane = (own as unknown as { inline: { worker: { terminate(): Promise<number> } } }).inline;
+    const during = inlinedRuns(own, POINT, ['12'], 20);
+    await lane.worker.terminate();
+    const before = own.stats().inlined;
+    const after = await inlinedRuns(own, POINT, ['13'], 5);
+    t.is(after.inlined, 0, 'nothing runs inline once the lane is gone');
+    t.deepEqual(after.rows, (await plain.run(POINT, [], ['13'], session)).rows);
+    t.deepEqual((await during).rows, (await plain.run(POINT, [], ['12'], session)).rows);
+    t.is(own.stats().inlined, before);
+  } finally {
+    await own.close();
+  }
+});
