@@ -3,11 +3,14 @@
 // and, when the lane has not seen them, its settings) and what it gave (its rows, encoded as DataRow messages
 // or as values, its fields the first time, its effects, or its error). Values are tagged; a value of a kind
 // not listed here is not sent at all (Unsendable: the statement goes to a reader, never a guessed value).
+import { endianness } from 'node:os';
 import type { EncodedRows } from '../../pg/data-row';
 import type { ErrorExtra } from '../../pg/errors';
 import type { Field, StatementEffects } from './reader-engine';
 
 export class Unsendable extends Error {}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 enum Tag {
   Null = 0,
@@ -71,6 +74,18 @@ export class ByteWriter {
     this.buf.writeUInt32LE(b.length, this.at);
     this.buf.set(b, this.at + 4);
     this.at += 4 + b.length;
+  }
+
+  /** A u32 array starting at a multiple of 4 from the message's start (the reader can view it in place). */
+  alignedU32s(a: ArrayLike<number>): void {
+    this.u32(a.length);
+    this.room(3);
+    while (this.at & 3) this.buf[this.at++] = 0;
+    this.room(a.length * 4);
+    for (let i = 0; i < a.length; i++) {
+      this.buf.writeUInt32LE(a[i] >>> 0, this.at);
+      this.at += 4;
+    }
   }
 
   u32s(a: ArrayLike<number>): void {
@@ -139,6 +154,24 @@ export class ByteReader {
     const b = this.buf.subarray(this.at, this.at + n);
     this.at += n;
     return b;
+  }
+
+  /**
+   * What alignedU32s wrote, as a view of the message where its memory allows (little-endian, 4-aligned), to
+   * spare allocating a typed array, which costs as much as the rest of an answer.
+   */
+  alignedU32s(): Uint32Array {
+    const n = this.u32();
+    this.at = (this.at + 3) & ~3;
+    const offset = this.buf.byteOffset + this.at;
+    let a: Uint32Array;
+    if (LITTLE_ENDIAN && (offset & 3) === 0) a = new Uint32Array(this.buf.buffer, offset, n);
+    else {
+      a = new Uint32Array(n);
+      for (let i = 0; i < n; i++) a[i] = this.buf.readUInt32LE(this.at + i * 4);
+    }
+    this.at += n * 4;
+    return a;
   }
 
   u32s(): number[] {
@@ -287,7 +320,7 @@ export function writeRows(w: ByteWriter, a: InlineRows): void {
   w.u8(a.encoded ? 1 : 0);
   if (a.encoded) {
     w.raw(a.encoded.bytes);
-    w.u32s(a.encoded.ends);
+    w.alignedU32s(a.encoded.ends);
   } else {
     w.u32(a.rows.length);
     for (const row of a.rows) w.values(row);
@@ -308,7 +341,7 @@ export function readRows(r: ByteReader): InlineRows {
   let rows: unknown[][] = [];
   if (r.u8()) {
     const bytes = r.raw();
-    encoded = { bytes, ends: Uint32Array.from(r.u32s()) };
+    encoded = { bytes, ends: r.alignedU32s() };
   } else {
     const n = r.u32();
     rows = new Array(n);

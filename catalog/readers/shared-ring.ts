@@ -4,7 +4,7 @@
 // bytes and an atomic store, and the reader takes every message waiting in one go.
 //
 // Layout: a header of Int32 cells (WRITE and READ: free-running byte counters, modulo 2^32; SIGNAL: bumped
-// after every write, what a reader waits on) and a data area whose size is a power of two (so the counters'
+// after every write, what a reader waits on; WAITING: the reader is waiting) and a data area whose size is a power of two (so the counters'
 // wrap-around at 2^32 keeps positions right). A message is its length (u32) and its bytes, padded to 4 bytes;
 // one that does not fit before the end of the area starts at 0, after a WRAP mark. Atomics give the order: the
 // bytes are written before the WRITE store that publishes them, and read before the READ store that frees them.
@@ -12,7 +12,11 @@
 const WRITE = 0;
 const READ = 1;
 const SIGNAL = 2;
-const HEADER_CELLS = 4;
+/** Set while the reader waits (or is about to): only then does a write pay for a notify. */
+const WAITING = 3;
+/** Set while the writer waits for room (the same way). */
+const ROOM_WAITING = 4;
+const HEADER_CELLS = 8;
 const WRAP = 0xffffffff;
 
 export interface RingMemory {
@@ -67,7 +71,11 @@ export class SharedRing {
     this.data.set(message, at + 4);
     Atomics.store(this.cells, WRITE, (w + skip + need) | 0);
     Atomics.add(this.cells, SIGNAL, 1);
-    Atomics.notify(this.cells, SIGNAL);
+    // A notify takes a lock shared by every thread of the process: spared while the reader is busy. The
+    // reader sets WAITING before it checks SIGNAL and waits, this side bumps SIGNAL before it reads WAITING
+    // (all sequentially consistent): either this sees WAITING and notifies, or the reader sees the new
+    // SIGNAL and does not wait.
+    if (Atomics.load(this.cells, WAITING)) Atomics.notify(this.cells, SIGNAL);
     return true;
   }
 
@@ -86,7 +94,7 @@ export class SharedRing {
     const message = Buffer.allocUnsafe(length);
     this.data.copy(message, 0, at + 4, at + 4 + length);
     Atomics.store(this.cells, READ, (r + skip + 4 + padded(length)) | 0);
-    Atomics.notify(this.cells, READ);
+    if (Atomics.load(this.cells, ROOM_WAITING)) Atomics.notify(this.cells, READ);
     return message;
   }
 
@@ -97,17 +105,29 @@ export class SharedRing {
 
   /** Blocks this thread until a write after `seen` (worker threads only; the wire thread must not block). */
   waitForWrite(seen: number): void {
+    Atomics.store(this.cells, WAITING, 1);
     Atomics.wait(this.cells, SIGNAL, seen);
+    Atomics.store(this.cells, WAITING, 0);
   }
 
   /** A promise of the next write after `seen`, or null when there has been one already. */
   writeAfter(seen: number): Promise<unknown> | null {
+    Atomics.store(this.cells, WAITING, 1);
     const w = Atomics.waitAsync(this.cells, SIGNAL, seen);
-    return w.async ? w.value : null;
+    if (!w.async) {
+      Atomics.store(this.cells, WAITING, 0);
+      return null;
+    }
+    return w.value.then(this.awake);
   }
+
+  private readonly awake = () => Atomics.store(this.cells, WAITING, 0);
 
   /** Blocks this thread until the reader frees some room, or `ms` pass (worker threads only). */
   waitForRoom(ms: number): void {
-    Atomics.wait(this.cells, READ, Atomics.load(this.cells, READ), ms);
+    const r = Atomics.load(this.cells, READ);
+    Atomics.store(this.cells, ROOM_WAITING, 1);
+    Atomics.wait(this.cells, READ, r, ms);
+    Atomics.store(this.cells, ROOM_WAITING, 0);
   }
 }

@@ -114,3 +114,21 @@ test('a long text grows the writer', (t) => {
   w.text(long);
   t.is(new ByteReader(Buffer.from(w.bytes)).text(), long);
 });
+
+test('an aligned u32 array comes back at any position of the message', (t) => {
+  for (let lead = 0; lead < 8; lead++) {
+    const w = new ByteWriter();
+    for (let i = 0; i < lead; i++) w.u8(i);
+    w.alignedU32s([1, 0xffffffff, 42]);
+    w.u8(9);
+    // A copy at an odd place in a larger buffer, as a message might lie in memory.
+    const host = Buffer.alloc(w.bytes.length + 1);
+    w.bytes.copy(host, 1);
+    for (const msg of [Buffer.from(w.bytes), host.subarray(1)]) {
+      const r = new ByteReader(msg);
+      for (let i = 0; i < lead; i++) r.u8();
+      t.deepEqual([...r.alignedU32s()], [1, 0xffffffff, 42]);
+      t.is(r.u8(), 9);
+    }
+  }
+});
