@@ -60,7 +60,7 @@ const KEPT_FREE = 1;
 /** How long an interrupted request may take to end before its worker is terminated. */
 const STOP_GRACE_MS = 1000;
 /**
- * Inline statements (see runInline): the longest statement text the wire thread plans itself, the most
+ * Inline statements (see runInline): the longest statement text the inline lane plans, the most
  * parameter bytes it binds, and the time after which its functions may no longer be called (it then goes to a
  * reader).
  */
