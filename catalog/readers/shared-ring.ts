@@ -71,11 +71,12 @@ export class SharedRing {
     this.data.set(message, at + 4);
     Atomics.store(this.cells, WRITE, (w + skip + need) | 0);
     Atomics.add(this.cells, SIGNAL, 1);
-    // A notify takes a lock shared by every thread of the process: spared while the reader is busy. The
-    // reader sets WAITING before it checks SIGNAL and waits, this side bumps SIGNAL before it reads WAITING
-    // (all sequentially consistent): either this sees WAITING and notifies, or the reader sees the new
-    // SIGNAL and does not wait.
-    if (Atomics.load(this.cells, WAITING)) Atomics.notify(this.cells, SIGNAL);
+    // A notify is a system call that wakes the other thread: paid only while the reader waits, and once per
+    // wait (the first write clears WAITING; the reader, woken, takes every message there is). The reader sets
+    // WAITING before it checks SIGNAL and waits, this side bumps SIGNAL before it reads WAITING (all
+    // sequentially consistent): either this sees WAITING and notifies, or the reader sees the new SIGNAL and
+    // does not wait.
+    if (Atomics.compareExchange(this.cells, WAITING, 1, 0) === 1) Atomics.notify(this.cells, SIGNAL);
     return true;
   }
 
@@ -94,7 +95,7 @@ export class SharedRing {
     const message = Buffer.allocUnsafe(length);
     this.data.copy(message, 0, at + 4, at + 4 + length);
     Atomics.store(this.cells, READ, (r + skip + 4 + padded(length)) | 0);
-    if (Atomics.load(this.cells, ROOM_WAITING)) Atomics.notify(this.cells, READ);
+    if (Atomics.compareExchange(this.cells, ROOM_WAITING, 1, 0) === 1) Atomics.notify(this.cells, READ);
     return message;
   }
 
