@@ -255,7 +255,7 @@ async function startLocked(
     queued: 'Statements waiting for a reader thread',
     cursors: 'Reader threads held by open cursors (streamed results)',
     spawned: 'Reader threads started since the server started',
-    inlined: 'Statements with a bounded plan run on the wire thread instead of a reader thread',
+    inlined: 'Statements with a bounded plan run on the inline lane instead of a reader thread',
   } as const;
   for (const [key, help] of Object.entries(readerGauges) as [keyof typeof readerGauges, string][])
     obs.metrics.sampled(`segtasks_reader_pool_${key}`, help, () => readers.stats()[key]);

@@ -1,4 +1,4 @@
-// Statements run on the wire thread (the pool's inline engine, catalog/readers/pool.ts runInline): a point
+// Statements run inline (the pool's inline lane, catalog/readers/pool.ts runInline and lane.ts): a point
 // lookup runs there once a reader has found its plan bounded, with the same answer a reader gives; anything
 // its guard refuses (a session function, a large argument, a regular expression) or its plan does not bound
 // (a scan) runs on a reader, and a slow statement on a reader does not hold up the inline ones.
@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { catalogPath, openCatalog } from '../catalog/db';
+import { InlineGuard } from '../catalog/readers/inline-guard';
 import { FIRST_PAUSE_MS, STALL_MS, STRIKES } from '../catalog/readers/inline-stalls';
 import { ReaderPool } from '../catalog/readers/pool';
-import type { SessionSnapshot } from '../catalog/readers/reader-engine';
+import { ReaderEngine, type RunResult, type SessionSnapshot } from '../catalog/readers/reader-engine';
 import { StatementCancel } from '../pg/cancel';
 import { SqlError } from '../pg/errors';
 
@@ -19,6 +20,7 @@ let pool: ReaderPool;
 /** The same catalog with nothing run inline: the answers to compare with. */
 let plain: ReaderPool;
 const ROWS = 200;
+const opts = { catalogPath: catalogPath(dir), serverVersion: '15.0', startedAt: '2026-12-01 00:00:00+00' };
 const uuidOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
 test.before(async () => {
@@ -32,7 +34,6 @@ test.before(async () => {
     for (let i = 1; i <= ROWS; i++) ins.run(uuidOf(i), `task-${i}`);
   })();
   db.close();
-  const opts = { catalogPath: catalogPath(dir), serverVersion: '15.0', startedAt: '2026-12-01 00:00:00+00' };
   pool = new ReaderPool(opts);
   plain = new ReaderPool(opts, 2, 6, 4, false);
   await Promise.all([pool.ready(), plain.ready()]);
@@ -67,25 +68,22 @@ async function inlinedRuns(
 const POINT =
   "SELECT * FROM sys.tasks WHERE id = ('00000000-0000-4000-8000-' || lpad($1::text, 12, '0'))::uuid";
 
-test.serial(
-  'a point lookup runs on the wire thread after its first run, with the reader’s answer',
-  async (t) => {
-    const r = await inlinedRuns(pool, POINT, ['42'], 10);
-    // The first run is a reader's, which finds the plan bounded; of the others, one that finds V8 still
-    // compiling the functions it calls may run out of its time and go to a reader too.
-    t.true(r.inlined >= 6 && r.inlined <= 9, `${r.inlined} of 10 inline`);
-    t.deepEqual(r.rows, (await plain.run(POINT, [], ['42'], session)).rows);
-    t.is(r.rows.length, 1);
-    t.is(plain.stats().inlined, 0);
-    // Every id gives the row a reader gives.
-    for (const id of ['1', '77', String(ROWS), String(ROWS + 1)])
-      t.deepEqual(
-        (await pool.run(POINT, [], [id], session)).rows,
-        (await plain.run(POINT, [], [id], session)).rows,
-        id,
-      );
-  },
-);
+test.serial('a point lookup runs inline after its first run, with the reader’s answer', async (t) => {
+  const r = await inlinedRuns(pool, POINT, ['42'], 10);
+  // The first run is a reader's, which finds the plan bounded; of the others, one that finds V8 still
+  // compiling the functions it calls may run out of its time and go to a reader too.
+  t.true(r.inlined >= 6 && r.inlined <= 9, `${r.inlined} of 10 inline`);
+  t.deepEqual(r.rows, (await plain.run(POINT, [], ['42'], session)).rows);
+  t.is(r.rows.length, 1);
+  t.is(plain.stats().inlined, 0);
+  // Every id gives the row a reader gives.
+  for (const id of ['1', '77', String(ROWS), String(ROWS + 1)])
+    t.deepEqual(
+      (await pool.run(POINT, [], [id], session)).rows,
+      (await plain.run(POINT, [], [id], session)).rows,
+      id,
+    );
+});
 
 test.serial('simple-protocol statements share one inline plan whatever their constants', async (t) => {
   const text = (i: number) => `SELECT name, status FROM sys.tasks WHERE id = '${uuidOf(i)}'`;
@@ -131,7 +129,7 @@ test.serial('an argument that could make a large value sends the statement to a 
   t.is((await inlinedRuns(pool, sql, ['3', uuidOf(1)])).inlined, 0);
 });
 
-test.serial('regular expressions are never run on the wire thread', async (t) => {
+test.serial('regular expressions are never run inline', async (t) => {
   const sql = 'SELECT name ~ $1 FROM sys.tasks WHERE id = $2::uuid';
   const r = await inlinedRuns(pool, sql, ['^task-1$', uuidOf(1)]);
   t.deepEqual(r.rows, [[1]]);
@@ -150,45 +148,68 @@ test.serial('a slow statement on a reader does not hold up inline ones', async (
     if (i === 500) return t.fail('the pg_sleep never reached a reader');
     await new Promise((r) => setTimeout(r, 10));
   }
-  // The inline clock frozen, as a quiet machine would make it: no lookup can seem to stall or run out of its
-  // time because this thread was preempted, so all 50 run inline. Held up, they would end only with the
-  // pg_sleep (a minute, or its cancel below).
-  const realNow = performance.now.bind(performance);
-  const frozen = realNow();
-  performance.now = () => frozen;
-  let r: Awaited<ReturnType<typeof inlinedRuns>>;
-  try {
-    r = await inlinedRuns(pool, POINT, ['9'], 50);
-  } finally {
-    performance.now = realNow;
-  }
-  t.is(r.inlined, 50);
+  // Held up, the lookups would end only with the pg_sleep (a minute, or its cancel below). The lane's clock
+  // is its own thread's (it cannot be frozen from here): a lookup that finds the lane preempted on a loaded
+  // machine may run out of its time and go to a reader, which answers it as well.
+  const r = await inlinedRuns(pool, POINT, ['9'], 50);
+  t.true(r.inlined >= 40, `${r.inlined} of 50 inline`);
   t.false(slowEnded, 'the 50 point lookups ended while the pg_sleep still ran on its reader');
   // Cancelled as a CancelRequest does it: pg_sleep gives up at once.
   cancel.abort(new SqlError('57014', 'canceling statement due to user request'));
   await t.throwsAsync(slow, { message: 'canceling statement due to user request' });
 });
 
-test.serial('a plan whose inline runs stall goes to the readers for a while, then comes back', async (t) => {
+test.serial('a plan whose inline runs stall goes to the readers for a while, then comes back', (t) => {
+  // The inline engine itself, as the lane's thread runs it, in this thread so that its clock can be made to
+  // jump STALL_MS and more at every look: each inline run then seems to take that long (the thread
+  // preempted on a busy machine, say). null: the pool gives the statement to a reader.
+  const engine = new ReaderEngine(opts, undefined, new InlineGuard());
   const sql = 'SELECT status FROM sys.tasks WHERE id = $1::uuid';
-  t.true((await inlinedRuns(pool, sql, [uuidOf(4)], 10)).inlined > 0);
-  // A clock that jumps STALL_MS and more at every look: each inline run seems to take that long (the thread
-  // preempted on a busy machine, say).
+  engine.learn(sql, [], false);
+  const runs = (n: number) => {
+    let inlined = 0;
+    for (let i = 0; i < n; i++) {
+      const r = engine.runInline(sql, [], [uuidOf(4)], session, false, null, 2);
+      if (r) {
+        inlined++;
+        t.deepEqual((r as RunResult).rows, [['COMPLETE']]);
+      }
+    }
+    return inlined;
+  };
+  t.is(runs(5), 5);
   const realNow = performance.now.bind(performance);
   let offset = 0;
   performance.now = () => realNow() + (offset += STALL_MS + 1);
   try {
-    const stalled = await inlinedRuns(pool, sql, [uuidOf(4)], STRIKES);
-    t.true(stalled.inlined <= STRIKES);
+    t.true(runs(STRIKES) <= STRIKES);
     const fixed = offset;
     performance.now = () => realNow() + fixed;
-    const paused = await inlinedRuns(pool, sql, [uuidOf(4)], 5);
-    t.is(paused.inlined, 0, 'paused: the readers run it');
-    t.deepEqual(paused.rows, [['COMPLETE']]);
+    t.is(runs(5), 0, 'paused: the readers run it');
     performance.now = () => realNow() + fixed + FIRST_PAUSE_MS;
-    const back = await inlinedRuns(pool, sql, [uuidOf(4)], 5);
-    t.is(back.inlined, 5, 'after the pause it runs on the wire thread again');
+    t.is(runs(5), 5, 'after the pause it runs inline again');
   } finally {
     performance.now = realNow;
+  }
+});
+
+test.serial('a lane that dies leaves its statements and the next ones to the readers', async (t) => {
+  const own = new ReaderPool(opts);
+  await own.ready();
+  try {
+    await inlinedRuns(own, POINT, ['11'], 5);
+    t.true(own.stats().inlined > 0);
+    // The lane's thread ends as if it had crashed (a private field: there is no other way to make it fail).
+    const lane = (own as unknown as { inline: { worker: { terminate(): Promise<number> } } }).inline;
+    const during = inlinedRuns(own, POINT, ['12'], 20);
+    await lane.worker.terminate();
+    const before = own.stats().inlined;
+    const after = await inlinedRuns(own, POINT, ['13'], 5);
+    t.is(after.inlined, 0, 'nothing runs inline once the lane is gone');
+    t.deepEqual(after.rows, (await plain.run(POINT, [], ['13'], session)).rows);
+    t.deepEqual((await during).rows, (await plain.run(POINT, [], ['12'], session)).rows);
+    t.is(own.stats().inlined, before);
+  } finally {
+    await own.close();
   }
 });

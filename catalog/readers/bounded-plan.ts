@@ -1,4 +1,4 @@
-// Which statements are cheap enough to run on the wire thread itself instead of a reader thread (see
+// Which statements are cheap enough to run on the inline lane (lane.ts) instead of a reader thread (see
 // inline-guard.ts and the pool): those whose cost SQLite's own plan bounds, whatever their parameters.
 //
 // A statement qualifies when every table it reads is reached by equality on all the columns of a unique key

@@ -1,4 +1,4 @@
-// The guard of the wire thread's own reader connection (the pool's inline engine). A statement runs there only
+// The guard of the inline lane's reader connection (lane-worker.ts). A statement runs there only
 // when its plan is bounded (bounded-plan.ts); what the plan does not bound is the JavaScript functions it
 // calls, so the guard checks every call before it happens and refuses (NotInline: the statement goes to a
 // reader thread instead, as if it had never started) any call that could be slow or have an effect:
@@ -18,7 +18,7 @@ export class NotInline extends Error {
     /** Refused because the statement's time ran out, not for what the call is. */
     readonly outOfTime = false,
   ) {
-    super(`not run on the wire thread: ${why}`);
+    super(`not run inline: ${why}`);
   }
 }
 

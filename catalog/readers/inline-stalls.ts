@@ -1,8 +1,8 @@
-// Whether a bounded plan keeps running on the wire thread, from how long its inline runs took. A bounded plan
+// Whether a bounded plan keeps running inline (the inline lane, lane.ts), from how long its inline runs took. A bounded plan
 // takes tens of microseconds; a run over STALL_MS is either the plan misjudged or the machine: V8 compiling
 // the functions it calls, a collection, the thread preempted on a busy machine. STRIKES such runs in a row
 // pause the plan's inline runs (the readers run it meanwhile) for a pause that doubles with each pause, from
-// FIRST_PAUSE_MS up to MAX_PAUSE_MS. So a plan that really is slow stalls the wire thread at most STRIKES times
+// FIRST_PAUSE_MS up to MAX_PAUSE_MS. So a plan that really is slow stalls the lane at most STRIKES times
 // per MAX_PAUSE_MS, and one whose stalls were the machine's comes back when the machine is quiet again
 // (CLEAN_RUNS in a row forget its pauses), instead of staying on the slower path for good.
 

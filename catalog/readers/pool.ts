@@ -33,16 +33,15 @@ import { type Cancellation, signalOf } from '../../pg/cancel';
 import { SqlError } from '../../pg/errors';
 import { newClaims, resetClaim, withdraw } from './claims';
 import { FairQueue } from './fair-queue';
-import { InlineGuard } from './inline-guard';
 import { interrupt, newInterrupt } from './interrupt';
-import {
-  type Described,
-  ReaderEngine,
-  type ReaderOptions,
-  type RunResult,
-  type SessionSnapshot,
-  type StreamedBatch,
-  type StreamedRun,
+import { InlineLane } from './lane';
+import type {
+  Described,
+  ReaderOptions,
+  RunResult,
+  SessionSnapshot,
+  StreamedBatch,
+  StreamedRun,
 } from './reader-engine';
 import {
   cursorGone,
@@ -61,7 +60,7 @@ const KEPT_FREE = 1;
 /** How long an interrupted request may take to end before its worker is terminated. */
 const STOP_GRACE_MS = 1000;
 /**
- * Inline statements (see runInline): the longest statement text the wire thread plans itself, the most
+ * Inline statements (see runInline): the longest statement text the inline lane plans, the most
  * parameter bytes it binds, and the time after which its functions may no longer be called (it then goes to a
  * reader).
  */
@@ -128,8 +127,8 @@ export class ReaderPool implements Readers {
   private sending = false;
   /** Workers started, ever. */
   private spawned = 0;
-  /** The wire thread's own engine, for statements proven bounded (runInline); null when disabled. */
-  private readonly inline: ReaderEngine | null;
+  /** The inline lane, for statements proven bounded (runInline); null when disabled. */
+  private readonly inline: InlineLane | null;
   private inlined = 0;
 
   constructor(
@@ -141,12 +140,12 @@ export class ReaderPool implements Readers {
     inline = true,
   ) {
     for (let i = 0; i < minWorkers; i++) this.spawn();
-    this.inline = inline ? new ReaderEngine(opts, undefined, new InlineGuard()) : null;
+    this.inline = inline ? new InlineLane(opts, INLINE_BUDGET_MS) : null;
   }
 
   /** Resolves when the initial workers have built their catalog emulation. */
   async ready(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.ready));
+    await Promise.all([...this.slots.map((s) => s.ready), this.inline?.started]);
   }
 
   /** user: whose request it is (fair sharing; see above). */
@@ -162,7 +161,7 @@ export class ReaderPool implements Readers {
     cancel?: Cancellation,
     autoParams = false,
   ): Promise<RunResult> {
-    const inline = this.runInline(sql, types, params, session, cancel, autoParams, null);
+    const inline = await this.runInline(sql, types, params, session, cancel, autoParams, null);
     if (inline) return inline as RunResult;
     const body = {
       op: 'run' as const,
@@ -191,7 +190,7 @@ export class ReaderPool implements Readers {
     /** The result formats, when the rows are to come encoded as DataRow messages. */
     formats: number[] | null,
   ): Promise<OpenedRun> {
-    const inline = this.runInline(sql, types, params, session, cancel, autoParams, { formats });
+    const inline = await this.runInline(sql, types, params, session, cancel, autoParams, { formats });
     if (inline) {
       // A fresh object of the engine's, completed in place rather than copied.
       const opened = inline as OpenedRun;
@@ -203,14 +202,15 @@ export class ReaderPool implements Readers {
   }
 
   /**
-   * Point lookups and other statements whose cost their plan bounds (bounded-plan.ts) run here on the wire
-   * thread, once a reader has planned them and found them bounded: they take microseconds, and the two thread
-   * hops a reader costs (and the wait for each thread to be scheduled, on a busy machine) were most of their
-   * latency. The guard (inline-guard.ts) refuses what the plan does not bound: a statement refused for what it
-   * calls goes to the readers for good, one refused for time only this once. Returns null when the statement
-   * is to go to a reader; throws the statement's own error (a bad value, say), as a reader would give it.
+   * Point lookups and other statements whose cost their plan bounds (bounded-plan.ts) run on the inline lane
+   * (lane.ts), once a reader has planned them and found them bounded: they take microseconds, and the two
+   * thread hops a reader costs (a message each way, and the wait for each thread to be scheduled on a busy
+   * machine) were most of their latency; the lane costs a copy into shared memory each way. The guard
+   * (inline-guard.ts) refuses what the plan does not bound: a statement refused for what it calls goes to the
+   * readers for good, one refused for time only this once. Resolves to null when the statement is to go to a
+   * reader; rejects with the statement's own error (a bad value, say), as a reader would give it.
    */
-  private runInline(
+  private async runInline(
     sql: string,
     types: number[],
     params: unknown[],
@@ -218,17 +218,19 @@ export class ReaderPool implements Readers {
     cancel: Cancellation | undefined,
     autoParams: boolean,
     stream: { formats: number[] | null } | null,
-  ): StreamedRun | RunResult | null {
-    // Only whether it is cancelled already: a statement run here runs to its end in one go (its guard bounds
-    // it), so nothing needs to listen for an abort, and no AbortSignal is made.
+  ): Promise<StreamedRun | RunResult | null> {
+    // Only whether it is cancelled already: a statement run inline runs to its end in one go (its guard
+    // bounds it), so nothing needs to listen for an abort, and no AbortSignal is made.
     if (!this.inline || this.closed || cancel?.aborted || session.activity) return null;
     if (sql.length > INLINE_MAX_SQL || paramBytes(params) > INLINE_MAX_PARAM_BYTES) return null;
+    const running = this.inline.run(sql, types, params, session, autoParams, stream);
+    if (!running) return null;
     try {
-      const r = this.inline.runInline(sql, types, params, session, autoParams, stream, INLINE_BUDGET_MS);
+      const r = await running;
       if (r) this.inlined++;
       return r;
     } catch (err) {
-      this.inlined++; // it ran here, and failed as it would have on a reader
+      this.inlined++; // it ran inline, and failed as it would have on a reader
       throw err;
     }
   }
@@ -240,7 +242,7 @@ export class ReaderPool implements Readers {
       p.reject(new SqlError('57P01', 'terminating connection due to shutdown'));
     const slots = this.slots.splice(0);
     for (const s of slots) if (s.stopping) clearTimeout(s.stopping);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all([...slots.map((s) => s.worker.terminate()), this.inline?.close()]);
   }
 
   private spawn(): Slot {

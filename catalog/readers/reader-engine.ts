@@ -65,7 +65,7 @@ const NO_EFFECTS: StatementEffects = Object.freeze({
 export interface RunResult extends StatementEffects {
   fields: Field[];
   rows: unknown[][];
-  /** The statement's plan is bounded (bounded-plan.ts): the pool may run it on the wire thread next time. */
+  /** The statement's plan is bounded (bounded-plan.ts): the pool may run it inline next time. */
   bounded?: boolean;
 }
 
@@ -159,7 +159,7 @@ export class ReaderEngine {
     private readonly opts: ReaderOptions,
     /** How the statement's functions wait (pg_sleep): the worker's wait gives up when the pool cancels. */
     private readonly sleep?: (ms: number) => void,
-    /** Set on the wire thread's engine, which runs only bounded plans (runInline). */
+    /** Set on the inline lane's engine, which runs only bounded plans (runInline). */
     private readonly guard?: InlineGuard,
   ) {
     this.db = new Database(opts.catalogPath, { readonly: true, fileMustExist: true });
@@ -274,8 +274,8 @@ export class ReaderEngine {
   }
 
   /**
-   * Plans a statement a reader found bounded, so that runInline can run it here next time (the pool calls
-   * this on the wire thread, for statements of at most a few KiB). An error leaves it unplanned.
+   * Plans a statement a reader found bounded, so that runInline can run it here next time (the pool asks the
+   * inline lane to, for statements of at most a few KiB). An error leaves it unplanned.
    */
   learn(sql: string, clientTypes: number[], autoParams: boolean): void {
     try {

@@ -29,7 +29,7 @@ export interface ReaderStats {
   cursors: number;
   /** Readers started since the engine began. */
   spawned: number;
-  /** Statements run on the wire thread itself instead of a reader (pool.ts, runInline), since the start. */
+  /** Statements run on the inline lane instead of a reader (pool.ts runInline, lane.ts), since the start. */
   inlined: number;
 }
 

@@ -1,5 +1,5 @@
 // The guard of the wire thread's reader connection (catalog/readers/inline-guard.ts): which JavaScript function
-// calls a statement running on the wire thread may make.
+// calls a statement running inline may make.
 import test from 'ava';
 import { InlineGuard, NotInline } from '../../catalog/readers/inline-guard';
 

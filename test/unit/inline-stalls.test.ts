@@ -1,4 +1,4 @@
-// When a bounded plan stops running on the wire thread for being slow, and when it comes back
+// When a bounded plan stops running inline for being slow, and when it comes back
 // (catalog/readers/inline-stalls.ts).
 import test from 'ava';
 import {
