@@ -47,8 +47,12 @@ function inPlace(c: VerifiedCopy): boolean {
   return c.path === c.seg.path && c.dest.node_name === c.seg.node_name;
 }
 
-/** Write-backs of one batch in flight at most: the rest of the thread pool stays free for the reads. */
-export const WRITE_BACKS_IN_FLIGHT = 2;
+/**
+ * Write-backs of one batch in flight at most. Four keep up with the writes (fdatasyncs in flight together
+ * share the file system's journal commits), so that the commit has little left to wait for; two lagged
+ * behind (bench/repair, docs/benchmarks.md, session 10: rebalance 0.64x against 0.74x with four).
+ */
+export const WRITE_BACKS_IN_FLIGHT = 4;
 
 export class CopyBatch {
   /** The copies written and not yet durable, per device I/O (one makeDurable each at the commit). */
