@@ -3,7 +3,7 @@
 // write) and then written into the batch's CopyBatch; up to readAhead() items after the current one are
 // prepared while it is written, so reads overlap writes and each other. A batch ends after BATCH_BYTES of
 // copies or BATCH_MS (so a throttled task still checkpoints item by item); its copies are then made durable
-// in one pass (one makeDurable per device I/O: files fdatasynced together, each directory fsynced once),
+// (in process each was fdatasynced right after its write; then each directory fsynced once: relocate.ts),
 // switched in one checkpoint transaction with their result rows and the count of items done, and only then
 // are the files they replace removed and the locks released. That finish of a batch runs while the next
 // batch is written (a pipeline two batches deep).
@@ -78,8 +78,8 @@ interface Ahead {
  * disk is not idle between them. Each batch keeps the order of docs/durability.md for its own copies, and
  * the batches' checkpoints are written in the plan's order (a batch's finish starts once the one before it
  * has ended). An item whose group (`groupOf`) an earlier item of its batch or of the batch being finished
- * changes is prepared only once that batch is switched in and its files removed: what it checks and reads
- * (where the group's segments are) depends on it. A failure is thrown once what was written before it is
+ * changes is prepared only once that batch is switched in (its checkpoint committed; the removal of the files
+ * it replaced may still run): what it checks and reads (where the group's segments are) depends on it. A failure is thrown once what was written before it is
  * checkpointed; a batch written while the one before it failed to finish is removed unswitched.
  */
 export async function copyInBatches(
@@ -109,12 +109,14 @@ class Pipeline {
   private next: number;
   /** The groups of the current batch's items, written or in the queue. */
   private groups = new Set<number>();
-  /** The groups the batch being finished changed: their next items wait for its end. */
+  /** The groups the batch being finished changed: their next items wait for its switch. */
   private finishingGroups = new Set<number>();
   /** The next item's group is one the current batch or the one being finished changes: it waits. */
   private blocked = false;
   /** The finish of the batch before the current one, under way while the current one is written. */
   private finishing: Promise<void> | null = null;
+  /** Resolves once that finish has switched its copies in (its checkpoint committed). */
+  private switched: Promise<void> | null = null;
   /** That batch, whose copies count against their devices' room until they are switched in. */
   private previous: CopyBatch | null = null;
   /** Why a batch's finish failed: the batches after it are not checkpointed. */
@@ -168,6 +170,26 @@ class Pipeline {
     }
   }
 
+  /**
+   * Waits until the batch being finished has switched its copies in, or its finish has ended: from then on
+   * the catalog says where its groups' segments are, and their next items may be prepared (the removal of
+   * the files it replaced, and the rest of its finish, go on meanwhile). A finish that failed before its
+   * switch is settled here (failedFinish).
+   */
+  private async awaitSwitch(): Promise<void> {
+    const finishing = this.finishing;
+    if (!finishing) return;
+    const switched = await Promise.race([
+      this.switched!.then(() => true),
+      finishing.then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    if (!switched) await this.settlePrevious();
+    else if (this.finishing === finishing) this.finishingGroups = new Set();
+  }
+
   /** The end of the run: the last batch's finish, and its failure thrown. */
   async drain(): Promise<void> {
     await this.settlePrevious();
@@ -207,9 +229,9 @@ class Pipeline {
     try {
       for (;;) {
         if (!this.queue.length) {
-          // What is left waits for the batch being finished: once it has ended, this batch goes on.
+          // What is left waits for the batch being finished: once it has switched, this batch goes on.
           if (!this.blocked || !this.finishing) break;
-          await this.settlePrevious();
+          await this.awaitSwitch();
           if (this.failedFinish) break;
           this.blocked = false;
           this.fill();
@@ -245,7 +267,11 @@ class Pipeline {
       }
       throw this.failedFinish.err;
     }
-    const finish = this.finish(batch, locked, tally, outcomes, done);
+    let onSwitched = () => {};
+    const switched = new Promise<void>((resolve) => {
+      onSwitched = resolve;
+    });
+    const finish = this.finish(batch, locked, tally, outcomes, done, onSwitched);
     if (failure) {
       try {
         await finish;
@@ -257,14 +283,16 @@ class Pipeline {
     }
     finish.catch(() => {}); // settled by settlePrevious
     this.finishing = finish;
+    this.switched = switched;
     this.previous = batch;
     this.finishingGroups = written;
   }
 
   /**
-   * A batch's finish: its copies made durable, switched in with their result rows and the checkpoint, that
-   * commit made durable, the files they replace removed, the locks released. On a failure before the switch
-   * nothing of it is switched (the commit removed its copies) and the error is thrown.
+   * A batch's finish: its copies made durable, switched in with their result rows and the checkpoint
+   * (`onSwitched` then), that commit made durable, the files they replace removed, the locks released. On a
+   * failure before the switch nothing of it is switched (the commit removed its copies) and the error is
+   * thrown.
    */
   private async finish(
     batch: CopyBatch,
@@ -272,6 +300,7 @@ class Pipeline {
     tally: Tally,
     outcomes: Row[],
     done: number | null,
+    onSwitched: () => void,
   ): Promise<void> {
     const { ctx } = this;
     try {
@@ -288,6 +317,7 @@ class Pipeline {
             : undefined,
         );
       batch.switched();
+      onSwitched();
       // The switch must outlive a power loss before the files it replaced go (docs/durability.md, step 5).
       if (copies.length) await ctx.store.catalog.durable();
       await removeReplaced(ctx.store.io, copies);

@@ -26,7 +26,7 @@ import { option } from './task-options';
 import { clusterOnly, defineTaskType, type PlannedSubtask, type RunContext } from './task-type';
 
 /** About this many moves per subtask at most (evenShare; a component of a group's moves may make it more). */
-const MOVES_PER_SUBTASK = 32;
+const MOVES_PER_SUBTASK = 128;
 
 type Move = PlannedMove;
 

@@ -19,7 +19,7 @@ import { option } from './task-options';
 import { defineTaskType, nodeThroughClusterOption, type PlannedSubtask, type RunContext } from './task-type';
 
 /** About this many groups per subtask at most (evenShare). */
-const GROUPS_PER_SUBTASK = 16;
+const GROUPS_PER_SUBTASK = 64;
 const LOCK_WAIT_MS = 30_000;
 
 /** A batch of segment groups, and the node whose segments alone are rebuilt (null: all of them). */

@@ -99,6 +99,12 @@ export interface DeviceIO {
    */
   writeBack(paths: string[]): Promise<void>;
   /**
+   * writeBack syncs the files only, cheaply enough to be called for each file as soon as it is written (in
+   * process: one fdatasync on the descriptor of the write). Not on an agent, where it is a whole makeDurable
+   * (a request, and a directory fsync each time): a repair's copies there are synced with their batch.
+   */
+  readonly writesBackFiles?: boolean;
+  /**
    * Reads and verifies a segment file (SegmentFault for what is wrong); with `into`, the payload lands there.
    * Nothing is written into `into` once the promise has settled (also when `signal` stopped the read): the
    * caller may reuse it from then on.
@@ -185,6 +191,7 @@ export const WRITER_MIN_BYTES = 64 * 1024;
 /** Devices that are directories of this process: the embedded default, and every node without ADDRESS. */
 export class LocalDeviceIO implements DeviceIO {
   readonly where = 'in process';
+  readonly writesBackFiles = true;
   // 64 MiB is 30-60 ms of a verifier thread from the page cache, and its hand-off and catalog write (about
   // half a millisecond of the main thread's) a hundredth of that; at 16 MiB they were a sixth of the main
   // thread's work in a full check (docs/benchmarks.md, bench/check_disk, branch check4).
@@ -283,8 +290,12 @@ export class LocalDeviceIO implements DeviceIO {
     );
   }
 
+  /**
+   * A copy written on the writer thread is synced through the descriptor of its write, then closed (no
+   * second open of its path; open-copies.ts): one thread-pool call for the fdatasync, one for the close.
+   */
   writeBack(paths: string[]): Promise<void> {
-    return syncFiles(paths, []);
+    return syncFiles(paths, [], (p) => this.copies.take(p));
   }
 
   readSegment(path: string, expected: Expected, opts: { into?: Buffer; signal?: AbortSignal }) {

@@ -5,19 +5,26 @@
 //      is written (hash before write), or for a move are those its source was just verified against block by
 //      block into that buffer, and the whole-segment checksum they give must equal the catalog's for the
 //      segment: a rebuilt payload that is not byte for byte the segment it replaces is never written. The
-//      file is written (temporary name, rename) without waiting for the disk (`durable: false`).
-//   2. commit(): one makeDurable per device I/O for the whole batch: in process, the batch's files fdatasynced
-//      together and each directory fsynced once; on an agent, the agent does the same for its files. The next
-//      batch may be written meanwhile (copy-batches.ts); its destinations count this batch's bytes as taken
-//      until this one is switched in (`reserved`).
+//      file is written (temporary name, rename) without waiting for the disk (`durable: false`). Where the
+//      device I/O has a files-only write-back (in process: DeviceIO.writesBackFiles), each copy is
+//      fdatasynced right after its write (writeBack), while the next items are read, decoded and written: the
+//      disk writes the batch back as it is written instead of all of it at the commit.
+//   2. commit(): waits for those write-backs, then one makeDurable per device I/O for the whole batch: the
+//      batch's files not written back yet fdatasynced together (on an agent, the agent does that for its
+//      files), and each directory fsynced once. Only once every file and every directory of the batch is
+//      durable does the commit return. The next batch may be written meanwhile (copy-batches.ts); its
+//      destinations count this batch's bytes as taken until this one is switched in (`reserved`).
 //   3. switchTo(), which the caller runs inside the transaction of its checkpoint, so that the switch and the
 //      result row reporting it are never apart.
 //   4. removeReplaced(): only then the files the segments had before go (the batch's together).
 // An abort is honoured up to the commit. A crash before the commit leaves files the catalog does not point at
 // as INTACT: temporary files and copies elsewhere (start-up recovery removes both) or, written in place, a file
-// of a segment the catalog still calls MISSING, DAMAGED or REBUILDING; the copy is simply made again.
+// of a segment the catalog still calls MISSING, DAMAGED or REBUILDING; the copy is simply made again. A
+// write-back that fails fails the commit as a failed makeDurable does: the batch's copies are removed (never
+// synced again: docs/durability.md, "What fsync guarantees"), nothing is switched.
 import { nowText } from '../../catalog/db';
 import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
+import { BoundedQueue } from './bounded-queue';
 import { writeToDevice } from './device-identity';
 import type { DeviceIO, StorageIO } from './device-io';
 
@@ -40,9 +47,20 @@ function inPlace(c: VerifiedCopy): boolean {
   return c.path === c.seg.path && c.dest.node_name === c.seg.node_name;
 }
 
+/**
+ * Write-backs of one batch in flight at most. Four keep up with the writes (fdatasyncs in flight together
+ * share the file system's journal commits), so that the commit has little left to wait for; two lagged
+ * behind (bench/repair, docs/benchmarks.md, session 10: rebalance 0.64x against 0.74x with four).
+ */
+export const WRITE_BACKS_IN_FLIGHT = 4;
+
 export class CopyBatch {
   /** The copies written and not yet durable, per device I/O (one makeDurable each at the commit). */
   private readonly pending = new Map<DeviceIO, VerifiedCopy[]>();
+  /** The copies' write-backs (step 1), at most WRITE_BACKS_IN_FLIGHT at once, in the order written. */
+  private readonly writeBacks = new BoundedQueue(WRITE_BACKS_IN_FLIGHT);
+  /** The copies whose write-back returned, per device I/O: their data is on disk, their directories left. */
+  private readonly writtenBack = new Map<DeviceIO, Set<string>>();
   /** Bytes this batch wrote per destination device, until they are switched in (used_bytes). */
   private readonly own = new Map<string, number>();
   private written = 0;
@@ -124,8 +142,24 @@ export class CopyBatch {
       );
       throw (failed as PromiseRejectedResult).reason;
     }
-    for (const { dio, copy } of done) this.addPending(dio, [copy]);
+    for (const { dio, copy } of done) {
+      this.addPending(dio, [copy]);
+      if (dio.writesBackFiles) this.startWriteBack(dio, copy.path);
+    }
     return done.map((d) => d.copy);
+  }
+
+  /**
+   * fdatasyncs one copy now, behind the writes that follow it. Its path is written once in a batch (an item's
+   * group is in one batch only), so a write-back that returned made its data durable for good.
+   */
+  private startWriteBack(dio: DeviceIO, path: string): void {
+    this.writeBacks.add(async () => {
+      await dio.writeBack([path]);
+      const done = this.writtenBack.get(dio) ?? new Set<string>();
+      done.add(path);
+      this.writtenBack.set(dio, done);
+    });
   }
 
   /**
@@ -150,7 +184,17 @@ export class CopyBatch {
     const copies = pending.flatMap(([, list]) => list);
     this.pending.clear();
     try {
-      await Promise.all(pending.map(([dio, list]) => dio.makeDurable(list.map((c) => c.path))));
+      // Every write-back has returned (or one has failed, and the batch with it) before the directories are
+      // synced: the files' data, then their names, then (the caller) the switch.
+      await this.writeBacks.settled();
+      await Promise.all(
+        pending.map(([dio, list]) =>
+          dio.makeDurable(
+            list.map((c) => c.path),
+            this.writtenBack.get(dio),
+          ),
+        ),
+      );
     } catch (err) {
       await this.removeCopies(copies);
       throw err;
@@ -166,6 +210,8 @@ export class CopyBatch {
     this.previous = null;
     const copies = [...this.pending.values()].flat();
     this.pending.clear();
+    // No file is removed under a write-back still running on it.
+    await this.writeBacks.settled().catch(() => {});
     await this.removeCopies(copies);
   }
 

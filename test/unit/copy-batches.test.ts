@@ -43,7 +43,10 @@ interface Harness {
   prepare(i: number): Promise<PreparedItem>;
 }
 
-function harness(makeDurable: (paths: string[], h: Harness) => Promise<void>): Harness {
+function harness(
+  makeDurable: (paths: string[], h: Harness) => Promise<void>,
+  remove: (paths: string[], h: Harness) => Promise<void> = async () => {},
+): Harness {
   const log: string[] = [];
   const dio = {
     makeDurable: async (paths: string[]) => {
@@ -53,6 +56,8 @@ function harness(makeDurable: (paths: string[], h: Harness) => Promise<void>): H
     },
     remove: async (paths: string[]) => {
       log.push(`remove ${paths.join(',')}`);
+      await remove(paths, h);
+      log.push(`remove done ${paths.join(',')}`);
     },
   } as unknown as DeviceIO;
   const tx = {
@@ -137,15 +142,23 @@ test('the next batch is written while one is made durable; each batch in the ord
     ['checkpoint 2', 'checkpoint 4', 'checkpoint 6'],
   );
   // A batch's finish starts once the one before it has ended.
-  t.true(at(log, 'remove /old/s0,/old/s1') < at(log, 'durable /new/s2,/new/s3'));
+  t.true(at(log, 'remove done /old/s0,/old/s1') < at(log, 'durable /new/s2,/new/s3'));
 });
 
-test('an item of a group the batch being finished changes is prepared only after that batch has ended', async (t) => {
-  const h = harness(async () => {});
+test('an item of a group the batch being finished changes is prepared only after that batch has switched; the removal of what it replaced need not have ended', async (t) => {
+  // The removal of the first batch's sources lasts until item 3 (of group 1, as item 0) has been prepared.
+  const h = harness(
+    async () => {},
+    async (paths, h) => {
+      if (paths.includes('/old/s0')) await h.seen('prepare 3');
+    },
+  );
   const groups = [1, 2, 3, 1, 4, 5];
   await copyInBatches(h.ctx, 'task', groups.length, 0, 4, h.prepare, (i) => groups[i]);
   const { log } = h;
-  t.true(at(log, 'remove /old/s0,/old/s1') < at(log, 'prepare 3'), log.join('; '));
+  t.true(at(log, 'checkpoint 2') < at(log, 'prepare 3'), log.join('; '));
+  t.true(at(log, 'switch s0') < at(log, 'prepare 3'), log.join('; '));
+  t.true(at(log, 'prepare 3') < at(log, 'remove done /old/s0,/old/s1'), log.join('; '));
   const positions = log.filter((e) => e.startsWith('checkpoint')).map((e) => Number(e.split(' ')[1]));
   t.deepEqual(
     positions,

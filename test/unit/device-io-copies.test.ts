@@ -166,3 +166,18 @@ test('a copy written on the writer thread stays open until its makeDurable, one 
   await io.remove([w2.path]);
   t.deepEqual(await openUnderSettled(d.path, []), []);
 });
+
+test("a copy's write-back syncs through the descriptor of its write and closes it: no second open, and its makeDurable is left with the directory", async (t) => {
+  const d = await device(t);
+  const io = new LocalDeviceIO();
+  const payload = inShared(300_000, 9);
+  const { checksum } = buildHeader(meta, payload);
+  const w = await io.writeSegment(d, meta, payload, { durable: false, checksum });
+  t.deepEqual(openUnder(d.path), [w.path]);
+  await io.writeBack([w.path]);
+  // The kept descriptor was the one synced (a reopen would have left it open until the makeDurable).
+  t.deepEqual(openUnder(d.path), []);
+  await io.makeDurable([w.path], new Set([w.path]));
+  t.deepEqual(openUnder(d.path), []);
+  t.is((await verifySegmentFile(w.path, { ...meta, payloadLength: payload.length })).checksum, checksum);
+});
