@@ -215,7 +215,7 @@ class Pipeline {
   async oneBatch(): Promise<void> {
     const { ctx } = this;
     const started = Date.now();
-    const batch = new CopyBatch(ctx.storage, ctx.store.io, this.previous);
+    const batch = new CopyBatch(ctx.storage, ctx.store.io, this.previous, ctx.store.removals);
     const locked: number[] = [];
     const written = new Set<number>();
     const tally = noTally();
@@ -320,7 +320,7 @@ class Pipeline {
       onSwitched();
       // The switch must outlive a power loss before the files it replaced go (docs/durability.md, step 5).
       if (copies.length) await ctx.store.catalog.durable();
-      await removeReplaced(ctx.store.io, copies);
+      await removeReplaced(ctx.store.io, copies, ctx.store.removals);
     } finally {
       ctx.locks.unlock(locked, this.taskId);
     }

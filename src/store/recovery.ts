@@ -6,8 +6,9 @@
 // cannot be reached is skipped and reported.
 import type { StorageCatalog } from '../../catalog/storage';
 import { DeviceUnavailable, type StorageIO } from './device-io';
+import { failedRemoval } from './failed-removal';
 import { SEGMENT_SUFFIX, segmentDir, TEMP_SUFFIX } from './segment-file';
-import { failedRemoval, removeFiles } from './store';
+import { removeFiles } from './store';
 
 export interface RecoveryReport {
   removedDropped: number;

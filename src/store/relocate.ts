@@ -27,6 +27,7 @@ import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storag
 import { BoundedQueue } from './bounded-queue';
 import { writeToDevice } from './device-identity';
 import type { DeviceIO, StorageIO } from './device-io';
+import { type RemovalLog, removeTold, SILENT } from './failed-removal';
 
 export interface CopyDestination {
   id: string;
@@ -70,6 +71,8 @@ export class CopyBatch {
     private readonly io: StorageIO,
     /** The batch before this one, being made durable and switched in while this one is written. */
     private previous: CopyBatch | null = null,
+    /** Where a copy that could not be removed is told (it stays until the orphan scan at the next start). */
+    private readonly removals: RemovalLog = SILENT,
   ) {}
 
   get bytes(): number {
@@ -138,7 +141,9 @@ export class CopyBatch {
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) {
       await Promise.all(
-        done.filter((d) => !inPlace(d.copy)).map((d) => d.dio.remove([d.copy.path]).catch(() => {})),
+        done
+          .filter((d) => !inPlace(d.copy))
+          .map((d) => removeTold(d.dio, [d.copy.path], this.removals, GIVEN_UP)),
       );
       throw (failed as PromiseRejectedResult).reason;
     }
@@ -220,7 +225,9 @@ export class CopyBatch {
     await Promise.all(
       copies
         .filter((c) => !inPlace(c))
-        .map(async (c) => (await this.io.forNode(c.dest.node_name)).remove([c.path]).catch(() => {})),
+        .map(async (c) =>
+          removeTold(await this.io.forNode(c.dest.node_name), [c.path], this.removals, GIVEN_UP),
+        ),
     );
   }
 }
@@ -250,11 +257,24 @@ export function switchTo(storage: StorageCatalog, copy: VerifiedCopy): Promise<v
  * (a directory fsync is a journal commit, which a batch of moves from one disk paid dozens of times). A
  * source that cannot be reached keeps an uncatalogued file, which the orphan scan at the next start removes.
  */
-export async function removeReplaced(io: StorageIO, copies: VerifiedCopy[]): Promise<void> {
+export async function removeReplaced(
+  io: StorageIO,
+  copies: VerifiedCopy[],
+  removals: RemovalLog = SILENT,
+): Promise<void> {
   const perNode = new Map<string, string[]>();
   for (const c of copies)
     if (!inPlace(c)) perNode.set(c.seg.node_name, [...(perNode.get(c.seg.node_name) ?? []), c.seg.path]);
   await Promise.all(
-    [...perNode].map(async ([node, paths]) => (await io.forNode(node)).remove(paths).catch(() => {})),
+    [...perNode].map(async ([node, paths]) =>
+      removeTold(
+        await io.forNode(node),
+        paths,
+        removals,
+        'could not remove the files repaired copies replaced',
+      ),
+    ),
   );
 }
+
+const GIVEN_UP = 'could not remove a repair copy given up';

@@ -3,7 +3,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
-import type { Logger } from 'pino';
 import type {
   NewGroup,
   NewSegment,
@@ -19,6 +18,7 @@ import { BufferPool } from './buffer-pool';
 import { writeToDevice } from './device-identity';
 import { type DeviceIO, type DeviceRef, DeviceUnavailable, StorageIO } from './device-io';
 import { coderFor } from './erasure';
+import { type RemovalLog, removeTold, SILENT } from './failed-removal';
 import { type PlacementDevice, Placer } from './placement';
 import { type FindingKind, fileSizeFor, SegmentFault } from './segment-file';
 
@@ -67,29 +67,6 @@ export async function removeFiles(catalog: StorageCatalog, io: StorageIO, paths:
     }
   }
   return left;
-}
-
-/** How many of a failed removal's paths a log line or report names. */
-const PATHS_NAMED = 10;
-
-/**
- * What a removal that failed left behind, for a log line: where, how many files, the one that failed when the
- * error names it, the first paths, and the error. A file already gone (ENOENT) is no failure: null.
- */
-export function failedRemoval(
-  where: string,
-  paths: readonly string[],
-  err: unknown,
-): { where: string; files: number; path?: string; paths: string[]; error: string } | null {
-  const e = err as NodeJS.ErrnoException | undefined;
-  if (e?.code === 'ENOENT') return null;
-  return {
-    where,
-    files: paths.length,
-    ...(e?.path ? { path: e.path } : {}),
-    paths: paths.slice(0, PATHS_NAMED),
-    error: e?.message ?? String(err),
-  };
 }
 
 /** Capacity of the file system holding a device directory. */
@@ -204,7 +181,7 @@ export class SegmentStore {
     /** The device I/O of each node: in process, or through its storage agent. */
     readonly io: StorageIO = new StorageIO(catalog),
     /** Where a removal that failed is told (the files stay until the orphan scan at the next start). */
-    private readonly logger: Pick<Logger, 'warn'> = { warn: () => {} },
+    readonly removals: RemovalLog = SILENT,
   ) {}
 
   private async clusterLayout(clusterName: string) {
@@ -342,10 +319,7 @@ export class SegmentStore {
       await writeBack.settled().catch(() => {});
       await Promise.all(
         [...state.writtenBy].map(([dio, paths]) =>
-          dio.remove(paths).catch((removeErr: unknown) => {
-            const failed = failedRemoval(dio.where, paths, removeErr);
-            if (failed) this.logger.warn(failed, 'could not remove the files of a failed COPY');
-          }),
+          removeTold(dio, paths, this.removals, 'could not remove the files of a failed COPY'),
         ),
       );
       throw err;
