@@ -213,3 +213,18 @@ test.serial('a lane that dies leaves its statements and the next ones to the rea
     await own.close();
   }
 });
+
+test.serial(
+  'a session whose settings the lane lacks and the caller did not give runs on a reader',
+  async (t) => {
+    await inlinedRuns(pool, POINT, ['21'], 5);
+    const unknown: SessionSnapshot = { ...session, pid: 4242, settingsVersion: 3, settings: null };
+    const before = pool.stats().inlined;
+    const r = await pool.run(POINT, [], ['21'], unknown);
+    t.is(pool.stats().inlined, before, 'not inline: the lane would have run it with no settings');
+    t.deepEqual(r.rows, (await plain.run(POINT, [], ['21'], session)).rows);
+    // Given its settings, the same session runs inline again.
+    await pool.run(POINT, [], ['21'], { ...unknown, settings: [] });
+    t.is(pool.stats().inlined, before + 1);
+  },
+);

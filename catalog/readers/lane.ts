@@ -103,6 +103,8 @@ export class InlineLane {
     if (!this.ready || this.dead) return null;
     const sent = this.settingsSent.get(session.pid);
     const withSettings = sent !== session.settingsVersion;
+    // Settings the lane lacks and the caller did not give: a reader (which is sent them) runs it.
+    if (withSettings && !session.settings) return null;
     let flags = autoParams ? RunFlag.AutoParams : 0;
     if (stream) flags |= RunFlag.Stream;
     if (stream?.formats) flags |= RunFlag.Formats;
