@@ -131,11 +131,12 @@ export class InlineLane {
     this.forgetSettings = false;
     this.forgetFields = false;
     if (withSettings) {
+      // The next request tells the lane to forget every session's settings, these included: they are not
+      // recorded as sent, so that they go again with this session's next statement.
       if (this.settingsSent.size >= FORGET_AFTER) {
         this.settingsSent = new Map();
         this.forgetSettings = true;
-      }
-      this.settingsSent.set(session.pid, session.settingsVersion);
+      } else this.settingsSent.set(session.pid, session.settingsVersion);
     }
     return new Promise((resolve, reject) => {
       this.waiting.push({ stream: stream !== null, resolve, reject });
