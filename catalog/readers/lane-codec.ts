@@ -78,19 +78,13 @@ export class ByteWriter {
 
   /** A u32 array starting at a multiple of 4 from the message's start (the reader can view it in place). */
   alignedU32s(a: ArrayLike<number>): void {
-    this.u32(a.length);
-    this.room(3);
-    while (this.at & 3) this.buf[this.at++] = 0;
-    this.room(a.length * 4);
-    for (let i = 0; i < a.length; i++) {
-      this.buf.writeUInt32LE(a[i] >>> 0, this.at);
-      this.at += 4;
-    }
+    this.u32s(a, true);
   }
 
-  u32s(a: ArrayLike<number>): void {
-    this.room(4 + a.length * 4);
+  u32s(a: ArrayLike<number>, aligned = false): void {
+    this.room(7 + a.length * 4);
     this.u32(a.length);
+    if (aligned) while (this.at & 3) this.buf[this.at++] = 0;
     for (let i = 0; i < a.length; i++) {
       this.buf.writeUInt32LE(a[i] >>> 0, this.at);
       this.at += 4;

@@ -152,8 +152,7 @@ export class InlineLane {
   }
 
   async close(): Promise<void> {
-    this.dead = true;
-    this.answerAll(null);
+    this.died();
     await this.worker.terminate();
   }
 
@@ -210,11 +209,7 @@ export class InlineLane {
   /** The lane ended (it failed, or the pool closed): what waits goes to the readers. */
   private died(): void {
     this.dead = true;
-    this.answerAll(null);
-  }
-
-  private answerAll(r: null): void {
-    for (const w of this.waiting.splice(0)) w.resolve(r);
+    for (const w of this.waiting.splice(0)) w.resolve(null);
   }
 }
 

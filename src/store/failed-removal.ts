@@ -33,6 +33,22 @@ export function failedRemoval(
   };
 }
 
+export type FailedRemoval = NonNullable<ReturnType<typeof failedRemoval>>;
+
+/** Removes `paths` through `dio`: null, or what failed (said of `where`, the device I/O's by default). */
+export async function tryRemove(
+  dio: Pick<DeviceIO, 'remove' | 'where'>,
+  paths: string[],
+  where = dio.where,
+): Promise<FailedRemoval | null> {
+  try {
+    await dio.remove(paths);
+    return null;
+  } catch (err) {
+    return failedRemoval(where, paths, err);
+  }
+}
+
 /** Removes `paths` through `dio`; a failure is told to `log` as `what`, never thrown. */
 export async function removeTold(
   dio: Pick<DeviceIO, 'remove' | 'where'>,
@@ -40,10 +56,6 @@ export async function removeTold(
   log: RemovalLog,
   what: string,
 ): Promise<void> {
-  try {
-    await dio.remove(paths);
-  } catch (err) {
-    const failed = failedRemoval(dio.where, paths, err);
-    if (failed) log.warn(failed, what);
-  }
+  const failed = await tryRemove(dio, paths);
+  if (failed) log.warn(failed, what);
 }

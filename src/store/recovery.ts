@@ -6,7 +6,7 @@
 // cannot be reached is skipped and reported.
 import type { StorageCatalog } from '../../catalog/storage';
 import { DeviceUnavailable, type StorageIO } from './device-io';
-import { failedRemoval } from './failed-removal';
+import { type FailedRemoval, tryRemove } from './failed-removal';
 import { SEGMENT_SUFFIX, segmentDir, TEMP_SUFFIX } from './segment-file';
 import { removeFiles } from './store';
 
@@ -17,7 +17,7 @@ export interface RecoveryReport {
   missingDevices: string[];
   unreachableDevices: string[];
   /** Removals of temporary or orphan files that failed (not counted as removed): they stay until the next start. */
-  failedRemovals: NonNullable<ReturnType<typeof failedRemoval>>[];
+  failedRemovals: FailedRemoval[];
 }
 
 /**
@@ -65,14 +65,10 @@ export async function recoverStore(
     const local = dio === io.local;
     const paths = local ? [...temp, ...orphans] : orphans;
     if (!paths.length) continue;
-    try {
-      await dio.remove(paths);
-    } catch (err) {
-      const failed = failedRemoval(d.path, paths, err);
-      if (failed) {
-        report.failedRemovals.push(failed);
-        continue;
-      }
+    const failed = await tryRemove(dio, paths, d.path);
+    if (failed) {
+      report.failedRemovals.push(failed);
+      continue;
     }
     report.removedTemp += local ? temp.length : 0;
     report.removedOrphans += orphans.length;

@@ -4,7 +4,6 @@
 // checkpoints come in the plan's order, an item of a group the finishing batch changes waits for its end, and
 // a batch written while the one before it failed to finish is removed, never switched.
 import test from 'ava';
-import type { StorageCatalog } from '../../catalog/storage';
 import {
   BATCH_BYTES,
   copyInBatches,
@@ -12,10 +11,10 @@ import {
   noTally,
   type PreparedItem,
 } from '../../src/engine/copy-batches';
-import { GroupLocks } from '../../src/engine/locks';
 import type { RunContext } from '../../src/engine/task-type';
 import type { DeviceIO } from '../../src/store/device-io';
 import type { CopyBatch, VerifiedCopy } from '../../src/store/relocate';
+import { recordingCopyContext } from '../helpers/copy-context';
 
 /** Half a batch: two items fill one. */
 const HALF = BATCH_BYTES / 2;
@@ -60,27 +59,7 @@ function harness(
       log.push(`remove done ${paths.join(',')}`);
     },
   } as unknown as DeviceIO;
-  const tx = {
-    switchSegment: async (id: string) => {
-      log.push(`switch ${id}`);
-    },
-  } as unknown as StorageCatalog;
-  const ctx = {
-    storage: {} as StorageCatalog,
-    store: {
-      io: { forNode: async () => dio },
-      catalog: { durable: async () => log.push('catalog durable') },
-    },
-    locks: new GroupLocks(),
-    signal: new AbortController().signal,
-    progress: () => {},
-    result: () => {},
-    throttle: async () => {},
-    checkpoint: async (position: number, apply?: (s: StorageCatalog) => Promise<void>) => {
-      await apply?.(tx);
-      log.push(`checkpoint ${position}`);
-    },
-  } as unknown as RunContext;
+  const ctx = recordingCopyContext(dio, log);
   const h: Harness = {
     log,
     ctx,

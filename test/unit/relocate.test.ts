@@ -5,12 +5,11 @@
 // failure touches: the catalog never points at a copy that is not durable, the copies of the failed batch
 // are removed, no source is, and the task gets the error.
 import test from 'ava';
-import type { Segment, SegmentGroup, StorageCatalog } from '../../catalog/storage';
+import type { Segment, SegmentGroup } from '../../catalog/storage';
 import { copyInBatches, noTally, type PreparedItem } from '../../src/engine/copy-batches';
-import { GroupLocks } from '../../src/engine/locks';
-import type { RunContext } from '../../src/engine/task-type';
 import type { DeviceIO } from '../../src/store/device-io';
 import type { CopyBatch } from '../../src/store/relocate';
+import { recordingCopyContext } from '../helpers/copy-context';
 
 const group = { id: 1, width: 6, parity_width: 2, shard_bytes: 1024 } as SegmentGroup;
 const seg = (i: number) =>
@@ -57,27 +56,7 @@ function harness(faults: Faults = {}) {
       log.push(`remove ${paths.join(',')}`);
     },
   } as unknown as DeviceIO;
-  const tx = {
-    switchSegment: async (id: string) => {
-      log.push(`switch ${id}`);
-    },
-  } as unknown as StorageCatalog;
-  const ctx = {
-    storage: {} as StorageCatalog,
-    store: {
-      io: { forNode: async () => dio },
-      catalog: { durable: async () => log.push('catalog durable') },
-    },
-    locks: new GroupLocks(),
-    signal: new AbortController().signal,
-    progress: () => {},
-    result: () => {},
-    throttle: async () => {},
-    checkpoint: async (position: number, apply?: (s: StorageCatalog) => Promise<void>) => {
-      await apply?.(tx);
-      log.push(`checkpoint ${position}`);
-    },
-  } as unknown as RunContext;
+  const ctx = recordingCopyContext(dio, log);
   const prepare = async (i: number): Promise<PreparedItem> => ({
     index: i,
     locked: [],
