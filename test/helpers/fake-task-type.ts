@@ -33,6 +33,21 @@ export function newProbe(): Probe {
   return { started: [], finished: [], written: 0, maxPerNode: new Map(), maxTotal: 0 };
 }
 
+/**
+ * Makes the probe's engine "die" before the first file for which `when` holds (before any file without it):
+ * that run never returns, so the engine never writes to the catalog for it again, as after a kill -9.
+ * Resolves once the crash has happened.
+ */
+export function crashWhen(probe: Probe, when: (plan: WriteFilesPlan) => boolean = () => true): Promise<void> {
+  return new Promise<void>((crashed) => {
+    probe.beforeFile = ({ plan }) => {
+      if (!when(plan)) return Promise.resolve();
+      crashed();
+      return new Promise<void>(() => {});
+    };
+  });
+}
+
 const PAYLOAD_BYTES = 1000;
 export const FILE_BYTES = fileSizeFor(PAYLOAD_BYTES);
 

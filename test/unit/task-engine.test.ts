@@ -25,7 +25,7 @@ import { defineTaskType } from '../../src/engine/task-type';
 import { verifySegmentFile } from '../../src/store/segment-file';
 import { SegmentStore } from '../../src/store/store';
 import { VerifyPool } from '../../src/store/verify-pool';
-import { FILE_BYTES, newProbe, type Probe, writeFilesType } from '../helpers/fake-task-type';
+import { crashWhen, FILE_BYTES, newProbe, type Probe, writeFilesType } from '../helpers/fake-task-type';
 
 interface World {
   root: string;
@@ -267,17 +267,9 @@ test('an AbortError from I/O given the signal ends the subtask CANCELLED, not FA
 test('after a crash, a new engine on the same catalog reruns the interrupted subtask from its start and no finished one', async (t) => {
   const w = await world();
   const before = newProbe();
-  let crashed!: () => void;
-  const crash = new Promise<void>((resolve) => (crashed = resolve));
   // The process "dies" in the third subtask after its first file: that run never returns, and the first
   // engine never writes to the catalog again.
-  before.beforeFile = ({ plan }) => {
-    if (plan.index === 2 && before.written === 5) {
-      crashed();
-      return new Promise<void>(() => {});
-    }
-    return Promise.resolve();
-  };
+  const crash = crashWhen(before, (plan) => plan.index === 2 && before.written === 5);
   const first = await engine(w, before);
   const id = await create(
     first,
@@ -323,12 +315,7 @@ test('after a crash, a new engine on the same catalog reruns the interrupted sub
 test('a stored task whose options lack parallelism (stored before the option existed) resumes with its default', async (t) => {
   const w = await world();
   const before = newProbe();
-  let crashed!: () => void;
-  const crash = new Promise<void>((resolve) => (crashed = resolve));
-  before.beforeFile = () => {
-    crashed();
-    return new Promise<void>(() => {});
-  };
+  const crash = crashWhen(before);
   const first = await engine(w, before);
   const id = await create(
     first,
@@ -355,12 +342,7 @@ test('a stored task whose options lack parallelism (stored before the option exi
 test('a task whose type this build lacks, found RUNNING after a crash, is FAILED saying so', async (t) => {
   const w = await world();
   const before = newProbe();
-  let crashed!: () => void;
-  const crash = new Promise<void>((resolve) => (crashed = resolve));
-  before.beforeFile = () => {
-    crashed();
-    return new Promise<void>(() => {});
-  };
+  const crash = crashWhen(before);
   const first = await engine(w, before);
   const id = await create(
     first,
@@ -403,16 +385,8 @@ test('WAIT FOR TASK on a task that ended after it was read, before the wait list
 test('after a crash, a subtask that checkpoints resumes after its checkpoint: its counters and results kept, nothing twice', async (t) => {
   const w = await world();
   const before = newProbe();
-  let crashed!: () => void;
-  const crash = new Promise<void>((resolve) => (crashed = resolve));
   // The process "dies" in the second subtask before its fourth file.
-  before.beforeFile = ({ plan }) => {
-    if (plan.index === 1 && before.written === 8 + 3) {
-      crashed();
-      return new Promise<void>(() => {});
-    }
-    return Promise.resolve();
-  };
+  const crash = crashWhen(before, (plan) => plan.index === 1 && before.written === 8 + 3);
   const first = await engine(w, before);
   const id = await create(
     first,
