@@ -3,9 +3,9 @@
 // them; a write-back that fails fails the load and leaves no file. A fake catalog and device I/O stand in for
 // SQLite and the segment files.
 import test from 'ava';
-import type { StorageCatalog } from '../../catalog/storage';
 import type { DeviceIO, StorageIO } from '../../src/store/device-io';
 import { SegmentStore } from '../../src/store/store';
+import { fakeLoadCatalog } from '../helpers/load-catalog';
 
 const K = 2;
 const M = 1;
@@ -24,30 +24,15 @@ function setup(opts: { writeBackFails?: boolean } = {}) {
   const durable = new Set<string>();
   /** Files whose data a returned writeBack or makeDurable has synced. */
   const dataSynced = new Set<string>();
-  const nodes = Array.from({ length: K + M }, (_, i) => `n${i}`);
-  const devices = nodes.map((node, i) => ({
-    id: `d${i}`,
-    node_name: node,
-    node_status: 'ONLINE',
-    status: 'ACTIVE',
-    path: `/devices/${i}`,
-    capacity_bytes: 1e12,
-    used_bytes: 0,
-  }));
-  let nextGroup = 1;
-  const catalog = {
-    table: async (name: string) => ({ id: 1, name, cluster_name: 'c' }),
-    cluster: async () => ({ name: 'c', storage_space: 's' }),
-    space: async () => ({ width: K + M, parity_width: M, segment_size: SHARD }),
-    devicesOfCluster: async () => devices,
-    reserveGroupIds: async () => nextGroup++,
-    addGroups: async () => {
-      run.events.push('addGroups');
-      run.durableAtCommit = new Set(durable);
+  const { catalog } = fakeLoadCatalog(
+    { K, M, SHARD },
+    {
+      addGroups: () => {
+        run.events.push('addGroups');
+        run.durableAtCommit = new Set(durable);
+      },
     },
-    durable: async () => {},
-    setDeviceStatus: async () => {},
-  } as unknown as StorageCatalog;
+  );
   const io: DeviceIO = {
     where: 'test',
     async serve() {},

@@ -6,6 +6,7 @@ import type { StorageCatalog } from '../../catalog/storage';
 import type { DeviceIO, StorageIO } from '../../src/store/device-io';
 import { recoverStore } from '../../src/store/recovery';
 import { SegmentStore } from '../../src/store/store';
+import { fakeLoadCatalog } from '../helpers/load-catalog';
 
 const errno = (code: string, path: string) =>
   Object.assign(new Error(`${code}: could not unlink '${path}'`), { code, path });
@@ -15,27 +16,7 @@ test('a failed COPY: a removal that fails is logged with its path and error, the
   const M = 1;
   const SHARD = 64 * 1024;
   const files = new Set<string>();
-  const nodes = Array.from({ length: K + M }, (_, i) => `n${i}`);
-  const devices = nodes.map((node, i) => ({
-    id: `d${i}`,
-    node_name: node,
-    node_status: 'ONLINE',
-    status: 'ACTIVE',
-    path: `/devices/${i}`,
-    capacity_bytes: 1e12,
-    used_bytes: 0,
-  }));
-  let nextGroup = 1;
-  const catalog = {
-    table: async (name: string) => ({ id: 1, name, cluster_name: 'c' }),
-    cluster: async () => ({ name: 'c', storage_space: 's' }),
-    space: async () => ({ width: K + M, parity_width: M, segment_size: SHARD }),
-    devicesOfCluster: async () => devices,
-    reserveGroupIds: async () => nextGroup++,
-    addGroups: async () => {},
-    durable: async () => {},
-    setDeviceStatus: async () => {},
-  } as unknown as StorageCatalog;
+  const { catalog, nodes } = fakeLoadCatalog({ K, M, SHARD });
   const ioOf = (node: string): DeviceIO =>
     ({
       where: `agent ${node}`,
