@@ -30,6 +30,8 @@ export const MAX_STARTUP_PACKET_BYTES = 10_000;
 
 export class Framer {
   private chunks: Buffer[] = [];
+  /** Bytes of chunks[0] already framed: the chunk is not re-sliced after each message. */
+  private offset = 0;
   private buffered = 0;
   /** True until the startup packet has been read: that phase has no type byte. */
   startup = true;
@@ -46,9 +48,14 @@ export class Framer {
     for (;;) {
       const headerLen = this.startup ? 4 : 5;
       if (this.buffered < headerLen) break;
-      const head = this.peek(headerLen);
-      const type = this.startup ? 0 : head[0];
-      const len = head.readInt32BE(this.startup ? 0 : 1);
+      // The header read in place when it lies in the first chunk (nearly always): a message then costs one
+      // Buffer object, its body's view, however many messages the chunk holds.
+      const first = this.chunks[0];
+      const inFirst = first.length - this.offset >= headerLen;
+      const head = inFirst ? first : this.peek(headerLen);
+      const at = inFirst ? this.offset : 0;
+      const type = this.startup ? 0 : head[at];
+      const len = head.readInt32BE(at + (this.startup ? 0 : 1));
       if (len < 4) throw new ProtocolViolation(`invalid message length ${len}`);
       const limit = !this.authenticated
         ? MAX_UNAUTHENTICATED_MESSAGE_BYTES
@@ -62,8 +69,7 @@ export class Framer {
       }
       const total = (this.startup ? 0 : 1) + len;
       if (this.buffered < total) break;
-      const whole = this.take(total);
-      frames.push({ type, body: whole.subarray(headerLen) });
+      frames.push({ type, body: this.takeBody(total, headerLen) });
       // Only the first message of a connection is untyped; SSLRequest/GSSENCRequest are followed by another
       // untyped startup packet, which the connection signals by setting startup back to true.
       if (this.startup) this.startup = false;
@@ -76,44 +82,56 @@ export class Framer {
     return this.buffered;
   }
 
-  /** The first n buffered bytes (n <= buffered): a view of the first chunk, or a copy when they span chunks. */
+  /** A copy of the first n buffered bytes (n <= buffered), which span chunks. */
   private peek(n: number): Buffer {
-    if (this.chunks[0].length >= n) return this.chunks[0].subarray(0, n);
     const out = Buffer.allocUnsafe(n);
     let at = 0;
-    for (let i = 0; at < n; i++)
-      at += this.chunks[i].copy(out, at, 0, Math.min(this.chunks[i].length, n - at));
+    let from = this.offset;
+    for (let i = 0; at < n; i++) {
+      const chunk = this.chunks[i];
+      at += chunk.copy(out, at, from, Math.min(chunk.length, from + n - at));
+      from = 0;
+    }
     return out;
   }
 
   /**
-   * Removes and returns the first n buffered bytes (n <= buffered). A message inside the first chunk is a view
-   * of it, with no copy (a COPY's payload goes from the socket's buffer to the store as it is); only a message
-   * that spans chunks is copied, into a buffer of its own size: the chunks it ends in stay as they are.
+   * Removes the first n buffered bytes (n <= buffered) and returns them without their first `skip` (the
+   * header). A message inside the first chunk is a view of it, with no copy (a COPY's payload goes from the
+   * socket's buffer to the store as it is); only a message that spans chunks is copied, into a buffer of its
+   * own size: the chunks it ends in stay as they are.
    */
-  private take(n: number): Buffer {
+  private takeBody(n: number, skip: number): Buffer {
     this.buffered -= n;
     const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length > n) this.chunks[0] = first.subarray(n);
-      else this.chunks.shift();
-      return first.subarray(0, n);
+    const start = this.offset;
+    if (first.length - start >= n) {
+      if (first.length - start > n) this.offset = start + n;
+      else {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+      return first.subarray(start + skip, start + n);
     }
     const out = Buffer.allocUnsafe(n);
     let at = 0;
     let i = 0;
+    let from = start;
+    let rest = 0;
     for (; at < n; i++) {
       const chunk = this.chunks[i];
-      const used = Math.min(chunk.length, n - at);
-      chunk.copy(out, at, 0, used);
+      const used = Math.min(chunk.length - from, n - at);
+      chunk.copy(out, at, from, from + used);
       at += used;
-      if (used < chunk.length) {
-        this.chunks[i] = chunk.subarray(used);
+      if (from + used < chunk.length) {
+        rest = from + used;
         break;
       }
+      from = 0;
     }
     // One splice: a large message can span thousands of chunks.
     this.chunks.splice(0, i);
-    return out;
+    this.offset = rest;
+    return out.subarray(skip);
   }
 }
