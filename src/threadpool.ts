@@ -4,11 +4,12 @@
 // 10-11). libuv reads UV_THREADPOOL_SIZE once, when the pool is first used, so this module must be the first
 // import of an entry point (src/cli.ts, and the benches that start the app in process, so that they measure
 // what the server runs with). A size the user set in the environment is kept as it is.
-// 16 and not 8: measured on the repair bench (docs/benchmarks.md, session 11, branch repair8); idle pool threads
-// cost only their stacks.
+// 8 and not 16: on the repair bench (docs/benchmarks.md, session 11, branch repair8) the two did the same (rebuild
+// 0.81x / 0.79x of its bound against 0.73x with four, rebalance 0.80x / 0.81x against 0.80x), and sixteen threads
+// on two cores spent twice as long waiting for a CPU (1.45 s against 0.87 s a rebuild).
 
 /** The pool size the server asks libuv for when the environment does not name one. */
-export const SERVER_THREADPOOL_SIZE = 16;
+export const SERVER_THREADPOOL_SIZE = 8;
 
 /** The pool size for a process with environment `env`: the user's setting when there is one, else the server's. */
 export function threadpoolSize(env: NodeJS.ProcessEnv): string {
