@@ -1,4 +1,6 @@
 // Shared helpers for benchmarks: machine facts, subprocesses, a throwaway real PostgreSQL 15.
+// First: the app in process runs with the server's libuv pool size (src/threadpool.ts).
+import '../src/threadpool';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,6 +5,8 @@
 // (full, empty, full, ...; the table dropped after each COPY, so both catalogs stay as they were), and the
 // figure is the median of the rounds' time ratios full / empty: 1.0 when a COPY's cost does not depend on what
 // is already catalogued.
+// First: the app in process runs with the server's libuv pool size (src/threadpool.ts).
+import '../src/threadpool';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,6 @@
 // The long run of the protocol fuzzer: node dist/bench/fuzz.js --seconds N [--seed S]. Prints the counts.
+// First: the app in process runs with the server's libuv pool size (src/threadpool.ts).
+import '../src/threadpool';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,6 +4,8 @@
 //            plus writing the rebuilt bytes with fsync (dd conv=fsync), one after the other.
 //   rebalance: moved bytes/s against cp + sync of the same files.
 // Emits the median and spread of the rounds' ratios (results.ts).
+// First: the app in process runs with the server's libuv pool size (src/threadpool.ts).
+import '../src/threadpool';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,7 @@
 // The long run of the SQL fuzzer: node dist/bench/sql-fuzz.js --seconds N [--seed S]. Prints the counts and
 // the problems found (there must be none).
+// First: the app in process runs with the server's libuv pool size (src/threadpool.ts).
+import '../src/threadpool';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Command line: `segtasks serve` starts the server (the coordinator), `segtasks agent` the storage agent of a
 // host. Every option can also come from the environment.
+// First: the libuv pool's size is fixed at the pool's first use (src/threadpool.ts).
+import './threadpool';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import pino from 'pino';
