@@ -1,6 +1,8 @@
 // The started server runs with the larger libuv pool unless UV_THREADPOOL_SIZE is set (src/threadpool.ts). A
-// preload (NODE_OPTIONS --require) waits until the CLI has loaded, uses the pool once and prints the thread count
-// before and after: the pool's threads are what appear. (The server's own pool use depends on its devices.)
+// preload (NODE_OPTIONS --require) waits until the CLI has loaded (setImmediate: after the main module's
+// synchronous load and the microtasks it started, before any timer, so not a matter of how fast the machine
+// is), uses the pool once and prints the thread count before and after: the pool's threads are what appear, all
+// at once. Were the pool started earlier, the count would be 0 and the test would fail, not pass wrongly.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +12,10 @@ import { startServerProcess } from './helpers/process';
 
 const PRELOAD = `const fs = require('node:fs');
 const threads = () => fs.readdirSync('/proc/self/task').length;
-setTimeout(() => {
+setImmediate(() => {
   const before = threads();
   fs.readFile('/proc/self/stat', () => console.log('pool threads ' + (threads() - before)));
-}, 1500).unref();
+});
 `;
 
 async function poolThreads(env: Record<string, string>): Promise<number> {
