@@ -108,7 +108,8 @@ export interface Segment {
 /**
  * What check_disk needs of a segment to verify it (segmentsToVerify), as the catalog returns the row: an
  * array, not an object, since a device's pages are thousands of rows built on the main thread. The fields are
- * read by their index in VERIFY_COLUMN.
+ * read by their index in VERIFY_COLUMN. Only the segment's own row is read (no join to its group): the
+ * payload length a check expects is derived from size_bytes by the reader (segment-file.ts, payloadLengthOf).
  */
 export type SegmentToVerify = readonly [
   rowid: number,
@@ -119,7 +120,6 @@ export type SegmentToVerify = readonly [
   size_bytes: number,
   status: SegmentStatus,
   checksum: string | null,
-  shard_bytes: number,
 ];
 export const VERIFY_COLUMN = {
   rowid: 0,
@@ -130,7 +130,6 @@ export const VERIFY_COLUMN = {
   sizeBytes: 5,
   status: 6,
   checksum: 7,
-  shardBytes: 8,
 } as const;
 
 export interface NewSegment {
@@ -937,18 +936,28 @@ export class StorageCatalog {
   /**
    * One page of the segments check_disk verifies, keyset-paged: those with a row id above `afterRowid`, at
    * most `limit`, in row-id order, with only what a check reads of each, as SQLite gives them (arrays, which
-   * it builds about twice as fast as objects; a finding reads the rest of its row again).
+   * it builds about twice as fast as objects; a finding reads the rest of its row again). Only the segments
+   * table is read, so that a page is one range of the device index and one row probe a segment (a join to
+   * segment_groups cost two more b-tree probes a row): a cluster is the one of the segment's node, as the
+   * planner counts it (segmentsPerDevice), which SQLite evaluates once for the statement (a few node names).
    */
   segmentsToVerify(
-    filter: SegmentFilter & { afterRowid: number; limit: number },
+    filter: Pick<SegmentFilter, 'cluster' | 'node' | 'deviceId' | 'onlyUnhealthy' | 'storageIds'> & {
+      afterRowid: number;
+      limit: number;
+    },
   ): Promise<SegmentToVerify[]> {
-    const { where, args } = segmentWhere(this.d, filter);
+    const { cluster, afterRowid, limit, ...rest } = filter;
+    const { where, args } = segmentWhere(this.d, rest);
+    const conds = [
+      where.replace(/^WHERE /, ''),
+      cluster ? 's.node_name IN (SELECT name FROM nodes WHERE cluster_name = ?)' : '',
+      's.rowid > ?',
+    ].filter(Boolean);
     return this.sql.arrays<SegmentToVerify>(
-      `SELECT s.rowid, s.storage_id, s.path, s.segment_group_id, s.position, s.size_bytes, s.status, s.checksum,
-         g.shard_bytes
-       FROM segments s JOIN segment_groups g ON g.id = s.segment_group_id
-       ${where ? where + ' AND' : 'WHERE'} s.rowid > ? ORDER BY s.rowid LIMIT ?`,
-      [...args, filter.afterRowid, filter.limit],
+      `SELECT s.rowid, s.storage_id, s.path, s.segment_group_id, s.position, s.size_bytes, s.status, s.checksum
+       FROM segments s WHERE ${conds.join(' AND ')} ORDER BY s.rowid LIMIT ?`,
+      [...args, ...(cluster ? [cluster] : []), afterRowid, limit],
     );
   }
 }

@@ -218,6 +218,39 @@ test.serial(
   },
 );
 
+test.serial(
+  "the payload length a file must have comes from the segment's size_bytes, the group's shard size where no payload gives that size",
+  async (t) => {
+    const db = server.app.sqlite!.db;
+    const seg = (await segments())[0];
+    const size = (
+      db.prepare('SELECT size_bytes FROM segments WHERE storage_id = ?').get(seg.storage_id) as {
+        size_bytes: number;
+      }
+    ).size_bytes;
+    const setSize = (n: number) =>
+      db.prepare('UPDATE segments SET size_bytes = ? WHERE storage_id = ?').run(n, seg.storage_id);
+    const check = () =>
+      runTask(client, `CREATE TASK sized TYPE check_disk OPTIONS storage_ids = ['${seg.storage_id}']`);
+    try {
+      // A size no payload of the format gives: the group's shard size is expected, and the file is clean.
+      setSize(size + 1);
+      const fallback = await check();
+      t.is(Number(fallback.segments_failed), 0);
+      t.deepEqual(await findings(client, fallback.id), []);
+      // The size of another payload (one block more): the file's header disagrees with the catalog.
+      setSize(size + 128 * 1024 + 8);
+      const other = await check();
+      t.is(Number(other.segments_failed), 1);
+      const [found] = await findings(client, other.id);
+      t.is(found.result, 'CHECKSUM_MISMATCH');
+      t.regex(found.detail, new RegExp(`payloadLength is ${MiB}, the catalog says ${MiB + 128 * 1024}`));
+    } finally {
+      setSize(size);
+    }
+  },
+);
+
 test.serial('two tasks at once both finish, with the same findings', async (t) => {
   const a = await createTask(client, 'CREATE TASK twin_a TYPE check_disk');
   const b = await createTask(client, 'CREATE TASK twin_b TYPE check_disk');

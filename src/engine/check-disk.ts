@@ -5,7 +5,7 @@
 // last row id it covered: a resumed run starts after it, and a batch's findings are written with it.
 import { nowText } from '../../catalog/db';
 import { type SegmentToVerify, type StorageCatalog, VERIFY_COLUMN } from '../../catalog/storage';
-import { SegmentFault } from '../store/segment-file';
+import { payloadLengthOf, SegmentFault } from '../store/segment-file';
 import { type VerifyJob, verifyJobFor } from '../store/verify-pool';
 import { TaskError } from './errors';
 import { array, boolean, nullable, object, optional, string } from './plan-decoder';
@@ -53,8 +53,9 @@ const FINDING_RESULT: Record<string, string> = {
   WRONG_LENGTH: 'WRONG_LENGTH',
 };
 
-type Seg = SegmentToVerify;
-const C = VERIFY_COLUMN;
+/** A catalog row with the payload length its file must have appended (index C.shardBytes). */
+type Seg = readonly [...SegmentToVerify, shard_bytes: number];
+const C = { ...VERIFY_COLUMN, shardBytes: 8 } as const;
 
 export const checkDisk = defineTaskType({
   name: 'check_disk',
@@ -270,7 +271,13 @@ export const checkDisk = defineTaskType({
       });
       if (!page.length || ctx.signal.aborted) break;
       after = page[page.length - 1][C.rowid];
-      for (const seg of page) {
+      for (const row of page) {
+        // The payload length is derived from the file size every writer of segments records; a size no
+        // payload of this format gives (none is written) falls back to the group's shard size, as before.
+        let shard = payloadLengthOf(row[C.sizeBytes]);
+        if (Number.isNaN(shard)) shard = (await storage.group(row[C.groupId]))?.shard_bytes ?? Number.NaN;
+        (row as unknown as unknown[]).push(shard);
+        const seg = row as unknown as Seg;
         batch.push(seg);
         bytesInBatch += expectedOf(seg);
         if (batch.length >= BATCH_SEGMENTS || bytesInBatch >= batchBytes) {

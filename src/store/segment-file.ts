@@ -101,6 +101,18 @@ export function fileSizeFor(payloadLength: number, blockSize = BLOCK_SIZE): numb
   return HEADER_LEN + 8 * Math.ceil(payloadLength / blockSize) + payloadLength;
 }
 
+/**
+ * The payload length of a file of `fileSize` bytes written by this format (fileSizeFor's inverse: a file
+ * of n blocks is HEADER_LEN + n * 8 + a payload in ((n-1) * blockSize, n * blockSize]), or NaN for a size
+ * no payload gives. check_disk reads it from the segment's size_bytes instead of its group's shard_bytes,
+ * so that a page of segments needs no join.
+ */
+export function payloadLengthOf(fileSize: number, blockSize = BLOCK_SIZE): number {
+  const blocks = Math.ceil((fileSize - HEADER_LEN) / (blockSize + 8));
+  const payload = fileSize - HEADER_LEN - 8 * blocks;
+  return payload >= 0 && fileSizeFor(payload, blockSize) === fileSize ? payload : Number.NaN;
+}
+
 /** Builds header + checksum table for a payload. Also returns the whole-segment checksum (hex). */
 export function buildHeader(
   meta: SegmentMeta,
